@@ -1,0 +1,4 @@
+export * from "./labels.ts";
+export * from "./matchers.ts";
+export * from "./storage.ts";
+export * from "./values.ts";
