@@ -1,0 +1,26 @@
+#!/usr/bin/env bun
+/**
+ * Entry point of the `shoal` binary: picks the sub-command, or starts a node when there is none.
+ * Each sub-command lives with the room it operates on; this file only dispatches.
+ */
+const argv = process.argv.slice(2);
+
+async function main(): Promise<number> {
+  const [first, second] = argv;
+  if (first === "tsdb" && second !== undefined && !second.startsWith("-")) {
+    const { runTsdbCommand } = await import("./storage/tools/cli.ts");
+    return runTsdbCommand(second, argv.slice(2));
+  }
+  const { runNodeCommand } = await import("./node.ts");
+  return runNodeCommand(argv);
+}
+
+main().then(
+  (code) => {
+    if (code !== 0) process.exit(code);
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  },
+);
