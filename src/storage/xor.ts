@@ -1,0 +1,286 @@
+/**
+ * Gorilla ("XOR") chunks, the layout Prometheus uses for float samples: timestamps as
+ * delta-of-delta in variable-width buckets, values as the XOR with the previous value, storing
+ * only the meaningful bits. Values travel as their two 32-bit halves (hi, lo) and never as a JS
+ * number, so every NaN payload — the staleness marker in particular — survives bit-exact.
+ *
+ * Byte layout: [count u16 BE][bit stream]. The first timestamp is a zigzag varint, the first
+ * value 64 raw bits, the second timestamp a zigzag varint delta; after that delta-of-delta
+ * buckets '0' | '10'+14 | '110'+17 | '1110'+20 | '1111'+64 bits (two's complement).
+ */
+
+/** Prometheus cuts head chunks at 120 samples: a good compression/latency balance. */
+export const SAMPLES_PER_CHUNK = 120;
+const HEADER_BYTES = 2;
+/** Worst case bits of one sample (first sample: 10-byte varint + 64 bits; later: 68 + 77). */
+const MAX_SAMPLE_BITS = 160;
+const TWO_32 = 4294967296;
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+/** An appendable chunk. The head keeps one per series; it grows its buffer geometrically. */
+export class XorChunkBuilder {
+  buf: Uint8Array;
+  bitPos = HEADER_BYTES * 8;
+  count = 0;
+  minT = 0;
+  lastT = 0;
+  lastDelta = 0;
+  lastHi = 0;
+  lastLo = 0;
+  leading = 0xff;
+  trailing = 0;
+
+  constructor(initialBytes = 32) {
+    this.buf = new Uint8Array(initialBytes);
+  }
+
+  /** Appends a sample given its value bits; timestamps must increase (the caller checks). */
+  append(t: number, hi: number, lo: number): void {
+    const need = (this.bitPos + MAX_SAMPLE_BITS + 7) >>> 3;
+    if (need > this.buf.length) {
+      const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+      next.set(this.buf);
+      this.buf = next;
+    }
+    const n = this.count;
+    if (n === 0) {
+      this.writeZigzagVarint(t);
+      this.writeBits(hi >>> 0, 32);
+      this.writeBits(lo >>> 0, 32);
+      this.minT = t;
+      this.lastHi = hi >>> 0;
+      this.lastLo = lo >>> 0;
+    } else if (n === 1) {
+      const delta = t - this.lastT;
+      this.writeZigzagVarint(delta);
+      this.lastDelta = delta;
+      this.writeValue(hi, lo);
+    } else {
+      const delta = t - this.lastT;
+      const dod = delta - this.lastDelta;
+      if (dod === 0) {
+        this.writeBits(0, 1);
+      } else if (dod >= -8192 && dod <= 8191) {
+        this.writeBits(0b10, 2);
+        this.writeBits(dod & 0x3fff, 14);
+      } else if (dod >= -65536 && dod <= 65535) {
+        this.writeBits(0b110, 3);
+        this.writeBits(dod & 0x1ffff, 17);
+      } else if (dod >= -524288 && dod <= 524287) {
+        this.writeBits(0b1110, 4);
+        this.writeBits(dod & 0xfffff, 20);
+      } else {
+        this.writeBits(0b1111, 4);
+        const dhi = Math.floor(dod / TWO_32);
+        this.writeBits(dhi >>> 0, 32);
+        this.writeBits((dod - dhi * TWO_32) >>> 0, 32);
+      }
+      this.lastDelta = delta;
+      this.writeValue(hi, lo);
+    }
+    this.lastT = t;
+    this.count = n + 1;
+  }
+
+  /** A compact, immutable copy of the encoded chunk (count header filled in). */
+  bytes(): Uint8Array {
+    const len = (this.bitPos + 7) >>> 3;
+    const out = this.buf.slice(0, len);
+    out[0] = this.count >>> 8;
+    out[1] = this.count & 0xff;
+    return out;
+  }
+
+  /** Bytes the chunk would occupy once sealed. */
+  get byteLength(): number {
+    return (this.bitPos + 7) >>> 3;
+  }
+
+  private writeValue(hi: number, lo: number): void {
+    hi >>>= 0;
+    lo >>>= 0;
+    const xhi = (hi ^ this.lastHi) >>> 0;
+    const xlo = (lo ^ this.lastLo) >>> 0;
+    this.lastHi = hi;
+    this.lastLo = lo;
+    if (xhi === 0 && xlo === 0) {
+      this.writeBits(0, 1);
+      return;
+    }
+    let lead = xhi !== 0 ? Math.clz32(xhi) : 32 + Math.clz32(xlo);
+    const trail = xlo !== 0 ? ctz32(xlo) : 32 + ctz32(xhi);
+    if (lead > 31) lead = 31;
+    if (this.leading !== 0xff && lead >= this.leading && trail >= this.trailing) {
+      this.writeBits(0b10, 2);
+      this.writeShifted(xhi, xlo, this.trailing, 64 - this.leading - this.trailing);
+      return;
+    }
+    this.leading = lead;
+    this.trailing = trail;
+    const sig = 64 - lead - trail;
+    this.writeBits(0b11, 2);
+    this.writeBits(lead, 5);
+    this.writeBits(sig & 63, 6);
+    this.writeShifted(xhi, xlo, trail, sig);
+  }
+
+  /** Writes the low `n` bits of (hi:lo) >> shift. */
+  private writeShifted(hi: number, lo: number, shift: number, n: number): void {
+    let shi: number;
+    let slo: number;
+    if (shift === 0) {
+      shi = hi;
+      slo = lo;
+    } else if (shift >= 32) {
+      shi = 0;
+      slo = hi >>> (shift - 32);
+    } else {
+      slo = ((lo >>> shift) | (hi << (32 - shift))) >>> 0;
+      shi = hi >>> shift;
+    }
+    if (n > 32) {
+      const h = n - 32;
+      this.writeBits(h === 32 ? shi : shi & ((1 << h) - 1), h);
+      this.writeBits(slo, 32);
+    } else {
+      this.writeBits(n === 32 ? slo : slo & ((1 << n) - 1), n);
+    }
+  }
+
+  private writeZigzagVarint(x: number): void {
+    let z = x >= 0 ? x * 2 : -x * 2 - 1;
+    while (z >= 128) {
+      this.writeBits((z % 128) | 128, 8);
+      z = Math.floor(z / 128);
+    }
+    this.writeBits(z, 8);
+  }
+
+  /** Writes the low n (≤ 32) bits of v, most significant first. */
+  private writeBits(v: number, n: number): void {
+    const buf = this.buf;
+    let pos = this.bitPos;
+    while (n > 0) {
+      const free = 8 - (pos & 7);
+      const take = n < free ? n : free;
+      const bits = (v >>> (n - take)) & ((1 << take) - 1);
+      buf[pos >>> 3]! |= bits << (free - take);
+      pos += take;
+      n -= take;
+    }
+    this.bitPos = pos;
+  }
+}
+
+export function chunkSampleCount(bytes: Uint8Array): number {
+  return (bytes[0]! << 8) | bytes[1]!;
+}
+
+/**
+ * Decodes a chunk into `outT` and the value words `outW` (a Uint32Array view of a Float64Array:
+ * little-endian, lo word at 2i, hi word at 2i+1) starting at index `off`. Returns the count.
+ */
+export function decodeXorChunk(bytes: Uint8Array, outT: Float64Array, outW: Uint32Array, off: number): number {
+  const count = chunkSampleCount(bytes);
+  let pos = HEADER_BYTES * 8;
+  const readBits = (n: number): number => {
+    let v = 0;
+    while (n > 0) {
+      const avail = 8 - (pos & 7);
+      const take = n < avail ? n : avail;
+      const bits = (bytes[pos >>> 3]! >>> (avail - take)) & ((1 << take) - 1);
+      v = ((v << take) | bits) >>> 0;
+      pos += take;
+      n -= take;
+    }
+    return v;
+  };
+  const readBit = (): number => {
+    const b = (bytes[pos >>> 3]! >>> (7 - (pos & 7))) & 1;
+    pos++;
+    return b;
+  };
+  const readZigzagVarint = (): number => {
+    let z = 0;
+    let mul = 1;
+    for (;;) {
+      const b = readBits(8);
+      z += (b & 127) * mul;
+      if (b < 128) break;
+      mul *= 128;
+    }
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  };
+  let t = 0;
+  let delta = 0;
+  let hi = 0;
+  let lo = 0;
+  let leading = 0;
+  let trailing = 0;
+  for (let i = 0; i < count; i++) {
+    if (i === 0) {
+      t = readZigzagVarint();
+      hi = readBits(32);
+      lo = readBits(32);
+    } else {
+      if (i === 1) {
+        delta = readZigzagVarint();
+      } else {
+        let dod: number;
+        if (readBit() === 0) dod = 0;
+        else if (readBit() === 0) dod = (readBits(14) << 18) >> 18;
+        else if (readBit() === 0) dod = (readBits(17) << 15) >> 15;
+        else if (readBit() === 0) dod = (readBits(20) << 12) >> 12;
+        else {
+          const dhi = readBits(32) | 0;
+          dod = dhi * TWO_32 + readBits(32);
+        }
+        delta += dod;
+      }
+      t += delta;
+      if (readBit() === 1) {
+        if (readBit() === 1) {
+          leading = readBits(5);
+          let sig = readBits(6);
+          if (sig === 0) sig = 64;
+          trailing = 64 - leading - sig;
+        }
+        const sig = 64 - leading - trailing;
+        let xhi = 0;
+        let xlo: number;
+        if (sig > 32) {
+          xhi = readBits(sig - 32);
+          xlo = readBits(32);
+        } else {
+          xlo = readBits(sig);
+        }
+        if (trailing >= 32) {
+          xhi = xlo << (trailing - 32);
+          xlo = 0;
+        } else if (trailing > 0) {
+          xhi = (xhi << trailing) | (xlo >>> (32 - trailing));
+          xlo = xlo << trailing;
+        }
+        hi = (hi ^ xhi) >>> 0;
+        lo = (lo ^ xlo) >>> 0;
+      }
+    }
+    const j = off + i;
+    outT[j] = t;
+    outW[2 * j] = lo;
+    outW[2 * j + 1] = hi;
+  }
+  return count;
+}
+
+/** Decodes a whole chunk into fresh arrays (values keep their exact bits). */
+export function decodeChunkArrays(bytes: Uint8Array): { timestamps: Float64Array; values: Float64Array } {
+  const n = chunkSampleCount(bytes);
+  const timestamps = new Float64Array(n);
+  const values = new Float64Array(n);
+  decodeXorChunk(bytes, timestamps, new Uint32Array(values.buffer), 0);
+  return { timestamps, values };
+}
