@@ -1,0 +1,26 @@
+# Shoal: build the single binary with Bun (from npm), ship only that binary.
+#   docker build -t shoal .
+#   docker run -p 9090:9090 -v shoal-data:/data shoal [--config.file=/etc/shoal/shoal.yml ...]
+
+# --- build stage: node + npm ci (brings Bun through the `bun` npm package) + npm run build ------
+FROM node:20-bookworm AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# The `bun` package's postinstall links the Bun runtime: scripts must run here.
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json bunfig.toml ./
+COPY scripts ./scripts
+COPY src ./src
+COPY web ./web
+RUN npm run build && ./dist/shoal --version
+
+# --- runtime stage: a small glibc image with the binary alone ---------------------------------
+FROM debian:bookworm-slim
+COPY --from=build /src/dist/shoal /usr/local/bin/shoal
+# Run as nobody, like Prometheus's image; the data volume must be writable by it.
+RUN mkdir -p /data && chown 65534:65534 /data
+USER 65534:65534
+WORKDIR /data
+EXPOSE 9090
+VOLUME ["/data"]
+ENTRYPOINT ["/usr/local/bin/shoal", "--storage.tsdb.path=/data"]
