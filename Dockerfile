@@ -8,10 +8,9 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 # The `bun` package's postinstall links the Bun runtime: scripts must run here.
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json bunfig.toml ./
-COPY scripts ./scripts
-COPY src ./src
-COPY web ./web
+# The rest of the sources (.dockerignore keeps tests, benches and local data out); web/ is
+# embedded into the binary when it holds an index.html.
+COPY . .
 RUN npm run build && ./dist/shoal --version
 
 # --- runtime stage: a small glibc image with the binary alone ---------------------------------
