@@ -11,6 +11,10 @@ async function main(): Promise<number> {
     const { runTsdbCommand } = await import("./storage/tools/cli.ts");
     return runTsdbCommand(second, argv.slice(2));
   }
+  if (first === "check" && second === "config") {
+    const { runCheckConfig } = await import("./config/check.ts");
+    return runCheckConfig(argv.slice(2));
+  }
   const { runNodeCommand } = await import("./node.ts");
   return runNodeCommand(argv);
 }

@@ -1,0 +1,27 @@
+/** The config room's door: Prometheus-format config files, parsed, defaulted and checked. */
+export type {
+  AuthorizationConfig,
+  BasicAuthConfig,
+  Config,
+  FileSDConfig,
+  GlobalConfig,
+  RelabelAction,
+  RelabelConfig,
+  ScrapeConfig,
+  TargetGroupConfig,
+  TLSConfig,
+} from "./types.ts";
+export { RELABEL_ACTIONS } from "./types.ts";
+export {
+  ConfigError,
+  DEFAULT_EVALUATION_INTERVAL,
+  DEFAULT_SCRAPE_INTERVAL,
+  DEFAULT_SCRAPE_TIMEOUT,
+  RELABEL_DEFAULTS,
+  loadConfigFile,
+  parseConfig,
+} from "./load.ts";
+export { DEFAULT_CONFIG_YAML, defaultConfig, selfTarget } from "./defaults.ts";
+export { formatDuration, parseByteSize, parseDuration } from "./duration.ts";
+export { compileRelabelRegex, RelabelRegexError } from "./regex.ts";
+export { runCheckConfig } from "./check.ts";
