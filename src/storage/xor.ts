@@ -183,8 +183,13 @@ export function chunkSampleCount(bytes: Uint8Array): number {
  * Decodes a chunk into `outT` and the value words `outW` (a Uint32Array view of a Float64Array:
  * little-endian, lo word at 2i, hi word at 2i+1) starting at index `off`. Returns the count.
  */
-export function decodeXorChunk(bytes: Uint8Array, outT: Float64Array, outW: Uint32Array, off: number): number {
-  const count = chunkSampleCount(bytes);
+export function decodeXorChunk(
+  bytes: Uint8Array,
+  outT: Float64Array,
+  outW: Uint32Array,
+  off: number,
+  count: number = chunkSampleCount(bytes),
+): number {
   let pos = HEADER_BYTES * 8;
   const readBits = (n: number): number => {
     let v = 0;

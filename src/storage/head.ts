@@ -1,0 +1,477 @@
+/**
+ * The head: the in-memory, appendable part of the TSDB. Series are interned by a 32-bit hash of
+ * their labels (with a collision list) and by the identity of the caller's Labels object (the
+ * fast path for a scraper that reuses its label sets). Each series owns sealed XOR chunks plus
+ * one open chunk builder; chunks never straddle a `chunkRange` boundary so that cutting the
+ * head into a block is a matter of taking whole chunks.
+ */
+import { AppendError, labelsKey, type Appender, type Labels, type Matcher, type RejectReason } from "../model/index.ts";
+import { MemPostings, postingsForMatchers } from "./postings.ts";
+import { XorChunkBuilder, SAMPLES_PER_CHUNK, decodeXorChunk, chunkSampleCount } from "./xor.ts";
+
+export interface SealedChunk {
+  readonly bytes: Uint8Array;
+  readonly minT: number;
+  readonly maxT: number;
+}
+
+export class MemSeries {
+  readonly sealed: SealedChunk[] = [];
+  open: XorChunkBuilder | null = null;
+  /** First timestamp that no longer fits the open chunk (aligned to the chunk range). */
+  chunkEnd = -Infinity;
+  lastT = -Infinity;
+  lastHi = 0;
+  lastLo = 0;
+  /** Latest sample buffered by an uncommitted appender (id pendTx). */
+  pendTx = 0;
+  pendT = -Infinity;
+  pendHi = 0;
+  pendLo = 0;
+  /** Appenders holding this series; it is not garbage-collected while > 0. */
+  pendingAppenders = 0;
+  walLogged = false;
+  removed = false;
+
+  constructor(
+    readonly ref: number,
+    readonly labels: Labels,
+    readonly hash: number,
+  ) {}
+
+  get sampleCount(): number {
+    let n = this.open?.count ?? 0;
+    for (const c of this.sealed) n += chunkSampleCount(c.bytes);
+    return n;
+  }
+
+  get chunkCount(): number {
+    return this.sealed.length + (this.open !== null && this.open.count > 0 ? 1 : 0);
+  }
+
+  minTime(): number {
+    if (this.sealed.length > 0) return this.sealed[0]!.minT;
+    if (this.open !== null && this.open.count > 0) return this.open.minT;
+    return Infinity;
+  }
+}
+
+export interface HeadStats {
+  samplesAppended: number;
+  seriesCreated: number;
+  seriesRemoved: number;
+  chunksCreated: number;
+  chunksRemoved: number;
+  rejected: Record<RejectReason, number>;
+}
+
+/** Where a commit is made durable before it becomes visible (the WAL). */
+export interface CommitLog {
+  logCommit(newSeries: readonly MemSeries[], refs: Int32Array, ts: Float64Array, vals: Float64Array, n: number): void;
+}
+
+export interface HeadOptions {
+  chunkRange: number;
+  log?: CommitLog;
+}
+
+const scratchF = new Float64Array(1);
+const scratchW = new Uint32Array(scratchF.buffer);
+
+export class Head {
+  readonly chunkRange: number;
+  log: CommitLog | null;
+  private readonly byHash = new Map<number, MemSeries | MemSeries[]>();
+  private readonly byRef = new Map<number, MemSeries>();
+  private readonly byIdentity = new WeakMap<Labels, MemSeries>();
+  readonly postings = new MemPostings();
+  private nextRef = 1;
+  private nextTx = 1;
+  /** Samples older than this belong to persisted blocks and are refused ("too_old"). */
+  minValidTime = -Infinity;
+  maxT = -Infinity;
+  readonly stats: HeadStats = {
+    samplesAppended: 0,
+    seriesCreated: 0,
+    seriesRemoved: 0,
+    chunksCreated: 0,
+    chunksRemoved: 0,
+    rejected: { out_of_order: 0, duplicate: 0, too_old: 0, invalid: 0 },
+  };
+
+  constructor(opts: HeadOptions) {
+    this.chunkRange = opts.chunkRange;
+    this.log = opts.log ?? null;
+  }
+
+  get numSeries(): number {
+    return this.byRef.size;
+  }
+
+  seriesByRef(ref: number): MemSeries | undefined {
+    return this.byRef.get(ref);
+  }
+
+  allSeries(): IterableIterator<MemSeries> {
+    return this.byRef.values();
+  }
+
+  /** Finds or creates the series; validates the label set of a new one. */
+  getOrCreate(labels: Labels): MemSeries {
+    const cached = this.byIdentity.get(labels);
+    if (cached !== undefined && !cached.removed) return cached;
+    const hash = Bun.hash.xxHash32(labelsKey(labels)) >>> 0;
+    const found = this.lookup(hash, labels);
+    if (found !== undefined) {
+      this.byIdentity.set(labels, found);
+      return found;
+    }
+    validateLabels(labels);
+    const s = this.createSeries(this.nextRef++, labels, hash);
+    this.byIdentity.set(labels, s);
+    return s;
+  }
+
+  /** Creates a series with a known ref (WAL replay). */
+  createWithRef(ref: number, labels: Labels): MemSeries {
+    const hash = Bun.hash.xxHash32(labelsKey(labels)) >>> 0;
+    const existing = this.lookup(hash, labels);
+    if (existing !== undefined) return existing;
+    if (ref >= this.nextRef) this.nextRef = ref + 1;
+    const s = this.createSeries(ref, labels, hash);
+    s.walLogged = true;
+    return s;
+  }
+
+  private lookup(hash: number, labels: Labels): MemSeries | undefined {
+    const e = this.byHash.get(hash);
+    if (e === undefined) return undefined;
+    if (!Array.isArray(e)) return sameLabels(e.labels, labels) ? e : undefined;
+    for (const s of e) if (sameLabels(s.labels, labels)) return s;
+    return undefined;
+  }
+
+  private createSeries(ref: number, labels: Labels, hash: number): MemSeries {
+    const s = new MemSeries(ref, labels, hash);
+    const e = this.byHash.get(hash);
+    if (e === undefined) this.byHash.set(hash, s);
+    else if (Array.isArray(e)) e.push(s);
+    else this.byHash.set(hash, [e, s]);
+    this.byRef.set(ref, s);
+    this.postings.add(ref, labels);
+    this.stats.seriesCreated++;
+    return s;
+  }
+
+  appender(): HeadAppender {
+    return new HeadAppender(this, this.nextTx++);
+  }
+
+  /** Appends a committed sample to a series; false when it is out of order (rechecked here). */
+  appendCommitted(s: MemSeries, t: number, hi: number, lo: number): boolean {
+    if (t <= s.lastT) {
+      if (t === s.lastT && hi === s.lastHi && lo === s.lastLo) return true;
+      this.stats.rejected[t === s.lastT ? "duplicate" : "out_of_order"]++;
+      return false;
+    }
+    let c = s.open;
+    if (c === null) {
+      c = s.open = new XorChunkBuilder();
+      s.chunkEnd = (Math.floor(t / this.chunkRange) + 1) * this.chunkRange;
+      this.stats.chunksCreated++;
+    } else if (c.count >= SAMPLES_PER_CHUNK || t >= s.chunkEnd) {
+      if (c.count > 0) {
+        s.sealed.push({ bytes: c.bytes(), minT: c.minT, maxT: c.lastT });
+        c.buf.fill(0);
+        c.bitPos = 16;
+        c.count = 0;
+        c.leading = 0xff;
+        c.trailing = 0;
+        this.stats.chunksCreated++;
+      }
+      if (t >= s.chunkEnd) s.chunkEnd = (Math.floor(t / this.chunkRange) + 1) * this.chunkRange;
+    }
+    c.append(t, hi, lo);
+    s.lastT = t;
+    s.lastHi = hi;
+    s.lastLo = lo;
+    if (t > this.maxT) this.maxT = t;
+    this.stats.samplesAppended++;
+    return true;
+  }
+
+  /** Series ids matching all matchers (sorted). */
+  matchingRefs(matchers: readonly Matcher[]): number[] {
+    return postingsForMatchers(this.postings, matchers);
+  }
+
+  /** Lowest timestamp held in memory (Infinity when empty). */
+  minTime(): number {
+    let m = Infinity;
+    for (const s of this.byRef.values()) {
+      const t = s.minTime();
+      if (t < m) m = t;
+    }
+    return m;
+  }
+
+  /** Decodes a series' samples in [mint, maxt] into fresh arrays (bits preserved). */
+  readSamples(s: MemSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } | null {
+    const parts: { bytes: Uint8Array; count: number }[] = [];
+    let total = 0;
+    for (const c of s.sealed) {
+      if (c.maxT < mint || c.minT > maxt) continue;
+      const n = chunkSampleCount(c.bytes);
+      parts.push({ bytes: c.bytes, count: n });
+      total += n;
+    }
+    const o = s.open;
+    if (o !== null && o.count > 0 && o.lastT >= mint && o.minT <= maxt) {
+      parts.push({ bytes: o.buf, count: o.count });
+      total += o.count;
+    }
+    if (total === 0) return null;
+    const ts = new Float64Array(total);
+    const vs = new Float64Array(total);
+    const w = new Uint32Array(vs.buffer);
+    let off = 0;
+    for (const p of parts) off += decodeXorChunk(p.bytes, ts, w, off, p.count);
+    return sliceRange(ts, vs, mint, maxt);
+  }
+
+  /**
+   * Drops everything before `boundary` (now persisted in a block) and garbage-collects series
+   * left empty. Samples older than the boundary are refused from now on.
+   */
+  truncateBefore(boundary: number): void {
+    if (boundary > this.minValidTime) this.minValidTime = boundary;
+    const dead = new Set<number>();
+    for (const s of this.byRef.values()) {
+      let drop = 0;
+      while (drop < s.sealed.length && s.sealed[drop]!.maxT < boundary) drop++;
+      if (drop > 0) {
+        s.sealed.splice(0, drop);
+        this.stats.chunksRemoved += drop;
+      }
+      const o = s.open;
+      if (o !== null && o.count > 0 && o.lastT < boundary) {
+        s.open = null;
+        this.stats.chunksRemoved++;
+      }
+      if (s.sealed.length === 0 && (s.open === null || s.open.count === 0) && s.pendingAppenders === 0) {
+        dead.add(s.ref);
+      }
+    }
+    this.removeSeries(dead);
+  }
+
+  private removeSeries(dead: Set<number>): void {
+    if (dead.size === 0) return;
+    this.postings.removeMany(dead, (id) => this.byRef.get(id)!.labels);
+    for (const ref of dead) {
+      const s = this.byRef.get(ref)!;
+      s.removed = true;
+      this.byRef.delete(ref);
+      const e = this.byHash.get(s.hash);
+      if (Array.isArray(e)) {
+        const rest = e.filter((x) => x !== s);
+        this.byHash.set(s.hash, rest.length === 1 ? rest[0]! : rest);
+      } else this.byHash.delete(s.hash);
+      this.stats.seriesRemoved++;
+    }
+  }
+
+  /** Removes samples in [mint, maxt] from the matching series by re-encoding their chunks. */
+  deleteRange(refs: readonly number[], mint: number, maxt: number): void {
+    for (const ref of refs) {
+      const s = this.byRef.get(ref);
+      if (s === undefined) continue;
+      const all = this.readSamples(s, -Infinity, Infinity);
+      if (all === null) continue;
+      const { timestamps: ts, values: vs } = all;
+      let hit = false;
+      for (let i = 0; i < ts.length; i++) if (ts[i]! >= mint && ts[i]! <= maxt) hit = true;
+      if (!hit) continue;
+      this.stats.chunksRemoved += s.chunkCount;
+      s.sealed.length = 0;
+      s.open = null;
+      s.lastT = -Infinity;
+      const w = new Uint32Array(vs.buffer);
+      const appended = this.stats.samplesAppended;
+      for (let i = 0; i < ts.length; i++) {
+        const t = ts[i]!;
+        if (t >= mint && t <= maxt) continue;
+        this.appendCommitted(s, t, w[2 * i + 1]!, w[2 * i]!);
+      }
+      this.stats.samplesAppended = appended;
+    }
+  }
+}
+
+export function sliceRange(
+  ts: Float64Array,
+  vs: Float64Array,
+  mint: number,
+  maxt: number,
+): { timestamps: Float64Array; values: Float64Array } | null {
+  let a = 0;
+  while (a < ts.length && ts[a]! < mint) a++;
+  let b = ts.length;
+  while (b > a && ts[b - 1]! > maxt) b--;
+  if (a >= b) return null;
+  if (a === 0 && b === ts.length) return { timestamps: ts, values: vs };
+  return { timestamps: ts.slice(a, b), values: vs.slice(a, b) };
+}
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.name !== b[i]!.name || a[i]!.value !== b[i]!.value) return false;
+  return true;
+}
+
+function validateLabels(labels: Labels): void {
+  if (labels.length === 0) throw new AppendError("invalid", "empty label set");
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (l.name === "") throw new AppendError("invalid", "empty label name");
+    if (l.value === "") throw new AppendError("invalid", `empty value for label ${l.name}`);
+    if (i > 0 && labels[i - 1]!.name >= l.name) {
+      throw new AppendError("invalid", `labels not sorted or duplicated at ${JSON.stringify(l.name)}`);
+    }
+  }
+}
+
+/**
+ * Buffers samples in growable typed arrays; `commit` writes them to the commit log (WAL) and
+ * then into the series. Order and duplicates are checked at append time against the committed
+ * state and this appender's own pending samples.
+ */
+export class HeadAppender implements Appender {
+  private refs = new Int32Array(256);
+  private ts = new Float64Array(256);
+  private vals = new Float64Array(256);
+  private words = new Uint32Array(this.vals.buffer);
+  private series: MemSeries[] = [];
+  private n = 0;
+  private newSeries: MemSeries[] = [];
+  private held: MemSeries[] = [];
+  private done = false;
+
+  constructor(
+    private readonly head: Head,
+    private readonly tx: number,
+  ) {}
+
+  append(labels: Labels, t: number, v: number, stale?: boolean): void {
+    if (this.done) throw new Error("appender already committed or rolled back");
+    const head = this.head;
+    if (!Number.isSafeInteger(t)) {
+      head.stats.rejected.invalid++;
+      throw new AppendError("invalid", `timestamp ${t} is not an integer number of milliseconds`);
+    }
+    let s: MemSeries;
+    try {
+      s = head.getOrCreate(labels);
+    } catch (e) {
+      if (e instanceof AppendError) head.stats.rejected[e.reason]++;
+      throw e;
+    }
+    let hi: number;
+    let lo: number;
+    if (stale === true) {
+      hi = 0x7ff00000;
+      lo = 0x00000002;
+    } else {
+      scratchF[0] = v;
+      lo = scratchW[0]!;
+      hi = scratchW[1]!;
+    }
+    if (t < head.minValidTime) {
+      head.stats.rejected.too_old++;
+      throw new AppendError("too_old", `sample at ${t} is older than the head (min valid time ${head.minValidTime})`);
+    }
+    const own = s.pendTx === this.tx;
+    const lastT = own ? s.pendT : s.lastT;
+    if (t <= lastT) {
+      const lastHi = own ? s.pendHi : s.lastHi;
+      const lastLo = own ? s.pendLo : s.lastLo;
+      if (t === lastT) {
+        if (hi === lastHi && lo === lastLo) return;
+        head.stats.rejected.duplicate++;
+        throw new AppendError("duplicate", `duplicate sample for timestamp ${t} with a different value`);
+      }
+      head.stats.rejected.out_of_order++;
+      throw new AppendError("out_of_order", `out of order sample at ${t} (last ${lastT})`);
+    }
+    if (!own) {
+      s.pendTx = this.tx;
+      s.pendingAppenders++;
+      this.held.push(s);
+      if (!s.walLogged && !this.newSeries.includes(s)) this.newSeries.push(s);
+    }
+    s.pendT = t;
+    s.pendHi = hi;
+    s.pendLo = lo;
+    const i = this.n;
+    if (i === this.refs.length) this.grow();
+    this.refs[i] = s.ref;
+    this.ts[i] = t;
+    this.words[2 * i] = lo;
+    this.words[2 * i + 1] = hi;
+    this.series[i] = s;
+    this.n = i + 1;
+  }
+
+  async commit(): Promise<void> {
+    this.commitSync();
+  }
+
+  /** Writes the batch to the log, then applies it; throws (and applies nothing) if the log fails. */
+  commitSync(): void {
+    if (this.done) return;
+    this.done = true;
+    const head = this.head;
+    try {
+      if (this.n > 0 || this.newSeries.length > 0) {
+        head.log?.logCommit(this.newSeries, this.refs, this.ts, this.vals, this.n);
+      }
+      for (const s of this.newSeries) s.walLogged = true;
+      const w = this.words;
+      for (let i = 0; i < this.n; i++) head.appendCommitted(this.series[i]!, this.ts[i]!, w[2 * i + 1]!, w[2 * i]!);
+    } finally {
+      this.release();
+    }
+  }
+
+  rollback(): void {
+    if (this.done) return;
+    this.done = true;
+    this.release();
+  }
+
+  private release(): void {
+    for (const s of this.held) {
+      s.pendingAppenders--;
+      if (s.pendTx === this.tx) s.pendTx = 0;
+    }
+    this.held = [];
+    this.series = [];
+    this.newSeries = [];
+    this.n = 0;
+  }
+
+  private grow(): void {
+    const cap = this.refs.length * 2;
+    const refs = new Int32Array(cap);
+    refs.set(this.refs);
+    const ts = new Float64Array(cap);
+    ts.set(this.ts);
+    const vals = new Float64Array(cap);
+    vals.set(this.vals);
+    this.refs = refs;
+    this.ts = ts;
+    this.vals = vals;
+    this.words = new Uint32Array(vals.buffer);
+  }
+}

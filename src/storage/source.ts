@@ -1,0 +1,25 @@
+/** What the querier needs from each part of the storage (a block or the head). */
+import type { Matcher } from "../model/index.ts";
+import type { SourceSeries } from "./merge.ts";
+
+export interface QuerySource {
+  readonly minT: number;
+  readonly maxT: number;
+  /** Series with at least one sample in [mint, maxt], sorted by labels. */
+  select(matchers: readonly Matcher[], mint: number, maxt: number): SourceSeries[];
+  labelNames(matchers: readonly Matcher[]): Iterable<string>;
+  labelValues(name: string, matchers: readonly Matcher[]): Iterable<string>;
+}
+
+/** Label names / values of a set of series (used when matchers narrow the answer). */
+export function namesOf(labelSets: Iterable<readonly { name: string }[]>): Set<string> {
+  const out = new Set<string>();
+  for (const ls of labelSets) for (const l of ls) out.add(l.name);
+  return out;
+}
+
+export function valuesOf(labelSets: Iterable<readonly { name: string; value: string }[]>, name: string): Set<string> {
+  const out = new Set<string>();
+  for (const ls of labelSets) for (const l of ls) if (l.name === name) out.add(l.value);
+  return out;
+}
