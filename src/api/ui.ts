@@ -1,0 +1,129 @@
+/**
+ * The web UI as a hono sub-app, mounted at the root of the node's HTTP server.
+ *
+ * - `/assets/<name>-<hash>.<ext>`: content-hashed bundle files, cached for a year (immutable).
+ * - `/` and the UI's client-side routes (`/query`, `/graph`, `/targets`, `/cluster`, ...):
+ *   `index.html`, revalidated on every load (no-cache) so a new binary's UI shows at once.
+ * Only these paths are claimed: /api, /metrics, /federate and the rest stay with their owners.
+ * Text files are gzip-compressed once and served compressed to clients that accept it.
+ */
+import { Hono, type Context } from "hono";
+import { loadUiAssets, type UiAsset, type UiAssets } from "./ui_assets.ts";
+
+/** The UI's client-side routes; each serves index.html and the page picks the view from the path. */
+export const UI_ROUTES = [
+  "/",
+  "/query",
+  "/graph",
+  "/alerts",
+  "/rules",
+  "/targets",
+  "/cluster",
+  "/status",
+  "/flags",
+  "/config",
+  "/tsdb-status",
+  "/runtimeinfo",
+  "/buildinfo",
+] as const;
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+const REVALIDATE = "no-cache";
+
+export interface UiAppOptions {
+  /** Where the UI's files come from; the embedded/in-memory bundle by default. */
+  load?: () => Promise<UiAssets | null>;
+}
+
+interface Prepared {
+  body: Uint8Array<ArrayBuffer>;
+  gzip: Uint8Array<ArrayBuffer> | null;
+  etag: string;
+  asset: UiAsset;
+}
+
+function compressible(type: string): boolean {
+  return /^(text\/|application\/(javascript|json|xml)|image\/svg)/.test(type);
+}
+
+/** Reads every file once: bodies stay in memory, compressed when it pays off. */
+async function prepare(assets: UiAssets): Promise<Map<string, Prepared>> {
+  const out = new Map<string, Prepared>();
+  for (const [path, asset] of assets) {
+    const body = new Uint8Array(await asset.body.arrayBuffer());
+    const gz = compressible(asset.contentType) && body.length > 1024 ? Bun.gzipSync(body, { level: 6 }) : null;
+    const etag = `"${Bun.hash(body).toString(36)}"`;
+    out.set(path, { body, gzip: gz && gz.length < body.length ? gz : null, etag, asset });
+  }
+  return out;
+}
+
+export function createUiApp(options: UiAppOptions = {}): Hono {
+  const load = options.load ?? loadUiAssets;
+  let files: Promise<Map<string, Prepared> | null> | null = null;
+  const getFiles = (): Promise<Map<string, Prepared> | null> => {
+    files ??= load()
+      .then((a) => (a ? prepare(a) : null))
+      .catch((err: unknown) => {
+        files = null; // try again on the next request
+        throw err;
+      });
+    return files;
+  };
+
+  const send = (c: Context, file: Prepared, cacheControl: string): Response => {
+    const headers = new Headers({
+      "Content-Type": file.asset.contentType,
+      "Cache-Control": cacheControl,
+      ETag: file.etag,
+      Vary: "Accept-Encoding",
+      "X-Content-Type-Options": "nosniff",
+    });
+    if (c.req.header("If-None-Match") === file.etag) return new Response(null, { status: 304, headers });
+    const acceptsGzip = /\bgzip\b/.test(c.req.header("Accept-Encoding") ?? "");
+    if (file.gzip && acceptsGzip) {
+      headers.set("Content-Encoding", "gzip");
+      return new Response(c.req.method === "HEAD" ? null : file.gzip, { headers });
+    }
+    return new Response(c.req.method === "HEAD" ? null : file.body, { headers });
+  };
+
+  const unavailable = (c: Context, err?: unknown): Response =>
+    c.text(
+      err === undefined
+        ? "This build of Shoal has no web UI (web/index.html was not bundled). The HTTP API is at /api/v1/.\n"
+        : `The web UI could not be loaded: ${err instanceof Error ? err.message : String(err)}\n`,
+      err === undefined ? 404 : 500,
+    );
+
+  const index = async (c: Context): Promise<Response> => {
+    let map: Map<string, Prepared> | null;
+    try {
+      map = await getFiles();
+    } catch (err) {
+      return unavailable(c, err);
+    }
+    const file = map?.get("/index.html");
+    if (!file) return unavailable(c);
+    return send(c, file, REVALIDATE);
+  };
+
+  const app = new Hono();
+  for (const route of UI_ROUTES) {
+    app.get(route, index);
+    if (route !== "/") app.get(`${route}/`, index);
+  }
+  app.get("/index.html", index);
+  app.get("/assets/*", async (c) => {
+    let map: Map<string, Prepared> | null;
+    try {
+      map = await getFiles();
+    } catch (err) {
+      return unavailable(c, err);
+    }
+    const file = map?.get(c.req.path);
+    if (!file) return c.text(`no UI asset at ${c.req.path}\n`, 404);
+    return send(c, file, file.asset.immutable ? IMMUTABLE : REVALIDATE);
+  });
+  return app;
+}

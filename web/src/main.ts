@@ -1,0 +1,102 @@
+/**
+ * The UI's entry: a top bar and a client-side router over a handful of pages. Paths match
+ * Prometheus's UI (/graph and /query both open the query page; /flags, /config, /tsdb-status
+ * open the status page at that section) so that bookmarks carry over.
+ */
+import { apiGet } from "./api.ts";
+import { readClusterStatus } from "./cluster/model.ts";
+import { h } from "./dom.ts";
+import { clusterPage } from "./pages/cluster.ts";
+import type { Page } from "./pages/page.ts";
+import { queryPage } from "./pages/query.ts";
+import { alertsPage, rulesPage } from "./pages/rules.ts";
+import { statusPage } from "./pages/status.ts";
+import { targetsPage } from "./pages/targets.ts";
+
+/** This node's name as the cluster knows it; the targets page shows it as the scraper by default. */
+let selfName = location.host;
+void apiGet<unknown>("/api/v1/status/cluster")
+  .then((res) => {
+    const view = readClusterStatus(res.data);
+    const me = view.members.find((m) => m.self);
+    if (me) selfName = me.name;
+  })
+  .catch(() => {});
+
+interface Route {
+  path: string;
+  label: string;
+  page: () => Page;
+  aliases?: string[];
+  /** Status sub-pages of Prometheus map to an anchor of our status page. */
+  anchor?: Record<string, string>;
+}
+
+const ROUTES: Route[] = [
+  { path: "/query", label: "Query", page: queryPage, aliases: ["/graph", "/"] },
+  { path: "/alerts", label: "Alerts", page: alertsPage },
+  { path: "/rules", label: "Rules", page: rulesPage },
+  { path: "/targets", label: "Targets", page: () => targetsPage(() => selfName) },
+  { path: "/cluster", label: "Cluster", page: clusterPage },
+  {
+    path: "/status",
+    label: "Status",
+    page: statusPage,
+    aliases: ["/flags", "/config", "/tsdb-status", "/runtimeinfo", "/buildinfo"],
+    anchor: { "/flags": "flags", "/config": "config", "/tsdb-status": "tsdb", "/runtimeinfo": "runtime", "/buildinfo": "build" },
+  },
+];
+
+const app = document.getElementById("app")!;
+const topbar = document.getElementById("topbar")!;
+let current: Page | null = null;
+
+const navLinks = ROUTES.map((r) => h("a", { href: r.path, class: "nav-link", "data-path": r.path }, r.label));
+topbar.append(
+  h(
+    "nav",
+    { class: "topnav" },
+    h("a", { href: "/query", class: "brand" }, h("span", { class: "brand-dot" }), "Shoal"),
+    ...navLinks,
+    h("span", { class: "spacer" }),
+    h("span", { class: "node-host muted" }, location.host),
+  ),
+);
+
+function findRoute(path: string): Route | null {
+  const clean = path.replace(/\/+$/, "") || "/";
+  return ROUTES.find((r) => r.path === clean || r.aliases?.includes(clean)) ?? null;
+}
+
+function render(): void {
+  const route = findRoute(location.pathname);
+  current?.destroy?.();
+  current = null;
+  for (const a of navLinks) a.classList.toggle("active", route?.path === a.dataset.path);
+  if (!route) {
+    app.replaceChildren(h("div", { class: "page" }, h("h1", null, "Not found"), h("p", null, `No page at ${location.pathname}.`)));
+    document.title = "Shoal";
+    return;
+  }
+  const page = route.page();
+  current = page;
+  document.title = `${page.title} · Shoal`;
+  app.replaceChildren(page.root);
+  page.mounted?.();
+  const anchor = route.anchor?.[location.pathname.replace(/\/+$/, "")];
+  if (anchor) requestAnimationFrame(() => document.getElementById(anchor)?.scrollIntoView());
+}
+
+/** Same-origin links to our pages change the route without a page load. */
+document.addEventListener("click", (ev) => {
+  if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+  const a = (ev.target as Element | null)?.closest?.("a");
+  if (!a || a.target || a.origin !== location.origin) return;
+  if (!findRoute(a.pathname) || (a.pathname === location.pathname && a.hash)) return;
+  ev.preventDefault();
+  if (a.pathname + a.search !== location.pathname + location.search) history.pushState(null, "", a.pathname + a.search);
+  render();
+});
+window.addEventListener("popstate", render);
+
+render();

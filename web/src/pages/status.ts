@@ -1,0 +1,121 @@
+/** Status: build and runtime info, command-line flags, the loaded configuration and TSDB stats. */
+import { apiGet } from "../api.ts";
+import { h, type Child } from "../dom.ts";
+import { errorBox, refreshingPage } from "./common.ts";
+import type { Page } from "./page.ts";
+
+interface NameCount {
+  name: string;
+  value: number;
+}
+interface TsdbStatus {
+  headStats?: { numSeries?: number; numLabelPairs?: number; chunkCount?: number; minTime?: number; maxTime?: number };
+  seriesCountByMetricName?: NameCount[];
+  labelValueCountByLabelName?: NameCount[];
+  memoryInBytesByLabelName?: NameCount[];
+  seriesCountByLabelValuePair?: NameCount[];
+}
+
+/** Each part is fetched on its own: a node that lacks one endpoint still shows the others. */
+async function section(title: string, id: string, load: () => Promise<Child>): Promise<HTMLElement> {
+  let body: Child;
+  try {
+    body = await load();
+  } catch (err) {
+    body = errorBox(err);
+  }
+  return h("section", { class: "status-section", id }, h("h2", null, title), body);
+}
+
+function kvTable(obj: Record<string, unknown>): HTMLElement {
+  return h(
+    "table",
+    { class: "data-table kv-table" },
+    h(
+      "tbody",
+      null,
+      ...Object.keys(obj).map((k) => h("tr", null, h("th", null, k), h("td", { class: "mono" }, formatValue(obj[k])))),
+    ),
+  );
+}
+
+function formatValue(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v);
+}
+
+function countTable(title: string, rows: NameCount[] | undefined, nameCol: string, valueCol: string): HTMLElement | null {
+  if (!rows || rows.length === 0) return null;
+  return h(
+    "div",
+    { class: "count-table" },
+    h("h3", null, title),
+    h(
+      "table",
+      { class: "data-table" },
+      h("thead", null, h("tr", null, h("th", null, nameCol), h("th", { class: "num" }, valueCol))),
+      h("tbody", null, ...rows.map((r) => h("tr", null, h("td", { class: "mono" }, r.name), h("td", { class: "num" }, r.value.toLocaleString())))),
+    ),
+  );
+}
+
+function formatTime(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms) || Math.abs(ms) >= 9e15) return "–";
+  return new Date(ms).toISOString();
+}
+
+export function statusPage(): Page {
+  return refreshingPage({
+    title: "Status",
+    className: "status-page",
+    refreshMs: null,
+    header: h(
+      "nav",
+      { class: "page-tools anchors" },
+      h("a", { href: "#build" }, "Build"),
+      h("a", { href: "#runtime" }, "Runtime"),
+      h("a", { href: "#tsdb" }, "TSDB"),
+      h("a", { href: "#flags" }, "Flags"),
+      h("a", { href: "#config" }, "Configuration"),
+    ),
+    load: async (signal) => {
+      const parts = await Promise.all([
+        section("Build information", "build", async () => kvTable((await apiGet<Record<string, unknown>>("/api/v1/status/buildinfo", undefined, signal)).data)),
+        section("Runtime information", "runtime", async () => kvTable((await apiGet<Record<string, unknown>>("/api/v1/status/runtimeinfo", undefined, signal)).data)),
+        section("TSDB status", "tsdb", async () => {
+          const t = (await apiGet<TsdbStatus>("/api/v1/status/tsdb", undefined, signal)).data;
+          const head = t.headStats ?? {};
+          return h(
+            "div",
+            null,
+            h(
+              "div",
+              { class: "cards" },
+              ...[
+                ["Head series", head.numSeries],
+                ["Label pairs", head.numLabelPairs],
+                ["Chunks", head.chunkCount],
+              ].map(([k, v]) => h("div", { class: "card neutral" }, h("div", { class: "card-title" }, String(k)), h("div", { class: "card-value" }, v === undefined ? "–" : Number(v).toLocaleString()))),
+              h("div", { class: "card neutral" }, h("div", { class: "card-title" }, "Head time range"), h("div", { class: "card-value small-text" }, `${formatTime(head.minTime)} → ${formatTime(head.maxTime)}`)),
+            ),
+            h(
+              "div",
+              { class: "count-grid" },
+              countTable("Top series count by metric name", t.seriesCountByMetricName, "Name", "Count"),
+              countTable("Top label names with value count", t.labelValueCountByLabelName, "Name", "Count"),
+              countTable("Top label names by memory usage", t.memoryInBytesByLabelName, "Name", "Bytes"),
+              countTable("Top series count by label value pairs", t.seriesCountByLabelValuePair, "Name", "Count"),
+            ),
+          );
+        }),
+        section("Command-line flags", "flags", async () => kvTable((await apiGet<Record<string, string>>("/api/v1/status/flags", undefined, signal)).data)),
+        section("Configuration", "config", async () => {
+          const cfg = (await apiGet<{ yaml: string }>("/api/v1/status/config", undefined, signal)).data;
+          return h("pre", { class: "config-yaml" }, cfg.yaml);
+        }),
+      ]);
+      return h("div", null, ...parts);
+    },
+  });
+}
