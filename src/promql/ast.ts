@@ -32,6 +32,8 @@ export type AtModifierKind = "start" | "end" | null;
 export interface NumberLiteral {
   type: "NumberLiteral";
   value: number;
+  /** Written as a duration (`5m`, value in seconds); printed back as one. */
+  duration?: boolean;
   pos: PosRange;
 }
 
@@ -51,6 +53,8 @@ export interface VectorSelector {
   /** `@` time in ms, or null. */
   timestamp: number | null;
   startOrEnd: AtModifierKind;
+  /** The offset when written as a duration expression (`offset (1h + step())`); see DurationExpr. */
+  offsetExpr?: DurationExpr;
   pos: PosRange;
 }
 
@@ -59,6 +63,8 @@ export interface MatrixSelector {
   vectorSelector: VectorSelector;
   /** Range in ms. */
   range: number;
+  /** The range when written as a duration expression (`[5m + 1m]`); see DurationExpr. */
+  rangeExpr?: DurationExpr;
   pos: PosRange;
 }
 
@@ -71,6 +77,35 @@ export interface SubqueryExpr {
   offset: number;
   timestamp: number | null;
   startOrEnd: AtModifierKind;
+  /** Range, step and offset when written as duration expressions; see DurationExpr. */
+  rangeExpr?: DurationExpr;
+  stepExpr?: DurationExpr;
+  offsetExpr?: DurationExpr;
+  pos: PosRange;
+}
+
+/**
+ * Duration arithmetic in ranges, subquery steps and offsets (Prometheus's experimental duration
+ * expressions): `[5m + 1m]`, `[step() * 5]`, `offset -(1h)`, `min_of(5m, range())`. Values are in
+ * seconds. When an expression has no `step()`/`range()` the parser already stored its value in
+ * the node's `range`/`step`/`offset` (ms); otherwise the engine resolves it per query with
+ * `resolveDurationExprs` from duration_expr.ts. The expression is kept for printing.
+ */
+export interface DurationExpr {
+  type: "DurationExpr";
+  /**
+   * "literal" (a number or duration, `value` in seconds); "+", "-", "*", "/", "%", "^" (binary,
+   * or unary "+"/"-" with `lhs` null); "step" and "range" (the query's step/range); "min_of" and
+   * "max_of" (of `lhs` and `rhs`).
+   */
+  op: "literal" | "+" | "-" | "*" | "/" | "%" | "^" | "step" | "range" | "min_of" | "max_of";
+  lhs: DurationExpr | null;
+  rhs: DurationExpr | null;
+  value: number;
+  /** The literal was written as a duration (`5m`) rather than a number (`300`). */
+  duration: boolean;
+  /** Written inside parentheses. */
+  wrapped: boolean;
   pos: PosRange;
 }
 

@@ -1,0 +1,882 @@
+/**
+ * The PromQL lexer: a hand-written scanner that turns a query into tokens the way Prometheus's
+ * lexer does (same token kinds, same keyword rules, same error texts), plus the decoding of the
+ * literals it produces (numbers, durations, quoted strings) with Go's rules.
+ */
+
+export type TokenKind =
+  | "EOF"
+  | "ERROR"
+  | "IDENTIFIER"
+  | "METRIC_IDENTIFIER"
+  | "NUMBER"
+  | "DURATION"
+  | "STRING"
+  | "LEFT_PAREN"
+  | "RIGHT_PAREN"
+  | "LEFT_BRACE"
+  | "RIGHT_BRACE"
+  | "LEFT_BRACKET"
+  | "RIGHT_BRACKET"
+  | "COMMA"
+  | "EQL"
+  | "COLON"
+  // Operators.
+  | "ADD"
+  | "SUB"
+  | "MUL"
+  | "DIV"
+  | "MOD"
+  | "POW"
+  | "EQLC"
+  | "NEQ"
+  | "LTE"
+  | "LSS"
+  | "GTE"
+  | "GTR"
+  | "EQL_REGEX"
+  | "NEQ_REGEX"
+  | "AT"
+  | "ATAN2"
+  | "LAND"
+  | "LOR"
+  | "LUNLESS"
+  // Aggregators.
+  | "AVG"
+  | "BOTTOMK"
+  | "COUNT"
+  | "COUNT_VALUES"
+  | "GROUP"
+  | "MAX"
+  | "MIN"
+  | "QUANTILE"
+  | "STDDEV"
+  | "STDVAR"
+  | "SUM"
+  | "TOPK"
+  | "LIMITK"
+  | "LIMIT_RATIO"
+  // Keywords.
+  | "BOOL"
+  | "BY"
+  | "GROUP_LEFT"
+  | "GROUP_RIGHT"
+  | "IGNORING"
+  | "OFFSET"
+  | "ON"
+  | "WITHOUT"
+  // `@` modifier preprocessors.
+  | "START"
+  | "END";
+
+export interface Token {
+  kind: TokenKind;
+  /** The token's text (for ERROR, the error message). */
+  val: string;
+  /** UTF-16 index of the first character. */
+  pos: number;
+}
+
+/** Keywords, looked up case-insensitively as Prometheus does. */
+const KEYWORDS: Record<string, TokenKind> = {
+  and: "LAND",
+  or: "LOR",
+  unless: "LUNLESS",
+  atan2: "ATAN2",
+  sum: "SUM",
+  avg: "AVG",
+  count: "COUNT",
+  min: "MIN",
+  max: "MAX",
+  group: "GROUP",
+  stddev: "STDDEV",
+  stdvar: "STDVAR",
+  topk: "TOPK",
+  bottomk: "BOTTOMK",
+  count_values: "COUNT_VALUES",
+  quantile: "QUANTILE",
+  limitk: "LIMITK",
+  limit_ratio: "LIMIT_RATIO",
+  offset: "OFFSET",
+  by: "BY",
+  without: "WITHOUT",
+  on: "ON",
+  ignoring: "IGNORING",
+  group_left: "GROUP_LEFT",
+  group_right: "GROUP_RIGHT",
+  bool: "BOOL",
+  start: "START",
+  end: "END",
+  inf: "NUMBER",
+  nan: "NUMBER",
+};
+
+export function keywordKind(word: string): TokenKind | undefined {
+  const k = word.toLowerCase();
+  return Object.prototype.hasOwnProperty.call(KEYWORDS, k) ? KEYWORDS[k] : undefined;
+}
+
+const OPERATOR_KINDS = new Set<TokenKind>([
+  "ADD", "SUB", "MUL", "DIV", "MOD", "POW", "EQLC", "NEQ", "LTE", "LSS", "GTE", "GTR",
+  "EQL_REGEX", "NEQ_REGEX", "AT", "ATAN2", "LAND", "LOR", "LUNLESS",
+]);
+const AGGREGATOR_KINDS = new Set<TokenKind>([
+  "AVG", "BOTTOMK", "COUNT", "COUNT_VALUES", "GROUP", "MAX", "MIN", "QUANTILE", "STDDEV",
+  "STDVAR", "SUM", "TOPK", "LIMITK", "LIMIT_RATIO",
+]);
+const KEYWORD_KINDS = new Set<TokenKind>(["BOOL", "BY", "GROUP_LEFT", "GROUP_RIGHT", "IGNORING", "OFFSET", "ON", "WITHOUT"]);
+
+export function isOperatorKind(k: TokenKind): boolean {
+  return OPERATOR_KINDS.has(k);
+}
+export function isAggregatorKind(k: TokenKind): boolean {
+  return AGGREGATOR_KINDS.has(k);
+}
+export function isKeywordKind(k: TokenKind): boolean {
+  return KEYWORD_KINDS.has(k);
+}
+
+/** Token kinds whose fixed text Prometheus prints in messages. */
+const FIXED_TEXT: Partial<Record<TokenKind, string>> = {
+  LEFT_PAREN: "(",
+  RIGHT_PAREN: ")",
+  LEFT_BRACE: "{",
+  RIGHT_BRACE: "}",
+  LEFT_BRACKET: "[",
+  RIGHT_BRACKET: "]",
+  COMMA: ",",
+  EQL: "=",
+  COLON: ":",
+  SUB: "-",
+  ADD: "+",
+  MUL: "*",
+  MOD: "%",
+  DIV: "/",
+  EQLC: "==",
+  NEQ: "!=",
+  LTE: "<=",
+  LSS: "<",
+  GTE: ">=",
+  GTR: ">",
+  EQL_REGEX: "=~",
+  NEQ_REGEX: "!~",
+  POW: "^",
+  AT: "@",
+};
+
+/**
+ * How Prometheus names a token in "unexpected ..." messages: `end of input`, `identifier "foo"`,
+ * `<op:+>`, `<aggr:sum>`, `<by>`, `"("`, `number "1"`, `string "abc"`, `duration "5m"`.
+ */
+export function describeToken(t: Token): string {
+  const k = t.kind;
+  if (k === "EOF") return "end of input";
+  if (FIXED_TEXT[k] !== undefined || KEYWORD_KINDS.has(k) || OPERATOR_KINDS.has(k) || AGGREGATOR_KINDS.has(k) || k === "START" || k === "END") {
+    return tokenString(t);
+  }
+  const what =
+    k === "ERROR" ? "error"
+    : k === "IDENTIFIER" ? "identifier"
+    : k === "METRIC_IDENTIFIER" ? "metric identifier"
+    : k === "STRING" ? "string"
+    : k === "NUMBER" ? "number"
+    : k === "DURATION" ? "duration"
+    : k.toLowerCase();
+  return `${what} ${tokenString(t)}`;
+}
+
+function tokenString(t: Token): string {
+  const k = t.kind;
+  if (k === "EOF") return "EOF";
+  if (k === "ERROR") return t.val;
+  if (k === "IDENTIFIER" || k === "METRIC_IDENTIFIER") return goQuoteString(t.val);
+  if (KEYWORD_KINDS.has(k)) return `<${t.val}>`;
+  if (OPERATOR_KINDS.has(k)) return `<op:${t.val}>`;
+  if (AGGREGATOR_KINDS.has(k)) return `<aggr:${t.val}>`;
+  // Go's %.10q: at most 10 characters of the value, quoted, then "...".
+  if ([...t.val].length > 10) return `${goQuoteString([...t.val].slice(0, 10).join(""))}...`;
+  return goQuoteString(t.val);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Character classes.
+
+function isSpace(c: string): boolean {
+  return c === " " || c === "\t" || c === "\n" || c === "\r";
+}
+function isDigit(c: string): boolean {
+  return c >= "0" && c <= "9";
+}
+function isAlpha(c: string): boolean {
+  return c === "_" || (c >= "a" && c <= "z") || (c >= "A" && c <= "Z");
+}
+function isAlphaNumeric(c: string): boolean {
+  return isAlpha(c) || isDigit(c);
+}
+function isHex(c: string): boolean {
+  return isDigit(c) || (c >= "a" && c <= "f") || (c >= "A" && c <= "F");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scanner.
+
+class Lexer {
+  readonly tokens: Token[] = [];
+  private pos = 0;
+  private start = 0;
+  private parenDepth = 0;
+  private braceOpen = false;
+  private bracketOpen = false;
+  private gotColon = false;
+  /** Parentheses opened inside the current brackets (duration expressions). */
+  private bracketParenDepth = 0;
+  private done = false;
+
+  constructor(private readonly input: string) {}
+
+  run(): Token[] {
+    while (!this.done) {
+      if (this.braceOpen) this.insideBraces();
+      else if (this.bracketOpen) this.insideBrackets();
+      else this.statements();
+    }
+    return this.tokens;
+  }
+
+  private peek(): string {
+    return this.pos < this.input.length ? this.input[this.pos]! : "";
+  }
+  private next(): string {
+    if (this.pos >= this.input.length) {
+      this.pos++;
+      return "";
+    }
+    return this.input[this.pos++]!;
+  }
+  private backup(): void {
+    this.pos--;
+  }
+  private accept(valid: string): boolean {
+    const c = this.peek();
+    if (c !== "" && valid.includes(c)) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+  private emit(kind: TokenKind): void {
+    this.tokens.push({ kind, val: this.input.slice(this.start, this.pos), pos: this.start });
+    this.start = this.pos;
+  }
+  private ignore(): void {
+    this.start = this.pos;
+  }
+  private error(msg: string): void {
+    this.tokens.push({ kind: "ERROR", val: msg, pos: this.start });
+    this.done = true;
+  }
+  private eof(): void {
+    this.pos = this.input.length;
+    this.start = this.pos;
+    this.emit("EOF");
+    this.done = true;
+  }
+
+  private skipComment(): void {
+    while (this.pos < this.input.length && this.input[this.pos] !== "\n") this.pos++;
+    this.ignore();
+  }
+
+  private skipSpaces(): void {
+    while (this.pos < this.input.length && isSpace(this.input[this.pos]!)) this.pos++;
+    this.ignore();
+  }
+
+  private statements(): void {
+    const r = this.next();
+    switch (true) {
+      case r === "":
+        this.pos = this.input.length;
+        this.start = this.pos;
+        if (this.parenDepth !== 0) return this.error("unclosed left parenthesis");
+        return this.eof();
+      case r === "#":
+        return this.skipComment();
+      case r === ",":
+        return this.emit("COMMA");
+      case isSpace(r):
+        return this.skipSpaces();
+      case r === "*":
+        return this.emit("MUL");
+      case r === "/":
+        return this.emit("DIV");
+      case r === "%":
+        return this.emit("MOD");
+      case r === "+":
+        return this.emit("ADD");
+      case r === "-":
+        return this.emit("SUB");
+      case r === "^":
+        return this.emit("POW");
+      case r === "=": {
+        const t = this.peek();
+        if (t === "=") {
+          this.pos++;
+          return this.emit("EQLC");
+        }
+        if (t === "~") return this.error(`unexpected character after '=': ${goQuoteRune(t)}`);
+        return this.emit("EQL");
+      }
+      case r === "!": {
+        const t = this.next();
+        if (t === "=") return this.emit("NEQ");
+        return this.error(`unexpected character after '!': ${goQuoteRune(t)}`);
+      }
+      case r === "<":
+        if (this.peek() === "=") {
+          this.pos++;
+          return this.emit("LTE");
+        }
+        return this.emit("LSS");
+      case r === ">":
+        if (this.peek() === "=") {
+          this.pos++;
+          return this.emit("GTE");
+        }
+        return this.emit("GTR");
+      case isDigit(r) || (r === "." && isDigit(this.peek())):
+        this.backup();
+        return this.numberOrDuration();
+      case r === '"' || r === "'":
+        return this.string(r);
+      case r === "`":
+        return this.rawString();
+      case isAlpha(r) || r === ":":
+        this.backup();
+        return this.keywordOrIdentifier();
+      case r === "(":
+        this.parenDepth++;
+        return this.emit("LEFT_PAREN");
+      case r === ")":
+        this.parenDepth--;
+        if (this.parenDepth < 0) return this.error(`unexpected right parenthesis ${goQuoteRune(r)}`);
+        return this.emit("RIGHT_PAREN");
+      case r === "{":
+        this.braceOpen = true;
+        return this.emit("LEFT_BRACE");
+      case r === "}":
+        return this.error(`unexpected right brace ${goQuoteRune(r)}`);
+      case r === "[":
+        this.gotColon = false;
+        this.bracketParenDepth = 0;
+        this.emit("LEFT_BRACKET");
+        this.bracketOpen = true;
+        return;
+      case r === "]":
+        return this.error(`unexpected right bracket ${goQuoteRune(r)}`);
+      case r === "@":
+        return this.emit("AT");
+      default:
+        return this.error(`unexpected character: ${goQuoteRune(r)}`);
+    }
+  }
+
+  /** Inside `[...]`: durations, numbers, `:`, and duration arithmetic (`+ - * / % ^`, `( )`, `step()`...). */
+  private insideBrackets(): void {
+    const r = this.next();
+    switch (true) {
+      case r === "":
+        this.pos = this.input.length;
+        this.start = this.pos;
+        return this.error("unclosed left bracket");
+      case isSpace(r):
+        return this.skipSpaces();
+      case r === "#":
+        return this.skipComment();
+      case isDigit(r) || (r === "." && isDigit(this.peek())):
+        this.backup();
+        return this.numberOrDuration();
+      case r === ":":
+        if (this.gotColon) return this.error("unexpected second colon(:) in brackets");
+        this.gotColon = true;
+        return this.emit("COLON");
+      case r === "]":
+        if (this.bracketParenDepth > 0) return this.error("unclosed left parenthesis");
+        this.bracketOpen = false;
+        return this.emit("RIGHT_BRACKET");
+      case r === "[":
+        return this.error(`unexpected left bracket ${goQuoteRune(r)}`);
+      case r === "+":
+        return this.emit("ADD");
+      case r === "-":
+        return this.emit("SUB");
+      case r === "*":
+        return this.emit("MUL");
+      case r === "/":
+        return this.emit("DIV");
+      case r === "%":
+        return this.emit("MOD");
+      case r === "^":
+        return this.emit("POW");
+      case r === ",":
+        return this.emit("COMMA");
+      case r === "(":
+        this.bracketParenDepth++;
+        return this.emit("LEFT_PAREN");
+      case r === ")":
+        this.bracketParenDepth--;
+        if (this.bracketParenDepth < 0) return this.error(`unexpected right parenthesis ${goQuoteRune(r)}`);
+        return this.emit("RIGHT_PAREN");
+      case isAlpha(r): {
+        while (isAlphaNumeric(this.peek())) this.pos++;
+        const word = this.input.slice(this.start, this.pos);
+        const kw = keywordKind(word);
+        return this.emit(kw === "NUMBER" ? "NUMBER" : "IDENTIFIER");
+      }
+      default:
+        return this.error(`unexpected character in duration expression: ${goQuoteRune(r)}`);
+    }
+  }
+
+  private insideBraces(): void {
+    const r = this.next();
+    switch (true) {
+      case r === "":
+        this.pos = this.input.length;
+        this.start = this.pos;
+        return this.error("unexpected end of input inside braces");
+      case r === "#":
+        return this.skipComment();
+      case isSpace(r):
+        return this.skipSpaces();
+      case isAlpha(r):
+        while (isAlphaNumeric(this.peek())) this.pos++;
+        return this.emit("IDENTIFIER");
+      case r === ",":
+        return this.emit("COMMA");
+      case r === '"' || r === "'":
+        return this.string(r);
+      case r === "`":
+        return this.rawString();
+      case r === "=":
+        if (this.peek() === "~") {
+          this.pos++;
+          return this.emit("EQL_REGEX");
+        }
+        return this.emit("EQL");
+      case r === "!": {
+        const nr = this.next();
+        if (nr === "~") return this.emit("NEQ_REGEX");
+        if (nr === "=") return this.emit("NEQ");
+        return this.error(`unexpected character after '!' inside braces: ${goQuoteRune(nr)}`);
+      }
+      case r === "{":
+        return this.error(`unexpected left brace ${goQuoteRune(r)}`);
+      case r === "}":
+        this.braceOpen = false;
+        return this.emit("RIGHT_BRACE");
+      default:
+        return this.error(`unexpected character inside braces: ${goQuoteRune(r)}`);
+    }
+  }
+
+  private keywordOrIdentifier(): void {
+    while (true) {
+      const c = this.peek();
+      if (c !== "" && (isAlphaNumeric(c) || c === ":")) this.pos++;
+      else break;
+    }
+    const word = this.input.slice(this.start, this.pos);
+    const kw = keywordKind(word);
+    if (kw !== undefined) this.emit(kw);
+    else if (!word.includes(":")) this.emit("IDENTIFIER");
+    else this.emit("METRIC_IDENTIFIER");
+  }
+
+  private numberOrDuration(): void {
+    if (this.scanNumber()) return this.emit("NUMBER");
+    if (this.acceptRemainingDuration()) {
+      this.backup();
+      return this.emit("DURATION");
+    }
+    return this.error(`bad number or duration syntax: ${goQuoteString(this.input.slice(this.start, this.pos))}`);
+  }
+
+  private lastCharIs(set: string): boolean {
+    return set.includes(this.input[this.pos - 1]!);
+  }
+
+  /** Scans a number; false when what follows makes it something else (a duration or an error). */
+  private scanNumber(): boolean {
+    let digits = "0123456789";
+    if (this.accept("0")) {
+      if (this.accept("xX")) {
+        this.accept("_");
+        digits = "0123456789abcdefABCDEF";
+      }
+    }
+    this.accept(".");
+    this.accept(digits);
+    let dotSeen = false;
+    let expSeen = false;
+    const hex = digits.length > 10;
+    const exps = hex ? "pP" : "eE";
+    while (this.accept(digits + "._" + exps)) {
+      if (this.lastCharIs(".")) {
+        if (dotSeen) {
+          this.accept("_.");
+          return false;
+        }
+        dotSeen = true;
+        if (this.accept("_.")) return false;
+      }
+      if (this.lastCharIs(exps)) {
+        if (expSeen) {
+          this.accept("._" + exps);
+          return false;
+        }
+        expSeen = true;
+        this.accept("+-");
+        if (this.accept("._" + exps) || this.peek() === "") return false;
+        if (hex) digits = "0123456789";
+      }
+      if (this.lastCharIs("_")) {
+        if (this.accept("._" + exps) || this.peek() === "") return false;
+      }
+    }
+    const c = this.peek();
+    return c === "" || !isAlphaNumeric(c);
+  }
+
+  private acceptRemainingDuration(): boolean {
+    if (!this.accept("smhdwy")) return false;
+    this.accept("s"); // "ms"; bad units such as "hs" are caught when the duration is parsed.
+    while (this.accept("0123456789")) {
+      while (this.accept("0123456789"));
+      if (!this.accept("smhdw")) return false;
+      this.accept("s");
+    }
+    return !isAlphaNumeric(this.next());
+  }
+
+  private string(quote: string): void {
+    while (true) {
+      let c = this.next();
+      if (c === "\\") {
+        c = this.next();
+        if (!this.escape(c, quote)) return;
+        continue;
+      }
+      if (c === "" || c === "\n") return this.error("unterminated quoted string");
+      if (c === quote) break;
+    }
+    this.emit("STRING");
+  }
+
+  /** Validates the escape after a backslash; reports an error and returns false when invalid. */
+  private escape(c: string, quote: string): boolean {
+    switch (c) {
+      case "a":
+      case "b":
+      case "f":
+      case "n":
+      case "r":
+      case "t":
+      case "v":
+      case "\\":
+      case quote:
+        return true;
+      case "":
+      case "\n":
+        this.error("escape sequence not terminated");
+        return false;
+    }
+    let n: number;
+    let base: number;
+    let max: number;
+    switch (c) {
+      case "0": case "1": case "2": case "3": case "4": case "5": case "6": case "7":
+        n = 3; base = 8; max = 255;
+        this.backup();
+        break;
+      case "x":
+        n = 2; base = 16; max = 255;
+        break;
+      case "u":
+        n = 4; base = 16; max = 0x10ffff;
+        break;
+      case "U":
+        n = 8; base = 16; max = 0x10ffff;
+        break;
+      default:
+        this.error(`unknown escape sequence ${goRuneU(c)}`);
+        return false;
+    }
+    let x = 0;
+    for (; n > 0; n--) {
+      const d = this.next();
+      const v = base === 8 ? (d >= "0" && d <= "7" ? d.charCodeAt(0) - 48 : 99) : isHex(d) ? parseInt(d, 16) : 99;
+      if (v >= base) {
+        if (d === "" || d === "\n") this.error("escape sequence not terminated");
+        else this.error(`illegal character ${goRuneU(d)} in escape sequence`);
+        return false;
+      }
+      x = x * base + v;
+    }
+    if (x > max || (base !== 8 && c !== "x" && x >= 0xd800 && x < 0xe000)) {
+      this.error("escape sequence is an invalid Unicode code point");
+      return false;
+    }
+    return true;
+  }
+
+  private rawString(): void {
+    while (true) {
+      const c = this.next();
+      if (c === "") return this.error("unterminated raw string");
+      if (c === "`") break;
+    }
+    this.emit("STRING");
+  }
+}
+
+/** Lexes a whole query. The last token is EOF, or ERROR when the query cannot be lexed. */
+export function lex(input: string): Token[] {
+  return new Lexer(input).run();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Literal decoding.
+
+/**
+ * Parses a NUMBER token's text as Prometheus does: first as a Go integer literal (base prefixes
+ * 0x, 0o, 0b, and a leading 0 for octal), else as a Go float literal (including hex floats, Inf
+ * and NaN). Returns null when it is neither.
+ */
+export function parseNumberLiteral(text: string): number | null {
+  const lower = text.toLowerCase();
+  if (lower === "inf" || lower === "+inf") return Infinity;
+  if (lower === "-inf") return -Infinity;
+  if (lower === "nan") return NaN;
+  if (text.includes("_")) {
+    // Go allows "_" only between digits (or after a base prefix).
+    if (!/^(0[xob]_?)?[0-9a-f]+(_[0-9a-f]+)*(\.[0-9a-f]+(_[0-9a-f]+)*)?([ep][+-]?[0-9]+(_[0-9]+)*)?$/.test(lower) &&
+      !/^[0-9]+(_[0-9]+)*\.?([0-9]+(_[0-9]+)*)?(e[+-]?[0-9]+(_[0-9]+)*)?$/.test(lower)) {
+      return null;
+    }
+  }
+  const s = lower.replace(/_/g, "");
+  if (/^0x[0-9a-f]+$/.test(s)) return Number(s);
+  if (/^0o[0-7]+$/.test(s)) return parseInt(s.slice(2), 8);
+  if (/^0b[01]+$/.test(s)) return parseInt(s.slice(2), 2);
+  if (/^0[0-7]+$/.test(s)) return parseInt(s.slice(1), 8);
+  if (/^0x[0-9a-f]*\.?[0-9a-f]*p[+-]?[0-9]+$/.test(s)) return parseHexFloat(s);
+  if (/^([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?$/.test(s)) return Number(s);
+  return null;
+}
+
+function parseHexFloat(s: string): number | null {
+  const m = /^0x([0-9a-f]*)\.?([0-9a-f]*)p([+-]?[0-9]+)$/.exec(s);
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  const mant = parseInt((m[1] || "0") + (m[2] || ""), 16);
+  return mant * Math.pow(2, Number(m[3]) - 4 * (m[2] ?? "").length);
+}
+
+const DURATION_UNITS: [string, number][] = [
+  ["y", 365 * 24 * 3600 * 1000],
+  ["w", 7 * 24 * 3600 * 1000],
+  ["d", 24 * 3600 * 1000],
+  ["h", 3600 * 1000],
+  ["m", 60 * 1000],
+  ["s", 1000],
+  ["ms", 1],
+];
+
+/**
+ * Parses a Prometheus duration (`1h30m`, `5m`, `2w`, `500ms`; units in decreasing order, each at
+ * most once) into milliseconds. Throws an Error with Prometheus's message when invalid.
+ */
+export function parseDurationMs(text: string): number {
+  if (text === "0") return 0;
+  if (text === "") throw new Error('empty duration string');
+  let i = 0;
+  let unitIdx = 0;
+  let total = 0;
+  const bad = () => new Error(`not a valid duration string: ${goQuoteString(text)}`);
+  while (i < text.length) {
+    let j = i;
+    while (j < text.length && isDigit(text[j]!)) j++;
+    if (j === i) throw bad();
+    const num = Number(text.slice(i, j));
+    let unit: string;
+    if (text.startsWith("ms", j)) unit = "ms";
+    else unit = text[j] ?? "";
+    let k = unitIdx;
+    while (k < DURATION_UNITS.length && DURATION_UNITS[k]![0] !== unit) k++;
+    if (k >= DURATION_UNITS.length) throw bad();
+    total += num * DURATION_UNITS[k]![1];
+    unitIdx = k + 1;
+    i = j + unit.length;
+  }
+  if (total > 9223372036854) throw new Error(`duration out of range`);
+  return total;
+}
+
+/**
+ * Decodes a STRING token (with its quotes) as Prometheus does: Go escapes in "..." and '...',
+ * none in `...`. Bytes that are not valid UTF-8 (from \x or octal escapes) become the lone
+ * surrogates U+DC80..U+DCFF, so `goQuoteString` can print them back as \xNN and a check for
+ * well-formedness finds them.
+ */
+export function unquoteString(text: string): string {
+  const q = text[0];
+  const body = text.slice(1, -1);
+  if (q === "`" || !body.includes("\\")) return body;
+  let out = "";
+  let bytes: number[] | null = null; // pending raw bytes from \x / octal escapes
+  const flush = () => {
+    if (bytes) {
+      out += decodeUtf8Escaped(bytes);
+      bytes = null;
+    }
+  };
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== "\\") {
+      flush();
+      out += c;
+      continue;
+    }
+    const e = body[++i]!;
+    switch (e) {
+      case "a": flush(); out += "\x07"; break;
+      case "b": flush(); out += "\b"; break;
+      case "f": flush(); out += "\f"; break;
+      case "n": flush(); out += "\n"; break;
+      case "r": flush(); out += "\r"; break;
+      case "t": flush(); out += "\t"; break;
+      case "v": flush(); out += "\v"; break;
+      case "\\": flush(); out += "\\"; break;
+      case "'": flush(); out += "'"; break;
+      case '"': flush(); out += '"'; break;
+      case "x":
+        (bytes ??= []).push(parseInt(body.slice(i + 1, i + 3), 16));
+        i += 2;
+        break;
+      case "u":
+        flush();
+        out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 5), 16));
+        i += 4;
+        break;
+      case "U":
+        flush();
+        out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 9), 16));
+        i += 8;
+        break;
+      default:
+        (bytes ??= []).push(parseInt(body.slice(i, i + 3), 8));
+        i += 2;
+    }
+  }
+  flush();
+  return out;
+}
+
+/** UTF-8 decoding that maps each invalid byte to U+DC00+byte (a lone surrogate). */
+function decodeUtf8Escaped(b: number[]): string {
+  let out = "";
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    let need = 0;
+    let cp = 0;
+    if (c < 0x80) {
+      out += String.fromCharCode(c);
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c < 0xe0) {
+      need = 1;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c < 0xf0) {
+      need = 2;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c < 0xf5) {
+      need = 3;
+      cp = c & 0x07;
+    } else {
+      out += String.fromCharCode(0xdc00 + c);
+      i++;
+      continue;
+    }
+    let ok = i + need < b.length + 0 && i + need <= b.length - 1 + 1;
+    for (let k = 1; ok && k <= need; k++) {
+      const d = b[i + k];
+      if (d === undefined || (d & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (d & 0x3f);
+    }
+    if (ok && ((need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (need === 3 && (cp < 0x10000 || cp > 0x10ffff)))) ok = false;
+    if (!ok) {
+      out += String.fromCharCode(0xdc00 + c);
+      i++;
+      continue;
+    }
+    out += String.fromCodePoint(cp);
+    i += need + 1;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go-style quoting, used in messages and by the printer.
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+
+/** Go's strconv.Quote (%q) of a string; lone surrogates U+DC80..U+DCFF print as \xNN bytes. */
+export function goQuoteString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (cp >= 0x20 && cp < 0x7f) {
+      if (ch === '"' || ch === "\\") out += "\\" + ch;
+      else out += ch;
+      continue;
+    }
+    out += goEscapeRune(ch, cp, '"');
+  }
+  return out + '"';
+}
+
+function goEscapeRune(ch: string, cp: number, quote: string): string {
+  switch (cp) {
+    case 0x07: return "\\a";
+    case 0x08: return "\\b";
+    case 0x0c: return "\\f";
+    case 0x0a: return "\\n";
+    case 0x0d: return "\\r";
+    case 0x09: return "\\t";
+    case 0x0b: return "\\v";
+  }
+  if (ch === quote || ch === "\\") return "\\" + ch;
+  if (cp >= 0xdc80 && cp <= 0xdcff) return "\\x" + (cp - 0xdc00).toString(16).padStart(2, "0");
+  if (cp >= 0xd800 && cp < 0xe000) return "\\ufffd";
+  if (cp < 0x20 || cp === 0x7f) return "\\x" + cp.toString(16).padStart(2, "0");
+  if (cp >= 0x20 && cp < 0x7f) return ch;
+  if (PRINTABLE.test(ch)) return ch;
+  if (cp < 0x10000) return "\\u" + cp.toString(16).padStart(4, "0");
+  return "\\U" + cp.toString(16).padStart(8, "0");
+}
+
+/** Go's %q of a rune: 'x'. */
+export function goQuoteRune(r: string): string {
+  if (r === "") return "'\\x00'";
+  const cp = r.codePointAt(0)!;
+  if (r === "'") return "'\\''";
+  if (cp >= 0x20 && cp < 0x7f) return `'${r}'`;
+  return `'${goEscapeRune(r, cp, "'")}'`;
+}
+
+/** Go's %#U of a rune: U+0041 'A'. */
+function goRuneU(r: string): string {
+  const cp = r.codePointAt(0) ?? 0;
+  const hex = "U+" + cp.toString(16).toUpperCase().padStart(4, "0");
+  return PRINTABLE.test(r) || (cp >= 0x20 && cp < 0x7f) ? `${hex} '${r}'` : hex;
+}
