@@ -1,0 +1,154 @@
+/**
+ * Target discovery: static_configs (fixed groups) and file_sd_configs (JSON or YAML files,
+ * re-read when a file's modification time or the set of matching files changes, checked by
+ * polling, and in any case every refresh_interval). A file that fails to parse keeps its
+ * previous groups, as Prometheus does.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import { Glob } from "bun";
+import { parse as parseYAML } from "yaml";
+import { isLegacyLabelName, labelsFromRecord, type Labels, type Logger } from "../model/index.ts";
+import type { FileSDConfig, TargetGroupConfig } from "../config/index.ts";
+
+export interface TargetGroup {
+  /** Identifies the group within its discoverer (e.g. `file.json:0`). */
+  source: string;
+  /** One label set per target; each holds at least `__address__`. */
+  targets: Labels[];
+  /** Labels shared by the group's targets (targets' own labels win). */
+  labels: Labels;
+}
+
+export interface Discoverer {
+  /** Calls `onUpdate` with the full current list of groups whenever it changes (at least once). */
+  start(onUpdate: (groups: TargetGroup[]) => void): void;
+  stop(): void;
+}
+
+export class StaticDiscoverer implements Discoverer {
+  constructor(
+    private readonly configs: readonly TargetGroupConfig[],
+    private readonly sourcePrefix: string,
+  ) {}
+
+  start(onUpdate: (groups: TargetGroup[]) => void): void {
+    onUpdate(
+      this.configs.map((c, i) => ({
+        source: `${this.sourcePrefix}${i}`,
+        targets: c.targets.map((t) => labelsFromRecord({ __address__: t })),
+        labels: labelsFromRecord(c.labels),
+      })),
+    );
+  }
+
+  stop(): void {}
+}
+
+/** Parses one file_sd file (JSON, or YAML for .yml/.yaml). Throws with a clear message. */
+export function parseFileSD(path: string, text: string): TargetGroup[] {
+  const raw: unknown = /\.ya?ml$/i.test(path) ? parseYAML(text) : JSON.parse(text);
+  if (raw === null || raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new Error(`${path}: expected a list of target groups`);
+  return raw.map((g: unknown, i) => {
+    if (typeof g !== "object" || g === null || Array.isArray(g)) throw new Error(`${path}: group ${i} is not a mapping`);
+    const { targets = [], labels = {}, ...rest } = g as Record<string, unknown>;
+    const extra = Object.keys(rest);
+    if (extra.length > 0) throw new Error(`${path}: group ${i}: unknown field ${JSON.stringify(extra[0])}`);
+    if (!Array.isArray(targets) || targets.some((t) => typeof t !== "string")) {
+      throw new Error(`${path}: group ${i}: targets must be a list of strings`);
+    }
+    if (typeof labels !== "object" || labels === null || Array.isArray(labels)) {
+      throw new Error(`${path}: group ${i}: labels must be a mapping`);
+    }
+    const lset: Record<string, string> = { __meta_filepath: path };
+    for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
+      if (!isLegacyLabelName(k)) throw new Error(`${path}: group ${i}: ${JSON.stringify(k)} is not a valid label name`);
+      if (typeof v !== "string") throw new Error(`${path}: group ${i}: label ${k} must be a string`);
+      lset[k] = v;
+    }
+    for (const t of targets as string[]) {
+      if (t.includes("/")) throw new Error(`${path}: group ${i}: ${JSON.stringify(t)} is not a valid hostname`);
+    }
+    return {
+      source: `${path}:${i}`,
+      targets: (targets as string[]).map((t) => labelsFromRecord({ __address__: t })),
+      labels: labelsFromRecord(lset),
+    };
+  });
+}
+
+function matchFiles(pattern: string): string[] {
+  const base = basename(pattern);
+  if (!base.includes("*")) {
+    try {
+      return statSync(pattern).isFile() ? [pattern] : [];
+    } catch {
+      return [];
+    }
+  }
+  try {
+    return [...new Glob(base).scanSync({ cwd: dirname(pattern), absolute: true, onlyFiles: true })].sort();
+  } catch {
+    return [];
+  }
+}
+
+export class FileDiscoverer implements Discoverer {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** Per file: modification time seen and the groups read. */
+  private readonly files = new Map<string, { mtime: number; size: number; groups: TargetGroup[] }>();
+  private lastRefresh = 0;
+  private lastEmitted = "";
+
+  constructor(
+    private readonly cfg: FileSDConfig,
+    private readonly logger: Logger,
+    private readonly pollInterval: number,
+  ) {}
+
+  start(onUpdate: (groups: TargetGroup[]) => void): void {
+    this.refresh(onUpdate, true);
+    this.timer = setInterval(() => this.refresh(onUpdate, false), Math.min(this.pollInterval, this.cfg.refreshInterval));
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private refresh(onUpdate: (groups: TargetGroup[]) => void, first: boolean): void {
+    const now = Date.now();
+    const forced = first || now - this.lastRefresh >= this.cfg.refreshInterval;
+    if (forced) this.lastRefresh = now;
+    const present = new Set<string>();
+    for (const pattern of this.cfg.files) {
+      for (const path of matchFiles(pattern)) {
+        present.add(path);
+        let st;
+        try {
+          st = statSync(path);
+        } catch {
+          continue;
+        }
+        const known = this.files.get(path);
+        if (!forced && known && known.mtime === st.mtimeMs && known.size === st.size) continue;
+        try {
+          const groups = parseFileSD(path, readFileSync(path, "utf8"));
+          this.files.set(path, { mtime: st.mtimeMs, size: st.size, groups });
+        } catch (e) {
+          this.logger.error("Error reading file", { path, err: (e as Error).message });
+          if (known) known.mtime = st.mtimeMs;
+          else this.files.set(path, { mtime: st.mtimeMs, size: st.size, groups: [] });
+        }
+      }
+    }
+    for (const path of [...this.files.keys()]) if (!present.has(path)) this.files.delete(path);
+    const groups = [...this.files.values()].flatMap((f) => f.groups);
+    const key = JSON.stringify(groups);
+    if (first || key !== this.lastEmitted) {
+      this.lastEmitted = key;
+      onUpdate(groups);
+    }
+  }
+}

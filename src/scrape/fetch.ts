@@ -1,0 +1,131 @@
+/**
+ * One HTTP scrape: the request Prometheus sends (Accept negotiation between OpenMetrics and the
+ * text format, gzip, the scrape-timeout header, auth, TLS), the body read up to
+ * body_size_limit and decoded as UTF-8.
+ */
+import { readFileSync } from "node:fs";
+import type { ScrapeConfig } from "../config/index.ts";
+import type { ExpositionFormat } from "./exposition.ts";
+
+/** Prometheus 2.x's Accept header: OpenMetrics preferred, then the text format. */
+export const SCRAPE_ACCEPT_HEADER =
+  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+export const USER_AGENT = "Shoal/0.1.0";
+
+export interface ScrapeResponse {
+  body: string;
+  format: ExpositionFormat;
+  contentType: string;
+  /** Bytes after decompression. */
+  size: number;
+}
+
+export class ScrapeError extends Error {}
+
+export function formatFromContentType(contentType: string): ExpositionFormat {
+  const media = contentType.split(";")[0]!.trim().toLowerCase();
+  return media === "application/openmetrics-text" ? "openmetrics" : "text";
+}
+
+function readSecret(value: string | undefined, file: string | undefined): string {
+  if (file !== undefined) return readFileSync(file, "utf8").trim();
+  return value ?? "";
+}
+
+export function requestHeaders(cfg: ScrapeConfig, timeoutMs: number): Record<string, string> {
+  const headers: Record<string, string> = {
+    Accept: SCRAPE_ACCEPT_HEADER,
+    "Accept-Encoding": cfg.enableCompression ? "gzip" : "identity",
+    "User-Agent": USER_AGENT,
+    "X-Prometheus-Scrape-Timeout-Seconds": String(timeoutMs / 1000),
+  };
+  if (cfg.basicAuth) {
+    const pw = readSecret(cfg.basicAuth.password, cfg.basicAuth.passwordFile);
+    headers.Authorization = `Basic ${Buffer.from(`${cfg.basicAuth.username}:${pw}`).toString("base64")}`;
+  } else if (cfg.authorization) {
+    const cred = readSecret(cfg.authorization.credentials, cfg.authorization.credentialsFile);
+    headers.Authorization = `${cfg.authorization.type} ${cred}`;
+  }
+  return headers;
+}
+
+function tlsOptions(cfg: ScrapeConfig): BunFetchRequestInit["tls"] {
+  const t = cfg.tlsConfig;
+  const tls: NonNullable<BunFetchRequestInit["tls"]> = { rejectUnauthorized: !t.insecureSkipVerify };
+  if (t.caFile) tls.ca = readFileSync(t.caFile, "utf8");
+  if (t.certFile) tls.cert = readFileSync(t.certFile, "utf8");
+  if (t.keyFile) tls.key = readFileSync(t.keyFile, "utf8");
+  if (t.serverName) tls.serverName = t.serverName;
+  return tls;
+}
+
+async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
+  if (limit <= 0) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new ScrapeError("body size limit exceeded");
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function decode(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const text = new TextDecoder("utf-8").decode(bytes);
+    const at = text.indexOf("\uFFFD");
+    const line = text.slice(0, at).split("\n").length;
+    throw new ScrapeError(`invalid UTF-8 in response body at line ${line}`);
+  }
+}
+
+export async function fetchTarget(url: string, cfg: ScrapeConfig, timeoutMs: number, stop: AbortSignal): Promise<ScrapeResponse> {
+  const signal = AbortSignal.any([stop, AbortSignal.timeout(timeoutMs)]);
+  let res: Response;
+  try {
+    const init: BunFetchRequestInit = { headers: requestHeaders(cfg, timeoutMs), signal, redirect: "follow", proxy: false };
+    if (url.startsWith("https:")) init.tls = tlsOptions(cfg);
+    res = await fetch(url, init);
+  } catch (e) {
+    throw new ScrapeError(`Get "${url}": ${describe(e, signal)}`);
+  }
+  try {
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new ScrapeError(`server returned HTTP status ${res.status} ${res.statusText}`.trimEnd());
+    }
+    const bytes = await readLimited(res, cfg.bodySizeLimit);
+    const contentType = res.headers.get("content-type") ?? "";
+    return { body: decode(bytes), format: formatFromContentType(contentType), contentType, size: bytes.byteLength };
+  } catch (e) {
+    if (e instanceof ScrapeError) throw e;
+    throw new ScrapeError(`Get "${url}": ${describe(e, signal)}`);
+  }
+}
+
+function describe(e: unknown, signal: AbortSignal): string {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof DOMException && reason.name === "TimeoutError") return "context deadline exceeded";
+    return "context canceled";
+  }
+  return e instanceof Error ? e.message : String(e);
+}

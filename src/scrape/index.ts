@@ -1,0 +1,12 @@
+/** The scrape room's door: the manager node.ts runs, plus the parsers and relabeling others reuse. */
+export {
+  ScrapeManager,
+  type ActiveTarget,
+  type DroppedTarget,
+  type ScrapeManagerOptions,
+  type TargetMetadata,
+} from "./manager.ts";
+export { ExpositionError, ExpositionParser, parseSeriesKey, type ExpositionFormat, type MetricMetadata } from "./exposition.ts";
+export { relabel, expandTemplate } from "./relabel.ts";
+export { SCRAPE_ACCEPT_HEADER, formatFromContentType } from "./fetch.ts";
+export { parseFileSD, type TargetGroup } from "./discovery.ts";

@@ -1,0 +1,260 @@
+/**
+ * The ScrapeManager runs one scrape pool per job: discovery feeds target groups, the pool turns
+ * them into targets and keeps one ScrapeLoop per target. A config reload leaves pools whose job
+ * config is unchanged alone; a changed pool restarts its loops, handing each target's series
+ * cache to its successor; targets and jobs that disappear are stopped with staleness markers.
+ */
+import { hostname } from "node:os";
+import { labelsKey, labelsToRecord, nopLogger, type Appendable, type Labels, type Logger } from "../model/index.ts";
+import { formatDuration, type Config, type ScrapeConfig } from "../config/index.ts";
+import { FileDiscoverer, StaticDiscoverer, type Discoverer, type TargetGroup } from "./discovery.ts";
+import { ExpositionParser } from "./exposition.ts";
+import { ScrapeLoop } from "./loop.ts";
+import { buildTargets, globalURL } from "./targets.ts";
+
+export interface ScrapeManagerOptions {
+  appendable: Appendable;
+  logger?: Logger;
+  /**
+   * Whether this node scrapes a target (given its final labels, `__address__` etc. included);
+   * the cluster shards targets with it. Default: every target. Call `reshard()` when the
+   * answer may have changed.
+   */
+  ownsTarget?: (labels: Labels) => boolean;
+  /** How often file_sd files are checked for changes, in ms (default 1000). */
+  fileSDPollInterval?: number;
+}
+
+/** One entry of /api/v1/targets' activeTargets. */
+export interface ActiveTarget {
+  discoveredLabels: Record<string, string>;
+  labels: Record<string, string>;
+  scrapePool: string;
+  scrapeUrl: string;
+  globalUrl: string;
+  lastError: string;
+  /** RFC 3339; "0001-01-01T00:00:00Z" before the first scrape. */
+  lastScrape: string;
+  /** Seconds. */
+  lastScrapeDuration: number;
+  health: "up" | "down" | "unknown";
+  scrapeInterval: string;
+  scrapeTimeout: string;
+}
+
+/** One entry of /api/v1/targets' droppedTargets. */
+export interface DroppedTarget {
+  discoveredLabels: Record<string, string>;
+  scrapePool: string;
+}
+
+/** One entry of /api/v1/targets/metadata (also the source of /api/v1/metadata). */
+export interface TargetMetadata {
+  /** The target's labels (`job`, `instance`, …). */
+  target: Record<string, string>;
+  metric: string;
+  type: string;
+  help: string;
+  unit: string;
+}
+
+const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+class ScrapePool {
+  readonly loops = new Map<string, ScrapeLoop>();
+  dropped: Labels[] = [];
+  private readonly discoverers: Discoverer[] = [];
+  private readonly groups: TargetGroup[][] = [];
+  private readonly configKey: string;
+  private stopped = false;
+
+  constructor(
+    readonly config: ScrapeConfig,
+    private readonly mgr: ScrapeManager,
+    private readonly logger: Logger,
+  ) {
+    this.configKey = JSON.stringify(config);
+  }
+
+  sameConfig(cfg: ScrapeConfig): boolean {
+    return JSON.stringify(cfg) === this.configKey;
+  }
+
+  /** Starts discovery; `inherited` are a previous pool's loops, adopted or stopped by the first sync. */
+  start(inherited: Map<string, ScrapeLoop>): void {
+    const cfg = this.config;
+    if (cfg.staticConfigs.length > 0) this.discoverers.push(new StaticDiscoverer(cfg.staticConfigs, "static/"));
+    for (const fc of cfg.fileSDConfigs) this.discoverers.push(new FileDiscoverer(fc, this.logger, this.mgr.fileSDPollInterval));
+    this.discoverers.forEach((d, i) => {
+      this.groups[i] = [];
+      d.start((groups) => {
+        this.groups[i] = groups;
+        if (this.started) void this.sync(null);
+      });
+    });
+    this.started = true;
+    void this.sync(inherited);
+  }
+  private started = false;
+
+  /** Brings loops in line with the current groups (and ownership). */
+  async sync(inherited: Map<string, ScrapeLoop> | null): Promise<void> {
+    if (this.stopped) return;
+    const built = buildTargets(this.groups.flat(), this.config);
+    for (const err of built.errors) this.logger.warn("Creating target failed", { err });
+    this.dropped = built.dropped;
+    const wanted = new Set<string>();
+    const stops: Promise<void>[] = [];
+    for (const spec of built.active) {
+      if (!this.mgr.owns(spec.labels)) continue;
+      wanted.add(spec.key);
+      const existing = this.loops.get(spec.key);
+      if (existing) {
+        existing.target = spec;
+        continue;
+      }
+      const old = inherited?.get(spec.key);
+      if (old) {
+        inherited!.delete(spec.key);
+        stops.push(old.stop(false));
+      }
+      const loop = this.mgr.newLoop(spec, this.config, old?.takeState());
+      this.loops.set(spec.key, loop);
+      loop.start();
+    }
+    for (const [key, loop] of this.loops) {
+      if (wanted.has(key)) continue;
+      this.loops.delete(key);
+      // A target that another node now owns is not stale; one that went away is.
+      const gone = !built.active.some((s) => s.key === key);
+      stops.push(loop.stop(gone));
+    }
+    if (inherited) for (const loop of inherited.values()) stops.push(loop.stop(true));
+    await Promise.all(stops);
+  }
+
+  async stop(stale: boolean): Promise<void> {
+    this.stopped = true;
+    for (const d of this.discoverers) d.stop();
+    await Promise.all([...this.loops.values()].map((l) => l.stop(stale)));
+    this.loops.clear();
+  }
+
+  /** Stops discovery but leaves the loops to a successor pool. */
+  detach(): Map<string, ScrapeLoop> {
+    this.stopped = true;
+    for (const d of this.discoverers) d.stop();
+    return this.loops;
+  }
+}
+
+export class ScrapeManager {
+  readonly fileSDPollInterval: number;
+  private readonly appendable: Appendable;
+  private readonly logger: Logger;
+  private readonly ownsTarget: (labels: Labels) => boolean;
+  private readonly parser = new ExpositionParser();
+  private pools = new Map<string, ScrapePool>();
+  private offsetSeed = 0;
+
+  constructor(opts: ScrapeManagerOptions) {
+    this.appendable = opts.appendable;
+    this.logger = (opts.logger ?? nopLogger).with({ component: "scrape manager" });
+    this.ownsTarget = opts.ownsTarget ?? (() => true);
+    this.fileSDPollInterval = opts.fileSDPollInterval ?? 1000;
+  }
+
+  owns(labels: Labels): boolean {
+    try {
+      return this.ownsTarget(labels);
+    } catch (e) {
+      this.logger.error("ownsTarget failed", { err: e as Error });
+      return true;
+    }
+  }
+
+  newLoop(spec: import("./targets.ts").TargetSpec, cfg: ScrapeConfig, state?: import("./loop.ts").LoopState): ScrapeLoop {
+    // Spread targets over the interval by their hash, as Prometheus does, so that many targets
+    // of one job do not all fire at once, and a target keeps its phase across restarts.
+    const offset = ((spec.hash ^ this.offsetSeed) >>> 0) % spec.interval;
+    return new ScrapeLoop({ target: spec, config: cfg, appendable: this.appendable, parser: this.parser, logger: this.logger, offset, state });
+  }
+
+  /** Applies a (re)loaded config. Resolves once loops are started or stopped accordingly. */
+  async applyConfig(cfg: Config): Promise<void> {
+    this.offsetSeed = Bun.hash.xxHash32(labelsKey(cfg.global.externalLabels) + hostname()) >>> 0;
+    const next = new Map<string, ScrapePool>();
+    const work: Promise<void>[] = [];
+    for (const sc of cfg.scrapeConfigs) {
+      const old = this.pools.get(sc.jobName);
+      if (old && old.sameConfig(sc)) {
+        next.set(sc.jobName, old);
+        continue;
+      }
+      const pool = new ScrapePool(sc, this, this.logger.with({ scrape_pool: sc.jobName }));
+      next.set(sc.jobName, pool);
+      pool.start(old ? old.detach() : new Map());
+    }
+    for (const [job, pool] of this.pools) if (!next.has(job)) work.push(pool.stop(true));
+    this.pools = next;
+    await Promise.all(work);
+  }
+
+  /** Re-evaluates `ownsTarget` for every discovered target (e.g. after the ring changed). */
+  async reshard(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.sync(null)));
+  }
+
+  /** Stops all scraping without staleness markers (shutdown). */
+  async stop(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools = new Map();
+    await Promise.all(pools.map((p) => p.stop(false)));
+  }
+
+  scrapePools(): string[] {
+    return [...this.pools.keys()].sort();
+  }
+
+  activeTargets(): ActiveTarget[] {
+    const out: ActiveTarget[] = [];
+    for (const [job, pool] of this.pools) {
+      for (const loop of pool.loops.values()) {
+        const t = loop.target;
+        out.push({
+          discoveredLabels: labelsToRecord(t.discoveredLabels),
+          labels: labelsToRecord(t.publicLabels),
+          scrapePool: job,
+          scrapeUrl: t.url,
+          globalUrl: globalURL(t.url),
+          lastError: loop.lastError,
+          lastScrape: loop.lastScrape === 0 ? ZERO_TIME : new Date(loop.lastScrape).toISOString(),
+          lastScrapeDuration: loop.lastScrapeDuration,
+          health: loop.health,
+          scrapeInterval: formatDuration(t.interval),
+          scrapeTimeout: formatDuration(t.timeout),
+        });
+      }
+    }
+    return out;
+  }
+
+  droppedTargets(): DroppedTarget[] {
+    const out: DroppedTarget[] = [];
+    for (const [job, pool] of this.pools) {
+      for (const d of pool.dropped) out.push({ discoveredLabels: labelsToRecord(d), scrapePool: job });
+    }
+    return out;
+  }
+
+  metadata(): TargetMetadata[] {
+    const out: TargetMetadata[] = [];
+    for (const pool of this.pools.values()) {
+      for (const loop of pool.loops.values()) {
+        const target = labelsToRecord(loop.target.publicLabels);
+        for (const [metric, m] of loop.metadata) out.push({ target, metric, type: m.type, help: m.help, unit: m.unit });
+      }
+    }
+    return out;
+  }
+}

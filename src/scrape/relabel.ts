@@ -1,0 +1,133 @@
+/**
+ * Relabeling with Prometheus's semantics (relabel.Process): the rules run in order over a
+ * label set; `keep`/`drop`/`keepequal`/`dropequal` may drop it (null). Regexes are fully
+ * anchored; replacements use Go's template syntax ($1, ${1}, $name, ${name}, $$).
+ */
+import { createHash } from "node:crypto";
+import { labelsFromPairs, type Labels } from "../model/index.ts";
+import { compileRelabelRegex, type RelabelConfig } from "../config/index.ts";
+
+/** Go's regexp.Expand: `$name` takes the longest run of word characters as the name. */
+export function expandTemplate(template: string, match: RegExpExecArray): string {
+  if (!template.includes("$")) return template;
+  let out = "";
+  let i = 0;
+  const n = template.length;
+  while (i < n) {
+    const c = template[i]!;
+    if (c !== "$") {
+      out += c;
+      i++;
+      continue;
+    }
+    if (template[i + 1] === "$") {
+      out += "$";
+      i += 2;
+      continue;
+    }
+    let name: string | null = null;
+    let next = i + 1;
+    if (template[i + 1] === "{") {
+      const close = template.indexOf("}", i + 2);
+      const inner = close < 0 ? "" : template.slice(i + 2, close);
+      if (close >= 0 && /^\w+$/.test(inner)) {
+        name = inner;
+        next = close + 1;
+      }
+    } else {
+      const m = /^\w+/.exec(template.slice(i + 1));
+      if (m) {
+        name = m[0];
+        next = i + 1 + name.length;
+      }
+    }
+    if (name === null) {
+      out += "$";
+      i++;
+      continue;
+    }
+    if (/^\d+$/.test(name)) {
+      const idx = Number(name);
+      out += idx < match.length ? (match[idx] ?? "") : "";
+    } else {
+      out += match.groups?.[name] ?? "";
+    }
+    i = next;
+  }
+  return out;
+}
+
+function hashMod(value: string, modulus: number): number {
+  const digest = createHash("md5").update(value).digest();
+  return Number(digest.readBigUInt64BE(8) % BigInt(modulus));
+}
+
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Applies one rule to the builder; false means the label set is dropped. */
+function applyRule(lb: Map<string, string>, cfg: RelabelConfig): boolean {
+  let val = "";
+  for (let i = 0; i < cfg.sourceLabels.length; i++) {
+    if (i > 0) val += cfg.separator;
+    val += lb.get(cfg.sourceLabels[i]!) ?? "";
+  }
+  const re = compileRelabelRegex(cfg.regex);
+  switch (cfg.action) {
+    case "drop":
+      return !re.test(val);
+    case "keep":
+      return re.test(val);
+    case "dropequal":
+      return (lb.get(cfg.targetLabel) ?? "") !== val;
+    case "keepequal":
+      return (lb.get(cfg.targetLabel) ?? "") === val;
+    case "replace": {
+      const m = re.exec(val);
+      if (m === null) return true;
+      const target = expandTemplate(cfg.targetLabel, m);
+      if (!LABEL_NAME_RE.test(target)) return true;
+      const res = expandTemplate(cfg.replacement, m);
+      if (res === "") lb.delete(target);
+      else lb.set(target, res);
+      return true;
+    }
+    case "lowercase":
+      setOrDelete(lb, cfg.targetLabel, val.toLowerCase());
+      return true;
+    case "uppercase":
+      setOrDelete(lb, cfg.targetLabel, val.toUpperCase());
+      return true;
+    case "hashmod":
+      lb.set(cfg.targetLabel, String(hashMod(val, cfg.modulus)));
+      return true;
+    case "labelmap": {
+      const additions: [string, string][] = [];
+      for (const [name, value] of [...lb].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+        const m = re.exec(name);
+        if (m !== null) additions.push([expandTemplate(cfg.replacement, m), value]);
+      }
+      for (const [name, value] of additions) setOrDelete(lb, name, value);
+      return true;
+    }
+    case "labeldrop":
+      for (const name of [...lb.keys()]) if (re.test(name)) lb.delete(name);
+      return true;
+    case "labelkeep":
+      for (const name of [...lb.keys()]) if (!re.test(name)) lb.delete(name);
+      return true;
+  }
+}
+
+function setOrDelete(lb: Map<string, string>, name: string, value: string): void {
+  if (value === "") lb.delete(name);
+  else lb.set(name, value);
+}
+
+/** The relabeled label set, or null when a rule dropped it. Returns `labels` itself for no rules. */
+export function relabel(labels: Labels, cfgs: readonly RelabelConfig[]): Labels | null {
+  if (cfgs.length === 0) return labels;
+  const lb = new Map<string, string>();
+  for (const l of labels) lb.set(l.name, l.value);
+  for (const cfg of cfgs) if (!applyRule(lb, cfg)) return null;
+  return labelsFromPairs(lb);
+}
