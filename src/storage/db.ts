@@ -1,23 +1,31 @@
 /**
  * The local TSDB: a head (with its WAL) plus immutable blocks on disk, behind the Appendable /
- * Queryable interfaces of model/storage.ts.
+ * Queryable interfaces of model/storage.ts. Background maintenance (every minute) cuts the head
+ * into blocks, compacts blocks and applies retention, one task at a time.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import {
   nopLogger,
   type Appendable,
   type Appender,
+  type Labels,
   type Logger,
   type Matcher,
   type Querier,
   type Queryable,
   type RejectReason,
 } from "../model/index.ts";
-import { Head } from "./head.ts";
+import { Block, writeBlock, type BlockMeta } from "./block.ts";
+import { ByteWriter } from "./bytes.ts";
+import { blockRanges, headSeriesForBlock, mergedBlockSeries, planCompaction } from "./compact.ts";
+import { Head, type MemSeries } from "./head.ts";
 import { HeadSource } from "./head-source.ts";
 import { StorageQuerier } from "./querier.ts";
 import type { QuerySource } from "./source.ts";
 import { computeStatus, type TSDBStatus } from "./status.ts";
+import { isULID, newULID } from "./ulid.ts";
+import { encodeChunks as encodeChunksRecord, encodeSamples, encodeSeries, WAL } from "./wal.ts";
 
 export interface TSDBOptions {
   dir: string;
@@ -71,20 +79,120 @@ export const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
 export const DEFAULT_BLOCK_DURATION_MS = 2 * 3600 * 1000;
 export const DEFAULT_WAL_FSYNC_INTERVAL_MS = 1000;
 
+export const COMPACTION_INTERVAL_MS = 60_000;
+
+type Opts = Required<Omit<TSDBOptions, "logger">> & { logger: Logger };
+
 export class LocalTSDB implements TSDB {
   readonly head: Head;
   readonly logger: Logger;
+  readonly wal: WAL;
+  blocks: Block[] = [];
   private readonly headSource: HeadSource;
+  private readonly ranges: number[];
   private closed = false;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** Serialises compaction, retention and tombstone cleaning. */
+  private lock: Promise<void> = Promise.resolve();
+  private readonly counters = {
+    compactions: 0,
+    compactionsFailed: 0,
+    headCuts: 0,
+    blocksCorrupted: 0,
+    retentionDeletions: 0,
+    sizeRetentionDeletions: 0,
+  };
 
-  constructor(readonly opts: Required<Omit<TSDBOptions, "logger">> & { logger: Logger }) {
+  constructor(readonly opts: Opts) {
     this.logger = opts.logger;
     this.head = new Head({ chunkRange: opts.blockDurationMs });
     this.headSource = new HeadSource(this.head);
+    this.wal = new WAL(opts.dir, { fsyncIntervalMs: opts.walFsyncIntervalMs, logger: opts.logger });
+    // Like Prometheus: compact up to 10% of the retention, at most 31 days.
+    const maxRange = Math.min(opts.retentionMs / 10, 31 * 24 * 3600 * 1000);
+    this.ranges = blockRanges(opts.blockDurationMs, Math.max(maxRange, opts.blockDurationMs));
   }
 
   async open(): Promise<void> {
     mkdirSync(this.opts.dir, { recursive: true });
+    this.loadBlocks();
+    const lastBlockEnd = this.blocks.reduce((m, b) => Math.max(m, b.meta.maxTime), -Infinity);
+    this.head.minValidTime = lastBlockEnd;
+    this.replayWAL();
+    this.head.truncateBefore(this.head.minValidTime);
+    this.head.log = this.wal;
+    this.logger.info("TSDB opened", {
+      dir: this.opts.dir,
+      blocks: this.blocks.length,
+      headSeries: this.head.numSeries,
+      walReplaySeconds: this.wal.stats.replaySeconds.toFixed(3),
+    });
+    this.timer = setInterval(() => void this.maintain(), Math.min(COMPACTION_INTERVAL_MS, this.opts.blockDurationMs));
+    this.timer.unref?.();
+  }
+
+  private loadBlocks(): void {
+    const dir = this.opts.dir;
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (name.endsWith(".tmp") || name.endsWith(".tmp-for-deletion")) {
+        rmSync(path, { recursive: true, force: true });
+        continue;
+      }
+      if (!isULID(name)) continue;
+      try {
+        this.blocks.push(new Block(path));
+      } catch (e) {
+        this.counters.blocksCorrupted++;
+        const aside = `${path}.corrupted`;
+        rmSync(aside, { recursive: true, force: true });
+        renameSync(path, aside);
+        this.logger.error("corrupt block moved aside; its data is not served", {
+          block: name,
+          movedTo: aside,
+          err: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+    this.sortBlocks();
+  }
+
+  private sortBlocks(): void {
+    this.blocks.sort((a, b) => a.meta.minTime - b.meta.minTime || (a.ulid < b.ulid ? -1 : 1));
+  }
+
+  private replayWAL(): void {
+    const head = this.head;
+    const byWalRef = new Map<number, MemSeries>();
+    let unknownRefs = 0;
+    const minValid = head.minValidTime;
+    this.wal.open({
+      series: (ref: number, labels: Labels) => {
+        byWalRef.set(ref, head.createWithRef(ref, labels));
+      },
+      samples: (refs, ts, vals) => {
+        const w = new Uint32Array(vals.buffer, vals.byteOffset, vals.length * 2);
+        for (let i = 0; i < refs.length; i++) {
+          const s = byWalRef.get(refs[i]!);
+          if (s === undefined) {
+            unknownRefs++;
+            continue;
+          }
+          const t = ts[i]!;
+          if (t < minValid) continue;
+          head.appendCommitted(s, t, w[2 * i + 1]!, w[2 * i]!);
+        }
+      },
+      tombstone: (ref, mint, maxt) => {
+        const s = byWalRef.get(ref);
+        if (s !== undefined) head.deleteRange([s.ref], mint, maxt);
+      },
+      chunk: (ref, minT, maxT, bytes) => {
+        const s = byWalRef.get(ref);
+        if (s !== undefined && minT >= minValid) head.loadChunk(s, minT, maxT, bytes);
+      },
+    });
+    if (unknownRefs > 0) this.logger.warn("WAL samples for unknown series skipped", { samples: unknownRefs });
   }
 
   appender(): Appender {
@@ -94,45 +202,217 @@ export class LocalTSDB implements TSDB {
 
   querier(mint: number, maxt: number): Querier {
     this.checkOpen();
-    const sources: QuerySource[] = [this.headSource];
-    return new StorageQuerier(sources, mint, maxt);
+    const used = this.blocks.filter((b) => !(b.maxT < mint || b.minT > maxt));
+    for (const b of used) b.refs++;
+    const sources: QuerySource[] = [...used, this.headSource];
+    return new StorageQuerier(sources, mint, maxt, () => {
+      for (const b of used) {
+        b.refs--;
+        if (b.pendingDelete && b.refs === 0) this.removeBlockDir(b);
+      }
+    });
+  }
+
+  /** Runs `fn` after every earlier exclusive task (compaction, retention, cleaning). */
+  private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Background work: cut the head, compact blocks, apply retention. */
+  maintain(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.closed) return;
+      try {
+        await this.cutHead();
+        this.compactBlocks();
+        this.applyRetention();
+      } catch (e) {
+        this.counters.compactionsFailed++;
+        this.logger.error("storage maintenance failed", { err: e instanceof Error ? e.message : String(e) });
+      }
+    });
+  }
+
+  /** Persists whole block ranges of the head once it spans more than 1.5 ranges, like Prometheus. */
+  private async cutHead(): Promise<void> {
+    const range = this.opts.blockDurationMs;
+    for (;;) {
+      const hmin = this.head.minTime();
+      const hmax = this.head.maxT;
+      if (!Number.isFinite(hmin) || hmax - hmin <= range * 1.5) return;
+      const a = Math.floor(hmin / range) * range;
+      await this.persistHeadRange(a, a + range);
+    }
+  }
+
+  /** Writes [a, b) of the head as a block, drops it from the head and checkpoints the WAL. */
+  async persistHeadRange(a: number, b: number): Promise<void> {
+    const series = headSeriesForBlock(this.head, a, b);
+    if (series.length > 0) {
+      const ulid = newULID();
+      const t0 = performance.now();
+      const meta = writeBlock(this.opts.dir, ulid, a, b, series, { level: 1, sources: [ulid] });
+      this.blocks.push(new Block(join(this.opts.dir, ulid)));
+      this.sortBlocks();
+      this.logger.info("head range persisted as a block", {
+        ulid,
+        mint: a,
+        maxt: b,
+        series: meta.stats.numSeries,
+        samples: meta.stats.numSamples,
+        seconds: ((performance.now() - t0) / 1000).toFixed(3),
+      });
+    }
+    this.head.truncateBefore(b);
+    this.counters.headCuts++;
+    // Snapshot synchronously right after the rotate: it holds exactly the segments before it.
+    const upTo = this.wal.rotate();
+    const snapshot = encodeHeadSnapshot(this.head);
+    await this.wal.writeCheckpoint(upTo, snapshot);
+  }
+
+  private compactBlocks(): void {
+    const newest = Math.max(this.head.minValidTime, ...this.blocks.map((b) => b.meta.maxTime));
+    for (;;) {
+      const group = planCompaction(this.blocks, this.ranges, newest);
+      if (group === null) return;
+      this.rewriteBlocks(group, "compaction");
+    }
+  }
+
+  /** Replaces `group` by one merged block (tombstones applied). Returns the new block or null. */
+  private rewriteBlocks(group: Block[], why: string): Block | null {
+    const t0 = performance.now();
+    const ulid = newULID();
+    const mint = Math.min(...group.map((b) => b.meta.minTime));
+    const maxt = Math.max(...group.map((b) => b.meta.maxTime));
+    const sources = [...new Set(group.flatMap((b) => b.meta.compaction.sources))];
+    const level = Math.max(...group.map((b) => b.meta.compaction.level)) + (why === "compaction" ? 1 : 0);
+    let created: Block | null = null;
+    let meta: BlockMeta | null = null;
+    try {
+      meta = writeBlock(this.opts.dir, ulid, mint, maxt, mergedBlockSeries(group), {
+        level,
+        sources,
+        parents: group.map((b) => b.ulid),
+      });
+      if (meta.stats.numSeries > 0) created = new Block(join(this.opts.dir, ulid));
+      else rmSync(join(this.opts.dir, ulid), { recursive: true, force: true });
+    } catch (e) {
+      rmSync(join(this.opts.dir, ulid + ".tmp"), { recursive: true, force: true });
+      throw e;
+    }
+    this.blocks = this.blocks.filter((b) => !group.includes(b));
+    if (created !== null) this.blocks.push(created);
+    this.sortBlocks();
+    for (const b of group) this.deleteBlock(b);
+    this.counters.compactions++;
+    this.logger.info(`blocks ${why} done`, {
+      from: group.map((b) => b.ulid).join(","),
+      to: created?.ulid ?? "(empty)",
+      mint,
+      maxt,
+      samples: meta.stats.numSamples,
+      seconds: ((performance.now() - t0) / 1000).toFixed(3),
+    });
+    return created;
+  }
+
+  private applyRetention(): void {
+    if (this.blocks.length === 0) return;
+    const newest = Math.max(...this.blocks.map((b) => b.meta.maxTime));
+    for (const b of [...this.blocks]) {
+      if (newest - b.meta.maxTime >= this.opts.retentionMs) {
+        this.logger.info("block deleted by time retention", { block: b.ulid, maxTime: b.meta.maxTime });
+        this.blocks = this.blocks.filter((x) => x !== b);
+        this.deleteBlock(b);
+        this.counters.retentionDeletions++;
+      }
+    }
+    if (this.opts.retentionBytes > 0) {
+      let total = this.wal.diskBytes() + this.blocks.reduce((n, b) => n + b.sizeBytes, 0);
+      while (total > this.opts.retentionBytes && this.blocks.length > 0) {
+        const oldest = this.blocks[0]!;
+        this.logger.info("block deleted by size retention", { block: oldest.ulid, bytes: oldest.sizeBytes, total });
+        this.blocks = this.blocks.slice(1);
+        this.deleteBlock(oldest);
+        total -= oldest.sizeBytes;
+        this.counters.sizeRetentionDeletions++;
+      }
+    }
+  }
+
+  private deleteBlock(b: Block): void {
+    b.pendingDelete = true;
+    if (b.refs === 0) this.removeBlockDir(b);
+  }
+
+  private removeBlockDir(b: Block): void {
+    b.dropFromCache();
+    const gone = b.dir + ".tmp-for-deletion";
+    try {
+      if (existsSync(b.dir)) renameSync(b.dir, gone);
+      rmSync(gone, { recursive: true, force: true });
+    } catch (e) {
+      this.logger.error("could not delete block directory", { dir: b.dir, err: (e as Error).message });
+    }
   }
 
   async deleteSeries(matchers: Matcher[], mint: number, maxt: number): Promise<void> {
     this.checkOpen();
-    this.head.deleteRange(this.head.matchingRefs(matchers), mint, maxt);
+    await this.exclusive(() => {
+      const refs = this.head.matchingRefs(matchers);
+      if (refs.length > 0) {
+        this.wal.logTombstones(refs, mint, maxt);
+        this.head.deleteRange(refs, mint, maxt);
+      }
+      for (const b of this.blocks) {
+        if (b.maxT < mint || b.minT > maxt) continue;
+        const ids = b.matching(matchers);
+        if (ids.length > 0) b.addTombstones(ids, mint, maxt);
+      }
+    });
   }
 
   async cleanTombstones(): Promise<void> {
     this.checkOpen();
+    await this.exclusive(() => {
+      for (const b of [...this.blocks]) if (b.tombstones.size > 0) this.rewriteBlocks([b], "tombstone cleaning");
+    });
   }
 
   stats(): TSDBStats {
     const h = this.head.stats;
+    const w = this.wal.stats;
     return {
       headSeries: this.head.numSeries,
       headChunks: h.chunksCreated - h.chunksRemoved,
-      headMinTime: this.head.numSeries > 0 ? this.head.minTime() : 0,
+      headMinTime: this.head.numSeries > 0 && Number.isFinite(this.head.minTime()) ? this.head.minTime() : 0,
       headMaxTime: Number.isFinite(this.head.maxT) ? this.head.maxT : 0,
       samplesAppended: h.samplesAppended,
       seriesCreated: h.seriesCreated,
       seriesRemoved: h.seriesRemoved,
       rejected: { ...h.rejected },
-      walBytes: 0,
-      walSegments: 0,
-      walFsyncs: 0,
-      walFsyncSeconds: 0,
-      walCorruptions: 0,
-      walReplaySeconds: 0,
-      compactions: 0,
-      compactionsFailed: 0,
-      headCuts: 0,
-      blocks: 0,
-      blockBytes: 0,
-      blocksCorrupted: 0,
-      retentionDeletions: 0,
-      sizeRetentionDeletions: 0,
-      tombstones: 0,
+      walBytes: this.wal.diskBytes(),
+      walSegments: this.wal.segmentCount(),
+      walFsyncs: w.fsyncs,
+      walFsyncSeconds: w.fsyncSeconds,
+      walCorruptions: w.corruptions,
+      walReplaySeconds: w.replaySeconds,
+      compactions: this.counters.compactions,
+      compactionsFailed: this.counters.compactionsFailed,
+      headCuts: this.counters.headCuts,
+      blocks: this.blocks.length,
+      blockBytes: this.blocks.reduce((n, b) => n + b.sizeBytes, 0),
+      blocksCorrupted: this.counters.blocksCorrupted,
+      retentionDeletions: this.counters.retentionDeletions,
+      sizeRetentionDeletions: this.counters.sizeRetentionDeletions,
+      tombstones: this.blocks.reduce((n, b) => n + b.tombstones.size, 0),
     };
   }
 
@@ -143,11 +423,50 @@ export class LocalTSDB implements TSDB {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    await this.lock;
+    this.wal.close();
   }
 
   private checkOpen(): void {
     if (this.closed) throw new Error("TSDB is closed");
   }
+}
+
+/** The head as WAL records: series, sealed chunks, and the open chunks' samples. */
+export function encodeHeadSnapshot(head: Head): Uint8Array {
+  const w = new ByteWriter(1 << 20);
+  const logged = [...head.allSeries()].filter((s) => s.walLogged);
+  for (let i = 0; i < logged.length; i += 1000) encodeSeries(w, logged.slice(i, i + 1000));
+  let refs: number[] = [];
+  let ts: number[] = [];
+  let words: number[] = [];
+  const flushSamples = () => {
+    if (refs.length === 0) return;
+    const vals = new Float64Array(refs.length);
+    new Uint32Array(vals.buffer).set(words);
+    encodeSamples(w, Int32Array.from(refs), Float64Array.from(ts), vals, refs.length);
+    refs = [];
+    ts = [];
+    words = [];
+  };
+  for (const s of logged) {
+    if (s.sealed.length > 0) encodeChunksRecord(w, s.ref, s.sealed);
+    const o = s.open;
+    if (o !== null && o.count > 0) {
+      const r = head.readSamples(s, o.minT, Infinity);
+      if (r === null) continue;
+      const vw = new Uint32Array(r.values.buffer, r.values.byteOffset, r.values.length * 2);
+      for (let i = 0; i < r.timestamps.length; i++) {
+        refs.push(s.ref);
+        ts.push(r.timestamps[i]!);
+        words.push(vw[2 * i]!, vw[2 * i + 1]!);
+      }
+      if (refs.length >= 100_000) flushSamples();
+    }
+  }
+  flushSamples();
+  return w.result().slice();
 }
 
 export async function openTSDB(opts: TSDBOptions): Promise<TSDB> {

@@ -200,6 +200,26 @@ export class Head {
     return true;
   }
 
+  /** Adds a sealed chunk read back from a WAL checkpoint (newer than anything the series has). */
+  loadChunk(s: MemSeries, minT: number, maxT: number, bytes: Uint8Array): void {
+    if (minT <= s.lastT || chunkSampleCount(bytes) === 0) return;
+    const o = s.open;
+    if (o !== null && o.count > 0) {
+      s.sealed.push({ bytes: o.bytes(), minT: o.minT, maxT: o.lastT });
+      s.open = null;
+    }
+    s.sealed.push({ bytes, minT, maxT });
+    const n = chunkSampleCount(bytes);
+    const ts = new Float64Array(n);
+    const w = new Uint32Array(n * 2);
+    decodeXorChunk(bytes, ts, w, 0, n);
+    s.lastT = ts[n - 1]!;
+    s.lastLo = w[2 * n - 2]!;
+    s.lastHi = w[2 * n - 1]!;
+    if (maxT > this.maxT) this.maxT = maxT;
+    this.stats.chunksCreated++;
+  }
+
   /** Series ids matching all matchers (sorted). */
   matchingRefs(matchers: readonly Matcher[]): number[] {
     return postingsForMatchers(this.postings, matchers);

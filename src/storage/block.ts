@@ -1,0 +1,531 @@
+/**
+ * Immutable blocks: <dir>/<ULID>/ holding
+ *   meta.json   Prometheus's meta shape (ulid, minTime, maxTime exclusive, stats, compaction)
+ *               plus the size and xxHash64 of every other file, checked when the block opens;
+ *   index       zstd-compressed: symbols, series (labels + chunk refs, sorted by labels so a
+ *               series' id is its rank) and postings (label pair → series ids), then xxHash32;
+ *   chunks/NNNNNN  XOR chunks packed into zstd frames [compLen][rawLen][xxHash32][zstd bytes];
+ *   tombstones  optional deleted intervals per series id (checksummed).
+ * A block is written into <ULID>.tmp and renamed into place once complete and fsync'd.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { compareLabels, type Labels, type Matcher } from "../model/index.ts";
+import { ByteReader, ByteWriter, checksum, CorruptError } from "./bytes.ts";
+import type { SourceSeries } from "./merge.ts";
+import { postingsForMatchers, type PostingsReader } from "./postings.ts";
+import { namesOf, valuesOf, type QuerySource } from "./source.ts";
+import { syncDir } from "./wal.ts";
+import { chunkSampleCount, decodeXorChunk } from "./xor.ts";
+import { sliceRange } from "./head.ts";
+
+const INDEX_MAGIC = 0x58494853; // "SHIX"
+const TOMB_MAGIC = 0x42544853; // "SHTB"
+const FRAME_RAW_BYTES = 512 * 1024;
+const CHUNK_FILE_BYTES = 512 * 1024 * 1024;
+export const BLOCK_ZSTD_LEVEL = 9;
+
+export interface BlockMeta {
+  ulid: string;
+  minTime: number;
+  maxTime: number;
+  stats: { numSamples: number; numSeries: number; numChunks: number };
+  compaction: { level: number; sources: string[]; parents?: string[] };
+  version: 1;
+  files: Record<string, { size: number; xxhash64: string }>;
+}
+
+export interface ChunkData {
+  minT: number;
+  maxT: number;
+  bytes: Uint8Array;
+}
+
+export interface WriteSeries {
+  labels: Labels;
+  chunks: ChunkData[];
+}
+
+const hashFile = (b: Uint8Array) => Bun.hash.xxHash64(b).toString(16);
+
+function writeFileSynced(path: string, data: Uint8Array): void {
+  const fd = openSync(path, "w");
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes a block from series sorted by labels. Returns its meta. `minTime`/`maxTime` bound the
+ * block (maxTime exclusive); chunks must lie inside.
+ */
+export function writeBlock(
+  parentDir: string,
+  ulid: string,
+  minTime: number,
+  maxTime: number,
+  series: Iterable<WriteSeries>,
+  compaction: BlockMeta["compaction"],
+): BlockMeta {
+  const tmp = join(parentDir, ulid + ".tmp");
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(join(tmp, "chunks"), { recursive: true });
+  const files: BlockMeta["files"] = {};
+
+  // Chunk files: pack chunk bytes into frames, compress each frame.
+  let fileIdx = 1;
+  let fileParts: Uint8Array[] = [];
+  let fileSize = 0;
+  let frame = new ByteWriter(FRAME_RAW_BYTES + 4096);
+  const flushFile = () => {
+    if (fileParts.length === 0) return;
+    const name = `chunks/${String(fileIdx).padStart(6, "0")}`;
+    const data = Buffer.concat(fileParts);
+    writeFileSynced(join(tmp, name), data);
+    files[name] = { size: data.length, xxhash64: hashFile(data) };
+    fileIdx++;
+    fileParts = [];
+    fileSize = 0;
+  };
+  const flushFrame = () => {
+    if (frame.pos === 0) return;
+    const raw = frame.result();
+    const comp = Bun.zstdCompressSync(raw, { level: BLOCK_ZSTD_LEVEL });
+    const hdr = new ByteWriter(12);
+    hdr.u32(comp.length);
+    hdr.u32(raw.length);
+    hdr.u32(checksum(comp));
+    fileParts.push(hdr.result().slice(), comp);
+    fileSize += 12 + comp.length;
+    frame = new ByteWriter(FRAME_RAW_BYTES + 4096);
+    if (fileSize >= CHUNK_FILE_BYTES) flushFile();
+  };
+
+  // Index pieces gathered while chunks are written.
+  const symbols = new Map<string, number>();
+  const seriesLabels: Labels[] = [];
+  const seriesChunks: { minT: number; maxT: number; file: number; frame: number; off: number; len: number }[][] = [];
+  let numSamples = 0;
+  let numChunks = 0;
+  let prev: Labels | null = null;
+  for (const s of series) {
+    if (s.chunks.length === 0) continue;
+    if (prev !== null && compareLabels(prev, s.labels) >= 0) throw new Error("writeBlock: series not sorted by labels");
+    prev = s.labels;
+    for (const l of s.labels) {
+      symbols.set(l.name, 0);
+      symbols.set(l.value, 0);
+    }
+    const refs = [];
+    for (const c of s.chunks) {
+      if (c.minT < minTime || c.maxT >= maxTime) throw new Error(`writeBlock: chunk [${c.minT},${c.maxT}] outside block [${minTime},${maxTime})`);
+      if (frame.pos > 0 && frame.pos + c.bytes.length > FRAME_RAW_BYTES) flushFrame();
+      const frameOff = fileSize;
+      refs.push({ minT: c.minT, maxT: c.maxT, file: fileIdx, frame: frameOff, off: frame.pos, len: c.bytes.length });
+      frame.bytes(c.bytes);
+      numSamples += chunkSampleCount(c.bytes);
+      numChunks++;
+    }
+    seriesLabels.push(s.labels);
+    seriesChunks.push(refs);
+  }
+  flushFrame();
+  flushFile();
+
+  // Index.
+  const symList = [...symbols.keys()].sort();
+  symList.forEach((s, i) => symbols.set(s, i));
+  const w = new ByteWriter(1 << 16);
+  w.uvarint(symList.length);
+  for (const s of symList) w.str(s);
+  w.uvarint(seriesLabels.length);
+  const postings = new Map<string, Map<string, number[]>>();
+  for (let id = 0; id < seriesLabels.length; id++) {
+    const ls = seriesLabels[id]!;
+    w.uvarint(ls.length);
+    for (const l of ls) {
+      w.uvarint(symbols.get(l.name)!);
+      w.uvarint(symbols.get(l.value)!);
+      let byValue = postings.get(l.name);
+      if (byValue === undefined) postings.set(l.name, (byValue = new Map()));
+      const list = byValue.get(l.value);
+      if (list === undefined) byValue.set(l.value, [id]);
+      else list.push(id);
+    }
+    const cs = seriesChunks[id]!;
+    w.uvarint(cs.length);
+    let last = minTime;
+    for (const c of cs) {
+      w.varint(c.minT - last);
+      w.uvarint(c.maxT - c.minT);
+      w.uvarint(c.file);
+      w.uvarint(c.frame);
+      w.uvarint(c.off);
+      w.uvarint(c.len);
+      last = c.maxT;
+    }
+  }
+  w.uvarint(postings.size);
+  for (const [name, byValue] of postings) {
+    w.uvarint(symbols.get(name)!);
+    w.uvarint(byValue.size);
+    for (const [value, ids] of byValue) {
+      w.uvarint(symbols.get(value)!);
+      w.uvarint(ids.length);
+      let p = 0;
+      for (const id of ids) {
+        w.uvarint(id - p);
+        p = id;
+      }
+    }
+  }
+  const body = Bun.zstdCompressSync(w.result(), { level: BLOCK_ZSTD_LEVEL });
+  const iw = new ByteWriter(body.length + 16);
+  iw.u32(INDEX_MAGIC);
+  iw.u8(1);
+  iw.bytes(body);
+  iw.u32(checksum(iw.result()));
+  const index = iw.result();
+  writeFileSynced(join(tmp, "index"), index);
+  files["index"] = { size: index.length, xxhash64: hashFile(index) };
+
+  const meta: BlockMeta = {
+    ulid,
+    minTime,
+    maxTime,
+    stats: { numSamples, numSeries: seriesLabels.length, numChunks },
+    compaction,
+    version: 1,
+    files,
+  };
+  writeFileSynced(join(tmp, "meta.json"), new TextEncoder().encode(JSON.stringify(meta, null, 2)));
+  syncDir(join(tmp, "chunks"));
+  syncDir(tmp);
+  renameSync(tmp, join(parentDir, ulid));
+  syncDir(parentDir);
+  return meta;
+}
+
+/** Deleted intervals per series id. */
+export type Tombstones = Map<number, [number, number][]>;
+
+export function encodeTombstones(t: Tombstones): Uint8Array {
+  const w = new ByteWriter();
+  w.u32(TOMB_MAGIC);
+  w.uvarint(t.size);
+  for (const [id, ivs] of t) {
+    w.uvarint(id);
+    w.uvarint(ivs.length);
+    for (const [a, b] of ivs) {
+      w.f64(a);
+      w.f64(b);
+    }
+  }
+  w.u32(checksum(w.result()));
+  return w.result();
+}
+
+export function decodeTombstones(b: Uint8Array): Tombstones {
+  if (b.length < 8 || checksum(b.subarray(0, b.length - 4)) !== new DataView(b.buffer, b.byteOffset).getUint32(b.length - 4, true)) {
+    throw new CorruptError("tombstones checksum mismatch");
+  }
+  const r = new ByteReader(b.subarray(0, b.length - 4));
+  if (r.u32() !== TOMB_MAGIC) throw new CorruptError("bad tombstones magic");
+  const out: Tombstones = new Map();
+  const n = r.uvarint();
+  for (let i = 0; i < n; i++) {
+    const id = r.uvarint();
+    const k = r.uvarint();
+    const ivs: [number, number][] = [];
+    for (let j = 0; j < k; j++) ivs.push([r.f64(), r.f64()]);
+    out.set(id, ivs);
+  }
+  return out;
+}
+
+/** Decompressed frames shared by all blocks, bounded by bytes. */
+const frameCache = new Map<string, Uint8Array>();
+let frameCacheBytes = 0;
+const FRAME_CACHE_LIMIT = 64 * 1024 * 1024;
+
+class BlockPostings implements PostingsReader {
+  constructor(
+    private readonly byName: Map<string, Map<string, Int32Array>>,
+    private readonly allIds: readonly number[],
+  ) {}
+  all(): readonly number[] {
+    return this.allIds;
+  }
+  values(name: string): Iterable<string> {
+    return this.byName.get(name)?.keys() ?? [];
+  }
+  get(name: string, value: string): readonly number[] {
+    const l = this.byName.get(name)?.get(value);
+    return l === undefined ? [] : (Array.from(l) as number[]);
+  }
+  names(): Iterable<string> {
+    return this.byName.keys();
+  }
+}
+
+/** An open, verified block. */
+export class Block implements QuerySource {
+  readonly dir: string;
+  readonly meta: BlockMeta;
+  readonly labels: Labels[] = [];
+  private readonly chunkStart: Uint32Array;
+  private readonly cMinT: Float64Array;
+  private readonly cMaxT: Float64Array;
+  private readonly cFile: Uint32Array;
+  private readonly cFrame: Float64Array;
+  private readonly cOff: Uint32Array;
+  private readonly cLen: Uint32Array;
+  readonly postings: BlockPostings;
+  tombstones: Tombstones = new Map();
+  readonly sizeBytes: number;
+  /** Queriers using this block; deletion waits for them. */
+  refs = 0;
+  pendingDelete = false;
+
+  /** Opens and verifies a block directory; throws CorruptError (or an fs error) on any damage. */
+  constructor(dir: string) {
+    this.dir = dir;
+    let meta: BlockMeta;
+    try {
+      meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as BlockMeta;
+    } catch (e) {
+      throw new CorruptError(`unreadable meta.json: ${(e as Error).message}`);
+    }
+    if (typeof meta.ulid !== "string" || typeof meta.minTime !== "number" || typeof meta.maxTime !== "number" || typeof meta.files !== "object") {
+      throw new CorruptError("meta.json lacks ulid/minTime/maxTime/files");
+    }
+    this.meta = meta;
+    let size = 0;
+    for (const [name, f] of Object.entries(meta.files)) {
+      const data = readFileSync(join(dir, name));
+      if (data.length !== f.size) throw new CorruptError(`${name}: size ${data.length}, expected ${f.size}`);
+      if (hashFile(data) !== f.xxhash64) throw new CorruptError(`${name}: checksum mismatch`);
+      size += data.length;
+    }
+    const index = readFileSync(join(dir, "index"));
+    const dv = new DataView(index.buffer, index.byteOffset, index.byteLength);
+    if (dv.getUint32(0, true) !== INDEX_MAGIC) throw new CorruptError("index: bad magic");
+    if (checksum(index.subarray(0, index.length - 4)) !== dv.getUint32(index.length - 4, true)) {
+      throw new CorruptError("index: checksum mismatch");
+    }
+    const r = new ByteReader(Bun.zstdDecompressSync(index.subarray(5, index.length - 4)));
+    const nsym = r.uvarint();
+    const syms: string[] = new Array(nsym);
+    for (let i = 0; i < nsym; i++) syms[i] = r.str();
+    const sym = (i: number) => {
+      const s = syms[i];
+      if (s === undefined) throw new CorruptError(`index: bad symbol ${i}`);
+      return s;
+    };
+    const nseries = r.uvarint();
+    this.chunkStart = new Uint32Array(nseries + 1);
+    const minTs: number[] = [];
+    const maxTs: number[] = [];
+    const files: number[] = [];
+    const frames: number[] = [];
+    const offs: number[] = [];
+    const lens: number[] = [];
+    for (let id = 0; id < nseries; id++) {
+      const nl = r.uvarint();
+      const ls: { name: string; value: string }[] = [];
+      for (let j = 0; j < nl; j++) ls.push({ name: sym(r.uvarint()), value: sym(r.uvarint()) });
+      this.labels.push(ls);
+      this.chunkStart[id] = minTs.length;
+      const nc = r.uvarint();
+      let last = meta.minTime;
+      for (let j = 0; j < nc; j++) {
+        const mn = last + r.varint();
+        const mx = mn + r.uvarint();
+        minTs.push(mn);
+        maxTs.push(mx);
+        files.push(r.uvarint());
+        frames.push(r.uvarint());
+        offs.push(r.uvarint());
+        lens.push(r.uvarint());
+        last = mx;
+      }
+    }
+    this.chunkStart[nseries] = minTs.length;
+    this.cMinT = Float64Array.from(minTs);
+    this.cMaxT = Float64Array.from(maxTs);
+    this.cFile = Uint32Array.from(files);
+    this.cFrame = Float64Array.from(frames);
+    this.cOff = Uint32Array.from(offs);
+    this.cLen = Uint32Array.from(lens);
+    const byName = new Map<string, Map<string, Int32Array>>();
+    const nnames = r.uvarint();
+    for (let i = 0; i < nnames; i++) {
+      const name = sym(r.uvarint());
+      const byValue = new Map<string, Int32Array>();
+      const nv = r.uvarint();
+      for (let j = 0; j < nv; j++) {
+        const value = sym(r.uvarint());
+        const n = r.uvarint();
+        const ids = new Int32Array(n);
+        let p = 0;
+        for (let k = 0; k < n; k++) ids[k] = p += r.uvarint();
+        byValue.set(value, ids);
+      }
+      byName.set(name, byValue);
+    }
+    this.postings = new BlockPostings(byName, Array.from({ length: nseries }, (_, i) => i));
+    const tombPath = join(dir, "tombstones");
+    if (existsSync(tombPath)) {
+      const tb = readFileSync(tombPath);
+      this.tombstones = decodeTombstones(tb);
+      size += tb.length;
+    }
+    this.sizeBytes = size + statSync(join(dir, "meta.json")).size;
+  }
+
+  get ulid(): string {
+    return this.meta.ulid;
+  }
+  get minT(): number {
+    return this.meta.minTime;
+  }
+  /** Inclusive upper bound of the samples (meta maxTime is exclusive). */
+  get maxT(): number {
+    return this.meta.maxTime - 1;
+  }
+  get numSeries(): number {
+    return this.labels.length;
+  }
+
+  private frame(file: number, off: number): Uint8Array {
+    const key = `${this.dir}\0${file}\0${off}`;
+    const hit = frameCache.get(key);
+    if (hit !== undefined) {
+      frameCache.delete(key);
+      frameCache.set(key, hit);
+      return hit;
+    }
+    const fd = openSync(join(this.dir, "chunks", String(file).padStart(6, "0")), "r");
+    try {
+      const hdr = new Uint8Array(12);
+      if (readSync(fd, hdr, 0, 12, off) !== 12) throw new CorruptError(`chunk frame header at ${off} truncated`);
+      const dv = new DataView(hdr.buffer);
+      const clen = dv.getUint32(0, true);
+      const comp = new Uint8Array(clen);
+      if (readSync(fd, comp, 0, clen, off + 12) !== clen) throw new CorruptError(`chunk frame at ${off} truncated`);
+      if (checksum(comp) !== dv.getUint32(8, true)) throw new CorruptError(`chunk frame at ${off}: checksum mismatch`);
+      const raw = new Uint8Array(Bun.zstdDecompressSync(comp));
+      frameCache.set(key, raw);
+      frameCacheBytes += raw.length;
+      while (frameCacheBytes > FRAME_CACHE_LIMIT && frameCache.size > 1) {
+        const [k, v] = frameCache.entries().next().value as [string, Uint8Array];
+        frameCache.delete(k);
+        frameCacheBytes -= v.length;
+      }
+      return raw;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Chunks of a series overlapping [mint, maxt] (no tombstones applied). */
+  chunksOf(id: number, mint = -Infinity, maxt = Infinity): ChunkData[] {
+    const out: ChunkData[] = [];
+    for (let c = this.chunkStart[id]!; c < this.chunkStart[id + 1]!; c++) {
+      if (this.cMaxT[c]! < mint || this.cMinT[c]! > maxt) continue;
+      const f = this.frame(this.cFile[c]!, this.cFrame[c]!);
+      out.push({ minT: this.cMinT[c]!, maxT: this.cMaxT[c]!, bytes: f.subarray(this.cOff[c]!, this.cOff[c]! + this.cLen[c]!) });
+    }
+    return out;
+  }
+
+  /** Samples of a series in [mint, maxt] with tombstones applied. */
+  readSamples(id: number, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } | null {
+    const chunks = this.chunksOf(id, mint, maxt);
+    if (chunks.length === 0) return null;
+    let total = 0;
+    for (const c of chunks) total += chunkSampleCount(c.bytes);
+    const ts = new Float64Array(total);
+    const vs = new Float64Array(total);
+    const w = new Uint32Array(vs.buffer);
+    let off = 0;
+    for (const c of chunks) off += decodeXorChunk(c.bytes, ts, w, off);
+    const ranged = sliceRange(ts, vs, mint, maxt);
+    const tomb = this.tombstones.get(id);
+    if (ranged === null || tomb === undefined) return ranged;
+    return dropIntervals(ranged.timestamps, ranged.values, tomb);
+  }
+
+  matching(matchers: readonly Matcher[]): number[] {
+    return postingsForMatchers(this.postings, matchers);
+  }
+
+  select(matchers: readonly Matcher[], mint: number, maxt: number): SourceSeries[] {
+    const out: SourceSeries[] = [];
+    for (const id of this.matching(matchers)) {
+      const r = this.readSamples(id, mint, maxt);
+      if (r !== null) out.push({ labels: this.labels[id]!, timestamps: r.timestamps, values: r.values });
+    }
+    return out;
+  }
+
+  labelNames(matchers: readonly Matcher[]): Iterable<string> {
+    if (matchers.length === 0) return this.postings.names();
+    return namesOf(this.matching(matchers).map((id) => this.labels[id]!));
+  }
+
+  labelValues(name: string, matchers: readonly Matcher[]): Iterable<string> {
+    if (matchers.length === 0) return this.postings.values(name);
+    return valuesOf(this.matching(matchers).map((id) => this.labels[id]!), name);
+  }
+
+  /** Adds deleted intervals and persists the tombstones file atomically. */
+  addTombstones(ids: readonly number[], mint: number, maxt: number): void {
+    for (const id of ids) {
+      const list = this.tombstones.get(id) ?? [];
+      list.push([mint, maxt]);
+      this.tombstones.set(id, list);
+    }
+    const tmp = join(this.dir, "tombstones.tmp");
+    writeFileSynced(tmp, encodeTombstones(this.tombstones));
+    renameSync(tmp, join(this.dir, "tombstones"));
+    syncDir(this.dir);
+  }
+
+  dropFromCache(): void {
+    for (const [k, v] of frameCache) {
+      if (k.startsWith(this.dir + "\0")) {
+        frameCache.delete(k);
+        frameCacheBytes -= v.length;
+      }
+    }
+  }
+}
+
+export function dropIntervals(
+  ts: Float64Array,
+  vs: Float64Array,
+  ivs: readonly [number, number][],
+): { timestamps: Float64Array; values: Float64Array } | null {
+  const keep: number[] = [];
+  outer: for (let i = 0; i < ts.length; i++) {
+    for (const [a, b] of ivs) if (ts[i]! >= a && ts[i]! <= b) continue outer;
+    keep.push(i);
+  }
+  if (keep.length === ts.length) return { timestamps: ts, values: vs };
+  if (keep.length === 0) return null;
+  const t2 = new Float64Array(keep.length);
+  const v2 = new Float64Array(keep.length);
+  const w = new Uint32Array(vs.buffer, vs.byteOffset, vs.length * 2);
+  const w2 = new Uint32Array(v2.buffer);
+  keep.forEach((i, k) => {
+    t2[k] = ts[i]!;
+    w2[2 * k] = w[2 * i]!;
+    w2[2 * k + 1] = w[2 * i + 1]!;
+  });
+  return { timestamps: t2, values: v2 };
+}

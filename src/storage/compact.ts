@@ -1,0 +1,102 @@
+/**
+ * Turning data into blocks: series of the head for one block range, merges of several blocks
+ * (re-chunked, duplicates and tombstoned samples dropped), and the compaction planner.
+ */
+import { compareLabels } from "../model/index.ts";
+import type { Block, ChunkData, WriteSeries } from "./block.ts";
+import type { Head } from "./head.ts";
+import { mergeSamples, type SourceSeries } from "./merge.ts";
+import { XorChunkBuilder, SAMPLES_PER_CHUNK } from "./xor.ts";
+
+/** Encodes samples (time-ordered, value bits kept) into chunks of up to 120 samples. */
+export function encodeChunks(ts: Float64Array, vs: Float64Array): ChunkData[] {
+  const w = new Uint32Array(vs.buffer, vs.byteOffset, vs.length * 2);
+  const out: ChunkData[] = [];
+  for (let i = 0; i < ts.length; i += SAMPLES_PER_CHUNK) {
+    const b = new XorChunkBuilder(256);
+    const end = Math.min(ts.length, i + SAMPLES_PER_CHUNK);
+    for (let j = i; j < end; j++) b.append(ts[j]!, w[2 * j + 1]!, w[2 * j]!);
+    out.push({ minT: ts[i]!, maxT: ts[end - 1]!, bytes: b.bytes() });
+  }
+  return out;
+}
+
+/** The head's chunks that lie in [mint, maxt) — whole chunks, since head chunks are aligned. */
+export function headSeriesForBlock(head: Head, mint: number, maxt: number): WriteSeries[] {
+  const out: WriteSeries[] = [];
+  for (const s of head.allSeries()) {
+    const chunks: ChunkData[] = [];
+    for (const c of s.sealed) if (c.minT >= mint && c.maxT < maxt) chunks.push(c);
+    const o = s.open;
+    if (o !== null && o.count > 0 && o.minT >= mint && o.lastT < maxt) {
+      chunks.push({ minT: o.minT, maxT: o.lastT, bytes: o.bytes() });
+    }
+    if (chunks.length > 0) out.push({ labels: s.labels, chunks });
+  }
+  out.sort((a, b) => compareLabels(a.labels, b.labels));
+  return out;
+}
+
+/** Merged, re-chunked series of several blocks (sorted by labels), tombstones applied. */
+export function* mergedBlockSeries(blocks: readonly Block[]): Generator<WriteSeries> {
+  const entries: { b: number; id: number }[] = [];
+  blocks.forEach((blk, b) => {
+    for (let id = 0; id < blk.numSeries; id++) entries.push({ b, id });
+  });
+  entries.sort((x, y) => compareLabels(blocks[x.b]!.labels[x.id]!, blocks[y.b]!.labels[y.id]!) || x.b - y.b);
+  for (let i = 0; i < entries.length; ) {
+    const labels = blocks[entries[i]!.b]!.labels[entries[i]!.id]!;
+    const parts: SourceSeries[] = [];
+    let j = i;
+    for (; j < entries.length; j++) {
+      const e = entries[j]!;
+      const blk = blocks[e.b]!;
+      if (j > i && compareLabels(labels, blk.labels[e.id]!) !== 0) break;
+      const r = blk.readSamples(e.id, -Infinity, Infinity);
+      if (r !== null) parts.push({ labels, timestamps: r.timestamps, values: r.values });
+    }
+    i = j;
+    if (parts.length === 0) continue;
+    const merged = parts.length === 1 ? parts[0]! : mergeSamples(parts);
+    yield { labels, chunks: encodeChunks(merged.timestamps, merged.values) };
+  }
+}
+
+/** Prometheus's block ranges: base × 3^k, up to `max`. */
+export function blockRanges(base: number, max: number): number[] {
+  const out = [base];
+  for (let r = base * 3; r <= max; r *= 3) out.push(r);
+  return out;
+}
+
+/**
+ * Chooses blocks to compact next, or null: first any overlapping blocks (e.g. from a backfill),
+ * then, from the smallest range up, ≥ 2 blocks sharing an aligned window that is complete
+ * (newer data exists beyond its end).
+ */
+export function planCompaction(blocks: readonly Block[], ranges: readonly number[], newest: number): Block[] | null {
+  const sorted = [...blocks].sort((a, b) => a.meta.minTime - b.meta.minTime);
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    let end = sorted[i]!.meta.maxTime;
+    let j = i + 1;
+    while (j < sorted.length && sorted[j]!.meta.minTime < end) {
+      end = Math.max(end, sorted[j]!.meta.maxTime);
+      j++;
+    }
+    if (j - i > 1) return sorted.slice(i, j);
+  }
+  for (const r of ranges.slice(1)) {
+    const groups = new Map<number, Block[]>();
+    for (const b of sorted) {
+      const k = Math.floor(b.meta.minTime / r);
+      if (b.meta.maxTime > (k + 1) * r) continue; // spans windows: already bigger than r
+      const g = groups.get(k) ?? [];
+      g.push(b);
+      groups.set(k, g);
+    }
+    for (const [k, g] of groups) {
+      if (g.length >= 2 && (k + 1) * r <= newest) return g;
+    }
+  }
+  return null;
+}

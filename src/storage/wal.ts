@@ -1,0 +1,403 @@
+/**
+ * Write-ahead log: numbered segment files in <dir>/wal holding checksummed, length-prefixed
+ * records — frame = [payload length u32 LE][xxHash32(payload) u32 LE][payload]. A commit is one
+ * write(2) of its series record (new series only) and its samples record, so `commit()` resolves
+ * once the OS has the batch; fsync runs every `fsyncIntervalMs` and on close (like Prometheus,
+ * a machine crash may lose the last interval, a process crash loses nothing acknowledged).
+ *
+ * After the head is cut into a block, a checkpoint file (`checkpoint.N`: the head's series and
+ * chunks as of segment N) replaces segments ≤ N. Replay = newest checkpoint + later segments. A
+ * torn or corrupt tail is cut off at the last good record with a warning; later segments, which
+ * can only depend on what was lost, are removed.
+ */
+import {
+  closeSync,
+  existsSync,
+  fsync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { Labels, Logger } from "../model/index.ts";
+import { ByteReader, ByteWriter, checksum, CorruptError, plainBytes } from "./bytes.ts";
+import type { CommitLog, MemSeries } from "./head.ts";
+
+export const REC_SERIES = 1;
+export const REC_SAMPLES = 2;
+export const REC_TOMBSTONES = 3;
+export const REC_CHUNKS = 4;
+const FRAME_HEADER = 8;
+const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
+
+export interface ReplayHandler {
+  series(ref: number, labels: Labels): void;
+  samples(refs: Int32Array, ts: Float64Array, vals: Float64Array): void;
+  tombstone(ref: number, mint: number, maxt: number): void;
+  chunk(ref: number, minT: number, maxT: number, bytes: Uint8Array): void;
+}
+
+export interface WalStats {
+  bytesWritten: number;
+  fsyncs: number;
+  fsyncSeconds: number;
+  corruptions: number;
+  replaySeconds: number;
+}
+
+export interface WalOptions {
+  fsyncIntervalMs: number;
+  logger: Logger;
+  segmentBytes?: number;
+}
+
+const segName = (n: number) => String(n).padStart(8, "0");
+
+/** Appends a frame (header + payload produced by `body`) to w. */
+export function writeFrame(w: ByteWriter, body: (w: ByteWriter) => void): void {
+  const start = w.pos;
+  w.ensure(FRAME_HEADER);
+  w.pos += FRAME_HEADER;
+  body(w);
+  const len = w.pos - start - FRAME_HEADER;
+  w.view.setUint32(start, len, true);
+  w.view.setUint32(start + 4, checksum(w.buf.subarray(start + FRAME_HEADER, w.pos)), true);
+}
+
+export function encodeSeries(w: ByteWriter, series: readonly { ref: number; labels: Labels }[]): void {
+  writeFrame(w, (w) => {
+    w.u8(REC_SERIES);
+    w.uvarint(series.length);
+    for (const s of series) {
+      w.uvarint(s.ref);
+      w.uvarint(s.labels.length);
+      for (const l of s.labels) {
+        w.str(l.name);
+        w.str(l.value);
+      }
+    }
+  });
+}
+
+export function encodeSamples(w: ByteWriter, refs: Int32Array, ts: Float64Array, vals: Float64Array, n: number): void {
+  writeFrame(w, (w) => {
+    w.u8(REC_SAMPLES);
+    w.uvarint(n);
+    w.bytes(new Uint8Array(refs.buffer, refs.byteOffset, n * 4));
+    w.bytes(new Uint8Array(ts.buffer, ts.byteOffset, n * 8));
+    w.bytes(new Uint8Array(vals.buffer, vals.byteOffset, n * 8));
+  });
+}
+
+export function encodeTombstones(w: ByteWriter, refs: readonly number[], mint: number, maxt: number): void {
+  writeFrame(w, (w) => {
+    w.u8(REC_TOMBSTONES);
+    w.uvarint(refs.length);
+    w.f64(mint);
+    w.f64(maxt);
+    for (const r of refs) w.uvarint(r);
+  });
+}
+
+export function encodeChunks(w: ByteWriter, ref: number, chunks: readonly { minT: number; maxT: number; bytes: Uint8Array }[]): void {
+  writeFrame(w, (w) => {
+    w.u8(REC_CHUNKS);
+    w.uvarint(ref);
+    w.uvarint(chunks.length);
+    for (const c of chunks) {
+      w.f64(c.minT);
+      w.f64(c.maxT);
+      w.uvarint(c.bytes.length);
+      w.bytes(c.bytes);
+    }
+  });
+}
+
+function decodeRecord(payload: Uint8Array, h: ReplayHandler): void {
+  const r = new ByteReader(payload);
+  const type = r.u8();
+  switch (type) {
+    case REC_SERIES: {
+      const count = r.uvarint();
+      for (let i = 0; i < count; i++) {
+        const ref = r.uvarint();
+        const nl = r.uvarint();
+        const labels: { name: string; value: string }[] = [];
+        for (let j = 0; j < nl; j++) labels.push({ name: r.str(), value: r.str() });
+        h.series(ref, labels);
+      }
+      return;
+    }
+    case REC_SAMPLES: {
+      const n = r.uvarint();
+      // Copy into aligned buffers (slice copies bytes, so NaN payloads are kept).
+      const refs = new Int32Array(r.bytes(n * 4).slice().buffer);
+      const ts = new Float64Array(r.bytes(n * 8).slice().buffer);
+      const vals = new Float64Array(r.bytes(n * 8).slice().buffer);
+      h.samples(refs, ts, vals);
+      return;
+    }
+    case REC_TOMBSTONES: {
+      const count = r.uvarint();
+      const mint = r.f64();
+      const maxt = r.f64();
+      for (let i = 0; i < count; i++) h.tombstone(r.uvarint(), mint, maxt);
+      return;
+    }
+    case REC_CHUNKS: {
+      const ref = r.uvarint();
+      const count = r.uvarint();
+      for (let i = 0; i < count; i++) {
+        const minT = r.f64();
+        const maxT = r.f64();
+        const len = r.uvarint();
+        h.chunk(ref, minT, maxT, r.bytes(len).slice());
+      }
+      return;
+    }
+    default:
+      throw new CorruptError(`unknown record type ${type}`);
+  }
+}
+
+/** Replays the frames of one file; returns the end offset of the last good record and why it stopped. */
+function replayBuffer(file: Uint8Array, h: ReplayHandler): { good: number; error: string | null } {
+  const buf = plainBytes(file);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = 0;
+  while (pos < buf.length) {
+    if (buf.length - pos < FRAME_HEADER) return { good: pos, error: "torn record header" };
+    const len = view.getUint32(pos, true);
+    const sum = view.getUint32(pos + 4, true);
+    if (len === 0 || pos + FRAME_HEADER + len > buf.length) return { good: pos, error: "torn record" };
+    const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
+    if (checksum(payload) !== sum) return { good: pos, error: "checksum mismatch" };
+    try {
+      decodeRecord(payload, h);
+    } catch (e) {
+      return { good: pos, error: `undecodable record: ${(e as Error).message}` };
+    }
+    pos += FRAME_HEADER + len;
+  }
+  return { good: pos, error: null };
+}
+
+export class WAL implements CommitLog {
+  readonly dir: string;
+  private fd = -1;
+  private segment = 0;
+  private segmentSize = 0;
+  private readonly segmentLimit: number;
+  private dirty = false;
+  private fsyncing = false;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly w = new ByteWriter(64 * 1024);
+  readonly stats: WalStats = { bytesWritten: 0, fsyncs: 0, fsyncSeconds: 0, corruptions: 0, replaySeconds: 0 };
+  private readonly logger: Logger;
+
+  constructor(
+    dbDir: string,
+    private readonly opts: WalOptions,
+  ) {
+    this.dir = join(dbDir, "wal");
+    this.logger = opts.logger;
+    this.segmentLimit = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  }
+
+  private listFiles(cleanup = false): { segments: number[]; checkpoints: number[] } {
+    const segments: number[] = [];
+    const checkpoints: number[] = [];
+    for (const f of readdirSync(this.dir)) {
+      if (/^\d{8}$/.test(f)) segments.push(Number(f));
+      else if (/^checkpoint\.\d{8}$/.test(f)) checkpoints.push(Number(f.slice(11)));
+      else if (cleanup && f.endsWith(".tmp")) unlinkSync(join(this.dir, f));
+    }
+    segments.sort((a, b) => a - b);
+    checkpoints.sort((a, b) => a - b);
+    return { segments, checkpoints };
+  }
+
+  /** Replays the checkpoint and segments into `h`, repairs a bad tail, opens a fresh segment. */
+  open(h: ReplayHandler): void {
+    mkdirSync(this.dir, { recursive: true });
+    const started = performance.now();
+    const { segments, checkpoints } = this.listFiles(true);
+    const cp = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1]! : -1;
+    if (cp >= 0) {
+      const file = join(this.dir, `checkpoint.${segName(cp)}`);
+      const res = replayBuffer(readFileSync(file), h);
+      if (res.error !== null) {
+        // A checkpoint is renamed into place only once complete, so this is disk damage.
+        this.stats.corruptions++;
+        this.logger.error("WAL checkpoint is corrupt; data after the damage is lost", { file, offset: res.good, reason: res.error });
+      }
+    }
+    const live = segments.filter((s) => s > cp);
+    for (let i = 0; i < live.length; i++) {
+      const file = join(this.dir, segName(live[i]!));
+      const buf = readFileSync(file);
+      const res = replayBuffer(buf, h);
+      if (res.error !== null) {
+        this.stats.corruptions++;
+        this.logger.warn("WAL segment has a torn or corrupt tail; truncating it, earlier records are kept", {
+          segment: file,
+          offset: res.good,
+          size: buf.length,
+          reason: res.error,
+        });
+        const fd = openSync(file, "r+");
+        ftruncateSync(fd, res.good);
+        fsyncSync(fd);
+        closeSync(fd);
+        for (const later of live.slice(i + 1)) {
+          this.logger.warn("removing WAL segment written after the corruption", { segment: segName(later) });
+          unlinkSync(join(this.dir, segName(later)));
+        }
+        break;
+      }
+    }
+    this.stats.replaySeconds = (performance.now() - started) / 1000;
+    const { segments: after } = this.listFiles();
+    const last = Math.max(cp, after.length > 0 ? after[after.length - 1]! : 0);
+    this.openSegment(last + 1);
+    if (this.opts.fsyncIntervalMs > 0) {
+      this.timer = setInterval(() => this.fsyncAsync(), this.opts.fsyncIntervalMs);
+      this.timer.unref?.();
+    }
+  }
+
+  private openSegment(n: number): void {
+    this.segment = n;
+    this.fd = openSync(join(this.dir, segName(n)), "a");
+    this.segmentSize = 0;
+    syncDir(this.dir);
+  }
+
+  /** Closes the current segment (fsync'd) and starts the next; returns the closed number. */
+  rotate(): number {
+    const closed = this.segment;
+    this.fsyncNow();
+    closeSync(this.fd);
+    this.openSegment(closed + 1);
+    return closed;
+  }
+
+  logCommit(newSeries: readonly MemSeries[], refs: Int32Array, ts: Float64Array, vals: Float64Array, n: number): void {
+    const w = this.w;
+    w.pos = 0;
+    if (newSeries.length > 0) encodeSeries(w, newSeries);
+    if (n > 0) encodeSamples(w, refs, ts, vals, n);
+    this.write(w.result());
+  }
+
+  logTombstones(refs: readonly number[], mint: number, maxt: number): void {
+    const w = this.w;
+    w.pos = 0;
+    encodeTombstones(w, refs, mint, maxt);
+    this.write(w.result());
+  }
+
+  private write(b: Uint8Array): void {
+    if (this.fd < 0) throw new Error("WAL is closed");
+    if (this.segmentSize > 0 && this.segmentSize + b.length > this.segmentLimit) this.rotate();
+    let off = 0;
+    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    this.segmentSize += b.length;
+    this.stats.bytesWritten += b.length;
+    this.dirty = true;
+  }
+
+  fsyncNow(): void {
+    if (this.fd < 0 || !this.dirty) return;
+    const t0 = performance.now();
+    fsyncSync(this.fd);
+    this.dirty = false;
+    this.stats.fsyncs++;
+    this.stats.fsyncSeconds += (performance.now() - t0) / 1000;
+  }
+
+  private fsyncAsync(): void {
+    if (this.fd < 0 || !this.dirty || this.fsyncing) return;
+    this.fsyncing = true;
+    this.dirty = false;
+    const t0 = performance.now();
+    const fd = this.fd;
+    fsync(fd, (err) => {
+      this.fsyncing = false;
+      if (err && fd === this.fd) {
+        this.dirty = true;
+        this.logger.error("WAL fsync failed", { err });
+        return;
+      }
+      this.stats.fsyncs++;
+      this.stats.fsyncSeconds += (performance.now() - t0) / 1000;
+    });
+  }
+
+  /**
+   * Replaces segments ≤ `upTo` with a checkpoint whose content `snapshot` already holds (taken
+   * synchronously right after the rotate, so it reflects exactly those segments plus nothing
+   * later that is not also in later segments).
+   */
+  async writeCheckpoint(upTo: number, snapshot: Uint8Array): Promise<void> {
+    const name = `checkpoint.${segName(upTo)}`;
+    const tmp = join(this.dir, name + ".tmp");
+    await Bun.write(tmp, snapshot);
+    const fd = openSync(tmp, "r+");
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, join(this.dir, name));
+    syncDir(this.dir);
+    const { segments, checkpoints } = this.listFiles();
+    for (const s of segments) if (s <= upTo) unlinkSync(join(this.dir, segName(s)));
+    for (const c of checkpoints) if (c < upTo) unlinkSync(join(this.dir, `checkpoint.${segName(c)}`));
+  }
+
+  /** Bytes currently on disk in the WAL directory. */
+  diskBytes(): number {
+    if (!existsSync(this.dir)) return 0;
+    let n = 0;
+    for (const f of readdirSync(this.dir)) {
+      try {
+        n += statSync(join(this.dir, f)).size;
+      } catch {
+        // removed concurrently
+      }
+    }
+    return n;
+  }
+
+  segmentCount(): number {
+    return this.listFiles().segments.length;
+  }
+
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (this.fd < 0) return;
+    this.dirty = true;
+    this.fsyncNow();
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+export function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic.
+  }
+}
