@@ -1,0 +1,207 @@
+/**
+ * Prints an AST back as the canonical query text Prometheus's `/api/v1/format_query` gives:
+ * `sum by (job) (rate(x[5m]))`, `a + on (b) group_left () c`, durations as `1h30m`, numbers as
+ * Go's %v, strings Go-quoted, selector matchers sorted. `parseExpr(formatExpr(e))` gives back
+ * an equal tree (up to matcher order and positions).
+ */
+import type { AggregateExpr, BinaryExpr, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from "./ast.ts";
+import type { Matcher } from "../model/index.ts";
+import { goQuoteString } from "./lexer.ts";
+
+export { goQuoteString } from "./lexer.ts";
+
+/** The canonical single-line text of an expression. */
+export function formatExpr(e: Expr): string {
+  switch (e.type) {
+    case "NumberLiteral":
+      return e.duration ? formatSignedDuration(Math.round(e.value * 1000)) : formatGoFloat(e.value);
+    case "StringLiteral":
+      return goQuoteString(e.value);
+    case "VectorSelector":
+      return formatVectorSelector(e, true);
+    case "MatrixSelector": {
+      const vs = e.vectorSelector;
+      const range = e.rangeExpr ? formatDurationExpr(e.rangeExpr) : formatDuration(e.range);
+      return `${formatVectorSelector(vs, false)}[${range}]${atString(vs)}${offsetString(vs)}`;
+    }
+    case "SubqueryExpr":
+      return `${formatExpr(e.expr)}${subquerySuffix(e)}`;
+    case "Call":
+      return `${e.func}(${e.args.map(formatExpr).join(", ")})`;
+    case "AggregateExpr":
+      return formatAggregate(e);
+    case "BinaryExpr":
+      return formatBinary(e);
+    case "UnaryExpr":
+      return `${e.op}${formatExpr(e.expr)}`;
+    case "ParenExpr":
+      return `(${formatExpr(e.expr)})`;
+    case "StepInvariantExpr":
+      return formatExpr(e.expr);
+  }
+}
+
+function formatAggregate(e: AggregateExpr): string {
+  let s: string = e.op;
+  if (e.without) s += ` without (${formatLabelList(e.grouping)}) `;
+  else if (e.grouping.length > 0) s += ` by (${formatLabelList(e.grouping)}) `;
+  s += "(";
+  if (e.param) s += `${formatExpr(e.param)}, `;
+  return `${s}${formatExpr(e.expr)})`;
+}
+
+function formatBinary(e: BinaryExpr): string {
+  const bool = e.returnBool ? " bool" : "";
+  return `${formatExpr(e.lhs)} ${e.op}${bool}${matchingString(e.matching)} ${formatExpr(e.rhs)}`;
+}
+
+function matchingString(vm: VectorMatching | null): string {
+  if (!vm) return "";
+  const grouped = vm.card === "many-to-one" || vm.card === "one-to-many";
+  // Prometheus leaves out an empty `ignoring ()`; it must stay when group_x follows it.
+  if (vm.matchingLabels.length === 0 && !vm.on && !grouped) return "";
+  let s = ` ${vm.on ? "on" : "ignoring"} (${formatLabelList(vm.matchingLabels)})`;
+  if (grouped) s += ` group_${vm.card === "many-to-one" ? "left" : "right"} (${formatLabelList(vm.include)})`;
+  return s;
+}
+
+const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const LEGACY_METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** A label name as PromQL writes it: bare when it is a classic name, else quoted. */
+export function formatLabelName(name: string): string {
+  return LEGACY_LABEL.test(name) ? name : goQuoteString(name);
+}
+
+function formatLabelList(names: readonly string[]): string {
+  return names.map(formatLabelName).join(", ");
+}
+
+/** `name="value"` with Prometheus's quoting. */
+export function formatMatcher(m: Matcher): string {
+  return `${formatLabelName(m.name)}${m.type}${goQuoteString(m.value)}`;
+}
+
+function formatVectorSelector(vs: VectorSelector, withModifiers: boolean): string {
+  const strs: string[] = [];
+  let name = vs.name;
+  for (const m of vs.matchers) {
+    if (name !== "" && m.name === "__name__" && m.type === "=" && m.value === name) continue;
+    strs.push(formatMatcher(m));
+  }
+  strs.sort(compareGoStrings);
+  if (name !== "" && !LEGACY_METRIC.test(name)) {
+    // A name that cannot stand before the braces goes inside them, quoted, first.
+    strs.unshift(goQuoteString(name));
+    name = "";
+  }
+  const mods = withModifiers ? `${atString(vs)}${offsetString(vs)}` : "";
+  if (strs.length === 0) return `${name}${mods}`;
+  return `${name}{${strs.join(",")}}${mods}`;
+}
+
+/** Byte-wise comparison as Go's sort.Strings does (UTF-16 order differs only for astral chars). */
+function compareGoStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function atString(n: VectorSelector | SubqueryExpr): string {
+  if (n.timestamp !== null) return ` @ ${(n.timestamp / 1000).toFixed(3)}`;
+  if (n.startOrEnd === "start") return " @ start()";
+  if (n.startOrEnd === "end") return " @ end()";
+  return "";
+}
+
+function offsetString(n: VectorSelector | SubqueryExpr): string {
+  if (n.offsetExpr) {
+    const d = n.offsetExpr;
+    return ` offset ${formatDurationExpr(d)}`;
+  }
+  if (n.offset > 0) return ` offset ${formatDuration(n.offset)}`;
+  if (n.offset < 0) return ` offset -${formatDuration(-n.offset)}`;
+  return "";
+}
+
+function subquerySuffix(e: SubqueryExpr): string {
+  const range = e.rangeExpr ? formatDurationExpr(e.rangeExpr) : formatDuration(e.range);
+  const step = e.stepExpr ? formatDurationExpr(e.stepExpr) : e.step !== 0 ? formatDuration(e.step) : "";
+  return `[${range}:${step}]${atString(e)}${offsetString(e)}`;
+}
+
+/** A duration expression as written canonically: `5m + 1m`, `-step()`, `min_of(5m, range())`. */
+export function formatDurationExpr(d: DurationExpr): string {
+  let s: string;
+  switch (d.op) {
+    case "literal":
+      s = d.duration ? formatSignedDuration(Math.round(d.value * 1000)) : formatGoFloat(d.value);
+      break;
+    case "step":
+    case "range":
+      s = `${d.op}()`;
+      break;
+    case "min_of":
+    case "max_of":
+      s = `${d.op}(${formatDurationExpr(d.lhs!)}, ${formatDurationExpr(d.rhs!)})`;
+      break;
+    default:
+      s = d.lhs ? `${formatDurationExpr(d.lhs)} ${d.op} ${formatDurationExpr(d.rhs!)}` : `${d.op}${formatDurationExpr(d.rhs!)}`;
+  }
+  return d.wrapped ? `(${s})` : s;
+}
+
+const DURATION_UNITS: [string, number, boolean][] = [
+  ["y", 365 * 24 * 3600 * 1000, true],
+  ["w", 7 * 24 * 3600 * 1000, true],
+  ["d", 24 * 3600 * 1000, false],
+  ["h", 3600 * 1000, false],
+  ["m", 60 * 1000, false],
+  ["s", 1000, false],
+  ["ms", 1, false],
+];
+
+/**
+ * A duration in ms as Prometheus prints it (model.Duration): `0s`, `1h30m`, `90d`; years and
+ * weeks only when they divide the duration exactly.
+ */
+export function formatDuration(ms: number): string {
+  ms = Math.trunc(ms);
+  if (ms === 0) return "0s";
+  let r = "";
+  for (const [unit, mult, exact] of DURATION_UNITS) {
+    if (exact && ms % mult !== 0) continue;
+    const v = Math.floor(ms / mult);
+    if (v > 0) {
+      r += `${v}${unit}`;
+      ms -= v * mult;
+    }
+  }
+  return r;
+}
+
+function formatSignedDuration(ms: number): string {
+  return ms < 0 ? `-${formatDuration(-ms)}` : formatDuration(ms);
+}
+
+/**
+ * A float as Go's %v prints it (strconv 'g', shortest): `1`, `0.5`, `1e+06`, `1.5e-07`, `+Inf`,
+ * `-Inf`, `NaN`.
+ */
+export function formatGoFloat(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
+  const sign = v < 0 ? "-" : "";
+  const [mant, expStr] = Math.abs(v).toExponential().split("e") as [string, string];
+  const digits = mant.replace(".", "");
+  const exp = Number(expStr);
+  // Shortest 'g' switches to exponent form below 1e-4 and from 1e6 (as strconv does).
+  if (exp < -4 || exp >= 6) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const ae = Math.abs(exp);
+    return `${sign}${m}e${exp < 0 ? "-" : "+"}${ae < 10 ? "0" : ""}${ae}`;
+  }
+  if (exp < 0) return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
+  if (digits.length <= exp + 1) return `${sign}${digits}${"0".repeat(exp + 1 - digits.length)}`;
+  return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+}
