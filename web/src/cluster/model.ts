@@ -6,7 +6,10 @@
 export interface MemberView {
   id: string;
   name: string;
+  /** Ring state: joining, active, leaving. */
   state: string;
+  /** Liveness from heartbeats: alive, suspect, dead (null when the status does not say). */
+  health: string | null;
   self: boolean;
   addresses: string[];
   httpAddress: string | null;
@@ -17,6 +20,8 @@ export interface MemberView {
   tokens: number[] | null;
   /** Fraction (0..1) of the hash ring this member owns as primary. */
   ringShare: number | null;
+  /** Fraction of the hash ring this member holds as one of the R replicas. */
+  replicaShare: number | null;
   /** Bytes and batches queued here for replicas that could not be reached (hinted handoff). */
   handoffBacklogBytes: number | null;
   handoffBacklogBatches: number | null;
@@ -30,6 +35,8 @@ export interface ClusterView {
   self: string | null;
   name: string | null;
   replicationFactor: number | null;
+  configuredReplicationFactor: number | null;
+  writeQuorum: number | null;
   members: MemberView[];
   /** Replication health: how much of the ring has fewer live replicas than wanted. */
   replication: { healthy: boolean; text: string } | null;
@@ -125,6 +132,7 @@ export function readClusterStatus(data: unknown, now = Date.now()): ClusterView 
       id,
       name,
       state: (str(pick(m, "state", "status")) ?? "unknown").toLowerCase(),
+      health: str(pick(m, "health", "liveness"))?.toLowerCase() ?? null,
       self: m.self === true || m.local === true || (selfId !== null && (id === selfId || name === selfId)),
       addresses: strings(pick(m, "addresses", "addrs", "multiaddrs", "address")),
       httpAddress: str(pick(m, "httpAddress", "http", "apiAddress", "httpAddr")),
@@ -132,6 +140,7 @@ export function readClusterStatus(data: unknown, now = Date.now()): ClusterView 
       tokenCount,
       tokens,
       ringShare: share,
+      replicaShare: num(pick(m, "replicaShare", "replicaOwnership")),
       ...readHandoff(m),
       raw: m,
     };
@@ -145,6 +154,8 @@ export function readClusterStatus(data: unknown, now = Date.now()): ClusterView 
     self: selfId ?? members.find((m) => m.self)?.id ?? null,
     name: str(pick(d, "clusterName", "name", "cluster")),
     replicationFactor: num(pick(d, "replicationFactor", "replication_factor", "rf")),
+    configuredReplicationFactor: num(pick(d, "configuredReplicationFactor")),
+    writeQuorum: num(pick(d, "writeQuorum", "quorum")),
     members,
     replication: readReplication(d),
     raw: d,

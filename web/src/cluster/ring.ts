@@ -74,7 +74,7 @@ export function ringPicture(members: MemberView[], replicationFactor: number | n
   const arcs = useTokens ? arcsFromTokens(members) : arcsFromShares(members);
   const paths = arcs.map((a) => {
     const m = members[a.member]!;
-    const dim = m.state !== "active" && m.state !== "unknown";
+    const dim = (m.state !== "active" && m.state !== "unknown") || (m.health !== null && m.health !== "alive");
     return svg(
       "path",
       {

@@ -1,9 +1,8 @@
 /** Cluster: members, their health and ring share, replication and handoff; refreshes every 2s. */
-import { apiGet } from "../api.ts";
+import { apiGet, ApiError } from "../api.ts";
 import { readClusterStatus, type ClusterView, type MemberView } from "../cluster/model.ts";
 import { memberColor, ringPicture } from "../cluster/ring.ts";
 import { h } from "../dom.ts";
-import { formatSeconds } from "../time.ts";
 import { emptyState, healthBadge, refreshingPage } from "./common.ts";
 import type { Page } from "./page.ts";
 
@@ -13,31 +12,56 @@ export function clusterPage(): Page {
     className: "cluster-page",
     refreshMs: 2000,
     load: async (signal) => {
-      const res = await apiGet<unknown>("/api/v1/status/cluster", undefined, signal);
-      return renderCluster(readClusterStatus(res.data));
+      try {
+        const res = await apiGet<unknown>("/api/v1/status/cluster", undefined, signal);
+        return renderCluster(readClusterStatus(res.data));
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) {
+          return emptyState("No cluster status", "This server does not report a cluster (/api/v1/status/cluster is not available).");
+        }
+        throw err;
+      }
     },
   });
 }
 
+/** Replication health from what the members report, unless the status states it itself. */
+function replicationHealth(view: ClusterView): { text: string; tone: "good" | "bad" | "warn" } {
+  if (view.replication) return { text: view.replication.text, tone: view.replication.healthy ? "good" : "bad" };
+  const down = view.members.filter((m) => m.health !== null && m.health !== "alive");
+  if (down.length > 0) {
+    return { text: `${down.map((m) => m.name).join(", ")} ${down.length === 1 ? "is" : "are"} not alive: some series have fewer live replicas`, tone: "bad" };
+  }
+  const R = view.replicationFactor;
+  const configured = view.configuredReplicationFactor;
+  if (R !== null && configured !== null && R < configured) {
+    return { text: `${R} of ${configured} configured replicas (too few members)`, tone: "warn" };
+  }
+  const notActive = view.members.filter((m) => m.state !== "active");
+  if (notActive.length > 0) return { text: `${notActive.length} member(s) ${notActive.map((m) => m.state).join(", ")}`, tone: "warn" };
+  return { text: R !== null ? `every series on ${R} live replica${R === 1 ? "" : "s"}` : "all members alive", tone: "good" };
+}
+
 function renderCluster(view: ClusterView): HTMLElement {
   if (view.members.length === 0) return emptyState("No members", "The cluster status lists no members yet.");
-  const active = view.members.filter((m) => m.state === "active").length;
+  const alive = view.members.filter((m) => m.state === "active" && (m.health === null || m.health === "alive")).length;
   const backlog = view.members.reduce((s, m) => s + (m.handoffBacklogBytes ?? 0), 0);
   const backlogBatches = view.members.reduce((s, m) => s + (m.handoffBacklogBatches ?? 0), 0);
   const anyBacklog = view.members.some((m) => m.handoffBacklogBytes !== null || m.handoffBacklogBatches !== null);
+  const health = replicationHealth(view);
+  const rf =
+    view.replicationFactor === null
+      ? "–"
+      : `${view.replicationFactor}${view.configuredReplicationFactor !== null && view.configuredReplicationFactor !== view.replicationFactor ? ` (configured ${view.configuredReplicationFactor})` : ""}${view.writeQuorum !== null ? ` · quorum ${view.writeQuorum}` : ""}`;
   const summary = h(
     "div",
     { class: "cards" },
-    card("Members", `${active} / ${view.members.length} active`, active === view.members.length ? "good" : "bad"),
-    card("Replication factor", view.replicationFactor !== null ? String(view.replicationFactor) : "–", "neutral"),
-    card(
-      "Replication health",
-      view.replication ? view.replication.text : active === view.members.length ? "all members active" : `${view.members.length - active} member(s) not active`,
-      (view.replication ? view.replication.healthy : active === view.members.length) ? "good" : "bad",
-    ),
+    card("Members", `${alive} / ${view.members.length} active`, alive === view.members.length ? "good" : "bad"),
+    card("Replication factor", rf, "neutral"),
+    card("Replication health", health.text, health.tone),
     card(
       "Hinted handoff backlog",
-      anyBacklog ? `${formatBytes(backlog)}${backlogBatches ? ` · ${backlogBatches} batches` : ""}` : "–",
+      anyBacklog ? `${formatBytes(backlog)} · ${backlogBatches} batch${backlogBatches === 1 ? "" : "es"}` : "–",
       backlog > 0 || backlogBatches > 0 ? "warn" : "good",
     ),
   );
@@ -65,7 +89,7 @@ function renderCluster(view: ClusterView): HTMLElement {
     h(
       "thead",
       null,
-      h("tr", null, ...["Member", "State", "Addresses", "Heartbeat", "Tokens", "Ring share", "Handoff backlog", "Handoff progress"].map((c) => h("th", null, c))),
+      h("tr", null, ...["Member", "State", "Addresses", "Heartbeat", "Tokens", "Ring share", "Hints queued", "Handoff"].map((c) => h("th", null, c))),
     ),
     h("tbody", null, ...view.members.map((m, i) => memberRow(m, i))),
   );
@@ -95,17 +119,24 @@ function memberRow(m: MemberView, i: number): HTMLElement {
       m.self ? h("span", { class: "badge neutral small" }, "this node") : null,
       m.name !== m.id ? h("div", { class: "muted mono small-text" }, m.id) : null,
     ),
-    h("td", null, healthBadge(m.state)),
+    h("td", { class: "state-cell" }, healthBadge(m.state), m.health !== null && m.health !== "alive" ? healthBadge(m.health) : null),
     h("td", { class: "mono small-text" }, link, ...m.addresses.map((a) => h("div", null, a))),
-    h("td", null, m.self ? "–" : m.heartbeatAge === null ? "?" : `${formatSeconds(m.heartbeatAge)} ago`),
+    h("td", null, m.self ? "–" : m.heartbeatAge === null ? "?" : `${formatHeartbeatAge(m.heartbeatAge)} ago`),
     h("td", null, m.tokenCount !== null ? String(m.tokenCount) : "–"),
-    h("td", null, m.ringShare !== null ? shareBar(m.ringShare, memberColor(i)) : "–"),
+    h(
+      "td",
+      null,
+      m.ringShare !== null ? shareBar(m.ringShare, memberColor(i)) : "–",
+      m.replicaShare !== null ? h("div", { class: "muted small-text" }, `replica of ${(m.replicaShare * 100).toFixed(1)}%`) : null,
+    ),
     h(
       "td",
       null,
       m.handoffBacklogBytes === null && m.handoffBacklogBatches === null
         ? "–"
-        : [formatBytes(m.handoffBacklogBytes ?? 0), m.handoffBacklogBatches !== null ? ` · ${m.handoffBacklogBatches} batches` : ""].join(""),
+        : !m.handoffBacklogBytes && !m.handoffBacklogBatches
+          ? h("span", { class: "muted" }, "none")
+          : [formatBytes(m.handoffBacklogBytes ?? 0), m.handoffBacklogBatches !== null ? ` · ${m.handoffBacklogBatches} batches` : ""].join(""),
     ),
     h("td", null, m.handoffProgress !== null ? progressBar(m.handoffProgress, m.handoffDescription) : m.handoffDescription ?? "–"),
   );
@@ -143,4 +174,10 @@ export function formatBytes(n: number): string {
     u++;
   }
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+function formatHeartbeatAge(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  return `${Math.round(seconds)}s`;
 }

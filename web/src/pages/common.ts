@@ -24,7 +24,9 @@ export function labelBadges(labels: Record<string, string>, skip: string[] = [])
 }
 
 export function healthBadge(health: string): HTMLElement {
-  const cls = health === "up" || health === "ok" || health === "active" ? "good" : health === "unknown" || health === "joining" || health === "leaving" ? "neutral" : "bad";
+  const good = ["up", "ok", "active", "alive"];
+  const warn = ["joining", "leaving", "suspect", "pending"];
+  const cls = good.includes(health) ? "good" : warn.includes(health) ? "warn" : health === "unknown" ? "neutral" : "bad";
   return h("span", { class: `badge ${cls}` }, health.toUpperCase());
 }
 

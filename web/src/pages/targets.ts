@@ -85,6 +85,7 @@ function poolSection(pool: string, targets: Target[], up: number, total: number,
     h(
       "table",
       { class: "data-table targets-table" },
+      h("colgroup", null, ...["22%", "7%", "25%", "10%", "9%", "7%", "20%"].map((w) => h("col", { style: `width:${w}` }))),
       h(
         "thead",
         null,

@@ -4,9 +4,9 @@
  */
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { RangeSeries } from "../api.ts";
 import { h } from "../dom.ts";
-import { formatAxisValue, formatSeries, parseSampleValue } from "../format.ts";
+import { formatAxisValue, formatSeries } from "../format.ts";
+import { alignSeries, type AlignedData, type GraphInput } from "./align.ts";
 import { formatUtc } from "../time.ts";
 
 const PALETTE = [
@@ -16,39 +16,6 @@ const PALETTE = [
 
 export function seriesColor(i: number): string {
   return PALETTE[i % PALETTE.length]!;
-}
-
-export interface GraphInput {
-  series: RangeSeries[];
-  /** Seconds, inclusive, aligned to the query's step. */
-  start: number;
-  end: number;
-  step: number;
-  stacked: boolean;
-}
-
-/** Aligned columns for uPlot: one x column (seconds) and one y column per series. */
-export interface AlignedData {
-  xs: Float64Array;
-  columns: (number | null)[][];
-}
-
-export function alignSeries(input: GraphInput): AlignedData {
-  const { start, end, step } = input;
-  const count = Math.max(0, Math.floor((end - start) / step + 1e-9) + 1);
-  const xs = new Float64Array(count);
-  for (let i = 0; i < count; i++) xs[i] = start + i * step;
-  const columns = input.series.map((s) => {
-    const col: (number | null)[] = new Array(count).fill(null);
-    for (const [t, v] of s.values ?? []) {
-      const i = Math.round((t - start) / step);
-      if (i < 0 || i >= count) continue;
-      const n = parseSampleValue(v);
-      col[i] = Number.isFinite(n) ? n : null;
-    }
-    return col;
-  });
-  return { xs, columns };
 }
 
 /** Running sums so that each series is drawn on top of the previous visible ones. */
@@ -141,6 +108,10 @@ export class Graph {
         below = i;
       });
     }
+    // The canvas cannot resolve CSS variables; read the theme's colors once per draw.
+    const css = getComputedStyle(document.documentElement);
+    const axisColor = css.getPropertyValue("--muted").trim() || "#6b7280";
+    const gridColor = css.getPropertyValue("--border").trim() || "#dde1e7";
     const opts: uPlot.Options = {
       ...this.size(),
       series,
@@ -150,11 +121,11 @@ export class Graph {
       focus: { alpha: 0.35 },
       scales: { x: { time: true, min: input.start, max: input.end } },
       axes: [
-        { stroke: "var(--muted)", grid: { stroke: "#8882", width: 1 }, ticks: { stroke: "#8884" } },
+        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
         {
-          stroke: "var(--muted)",
-          grid: { stroke: "#8882", width: 1 },
-          ticks: { stroke: "#8884" },
+          stroke: axisColor,
+          grid: { stroke: gridColor, width: 1 },
+          ticks: { stroke: gridColor },
           size: 60,
           values: (_u, vals) => vals.map(formatAxisValue),
         },
