@@ -2,7 +2,8 @@
  * `shoal check config FILE...`: validates config files and reports like `promtool check config`
  * (same wording, stdout for success, stderr for failure, exit status 1 if any file failed).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { parseFileSD } from "./filesd.ts";
 import { Glob } from "bun";
 import { basename, dirname } from "node:path";
 import { loadConfigFile } from "./load.ts";
@@ -29,21 +30,38 @@ function globFiles(pattern: string): string[] {
   }
 }
 
-/** Files the config refers to that must exist for the config to work (as promtool checks). */
-function missingReferencedFile(cfg: Config): string | null {
+/**
+ * What promtool checks beyond syntax: referenced credential and TLS files exist, and file_sd
+ * files that exist parse (a pattern matching nothing is only a warning).
+ */
+function checkReferencedFiles(cfg: Config, io: CheckOutput): void {
   for (const sc of cfg.scrapeConfigs) {
-    const files: [string, string | undefined][] = [
-      ["password_file", sc.basicAuth?.passwordFile],
-      ["credentials_file", sc.authorization?.credentialsFile],
-      ["CA file", sc.tlsConfig.caFile],
-      ["client cert file", sc.tlsConfig.certFile],
-      ["client key file", sc.tlsConfig.keyFile],
-    ];
-    for (const [what, f] of files) {
-      if (f !== undefined && !existsSync(f)) return `error checking ${what} ${JSON.stringify(f)}: stat ${f}: no such file or directory`;
+    const cred = sc.authorization?.credentialsFile;
+    if (cred !== undefined && !existsSync(cred)) {
+      throw new Error(`error checking authorization credentials or bearer token file ${JSON.stringify(cred)}: stat ${cred}: no such file or directory`);
+    }
+    const tls = sc.tlsConfig;
+    if (tls.certFile !== undefined && tls.keyFile === undefined) throw new Error(`client cert file ${JSON.stringify(tls.certFile)} specified without client key file`);
+    if (tls.keyFile !== undefined && tls.certFile === undefined) throw new Error(`client key file ${JSON.stringify(tls.keyFile)} specified without client cert file`);
+    for (const [what, f] of [["CA", tls.caFile], ["client cert", tls.certFile], ["client key", tls.keyFile]] as const) {
+      if (f !== undefined && !existsSync(f)) throw new Error(`error checking ${what} file ${JSON.stringify(f)}: stat ${f}: no such file or directory`);
+    }
+    for (const fsd of sc.fileSDConfigs) {
+      for (const pattern of fsd.files) {
+        const files = globFiles(pattern);
+        if (files.length === 0) {
+          io.out(`  WARNING: file ${JSON.stringify(pattern)} for file_sd in scrape job ${JSON.stringify(sc.jobName)} does not exist\n`);
+        }
+        for (const f of files) {
+          try {
+            parseFileSD(f, readFileSync(f, "utf8"));
+          } catch (e) {
+            throw new Error(`checking SD file ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+          }
+        }
+      }
     }
   }
-  return null;
 }
 
 export async function runCheckConfig(args: string[], io: CheckOutput = stdio): Promise<number> {
@@ -57,8 +75,7 @@ export async function runCheckConfig(args: string[], io: CheckOutput = stdio): P
     io.out(`Checking ${file}\n`);
     try {
       const cfg = loadConfigFile(file);
-      const missing = missingReferencedFile(cfg);
-      if (missing !== null) throw new Error(missing);
+      checkReferencedFiles(cfg, io);
       if (cfg.ruleFiles.length > 0) {
         const found = cfg.ruleFiles.flatMap(globFiles);
         io.out(`  SUCCESS: ${found.length} rule files found\n`);

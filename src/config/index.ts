@@ -25,3 +25,4 @@ export { DEFAULT_CONFIG_YAML, defaultConfig, selfTarget } from "./defaults.ts";
 export { formatDuration, parseByteSize, parseDuration } from "./duration.ts";
 export { compileRelabelRegex, RelabelRegexError } from "./regex.ts";
 export { runCheckConfig } from "./check.ts";
+export { parseFileSD, type TargetGroup } from "./filesd.ts";

@@ -282,7 +282,7 @@ export function parseConfig(text: string, filename: string): Config {
     const msg = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     throw new ConfigError(`${filename}${line === null ? "" : ":" + line}: ${msg}`, filename, line, "");
   }
-  const c = new Checker(filename, new Locator(doc, lines), dirname(resolve(filename)));
+  const c: Checker = new Checker(filename, new Locator(doc, lines), dirname(resolve(filename)));
   const parsed = configSchema.safeParse(doc.toJS({ maxAliasCount: 1000 }));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -311,7 +311,7 @@ export function parseConfig(text: string, filename: string): Config {
   const jobs = new Set<string>();
   const scrapeConfigs = (raw.scrape_configs ?? []).map((sc, i) => {
     if (sc === null) c.fail(["scrape_configs", i], "empty or null scrape config section");
-    const cfg = checkScrapeConfig(c, sc, ["scrape_configs", i], global);
+    const cfg = checkScrapeConfig(c, sc!, ["scrape_configs", i], global);
     if (jobs.has(cfg.jobName)) {
       c.fail(["scrape_configs", i], `found multiple scrape configs with job name ${JSON.stringify(cfg.jobName)}`, "job_name");
     }

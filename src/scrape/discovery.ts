@@ -7,18 +7,10 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { Glob } from "bun";
-import { parse as parseYAML } from "yaml";
-import { isLegacyLabelName, labelsFromRecord, type Labels, type Logger } from "../model/index.ts";
-import type { FileSDConfig, TargetGroupConfig } from "../config/index.ts";
+import { labelsFromRecord, type Logger } from "../model/index.ts";
+import { parseFileSD, type FileSDConfig, type TargetGroup, type TargetGroupConfig } from "../config/index.ts";
 
-export interface TargetGroup {
-  /** Identifies the group within its discoverer (e.g. `file.json:0`). */
-  source: string;
-  /** One label set per target; each holds at least `__address__`. */
-  targets: Labels[];
-  /** Labels shared by the group's targets (targets' own labels win). */
-  labels: Labels;
-}
+export type { TargetGroup };
 
 export interface Discoverer {
   /** Calls `onUpdate` with the full current list of groups whenever it changes (at least once). */
@@ -43,39 +35,6 @@ export class StaticDiscoverer implements Discoverer {
   }
 
   stop(): void {}
-}
-
-/** Parses one file_sd file (JSON, or YAML for .yml/.yaml). Throws with a clear message. */
-export function parseFileSD(path: string, text: string): TargetGroup[] {
-  const raw: unknown = /\.ya?ml$/i.test(path) ? parseYAML(text) : JSON.parse(text);
-  if (raw === null || raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new Error(`${path}: expected a list of target groups`);
-  return raw.map((g: unknown, i) => {
-    if (typeof g !== "object" || g === null || Array.isArray(g)) throw new Error(`${path}: group ${i} is not a mapping`);
-    const { targets = [], labels = {}, ...rest } = g as Record<string, unknown>;
-    const extra = Object.keys(rest);
-    if (extra.length > 0) throw new Error(`${path}: group ${i}: unknown field ${JSON.stringify(extra[0])}`);
-    if (!Array.isArray(targets) || targets.some((t) => typeof t !== "string")) {
-      throw new Error(`${path}: group ${i}: targets must be a list of strings`);
-    }
-    if (typeof labels !== "object" || labels === null || Array.isArray(labels)) {
-      throw new Error(`${path}: group ${i}: labels must be a mapping`);
-    }
-    const lset: Record<string, string> = { __meta_filepath: path };
-    for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
-      if (!isLegacyLabelName(k)) throw new Error(`${path}: group ${i}: ${JSON.stringify(k)} is not a valid label name`);
-      if (typeof v !== "string") throw new Error(`${path}: group ${i}: label ${k} must be a string`);
-      lset[k] = v;
-    }
-    for (const t of targets as string[]) {
-      if (t.includes("/")) throw new Error(`${path}: group ${i}: ${JSON.stringify(t)} is not a valid hostname`);
-    }
-    return {
-      source: `${path}:${i}`,
-      targets: (targets as string[]).map((t) => labelsFromRecord({ __address__: t })),
-      labels: labelsFromRecord(lset),
-    };
-  });
 }
 
 function matchFiles(pattern: string): string[] {

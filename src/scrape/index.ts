@@ -9,4 +9,4 @@ export {
 export { ExpositionError, ExpositionParser, parseSeriesKey, type ExpositionFormat, type MetricMetadata } from "./exposition.ts";
 export { relabel, expandTemplate } from "./relabel.ts";
 export { SCRAPE_ACCEPT_HEADER, formatFromContentType } from "./fetch.ts";
-export { parseFileSD, type TargetGroup } from "./discovery.ts";
+export type { TargetGroup } from "./discovery.ts";

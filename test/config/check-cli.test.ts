@@ -1,0 +1,139 @@
+/**
+ * `shoal check config` through the CLI, and the same files through the real promtool: the
+ * verdict (exit status) must agree for every file.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "../..");
+const bun = process.execPath;
+let dir = "";
+
+const FILES: Record<string, string> = {
+  "full.yml": `
+global:
+  scrape_interval: 15s
+  evaluation_interval: 30s
+  external_labels: { region: eu }
+rule_files: ["rules/*.yml"]
+scrape_configs:
+  - job_name: node
+    scrape_interval: 10s
+    scrape_timeout: 5s
+    metrics_path: /metrics
+    params: { format: [prometheus] }
+    honor_labels: true
+    honor_timestamps: false
+    static_configs:
+      - targets: ["localhost:9100"]
+        labels: { env: test }
+    file_sd_configs:
+      - files: ["sd/*.json"]
+        refresh_interval: 1m
+    relabel_configs:
+      - source_labels: [__address__]
+        regex: "(.*):.*"
+        target_label: host
+      - action: labelmap
+        regex: "__meta_(.+)"
+      - action: hashmod
+        source_labels: [__address__]
+        target_label: __tmp_hash
+        modulus: 2
+      - action: keepequal
+        source_labels: [env]
+        target_label: env
+      - action: lowercase
+        source_labels: [host]
+        target_label: host
+    metric_relabel_configs:
+      - action: drop
+        source_labels: [__name__]
+        regex: "go_.*"
+      - action: labeldrop
+        regex: "tmp_.*"
+    basic_auth: { username: u, password: p }
+    sample_limit: 1000
+    label_limit: 30
+    label_name_length_limit: 100
+    label_value_length_limit: 200
+    body_size_limit: 10MB
+remote_write:
+  - url: http://localhost:9999/api/v1/write
+`,
+  "minimal.yml": "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['localhost:1']\n",
+  "empty.yml": "",
+  "bad-duration.yml": "scrape_configs:\n  - job_name: a\n    scrape_interval: 15x\n",
+  "unknown-field.yml": "scrape_configs:\n  - job_name: a\n    scrape_intervall: 15s\n",
+  "dup-job.yml": "scrape_configs:\n  - job_name: a\n  - job_name: a\n",
+  "timeout.yml": "scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 6s\n",
+  "bad-action.yml": "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - action: rename\n",
+  "hashmod.yml": "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - {action: hashmod, source_labels: [a], target_label: b}\n",
+  "bad-regex.yml": "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - {action: keep, source_labels: [a], regex: '(foo'}\n",
+  "yaml-syntax.yml": "scrape_configs:\n  - job_name: a\n   foo: [\n",
+  "two-passwords.yml": "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u, password: p, password_file: f}\n",
+  "labeldrop-extra.yml": "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - {action: labeldrop, regex: x, source_labels: [a]}\n",
+  "global-timeout.yml": "global:\n  scrape_interval: 5s\n  scrape_timeout: 10s\n",
+  "bad-label.yml": "global:\n  external_labels: {'0abc': x}\n",
+  "bad-sd-file.yml": "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - files: [broken/*.json]\n",
+  "missing-cred.yml": "scrape_configs:\n  - job_name: a\n    authorization: {credentials_file: nope.txt}\n",
+};
+
+const VALID = new Set(["full.yml", "minimal.yml", "empty.yml"]);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "shoal-check-"));
+  for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
+  Bun.spawnSync(["mkdir", "-p", join(dir, "rules"), join(dir, "sd"), join(dir, "broken")]);
+  writeFileSync(join(dir, "rules/a.yml"), "groups: []\n");
+  writeFileSync(join(dir, "sd/t.json"), JSON.stringify([{ targets: ["localhost:9101"], labels: { team: "x" } }]));
+  writeFileSync(join(dir, "broken/t.json"), "[{targets: nope");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function shoalCheck(...files: string[]) {
+  const p = Bun.spawnSync([bun, join(root, "src/cli.ts"), "check", "config", ...files], { cwd: dir });
+  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+const promtool = Bun.which("promtool");
+
+describe("shoal check config", () => {
+  test("a valid file: promtool's wording, exit 0", () => {
+    const r = shoalCheck("minimal.yml");
+    expect(r.code).toBe(0);
+    expect(r.out).toBe("Checking minimal.yml\n SUCCESS: minimal.yml is valid prometheus config file syntax\n\n");
+  });
+
+  test("rule files are counted", () => {
+    const r = shoalCheck("full.yml");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("  SUCCESS: 1 rule files found\n");
+  });
+
+  test("an invalid file: FAILED with file, line and field, exit 1", () => {
+    const r = shoalCheck("minimal.yml", "bad-duration.yml");
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("Checking bad-duration.yml\n");
+    expect(r.err).toBe('  FAILED: bad-duration.yml:3: scrape_configs[0].scrape_interval: invalid duration "15x"\n\n');
+  });
+
+  test("a missing file fails", () => {
+    const r = shoalCheck("does-not-exist.yml");
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("FAILED: open does-not-exist.yml: no such file or directory");
+  });
+
+  test.skipIf(!promtool)("same verdict as promtool for every file", () => {
+    const differences: string[] = [];
+    for (const name of Object.keys(FILES)) {
+      const ours = shoalCheck(name).code;
+      const theirs = Bun.spawnSync([promtool!, "check", "config", name], { cwd: dir }).exitCode;
+      expect(theirs === 0).toBe(VALID.has(name));
+      if (ours !== theirs) differences.push(`${name}: shoal ${ours}, promtool ${theirs}`);
+    }
+    expect(differences).toEqual([]);
+  });
+});
