@@ -1,0 +1,104 @@
+/**
+ * What the HTTP API needs from the rest of the node. node.ts builds this from the storage, the
+ * PromQL engine, the scrape manager and the config; the routes know only these shapes.
+ */
+import type { Appendable, Labels, Logger, Matcher, Queryable } from "../model/index.ts";
+import type { QueryResult } from "../promql/result.ts";
+import type { Registry } from "../telemetry/registry.ts";
+
+export interface QueryOptions {
+  /** Milliseconds; 0 means the engine's default (--query.timeout). */
+  timeout?: number;
+}
+
+export interface QueryEngine {
+  instantQuery(queryable: Queryable, query: string, timeMs: number, opts?: QueryOptions): Promise<QueryResult>;
+  rangeQuery(queryable: Queryable, query: string, startMs: number, endMs: number, stepMs: number, opts?: QueryOptions): Promise<QueryResult>;
+}
+
+/** The parts of the PromQL front end the API uses besides evaluation. */
+export interface PromqlTools {
+  /** Parses `{a="b"}` / `name{...}`; throws an Error whose message is the parser's. */
+  parseMetricSelector(text: string): Matcher[];
+  /** Parses and prints a query in Prometheus's canonical formatting. */
+  formatQuery(text: string): string;
+  /** The query's syntax tree as Prometheus's /api/v1/parse_query returns it. */
+  parseQueryTree?(text: string): unknown;
+}
+
+/** One active scrape target as /api/v1/targets shows it (Prometheus's field names). */
+export interface ApiActiveTarget {
+  discoveredLabels: Record<string, string>;
+  labels: Record<string, string>;
+  scrapePool: string;
+  scrapeUrl: string;
+  globalUrl: string;
+  lastError: string;
+  /** RFC 3339 time of the last scrape ("0001-01-01T00:00:00Z" before the first). */
+  lastScrape: string;
+  lastScrapeDuration: number;
+  health: "up" | "down" | "unknown";
+  scrapeInterval: string;
+  scrapeTimeout: string;
+}
+
+export interface ApiDroppedTarget {
+  discoveredLabels: Record<string, string>;
+  scrapePool: string;
+}
+
+/** Metadata a target exposed for one metric family. */
+export interface ApiTargetMetadata {
+  target: Record<string, string>;
+  metric: string;
+  type: string;
+  help: string;
+  unit: string;
+}
+
+export interface TargetsSource {
+  activeTargets(): ApiActiveTarget[];
+  droppedTargets(): ApiDroppedTarget[];
+  metadata(): ApiTargetMetadata[];
+}
+
+export interface TSDBAdmin {
+  deleteSeries(matchers: Matcher[], mint: number, maxt: number): Promise<void>;
+  cleanTombstones(): Promise<void>;
+  /** Prometheus's /api/v1/status/tsdb data for the top `limit` entries. */
+  status(limit: number): unknown;
+}
+
+export interface BuildInfo {
+  version: string;
+  revision: string;
+  branch: string;
+  buildUser: string;
+  buildDate: string;
+  goVersion: string;
+}
+
+export interface ApiDeps {
+  logger: Logger;
+  /** What queries read (the local TSDB, or the cluster's fan-out querier). */
+  queryable: Queryable;
+  /** Where remote write appends (the local TSDB, or the cluster's distributor). */
+  appendable: Appendable;
+  engine: QueryEngine;
+  promql: PromqlTools;
+  admin: TSDBAdmin;
+  targets: TargetsSource;
+  registry: Registry;
+  buildInfo: BuildInfo;
+  /** The loaded config's YAML text. */
+  configYaml(): string;
+  externalLabels(): Labels;
+  /** Reloads the config file; throws with the reason when the new config is rejected. */
+  reload(): Promise<void>;
+  flags: Record<string, string>;
+  runtimeInfo(): Record<string, unknown>;
+  lookbackDeltaMs: number;
+  enableAdminApi: boolean;
+  /** Whether the node is ready to serve queries (storage open, WAL replayed). */
+  ready(): boolean;
+}

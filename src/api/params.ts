@@ -1,0 +1,120 @@
+/**
+ * Request parameters as Prometheus reads them: form values from the URL query and, for POST, an
+ * urlencoded body (body values first, as Go's Request.Form), times as RFC 3339 or Unix seconds,
+ * durations as Prometheus durations or float seconds. Error messages match Prometheus's.
+ */
+import type { Context } from "hono";
+import { badData } from "./respond.ts";
+
+export class Form {
+  constructor(private readonly values: Map<string, string[]>) {}
+
+  /** The first value, or "" (Go's FormValue). */
+  get(name: string): string {
+    return this.values.get(name)?.[0] ?? "";
+  }
+
+  all(name: string): string[] {
+    return this.values.get(name) ?? [];
+  }
+
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+}
+
+export async function readForm(c: Context): Promise<Form> {
+  const values = new Map<string, string[]>();
+  const add = (k: string, v: string) => {
+    const l = values.get(k);
+    if (l) l.push(v);
+    else values.set(k, [v]);
+  };
+  const method = c.req.method;
+  if (method === "POST" || method === "PUT") {
+    const ct = c.req.header("content-type") ?? "";
+    if (ct.startsWith("application/x-www-form-urlencoded")) {
+      for (const [k, v] of new URLSearchParams(await c.req.text())) add(k, v);
+    } else if (ct.startsWith("multipart/form-data")) {
+      const fd = await c.req.formData();
+      fd.forEach((v, k) => {
+        if (typeof v === "string") add(k, v);
+      });
+    }
+  }
+  const url = new URL(c.req.url);
+  for (const [k, v] of url.searchParams) add(k, v);
+  return new Form(values);
+}
+
+const FLOAT_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const RFC3339_RE = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** The bounds Prometheus uses for an absent start/end (its minTime/maxTime), in ms. */
+export const MIN_TIME_MS = -9223372036854776;
+export const MAX_TIME_MS = 9223372036854776;
+const MIN_TIME_TEXT = "-292273086-05-16T16:47:06Z";
+const MAX_TIME_TEXT = "292277025-08-18T07:12:54.999999999Z";
+
+/** Parses a timestamp to ms; throws Prometheus's `cannot parse "x" to a valid timestamp`. */
+export function parseTimeMs(text: string): number {
+  if (FLOAT_RE.test(text)) {
+    const f = Number(text);
+    const sec = Math.trunc(f);
+    const ms = sec * 1000 + Math.round((f - sec) * 1000);
+    if (Number.isFinite(ms)) return ms;
+  }
+  if (RFC3339_RE.test(text)) {
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  if (text === MIN_TIME_TEXT) return MIN_TIME_MS;
+  if (text === MAX_TIME_TEXT) return MAX_TIME_MS;
+  throw new Error(`cannot parse ${JSON.stringify(text)} to a valid timestamp`);
+}
+
+const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const DURATION_UNITS_MS = [365 * 86400e3, 7 * 86400e3, 86400e3, 3600e3, 60e3, 1e3, 1];
+
+/** Parses float seconds or a Prometheus duration to ms. */
+export function parseDurationMs(text: string): number {
+  if (FLOAT_RE.test(text)) {
+    const ms = Number(text) * 1000;
+    if (Math.abs(ms) > 9.223372036854776e15) throw new Error(`cannot parse ${JSON.stringify(text)} to a valid duration. It overflows int64`);
+    return ms;
+  }
+  const m = text === "" || text === "0" ? null : DURATION_RE.exec(text);
+  if (m) {
+    let ms = 0;
+    for (let i = 0; i < DURATION_UNITS_MS.length; i++) if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * DURATION_UNITS_MS[i]!;
+    return ms;
+  }
+  throw new Error(`cannot parse ${JSON.stringify(text)} to a valid duration`);
+}
+
+/** Prometheus's `invalid parameter "name": cause` error. */
+export function invalidParam(name: string, err: unknown) {
+  return badData(`invalid parameter ${JSON.stringify(name)}: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+export function timeParam(form: Form, name: string, dflt: number): number {
+  const v = form.get(name);
+  if (v === "") return dflt;
+  try {
+    return parseTimeMs(v);
+  } catch (e) {
+    throw invalidParam(name, e);
+  }
+}
+
+/** The `limit` parameter: a non-negative integer, 0 meaning no limit. */
+export function limitParam(form: Form): number {
+  const s = form.get("limit");
+  if (s === "") return 0;
+  const n = Number(s);
+  if (!/^[+-]?\d+$/.test(s) || !Number.isSafeInteger(n)) {
+    throw invalidParam("limit", `strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+  }
+  if (n < 0) throw invalidParam("limit", "limit must be non-negative");
+  return n;
+}

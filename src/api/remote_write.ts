@@ -1,0 +1,159 @@
+/**
+ * The remote-write 1.0 receiver at /api/v1/write: snappy block-compressed WriteRequest protobufs.
+ * 204 when everything was stored; 400 with the reason for a payload that cannot be decoded or
+ * has invalid labels (nothing of it is stored); 400 naming the first rejected sample when some
+ * samples were out of order or duplicates (the others are stored: a sender must not retry them);
+ * 413 for payloads over the size limits; 415 for an encoding or protobuf message we do not speak.
+ */
+import type { Hono } from "hono";
+import * as snappy from "snappyjs";
+import { AppendError, isStaleAt, type Appendable, type Logger } from "../model/index.ts";
+import type { Counter } from "../telemetry/registry.ts";
+import { decodeWriteRequest, WriteDecodeError } from "./remote_write_decode.ts";
+
+export interface RemoteWriteOptions {
+  /** Largest compressed body accepted (bytes). */
+  maxBodyBytes: number;
+  /** Largest decompressed protobuf accepted (bytes). */
+  maxDecodedBytes: number;
+}
+
+export const DEFAULT_REMOTE_WRITE_LIMITS: RemoteWriteOptions = {
+  maxBodyBytes: 32 << 20,
+  maxDecodedBytes: 128 << 20,
+};
+
+export interface RemoteWriteMetrics {
+  requests: Counter; // labels: code
+  samples: Counter;
+  rejectedSamples: Counter; // labels: reason
+  histogramsDropped: Counter;
+}
+
+function text(status: number, message: string): Response {
+  return new Response(message + "\n", { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+}
+
+/** Snappy's preamble is the uncompressed length as a varint; read it to refuse huge payloads early. */
+function snappyDecodedLength(buf: Uint8Array): number {
+  let result = 0;
+  for (let i = 0, shift = 0; i < buf.length && i < 5; i++, shift += 7) {
+    const c = buf[i]!;
+    result += (c & 0x7f) * 2 ** shift;
+    if (c < 0x80) return result;
+  }
+  return -1;
+}
+
+export interface WriteOutcome {
+  status: number;
+  message: string;
+}
+
+/** Decodes and appends one request body; exported for the ingest benchmark and tests. */
+export async function handleWriteBody(
+  body: Uint8Array,
+  appendable: Appendable,
+  opts: RemoteWriteOptions,
+  metrics?: RemoteWriteMetrics,
+  logger?: Logger,
+): Promise<WriteOutcome> {
+  const declared = snappyDecodedLength(body);
+  if (declared < 0) return { status: 400, message: "snappy: corrupt input (bad length preamble)" };
+  if (declared > opts.maxDecodedBytes) {
+    return { status: 413, message: `decompressed payload of ${declared} bytes exceeds the limit of ${opts.maxDecodedBytes} bytes` };
+  }
+  let raw: Uint8Array;
+  try {
+    raw = snappy.uncompress(body, opts.maxDecodedBytes);
+  } catch (e) {
+    return { status: 400, message: `snappy: corrupt input: ${(e as Error).message}` };
+  }
+  let req;
+  try {
+    req = decodeWriteRequest(raw);
+  } catch (e) {
+    if (e instanceof WriteDecodeError) return { status: 400, message: `bad WriteRequest protobuf: ${e.message}` };
+    throw e;
+  }
+  if (req.histogramCount > 0) {
+    metrics?.histogramsDropped.inc(req.histogramCount);
+    logger?.warn("Native histograms in remote write are not supported; dropped", { count: req.histogramCount });
+  }
+  const app = appendable.appender();
+  let firstError: AppendError | null = null;
+  let rejected = 0;
+  const { series, offsets, timestamps, values } = req;
+  try {
+    for (let s = 0; s < series.length; s++) {
+      const labels = series[s]!;
+      const end = offsets[s + 1]!;
+      for (let i = offsets[s]!; i < end; i++) {
+        try {
+          app.append(labels, timestamps[i]!, values[i]!, isStaleAt(values, i));
+        } catch (e) {
+          if (!(e instanceof AppendError)) throw e;
+          rejected++;
+          metrics?.rejectedSamples.inc(1, e.reason);
+          if (!firstError) {
+            firstError = e;
+            logger?.error("Out of order sample from remote write", { err: e.message, series: labels, timestamp: timestamps[i] });
+          }
+        }
+      }
+    }
+  } catch (e) {
+    app.rollback();
+    throw e;
+  }
+  await app.commit();
+  metrics?.samples.inc(req.sampleCount - rejected);
+  if (firstError) {
+    return { status: 400, message: rejected > 1 ? `${firstError.message} (and ${rejected - 1} more rejected samples)` : firstError.message };
+  }
+  return { status: 204, message: "" };
+}
+
+export function registerRemoteWrite(
+  app: Hono,
+  appendable: Appendable,
+  logger: Logger,
+  metrics: RemoteWriteMetrics,
+  opts: RemoteWriteOptions = DEFAULT_REMOTE_WRITE_LIMITS,
+): void {
+  app.post("/api/v1/write", async (c) => {
+    const respond = (status: number, message: string) => {
+      metrics.requests.inc(1, String(status));
+      return status === 204 ? new Response(null, { status: 204 }) : text(status, message);
+    };
+    const contentType = (c.req.header("content-type") ?? "application/x-protobuf").trim();
+    const [media, ...params] = contentType.split(";").map((p) => p.trim());
+    if (media !== "application/x-protobuf") {
+      return respond(415, `expected application/x-protobuf as the first (media) part, got ${contentType} content-type`);
+    }
+    const proto = params.find((p) => p.startsWith("proto="))?.slice(6);
+    if (proto !== undefined && proto !== "prometheus.WriteRequest") {
+      return respond(415, `${proto} protobuf message is not accepted by this server; accepted [prometheus.WriteRequest]`);
+    }
+    const enc = c.req.header("content-encoding");
+    if (enc !== undefined && enc !== "" && enc.toLowerCase() !== "snappy") {
+      return respond(415, `${enc} encoding (compression) is not accepted by this server; only snappy is acceptable`);
+    }
+    const declaredLength = Number(c.req.header("content-length") ?? "0");
+    if (declaredLength > opts.maxBodyBytes) {
+      return respond(413, `request body of ${declaredLength} bytes exceeds the limit of ${opts.maxBodyBytes} bytes`);
+    }
+    let body: Uint8Array;
+    try {
+      body = new Uint8Array(await c.req.arrayBuffer());
+    } catch (e) {
+      return respond(400, `reading request body: ${(e as Error).message}`);
+    }
+    if (body.length > opts.maxBodyBytes) {
+      return respond(413, `request body of ${body.length} bytes exceeds the limit of ${opts.maxBodyBytes} bytes`);
+    }
+    const out = await handleWriteBody(body, appendable, opts, metrics, logger);
+    if (out.status === 400) logger.debug("Rejected remote write request", { err: out.message });
+    return respond(out.status, out.message);
+  });
+}

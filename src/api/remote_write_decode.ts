@@ -1,0 +1,312 @@
+/**
+ * Decoder for remote-write 1.0 `WriteRequest` protobuf messages, straight into typed arrays.
+ *
+ * Why not protobufjs' generated decoder here: it materialises an object per sample and reads
+ * doubles into JS numbers, which erases the bits of Prometheus's staleness NaN (see
+ * model/values.ts). This decoder walks the wire format once, copies each sample's 8 value bytes
+ * verbatim into a Float64Array, and validates everything (wire types, lengths, UTF-8, label
+ * names and order) before the caller appends anything, so a rejected payload stores nothing.
+ * The schema is the one in remote_proto.ts (prometheus/prompb/remote.proto and types.proto).
+ */
+import { METRIC_NAME, type Label, type Labels } from "../model/index.ts";
+
+export class WriteDecodeError extends Error {}
+
+export interface DecodedWrite {
+  /** Label sets, one per series that has samples. */
+  series: Labels[];
+  /** Samples of series i are at [offsets[i], offsets[i+1]). */
+  offsets: Int32Array;
+  timestamps: Float64Array;
+  /** Exact value bits, staleness markers included (test with isStaleAt). */
+  values: Float64Array;
+  sampleCount: number;
+  /** Native histogram samples present in the payload (not supported, not stored). */
+  histogramCount: number;
+  metadataCount: number;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+class Reader {
+  pos = 0;
+  constructor(
+    readonly buf: Uint8Array,
+    public end: number,
+  ) {}
+
+  fail(what: string): never {
+    throw new WriteDecodeError(`${what} at byte ${this.pos}`);
+  }
+
+  /** A varint up to 32 bits (tags and lengths); larger values are an error. */
+  uint32(): number {
+    const b = this.buf;
+    let result = 0;
+    let shift = 0;
+    while (shift < 35) {
+      if (this.pos >= this.end) this.fail("unexpected end of data in varint");
+      const c = b[this.pos++]!;
+      result += (c & 0x7f) * 2 ** shift;
+      if (c < 0x80) {
+        if (result > 0xffffffff) this.fail("varint overflows 32 bits");
+        return result;
+      }
+      shift += 7;
+    }
+    return this.fail("varint overflows 32 bits");
+  }
+
+  /** An int64 varint as a JS number (exact within ±2^53). */
+  int64(): number {
+    const b = this.buf;
+    let lo = 0;
+    let hi = 0;
+    let i = 0;
+    for (; ; i++) {
+      if (i >= 10) this.fail("varint longer than 10 bytes");
+      if (this.pos >= this.end) this.fail("unexpected end of data in varint");
+      const c = b[this.pos++]!;
+      if (i < 4) lo |= (c & 0x7f) << (7 * i);
+      else if (i === 4) {
+        lo |= (c & 0x0f) << 28;
+        hi |= (c & 0x7f) >>> 4;
+      } else hi |= (c & 0x7f) << (7 * i - 32);
+      if (c < 0x80) break;
+    }
+    lo >>>= 0;
+    if (hi & 0x80000000) {
+      // Two's complement negative.
+      const nlo = (~lo + 1) >>> 0;
+      const nhi = (~hi + (nlo === 0 ? 1 : 0)) >>> 0;
+      return -(nhi * 4294967296 + nlo);
+    }
+    return (hi >>> 0) * 4294967296 + lo;
+  }
+
+  /** Length of a length-delimited field, checked against the enclosing message. */
+  len(): number {
+    const n = this.uint32();
+    if (n > this.end - this.pos) this.fail(`length ${n} runs past the end of the message`);
+    return n;
+  }
+
+  skip(wireType: number): void {
+    switch (wireType) {
+      case 0:
+        this.int64();
+        return;
+      case 1:
+        if (this.end - this.pos < 8) this.fail("unexpected end of data in fixed64");
+        this.pos += 8;
+        return;
+      case 2:
+        this.pos += this.len();
+        return;
+      case 5:
+        if (this.end - this.pos < 4) this.fail("unexpected end of data in fixed32");
+        this.pos += 4;
+        return;
+      default:
+        this.fail(`unsupported wire type ${wireType}`);
+    }
+  }
+
+  string(n: number): string {
+    const b = this.buf;
+    const start = this.pos;
+    const end = start + n;
+    this.pos = end;
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (b[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      if (n <= 24) {
+        let s = "";
+        for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
+        return s;
+      }
+      return utf8.decode(b.subarray(start, end));
+    }
+    try {
+      return utf8.decode(b.subarray(start, end));
+    } catch {
+      return this.fail("invalid UTF-8 in string");
+    }
+  }
+}
+
+/** Growable pair of sample arrays shared by all series of one request. */
+class SampleBuffer {
+  timestamps: Float64Array;
+  values: Float64Array;
+  bytes: Uint8Array;
+  n = 0;
+  constructor(cap: number) {
+    this.timestamps = new Float64Array(cap);
+    this.values = new Float64Array(cap);
+    this.bytes = new Uint8Array(this.values.buffer);
+  }
+  grow(): void {
+    const cap = this.timestamps.length * 2;
+    const t = new Float64Array(cap);
+    t.set(this.timestamps);
+    const v = new Float64Array(cap);
+    // Copy bits through a byte view: a NaN must never pass through a JS number.
+    new Uint8Array(v.buffer).set(this.bytes);
+    this.timestamps = t;
+    this.values = v;
+    this.bytes = new Uint8Array(v.buffer);
+  }
+}
+
+function readLabel(r: Reader, msgEnd: number): [string, string] {
+  const outerEnd = r.end;
+  r.end = msgEnd;
+  let name = "";
+  let value = "";
+  while (r.pos < msgEnd) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    const wt = tag & 7;
+    if (field === 1 && wt === 2) name = r.string(r.len());
+    else if (field === 2 && wt === 2) value = r.string(r.len());
+    else if (field === 0) r.fail("illegal field number 0");
+    else r.skip(wt);
+  }
+  r.end = outerEnd;
+  return [name, value];
+}
+
+function readSample(r: Reader, msgEnd: number, out: SampleBuffer): void {
+  if (out.n === out.timestamps.length) out.grow();
+  const i = out.n;
+  const outerEnd = r.end;
+  r.end = msgEnd;
+  let t = 0;
+  let haveValue = false;
+  while (r.pos < msgEnd) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    const wt = tag & 7;
+    if (field === 1 && wt === 1) {
+      if (msgEnd - r.pos < 8) r.fail("unexpected end of data in sample value");
+      const o = i * 8;
+      const b = r.buf;
+      const p = r.pos;
+      if (LITTLE_ENDIAN) {
+        const d = out.bytes;
+        d[o] = b[p]!;
+        d[o + 1] = b[p + 1]!;
+        d[o + 2] = b[p + 2]!;
+        d[o + 3] = b[p + 3]!;
+        d[o + 4] = b[p + 4]!;
+        d[o + 5] = b[p + 5]!;
+        d[o + 6] = b[p + 6]!;
+        d[o + 7] = b[p + 7]!;
+      } else {
+        for (let k = 0; k < 8; k++) out.bytes[o + k] = b[p + 7 - k]!;
+      }
+      r.pos += 8;
+      haveValue = true;
+    } else if (field === 2 && wt === 0) {
+      t = r.int64();
+    } else if (field === 0) r.fail("illegal field number 0");
+    else r.skip(wt);
+  }
+  if (!haveValue) out.values[i] = 0;
+  out.timestamps[i] = t;
+  out.n = i + 1;
+  r.end = outerEnd;
+}
+
+/** Checks and builds a label set: metric name present, names valid and unique, sorted. */
+function buildLabels(pairs: [string, string][], seriesIndex: number): Labels {
+  const where = `timeseries[${seriesIndex}]`;
+  const out: Label[] = [];
+  let prev = "";
+  let hasName = false;
+  for (let k = 0; k < pairs.length; k++) {
+    const [name, value] = pairs[k]!;
+    if (name === "") throw new WriteDecodeError(`${where}: empty label name`);
+    if (k > 0) {
+      if (name === prev) throw new WriteDecodeError(`${where}: duplicate label name ${JSON.stringify(name)}`);
+      if (name < prev) {
+        throw new WriteDecodeError(`${where}: labels are not sorted by name (${JSON.stringify(name)} after ${JSON.stringify(prev)})`);
+      }
+    }
+    prev = name;
+    if (name === METRIC_NAME) {
+      if (value === "") throw new WriteDecodeError(`${where}: empty metric name`);
+      hasName = true;
+    }
+    // An empty value means the label is absent, as everywhere in Prometheus.
+    if (value !== "") out.push({ name, value });
+  }
+  if (!hasName) throw new WriteDecodeError(`${where}: series without a metric name (__name__ label)`);
+  return out;
+}
+
+/** Decodes a WriteRequest; throws WriteDecodeError naming the first problem. */
+export function decodeWriteRequest(buf: Uint8Array): DecodedWrite {
+  const r = new Reader(buf, buf.length);
+  const series: Labels[] = [];
+  const offsets: number[] = [0];
+  const samples = new SampleBuffer(Math.max(64, Math.min(1 << 16, buf.length >>> 4)));
+  let histogramCount = 0;
+  let metadataCount = 0;
+  let seriesIndex = 0;
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    const wt = tag & 7;
+    if (field === 1 && wt === 2) {
+      const tsEnd = r.pos + r.len();
+      const outerEnd = r.end;
+      r.end = tsEnd;
+      const pairs: [string, string][] = [];
+      const first = samples.n;
+      while (r.pos < tsEnd) {
+        const t2 = r.uint32();
+        const f2 = t2 >>> 3;
+        const w2 = t2 & 7;
+        if (f2 === 1 && w2 === 2) {
+          const n = r.len();
+          pairs.push(readLabel(r, r.pos + n));
+        } else if (f2 === 2 && w2 === 2) {
+          const n = r.len();
+          readSample(r, r.pos + n, samples);
+        } else if (f2 === 4 && w2 === 2) {
+          histogramCount++;
+          r.pos += r.len();
+        } else if (f2 === 0) r.fail("illegal field number 0");
+        else r.skip(w2);
+      }
+      r.end = outerEnd;
+      const labels = buildLabels(pairs, seriesIndex);
+      if (samples.n > first) {
+        series.push(labels);
+        offsets.push(samples.n);
+      }
+      seriesIndex++;
+    } else if (field === 3 && wt === 2) {
+      metadataCount++;
+      r.pos += r.len();
+    } else if (field === 0) r.fail("illegal field number 0");
+    else r.skip(wt);
+  }
+  return {
+    series,
+    offsets: Int32Array.from(offsets),
+    timestamps: samples.timestamps,
+    values: samples.values,
+    sampleCount: samples.n,
+    histogramCount,
+    metadataCount,
+  };
+}

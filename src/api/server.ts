@@ -1,0 +1,74 @@
+/**
+ * The node's HTTP surface as one hono app: health and lifecycle endpoints, /metrics, the
+ * Prometheus HTTP API, remote write/read and federation. Errors thrown by routes as ApiError
+ * become Prometheus's error envelope; anything else is logged and answered with a 500.
+ */
+import { Hono } from "hono";
+import { registerAdminRoutes } from "./admin_routes.ts";
+import type { ApiDeps } from "./deps.ts";
+import { registerFederate } from "./federate.ts";
+import { registerQueryRoutes } from "./query_routes.ts";
+import { registerRemoteRead } from "./remote_read.ts";
+import { DEFAULT_REMOTE_WRITE_LIMITS, registerRemoteWrite, type RemoteWriteOptions } from "./remote_write.ts";
+import { ApiError, errorResponse } from "./respond.ts";
+import { registerSeriesRoutes } from "./series_routes.ts";
+import { registerStatusRoutes } from "./status_routes.ts";
+
+export { ApiError } from "./respond.ts";
+export type * from "./deps.ts";
+
+export interface ApiAppOptions {
+  remoteWrite?: RemoteWriteOptions;
+  /** Adds routes after the API's own (the web UI, cluster endpoints). */
+  extend?: (app: Hono) => void;
+}
+
+export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
+  const app = new Hono();
+  const reg = deps.registry;
+  const httpRequests = reg.counter("prometheus_http_requests_total", "Counter of HTTP requests.", ["code", "handler"]);
+  const remoteWriteMetrics = {
+    requests: reg.counter("shoal_remote_write_requests_total", "Remote write requests received, by HTTP status code.", ["code"]),
+    samples: reg.counter("shoal_remote_write_samples_total", "Samples stored from remote write requests."),
+    rejectedSamples: reg.counter("shoal_remote_write_rejected_samples_total", "Remote write samples refused by storage, by reason.", ["reason"]),
+    histogramsDropped: reg.counter("shoal_remote_write_histograms_dropped_total", "Native histogram samples received by remote write and dropped (not supported)."),
+  };
+
+  app.use("*", async (c, next) => {
+    await next();
+    httpRequests.inc(1, String(c.res.status), c.req.routePath || c.req.path);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return errorResponse(err.type, err.message);
+    deps.logger.error("HTTP handler failed", { path: c.req.path, err });
+    return errorResponse("internal", err instanceof Error ? err.message : String(err));
+  });
+
+  app.get("/-/healthy", () => new Response("Shoal Server is Healthy.\n"));
+  app.get("/-/ready", () =>
+    deps.ready() ? new Response("Shoal Server is Ready.\n") : new Response("Service Unavailable\n", { status: 503 }),
+  );
+  const reload = async () => {
+    try {
+      await deps.reload();
+      return new Response(null, { status: 200 });
+    } catch (e) {
+      return new Response(`failed to reload config: ${(e as Error).message}\n`, { status: 500 });
+    }
+  };
+  app.post("/-/reload", reload);
+  app.put("/-/reload", reload);
+  app.get("/metrics", () => new Response(reg.render(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }));
+
+  registerQueryRoutes(app, deps);
+  registerSeriesRoutes(app, deps);
+  registerStatusRoutes(app, deps);
+  registerAdminRoutes(app, deps);
+  registerRemoteWrite(app, deps.appendable, deps.logger.with({ component: "remote_write" }), remoteWriteMetrics, opts.remoteWrite ?? DEFAULT_REMOTE_WRITE_LIMITS);
+  registerRemoteRead(app, deps.queryable, deps.externalLabels);
+  registerFederate(app, deps);
+  opts.extend?.(app);
+  app.all("/api/*", () => new Response("404 page not found\n", { status: 404 }));
+  return app;
+}

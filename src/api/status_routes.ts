@@ -1,0 +1,113 @@
+/**
+ * Targets, metadata, status pages, and the rule/alert/exemplar endpoints that are empty until
+ * Shoal evaluates rules and stores exemplars (their shapes are Prometheus's, so clients work).
+ */
+import type { Hono } from "hono";
+import type { ApiDeps, ApiTargetMetadata } from "./deps.ts";
+import { MAX_TIME_MS, MIN_TIME_MS, invalidParam, readForm, timeParam, type Form } from "./params.ts";
+import { ApiError, badData, success } from "./respond.ts";
+
+function intParam(form: Form, name: string, dflt: number, message: string): number {
+  const s = form.get(name);
+  if (s === "") return dflt;
+  if (!/^[+-]?\d+$/.test(s)) throw badData(message);
+  return Number(s);
+}
+
+export function registerStatusRoutes(app: Hono, deps: ApiDeps): void {
+  app.get("/api/v1/targets", async (c) => {
+    const form = await readForm(c);
+    const state = form.get("state").toLowerCase();
+    const pools = new Set(form.all("scrapePool"));
+    const inPool = (p: string) => pools.size === 0 || pools.has(p);
+    const showActive = state === "" || state === "any" || state === "active";
+    const showDropped = state === "" || state === "any" || state === "dropped";
+    const active = showActive ? deps.targets.activeTargets().filter((t) => inPool(t.scrapePool)) : [];
+    const droppedAll = deps.targets.droppedTargets().filter((t) => inPool(t.scrapePool));
+    const droppedTargetCounts: Record<string, number> = {};
+    for (const t of droppedAll) droppedTargetCounts[t.scrapePool] = (droppedTargetCounts[t.scrapePool] ?? 0) + 1;
+    const dropped = showDropped ? droppedAll.map((t) => ({ discoveredLabels: t.discoveredLabels })) : [];
+    return success({ activeTargets: active, droppedTargets: dropped, droppedTargetCounts });
+  });
+
+  app.get("/api/v1/targets/metadata", async (c) => {
+    const form = await readForm(c);
+    const limit = intParam(form, "limit", -1, "limit must be a number");
+    const metric = form.get("metric");
+    const matchTarget = form.get("match_target");
+    let matchers: ReturnType<ApiDeps["promql"]["parseMetricSelector"]> = [];
+    if (matchTarget !== "") {
+      try {
+        matchers = deps.promql.parseMetricSelector(matchTarget);
+      } catch (e) {
+        throw badData(e instanceof Error ? e.message : String(e));
+      }
+    }
+    const out: ApiTargetMetadata[] = [];
+    for (const md of deps.targets.metadata()) {
+      if (limit >= 0 && out.length >= limit) break;
+      if (metric !== "" && md.metric !== metric) continue;
+      if (!matchers.every((m) => m.matches(md.target[m.name] ?? ""))) continue;
+      out.push(md);
+    }
+    if (out.length === 0 && metric !== "") throw new ApiError("not_found", "specified metadata not found");
+    return success(out);
+  });
+
+  app.get("/api/v1/metadata", async (c) => {
+    const form = await readForm(c);
+    const limit = intParam(form, "limit", -1, "limit must be a number");
+    const limitPerMetric = intParam(form, "limit_per_metric", -1, "limit_per_metric must be a number");
+    const metric = form.get("metric");
+    const byMetric = new Map<string, Map<string, { type: string; help: string; unit: string }>>();
+    for (const md of deps.targets.metadata()) {
+      if (metric !== "" && md.metric !== metric) continue;
+      let set = byMetric.get(md.metric);
+      if (!set) byMetric.set(md.metric, (set = new Map()));
+      if (limitPerMetric > 0 && set.size >= limitPerMetric) continue;
+      set.set(`${md.type}\xff${md.help}\xff${md.unit}`, { type: md.type, help: md.help, unit: md.unit });
+    }
+    const res: Record<string, { type: string; help: string; unit: string }[]> = {};
+    let n = 0;
+    for (const [name, set] of byMetric) {
+      if (limit >= 0 && n >= limit) break;
+      res[name] = [...set.values()];
+      n++;
+    }
+    return success(res);
+  });
+
+  const exemplars = async (form: Form): Promise<Response> => {
+    timeParam(form, "start", MIN_TIME_MS);
+    timeParam(form, "end", MAX_TIME_MS);
+    const query = form.get("query");
+    try {
+      deps.promql.formatQuery(query);
+    } catch (e) {
+      throw invalidParam("query", e);
+    }
+    return success([]);
+  };
+  app.get("/api/v1/query_exemplars", async (c) => exemplars(await readForm(c)));
+  app.post("/api/v1/query_exemplars", async (c) => exemplars(await readForm(c)));
+
+  app.get("/api/v1/rules", () => success({ groups: [] }));
+  app.get("/api/v1/alerts", () => success({ alerts: [] }));
+  app.get("/api/v1/alertmanagers", () => success({ activeAlertmanagers: [], droppedAlertmanagers: [] }));
+
+  app.get("/api/v1/status/buildinfo", () => success(deps.buildInfo));
+  app.get("/api/v1/status/config", () => success({ yaml: deps.configYaml() }));
+  app.get("/api/v1/status/flags", () => success(deps.flags));
+  app.get("/api/v1/status/runtimeinfo", () => success(deps.runtimeInfo()));
+  app.get("/api/v1/status/walreplay", () => success({ min: 0, max: 0, current: 0 }));
+  app.get("/api/v1/status/tsdb", async (c) => {
+    const form = await readForm(c);
+    const s = form.get("limit");
+    let limit = 10;
+    if (s !== "") {
+      limit = Number(s);
+      if (!/^[+-]?\d+$/.test(s) || limit <= 0) throw badData("limit must be a positive number");
+    }
+    return success(deps.admin.status(limit));
+  });
+}

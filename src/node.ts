@@ -1,0 +1,259 @@
+/**
+ * `shoal [flags]`: the node. The one place that knows every room: it opens storage, creates the
+ * PromQL engine, loads the config and starts scraping, serves the HTTP API, and on SIGTERM stops
+ * everything in the reverse order (HTTP, scraping, then storage, which flushes the WAL).
+ */
+import { createApiApp, type ApiDeps } from "./api/server.ts";
+import { createPromqlTools } from "./api/promql_tools.ts";
+import { createUiApp } from "./api/ui.ts";
+import { defaultConfig, loadConfigFile, type Config } from "./config/index.ts";
+import { FLAG_SPECS, FlagError, formatHelp, parseFlags, type Flags } from "./flags.ts";
+import { createLogger, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
+import { Engine } from "./promql/index.ts";
+import { ScrapeManager } from "./scrape/index.ts";
+import { openTSDB, type TSDB } from "./storage/index.ts";
+import { registerProcessMetrics } from "./telemetry/process.ts";
+import { Registry } from "./telemetry/registry.ts";
+import { registerTsdbMetrics } from "./telemetry/tsdb_metrics.ts";
+import pkg from "../package.json" with { type: "json" };
+
+export const BUILD_INFO = {
+  version: pkg.version,
+  revision: process.env.SHOAL_REVISION ?? "unknown",
+  branch: process.env.SHOAL_BRANCH ?? "main",
+  buildUser: "shoal",
+  buildDate: process.env.SHOAL_BUILD_DATE ?? "unknown",
+  goVersion: `bun${Bun.version}`,
+};
+
+/** `host:port` → Bun.serve's hostname and port (`:9090` listens on every interface). */
+export function parseListenAddress(addr: string): { hostname: string; port: number } {
+  const i = addr.lastIndexOf(":");
+  if (i < 0) throw new FlagError(`invalid --web.listen-address ${JSON.stringify(addr)}: expected host:port`);
+  let host = addr.slice(0, i);
+  const port = Number(addr.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new FlagError(`invalid --web.listen-address ${JSON.stringify(addr)}: bad port`);
+  }
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  return { hostname: host === "" ? "0.0.0.0" : host, port };
+}
+
+function retentionText(flags: Flags): string {
+  const t = flags.string("storage.tsdb.retention.time");
+  const s = flags.string("storage.tsdb.retention.size");
+  return flags.bytes("storage.tsdb.retention.size") > 0 ? `${t} or ${s}` : t;
+}
+
+/** A running node; `stop()` shuts it down in order and resolves when the WAL is flushed. */
+export interface RunningNode {
+  readonly url: string;
+  readonly logger: Logger;
+  stop(): Promise<void>;
+  reload(): Promise<void>;
+}
+
+export async function startNode(flags: Flags): Promise<RunningNode> {
+  const logger = createLogger({
+    level: flags.string("log.level") as LogLevel,
+    format: flags.string("log.format") as LogFormat,
+  });
+  const startTime = Date.now();
+  const listen = parseListenAddress(flags.string("web.listen-address"));
+  const configFile = flags.string("config.file");
+  const loadConfig = (): Config =>
+    configFile === "" ? defaultConfig(flags.string("web.listen-address")) : loadConfigFile(configFile);
+
+  let config = loadConfig();
+  logger.info("Starting Shoal", { version: BUILD_INFO.version, config: configFile || "<default config>" });
+
+  const tsdb: TSDB = await openTSDB({
+    dir: flags.string("storage.tsdb.path"),
+    retentionMs: flags.durationMs("storage.tsdb.retention.time"),
+    retentionBytes: flags.bytes("storage.tsdb.retention.size"),
+    logger,
+  });
+  let ready = true;
+
+  const lookbackDeltaMs = flags.durationMs("query.lookback-delta");
+  const engine = new Engine({
+    lookbackDelta: lookbackDeltaMs,
+    timeout: flags.durationMs("query.timeout"),
+    maxSamples: flags.int("query.max-samples"),
+    maxConcurrency: flags.int("query.max-concurrency"),
+    logger: logger.with({ component: "query engine" }),
+  });
+
+  // Where writes go and where reads come from: the local TSDB on a single node. The cluster
+  // replaces these two with its distributor and fan-out querier.
+  const appendable = tsdb;
+  const queryable = tsdb;
+
+  const scrape = new ScrapeManager({ appendable, logger });
+
+  const registry = new Registry();
+  registerProcessMetrics(registry, startTime);
+  registerTsdbMetrics(registry, () => tsdb.stats());
+  const buildInfo = registry.gauge("shoal_build_info", "A metric with a constant '1' value labeled by version, revision, branch, and the Bun version.", [
+    "version",
+    "revision",
+    "branch",
+    "goversion",
+  ]);
+  buildInfo.set(1, BUILD_INFO.version, BUILD_INFO.revision, BUILD_INFO.branch, BUILD_INFO.goVersion);
+  const reloadOk = registry.gauge("prometheus_config_last_reload_successful", "Whether the last configuration reload attempt was successful.");
+  const reloadTime = registry.gauge("prometheus_config_last_reload_success_timestamp_seconds", "Timestamp of the last successful configuration reload.");
+  let lastConfigTime = Date.now();
+  let reloadSuccess = true;
+  reloadOk.set(1);
+  reloadTime.set(Math.floor(lastConfigTime / 1000));
+
+  await scrape.applyConfig(config);
+
+  // Reloads never overlap: a SIGHUP during a reload waits for it.
+  let reloading: Promise<void> = Promise.resolve();
+  const reload = (): Promise<void> => {
+    const run = async () => {
+      let next: Config;
+      try {
+        next = loadConfig();
+      } catch (e) {
+        reloadSuccess = false;
+        reloadOk.set(0);
+        logger.error("Error reloading config; keeping the old one", { err: e as Error });
+        throw e;
+      }
+      await scrape.applyConfig(next);
+      config = next;
+      reloadSuccess = true;
+      lastConfigTime = Date.now();
+      reloadOk.set(1);
+      reloadTime.set(Math.floor(lastConfigTime / 1000));
+      logger.info("Completed loading of configuration file", { filename: configFile || "<default config>" });
+    };
+    const p = reloading.then(run, run);
+    reloading = p.catch(() => {});
+    return p;
+  };
+
+  const flagRecord = flags.toRecord();
+  const deps: ApiDeps = {
+    logger: logger.with({ component: "web" }),
+    queryable,
+    appendable,
+    engine,
+    promql: createPromqlTools(),
+    admin: tsdb,
+    targets: scrape,
+    registry,
+    buildInfo: BUILD_INFO,
+    configYaml: () => config.source.text,
+    externalLabels: () => config.global.externalLabels,
+    reload,
+    flags: flagRecord,
+    runtimeInfo: () => ({
+      startTime: new Date(startTime).toISOString(),
+      CWD: process.cwd(),
+      reloadConfigSuccess: reloadSuccess,
+      lastConfigTime: new Date(lastConfigTime).toISOString(),
+      corruptionCount: tsdb.stats().walCorruptions,
+      goroutineCount: 0,
+      GOMAXPROCS: navigator.hardwareConcurrency,
+      GOMEMLIMIT: 0,
+      GOGC: "",
+      GODEBUG: "",
+      storageRetention: retentionText(flags),
+    }),
+    lookbackDeltaMs,
+    enableAdminApi: flags.bool("web.enable-admin-api"),
+    ready: () => ready,
+  };
+
+  const app = createApiApp(deps, { extend: (a) => a.route("/", createUiApp()) });
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: listen.hostname,
+      port: listen.port,
+      fetch: app.fetch,
+      maxRequestBodySize: 64 << 20,
+      idleTimeout: 255,
+      error: (err) => {
+        logger.error("HTTP server error", { err });
+        return new Response("internal server error\n", { status: 500 });
+      },
+    });
+  } catch (e) {
+    await scrape.stop();
+    await tsdb.close();
+    throw new Error(`cannot listen on ${flags.string("web.listen-address")}: ${(e as Error).message}`);
+  }
+  const url = `http://${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${server.port}`;
+  logger.info("Server is ready to receive web requests.", { address: `${listen.hostname}:${server.port}` });
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      ready = false;
+      logger.info("Stopping the HTTP server");
+      await server.stop(true);
+      logger.info("Stopping scrape manager");
+      await scrape.stop();
+      logger.info("Closing storage (flushing the WAL)");
+      await tsdb.close();
+      logger.info("See you next time!");
+    })();
+    return stopping;
+  };
+  return { url, logger, stop, reload };
+}
+
+export async function runNodeCommand(argv: string[]): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(argv, FLAG_SPECS);
+  } catch (e) {
+    process.stderr.write(`shoal: error: ${(e as Error).message}, try --help\n`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(formatHelp(FLAG_SPECS));
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(
+      `shoal, version ${BUILD_INFO.version} (revision: ${BUILD_INFO.revision})\n  build date: ${BUILD_INFO.buildDate}\n  bun version: ${Bun.version}\n`,
+    );
+    return 0;
+  }
+  let node: RunningNode;
+  try {
+    node = await startNode(flags);
+  } catch (e) {
+    process.stderr.write(`shoal: error: ${(e as Error).message}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      node.logger.warn("Received shutdown signal, exiting gracefully...", { signal });
+      node.stop().then(
+        () => {
+          resolve(0);
+          // Nothing should be left running; if a library keeps a handle open, still exit.
+          setTimeout(() => process.exit(0), 500).unref();
+        },
+        (e: unknown) => {
+          node.logger.error("Error during shutdown", { err: e as Error });
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    process.on("SIGINT", () => shutdown("SIGINT"));
+    process.on("SIGHUP", () => {
+      node.reload().catch(() => {
+        // Already logged; the old config stays in effect.
+      });
+    });
+  });
+}

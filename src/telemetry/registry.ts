@@ -1,0 +1,201 @@
+/**
+ * The node's own metrics: counters, gauges and histograms with optional labels, plus collectors
+ * that read a value at scrape time (storage statistics, process figures). Rendered in the
+ * Prometheus text format 0.0.4, which `promtool check metrics` lints.
+ */
+
+export type MetricType = "counter" | "gauge" | "histogram" | "summary";
+
+/** One sample of a family as a collector reports it. */
+export interface CollectedSample {
+  /** Suffix appended to the family name (`_bucket`, `_sum`, `_count`), or "". */
+  suffix?: string;
+  labels?: Record<string, string>;
+  value: number;
+}
+
+export interface CollectedFamily {
+  name: string;
+  help: string;
+  type: MetricType;
+  samples: CollectedSample[];
+}
+
+interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  collect(): CollectedSample[];
+}
+
+function labelKey(labelNames: readonly string[], values: readonly string[]): string {
+  if (values.length !== labelNames.length) {
+    throw new Error(`expected ${labelNames.length} label values, got ${values.length}`);
+  }
+  return values.join("\xff");
+}
+
+function toRecord(labelNames: readonly string[], key: string): Record<string, string> {
+  if (labelNames.length === 0) return {};
+  const vals = key.split("\xff");
+  const out: Record<string, string> = {};
+  labelNames.forEach((n, i) => (out[n] = vals[i]!));
+  return out;
+}
+
+export class Counter implements Family {
+  readonly type = "counter";
+  private readonly vals = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly string[] = [],
+  ) {
+    if (labelNames.length === 0) this.vals.set("", 0);
+  }
+  inc(by = 1, ...labelValues: string[]): void {
+    const k = labelKey(this.labelNames, labelValues);
+    this.vals.set(k, (this.vals.get(k) ?? 0) + by);
+  }
+  get(...labelValues: string[]): number {
+    return this.vals.get(labelKey(this.labelNames, labelValues)) ?? 0;
+  }
+  collect(): CollectedSample[] {
+    return [...this.vals].map(([k, value]) => ({ labels: toRecord(this.labelNames, k), value }));
+  }
+}
+
+export class Gauge implements Family {
+  readonly type = "gauge";
+  private readonly vals = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly string[] = [],
+  ) {
+    if (labelNames.length === 0) this.vals.set("", 0);
+  }
+  set(v: number, ...labelValues: string[]): void {
+    this.vals.set(labelKey(this.labelNames, labelValues), v);
+  }
+  inc(by = 1, ...labelValues: string[]): void {
+    const k = labelKey(this.labelNames, labelValues);
+    this.vals.set(k, (this.vals.get(k) ?? 0) + by);
+  }
+  collect(): CollectedSample[] {
+    return [...this.vals].map(([k, value]) => ({ labels: toRecord(this.labelNames, k), value }));
+  }
+}
+
+export class Histogram implements Family {
+  readonly type = "histogram";
+  private readonly counts: Float64Array;
+  private sum = 0;
+  private count = 0;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = new Float64Array(bounds.length);
+  }
+  observe(v: number): void {
+    for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]!) this.counts[i]!++;
+    this.sum += v;
+    this.count++;
+  }
+  collect(): CollectedSample[] {
+    const out: CollectedSample[] = this.bounds.map((b, i) => ({
+      suffix: "_bucket",
+      labels: { le: formatSampleValue(b) },
+      value: this.counts[i]!,
+    }));
+    out.push({ suffix: "_bucket", labels: { le: "+Inf" }, value: this.count });
+    out.push({ suffix: "_sum", value: this.sum });
+    out.push({ suffix: "_count", value: this.count });
+    return out;
+  }
+}
+
+export function exponentialBuckets(start: number, factor: number, count: number): number[] {
+  const out: number[] = [];
+  for (let i = 0, v = start; i < count; i++, v *= factor) out.push(v);
+  return out;
+}
+
+/**
+ * Go's strconv.FormatFloat(v, 'g', -1, 64), which the text exposition format uses: shortest
+ * digits, exponent form when the exponent is below -4 or at least 6 (`1e+06`, `1.5e-05`).
+ */
+export function formatSampleValue(v: number): string {
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  if (v !== v) return "NaN";
+  if (v === 0) return "0";
+  const e = v.toExponential();
+  const at = e.indexOf("e");
+  const exp = Number(e.slice(at + 1));
+  if (exp < -4 || exp >= 6) {
+    const digits = e.slice(at + 2);
+    return e.slice(0, at + 2) + (digits.length < 2 ? "0" + digits : digits);
+  }
+  return String(v);
+}
+
+function escapeLabelValue(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function escapeHelp(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+export class Registry {
+  private readonly families: Family[] = [];
+  private readonly collectors: (() => CollectedFamily[])[] = [];
+
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    return this.add(new Counter(name, help, labelNames));
+  }
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
+    return this.add(new Gauge(name, help, labelNames));
+  }
+  histogram(name: string, help: string, bounds: readonly number[]): Histogram {
+    return this.add(new Histogram(name, help, bounds));
+  }
+  /** A function called at every scrape that reports whole families (e.g. storage stats). */
+  collector(fn: () => CollectedFamily[]): void {
+    this.collectors.push(fn);
+  }
+
+  private add<F extends Family>(f: F): F {
+    this.families.push(f);
+    return f;
+  }
+
+  gather(): CollectedFamily[] {
+    const out: CollectedFamily[] = this.families.map((f) => ({ name: f.name, help: f.help, type: f.type, samples: f.collect() }));
+    for (const c of this.collectors) {
+      try {
+        out.push(...c());
+      } catch {
+        // A failing collector must not take /metrics down; its families are simply absent.
+      }
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Text format 0.0.4. */
+  render(): string {
+    const parts: string[] = [];
+    for (const f of this.gather()) {
+      parts.push(`# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`);
+      for (const s of f.samples) {
+        const labels = s.labels ? Object.entries(s.labels) : [];
+        const ls = labels.length === 0 ? "" : `{${labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(",")}}`;
+        parts.push(`${f.name}${s.suffix ?? ""}${ls} ${formatSampleValue(s.value)}\n`);
+      }
+    }
+    return parts.join("");
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Storage figures as metrics, read from the TSDB's stats() at every scrape, under Prometheus's
+ * metric names where Prometheus has one (so existing dashboards work) and `shoal_` otherwise.
+ */
+import type { TSDBStats } from "../storage/index.ts";
+import type { CollectedFamily, MetricType, Registry } from "./registry.ts";
+
+function one(name: string, type: MetricType, help: string, value: number): CollectedFamily {
+  return { name, type, help, samples: [{ value }] };
+}
+
+export function tsdbFamilies(s: TSDBStats): CollectedFamily[] {
+  return [
+    one("prometheus_tsdb_head_series", "gauge", "Total number of series in the head block.", s.headSeries),
+    one("prometheus_tsdb_head_chunks", "gauge", "Total number of chunks in the head block.", s.headChunks),
+    one("prometheus_tsdb_head_min_time", "gauge", "Minimum time bound of the head block (ms since epoch).", s.headMinTime),
+    one("prometheus_tsdb_head_max_time", "gauge", "Maximum timestamp of the head block (ms since epoch).", s.headMaxTime),
+    {
+      name: "prometheus_tsdb_head_samples_appended_total",
+      type: "counter",
+      help: "Total number of appended samples.",
+      samples: [{ labels: { type: "float" }, value: s.samplesAppended }],
+    },
+    one("prometheus_tsdb_head_series_created_total", "counter", "Total number of series created in the head.", s.seriesCreated),
+    one("prometheus_tsdb_head_series_removed_total", "counter", "Total number of series removed from the head.", s.seriesRemoved),
+    one("prometheus_tsdb_out_of_order_samples_total", "counter", "Total number of out of order samples ingestion failed attempts.", s.rejected.out_of_order),
+    one("prometheus_tsdb_out_of_bound_samples_total", "counter", "Total number of samples rejected as too old.", s.rejected.too_old),
+    {
+      name: "shoal_tsdb_rejected_samples_total",
+      type: "counter",
+      help: "Samples refused by the head, by reason.",
+      samples: Object.entries(s.rejected).map(([reason, value]) => ({ labels: { reason }, value })),
+    },
+    one("prometheus_tsdb_wal_storage_size_bytes", "gauge", "Size of the write log directory.", s.walBytes),
+    one("shoal_tsdb_wal_segments", "gauge", "Number of WAL segment files.", s.walSegments),
+    {
+      name: "prometheus_tsdb_wal_fsync_duration_seconds",
+      type: "summary",
+      help: "Duration of write log fsync.",
+      samples: [
+        { suffix: "_sum", value: s.walFsyncSeconds },
+        { suffix: "_count", value: s.walFsyncs },
+      ],
+    },
+    one("prometheus_tsdb_wal_corruptions_total", "counter", "Total number of WAL corruptions.", s.walCorruptions),
+    one("prometheus_tsdb_data_replay_duration_seconds", "gauge", "Time taken to replay the data on disk.", s.walReplaySeconds),
+    one("prometheus_tsdb_compactions_total", "counter", "Total number of compactions that were executed for the partition.", s.compactions),
+    one("prometheus_tsdb_compactions_failed_total", "counter", "Total number of compactions that failed for the partition.", s.compactionsFailed),
+    one("prometheus_tsdb_head_truncations_total", "counter", "Total number of head truncations attempted.", s.headCuts),
+    one("prometheus_tsdb_blocks_loaded", "gauge", "Number of currently loaded data blocks.", s.blocks),
+    one("prometheus_tsdb_storage_blocks_bytes", "gauge", "The number of bytes that are currently used for local storage by all blocks.", s.blockBytes),
+    one("shoal_tsdb_corrupt_blocks_total", "counter", "Blocks found corrupt and moved aside.", s.blocksCorrupted),
+    one("prometheus_tsdb_time_retentions_total", "counter", "The number of times that blocks were deleted because the maximum time limit was exceeded.", s.retentionDeletions),
+    one("prometheus_tsdb_size_retentions_total", "counter", "The number of times that blocks were deleted because the maximum number of bytes was exceeded.", s.sizeRetentionDeletions),
+    one("prometheus_tsdb_tombstones", "gauge", "Number of deletion intervals waiting to be applied.", s.tombstones),
+  ];
+}
+
+export function registerTsdbMetrics(reg: Registry, stats: () => TSDBStats): void {
+  reg.collector(() => tsdbFamilies(stats()));
+}
