@@ -81,7 +81,14 @@ export const DEFAULT_WAL_FSYNC_INTERVAL_MS = 1000;
 
 export const COMPACTION_INTERVAL_MS = 60_000;
 
-type Opts = Required<Omit<TSDBOptions, "logger">> & { logger: Logger };
+/**
+ * normal: the node's mode. readOnly: replay the WAL without repairing it, no background work,
+ * no appends, corrupt blocks skipped but left in place (dump, analyze). blocksOnly: blocks
+ * only, no WAL at all (import's compaction of backfilled blocks).
+ */
+export type OpenMode = "normal" | "readOnly" | "blocksOnly";
+
+type Opts = Required<Omit<TSDBOptions, "logger">> & { logger: Logger; mode?: OpenMode };
 
 export class LocalTSDB implements TSDB {
   readonly head: Head;
@@ -113,12 +120,19 @@ export class LocalTSDB implements TSDB {
     this.ranges = blockRanges(opts.blockDurationMs, Math.max(maxRange, opts.blockDurationMs));
   }
 
+  get mode(): OpenMode {
+    return this.opts.mode ?? "normal";
+  }
+
   async open(): Promise<void> {
-    mkdirSync(this.opts.dir, { recursive: true });
+    if (this.mode !== "readOnly") mkdirSync(this.opts.dir, { recursive: true });
+    else if (!existsSync(this.opts.dir)) throw new Error(`no TSDB directory at ${this.opts.dir}`);
     this.loadBlocks();
     const lastBlockEnd = this.blocks.reduce((m, b) => Math.max(m, b.meta.maxTime), -Infinity);
     this.head.minValidTime = lastBlockEnd;
+    if (this.mode === "blocksOnly") return;
     this.replayWAL();
+    if (this.mode === "readOnly") return;
     this.head.truncateBefore(this.head.minValidTime);
     this.head.log = this.wal;
     this.logger.info("TSDB opened", {
@@ -135,7 +149,7 @@ export class LocalTSDB implements TSDB {
     const dir = this.opts.dir;
     for (const name of readdirSync(dir)) {
       const path = join(dir, name);
-      if (name.endsWith(".tmp") || name.endsWith(".tmp-for-deletion")) {
+      if (this.mode !== "readOnly" && (name.endsWith(".tmp") || name.endsWith(".tmp-for-deletion"))) {
         rmSync(path, { recursive: true, force: true });
         continue;
       }
@@ -144,6 +158,10 @@ export class LocalTSDB implements TSDB {
         this.blocks.push(new Block(path));
       } catch (e) {
         this.counters.blocksCorrupted++;
+        if (this.mode === "readOnly") {
+          this.logger.error("corrupt block skipped", { block: name, err: e instanceof Error ? e.message : String(e) });
+          continue;
+        }
         const aside = `${path}.corrupted`;
         rmSync(aside, { recursive: true, force: true });
         renameSync(path, aside);
@@ -191,12 +209,13 @@ export class LocalTSDB implements TSDB {
         const s = byWalRef.get(ref);
         if (s !== undefined && minT >= minValid) head.loadChunk(s, minT, maxT, bytes);
       },
-    });
+    }, this.mode === "readOnly");
     if (unknownRefs > 0) this.logger.warn("WAL samples for unknown series skipped", { samples: unknownRefs });
   }
 
   appender(): Appender {
     this.checkOpen();
+    if (this.mode !== "normal") throw new Error(`TSDB opened ${this.mode}: appending is not allowed`);
     return this.head.appender();
   }
 
@@ -274,6 +293,11 @@ export class LocalTSDB implements TSDB {
     const upTo = this.wal.rotate();
     const snapshot = encodeHeadSnapshot(this.head);
     await this.wal.writeCheckpoint(upTo, snapshot);
+  }
+
+  /** Compacts blocks now (the planner's normal rules); used by import after backfilling. */
+  compactBlocksNow(): Promise<void> {
+    return this.exclusive(() => this.compactBlocks());
   }
 
   private compactBlocks(): void {
@@ -425,7 +449,7 @@ export class LocalTSDB implements TSDB {
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
     await this.lock;
-    this.wal.close();
+    if (this.mode === "normal") this.wal.close();
   }
 
   private checkOpen(): void {
@@ -470,7 +494,12 @@ export function encodeHeadSnapshot(head: Head): Uint8Array {
 }
 
 export async function openTSDB(opts: TSDBOptions): Promise<TSDB> {
+  return openLocalTSDB(opts);
+}
+
+export async function openLocalTSDB(opts: TSDBOptions, mode: OpenMode = "normal"): Promise<LocalTSDB> {
   const db = new LocalTSDB({
+    mode,
     dir: opts.dir,
     retentionMs: opts.retentionMs ?? DEFAULT_RETENTION_MS,
     retentionBytes: opts.retentionBytes ?? 0,

@@ -225,10 +225,11 @@ export class WAL implements CommitLog {
   }
 
   /** Replays the checkpoint and segments into `h`, repairs a bad tail, opens a fresh segment. */
-  open(h: ReplayHandler): void {
-    mkdirSync(this.dir, { recursive: true });
+  open(h: ReplayHandler, readOnly = false): void {
+    if (readOnly && !existsSync(this.dir)) return;
+    if (!readOnly) mkdirSync(this.dir, { recursive: true });
     const started = performance.now();
-    const { segments, checkpoints } = this.listFiles(true);
+    const { segments, checkpoints } = this.listFiles(!readOnly);
     const cp = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1]! : -1;
     if (cp >= 0) {
       const file = join(this.dir, `checkpoint.${segName(cp)}`);
@@ -244,6 +245,15 @@ export class WAL implements CommitLog {
       const file = join(this.dir, segName(live[i]!));
       const buf = readFileSync(file);
       const res = replayBuffer(buf, h);
+      if (res.error !== null && readOnly) {
+        this.stats.corruptions++;
+        this.logger.warn("WAL segment has a torn or corrupt tail; reading up to it (read-only, not repaired)", {
+          segment: file,
+          offset: res.good,
+          reason: res.error,
+        });
+        break;
+      }
       if (res.error !== null) {
         this.stats.corruptions++;
         this.logger.warn("WAL segment has a torn or corrupt tail; truncating it, earlier records are kept", {
@@ -264,6 +274,7 @@ export class WAL implements CommitLog {
       }
     }
     this.stats.replaySeconds = (performance.now() - started) / 1000;
+    if (readOnly) return;
     const { segments: after } = this.listFiles();
     const last = Math.max(cp, after.length > 0 ? after[after.length - 1]! : 0);
     this.openSegment(last + 1);

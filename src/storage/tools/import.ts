@@ -1,0 +1,126 @@
+/**
+ * `shoal tsdb import FILE`: backfills samples into blocks written straight into the data
+ * directory (one block per aligned block range, like promtool), then compacts them with the
+ * node's normal rules. Samples of a series may come in any order; a timestamp given twice with
+ * different values is an error naming both lines (an identical repeat is dropped).
+ */
+import { readFileSync } from "node:fs";
+import { compareLabels, formatLabels, labelsKey, type Labels, type Logger } from "../../model/index.ts";
+import { writeBlock, type WriteSeries } from "../block.ts";
+import { encodeChunks } from "../compact.ts";
+import { openLocalTSDB } from "../db.ts";
+import { newULID } from "../ulid.ts";
+import { ImportSyntaxError, parseImportText } from "./textformat.ts";
+
+class SeriesAcc {
+  ts = new Float64Array(16);
+  words = new Uint32Array(32);
+  lines = new Int32Array(16);
+  n = 0;
+  constructor(readonly labels: Labels) {}
+  push(t: number, hi: number, lo: number, line: number): void {
+    if (this.n === this.ts.length) {
+      const ts = new Float64Array(this.n * 2);
+      ts.set(this.ts);
+      this.ts = ts;
+      const w = new Uint32Array(this.n * 4);
+      w.set(this.words);
+      this.words = w;
+      const l = new Int32Array(this.n * 2);
+      l.set(this.lines);
+      this.lines = l;
+    }
+    const i = this.n++;
+    this.ts[i] = t;
+    this.words[2 * i] = lo;
+    this.words[2 * i + 1] = hi;
+    this.lines[i] = line;
+  }
+}
+
+export interface ImportResult {
+  format: string;
+  series: number;
+  samples: number;
+  duplicatesDropped: number;
+  blocksWritten: number;
+  minTime: number;
+  maxTime: number;
+}
+
+export async function importFile(file: string, dataDir: string, blockDurationMs: number, logger: Logger): Promise<ImportResult> {
+  const text = readFileSync(file, "utf8");
+  const bySeries = new Map<string, SeriesAcc>();
+  const byText = new Map<string, SeriesAcc>();
+  const parsed = parseImportText(text, (labels, key, t, hi, lo, line) => {
+    let acc = byText.get(key);
+    if (acc === undefined) {
+      const lk = labelsKey(labels);
+      acc = bySeries.get(lk);
+      if (acc === undefined) bySeries.set(lk, (acc = new SeriesAcc(labels)));
+      byText.set(key, acc);
+    }
+    acc.push(t, hi, lo, line);
+  });
+  const all = [...bySeries.values()].sort((a, b) => compareLabels(a.labels, b.labels));
+  let duplicatesDropped = 0;
+  let minTime = Infinity;
+  let maxTime = -Infinity;
+  let samples = 0;
+  // Per block window: the series with samples in it.
+  const windows = new Map<number, WriteSeries[]>();
+  for (const acc of all) {
+    const n = acc.n;
+    const order = Array.from({ length: n }, (_, i) => i);
+    order.sort((a, b) => acc.ts[a]! - acc.ts[b]! || a - b);
+    const ts = new Float64Array(n);
+    const vs = new Float64Array(n);
+    const vw = new Uint32Array(vs.buffer);
+    let k = 0;
+    for (const i of order) {
+      const t = acc.ts[i]!;
+      const hi = acc.words[2 * i + 1]!;
+      const lo = acc.words[2 * i]!;
+      if (k > 0 && ts[k - 1] === t) {
+        if (vw[2 * k - 1] === hi && vw[2 * k - 2] === lo) {
+          duplicatesDropped++;
+          continue;
+        }
+        const prevLine = acc.lines[order[order.indexOf(i) - 1]!]!;
+        throw new ImportSyntaxError(acc.lines[i]!, `${formatLabels(acc.labels)} has two different values at ${t} (also line ${prevLine})`);
+      }
+      ts[k] = t;
+      vw[2 * k] = lo;
+      vw[2 * k + 1] = hi;
+      k++;
+    }
+    samples += k;
+    minTime = Math.min(minTime, ts[0]!);
+    maxTime = Math.max(maxTime, ts[k - 1]!);
+    for (let a = 0; a < k; ) {
+      const w = Math.floor(ts[a]! / blockDurationMs);
+      let b = a;
+      while (b < k && Math.floor(ts[b]! / blockDurationMs) === w) b++;
+      const list = windows.get(w) ?? [];
+      list.push({ labels: acc.labels, chunks: encodeChunks(ts.subarray(a, b), vs.subarray(a, b)) });
+      windows.set(w, list);
+      a = b;
+    }
+  }
+  let blocksWritten = 0;
+  for (const w of [...windows.keys()].sort((a, b) => a - b)) {
+    const ulid = newULID();
+    const meta = writeBlock(dataDir, ulid, w * blockDurationMs, (w + 1) * blockDurationMs, windows.get(w)!, { level: 1, sources: [ulid] });
+    blocksWritten++;
+    logger.info("block written", { ulid, minTime: meta.minTime, maxTime: meta.maxTime, series: meta.stats.numSeries, samples: meta.stats.numSamples });
+  }
+  if (blocksWritten > 0) {
+    const db = await openLocalTSDB({ dir: dataDir, blockDurationMs, logger }, "blocksOnly");
+    try {
+      await db.compactBlocksNow();
+    } finally {
+      await db.close();
+    }
+  }
+  return { format: parsed.format, series: all.length, samples, duplicatesDropped, blocksWritten, minTime, maxTime };
+}

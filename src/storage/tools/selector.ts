@@ -1,0 +1,15 @@
+/** `--match` selectors, parsed with the PromQL parser (a bare vector selector is required). */
+import { Matcher } from "../../model/index.ts";
+import { parseExpr } from "../../promql/index.ts";
+import { FlagError } from "./flags.ts";
+
+export function parseSelector(text: string): Matcher[] {
+  let expr;
+  try {
+    expr = parseExpr(text);
+  } catch (e) {
+    throw new FlagError(`--match ${JSON.stringify(text)}: ${(e as Error).message}`);
+  }
+  if (expr.type !== "VectorSelector") throw new FlagError(`--match ${JSON.stringify(text)}: expected a series selector like name{label="value"}`);
+  return expr.matchers;
+}
