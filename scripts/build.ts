@@ -8,7 +8,9 @@
  *      `import f from "…" with { type: "file" }`, registers them with `src/api/ui_assets.ts`,
  *      then imports `src/cli.ts`. No generated file lands in src/, and `bun src/cli.ts` works
  *      without a build (it bundles the UI in memory instead).
- *   3. `bun build --compile --minify --bytecode --format=esm` that entry to `dist/shoal`.
+ *   3. `bun build --compile --minify --bytecode --format=esm` that entry to `dist/shoal`, with the
+ *      build info (`process.env.SHOAL_REVISION`, `SHOAL_BRANCH`, `SHOAL_BUILD_DATE`, read by
+ *      src/node.ts) fixed at build time: from those variables when set, else from git.
  *   4. Run `dist/shoal --version` once, so a binary that cannot start fails the build.
  *
  * Flags: --outfile PATH (default dist/shoal), --build-dir DIR (intermediate files, default
@@ -106,6 +108,30 @@ async function run(cmd: string[], cwd: string): Promise<{ code: number; out: str
   return { code, out: out + err };
 }
 
+/** Prometheus's build-date layout: 20060102-15:04:05. */
+function buildDate(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, "0");
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
+async function gitOutput(args: string[]): Promise<string | null> {
+  try {
+    const r = await run(["git", ...args], root);
+    return r.code === 0 ? r.out.trim() : null;
+  } catch {
+    return null; // no git on this machine (a container build)
+  }
+}
+
+/** `--define` flags that bake the build info into the binary. */
+async function buildInfoDefines(): Promise<string[]> {
+  const revision = process.env.SHOAL_REVISION ?? (await gitOutput(["rev-parse", "HEAD"])) ?? "unknown";
+  const branch = process.env.SHOAL_BRANCH ?? (await gitOutput(["rev-parse", "--abbrev-ref", "HEAD"])) ?? "unknown";
+  const date = process.env.SHOAL_BUILD_DATE ?? buildDate(new Date());
+  const define = (name: string, value: string): string[] => ["--define", `process.env.${name}=${JSON.stringify(value)}`];
+  return [...define("SHOAL_REVISION", revision), ...define("SHOAL_BRANCH", branch), ...define("SHOAL_BUILD_DATE", date)];
+}
+
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
   const started = performance.now();
@@ -121,6 +147,7 @@ async function main(): Promise<number> {
   if (opts.minify) cmd.push("--minify");
   if (opts.bytecode) cmd.push("--bytecode", "--format=esm");
   if (opts.target !== null) cmd.push(`--target=${opts.target}`);
+  cmd.push(...(await buildInfoDefines()));
   const compiled = await run(cmd, root);
   if (compiled.code !== 0) {
     console.error(compiled.out.trim());
