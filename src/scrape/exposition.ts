@@ -378,7 +378,7 @@ export class ExpositionParser {
     }
     if (!sawEOF) {
       sc.lineStart = pos;
-      throw new ExpositionError(sc.lineNo + (n > 0 && s.charCodeAt(n - 1) === 10 ? 1 : 0), 1, "data does not end with # EOF");
+      throw new ExpositionError(Math.max(1, sc.lineNo + (n > 0 && s.charCodeAt(n - 1) === 10 ? 1 : 0)), 1, "data does not end with # EOF");
     }
   }
 
