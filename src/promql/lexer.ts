@@ -365,7 +365,7 @@ class Lexer {
         this.braceOpen = true;
         return this.emit("LEFT_BRACE");
       case r === "}":
-        return this.error(`unexpected right brace ${goQuoteRune(r)}`);
+        return this.error(`unexpected character: ${goQuoteRune(r)}`);
       case r === "[":
         this.gotColon = false;
         this.bracketParenDepth = 0;
@@ -553,7 +553,10 @@ class Lexer {
     this.accept("s"); // "ms"; bad units such as "hs" are caught when the duration is parsed.
     while (this.accept("0123456789")) {
       while (this.accept("0123456789"));
-      if (!this.accept("smhdw")) return false;
+      if (!this.accept("smhdw")) {
+        this.next(); // Prometheus's message shows the offending character too ("5m1]").
+        return false;
+      }
       this.accept("s");
     }
     return !isAlphaNumeric(this.next());

@@ -336,6 +336,9 @@ class Parser {
     }
     const v = parseNumberLiteral(t.val);
     if (v === null) this.fail(pos, `error parsing number: strconv.ParseFloat: parsing ${goQuoteString(t.val)}: invalid syntax`);
+    if (v === Infinity && t.val.toLowerCase() !== "inf") {
+      this.fail(pos, `error parsing number: strconv.ParseFloat: parsing ${goQuoteString(t.val)}: value out of range`);
+    }
     return { type: "NumberLiteral", value: v, pos };
   }
 
@@ -514,6 +517,7 @@ class Parser {
 
   private parseRangeOrSubquery(e: Expr): Expr {
     const open = this.next();
+    this.durationContext = ["subquery selector", "number/duration"];
     if (!this.startsDuration()) this.unexpected("subquery selector", "number/duration");
     const range = this.parseDurationExpr(true);
     const k = this.kind();
@@ -639,11 +643,15 @@ class Parser {
       const close = this.expect("RIGHT_PAREN", "duration expression", '")"');
       return { type: "DurationExpr", op: t.val, lhs: a, rhs: b, value: 0, duration: false, wrapped: false, pos: { start: t.pos, end: close.pos + 1 } };
     }
-    this.unexpected("offset", "number or duration");
+    this.unexpected(this.durationContext[0], this.durationContext[1]);
   }
+
+  /** What a malformed duration expression is reported as part of. */
+  private durationContext: [string, string] = ["offset", "number or duration"];
 
   private parseOffset(e: Expr): Expr {
     this.next();
+    this.durationContext = ["offset", "number or duration"];
     if (!this.startsDuration()) this.unexpected("offset", "number or duration");
     const d = this.parseDurationExpr(false);
     const end = this.prevEnd();
@@ -675,8 +683,7 @@ class Parser {
         this.next();
         if (k === "SUB") sign = -1;
       }
-      const nk = this.kind();
-      if (nk !== "NUMBER" && nk !== "DURATION") this.unexpected("@", "timestamp");
+      if (this.kind() !== "NUMBER") this.unexpected("@", "timestamp");
       const n = this.numberLiteral(this.next());
       const v = sign * n.value;
       if (!Number.isFinite(v) || v >= 9223372036854775807 || v <= -9223372036854775808) {
