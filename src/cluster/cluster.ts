@@ -1,0 +1,349 @@
+/**
+ * One node's part of the cluster: the libp2p host, membership, the ring, the distributor (writes),
+ * the fan-out querier (reads), hinted handoff and the status/metrics views. node.ts starts it with
+ * the local storage and uses `appendable` and `queryable` in place of the storage's own.
+ */
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { labelsHash32, type Appendable, type Labels, type Logger, type Queryable } from "../model/index.ts";
+import type { ClusterConfig } from "./config.ts";
+import { Distributor, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
+import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";
+import { HintedHandoff } from "./hints.ts";
+import { createClusterHost, type ClusterHost } from "./host.ts";
+import { Membership, type MemberHealth, type MemberState } from "./membership.ts";
+import type { MetricFamily } from "./metrics.ts";
+import { nodeTokens } from "./ring.ts";
+import { Rpc } from "./rpc.ts";
+
+export interface ClusterOptions {
+  config: ClusterConfig;
+  /** The node's data directory; the cluster keeps its state under `<dataDir>/cluster`. */
+  dataDir: string;
+  /** This node's own storage. */
+  local: Appendable & Queryable;
+  /** HOST:PORT of this node's HTTP API, announced to the other members. */
+  httpAddress: string;
+  logger: Logger;
+}
+
+export interface MemberStatus {
+  id: string;
+  name: string;
+  self: boolean;
+  state: MemberState;
+  health: MemberHealth;
+  addresses: string[];
+  httpAddress: string;
+  lastHeartbeatAgeSeconds: number;
+  tokens: number;
+  /** Fraction of the hash space this member holds as primary owner / as one of the R replicas. */
+  ringShare: number;
+  replicaShare: number;
+  /** Hinted-handoff batches this node holds for the member. */
+  hintedHandoff: { pendingBatches: number; pendingBytes: number };
+  load: Record<string, number>;
+}
+
+export interface ClusterStatus {
+  clusterName: string;
+  self: string;
+  replicationFactor: number;
+  configuredReplicationFactor: number;
+  writeQuorum: number;
+  mdns: boolean;
+  privateNetwork: boolean;
+  members: MemberStatus[];
+}
+
+const HINT_REPLAY_EVERY_MS = 1000;
+
+export class Cluster {
+  readonly membership: Membership;
+  readonly distributor: Distributor;
+  readonly fanout: FanoutQueryable;
+  readonly hints: HintedHandoff;
+  private readonly rpc: Rpc;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private readonly ringListeners: (() => void)[] = [];
+
+  private constructor(
+    readonly config: ClusterConfig,
+    readonly host: ClusterHost,
+    private readonly mdnsOn: boolean,
+    stateDir: string,
+    opts: ClusterOptions,
+  ) {
+    const logger = opts.logger;
+    this.rpc = new Rpc(host, logger);
+    this.hints = new HintedHandoff(join(stateDir, "hints"), config.hintedHandoffMaxBytes, logger);
+    this.membership = new Membership({
+      config,
+      host,
+      stateDir,
+      nodeName: config.nodeName || hostname(),
+      httpAddress: opts.httpAddress,
+      logger,
+      load: () => this.loadFigures(),
+    });
+    this.membership.setSelfTokens(nodeTokens(this.membership.selfId, config.tokensPerNode));
+    this.distributor = new Distributor(this.membership, this.rpc, opts.local, this.hints, config.writeTimeoutMs, logger);
+    this.fanout = new FanoutQueryable(this.membership, this.rpc, opts.local, config.queryTimeoutMs, logger);
+    this.membership.onChange(() => {
+      for (const fn of this.ringListeners) fn();
+    });
+  }
+
+  static async start(opts: ClusterOptions): Promise<Cluster> {
+    const stateDir = join(opts.dataDir, "cluster");
+    const logger = opts.logger.with({ component: "cluster" });
+    const { host, mdnsOn } = await createClusterHost(opts.config, stateDir, logger);
+    const c = new Cluster(opts.config, host, mdnsOn, stateDir, { ...opts, logger });
+    await c.rpc.handle(WRITE_PROTOCOL, writeHandler(opts.local));
+    await c.rpc.handle(SELECT_PROTOCOL, selectHandler(opts.local));
+    c.membership.start();
+    c.timers.push(setInterval(() => c.replayHints(), HINT_REPLAY_EVERY_MS));
+    // Joining lasts until the first heartbeats of the existing members had time to arrive.
+    const settle = setTimeout(() => {
+      if (c.membership.self().state === "joining") c.membership.setState("active");
+    }, 2 * opts.config.heartbeatIntervalMs);
+    c.timers.push(settle as unknown as ReturnType<typeof setInterval>);
+    logger.info("cluster started", {
+      id: c.membership.selfId,
+      name: c.membership.self().name,
+      cluster: opts.config.name,
+      listen: host.getMultiaddrs().map(String).join(","),
+      mdns: mdnsOn,
+      private_network: opts.config.secretFile !== "",
+    });
+    return c;
+  }
+
+  /** What scrapes and remote write append to. */
+  get appendable(): Appendable {
+    return this.distributor;
+  }
+
+  /** What the PromQL engine and the API read from. */
+  get queryable(): Queryable {
+    return this.fanout;
+  }
+
+  get selfId(): string {
+    return this.membership.selfId;
+  }
+
+  /** Whether this node is the one live owner of a scrape target (or rule group) on the ring. */
+  ownsTarget(labels: Labels): boolean {
+    return this.ownsHash(labelsHash32(labels));
+  }
+
+  ownsHash(hash: number): boolean {
+    const ring = this.membership.ring();
+    // A node alone or outside the ring (leaving) keeps what it has only if nobody else can take it.
+    if (ring.size === 0) return true;
+    return ring.primaryOf(hash) === this.selfId;
+  }
+
+  /** Called whenever ownership may have changed (members came, went, died). */
+  onRingChange(fn: () => void): void {
+    this.ringListeners.push(fn);
+  }
+
+  setHttpAddress(addr: string): void {
+    this.membership.setHttpAddress(addr);
+  }
+
+  private replayHints(): void {
+    for (const peer of this.hints.peers()) {
+      const stats = this.hints.stats(peer);
+      const m = this.membership.get(peer);
+      if (stats.records === 0) continue;
+      if (!m) {
+        // The member was forgotten (dead past the forget timeout): it will not come back.
+        if (this.membership.all().length > 0 && performance.now() > this.config.forgetTimeoutMs) this.hints.drop(peer);
+        continue;
+      }
+      if (m.health !== "alive") continue;
+      void this.hints.replay(peer, async (payload) => {
+        await this.distributor.send(peer, payload);
+      });
+    }
+  }
+
+  private loadFigures(): Record<string, number> {
+    let hinted = 0;
+    for (const p of this.hints.peers()) hinted += this.hints.stats(p).bytes;
+    return {
+      samplesAppended: this.distributor.metrics.samplesAppended,
+      hintedHandoffBytes: hinted,
+      rssBytes: process.memoryUsage.rss(),
+    };
+  }
+
+  status(): ClusterStatus {
+    const ring = this.membership.ring();
+    const shares = ring.shares();
+    const now = performance.now();
+    const members: MemberStatus[] = this.membership
+      .all()
+      .map((m) => {
+        const share = shares.get(m.id);
+        const h = this.hints.stats(m.id);
+        return {
+          id: m.id,
+          name: m.name,
+          self: m.self,
+          state: m.state,
+          health: m.health,
+          addresses: m.addrs,
+          httpAddress: m.http,
+          lastHeartbeatAgeSeconds: Math.max(0, Math.round(now - m.lastHeartbeat) / 1000),
+          tokens: m.tokens.length,
+          ringShare: share?.primary ?? 0,
+          replicaShare: share?.replica ?? 0,
+          hintedHandoff: { pendingBatches: h.records, pendingBytes: h.bytes },
+          load: m.load,
+        };
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
+    const R = ring.replicationFactor;
+    return {
+      clusterName: this.config.name,
+      self: this.selfId,
+      replicationFactor: R,
+      configuredReplicationFactor: this.config.replicationFactor,
+      writeQuorum: Math.floor(R / 2) + 1,
+      mdns: this.mdnsOn,
+      privateNetwork: this.config.secretFile !== "",
+      members,
+    };
+  }
+
+  metrics(): MetricFamily[] {
+    const now = performance.now();
+    const all = this.membership.all();
+    const byState = new Map<string, number>();
+    for (const m of all) {
+      const k = `${m.state}\xff${m.health}`;
+      byState.set(k, (byState.get(k) ?? 0) + 1);
+    }
+    const d = this.distributor.metrics;
+    const f = this.fanout.metrics;
+    const h = this.hints.totals;
+    let hintBytes = 0;
+    let hintBatches = 0;
+    const hintSamples = this.hints.peers().map((p) => {
+      const s = this.hints.stats(p);
+      hintBytes += s.bytes;
+      hintBatches += s.records;
+      return { suffix: "", labels: { peer: this.membership.get(p)?.name ?? p }, value: s.bytes };
+    });
+    void hintBatches;
+    return [
+      {
+        name: "shoal_cluster_members",
+        help: "Cluster members by announced state and locally observed health.",
+        type: "gauge",
+        samples: [...byState].map(([k, v]) => {
+          const [state, health] = k.split("\xff");
+          return { suffix: "", labels: { state: state!, health: health! }, value: v };
+        }),
+      },
+      {
+        name: "shoal_cluster_member_heartbeat_age_seconds",
+        help: "Seconds since the last heartbeat of each member.",
+        type: "gauge",
+        samples: all.map((m) => ({ suffix: "", labels: { member: m.name, id: m.id }, value: (now - m.lastHeartbeat) / 1000 })),
+      },
+      {
+        name: "shoal_cluster_replication_factor",
+        help: "Effective replication factor (configured, capped by the member count).",
+        type: "gauge",
+        samples: [{ suffix: "", labels: {}, value: this.membership.ring().replicationFactor }],
+      },
+      {
+        name: "shoal_cluster_forwarded_samples_total",
+        help: "Samples sent to replicas, by peer and outcome (success, failure, hinted).",
+        type: "counter",
+        samples: d.forwardedSamples.samples(),
+      },
+      {
+        name: "shoal_cluster_forwarded_batches_total",
+        help: "Write batches sent to replicas, by peer and outcome (success, failure, hinted).",
+        type: "counter",
+        samples: d.forwardedBatches.samples(),
+      },
+      {
+        name: "shoal_cluster_write_quorum_failures_total",
+        help: "Commits that did not reach a write quorum.",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: d.quorumFailures }],
+      },
+      {
+        name: "shoal_cluster_hinted_handoff_queue_bytes",
+        help: "Bytes in the on-disk hinted-handoff queue, by peer.",
+        type: "gauge",
+        samples: hintSamples.length ? hintSamples : [{ suffix: "", labels: {}, value: hintBytes }],
+      },
+      {
+        name: "shoal_cluster_hinted_handoff_queued_batches_total",
+        help: "Batches put into the hinted-handoff queue.",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: h.queuedRecords }],
+      },
+      {
+        name: "shoal_cluster_hinted_handoff_replayed_batches_total",
+        help: "Hinted-handoff batches delivered to their replica.",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: h.replayedRecords }],
+      },
+      {
+        name: "shoal_cluster_hinted_handoff_replayed_bytes_total",
+        help: "Bytes of hinted-handoff batches delivered to their replica.",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: h.replayedBytes }],
+      },
+      {
+        name: "shoal_cluster_hinted_handoff_dropped_batches_total",
+        help: "Hinted-handoff batches dropped because a queue was full or its member forgotten.",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: h.droppedRecords }],
+      },
+      {
+        name: "shoal_cluster_fanout_query_duration_seconds",
+        help: "Latency of fan-out selects and label queries across the members.",
+        type: "histogram",
+        samples: f.latency.samples(),
+      },
+      {
+        name: "shoal_cluster_fanout_partial_results_total",
+        help: "Fan-out queries answered with a partial-result warning.",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: f.partialResults }],
+      },
+      {
+        name: "shoal_cluster_fanout_member_errors_total",
+        help: "Members that did not answer a fan-out query, by member.",
+        type: "counter",
+        samples: f.memberErrors.samples(),
+      },
+    ];
+  }
+
+  /** Leaves the cluster: announces `leaving`, stops heartbeats and the host. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    try {
+      this.membership.setState("leaving");
+      // Give the `leaving` heartbeat a moment to go out so peers stop routing to us at once.
+      await new Promise((r) => setTimeout(r, 100));
+    } catch {
+      // best effort
+    }
+    this.membership.stop();
+    this.hints.close();
+    await this.host.stop();
+  }
+}

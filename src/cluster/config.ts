@@ -1,0 +1,237 @@
+/**
+ * The cluster's flags (`--cluster.*`), their defaults and their parsing. node.ts merges these into
+ * its own flag handling with `extractClusterFlags`, so the cluster room owns its flag names.
+ */
+
+export interface ClusterConfig {
+  /** libp2p TCP listen address, HOST:PORT. */
+  listenAddress: string;
+  /** HOST:PORT of members to join through (repeatable). */
+  join: string[];
+  /** Human name of this node; defaults to the host name. */
+  nodeName: string;
+  replicationFactor: number;
+  mdns: boolean;
+  /** Clusters with different names ignore each other even on one network. */
+  name: string;
+  /** Path of the pre-shared key that turns on a libp2p private network; "" = off. */
+  secretFile: string;
+  heartbeatIntervalMs: number;
+  suspectTimeoutMs: number;
+  deadTimeoutMs: number;
+  /** How long a dead member still counts for query coverage and status before it is forgotten. */
+  forgetTimeoutMs: number;
+  tokensPerNode: number;
+  writeTimeoutMs: number;
+  queryTimeoutMs: number;
+  /** Upper bound of the on-disk hinted-handoff queue for one peer. */
+  hintedHandoffMaxBytes: number;
+}
+
+export function defaultClusterConfig(): ClusterConfig {
+  return {
+    listenAddress: "0.0.0.0:7946",
+    join: [],
+    nodeName: "",
+    replicationFactor: 3,
+    mdns: true,
+    name: "shoal",
+    secretFile: "",
+    heartbeatIntervalMs: 1000,
+    suspectTimeoutMs: 3000,
+    deadTimeoutMs: 6000,
+    forgetTimeoutMs: 3600_000,
+    tokensPerNode: 128,
+    writeTimeoutMs: 5000,
+    queryTimeoutMs: 60_000,
+    hintedHandoffMaxBytes: 512 * 1024 * 1024,
+  };
+}
+
+/** Same shape and kinds as src/flags.ts's FlagSpec, so node.ts can append these rows to its table. */
+export type ClusterFlagKind = "string" | "duration" | "size" | "int" | "bool" | "list";
+
+export interface ClusterFlagSpec {
+  /** Without the leading dashes, e.g. "cluster.join". */
+  readonly name: string;
+  readonly kind: ClusterFlagKind;
+  /** Default as text ("" = none). */
+  readonly def: string;
+  readonly help: string;
+}
+
+const KEYS: Record<string, keyof ClusterConfig> = {
+  "cluster.listen-address": "listenAddress",
+  "cluster.join": "join",
+  "cluster.node-name": "nodeName",
+  "cluster.replication-factor": "replicationFactor",
+  "cluster.mdns": "mdns",
+  "cluster.name": "name",
+  "cluster.secret-file": "secretFile",
+  "cluster.heartbeat-interval": "heartbeatIntervalMs",
+  "cluster.suspect-timeout": "suspectTimeoutMs",
+  "cluster.dead-timeout": "deadTimeoutMs",
+  "cluster.forget-timeout": "forgetTimeoutMs",
+  "cluster.tokens": "tokensPerNode",
+  "cluster.write-timeout": "writeTimeoutMs",
+  "cluster.query-timeout": "queryTimeoutMs",
+  "cluster.hinted-handoff.max-bytes": "hintedHandoffMaxBytes",
+};
+
+export const CLUSTER_FLAGS: readonly ClusterFlagSpec[] = [
+  { name: "cluster.listen-address", kind: "string", def: "0.0.0.0:7946", help: "Address (HOST:PORT) the cluster transport (libp2p over TCP) listens on." },
+  { name: "cluster.join", kind: "list", def: "", help: "HOST:PORT of a cluster member to join through (repeatable)." },
+  { name: "cluster.node-name", kind: "string", def: "", help: "Name of this node in the cluster (default: the host name)." },
+  { name: "cluster.replication-factor", kind: "int", def: "3", help: "Copies kept of every series (capped by the member count)." },
+  { name: "cluster.mdns", kind: "bool", def: "true", help: "Discover members on the local network with mDNS." },
+  { name: "cluster.name", kind: "string", def: "shoal", help: "Cluster name; nodes only form a cluster with nodes of the same name." },
+  { name: "cluster.secret-file", kind: "string", def: "", help: "File holding the cluster's pre-shared key (any secret text, or a libp2p swarm key); turns on a private network that nodes without it cannot connect to." },
+  { name: "cluster.heartbeat-interval", kind: "duration", def: "1s", help: "How often a member announces itself." },
+  { name: "cluster.suspect-timeout", kind: "duration", def: "3s", help: "A member without heartbeats for this long is suspect (writes to it go to hinted handoff)." },
+  { name: "cluster.dead-timeout", kind: "duration", def: "6s", help: "A member without heartbeats for this long is dead and leaves the ring." },
+  { name: "cluster.forget-timeout", kind: "duration", def: "1h", help: "How long a dead member is still remembered for status and query-coverage warnings." },
+  { name: "cluster.tokens", kind: "int", def: "128", help: "Virtual tokens per node on the hash ring." },
+  { name: "cluster.write-timeout", kind: "duration", def: "5s", help: "Timeout of a write forwarded to a replica." },
+  { name: "cluster.query-timeout", kind: "duration", def: "1m", help: "Timeout of a query sent to a member." },
+  { name: "cluster.hinted-handoff.max-bytes", kind: "size", def: "512MB", help: "Maximum size of the on-disk hinted-handoff queue per peer." },
+];
+
+export class ClusterFlagError extends Error {}
+
+const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const DURATION_UNITS_MS = [365 * 86400e3, 7 * 86400e3, 86400e3, 3600e3, 60e3, 1e3, 1];
+
+/** Parses a Prometheus duration ("1s", "1m30s", "500ms") into milliseconds; null if malformed. */
+export function parseDurationMs(s: string): number | null {
+  const m = s === "" ? null : DURATION_RE.exec(s);
+  if (!m) return null;
+  let ms = 0;
+  for (let i = 0; i < DURATION_UNITS_MS.length; i++) if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * DURATION_UNITS_MS[i]!;
+  return ms;
+}
+
+/** Prometheus's base-2 sizes ("512MB"). */
+function parseBytes(s: string): number | null {
+  const m = /^(\d+)(B|KB|MB|GB|TB)$/i.exec(s);
+  if (!m) return null;
+  const mult: Record<string, number> = { B: 1, KB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30, TB: 2 ** 40 };
+  return Number(m[1]) * mult[m[2]!.toUpperCase()]!;
+}
+
+function applyValue(cfg: ClusterConfig, spec: ClusterFlagSpec, raw: string): void {
+  const bad = (what: string) => new ClusterFlagError(`--${spec.name}: ${what}, got ${JSON.stringify(raw)}`);
+  const target = cfg as unknown as Record<string, unknown>;
+  const key = KEYS[spec.name]!;
+  switch (spec.kind) {
+    case "string":
+      target[key] = raw;
+      return;
+    case "list":
+      (target[key] as string[]).push(raw);
+      return;
+    case "bool":
+      if (raw !== "true" && raw !== "false") throw bad("expected true or false");
+      target[key] = raw === "true";
+      return;
+    case "int": {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1) throw bad("expected a positive integer");
+      target[key] = n;
+      return;
+    }
+    case "duration": {
+      const ms = parseDurationMs(raw);
+      if (ms === null || ms <= 0) throw bad("expected a duration such as 500ms, 5s or 1m");
+      target[key] = ms;
+      return;
+    }
+    case "size": {
+      const b = parseBytes(raw);
+      if (b === null || b <= 0) throw bad("expected a size such as 512MB");
+      target[key] = b;
+      return;
+    }
+  }
+}
+
+/**
+ * Builds the config from textual flag values as src/flags.ts holds them (lists joined by ",");
+ * flags absent from `values` keep their defaults.
+ */
+export function clusterConfigFromFlagValues(values: ReadonlyMap<string, string>): ClusterConfig {
+  const cfg = defaultClusterConfig();
+  for (const spec of CLUSTER_FLAGS) {
+    const raw = values.get(spec.name);
+    if (raw === undefined || (raw === spec.def && spec.kind !== "list")) continue;
+    if (spec.kind === "list") {
+      for (const item of raw.split(",")) if (item.trim() !== "") applyValue(cfg, spec, item.trim());
+    } else applyValue(cfg, spec, raw);
+  }
+  validateClusterConfig(cfg);
+  return cfg;
+}
+
+/**
+ * Takes the `--cluster.*` flags out of argv (forms `--x=v`, `--x v`, `--x` / `--no-x` for
+ * booleans) and returns the config plus the arguments that are not cluster flags.
+ */
+export function extractClusterFlags(
+  argv: readonly string[],
+  base: ClusterConfig = defaultClusterConfig(),
+): { config: ClusterConfig; rest: string[] } {
+  const cfg: ClusterConfig = { ...base, join: [...base.join] };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--?(no-)?(cluster\.[A-Za-z0-9.-]+)(?:=(.*))?$/s.exec(arg);
+    if (!m) {
+      rest.push(arg);
+      continue;
+    }
+    const spec = CLUSTER_FLAGS.find((f) => f.name === m[2]);
+    if (!spec) throw new ClusterFlagError(`unknown flag --${m[2]}`);
+    let raw = m[3];
+    if (m[1]) {
+      if (spec.kind !== "bool" || raw !== undefined) throw new ClusterFlagError(`--no-${spec.name} is not a boolean flag`);
+      raw = "false";
+    } else if (raw === undefined) {
+      if (spec.kind === "bool") {
+        const next = argv[i + 1];
+        raw = next === "true" || next === "false" ? (i++, next) : "true";
+      } else {
+        if (i + 1 >= argv.length) throw new ClusterFlagError(`--${spec.name} needs a value`);
+        raw = argv[++i]!;
+      }
+    }
+    applyValue(cfg, spec, raw);
+  }
+  validateClusterConfig(cfg);
+  return { config: cfg, rest };
+}
+
+export function validateClusterConfig(cfg: ClusterConfig): void {
+  splitHostPort(cfg.listenAddress, "--cluster.listen-address");
+  for (const j of cfg.join) splitHostPort(j, "--cluster.join");
+  if (cfg.suspectTimeoutMs <= cfg.heartbeatIntervalMs) {
+    throw new ClusterFlagError("--cluster.suspect-timeout must be longer than --cluster.heartbeat-interval");
+  }
+  if (cfg.deadTimeoutMs <= cfg.suspectTimeoutMs) {
+    throw new ClusterFlagError("--cluster.dead-timeout must be longer than --cluster.suspect-timeout");
+  }
+  if (!/^[A-Za-z0-9_.-]{1,63}$/.test(cfg.name)) {
+    throw new ClusterFlagError(`--cluster.name: use 1-63 letters, digits, '.', '_' or '-', got ${JSON.stringify(cfg.name)}`);
+  }
+}
+
+/** Splits HOST:PORT (IPv6 hosts in brackets). */
+export function splitHostPort(s: string, what: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]*)):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ClusterFlagError(`${what}: expected HOST:PORT, got ${JSON.stringify(s)}`);
+  return { host: m[1] ?? m[2] ?? "", port };
+}
+
+/** Help lines for `--help`, one per flag. */
+export function clusterFlagHelp(): string {
+  return CLUSTER_FLAGS.map((f) => `  --${f.name}${f.def ? `=${f.def}` : ""}\n      ${f.help}`).join("\n");
+}

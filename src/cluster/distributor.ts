@@ -1,0 +1,289 @@
+/**
+ * The distributor: the `Appender` that scrapes and remote write talk to when the cluster is on.
+ * On commit it groups series by their owner set on the ring, writes the local share straight to
+ * the local storage and sends every other owner one batch over the write protocol; the commit
+ * succeeds once each owner set reached a quorum (⌊R/2⌋+1) of acknowledgements. Replicas that
+ * failed get the batch through hinted handoff.
+ */
+import {
+  AppendError,
+  isStaleAt,
+  labelsHash32,
+  setStaleAt,
+  type Appendable,
+  type Appender,
+  type Labels,
+  type Logger,
+  type RejectReason,
+} from "../model/index.ts";
+import { bytesF64, encodeFrame, f64Bytes, flattenLabels, unflattenLabels } from "./codec.ts";
+import type { HintedHandoff } from "./hints.ts";
+import type { Membership } from "./membership.ts";
+import { LabelledCounter } from "./metrics.ts";
+import { EncodedFrame, type Rpc } from "./rpc.ts";
+
+export const WRITE_PROTOCOL = "/shoal/write/1";
+
+/** One series in a write batch: flat labels, and timestamps and values as float64 bytes. */
+interface WireSeries {
+  l: string[];
+  t: Uint8Array;
+  v: Uint8Array;
+}
+
+interface WriteRequest {
+  s: WireSeries[];
+}
+
+interface WriteReply {
+  /** Samples accepted and rejected. */
+  ok: number;
+  rej: number;
+  reason?: RejectReason;
+  msg?: string;
+}
+
+/** The write did not reach a quorum of replicas; retrying later may succeed (HTTP 503). */
+export class ClusterWriteError extends Error {
+  readonly retryable = true;
+}
+
+/** Applies a batch to the local storage; shared by the write protocol and the local share. */
+export async function applyLocally(local: Appendable, series: readonly { labels: Labels; t: Float64Array; v: Float64Array }[]): Promise<WriteReply> {
+  const app = local.appender();
+  let ok = 0;
+  let rej = 0;
+  let first: AppendError | undefined;
+  try {
+    for (const s of series) {
+      const { t, v } = s;
+      for (let i = 0; i < t.length; i++) {
+        try {
+          app.append(s.labels, t[i]!, v[i]!, isStaleAt(v, i));
+          ok++;
+        } catch (err) {
+          if (!(err instanceof AppendError)) throw err;
+          rej++;
+          first ??= err;
+        }
+      }
+    }
+    await app.commit();
+  } catch (err) {
+    app.rollback();
+    throw err;
+  }
+  return first ? { ok, rej, reason: first.reason, msg: first.message } : { ok, rej };
+}
+
+function decodeWriteRequest(req: unknown): { labels: Labels; t: Float64Array; v: Float64Array }[] {
+  const r = req as WriteRequest;
+  if (!r || !Array.isArray(r.s)) throw new Error("malformed write request");
+  return r.s.map((s) => {
+    const t = bytesF64(s.t);
+    const v = bytesF64(s.v);
+    if (t.length !== v.length) throw new Error("write request: timestamps and values differ in length");
+    return { labels: unflattenLabels(s.l), t, v };
+  });
+}
+
+/** Server side of the write protocol: a peer forwards us the series we own. */
+export function writeHandler(local: Appendable): (req: unknown) => Promise<WriteReply> {
+  return (req) => applyLocally(local, decodeWriteRequest(req));
+}
+
+export interface DistributorMetrics {
+  /** samples and batches by peer and outcome (success, failure, hinted). */
+  forwardedSamples: LabelledCounter;
+  forwardedBatches: LabelledCounter;
+  quorumFailures: number;
+  samplesAppended: number;
+}
+
+interface PendingSeries {
+  labels: Labels;
+  hash: number;
+  t: number[];
+  v: number[];
+  stale: number[] | null;
+}
+
+export class Distributor implements Appendable {
+  readonly metrics: DistributorMetrics = {
+    forwardedSamples: new LabelledCounter(["peer", "outcome"]),
+    forwardedBatches: new LabelledCounter(["peer", "outcome"]),
+    quorumFailures: 0,
+    samplesAppended: 0,
+  };
+
+  constructor(
+    private readonly membership: Membership,
+    private readonly rpc: Rpc,
+    private readonly local: Appendable,
+    private readonly hints: HintedHandoff,
+    private readonly writeTimeoutMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  appender(): Appender {
+    return new DistributorAppender(this);
+  }
+
+  /** Sends a pre-encoded batch to a peer (used by commits and hinted-handoff replays). */
+  async send(peer: string, frame: Uint8Array): Promise<WriteReply> {
+    return (await this.rpc.call(peer, WRITE_PROTOCOL, new EncodedFrame(frame), this.writeTimeoutMs)) as WriteReply;
+  }
+
+  async commitSeries(pending: PendingSeries[]): Promise<void> {
+    if (pending.length === 0) return;
+    const ring = this.membership.ring();
+    const selfId = this.membership.selfId;
+    // Owner set id → series; then member → series it must receive.
+    const bySet = new Map<number, PendingSeries[]>();
+    for (const p of pending) {
+      const set = ring.ownerSetOf(p.hash);
+      let list = bySet.get(set);
+      if (!list) bySet.set(set, (list = []));
+      list.push(p);
+    }
+    if (bySet.has(-1)) throw new ClusterWriteError("cluster write failed: the ring has no members");
+
+    const wire = new Map<PendingSeries, WireSeries>();
+    const t64 = new Map<PendingSeries, { t: Float64Array; v: Float64Array }>();
+    for (const p of pending) {
+      const t = Float64Array.from(p.t);
+      const v = Float64Array.from(p.v);
+      if (p.stale) for (const i of p.stale) setStaleAt(v, i);
+      t64.set(p, { t, v });
+      wire.set(p, { l: flattenLabels(p.labels), t: f64Bytes(t), v: f64Bytes(v) });
+    }
+    const perMember = new Map<string, PendingSeries[]>();
+    for (const [set, list] of bySet) {
+      for (const id of ring.setMembers(set)) {
+        let l = perMember.get(id);
+        if (!l) perMember.set(id, (l = []));
+        for (const p of list) l.push(p);
+      }
+    }
+
+    // Quorum bookkeeping per owner set.
+    const sets = [...bySet.keys()].map((id) => {
+      const members = ring.setMembers(id);
+      return { members, need: Math.floor(members.length / 2) + 1, ok: 0, failed: 0, errors: [] as string[] };
+    });
+    const rejects: WriteReply[] = [];
+    let settle!: (err?: Error) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      settle = (err) => (err ? reject(err) : resolve());
+    });
+    let finished = false;
+    const record = (member: string, outcome: WriteReply | Error) => {
+      if (!(outcome instanceof Error) && outcome.rej > 0) rejects.push(outcome);
+      for (const s of sets) {
+        if (!s.members.includes(member)) continue;
+        if (outcome instanceof Error) {
+          s.failed++;
+          s.errors.push(`${this.memberName(member)}: ${outcome.message}`);
+        } else s.ok++;
+      }
+      if (finished) return;
+      const broken = sets.find((s) => s.failed > s.members.length - s.need);
+      if (broken) {
+        finished = true;
+        this.metrics.quorumFailures++;
+        settle(
+          new ClusterWriteError(
+            `cluster write failed: ${broken.ok} of ${broken.members.length} replicas acknowledged, ` +
+              `quorum is ${broken.need} (${broken.errors.join("; ")})`,
+          ),
+        );
+      } else if (sets.every((s) => s.ok >= s.need)) {
+        finished = true;
+        settle();
+      }
+    };
+
+    for (const [member, list] of perMember) {
+      const samples = list.reduce((n, p) => n + p.t.length, 0);
+      if (member === selfId) {
+        applyLocally(this.local, list.map((p) => ({ labels: p.labels, ...t64.get(p)! }))).then(
+          (r) => record(member, r),
+          (err: unknown) => record(member, err instanceof Error ? err : new Error(String(err))),
+        );
+        continue;
+      }
+      const frame = encodeFrame({ s: list.map((p) => wire.get(p)!) } satisfies WriteRequest);
+      const m = this.membership.get(member);
+      if (!m || m.health !== "alive") {
+        // A suspect member is probably hung: do not wait for it, queue its share at once.
+        this.hints.enqueue(member, frame);
+        this.count(member, "hinted", samples);
+        record(member, new Error(`member is ${m?.health ?? "unknown"}`));
+        continue;
+      }
+      this.send(member, frame).then(
+        (r) => {
+          this.count(member, "success", samples);
+          record(member, r);
+        },
+        (err: unknown) => {
+          this.hints.enqueue(member, frame);
+          this.count(member, "failure", samples);
+          this.count(member, "hinted", samples);
+          record(member, err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    }
+    await done;
+    // Samples every replica refused (out of order, duplicates): report like a local append would.
+    if (rejects.length > 0 && rejects.length * 2 >= perMember.size) {
+      const r = rejects[0]!;
+      throw new AppendError(r.reason ?? "invalid", `${r.rej} samples rejected: ${r.msg ?? "unknown reason"}`);
+    }
+  }
+
+  private count(peer: string, outcome: string, samples: number): void {
+    const name = this.memberName(peer);
+    this.metrics.forwardedSamples.inc([name, outcome], samples);
+    this.metrics.forwardedBatches.inc([name, outcome]);
+  }
+
+  private memberName(id: string): string {
+    return this.membership.get(id)?.name ?? id;
+  }
+}
+
+class DistributorAppender implements Appender {
+  private series = new Map<Labels, PendingSeries>();
+  private last: PendingSeries | null = null;
+
+  constructor(private readonly d: Distributor) {}
+
+  append(labels: Labels, t: number, v: number, stale = false): void {
+    if (!Number.isFinite(t)) throw new AppendError("invalid", `invalid timestamp ${t}`);
+    if (labels.length === 0) throw new AppendError("invalid", "sample without labels");
+    let p = this.last !== null && this.last.labels === labels ? this.last : this.series.get(labels);
+    if (!p) {
+      p = { labels, hash: labelsHash32(labels), t: [], v: [], stale: null };
+      this.series.set(labels, p);
+    }
+    this.last = p;
+    if (stale) (p.stale ??= []).push(p.t.length);
+    p.t.push(t);
+    p.v.push(stale ? 0 : v);
+  }
+
+  async commit(): Promise<void> {
+    const pending = [...this.series.values()];
+    this.rollback();
+    let n = 0;
+    for (const p of pending) n += p.t.length;
+    this.d.metrics.samplesAppended += n;
+    await this.d.commitSeries(pending);
+  }
+
+  rollback(): void {
+    this.series = new Map();
+    this.last = null;
+  }
+}

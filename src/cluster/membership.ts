@@ -1,0 +1,460 @@
+/**
+ * Gossip membership. Every member publishes a heartbeat on the cluster's gossipsub topic; every
+ * member dials every member it hears of, so the cluster is a full mesh and losing any one node
+ * never splits it. Liveness comes from heartbeats only (a hung process keeps its sockets open):
+ * a member is suspect after `suspectTimeout` without one, dead after `deadTimeout` (it then
+ * leaves the ring), and forgotten after `forgetTimeout`.
+ */
+import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
+import { lookup } from "node:dns/promises";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "../model/index.ts";
+import { decodeFrame, encodeFrame } from "./codec.ts";
+import { splitHostPort, type ClusterConfig } from "./config.ts";
+import type { ClusterHost } from "./host.ts";
+import { Ring, type RingMember } from "./ring.ts";
+import { peerIdOf } from "./rpc.ts";
+
+export type MemberState = "joining" | "active" | "leaving";
+export type MemberHealth = "alive" | "suspect" | "dead";
+
+interface HeartbeatMessage {
+  v: 1;
+  cluster: string;
+  id: string;
+  name: string;
+  addrs: string[];
+  http: string;
+  state: MemberState;
+  tokens: Uint8Array;
+  seq: number;
+  startedAt: number;
+  load: Record<string, number>;
+}
+
+export interface Member {
+  readonly id: string;
+  readonly self: boolean;
+  name: string;
+  addrs: string[];
+  http: string;
+  state: MemberState;
+  tokens: Uint32Array;
+  load: Record<string, number>;
+  health: MemberHealth;
+  /** performance.now() of the last heartbeat (of our own publication, for self). */
+  lastHeartbeat: number;
+  startedAt: number;
+  deadSince: number;
+}
+
+interface RememberedPeer {
+  id: string;
+  name: string;
+  addrs: string[];
+  http: string;
+  lastSeen: number;
+}
+
+const DIAL_BACKOFF_MS = 2000;
+const PERSIST_EVERY_MS = 10_000;
+/** Remembered peers not seen for this long are dropped from peers.json. */
+const REMEMBER_FOR_MS = 7 * 24 * 3600_000;
+
+function stripPeerId(addr: string): string {
+  return addr.replace(/\/p2p\/[^/]+$/, "");
+}
+
+export interface MembershipOptions {
+  config: ClusterConfig;
+  host: ClusterHost;
+  stateDir: string;
+  nodeName: string;
+  httpAddress: string;
+  logger: Logger;
+  /** Load figures published in heartbeats. */
+  load?: () => Record<string, number>;
+}
+
+export class Membership {
+  readonly selfId: string;
+  readonly topic: string;
+  private readonly members = new Map<string, Member>();
+  private readonly cfg: ClusterConfig;
+  private readonly host: ClusterHost;
+  private readonly logger: Logger;
+  private readonly peersFile: string;
+  private readonly listeners: (() => void)[] = [];
+  private readonly lastDial = new Map<string, number>();
+  private readonly dialing = new Set<string>();
+  private remembered = new Map<string, RememberedPeer>();
+  private rememberedDirty = false;
+  private seq = 0;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private ringCache: Ring | null = null;
+  private coverageCache: Ring | null = null;
+  private lastPersist = -Infinity;
+  private stopped = false;
+  private readonly loadFn: () => Record<string, number>;
+  /** HOST:PORT join targets, retried while we are not connected to the peer behind them. */
+  private readonly joinTargets: { addr: string; peer?: string }[];
+
+  constructor(private readonly opts: MembershipOptions) {
+    this.cfg = opts.config;
+    this.host = opts.host;
+    this.logger = opts.logger;
+    this.selfId = opts.host.peerId.toString();
+    this.topic = `shoal/${this.cfg.name}/heartbeat/1`;
+    this.peersFile = join(opts.stateDir, "peers.json");
+    this.loadFn = opts.load ?? (() => ({}));
+    this.joinTargets = this.cfg.join.map((addr) => ({ addr }));
+    const now = performance.now();
+    this.members.set(this.selfId, {
+      id: this.selfId,
+      self: true,
+      name: opts.nodeName,
+      addrs: [],
+      http: opts.httpAddress,
+      state: "joining",
+      tokens: new Uint32Array(0),
+      load: {},
+      health: "alive",
+      lastHeartbeat: now,
+      startedAt: Date.now(),
+      deadSince: 0,
+    });
+  }
+
+  /** Our own ring tokens (set before start). */
+  setSelfTokens(tokens: Uint32Array): void {
+    this.self().tokens = tokens;
+    this.changed();
+  }
+
+  self(): Member {
+    return this.members.get(this.selfId)!;
+  }
+
+  start(): void {
+    const pubsub = this.host.services.pubsub;
+    pubsub.subscribe(this.topic);
+    pubsub.addEventListener("message", (evt) => {
+      if (evt.detail.topic !== this.topic) return;
+      try {
+        this.onHeartbeat(decodeFrame<HeartbeatMessage>(evt.detail.data));
+      } catch (err) {
+        this.logger.debug("ignoring malformed heartbeat", { err });
+      }
+    });
+    this.host.addEventListener("peer:discovery", (evt) => {
+      const id = evt.detail.id.toString();
+      if (id === this.selfId) return;
+      this.dialPeer(id, evt.detail.multiaddrs.map(String));
+    });
+    this.host.addEventListener("peer:disconnect", (evt) => {
+      const m = this.members.get(evt.detail.toString());
+      if (m && m.health === "alive") this.logger.debug("lost connection to member", { member: m.name });
+    });
+    this.loadRemembered();
+    for (const p of this.remembered.values()) {
+      if (p.id !== this.selfId) this.dialAddrs(p.id, p.addrs.map(stripPeerId));
+    }
+    this.dialJoinTargets();
+    this.publish();
+    this.timers.push(setInterval(() => this.publish(), this.cfg.heartbeatIntervalMs));
+    const checkEvery = Math.max(50, Math.min(250, this.cfg.heartbeatIntervalMs / 4));
+    this.timers.push(setInterval(() => this.checkHealth(), checkEvery));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.persistRemembered(true);
+  }
+
+  setState(state: MemberState): void {
+    const self = this.self();
+    if (self.state === state) return;
+    self.state = state;
+    this.logger.info("cluster member state", { state });
+    this.changed();
+    this.publish();
+  }
+
+  setHttpAddress(http: string): void {
+    this.self().http = http;
+  }
+
+  /** Calls fn whenever the ring or a member's health changes. */
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  all(): Member[] {
+    return [...this.members.values()];
+  }
+
+  get(id: string): Member | undefined {
+    return this.members.get(id);
+  }
+
+  /** Members that answer (alive or suspect; suspect ones may be slow). */
+  isLive(id: string): boolean {
+    const m = this.members.get(id);
+    return m !== undefined && m.health !== "dead";
+  }
+
+  /** The write ring: alive and suspect members that are joining or active. */
+  ring(): Ring {
+    if (!this.ringCache) {
+      const ms: RingMember[] = [];
+      for (const m of this.members.values()) {
+        if (m.health !== "dead" && m.state !== "leaving" && m.tokens.length > 0) ms.push(m);
+      }
+      this.ringCache = new Ring(ms, this.cfg.replicationFactor);
+    }
+    return this.ringCache;
+  }
+
+  /**
+   * The ring as data was written recently: every member not yet forgotten, dead ones included.
+   * A query that reached no owner of some range of this ring may be missing data.
+   */
+  coverageRing(): Ring {
+    if (!this.coverageCache) {
+      const ms = [...this.members.values()].filter((m) => m.tokens.length > 0);
+      this.coverageCache = new Ring(ms, this.cfg.replicationFactor);
+    }
+    return this.coverageCache;
+  }
+
+  private changed(): void {
+    this.ringCache = null;
+    this.coverageCache = null;
+    for (const fn of this.listeners) {
+      try {
+        fn();
+      } catch (err) {
+        this.logger.error("membership listener failed", { err });
+      }
+    }
+  }
+
+  private async publish(): Promise<void> {
+    if (this.stopped) return;
+    const self = this.self();
+    self.addrs = this.host.getMultiaddrs().map(String);
+    self.lastHeartbeat = performance.now();
+    try {
+      self.load = this.loadFn();
+    } catch {
+      // load figures are informative only
+    }
+    const hb: HeartbeatMessage = {
+      v: 1,
+      cluster: this.cfg.name,
+      id: this.selfId,
+      name: self.name,
+      addrs: self.addrs,
+      http: self.http,
+      state: self.state,
+      tokens: new Uint8Array(self.tokens.buffer, self.tokens.byteOffset, self.tokens.byteLength),
+      seq: ++this.seq,
+      startedAt: self.startedAt,
+      load: self.load,
+    };
+    try {
+      await this.host.services.pubsub.publish(this.topic, encodeFrame(hb));
+    } catch (err) {
+      this.logger.debug("heartbeat publish failed", { err });
+    }
+    this.dialJoinTargets();
+    this.persistRemembered(false);
+  }
+
+  private onHeartbeat(hb: HeartbeatMessage): void {
+    if (hb.v !== 1 || hb.cluster !== this.cfg.name || typeof hb.id !== "string" || hb.id === this.selfId) return;
+    const tokenBytes = hb.tokens instanceof Uint8Array ? hb.tokens : new Uint8Array(0);
+    const tokens = new Uint32Array(tokenBytes.byteLength >>> 2);
+    new Uint8Array(tokens.buffer).set(tokenBytes.subarray(0, tokens.byteLength));
+    const now = performance.now();
+    let m = this.members.get(hb.id);
+    let ringChanged = false;
+    if (!m) {
+      m = {
+        id: hb.id,
+        self: false,
+        name: String(hb.name),
+        addrs: [],
+        http: "",
+        state: hb.state,
+        tokens,
+        load: {},
+        health: "alive",
+        lastHeartbeat: now,
+        startedAt: hb.startedAt,
+        deadSince: 0,
+      };
+      this.members.set(hb.id, m);
+      ringChanged = true;
+      this.logger.info("cluster member joined", { member: m.name, id: m.id, state: hb.state });
+    } else {
+      if (m.health !== "alive") {
+        this.logger.info("cluster member is alive again", { member: m.name, was: m.health });
+        ringChanged = true;
+      }
+      if (m.state !== hb.state || !sameTokens(m.tokens, tokens)) ringChanged = true;
+    }
+    m.name = String(hb.name);
+    m.addrs = Array.isArray(hb.addrs) ? hb.addrs.map(String) : [];
+    m.http = String(hb.http ?? "");
+    m.state = hb.state;
+    m.tokens = tokens;
+    m.load = hb.load ?? {};
+    m.health = "alive";
+    m.lastHeartbeat = now;
+    m.startedAt = hb.startedAt;
+    m.deadSince = 0;
+    this.remember(m);
+    if (this.host.getConnections(peerIdOf(m.id)).length === 0) this.dialPeer(m.id, m.addrs);
+    if (ringChanged) this.changed();
+  }
+
+  private checkHealth(): void {
+    const now = performance.now();
+    let changed = false;
+    for (const m of this.members.values()) {
+      if (m.self) continue;
+      const age = now - m.lastHeartbeat;
+      if (m.health === "dead") {
+        if (now - m.deadSince > this.cfg.forgetTimeoutMs) {
+          this.members.delete(m.id);
+          this.logger.info("cluster member forgotten", { member: m.name, id: m.id });
+          changed = true;
+        }
+        continue;
+      }
+      if (age > this.cfg.deadTimeoutMs) {
+        m.health = "dead";
+        m.deadSince = now;
+        this.logger.warn("cluster member is dead", { member: m.name, id: m.id, last_heartbeat_ms: Math.round(age) });
+        changed = true;
+      } else if (age > this.cfg.suspectTimeoutMs && m.health === "alive") {
+        m.health = "suspect";
+        this.logger.warn("cluster member is suspect", { member: m.name, id: m.id, last_heartbeat_ms: Math.round(age) });
+        changed = true;
+      }
+    }
+    if (changed) this.changed();
+  }
+
+  /** Dials a known peer id at its advertised addresses (no-op while connected or backing off). */
+  private dialPeer(id: string, addrs: string[]): void {
+    if (this.stopped || id === this.selfId || this.dialing.has(id)) return;
+    const peer = peerIdOf(id);
+    if (this.host.getConnections(peer).length > 0) return;
+    const now = performance.now();
+    if (now - (this.lastDial.get(id) ?? -Infinity) < DIAL_BACKOFF_MS) return;
+    this.lastDial.set(id, now);
+    this.dialing.add(id);
+    const targets: Multiaddr[] = [];
+    for (const a of addrs) {
+      try {
+        targets.push(multiaddr(a.includes("/p2p/") ? a : `${a}/p2p/${id}`));
+      } catch {
+        // an address we cannot parse is skipped
+      }
+    }
+    const attempt = targets.length > 0 ? this.host.dial(targets) : this.host.dial(peer);
+    attempt
+      .then(() => this.logger.debug("dialled member", { id }))
+      .catch((err: unknown) => this.logger.debug("dial failed", { id, err }))
+      .finally(() => this.dialing.delete(id));
+  }
+
+  /** Dials addresses whose peer id is unknown or may have changed (join targets, peers.json). */
+  private dialAddrs(key: string, addrs: string[], onPeer?: (id: string) => void): void {
+    if (this.stopped || this.dialing.has(key)) return;
+    const now = performance.now();
+    if (now - (this.lastDial.get(key) ?? -Infinity) < DIAL_BACKOFF_MS) return;
+    this.lastDial.set(key, now);
+    this.dialing.add(key);
+    (async () => {
+      for (const a of addrs) {
+        try {
+          const conn = await this.host.dial(multiaddr(a), { signal: AbortSignal.timeout(5000) });
+          onPeer?.(conn.remotePeer.toString());
+          return;
+        } catch (err) {
+          this.logger.debug("dial failed", { addr: a, err });
+        }
+      }
+    })().finally(() => this.dialing.delete(key));
+  }
+
+  private dialJoinTargets(): void {
+    for (const target of this.joinTargets) {
+      if (target.peer && this.host.getConnections(peerIdOf(target.peer)).length > 0) continue;
+      void this.resolveJoin(target.addr).then(
+        (addrs) =>
+          this.dialAddrs(`join ${target.addr}`, addrs, (id) => {
+            if (id === this.selfId) return;
+            if (target.peer !== id) this.logger.info("joined cluster through", { addr: target.addr, id });
+            target.peer = id;
+          }),
+        (err: unknown) => this.logger.warn("cannot resolve --cluster.join address", { addr: target.addr, err }),
+      );
+    }
+  }
+
+  private async resolveJoin(hostPort: string): Promise<string[]> {
+    const { host, port } = splitHostPort(hostPort, "--cluster.join");
+    const ips = /^[\d.]+$/.test(host) || host.includes(":") ? [host] : (await lookup(host, { all: true })).map((r) => r.address);
+    return ips.map((ip) => (ip.includes(":") ? `/ip6/${ip}/tcp/${port}` : `/ip4/${ip}/tcp/${port}`));
+  }
+
+  private remember(m: Member): void {
+    const prev = this.remembered.get(m.id);
+    const entry: RememberedPeer = { id: m.id, name: m.name, addrs: m.addrs, http: m.http, lastSeen: Date.now() };
+    if (!prev || prev.addrs.join() !== entry.addrs.join() || prev.name !== entry.name) this.rememberedDirty = true;
+    this.remembered.set(m.id, entry);
+  }
+
+  private loadRemembered(): void {
+    if (!existsSync(this.peersFile)) return;
+    try {
+      const data = JSON.parse(readFileSync(this.peersFile, "utf8")) as { peers?: RememberedPeer[] };
+      for (const p of data.peers ?? []) {
+        if (typeof p.id === "string" && Array.isArray(p.addrs) && Date.now() - p.lastSeen < REMEMBER_FOR_MS) {
+          this.remembered.set(p.id, p);
+        }
+      }
+      this.logger.info("redialling remembered cluster members", { count: this.remembered.size });
+    } catch (err) {
+      this.logger.warn("ignoring unreadable peers file", { file: this.peersFile, err });
+    }
+  }
+
+  private persistRemembered(force: boolean): void {
+    const now = performance.now();
+    if (!force && (!this.rememberedDirty || now - this.lastPersist < PERSIST_EVERY_MS)) return;
+    this.lastPersist = now;
+    this.rememberedDirty = false;
+    try {
+      mkdirSync(this.opts.stateDir, { recursive: true });
+      const tmp = this.peersFile + ".tmp";
+      writeFileSync(tmp, JSON.stringify({ peers: [...this.remembered.values()] }, null, 1));
+      renameSync(tmp, this.peersFile);
+    } catch (err) {
+      this.logger.warn("cannot write peers file", { file: this.peersFile, err });
+    }
+  }
+}
+
+function sameTokens(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,172 @@
+/**
+ * Starting and stopping real cluster node processes for the tests, on 127.0.0.1 with free ports
+ * and temporary data directories. Every process started here is killed by `stopAll`.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+export interface TestNode {
+  name: string;
+  dir: string;
+  args: string[];
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  httpPort: number;
+  url: string;
+  log: string[];
+}
+
+const live = new Set<TestNode>();
+const dirs: string[] = [];
+
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), `shoal-${prefix}-`));
+  dirs.push(d);
+  return d;
+}
+
+/** Fast failure detection for tests: heartbeats every 200 ms, dead after 2 s. */
+export const FAST_TIMING = [
+  "--cluster.heartbeat-interval=200ms",
+  "--cluster.suspect-timeout=800ms",
+  "--cluster.dead-timeout=2s",
+  "--cluster.write-timeout=2s",
+  "--cluster.query-timeout=5s",
+];
+
+export type Command = (dir: string, args: string[]) => string[];
+
+/** The cluster test node (test/cluster/node-entry.ts). */
+export const entryCommand: Command = (dir, args) => [process.execPath, join(import.meta.dir, "node-entry.ts"), "--data", dir, ...args];
+
+export async function startNode(
+  name: string,
+  args: string[],
+  opts: { dir?: string; command?: Command } = {},
+): Promise<TestNode> {
+  const dir = opts.dir ?? tempDir(name);
+  const cmd = (opts.command ?? entryCommand)(dir, ["--cluster.node-name=" + name, ...args]);
+  const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, LOG_LEVEL: "info" } });
+  const log: string[] = [];
+  const node = { name, dir, args, proc, httpPort: 0, url: "", log } as TestNode;
+  live.add(node);
+  void collect(proc.stderr, log);
+  const port = await readReady(proc.stdout, log);
+  node.httpPort = port;
+  node.url = `http://127.0.0.1:${port}`;
+  return node;
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, log: string[]): Promise<void> {
+  const dec = new TextDecoder();
+  let buf = "";
+  const reader = stream.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    let i: number;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      log.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      if (log.length > 5000) log.splice(0, 1000);
+    }
+  }
+}
+
+async function readReady(stream: ReadableStream<Uint8Array>, log: string[]): Promise<number> {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    const m = /READY (\d+)/.exec(buf);
+    if (m) {
+      reader.releaseLock();
+      return Number(m[1]);
+    }
+  }
+  throw new Error(`node did not start: ${buf}\n${log.slice(-20).join("\n")}`);
+}
+
+export async function getJSON<T>(node: TestNode, path: string): Promise<T> {
+  const res = await fetch(node.url + path, { signal: AbortSignal.timeout(10_000) });
+  return (await res.json()) as T;
+}
+
+export interface StatusMember {
+  id: string;
+  name: string;
+  state: string;
+  health: string;
+  addresses: string[];
+  lastHeartbeatAgeSeconds: number;
+  hintedHandoff: { pendingBatches: number; pendingBytes: number };
+  ringShare: number;
+  self: boolean;
+}
+
+export async function clusterStatus(node: TestNode): Promise<{ members: StatusMember[]; replicationFactor: number; self: string }> {
+  const r = await getJSON<{ data: { members: StatusMember[]; replicationFactor: number; self: string } }>(node, "/api/v1/status/cluster");
+  return r.data;
+}
+
+/** The libp2p TCP port the node listens on, from its own status. */
+export async function clusterPort(node: TestNode): Promise<number> {
+  const s = await clusterStatus(node);
+  const self = s.members.find((m) => m.self)!;
+  const m = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(self.addresses.join(" "));
+  if (!m) throw new Error(`no 127.0.0.1 address in ${self.addresses.join(" ")}`);
+  return Number(m[1]);
+}
+
+/** Names of the members a node sees alive (itself included). */
+export async function aliveMembers(node: TestNode): Promise<string[]> {
+  const s = await clusterStatus(node);
+  return s.members.filter((m) => m.health === "alive").map((m) => m.name).sort();
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    await Bun.sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+export function kill(node: TestNode, signal: NodeJS.Signals = "SIGKILL"): void {
+  node.proc.kill(signal);
+  if (signal === "SIGKILL" || signal === "SIGTERM") live.delete(node);
+}
+
+export async function stopAll(): Promise<void> {
+  for (const n of live) {
+    try {
+      n.proc.kill("SIGCONT");
+      n.proc.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await n.proc.exited;
+  }
+  live.clear();
+}
+
+export function removeDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export function uniqueClusterName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e9).toString(36)}`;
+}
