@@ -56,6 +56,7 @@ export function compileAnchoredRegex(pattern: string): RegExp {
     if (m[1]!.includes("i")) flags += "i";
     if (m[1]!.includes("m")) flags += "m";
   }
+  body = scopeInlineFlags(body);
   try {
     return new RegExp(`^(?:${body})$`, flags);
   } catch (e) {
@@ -66,4 +67,49 @@ export function compileAnchoredRegex(pattern: string): RegExp {
 export function matchLabels(matchers: readonly Matcher[], get: (name: string) => string): boolean {
   for (const m of matchers) if (!m.matches(get(m.name))) return false;
   return true;
+}
+
+/**
+ * RE2 lets a flag group such as `(?i)` appear anywhere, applying to the rest of the enclosing
+ * group; JavaScript only has scoped modifiers `(?i:...)`. Rewrites the former into the latter.
+ */
+export function scopeInlineFlags(pattern: string): string {
+  if (!pattern.includes("(?")) return pattern;
+  let out = "";
+  const pending: number[] = [0];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "\\") {
+      out += pattern.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (c === "[") {
+      let j = i + 1;
+      if (pattern[j] === "^") j++;
+      if (pattern[j] === "]") j++;
+      while (j < pattern.length && pattern[j] !== "]") j += pattern[j] === "\\" ? 2 : 1;
+      out += pattern.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    if (c === "(") {
+      const m = /^\(\?([ims]+)\)/.exec(pattern.slice(i));
+      if (m) {
+        out += `(?${m[1]}:`;
+        pending[pending.length - 1]!++;
+        i += m[0].length - 1;
+        continue;
+      }
+      pending.push(0);
+      out += c;
+      continue;
+    }
+    if (c === ")" && pending.length > 1) {
+      out += ")".repeat(pending.pop()!) + ")";
+      continue;
+    }
+    out += c;
+  }
+  return out + ")".repeat(pending[0]!);
 }

@@ -1,0 +1,280 @@
+/**
+ * The PromQL engine: parse, prepare (step invariance, `@ start()/end()`), fetch every selector's
+ * data once from the Queryable (async), then evaluate synchronously over all steps at once.
+ * Limits: a timeout, a cap on samples, and a concurrency queue (queries wait, they do not fail).
+ */
+import { compareLabels, nopLogger, type Logger, type Queryable } from "../model/index.ts";
+import type { Expr, VectorSelector } from "./ast.ts";
+import { resolveDurationExprs } from "./duration_expr.ts";
+import { dropMetricName, Evaluator, makeSteps, mergeSameLabels, prepareSeries, type SelectedSeries } from "./eval/evaluator.ts";
+import { preprocess, selectorRanges } from "./eval/preprocess.ts";
+import { EvalAbort, EvalError, TooManySamples, type StepSeries, type Value } from "./eval/types.ts";
+import { positionString } from "./parse_error.ts";
+import { parseExpr, ParseError } from "./parser.ts";
+import { QueryError, type MatrixSeries, type QueryResult, type QueryStats, type QueryValue, type VectorSample } from "./result.ts";
+
+export interface EngineOptions {
+  /** ms, default 5m. */
+  lookbackDelta?: number;
+  /** ms, default 2m. */
+  timeout?: number;
+  maxSamples?: number;
+  maxConcurrency?: number;
+  /** Step of subqueries written without one (`[1h:]`), ms; Prometheus uses the global evaluation interval (1m). */
+  defaultSubqueryStep?: number;
+  logger?: Logger;
+}
+
+export interface QueryOptions {
+  timeout?: number;
+  lookbackDelta?: number;
+  signal?: AbortSignal;
+}
+
+/** A FIFO semaphore: at most `max` holders, the rest wait their turn. */
+class Gate {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (this.active < this.max) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(go);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new QueryError("canceled", "query was canceled in query queue"));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiting.push(go);
+    });
+    this.active++;
+  }
+  release(): void {
+    this.active--;
+    const next = this.waiting.shift();
+    if (next) next();
+  }
+}
+
+export class Engine {
+  private readonly lookbackDelta: number;
+  private readonly timeout: number;
+  private readonly maxSamples: number;
+  private readonly subqueryStep: number;
+  private readonly logger: Logger;
+  private readonly gate: Gate;
+
+  constructor(opts: EngineOptions = {}) {
+    this.lookbackDelta = opts.lookbackDelta ?? 5 * 60_000;
+    this.timeout = opts.timeout ?? 2 * 60_000;
+    this.maxSamples = opts.maxSamples ?? 50_000_000;
+    this.subqueryStep = opts.defaultSubqueryStep ?? 60_000;
+    this.logger = opts.logger ?? nopLogger;
+    this.gate = new Gate(Math.max(1, opts.maxConcurrency ?? 20));
+  }
+
+  instantQuery(q: Queryable, query: string, timeMs: number, opts: QueryOptions = {}): Promise<QueryResult> {
+    return this.run(q, query, timeMs, timeMs, 0, false, opts);
+  }
+
+  rangeQuery(q: Queryable, query: string, startMs: number, endMs: number, stepMs: number, opts: QueryOptions = {}): Promise<QueryResult> {
+    if (!(stepMs > 0)) return Promise.reject(new QueryError("bad_data", "zero or negative query resolution step widths are not accepted. Try a positive integer"));
+    if (endMs < startMs) return Promise.reject(new QueryError("bad_data", "end timestamp must not be before start time"));
+    return this.run(q, query, startMs, endMs, stepMs, true, opts);
+  }
+
+  private async run(
+    q: Queryable,
+    query: string,
+    start: number,
+    end: number,
+    step: number,
+    isRange: boolean,
+    opts: QueryOptions,
+  ): Promise<QueryResult> {
+    const t0 = performance.now();
+    let expr: Expr;
+    try {
+      expr = parseExpr(query);
+      resolveDurationExprs(expr, step, end - start);
+    } catch (e) {
+      if (e instanceof ParseError) throw new QueryError("bad_data", e.message);
+      throw new QueryError("bad_data", (e as Error).message);
+    }
+    await this.gate.acquire(opts.signal);
+    try {
+      return await this.exec(q, query, expr, start, end, step, isRange, opts, t0);
+    } finally {
+      this.gate.release();
+    }
+  }
+
+  private async exec(
+    q: Queryable,
+    query: string,
+    parsed: Expr,
+    start: number,
+    end: number,
+    step: number,
+    isRange: boolean,
+    opts: QueryOptions,
+    t0: number,
+  ): Promise<QueryResult> {
+    const timeout = opts.timeout ?? this.timeout;
+    const deadline = Date.now() + timeout;
+    const lookback = opts.lookbackDelta ?? this.lookbackDelta;
+    const expr = preprocess(parsed, start, end);
+    const prepStart = performance.now();
+    const storageWarnings: string[] = [];
+    const data = new Map<VectorSelector, SelectedSeries[]>();
+    const ranges = selectorRanges(expr, start, end, lookback, this.subqueryStep);
+    try {
+      await withDeadline(
+        Promise.all(
+          [...ranges].map(async ([vs, r]) => {
+            const querier = q.querier(r.mint, r.maxt);
+            try {
+              const set = await querier.select(vs.matchers, { start: r.mint, end: r.maxt, step: isRange ? step : undefined });
+              storageWarnings.push(...set.warnings);
+              data.set(vs, set.series.map(prepareSeries));
+            } finally {
+              querier.close();
+            }
+          }),
+        ),
+        deadline,
+        opts.signal,
+      );
+    } catch (e) {
+      if (e instanceof QueryError) throw e;
+      throw new QueryError("execution", `expanding series: ${(e as Error).message}`);
+    }
+    const prepTime = (performance.now() - prepStart) / 1000;
+    const evalStart = performance.now();
+    const ev = new Evaluator(data, {
+      lookbackDelta: lookback,
+      subqueryStep: this.subqueryStep,
+      maxSamples: this.maxSamples,
+      deadline,
+      signal: opts.signal,
+      queryStart: start,
+      queryEnd: end,
+      queryStep: step,
+      isRangeQuery: isRange,
+    });
+    const steps = makeSteps(start, end, step);
+    let value: QueryValue;
+    try {
+      const v = ev.eval(expr, steps);
+      value = toResult(v, steps.start, steps.step, steps.n, isRange);
+    } catch (e) {
+      throw toQueryError(e, this.logger, query);
+    }
+    const warnings = [...storageWarnings];
+    const infos: string[] = [];
+    for (const a of ev.annotations.all()) {
+      const text = `${a.level === "warning" ? "PromQL warning" : "PromQL info"}: ${a.message} (${positionString(query, a.pos.start)})`;
+      if (a.level === "warning") warnings.push(text);
+      else infos.push(text);
+    }
+    const stats: QueryStats = {
+      totalQueryableSamples: ev.totalSamples,
+      peakSamples: ev.peakSamples,
+      execTotalTime: (performance.now() - t0) / 1000,
+      queryPreparationTime: prepTime,
+      innerEvalTime: (performance.now() - evalStart) / 1000,
+    };
+    return { value, warnings, infos, stats };
+  }
+}
+
+async function withDeadline<T>(p: Promise<T>, deadline: number, signal?: AbortSignal): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QueryError("timeout", "query timed out in expression evaluation")), Math.max(0, deadline - Date.now()));
+    if (signal) {
+      onAbort = () => reject(new QueryError("canceled", "query was canceled in expression evaluation"));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    }
+  });
+  try {
+    return await Promise.race([p, guard]);
+  } finally {
+    clearTimeout(timer);
+    if (signal && onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+function toQueryError(e: unknown, logger: Logger, query: string): QueryError {
+  if (e instanceof QueryError) return e;
+  if (e instanceof EvalAbort) return new QueryError(e.reason, e.message);
+  if (e instanceof TooManySamples) return new QueryError("execution", e.message);
+  if (e instanceof EvalError) return new QueryError("execution", e.message);
+  logger.error("query evaluation failed", { query, err: String((e as Error)?.stack ?? e) });
+  return new QueryError("internal", (e as Error)?.message ?? String(e));
+}
+
+/** Applies delayed `__name__` removal and merges series whose label sets became equal. */
+function finalSeries(series: StepSeries[], n: number): StepSeries[] {
+  const out = series.map((s) => (s.dropName ? { ...s, labels: dropMetricName(s.labels), dropName: false } : s));
+  return mergeSameLabels(out, n);
+}
+
+function toResult(v: Value, start: number, step: number, n: number, isRange: boolean): QueryValue {
+  switch (v.kind) {
+    case "string":
+      if (isRange) throw new QueryError("bad_data", 'invalid expression type "string" for range query, must be Scalar or instant Vector');
+      return { resultType: "string", t: start, v: v.value };
+    case "scalar":
+      if (!isRange) return { resultType: "scalar", t: start, v: v.values[0]! };
+      return {
+        resultType: "matrix",
+        result: [{ labels: [], timestamps: Float64Array.from({ length: n }, (_, i) => start + i * step), values: v.values.slice() }],
+      };
+    case "matrix": {
+      if (isRange) throw new QueryError("bad_data", 'invalid expression type "range vector" for range query, must be Scalar or instant Vector');
+      const result: MatrixSeries[] = v.series.map((s) => ({
+        labels: s.dropName ? dropMetricName(s.labels) : s.labels,
+        timestamps: s.timestamps,
+        values: s.values,
+      }));
+      result.sort((a, b) => compareLabels(a.labels, b.labels));
+      return { resultType: "matrix", result };
+    }
+    case "vector": {
+      const series = finalSeries(v.series, n);
+      if (!isRange) {
+        const result: VectorSample[] = [];
+        for (const s of series) if (s.present[0]) result.push({ labels: s.labels, t: start, v: s.values[0]! });
+        return { resultType: "vector", result };
+      }
+      const result: MatrixSeries[] = [];
+      for (const s of series) {
+        let cnt = 0;
+        for (let i = 0; i < n; i++) cnt += s.present[i]!;
+        if (cnt === 0) continue;
+        const ts = new Float64Array(cnt);
+        const vs = new Float64Array(cnt);
+        let k = 0;
+        for (let i = 0; i < n; i++) {
+          if (s.present[i]) {
+            ts[k] = start + i * step;
+            vs[k++] = s.values[i]!;
+          }
+        }
+        result.push({ labels: s.labels, timestamps: ts, values: vs });
+      }
+      result.sort((a, b) => compareLabels(a.labels, b.labels));
+      return { resultType: "matrix", result };
+    }
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * Aggregation operators. Series are mapped to groups once; each group accumulates over all
+ * steps in typed arrays. topk/bottomk/limitk/limit_ratio select whole input series per step.
+ */
+import { labelsKey, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
+import type { AggregateExpr } from "../ast.ts";
+import { ann, formatFloat } from "./annotations.ts";
+import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
+import { kahanInc, quantileOf } from "./mathutil.ts";
+import { EvalError, newSeries, type StepSeries, type Value } from "./types.ts";
+
+interface Grouping {
+  /** Group index per input series. */
+  groupOf: Int32Array;
+  labels: Labels[];
+  count: number;
+}
+
+function groupLabels(ls: Labels, grouping: Set<string>, without: boolean): Labels {
+  if (without) return ls.filter((l) => l.name !== METRIC_NAME && !grouping.has(l.name));
+  if (grouping.size === 0) return [];
+  return ls.filter((l) => grouping.has(l.name));
+}
+
+function computeGroups(series: StepSeries[], e: AggregateExpr): Grouping {
+  const g = new Set(e.grouping);
+  const keyIdx = new Map<string, number>();
+  const groupOf = new Int32Array(series.length);
+  const labels: Labels[] = [];
+  for (let i = 0; i < series.length; i++) {
+    const gl = groupLabels(series[i]!.labels, g, e.without);
+    const k = labelsKey(gl);
+    let idx = keyIdx.get(k);
+    if (idx === undefined) {
+      idx = labels.length;
+      keyIdx.set(k, idx);
+      labels.push(gl);
+    }
+    groupOf[i] = idx;
+  }
+  return { groupOf, labels, count: labels.length };
+}
+
+export function evalAggregate(ev: Evaluator, e: AggregateExpr, st: Steps): Value {
+  if (e.op === "count_values") return countValues(ev, e, st);
+  const param = e.param ? ev.evalScalar(e.param, st) : null;
+  const input = ev.evalVector(e.expr, st);
+  switch (e.op) {
+    case "topk":
+    case "bottomk":
+    case "limitk":
+    case "limit_ratio":
+      return selectK(ev, e, st, input.series, param!);
+    default:
+      return reduce(ev, e, st, input.series, param);
+  }
+}
+
+function reduce(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[], param: Float64Array | null): Value {
+  const n = st.n;
+  const op = e.op;
+  if (op === "quantile" && param) {
+    for (let i = 0; i < n; i++) {
+      const q = param[i]!;
+      if (Number.isNaN(q) || q < 0 || q > 1) ev.warn(ann.invalidQuantile(q), e.param!.pos);
+    }
+  }
+  const grp = computeGroups(series, e);
+  const G = grp.count;
+  const size = G * n;
+  const value = new Float64Array(size);
+  const comp = new Float64Array(size);
+  const cnt = new Float64Array(size);
+  const mean = op === "avg" || op === "stddev" || op === "stdvar" ? new Float64Array(size) : null;
+  const incremental = op === "avg" ? new Uint8Array(size) : null;
+  const dropName = new Uint8Array(G);
+  const lists: number[][] | null = op === "quantile" ? Array.from({ length: size }, () => []) : null;
+
+  for (let si = 0; si < series.length; si++) {
+    ev.check();
+    const s = series[si]!;
+    const g = grp.groupOf[si]!;
+    const base = g * n;
+    const vals = s.values;
+    const pres = s.present;
+    let touched = false;
+    for (let i = 0; i < n; i++) {
+      if (!pres[i]) continue;
+      touched = true;
+      const f = vals[i]!;
+      const k = base + i;
+      const first = cnt[k] === 0;
+      cnt[k]! += 1;
+      switch (op) {
+        case "sum":
+          if (first) value[k] = f;
+          else [value[k], comp[k]] = kahanInc(f, value[k]!, comp[k]!);
+          break;
+        case "avg": {
+          if (first) {
+            value[k] = f;
+            mean![k] = f;
+            break;
+          }
+          const c = cnt[k]!;
+          if (!incremental![k]) {
+            const [nv, nc] = kahanInc(f, value[k]!, comp[k]!);
+            if (Number.isFinite(nv) || Number.isNaN(nv)) {
+              value[k] = nv;
+              comp[k] = nc;
+              break;
+            }
+            incremental![k] = 1;
+            mean![k] = value[k]! / (c - 1);
+            comp[k] = comp[k]! / (c - 1);
+          }
+          const q = (c - 1) / c;
+          [mean![k], comp[k]] = kahanInc(f / c, q * mean![k]!, q * comp[k]!);
+          break;
+        }
+        case "max":
+          if (first || value[k]! < f || value[k] !== value[k]) value[k] = f;
+          break;
+        case "min":
+          if (first || value[k]! > f || value[k] !== value[k]) value[k] = f;
+          break;
+        case "count":
+        case "group":
+          break;
+        case "stddev":
+        case "stdvar": {
+          if (first) {
+            value[k] = Number.isFinite(f) ? 0 : NaN;
+            mean![k] = f;
+            break;
+          }
+          const c = cnt[k]!;
+          const delta = f - mean![k]!;
+          mean![k]! += delta / c;
+          value[k]! += delta * (f - mean![k]!);
+          break;
+        }
+        case "quantile":
+          lists![k]!.push(f);
+          break;
+        default:
+          throw new EvalError(`unsupported aggregation ${op}`);
+      }
+    }
+    if (touched && s.dropName) dropName[g] = 1;
+  }
+
+  const out: StepSeries[] = [];
+  for (let g = 0; g < G; g++) {
+    const res = newSeries(grp.labels[g]!, n, dropName[g] === 1);
+    let any = false;
+    const base = g * n;
+    for (let i = 0; i < n; i++) {
+      const k = base + i;
+      const c = cnt[k]!;
+      if (c === 0) continue;
+      let r: number;
+      switch (op) {
+        case "sum":
+          r = value[k]! + comp[k]!;
+          break;
+        case "avg":
+          r = incremental![k] ? mean![k]! + comp[k]! : value[k]! / c + comp[k]! / c;
+          break;
+        case "count":
+          r = c;
+          break;
+        case "group":
+          r = 1;
+          break;
+        case "stdvar":
+          r = value[k]! / c;
+          break;
+        case "stddev":
+          r = Math.sqrt(value[k]! / c);
+          break;
+        case "quantile":
+          r = quantileOf(param![i]!, lists![k]!);
+          break;
+        default:
+          r = value[k]!;
+      }
+      res.values[i] = r;
+      res.present[i] = 1;
+      any = true;
+    }
+    if (any) out.push(res);
+  }
+  return { kind: "vector", series: out };
+}
+
+const textEncoder = new TextEncoder();
+
+/** Prometheus's labels.Hash(): xxHash64 over name 0xff value 0xff …, as limit_ratio samples by it. */
+export function prometheusLabelsHash(ls: Labels): bigint {
+  const parts: Uint8Array[] = [];
+  let len = 0;
+  for (const l of ls) {
+    const n = textEncoder.encode(l.name);
+    const v = textEncoder.encode(l.value);
+    parts.push(n, v);
+    len += n.length + v.length + 2;
+  }
+  const buf = new Uint8Array(len);
+  let o = 0;
+  for (let i = 0; i < parts.length; i += 2) {
+    buf.set(parts[i]!, o);
+    o += parts[i]!.length;
+    buf[o++] = 0xff;
+    buf.set(parts[i + 1]!, o);
+    o += parts[i + 1]!.length;
+    buf[o++] = 0xff;
+  }
+  return BigInt.asUintN(64, BigInt(Bun.hash.xxHash64(buf)));
+}
+
+function ratioOffset(ls: Labels): number {
+  return Number(prometheusLabelsHash(ls)) / 18446744073709551615;
+}
+
+function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[], param: Float64Array): Value {
+  const n = st.n;
+  const op = e.op;
+  let max = -Infinity;
+  let min = Infinity;
+  let anyNaN = false;
+  for (let i = 0; i < n; i++) {
+    const p = param[i]!;
+    if (p !== p) anyNaN = true;
+    else {
+      if (p > max) max = p;
+      if (p < min) min = p;
+    }
+  }
+  if (op === "limit_ratio") {
+    if (max === 0 && min === 0 && !anyNaN) return { kind: "vector", series: [] };
+    if (anyNaN) throw new EvalError("Ratio value is NaN");
+    if (max > 1) ev.warn(ann.invalidRatio(max, 1), e.param!.pos);
+    if (min < -1) ev.warn(ann.invalidRatio(min, -1), e.param!.pos);
+  } else {
+    if (!anyNaN && max < 1) return { kind: "vector", series: [] };
+    if (anyNaN) throw new EvalError("Parameter value is NaN");
+    if (min <= -9223372036854775808) throw new EvalError(`Scalar value ${formatFloat(min)} underflows int64`);
+    if (max >= 9223372036854775807) throw new EvalError(`Scalar value ${formatFloat(max)} overflows int64`);
+  }
+  const grp = computeGroups(series, e);
+  const members: number[][] = Array.from({ length: grp.count }, () => []);
+  for (let si = 0; si < series.length; si++) members[grp.groupOf[si]!]!.push(si);
+
+  // Selected[si] marks, per step, the input series kept.
+  const selected: (Uint8Array | null)[] = new Array(series.length).fill(null);
+  // Instant-query output order: per group, in Prometheus's heap order.
+  const instantOrder: number[] = [];
+  const offsets = op === "limit_ratio" ? series.map((s) => ratioOffset(s.labels)) : null;
+  const heap: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = param[i]!;
+    for (const mem of members) {
+      heap.length = 0;
+      if (op === "limit_ratio") {
+        const r = p < -1 ? -1 : p > 1 ? 1 : p;
+        if (r === 0) continue;
+        for (const si of mem) {
+          if (!series[si]!.present[i]) continue;
+          const off = offsets![si]!;
+          if ((r >= 0 && off < r) || (r < 0 && off >= 1 + r)) heap.push(si);
+        }
+      } else {
+        const k = Math.min(Math.trunc(p), series.length);
+        if (k < 1) continue;
+        for (const si of mem) {
+          const s = series[si]!;
+          if (!s.present[i]) continue;
+          if (op === "limitk") {
+            if (heap.length < k) heap.push(si);
+            continue;
+          }
+          const f = s.values[i]!;
+          if (heap.length < k) {
+            heap.push(si);
+            continue;
+          }
+          // Replace the weakest kept element when the new one beats it.
+          let w = 0;
+          for (let h = 1; h < heap.length; h++) {
+            if (weaker(op, series[heap[h]!]!.values[i]!, series[heap[w]!]!.values[i]!)) w = h;
+          }
+          const wv = series[heap[w]!]!.values[i]!;
+          const beats = op === "topk" ? wv < f || (wv !== wv && f === f) : wv > f || (wv !== wv && f === f);
+          if (beats) heap[w] = si;
+        }
+        if (op === "topk" || op === "bottomk") {
+          heap.sort((a, b) => {
+            const x = series[a]!.values[i]!;
+            const y = series[b]!.values[i]!;
+            // Best first; NaN last.
+            if (x !== x) return y !== y ? 0 : 1;
+            if (y !== y) return -1;
+            return op === "topk" ? y - x : x - y;
+          });
+        }
+      }
+      for (const si of heap) {
+        let sel = selected[si];
+        if (!sel) {
+          sel = new Uint8Array(n);
+          selected[si] = sel;
+        }
+        sel[i] = 1;
+        if (n === 1) instantOrder.push(si);
+      }
+    }
+  }
+  const out: StepSeries[] = [];
+  const order = n === 1 ? instantOrder : selected.map((_, i) => i).filter((i) => selected[i] !== null);
+  for (const si of order) {
+    const s = series[si]!;
+    const sel = selected[si]!;
+    const res = newSeries(s.labels, n, s.dropName);
+    for (let i = 0; i < n; i++) {
+      if (sel[i]) {
+        res.values[i] = s.values[i]!;
+        res.present[i] = 1;
+      }
+    }
+    out.push(res);
+  }
+  return { kind: "vector", series: out };
+}
+
+/** Whether a is a weaker keep candidate than b (NaN is always the weakest). */
+function weaker(op: string, a: number, b: number): boolean {
+  if (a !== a) return b === b;
+  if (b !== b) return false;
+  return op === "topk" ? a < b : a > b;
+}
+
+function countValues(ev: Evaluator, e: AggregateExpr, st: Steps): Value {
+  let p = e.param!;
+  while (p.type === "StepInvariantExpr" || p.type === "ParenExpr") p = p.expr;
+  if (p.type !== "StringLiteral") throw new EvalError("count_values requires a string parameter");
+  const valueLabel = p.value;
+  if (valueLabel === "" || !valueLabel.isWellFormed()) throw new EvalError(`invalid label name ${JSON.stringify(valueLabel)}`);
+  const input = ev.evalVector(e.expr, st);
+  const n = st.n;
+  const grouping = new Set(e.grouping);
+  if (!e.without) grouping.add(valueLabel);
+  const outMap = new Map<string, StepSeries>();
+  const out: StepSeries[] = [];
+  for (const s of input.series) {
+    for (let i = 0; i < n; i++) {
+      if (!s.present[i]) continue;
+      const str = formatFloat(s.values[i]!);
+      const withValue: Label[] = s.labels.filter((l) => l.name !== valueLabel);
+      withValue.push({ name: valueLabel, value: str });
+      withValue.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const gl = groupLabels(withValue, grouping, e.without);
+      const k = labelsKey(gl);
+      let res = outMap.get(k);
+      if (!res) {
+        res = newSeries(gl, n);
+        outMap.set(k, res);
+        out.push(res);
+      }
+      res.values[i]! += 1;
+      res.present[i] = 1;
+    }
+  }
+  return { kind: "vector", series: mergeSameLabels(out, n) };
+}

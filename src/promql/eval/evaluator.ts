@@ -1,0 +1,348 @@
+/**
+ * The evaluator: walks a preprocessed AST over a window of steps, with all selector data already
+ * fetched. Synchronous; every node returns its value for all steps at once.
+ */
+import { isStaleAt, METRIC_NAME, type Labels, type Series } from "../../model/index.ts";
+import type { AggregateExpr, BinaryExpr, Call, Expr, PosRange, SubqueryExpr, VectorSelector } from "../ast.ts";
+import { evalAggregate } from "./aggregate.ts";
+import { evalBinary } from "./binops.ts";
+import { evalCall } from "./functions.ts";
+import { subqueryRange } from "./preprocess.ts";
+import {
+  Annotations,
+  EvalAbort,
+  EvalError,
+  TooManySamples,
+  newSeries,
+  type MatrixValue,
+  type RangeSeries,
+  type ScalarValue,
+  type StepSeries,
+  type Value,
+  type VectorValue,
+} from "./types.ts";
+import { errs } from "./annotations.ts";
+import { labelsKey } from "../../model/index.ts";
+
+/** The steps an expression is evaluated at: start, start+step, …, end (n of them). */
+export interface Steps {
+  start: number;
+  end: number;
+  step: number;
+  n: number;
+}
+
+export function makeSteps(start: number, end: number, step: number): Steps {
+  if (end < start) return { start, end, step: step || 1, n: 0 };
+  const st = step > 0 ? step : 1;
+  return { start, end, step: st, n: step > 0 ? Math.floor((end - start) / step) + 1 : 1 };
+}
+
+export interface EvalOptions {
+  lookbackDelta: number;
+  subqueryStep: number;
+  maxSamples: number;
+  deadline: number;
+  signal?: AbortSignal;
+  /** The query's start/end/step (for start(), end(), range(), step() and the sort warning). */
+  queryStart: number;
+  queryEnd: number;
+  queryStep: number;
+  isRangeQuery: boolean;
+}
+
+/** Selector data with staleness markers removed (a stale marker only ends a series' lookback). */
+export interface SelectedSeries {
+  labels: Labels;
+  timestamps: Float64Array;
+  values: Float64Array;
+  /** 1 where the sample is a staleness marker. */
+  stale: Uint8Array | null;
+}
+
+export function prepareSeries(s: Series): SelectedSeries {
+  let stale: Uint8Array | null = null;
+  const vs = s.values;
+  for (let i = 0; i < vs.length; i++) {
+    if (vs[i] !== vs[i] && isStaleAt(vs, i)) {
+      stale ??= new Uint8Array(vs.length);
+      stale[i] = 1;
+    }
+  }
+  return { labels: s.labels, timestamps: s.timestamps, values: s.values, stale };
+}
+
+export class Evaluator {
+  readonly annotations = new Annotations();
+  /** Samples touched (what Prometheus reports as totalQueryableSamples). */
+  totalSamples = 0;
+  peakSamples = 0;
+  private checkCounter = 0;
+
+  constructor(
+    readonly data: Map<VectorSelector, SelectedSeries[]>,
+    readonly opts: EvalOptions,
+  ) {}
+
+  /** Throws on timeout/abort; cheap enough to call once per series. */
+  check(): void {
+    if ((++this.checkCounter & 63) !== 0) return;
+    if (this.opts.signal?.aborted) throw new EvalAbort("canceled");
+    if (Date.now() > this.opts.deadline) throw new EvalAbort("timeout");
+  }
+
+  countSamples(n: number): void {
+    this.totalSamples += n;
+    if (n > this.peakSamples) this.peakSamples = n;
+    if (n > this.opts.maxSamples) throw new TooManySamples();
+  }
+
+  warn(message: string, pos: PosRange): void {
+    this.annotations.add("warning", message, pos);
+  }
+
+  info(message: string, pos: PosRange): void {
+    this.annotations.add("info", message, pos);
+  }
+
+  eval(e: Expr, st: Steps): Value {
+    this.check();
+    switch (e.type) {
+      case "NumberLiteral":
+        return { kind: "scalar", values: new Float64Array(st.n).fill(e.value) };
+      case "StringLiteral":
+        return { kind: "string", value: e.value };
+      case "ParenExpr":
+        return this.eval(e.expr, st);
+      case "UnaryExpr": {
+        const v = this.eval(e.expr, st);
+        if (e.op === "+") return v;
+        if (v.kind === "scalar") return { kind: "scalar", values: v.values.map((x) => -x) };
+        if (v.kind === "vector") {
+          return {
+            kind: "vector",
+            series: v.series.map((s) => ({ ...s, dropName: true, values: s.values.map((x) => -x) })),
+          };
+        }
+        throw new EvalError("unary minus on a non-numeric value");
+      }
+      case "VectorSelector":
+        return this.evalVectorSelector(e, st, false);
+      case "MatrixSelector":
+        return this.evalMatrixSelector(e.vectorSelector, e.range, st);
+      case "SubqueryExpr":
+        return this.evalSubqueryAsMatrix(e, st);
+      case "StepInvariantExpr":
+        return this.evalStepInvariant(e.expr, st);
+      case "Call":
+        return evalCall(this, e as Call, st);
+      case "AggregateExpr":
+        return evalAggregate(this, e as AggregateExpr, st);
+      case "BinaryExpr":
+        return evalBinary(this, e as BinaryExpr, st);
+    }
+  }
+
+  evalVector(e: Expr, st: Steps): VectorValue {
+    const v = this.eval(e, st);
+    if (v.kind !== "vector") throw new EvalError(`expected instant vector, got ${v.kind}`);
+    return v;
+  }
+
+  evalScalar(e: Expr, st: Steps): Float64Array {
+    const v = this.eval(e, st);
+    if (v.kind !== "scalar") throw new EvalError(`expected scalar, got ${v.kind}`);
+    return v.values;
+  }
+
+  private evalStepInvariant(inner: Expr, st: Steps): Value {
+    const one = makeSteps(st.start, st.start, 0);
+    const v = this.eval(inner, one);
+    if (st.n === 1) return v;
+    switch (v.kind) {
+      case "scalar":
+        return { kind: "scalar", values: new Float64Array(st.n).fill(v.values[0] ?? 0) };
+      case "vector":
+        return {
+          kind: "vector",
+          series: v.series.map((s) => ({
+            labels: s.labels,
+            dropName: s.dropName,
+            values: new Float64Array(st.n).fill(s.values[0]!),
+            present: new Uint8Array(st.n).fill(s.present[0]!),
+          })),
+        };
+      default:
+        return v;
+    }
+  }
+
+  /** Instant vector selection with lookback; `wantTimestamps` returns sample times (for timestamp()). */
+  evalVectorSelector(vs: VectorSelector, st: Steps, wantTimestamps: boolean): VectorValue {
+    const data = this.data.get(vs) ?? [];
+    const lookback = this.opts.lookbackDelta;
+    const out: StepSeries[] = [];
+    let total = 0;
+    for (const s of data) {
+      this.check();
+      const ts = s.timestamps;
+      const len = ts.length;
+      if (len === 0) continue;
+      const res = newSeries(s.labels, st.n);
+      let j = -1; // index of the last sample with t <= ref
+      let any = false;
+      for (let i = 0; i < st.n; i++) {
+        const t = st.start + i * st.step;
+        const ref = (vs.timestamp ?? t) - vs.offset;
+        if (i === 0 || (j >= 0 && ts[j]! > ref)) j = upperIndex(ts, ref);
+        else while (j + 1 < len && ts[j + 1]! <= ref) j++;
+        if (j < 0 || ts[j]! <= ref - lookback) continue;
+        if (s.stale !== null && s.stale[j] === 1) continue;
+        res.values[i] = wantTimestamps ? ts[j]! / 1000 : s.values[j]!;
+        res.present[i] = 1;
+        any = true;
+        total++;
+      }
+      if (any) out.push(res);
+    }
+    this.countSamples(total);
+    return { kind: "vector", series: out };
+  }
+
+  /** The raw samples of a range selector at a single evaluation time (an instant query's matrix result). */
+  private evalMatrixSelector(vs: VectorSelector, range: number, st: Steps): MatrixValue {
+    if (st.n !== 1) throw new EvalError("cannot do range evaluation of matrix selector");
+    const data = this.data.get(vs) ?? [];
+    const maxt = (vs.timestamp ?? st.start) - vs.offset;
+    const mint = maxt - range;
+    const out: RangeSeries[] = [];
+    let total = 0;
+    for (const s of data) {
+      const sel = windowSamples(s, mint, maxt);
+      if (sel.timestamps.length > 0) {
+        out.push({ labels: s.labels, dropName: false, timestamps: sel.timestamps, values: sel.values });
+        total += sel.timestamps.length;
+      }
+    }
+    this.countSamples(total);
+    return { kind: "matrix", series: out };
+  }
+
+  /** Evaluates a subquery's inner expression and returns its points as raw samples. */
+  evalSubqueryPoints(e: SubqueryExpr, st: Steps): RangeSeries[] {
+    const r = subqueryRange(e, st.start, st.end, this.opts.subqueryStep);
+    const inner = makeSteps(r.start, r.end, r.step);
+    const v = this.eval(e.expr, inner);
+    if (v.kind === "scalar") {
+      // A scalar subquery behaves like a single series without labels.
+      const ts = new Float64Array(inner.n);
+      for (let i = 0; i < inner.n; i++) ts[i] = inner.start + i * inner.step;
+      return [{ labels: [], dropName: false, timestamps: ts, values: v.values.slice() }];
+    }
+    if (v.kind !== "vector") throw new EvalError("subquery is only allowed on instant vector");
+    const out: RangeSeries[] = [];
+    for (const s of v.series) {
+      let cnt = 0;
+      for (let i = 0; i < inner.n; i++) cnt += s.present[i]!;
+      const ts = new Float64Array(cnt);
+      const vals = new Float64Array(cnt);
+      let k = 0;
+      for (let i = 0; i < inner.n; i++) {
+        if (s.present[i]) {
+          ts[k] = inner.start + i * inner.step;
+          vals[k++] = s.values[i]!;
+        }
+      }
+      out.push({ labels: s.labels, dropName: s.dropName, timestamps: ts, values: vals });
+    }
+    return out;
+  }
+
+  private evalSubqueryAsMatrix(e: SubqueryExpr, st: Steps): MatrixValue {
+    if (st.n !== 1) throw new EvalError("cannot do range evaluation of subquery");
+    const pts = this.evalSubqueryPoints(e, st);
+    const maxt = (e.timestamp ?? st.start) - e.offset;
+    const mint = maxt - e.range;
+    const out: RangeSeries[] = [];
+    for (const s of pts) {
+      const w = windowSamples({ labels: s.labels, timestamps: s.timestamps, values: s.values, stale: null }, mint, maxt);
+      if (w.timestamps.length > 0) out.push({ ...s, timestamps: w.timestamps, values: w.values });
+    }
+    return { kind: "matrix", series: out };
+  }
+}
+
+/** First index with ts[i] > ref, minus one (the last index with ts <= ref), by binary search. */
+export function upperIndex(ts: Float64Array, ref: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! <= ref) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Samples with mint < t <= maxt, staleness markers left out. */
+export function windowSamples(s: SelectedSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } {
+  const lo = upperIndex(s.timestamps, mint) + 1;
+  const hi = upperIndex(s.timestamps, maxt) + 1;
+  if (s.stale === null) return { timestamps: s.timestamps.slice(lo, hi), values: s.values.slice(lo, hi) };
+  const ts: number[] = [];
+  const vs: number[] = [];
+  for (let i = lo; i < hi; i++) {
+    if (s.stale[i]) continue;
+    ts.push(s.timestamps[i]!);
+    vs.push(s.values[i]!);
+  }
+  return { timestamps: Float64Array.from(ts), values: Float64Array.from(vs) };
+}
+
+/** Removes staleness markers from a selected series (range functions never see them). */
+export function withoutStale(s: SelectedSeries): { timestamps: Float64Array; values: Float64Array } {
+  if (s.stale === null) return s;
+  return windowSamples(s, -Infinity, Infinity);
+}
+
+/**
+ * Merges series that ended up with the same label set (e.g. after delayed `__name__` removal);
+ * the same step present in two of them is Prometheus's duplicate-labelset error.
+ */
+export function mergeSameLabels(series: StepSeries[], n: number, message: string = errs.sameLabelset): StepSeries[] {
+  if (series.length <= 1) return series;
+  const byKey = new Map<string, number>();
+  const copied = new Set<number>();
+  const out: StepSeries[] = [];
+  for (const s of series) {
+    const k = labelsKey(s.labels);
+    const idx = byKey.get(k);
+    if (idx === undefined) {
+      byKey.set(k, out.length);
+      out.push(s);
+      continue;
+    }
+    // Copy on first merge so that input values are never modified.
+    if (!copied.has(idx)) {
+      const p = out[idx]!;
+      out[idx] = { labels: p.labels, dropName: p.dropName, values: p.values.slice(), present: p.present.slice() };
+      copied.add(idx);
+    }
+    const target = out[idx]!;
+    for (let i = 0; i < n; i++) {
+      if (!s.present[i]) continue;
+      if (target.present[i]) throw new EvalError(message);
+      target.values[i] = s.values[i]!;
+      target.present[i] = 1;
+    }
+  }
+  return out;
+}
+
+/** Labels without `__name__`. */
+export function dropMetricName(ls: Labels): Labels {
+  for (let i = 0; i < ls.length; i++) {
+    if (ls[i]!.name === METRIC_NAME) return ls.slice(0, i).concat(ls.slice(i + 1));
+  }
+  return ls;
+}
