@@ -1,0 +1,180 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { clusterConfigFromFlagValues, ClusterFlagError, extractClusterFlags } from "../../src/cluster/config.ts";
+import { bytesF64, decodeFrame, encodeFrame, f64Bytes } from "../../src/cluster/codec.ts";
+import { mergeReplicas } from "../../src/cluster/fanout.ts";
+import { HintedHandoff } from "../../src/cluster/hints.ts";
+import { nodeTokens, Ring } from "../../src/cluster/ring.ts";
+import { isStaleAt, labelsFromRecord, nopLogger, setStaleAt } from "../../src/model/index.ts";
+
+function ringOf(ids: string[], r: number, tokens = 128): Ring {
+  return new Ring(ids.map((id) => ({ id, tokens: nodeTokens(id, tokens) })), r);
+}
+
+describe("ring", () => {
+  test("owners are R distinct members, deterministic, primary shares add up to 1", () => {
+    const ring = ringOf(["a", "b", "c", "d", "e"], 3);
+    const again = ringOf(["e", "d", "c", "b", "a"], 3);
+    for (let i = 0; i < 2000; i++) {
+      const h = Bun.hash.xxHash32(String(i)) >>> 0;
+      const o = ring.owners(h);
+      expect(o.length).toBe(3);
+      expect(new Set(o).size).toBe(3);
+      expect(again.owners(h)).toEqual(o);
+    }
+    let primary = 0;
+    let replica = 0;
+    for (const s of ring.shares().values()) {
+      primary += s.primary;
+      replica += s.replica;
+      // 128 tokens per node keep shares within a reasonable band of 1/5.
+      expect(s.primary).toBeGreaterThan(0.1);
+      expect(s.primary).toBeLessThan(0.3);
+    }
+    expect(primary).toBeCloseTo(1, 9);
+    expect(replica).toBeCloseTo(3, 9);
+  });
+
+  test("replication factor is capped by the member count", () => {
+    const ring = ringOf(["a", "b"], 3);
+    expect(ring.replicationFactor).toBe(2);
+    expect(ring.owners(12345).length).toBe(2);
+  });
+
+  test("removing a member only moves the ranges it held", () => {
+    const full = ringOf(["a", "b", "c", "d"], 1);
+    const less = ringOf(["a", "b", "c"], 1);
+    let moved = 0;
+    for (let i = 0; i < 5000; i++) {
+      const h = Bun.hash.xxHash32(`k${i}`) >>> 0;
+      const before = full.primaryOf(h);
+      const after = less.primaryOf(h);
+      if (before !== "d") expect(after).toBe(before!);
+      else moved++;
+    }
+    expect(moved).toBeGreaterThan(500);
+  });
+
+  test("uncovered reports the ranges with no available owner", () => {
+    const ring = ringOf(["a", "b", "c"], 2);
+    expect(ring.uncovered(new Set(["a", "b", "c"])).fraction).toBe(0);
+    // With R=2 any single member covers nothing alone only where it is not an owner.
+    const oneDown = ring.uncovered(new Set(["a", "b"]));
+    expect(oneDown.fraction).toBe(0);
+    const twoDown = ring.uncovered(new Set(["a"]));
+    expect(twoDown.fraction).toBeGreaterThan(0.2);
+    expect(twoDown.missing).toEqual(["b", "c"]);
+    const r1 = ringOf(["a", "b", "c"], 1).uncovered(new Set(["a", "b"]));
+    expect(r1.missing).toEqual(["c"]);
+    expect(r1.fraction).toBeGreaterThan(0.2);
+  });
+});
+
+describe("flags", () => {
+  test("extracts cluster flags and leaves the rest", () => {
+    const { config, rest } = extractClusterFlags([
+      "--web.listen-address=:9090",
+      "--cluster.join",
+      "h1:7946",
+      "--cluster.join=h2:7000",
+      "--no-cluster.mdns",
+      "--cluster.dead-timeout=10s",
+      "--cluster.replication-factor=2",
+    ]);
+    expect(rest).toEqual(["--web.listen-address=:9090"]);
+    expect(config.join).toEqual(["h1:7946", "h2:7000"]);
+    expect(config.mdns).toBe(false);
+    expect(config.deadTimeoutMs).toBe(10_000);
+    expect(config.replicationFactor).toBe(2);
+  });
+
+  test("bad values name the flag", () => {
+    expect(() => extractClusterFlags(["--cluster.join=nohost"])).toThrow(/--cluster.join: expected HOST:PORT/);
+    expect(() => extractClusterFlags(["--cluster.dead-timeout=soon"])).toThrow(ClusterFlagError);
+    expect(() => extractClusterFlags(["--cluster.suspect-timeout=10s"])).toThrow(/dead-timeout must be longer/);
+    expect(() => extractClusterFlags(["--cluster.bogus=1"])).toThrow(/unknown flag --cluster.bogus/);
+  });
+
+  test("config from src/flags.ts-style values", () => {
+    const cfg = clusterConfigFromFlagValues(
+      new Map([
+        ["cluster.join", "a:1,b:2"],
+        ["cluster.mdns", "false"],
+        ["cluster.hinted-handoff.max-bytes", "1GB"],
+      ]),
+    );
+    expect(cfg.join).toEqual(["a:1", "b:2"]);
+    expect(cfg.mdns).toBe(false);
+    expect(cfg.hintedHandoffMaxBytes).toBe(2 ** 30);
+  });
+});
+
+describe("codec and merge", () => {
+  test("stale markers survive a frame round trip, large frames are compressed", () => {
+    const v = new Float64Array(10000).map((_, i) => i * 1.5);
+    setStaleAt(v, 3);
+    const frame = encodeFrame({ v: f64Bytes(v) });
+    expect(frame[0]).toBe(1);
+    expect(frame.length).toBeLessThan(80_000);
+    const back = bytesF64(decodeFrame<{ v: Uint8Array }>(frame).v);
+    expect(isStaleAt(back, 3)).toBe(true);
+    expect(isStaleAt(back, 4)).toBe(false);
+    expect(back[9999]).toBe(9999 * 1.5);
+  });
+
+  test("replicas merge by timestamp without duplicates, stale bits kept", () => {
+    const labels = labelsFromRecord({ __name__: "m" });
+    const av = new Float64Array([1, 0, 3]);
+    setStaleAt(av, 1);
+    const a = { labels, timestamps: new Float64Array([10, 20, 30]), values: av };
+    const b = { labels, timestamps: new Float64Array([5, 20, 40]), values: new Float64Array([0.5, 2, 4]) };
+    const m = mergeReplicas([a, b]);
+    expect([...m.timestamps]).toEqual([5, 10, 20, 30, 40]);
+    expect(isStaleAt(m.values, 2)).toBe(true);
+    expect(m.values[0]).toBe(0.5);
+    expect(m.values[4]).toBe(4);
+    expect(mergeReplicas([a, a])).toBe(a);
+  });
+});
+
+describe("hinted handoff", () => {
+  test("queues survive a restart, replay in order, stay bounded", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "shoal-hints-"));
+    try {
+      let h = new HintedHandoff(dir, 1 << 20, nopLogger);
+      for (let i = 0; i < 100; i++) h.enqueue("peer1", new TextEncoder().encode(`batch-${i}`));
+      expect(h.stats("peer1").records).toBe(100);
+      h.close();
+      h = new HintedHandoff(dir, 1 << 20, nopLogger);
+      expect(h.stats("peer1").records).toBe(100);
+      const got: string[] = [];
+      let fail = true;
+      // A failed send stops the replay; nothing is lost.
+      await h.replay("peer1", async (p) => {
+        if (got.length === 10 && fail) {
+          fail = false;
+          throw new Error("peer went away");
+        }
+        got.push(new TextDecoder().decode(p));
+      });
+      expect(h.stats("peer1").records).toBe(100);
+      got.length = 0;
+      await h.replay("peer1", async (p) => {
+        got.push(new TextDecoder().decode(p));
+      });
+      expect(got.length).toBe(100);
+      expect(got[0]).toBe("batch-0");
+      expect(got[99]).toBe("batch-99");
+      expect(h.stats("peer1").records).toBe(0);
+      // Bounded: a small limit drops the oldest segments.
+      const small = new HintedHandoff(join(dir, "small"), 1000, nopLogger);
+      for (let i = 0; i < 100; i++) small.enqueue("p", new Uint8Array(100));
+      expect(small.stats("p").bytes).toBeLessThanOrEqual(1000);
+      expect(small.totals.droppedRecords).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
