@@ -1,0 +1,182 @@
+/**
+ * The compiled binary on its own: `scripts/build.ts` builds it into a temp dir, and every check
+ * runs it from another temp dir with an empty environment (no PATH, no node_modules near it), as
+ * on a machine that has neither Node nor Bun.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dir, "../..");
+const work = mkdtempSync(join(tmpdir(), "shoal-build-test-"));
+const bin = join(work, "bin", "shoal");
+const buildDir = join(work, "build");
+const runDir = join(work, "run");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+const hasUi = readdirSync(join(root, "web")).includes("index.html");
+
+interface Result {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function runBinary(args: string[], timeoutMs = 30_000): Promise<Result> {
+  const proc = Bun.spawn([bin, ...args], { cwd: runDir, env: {}, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  return { code, out, err };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      const port = typeof a === "object" && a !== null ? a.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  mkdirSync(runDir, { recursive: true });
+  const proc = Bun.spawn([process.execPath, join(root, "scripts/build.ts"), "--outfile", bin, "--build-dir", buildDir], {
+    cwd: root,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`build failed (exit ${code}):\n${out}\n${err}`);
+}, 240_000);
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("dist/shoal", () => {
+  test("--version prints the package version with no Node, Bun or PATH around", async () => {
+    const r = await runBinary(["--version"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(pkg.version);
+    expect(r.out.toLowerCase()).toContain("shoal");
+  });
+
+  test("--help lists the flags", async () => {
+    const r = await runBinary(["--help"]);
+    expect(r.code).toBe(0);
+    const text = r.out + r.err;
+    for (const flag of ["--config.file", "--storage.tsdb.path", "--web.listen-address", "--storage.tsdb.retention.time", "--log.level"]) {
+      expect(text).toContain(flag);
+    }
+  });
+
+  test("an unknown flag fails with a message naming it", async () => {
+    const r = await runBinary(["--no-such-flag=1"]);
+    expect(r.code).not.toBe(0);
+    expect(r.out + r.err).toContain("no-such-flag");
+  });
+
+  test(
+    "starts a node: ready, own metrics, PromQL, the embedded UI; SIGTERM stops it cleanly",
+    async () => {
+      const port = await freePort();
+      const data = join(work, "data");
+      const proc = Bun.spawn([bin, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${data}`, "--log.level=warn"], {
+        cwd: runDir,
+        env: {},
+        stdout: "pipe",
+        stderr: "pipe",
+        stdin: "ignore",
+      });
+      const base = `http://127.0.0.1:${port}`;
+      try {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const ok = await fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
+          if (ok) break;
+          if (proc.exitCode !== null) throw new Error(`node exited with ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
+          if (Date.now() > deadline) throw new Error("node not ready within 30s");
+          await Bun.sleep(100);
+        }
+        expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
+
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        expect(metrics).toContain("# TYPE");
+        expect(metrics).toMatch(/process_resident_memory_bytes|shoal_/);
+
+        const q = (await (await fetch(`${base}/api/v1/query?query=${encodeURIComponent("1+1")}&time=4`)).json()) as {
+          status: string;
+          data: { resultType: string; result: [number, string] };
+        };
+        expect(q.status).toBe("success");
+        expect(q.data.resultType).toBe("scalar");
+        expect(q.data.result).toEqual([4, "2"]);
+
+        if (hasUi) {
+          // The UI comes out of the binary: index.html from the build, and every asset it names.
+          const built = readFileSync(join(buildDir, "web", "index.html"), "utf8");
+          const res = await fetch(`${base}/`);
+          expect(res.status).toBe(200);
+          expect(res.headers.get("content-type")).toContain("text/html");
+          const html = await res.text();
+          expect(html).toBe(built);
+          const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+          expect(assets.length).toBeGreaterThan(0);
+          for (const a of assets) {
+            const r = await fetch(base + a);
+            expect(r.status).toBe(200);
+            expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(0);
+          }
+        }
+      } finally {
+        proc.kill("SIGTERM");
+        const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+        const code = await proc.exited;
+        clearTimeout(timer);
+        expect(code).toBe(0);
+      }
+    },
+    60_000,
+  );
+
+  test(
+    "tsdb import then dump round-trips OpenMetrics through the binary",
+    async () => {
+      const data = join(work, "tsdb-data");
+      const file = join(runDir, "in.om");
+      const t0 = 1_700_000_000_000;
+      const lines: string[] = ["# TYPE build_requests counter"];
+      const expected: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const t = t0 + i * 15_000;
+        for (const code of ["200", "500"]) {
+          const v = i * (code === "200" ? 3 : 1) + 0.5;
+          lines.push(`build_requests_total{code="${code}",job="x"} ${v} ${t / 1000}`);
+        }
+      }
+      lines.push("# EOF");
+      writeFileSync(file, lines.join("\n") + "\n");
+      for (const code of ["200", "500"]) {
+        for (let i = 0; i < 50; i++) {
+          const v = i * (code === "200" ? 3 : 1) + 0.5;
+          expected.push(`{__name__="build_requests_total", code="${code}", job="x"} ${v} ${t0 + i * 15_000}`);
+        }
+      }
+      const imp = await runBinary(["tsdb", "import", file, `--storage.tsdb.path=${data}`]);
+      expect(imp.err + imp.out).not.toContain("rror:");
+      expect(imp.code).toBe(0);
+      const dump = await runBinary(["tsdb", "dump", `--storage.tsdb.path=${data}`]);
+      expect(dump.code).toBe(0);
+      expect(dump.out.trim().split("\n")).toEqual(expected);
+    },
+    60_000,
+  );
+});
