@@ -52,7 +52,9 @@ function formatAggregate(e: AggregateExpr): string {
 
 function formatBinary(e: BinaryExpr): string {
   const bool = e.returnBool ? " bool" : "";
-  return `${formatExpr(e.lhs)} ${e.op}${bool}${matchingString(e.matching)} ${formatExpr(e.rhs)}`;
+  // "+Inf ^ x" would parse back as +(Inf ^ x): the same value, but another tree.
+  const lhs = e.op === "^" && e.lhs.type === "NumberLiteral" && e.lhs.value === Infinity ? "Inf" : formatExpr(e.lhs);
+  return `${lhs} ${e.op}${bool}${matchingString(e.matching)} ${formatExpr(e.rhs)}`;
 }
 
 function matchingString(vm: VectorMatching | null): string {
