@@ -109,15 +109,14 @@ class ScrapePool {
       if (!this.mgr.owns(spec.labels)) continue;
       wanted.add(spec.key);
       const existing = this.loops.get(spec.key);
-      if (existing) {
+      if (existing && existing.target.interval === spec.interval && existing.target.timeout === spec.timeout) {
         existing.target = spec;
         continue;
       }
-      const old = inherited?.get(spec.key);
-      if (old) {
-        inherited!.delete(spec.key);
-        stops.push(old.stop(false));
-      }
+      let old = inherited?.get(spec.key);
+      if (old) inherited!.delete(spec.key);
+      else old = existing;
+      if (old) stops.push(old.stop(false));
       const loop = this.mgr.newLoop(spec, this.config, old?.takeState());
       this.loops.set(spec.key, loop);
       loop.start();

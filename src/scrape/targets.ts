@@ -20,7 +20,7 @@ export interface TargetSpec {
   url: string;
   interval: number;
   timeout: number;
-  /** Identity across reloads and discovery updates: labels and URL. */
+  /** Identity across reloads and discovery updates: public labels and URL. */
   key: string;
   /** Stable 32-bit hash of `key`, for the scrape offset. */
   hash: number;
@@ -74,7 +74,9 @@ export function buildTarget(targetLabels: Labels, groupLabels: Labels, cfg: Scra
   const labels = labelsFromPairs(out);
   const publicLabels = labels.filter((l) => !l.name.startsWith("__"));
   const url = scrapeURL(labels, cfg);
-  const key = labelsKey(labels) + url;
+  // Interval and timeout are not part of the identity: changing them restarts the loop but
+  // keeps its series (and their staleness tracking).
+  const key = labelsKey(publicLabels) + url;
   return { discoveredLabels, labels, publicLabels, url, interval, timeout, key, hash: Bun.hash.xxHash32(key) >>> 0 };
 }
 
