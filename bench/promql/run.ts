@@ -97,10 +97,17 @@ function compare(a: unknown, b: unknown): string {
   const bm = new Map((b as Matrix[]).map((m) => [key(m), m] as const));
   if (a.length !== b.length) return `differs: ${a.length} vs ${b.length} series`;
   let bad = 0;
+  let first = "";
   for (const m of a as Matrix[]) {
     const o = bm.get(key(m));
-    if (o === undefined || o.values.length !== m.values.length) {
+    if (o === undefined) {
       bad++;
+      first ||= `series ${key(m)} only in Shoal`;
+      continue;
+    }
+    if (o.values.length !== m.values.length) {
+      bad++;
+      first ||= `${m.values.length} vs ${o.values.length} points`;
       continue;
     }
     for (let i = 0; i < m.values.length; i++) {
@@ -111,11 +118,12 @@ function compare(a: unknown, b: unknown): string {
       const same = ta === tb && (x === y || (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= 1e-6 * Math.max(Math.abs(x), Math.abs(y)));
       if (!same) {
         bad++;
+        first ||= `t=${ta}: ${va} vs ${vb}`;
         break;
       }
     }
   }
-  return bad === 0 ? "same" : `differs in ${bad} series`;
+  return bad === 0 ? "same" : `differs in ${bad} series (first: ${first})`;
 }
 
 async function main(): Promise<void> {
