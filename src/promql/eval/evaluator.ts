@@ -77,7 +77,8 @@ export class Evaluator {
   /** Samples touched (what Prometheus reports as totalQueryableSamples). */
   totalSamples = 0;
   peakSamples = 0;
-  private checkCounter = 0;
+  // Starts at 63 so that the very first check() looks at the clock.
+  private checkCounter = 63;
 
   constructor(
     readonly data: Map<VectorSelector, SelectedSeries[]>,
@@ -91,10 +92,14 @@ export class Evaluator {
     if (Date.now() > this.opts.deadline) throw new EvalAbort("timeout");
   }
 
-  countSamples(n: number): void {
-    this.totalSamples += n;
-    if (n > this.peakSamples) this.peakSamples = n;
-    if (n > this.opts.maxSamples) throw new TooManySamples();
+  /**
+   * Records `loaded` samples read from storage (the total Prometheus reports) and `inMemory`
+   * samples held at once by this node's evaluation (what --query.max-samples caps).
+   */
+  countSamples(loaded: number, inMemory: number = loaded): void {
+    this.totalSamples += loaded;
+    if (inMemory > this.peakSamples) this.peakSamples = inMemory;
+    if (inMemory > this.opts.maxSamples) throw new TooManySamples();
   }
 
   warn(message: string, pos: PosRange): void {

@@ -301,6 +301,8 @@ function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number)
   const ctx: WindowCtx = { t: 0, mint: 0, maxt: 0, range, params: new Array(params.length).fill(0) };
   const out: StepSeries[] = [];
   let touched = 0;
+  let produced = 0;
+  let widest = 0;
   const checkCounter = name === "rate" || name === "increase";
   for (const s of series) {
     ev.check();
@@ -325,6 +327,7 @@ function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number)
       }
       if (hi <= lo) continue;
       touched += hi - lo;
+      if (hi - lo > widest) widest = hi - lo;
       ctx.t = t;
       ctx.mint = mint;
       ctx.maxt = maxt;
@@ -333,6 +336,7 @@ function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number)
       if (r === null) continue;
       res.values[i] = r;
       res.present[i] = 1;
+      produced++;
       any = true;
     }
     if (any) {
@@ -343,7 +347,7 @@ function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number)
       }
     }
   }
-  ev.countSamples(touched);
+  ev.countSamples(touched, produced + widest);
   return { kind: "vector", series: out };
 }
 

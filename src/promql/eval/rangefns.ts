@@ -25,6 +25,7 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): Kernel {
     const last = vs[hi - 1]!;
     let result = last - first;
     if (isCounter) {
+      // Counter resets add back the value before the drop, in sample order as Prometheus does.
       let prev = first;
       for (let i = lo + 1; i < hi; i++) {
         const cur = vs[i]!;
@@ -32,23 +33,34 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): Kernel {
         prev = cur;
       }
     }
-    const firstT = ts[lo]!;
-    const lastT = ts[hi - 1]!;
-    let durationToStart = (firstT - c.mint) / 1000;
-    let durationToEnd = (c.maxt - lastT) / 1000;
-    const sampledInterval = (lastT - firstT) / 1000;
-    const avg = sampledInterval / (n - 1);
-    const threshold = avg * 1.1;
-    if (durationToStart >= threshold) durationToStart = avg / 2;
-    if (isCounter && result > 0 && first >= 0) {
-      const durationToZero = sampledInterval * (first / result);
-      if (durationToZero < durationToStart) durationToStart = durationToZero;
-    }
-    if (durationToEnd >= threshold) durationToEnd = avg / 2;
-    let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
-    if (isRate) factor /= c.range / 1000;
-    return result * factor;
+    return extrapolate(result, ts[lo]!, ts[hi - 1]!, first, n, c, isCounter, isRate);
   };
+}
+
+function extrapolate(
+  result: number,
+  firstT: number,
+  lastT: number,
+  first: number,
+  n: number,
+  c: WindowCtx,
+  isCounter: boolean,
+  isRate: boolean,
+): number {
+  let durationToStart = (firstT - c.mint) / 1000;
+  let durationToEnd = (c.maxt - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const avg = sampledInterval / (n - 1);
+  const threshold = avg * 1.1;
+  if (durationToStart >= threshold) durationToStart = avg / 2;
+  if (isCounter && result > 0 && first >= 0) {
+    const durationToZero = sampledInterval * (first / result);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  if (durationToEnd >= threshold) durationToEnd = avg / 2;
+  let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+  if (isRate) factor /= c.range / 1000;
+  return result * factor;
 }
 
 function instantValue(isRate: boolean): Kernel {
@@ -168,8 +180,16 @@ export const KERNELS: Record<string, Kernel> = {
   avg_over_time: avgOverTime,
   sum_over_time: (_ts, vs, lo, hi) => {
     if (hi <= lo) return null;
-    let sum = 0, c = 0;
-    for (let i = lo; i < hi; i++) [sum, c] = kahanInc(vs[i]!, sum, c);
+    let sum = 0;
+    let c = 0;
+    for (let i = lo; i < hi; i++) {
+      const inc = vs[i]!;
+      const t = sum + inc;
+      if (t === Infinity || t === -Infinity) c = 0;
+      else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+      else c += inc - t + sum;
+      sum = t;
+    }
     return sum + c;
   },
   count_over_time: (_ts, _vs, lo, hi) => (hi > lo ? hi - lo : null),
