@@ -209,6 +209,8 @@ export class Evaluator {
         total++;
       }
       if (any) out.push(res);
+      // Fail early, before allocating further series, once the cap is passed.
+      if (total > this.opts.maxSamples) throw new TooManySamples();
     }
     this.countSamples(total);
     return { kind: "vector", series: out };
@@ -237,6 +239,7 @@ export class Evaluator {
   evalSubqueryPoints(e: SubqueryExpr, st: Steps): RangeSeries[] {
     const r = subqueryRange(e, st.start, st.end, this.opts.subqueryStep);
     const inner = makeSteps(r.start, r.end, r.step);
+    if (inner.n > this.opts.maxSamples) throw new TooManySamples();
     const v = this.eval(e.expr, inner);
     if (v.kind === "scalar") {
       // A scalar subquery behaves like a single series without labels.

@@ -186,7 +186,7 @@ export function evalCall(ev: Evaluator, e: Call, st: Steps): Value {
     case "histogram_fraction":
       return histogramFraction(ev, e, st);
     case "info":
-      return ev.evalVector(args[0]!, st);
+      throw new EvalError("info() is not supported by this engine yet");
     default:
       if (NATIVE_ONLY.has(name)) {
         ev.evalVector(args[0]!, st);

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { labelsFromPairs, METRIC_NAME, type Labels, type Matcher } from "../../../src/model/index.ts";
+import { labelsFromPairs, labelsKey, METRIC_NAME, type Labels, type Matcher } from "../../../src/model/index.ts";
 import { Engine, parseExpr, QueryError, type Expr, type QueryResult, type QueryValue } from "../../../src/promql/index.ts";
 import { openTSDB, type TSDB } from "../../../src/storage/index.ts";
 import { checkAnnotations, checkFailure, compareValue, isFail, isOrdered } from "./compare.ts";
@@ -114,7 +114,10 @@ export class ScriptRunner {
   private async load(cmd: LoadCmd): Promise<void> {
     const db = await this.open();
     const app = db.appender();
-    for (const s of cmd.series) {
+    // A series defined twice in one load keeps its last definition, as in promqltest.
+    const byLabels = new Map<string, LoadCmd["series"][number]>();
+    for (const s of cmd.series) byLabels.set(labelsKey(s.labels), s);
+    for (const s of byLabels.values()) {
       let hist = false;
       for (let i = 0; i < s.values.length; i++) {
         const v = s.values[i]!;
