@@ -15,6 +15,10 @@ async function main(): Promise<number> {
     const { runCheckConfig } = await import("./config/check.ts");
     return runCheckConfig(argv.slice(2));
   }
+  if (first === "cluster" && second !== undefined && !second.startsWith("-")) {
+    const { runClusterCommand } = await import("./cluster/index.ts");
+    return runClusterCommand(second, argv.slice(2));
+  }
   const { runNodeCommand } = await import("./node.ts");
   return runNodeCommand(argv);
 }

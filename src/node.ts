@@ -6,6 +6,7 @@
 import { createApiApp, type ApiDeps } from "./api/server.ts";
 import { createPromqlTools } from "./api/promql_tools.ts";
 import { createUiApp } from "./api/ui.ts";
+import { Cluster, CLUSTER_FLAGS, clusterConfigFromFlagValues } from "./cluster/index.ts";
 import { defaultConfig, loadConfigFile, type Config } from "./config/index.ts";
 import { FLAG_SPECS, FlagError, formatHelp, parseFlags, type Flags } from "./flags.ts";
 import { createLogger, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
@@ -84,16 +85,38 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     logger: logger.with({ component: "query engine" }),
   });
 
-  // Where writes go and where reads come from: the local TSDB on a single node. The cluster
-  // replaces these two with its distributor and fan-out querier.
-  const appendable = tsdb;
-  const queryable = tsdb;
+  // Cluster wiring: writes go through the distributor (owners on the ring, quorum) and reads
+  // through the fan-out querier (all live members, replicas merged). A single node is a
+  // cluster of one on the same path.
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.start({
+      config: clusterConfigFromFlagValues(flags.values),
+      dataDir: flags.string("storage.tsdb.path"),
+      local: tsdb,
+      httpAddress: flags.string("web.listen-address"),
+      logger,
+    });
+  } catch (e) {
+    await tsdb.close();
+    throw e;
+  }
+  const appendable = cluster.appendable;
+  const queryable = cluster.queryable;
 
-  const scrape = new ScrapeManager({ appendable, logger });
+  // Each target is scraped by its one live owner on the ring; ownership is re-checked whenever
+  // the membership changes (a dead owner's targets move to the next node).
+  const scrape = new ScrapeManager({ appendable, logger, ownsTarget: (labels) => cluster.ownsTarget(labels) });
+  let reshardTimer: ReturnType<typeof setTimeout> | undefined;
+  cluster.onRingChange(() => {
+    clearTimeout(reshardTimer);
+    reshardTimer = setTimeout(() => void scrape.reshard().catch((e: unknown) => logger.error("reshard failed", { err: e as Error })), 100);
+  });
 
   const registry = new Registry();
   registerProcessMetrics(registry, startTime);
   registerTsdbMetrics(registry, () => tsdb.stats());
+  registry.collector(() => cluster.metrics()); // cluster wiring
   const buildInfo = registry.gauge("shoal_build_info", "A metric with a constant '1' value labeled by version, revision, branch, and the Bun version.", [
     "version",
     "revision",
@@ -169,7 +192,13 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     ready: () => ready,
   };
 
-  const app = createApiApp(deps, { extend: (a) => a.route("/", createUiApp()) });
+  const app = createApiApp(deps, {
+    extend: (a) => {
+      // Cluster wiring: members, ring shares and hinted-handoff backlog (`shoal cluster status`).
+      a.get("/api/v1/status/cluster", () => Response.json({ status: "success", data: cluster.status() }));
+      a.route("/", createUiApp());
+    },
+  });
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -185,11 +214,13 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     });
   } catch (e) {
     await scrape.stop();
+    await cluster.stop();
     await tsdb.close();
     throw new Error(`cannot listen on ${flags.string("web.listen-address")}: ${(e as Error).message}`);
   }
   const url = `http://${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${server.port}`;
   logger.info("Server is ready to receive web requests.", { address: `${listen.hostname}:${server.port}` });
+  cluster.setHttpAddress(`${listen.hostname}:${server.port}`); // cluster wiring: the real port
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
@@ -199,6 +230,9 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
       await server.stop(true);
       logger.info("Stopping scrape manager");
       await scrape.stop();
+      logger.info("Leaving the cluster");
+      clearTimeout(reshardTimer);
+      await cluster.stop();
       logger.info("Closing storage (flushing the WAL)");
       await tsdb.close();
       logger.info("See you next time!");
@@ -208,16 +242,19 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   return { url, logger, stop, reload };
 }
 
+/** The node's flags plus the cluster room's `--cluster.*` flags (cluster wiring). */
+const NODE_FLAGS = [...FLAG_SPECS, ...CLUSTER_FLAGS];
+
 export async function runNodeCommand(argv: string[]): Promise<number> {
   let flags: Flags;
   try {
-    flags = parseFlags(argv, FLAG_SPECS);
+    flags = parseFlags(argv, NODE_FLAGS);
   } catch (e) {
     process.stderr.write(`shoal: error: ${(e as Error).message}, try --help\n`);
     return 2;
   }
   if (flags.help) {
-    process.stdout.write(formatHelp(FLAG_SPECS));
+    process.stdout.write(formatHelp(NODE_FLAGS));
     return 0;
   }
   if (flags.version) {

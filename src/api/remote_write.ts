@@ -106,7 +106,15 @@ export async function handleWriteBody(
     app.rollback();
     throw e;
   }
-  await app.commit();
+  try {
+    await app.commit();
+  } catch (e) {
+    // Cluster wiring: the distributor's commit fails as a whole when no write quorum was
+    // reached (retryable: 503, the sender retries) or reports samples every replica refused.
+    if (e instanceof AppendError) return { status: 400, message: e.message };
+    if ((e as { retryable?: unknown }).retryable === true) return { status: 503, message: (e as Error).message };
+    throw e;
+  }
   metrics?.samples.inc(req.sampleCount - rejected);
   if (firstError) {
     return { status: 400, message: rejected > 1 ? `${firstError.message} (and ${rejected - 1} more rejected samples)` : firstError.message };

@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../model/index.ts";
-import { ClusterFlagError, splitHostPort, type ClusterConfig } from "./config.ts";
+import { ClusterFlagError, defaultClusterConfig, splitHostPort, type ClusterConfig } from "./config.ts";
 
 export type ClusterHost = Libp2p<{ pubsub: GossipSub; identify: unknown; ping: unknown }>;
 
@@ -65,10 +65,11 @@ export async function createClusterHost(
 ): Promise<{ host: ClusterHost; mdnsOn: boolean }> {
   const privateKey = await loadOrCreateKey(stateDir);
   const psk = cfg.secretFile ? readSwarmKey(cfg.secretFile) : null;
+  let listen = cfg.listenAddress;
   const build = (withMdns: boolean) => {
     const opts: Libp2pOptions<{ pubsub: GossipSub; identify: unknown; ping: unknown }> = {
       privateKey,
-      addresses: { listen: [listenMultiaddr(cfg.listenAddress)] },
+      addresses: { listen: [listenMultiaddr(listen)] },
       transports: [tcp()],
       // Bun's node:crypto has no chacha20-poly1305, which noise's default uses for frames of
       // 1200 bytes and more: use the pure-JS implementation throughout.
@@ -93,13 +94,26 @@ export async function createClusterHost(
     }
     return createLibp2p(opts);
   };
+  const buildWithFallback = async (withMdns: boolean) => {
+    try {
+      return await build(withMdns);
+    } catch (err) {
+      // The default port taken (a second node on one machine) must not keep a node from starting:
+      // it listens on a free port and announces that one. An explicit other address must work.
+      if (listen !== defaultClusterConfig().listenAddress || !/EADDRINUSE|address already in use/i.test(String(err))) throw err;
+      logger.warn("default cluster port in use; listening on a free port instead", { address: listen });
+      listen = "0.0.0.0:0";
+      return build(withMdns);
+    }
+  };
   if (cfg.mdns) {
     try {
-      return { host: await build(true), mdnsOn: true };
+      return { host: await buildWithFallback(true), mdnsOn: true };
     } catch (err) {
+      if (/EADDRINUSE|address already in use/i.test(String(err))) throw err;
       // mDNS is a convenience: a network without multicast must not keep the node from starting.
       logger.warn("mDNS discovery unavailable, continuing without it", { err });
     }
   }
-  return { host: await build(false), mdnsOn: false };
+  return { host: await buildWithFallback(false), mdnsOn: false };
 }

@@ -124,7 +124,17 @@ export async function startShoal(opts: StartShoalOptions = {}): Promise<ShoalNod
   const dataDir = opts.dataDir ?? tempDir("data");
   const p = spawnProcess(
     "shoal",
-    [BUN, join(REPO_ROOT, "src/cli.ts"), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${dataDir}`, ...(opts.args ?? [])],
+    [
+      BUN,
+      join(REPO_ROOT, "src/cli.ts"),
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--storage.tsdb.path=${dataDir}`,
+      // A test node is a cluster of one: no mDNS (other tests' nodes on this machine would join
+      // it) and a free cluster port. Later args override these.
+      "--cluster.mdns=false",
+      "--cluster.listen-address=127.0.0.1:0",
+      ...(opts.args ?? []),
+    ],
     { env: opts.env },
   );
   const url = `http://127.0.0.1:${port}`;
