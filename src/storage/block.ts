@@ -16,7 +16,7 @@ import type { SourceSeries } from "./merge.ts";
 import { postingsForMatchers, type PostingsReader } from "./postings.ts";
 import { namesOf, valuesOf, type QuerySource } from "./source.ts";
 import { syncDir } from "./wal.ts";
-import { chunkSampleCount, decodeXorChunk } from "./xor.ts";
+import { blockChunkCount, decodeBlockChunk, encodeBlockChunk } from "./blockchunk.ts";
 import { sliceRange } from "./head.ts";
 
 const INDEX_MAGIC = 0x58494853; // "SHIX"
@@ -41,10 +41,15 @@ export interface ChunkData {
   bytes: Uint8Array;
 }
 
+/** One series of a block being written: all its samples in the block, time-ordered. */
 export interface WriteSeries {
   labels: Labels;
-  chunks: ChunkData[];
+  timestamps: Float64Array;
+  values: Float64Array;
 }
+
+/** Samples per chunk in blocks: larger than the head's, since zstd works better on longer runs. */
+export const BLOCK_CHUNK_SAMPLES = 1024;
 
 const hashFile = (b: Uint8Array) => Bun.hash.xxHash64(b).toString(16);
 
@@ -113,21 +118,28 @@ export function writeBlock(
   let numChunks = 0;
   let prev: Labels | null = null;
   for (const s of series) {
-    if (s.chunks.length === 0) continue;
+    const n = s.timestamps.length;
+    if (n === 0) continue;
     if (prev !== null && compareLabels(prev, s.labels) >= 0) throw new Error("writeBlock: series not sorted by labels");
     prev = s.labels;
+    if (s.timestamps[0]! < minTime || s.timestamps[n - 1]! >= maxTime) {
+      throw new Error(`writeBlock: samples [${s.timestamps[0]},${s.timestamps[n - 1]}] outside block [${minTime},${maxTime})`);
+    }
     for (const l of s.labels) {
       symbols.set(l.name, 0);
       symbols.set(l.value, 0);
     }
     const refs = [];
-    for (const c of s.chunks) {
-      if (c.minT < minTime || c.maxT >= maxTime) throw new Error(`writeBlock: chunk [${c.minT},${c.maxT}] outside block [${minTime},${maxTime})`);
-      if (frame.pos > 0 && frame.pos + c.bytes.length > FRAME_RAW_BYTES) flushFrame();
-      const frameOff = fileSize;
-      refs.push({ minT: c.minT, maxT: c.maxT, file: fileIdx, frame: frameOff, off: frame.pos, len: c.bytes.length });
-      frame.bytes(c.bytes);
-      numSamples += chunkSampleCount(c.bytes);
+    // Even chunk sizes rather than a short tail.
+    const nChunks = Math.ceil(n / BLOCK_CHUNK_SAMPLES);
+    const per = Math.ceil(n / nChunks);
+    for (let a = 0; a < n; a += per) {
+      const b = Math.min(n, a + per);
+      if (frame.pos >= FRAME_RAW_BYTES) flushFrame();
+      const off = frame.pos;
+      encodeBlockChunk(frame, s.timestamps, s.values, a, b);
+      refs.push({ minT: s.timestamps[a]!, maxT: s.timestamps[b - 1]!, file: fileIdx, frame: fileSize, off, len: frame.pos - off });
+      numSamples += b - a;
       numChunks++;
     }
     seriesLabels.push(s.labels);
@@ -448,12 +460,12 @@ export class Block implements QuerySource {
     const chunks = this.chunksOf(id, mint, maxt);
     if (chunks.length === 0) return null;
     let total = 0;
-    for (const c of chunks) total += chunkSampleCount(c.bytes);
+    for (const c of chunks) total += blockChunkCount(c.bytes);
     const ts = new Float64Array(total);
     const vs = new Float64Array(total);
     const w = new Uint32Array(vs.buffer);
     let off = 0;
-    for (const c of chunks) off += decodeXorChunk(c.bytes, ts, w, off);
+    for (const c of chunks) off += decodeBlockChunk(c.bytes, ts, w, off);
     const ranged = sliceRange(ts, vs, mint, maxt);
     const tomb = this.tombstones.get(id);
     if (ranged === null || tomb === undefined) return ranged;

@@ -21,20 +21,17 @@ export function encodeChunks(ts: Float64Array, vs: Float64Array): ChunkData[] {
   return out;
 }
 
-/** The head's chunks that lie in [mint, maxt) — whole chunks, since head chunks are aligned. */
-export function headSeriesForBlock(head: Head, mint: number, maxt: number): WriteSeries[] {
-  const out: WriteSeries[] = [];
-  for (const s of head.allSeries()) {
-    const chunks: ChunkData[] = [];
-    for (const c of s.sealed) if (c.minT >= mint && c.maxT < maxt) chunks.push(c);
-    const o = s.open;
-    if (o !== null && o.count > 0 && o.minT >= mint && o.lastT < maxt) {
-      chunks.push({ minT: o.minT, maxT: o.lastT, bytes: o.bytes() });
-    }
-    if (chunks.length > 0) out.push({ labels: s.labels, chunks });
+/**
+ * The head's samples in [mint, maxt), series sorted by labels, decoded one series at a time so
+ * that a head cut never holds more than one series' samples outside the chunks.
+ */
+export function* headSeriesForBlock(head: Head, mint: number, maxt: number): Generator<WriteSeries> {
+  const list = [...head.allSeries()].filter((s) => s.minTime() < maxt);
+  list.sort((a, b) => compareLabels(a.labels, b.labels));
+  for (const s of list) {
+    const r = head.readSamples(s, mint, maxt - 1);
+    if (r !== null) yield { labels: s.labels, timestamps: r.timestamps, values: r.values };
   }
-  out.sort((a, b) => compareLabels(a.labels, b.labels));
-  return out;
 }
 
 /** Merged, re-chunked series of several blocks (sorted by labels), tombstones applied. */
@@ -58,7 +55,7 @@ export function* mergedBlockSeries(blocks: readonly Block[]): Generator<WriteSer
     i = j;
     if (parts.length === 0) continue;
     const merged = parts.length === 1 ? parts[0]! : mergeSamples(parts);
-    yield { labels, chunks: encodeChunks(merged.timestamps, merged.values) };
+    yield { labels, timestamps: merged.timestamps, values: merged.values };
   }
 }
 

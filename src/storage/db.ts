@@ -271,11 +271,12 @@ export class LocalTSDB implements TSDB {
 
   /** Writes [a, b) of the head as a block, drops it from the head and checkpoints the WAL. */
   async persistHeadRange(a: number, b: number): Promise<void> {
-    const series = headSeriesForBlock(this.head, a, b);
-    if (series.length > 0) {
-      const ulid = newULID();
-      const t0 = performance.now();
-      const meta = writeBlock(this.opts.dir, ulid, a, b, series, { level: 1, sources: [ulid] });
+    const ulid = newULID();
+    const t0 = performance.now();
+    const meta = writeBlock(this.opts.dir, ulid, a, b, headSeriesForBlock(this.head, a, b), { level: 1, sources: [ulid] });
+    if (meta.stats.numSeries === 0) {
+      rmSync(join(this.opts.dir, ulid), { recursive: true, force: true });
+    } else {
       this.blocks.push(new Block(join(this.opts.dir, ulid)));
       this.sortBlocks();
       this.logger.info("head range persisted as a block", {

@@ -7,7 +7,6 @@
 import { readFileSync } from "node:fs";
 import { compareLabels, formatLabels, labelsKey, type Labels, type Logger } from "../../model/index.ts";
 import { writeBlock, type WriteSeries } from "../block.ts";
-import { encodeChunks } from "../compact.ts";
 import { openLocalTSDB } from "../db.ts";
 import { newULID } from "../ulid.ts";
 import { ImportSyntaxError, parseImportText } from "./textformat.ts";
@@ -102,7 +101,7 @@ export async function importFile(file: string, dataDir: string, blockDurationMs:
       let b = a;
       while (b < k && Math.floor(ts[b]! / blockDurationMs) === w) b++;
       const list = windows.get(w) ?? [];
-      list.push({ labels: acc.labels, chunks: encodeChunks(ts.subarray(a, b), vs.subarray(a, b)) });
+      list.push({ labels: acc.labels, timestamps: ts.subarray(a, b), values: vs.subarray(a, b) });
       windows.set(w, list);
       a = b;
     }
