@@ -59,7 +59,7 @@ export async function runTsdbCommand(sub: string, args: string[]): Promise<numbe
         const f = parseFlags(args, new Set([...COMMON, "match", "min-time", "max-time"]));
         if (f.positional.length > 0) throw new FlagError(`unexpected argument ${JSON.stringify(f.positional[0])}`);
         const dir = lastFlag(f, "storage.tsdb.path") ?? "./data";
-        const selectors = (f.values.get("match") ?? []).map(parseSelector);
+        const selectors = await Promise.all((f.values.get("match") ?? []).map(parseSelector));
         const minS = lastFlag(f, "min-time");
         const maxS = lastFlag(f, "max-time");
         const mint = minS === undefined ? -Number.MAX_SAFE_INTEGER : parseTimeFlag("min-time", minS);

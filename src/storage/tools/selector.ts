@@ -1,9 +1,10 @@
 /** `--match` selectors, parsed with the PromQL parser (a bare vector selector is required). */
 import { Matcher } from "../../model/index.ts";
-import { parseExpr } from "../../promql/index.ts";
 import { FlagError } from "./flags.ts";
 
-export function parseSelector(text: string): Matcher[] {
+export async function parseSelector(text: string): Promise<Matcher[]> {
+  // Loaded on demand: dump without --match, import and analyze do not need the PromQL room.
+  const { parseExpr } = await import("../../promql/index.ts");
   let expr;
   try {
     expr = parseExpr(text);
