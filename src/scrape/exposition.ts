@@ -189,10 +189,16 @@ export function parseSeriesKey(key: string): Labels {
   return labelsFromPairs(pairs);
 }
 
-/** Keeps columns between scrapes; read `count` entries after `parse`. */
+/**
+ * Keeps columns between scrapes; read `count` entries after `parse`. A sample's series text
+ * is not sliced out of the body: it is a range (`keyStart`/`keyEnd`) with a 32-bit FNV-1a hash
+ * (`keyHash`), so a scrape-cache hit costs no allocation; `key(i)` slices it on a miss.
+ */
 export class ExpositionParser {
   count = 0;
-  keys: string[] = [];
+  keyStart = new Int32Array(256);
+  keyEnd = new Int32Array(256);
+  keyHash = new Int32Array(256);
   values = new Float64Array(256);
   /** Milliseconds; NaN when the sample had no timestamp. */
   timestamps = new Float64Array(256);
@@ -202,9 +208,13 @@ export class ExpositionParser {
 
   private readonly sc = new Scanner();
 
+  /** The body of the last parse (the key ranges point into it). */
+  private body = "";
+
   parse(body: string, format: ExpositionFormat): void {
     this.count = 0;
     this.metadata.clear();
+    this.body = body;
     const sc = this.sc;
     sc.s = body;
     try {
@@ -213,24 +223,57 @@ export class ExpositionParser {
     } finally {
       sc.s = "";
     }
-    if (this.keys.length > this.count * 4 + 1024) this.keys.length = this.count;
   }
 
-  private push(key: string, v: number, t: number, line: number): void {
+  /** The series text of sample i, as its own string (not a view that keeps the body alive). */
+  key(i: number): string {
+    const k = this.body.substring(this.keyStart[i]!, this.keyEnd[i]!);
+    return k.length > 0 ? (JSON.parse(JSON.stringify(k)) as string) : k;
+  }
+
+  /** Whether sample i's series text equals `key`, without slicing the body. */
+  keyEquals(i: number, key: string): boolean {
+    const start = this.keyStart[i]!;
+    if (this.keyEnd[i]! - start !== key.length) return false;
+    const body = this.body;
+    for (let j = 0; j < key.length; j++) if (body.charCodeAt(start + j) !== key.charCodeAt(j)) return false;
+    return true;
+  }
+
+  /** Drops the reference to the last body once its samples are consumed. */
+  release(): void {
+    this.body = "";
+  }
+
+  private grow(): void {
+    const n = this.values.length * 2;
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.values = f64(this.values);
+    this.timestamps = f64(this.timestamps);
+    this.lines = i32(this.lines);
+    this.keyStart = i32(this.keyStart);
+    this.keyEnd = i32(this.keyEnd);
+    this.keyHash = i32(this.keyHash);
+  }
+
+  private push(start: number, end: number, v: number, t: number, line: number): void {
     const i = this.count;
-    if (i === this.values.length) {
-      const n = i * 2;
-      const values = new Float64Array(n);
-      values.set(this.values);
-      this.values = values;
-      const ts = new Float64Array(n);
-      ts.set(this.timestamps);
-      this.timestamps = ts;
-      const lines = new Int32Array(n);
-      lines.set(this.lines);
-      this.lines = lines;
-    }
-    this.keys[i] = key;
+    if (i === this.values.length) this.grow();
+    const s = this.sc.s;
+    let h = 0x811c9dc5 | 0;
+    for (let j = start; j < end; j++) h = Math.imul(h ^ s.charCodeAt(j), 0x01000193);
+    this.keyStart[i] = start;
+    this.keyEnd[i] = end;
+    this.keyHash[i] = h;
     this.values[i] = v;
     this.timestamps[i] = t;
     this.lines[i] = line;
@@ -327,7 +370,7 @@ export class ExpositionParser {
       pos = sc.skipBlanks(tsEnd);
       if (pos < end) sc.fail(pos, `unexpected ${found(s, pos, end)} after timestamp`);
     }
-    this.push(s.substring(p, keyEnd), v, t, sc.lineNo);
+    this.push(p, keyEnd, v, t, sc.lineNo);
   }
 
   private singleSpace(pos: number): number {

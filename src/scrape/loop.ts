@@ -13,6 +13,7 @@ import {
   METRIC_NAME,
   type Appendable,
   type Appender,
+  type Label,
   type Labels,
   type Logger,
 } from "../model/index.ts";
@@ -23,6 +24,10 @@ import { relabel } from "./relabel.ts";
 import type { TargetSpec } from "./targets.ts";
 
 export interface SeriesCacheEntry {
+  /** The series text as scraped (`name{labels}`). */
+  key: string;
+  /** Next entry with the same key hash. */
+  next: SeriesCacheEntry | null;
   /** Final labels, or null when metric relabeling drops the series. */
   labels: Labels | null;
   /** Iteration in which the series text was last seen. */
@@ -31,7 +36,8 @@ export interface SeriesCacheEntry {
 
 /** What a loop carries over a reload of its pool, so staleness continues across it. */
 export interface LoopState {
-  cache: Map<string, SeriesCacheEntry>;
+  /** By the parser's 32-bit hash of the series text; collisions chain through `next`. */
+  cache: Map<number, SeriesCacheEntry>;
   prev: SeriesCacheEntry[];
   iter: number;
 }
@@ -52,7 +58,34 @@ const REPORT_NAMES = [
 /** Keep unseen cache entries this many scrapes before forgetting them. */
 const CACHE_KEEP_ITERATIONS = 10;
 
+/**
+ * Merges two sorted label sets. Returns null when a name is in both (a conflict the caller
+ * resolves the slow way); this is the common cache-miss path, so it avoids maps and sorting.
+ */
+function mergeDisjoint(a: Labels, b: Labels): Label[] | null {
+  const out: Label[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x.name === y.name) return null;
+    if (x.name < y.name) {
+      out.push(x);
+      i++;
+    } else {
+      out.push(y);
+      j++;
+    }
+  }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
 function mutateSampleLabels(lset: Labels, target: Labels, honorLabels: boolean): Labels {
+  const merged = mergeDisjoint(lset, target);
+  if (merged !== null) return merged;
   const m = new Map<string, string>();
   for (const l of lset) m.set(l.name, l.value);
   if (honorLabels) {
@@ -98,6 +131,23 @@ function checkLabelLimits(lset: Labels, cfg: ScrapeConfig): void {
         `label_value_length_limit exceeded (metric: ${metric}, label name: ${l.name.slice(0, 50)}, value: ${JSON.stringify(l.value.slice(0, 50))}, length: ${l.value.length}, limit: ${cfg.labelValueLengthLimit})`,
       );
     }
+  }
+}
+
+/** Forgets series not seen since iteration `before`. */
+function evictUnseen(cache: Map<number, SeriesCacheEntry>, before: number): void {
+  for (const [h, head] of cache) {
+    let keep: SeriesCacheEntry | null = null;
+    for (let e: SeriesCacheEntry | null = head; e !== null; ) {
+      const next: SeriesCacheEntry | null = e.next;
+      if (e.seen >= before) {
+        e.next = keep;
+        keep = e;
+      }
+      e = next;
+    }
+    if (keep === null) cache.delete(h);
+    else cache.set(h, keep);
   }
 }
 
@@ -229,6 +279,7 @@ export class ScrapeLoop {
           app = this.appendable.appender();
           error = e instanceof ExpositionError ? `${e.message}` : (e as Error).message;
           counts.scraped = this.parser.count;
+          this.parser.release();
           this.appendEmpty(app, t);
         }
       } else {
@@ -276,17 +327,19 @@ export class ScrapeLoop {
     const cur = this.cur;
     cur.length = 0;
     const honorTs = cfg.honorTimestamps;
-    const { keys, values, timestamps, count } = parser;
+    const { keyHash, values, timestamps, count } = parser;
     let post = 0;
     let added = 0;
     let rejected = 0;
     for (let i = 0; i < count; i++) {
-      const key = keys[i]!;
-      let e = cache.get(key);
+      const h = keyHash[i]!;
+      const first = cache.get(h);
+      let e = first;
+      while (e !== undefined && !parser.keyEquals(i, e.key)) e = e.next ?? undefined;
       let miss = false;
       if (e === undefined) {
-        e = this.newEntry(key, parser.lines[i]!);
-        cache.set(key, e);
+        e = this.newEntry(parser.key(i), parser.lines[i]!, first ?? null);
+        cache.set(h, e);
         miss = true;
       }
       const tracked = e.seen !== iter;
@@ -309,15 +362,14 @@ export class ScrapeLoop {
     for (const e of st.prev) if (e.seen !== iter && e.labels !== null) this.appendStale(app, e.labels, t);
     this.cur = st.prev;
     st.prev = cur;
-    if (iter % CACHE_KEEP_ITERATIONS === 0) {
-      for (const [k, e] of cache) if (e.seen < iter - CACHE_KEEP_ITERATIONS) cache.delete(k);
-    }
+    if (iter % CACHE_KEEP_ITERATIONS === 0) evictUnseen(cache, iter - CACHE_KEEP_ITERATIONS);
+    parser.release();
     this.metadata = new Map(parser.metadata);
     this.appendErrors = rejected;
     return { scraped: count, post, added };
   }
 
-  private newEntry(key: string, line: number): SeriesCacheEntry {
+  private newEntry(key: string, line: number, next: SeriesCacheEntry | null): SeriesCacheEntry {
     let lset: Labels;
     try {
       lset = parseSeriesKey(key);
@@ -330,6 +382,6 @@ export class ScrapeLoop {
       if (getLabel(final, METRIC_NAME) === "") throw new ScrapeFailure("missing metric name (__name__ label)");
       checkLabelLimits(final, this.config);
     }
-    return { labels: final, seen: -1 };
+    return { key, next, labels: final, seen: -1 };
   }
 }
