@@ -281,6 +281,8 @@ function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[
       } else {
         const k = Math.min(Math.trunc(p), series.length);
         if (k < 1) continue;
+        // `w` is the index in `heap` of the weakest kept element, recomputed only when it changes.
+        let w = -1;
         for (const si of mem) {
           const s = series[si]!;
           if (!s.present[i]) continue;
@@ -291,16 +293,15 @@ function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[
           const f = s.values[i]!;
           if (heap.length < k) {
             heap.push(si);
+            if (heap.length === k) w = weakestIndex(op, heap, series, i);
             continue;
-          }
-          // Replace the weakest kept element when the new one beats it.
-          let w = 0;
-          for (let h = 1; h < heap.length; h++) {
-            if (weaker(op, series[heap[h]!]!.values[i]!, series[heap[w]!]!.values[i]!)) w = h;
           }
           const wv = series[heap[w]!]!.values[i]!;
           const beats = op === "topk" ? wv < f || (wv !== wv && f === f) : wv > f || (wv !== wv && f === f);
-          if (beats) heap[w] = si;
+          if (beats) {
+            heap[w] = si;
+            w = weakestIndex(op, heap, series, i);
+          }
         }
         if (op === "topk" || op === "bottomk") {
           heap.sort((a, b) => {
@@ -339,6 +340,14 @@ function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[
     out.push(res);
   }
   return { kind: "vector", series: out };
+}
+
+function weakestIndex(op: string, heap: number[], series: StepSeries[], i: number): number {
+  let w = 0;
+  for (let h = 1; h < heap.length; h++) {
+    if (weaker(op, series[heap[h]!]!.values[i]!, series[heap[w]!]!.values[i]!)) w = h;
+  }
+  return w;
 }
 
 /** Whether a is a weaker keep candidate than b (NaN is always the weakest). */

@@ -298,7 +298,7 @@ function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number)
   }
   const { series, range, offset, at } = rangeInputs(ev, arg, st);
   const keepName = KEEPS_NAME.has(name);
-  const ctx: WindowCtx = { t: 0, mint: 0, maxt: 0, range, params: new Array(params.length).fill(0) };
+  const ctx: WindowCtx = { t: 0, mint: 0, maxt: 0, range, params: new Array(params.length).fill(0), resets: null };
   const out: StepSeries[] = [];
   let touched = 0;
   let produced = 0;
@@ -311,6 +311,7 @@ function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number)
     const len = ts.length;
     if (len === 0) continue;
     const res = newSeries(s.labels, st.n, !keepName || s.dropName);
+    if (checkCounter) ctx.resets = counterResets(vs);
     let lo = 0;
     let hi = 0;
     let any = false;
@@ -349,6 +350,16 @@ function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number)
   }
   ev.countSamples(touched, produced + widest);
   return { kind: "vector", series: out };
+}
+
+function counterResets(vs: Float64Array): Int32Array | null {
+  let n = 0;
+  for (let i = 1; i < vs.length; i++) if (vs[i]! < vs[i - 1]!) n++;
+  if (n === 0) return null;
+  const out = new Int32Array(n);
+  let k = 0;
+  for (let i = 1; i < vs.length; i++) if (vs[i]! < vs[i - 1]!) out[k++] = i;
+  return out;
 }
 
 function firstAfter(ts: Float64Array, t: number): number {

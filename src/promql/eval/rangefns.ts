@@ -13,6 +13,11 @@ export interface WindowCtx {
   range: number;
   /** Scalar parameters at this step, in argument order (matrix argument excluded). */
   params: number[];
+  /**
+   * For rate/increase: the indices i of the series where vs[i] < vs[i-1] (counter resets), so a
+   * window needs no scan when it has none; null when the series has no reset at all.
+   */
+  resets: Int32Array | null;
 }
 
 export type Kernel = (ts: Float64Array, vs: Float64Array, lo: number, hi: number, c: WindowCtx) => number | null;
@@ -24,14 +29,17 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): Kernel {
     const first = vs[lo]!;
     const last = vs[hi - 1]!;
     let result = last - first;
-    if (isCounter) {
+    if (isCounter && c.resets !== null) {
       // Counter resets add back the value before the drop, in sample order as Prometheus does.
-      let prev = first;
-      for (let i = lo + 1; i < hi; i++) {
-        const cur = vs[i]!;
-        if (cur < prev) result += prev;
-        prev = cur;
+      const r = c.resets;
+      let a = 0;
+      let b = r.length;
+      while (a < b) {
+        const mid = (a + b) >>> 1;
+        if (r[mid]! <= lo) a = mid + 1;
+        else b = mid;
       }
+      for (let k = a; k < r.length && r[k]! < hi; k++) result += vs[r[k]! - 1]!;
     }
     return extrapolate(result, ts[lo]!, ts[hi - 1]!, first, n, c, isCounter, isRate);
   };
@@ -109,30 +117,32 @@ export function linearRegression(ts: Float64Array, vs: Float64Array, lo: number,
 
 function avgOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: number): number | null {
   if (hi <= lo) return null;
+  // Direct mean with Kahan summation while the sum stays finite, then the incremental mean,
+  // as Prometheus does (Kahan steps inlined: this loop is hot).
   let sum = vs[lo]!;
-  let count = 1;
-  let mean = 0;
   let kc = 0;
-  let incremental = false;
-  for (let i = lo + 1; i < hi; i++) {
+  let i = lo + 1;
+  for (; i < hi; i++) {
     const f = vs[i]!;
-    count = i - lo + 1;
-    if (!incremental) {
-      const [ns, nc] = kahanInc(f, sum, kc);
-      if (Number.isFinite(ns) || Number.isNaN(ns)) {
-        sum = ns;
-        kc = nc;
-        continue;
-      }
-      incremental = true;
-      mean = sum / (count - 1);
-      kc /= count - 1;
-    }
+    const t = sum + f;
+    if (t === Infinity || t === -Infinity) break;
+    if (Math.abs(sum) >= Math.abs(f)) kc += sum - t + f;
+    else kc += f - t + sum;
+    sum = t;
+  }
+  const n = hi - lo;
+  if (i === hi) return sum / n + kc / n;
+  // The sum would overflow at sample i: continue with the incremental mean from there.
+  let count = i - lo;
+  let mean = sum / count;
+  kc /= count;
+  for (; i < hi; i++) {
+    const f = vs[i]!;
+    count++;
     const q = (count - 1) / count;
     [mean, kc] = kahanInc(f / count, q * mean, q * kc);
   }
-  if (incremental) return mean + kc;
-  return sum / count + kc / count;
+  return mean + kc;
 }
 
 function variance(vs: Float64Array, lo: number, hi: number): number {
