@@ -2,7 +2,7 @@
  * The PromQL editor: CodeMirror 6 with Prometheus's own PromQL language package, whose client
  * asks this node's /api/v1 for metric names, label names and values while typing.
  */
-import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from "@codemirror/autocomplete";
+import { autocompletion, closeBrackets, closeBracketsKeymap, closeCompletion, completionKeymap } from "@codemirror/autocomplete";
 import { defaultKeymap, history, historyKeymap, insertNewlineAndIndent } from "@codemirror/commands";
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { lintKeymap } from "@codemirror/lint";
@@ -60,6 +60,8 @@ export interface PromQLEditor {
   getValue(): string;
   setValue(expr: string): void;
   focus(): void;
+  /** Closes an open completion list (when the query runs, the list is no longer wanted). */
+  closeCompletion(): void;
 }
 
 export function createEditor(parent: HTMLElement, initial: string, onExecute: () => void, onChange: (expr: string) => void): PromQLEditor {
@@ -105,5 +107,6 @@ export function createEditor(parent: HTMLElement, initial: string, onExecute: ()
     getValue: () => view.state.doc.toString(),
     setValue: (expr) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: expr } }),
     focus: () => view.focus(),
+    closeCompletion: () => void closeCompletion(view),
   };
 }

@@ -135,6 +135,7 @@ export class Graph {
       },
     };
     this.plot = new uPlot(opts, [Array.from(data.xs), ...columns] as uPlot.AlignedData, this.chartEl);
+    this.markCounts();
   }
 
   private updateTooltip(u: uPlot): void {
@@ -216,7 +217,16 @@ export class Graph {
     } else if (this.plot) {
       this.visible.forEach((v, j) => this.plot!.setSeries(j + 1, { show: v }));
     }
+    this.markCounts();
     this.renderLegend();
+  }
+
+  /** Series drawn and shown, as data attributes: what a user sees, readable by tests. */
+  private markCounts(): void {
+    if (!this.plot) return;
+    const drawn = this.plot.series.slice(1);
+    this.root.dataset.series = String(drawn.length);
+    this.root.dataset.visibleSeries = String(drawn.filter((s) => s.show !== false).length);
   }
 
   /** How many series the chart currently draws (for tests and the panel's summary). */

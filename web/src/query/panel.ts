@@ -189,6 +189,7 @@ export class QueryPanel {
   }
 
   execute(): void {
+    this.editor.closeCompletion();
     this.state.expr = this.editor.getValue();
     this.host.changed();
     void this.run();
@@ -246,8 +247,8 @@ export class QueryPanel {
   private async runRange(expr: string, signal: AbortSignal, started: number): Promise<void> {
     const endMs = this.state.end ?? Date.now();
     const step = this.state.step ?? defaultStep(this.state.range);
-    // Align to the step like Prometheus's UI so that consecutive runs reuse the same timestamps.
-    const end = Math.floor(endMs / 1000 / step) * step;
+    // Not aligned to the step: flooring "now" would hide the newest samples of a fresh series.
+    const end = Math.round(endMs) / 1000;
     const start = end - this.state.range;
     const res = await apiGet<QueryData>(
       "/api/v1/query_range",

@@ -1,0 +1,207 @@
+/**
+ * What a user does on each page, as playwright steps with assertions. The browser test runs them
+ * against a running Shoal cluster; every step waits on what is visible, never on timers.
+ */
+import { expect } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { SCREENSHOT_DIR } from "./harness.ts";
+
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage });
+}
+
+/** The series the test target exposes, with their values. */
+export interface ExpectedSeries {
+  metric: string;
+  /** label value of `labelName` → sample value as the API prints it. */
+  values: Record<string, string>;
+  labelName: string;
+}
+
+/**
+ * Cold loads of the UI (fresh browser context, empty cache) until the query editor is usable:
+ * the median of `runs`, in milliseconds. The page's own navigation timing is used as well: both
+ * the editor ready time and the load event must be well under a second.
+ */
+export async function measureColdLoad(browser: Browser, base: string, runs = 3): Promise<{ readyMs: number; loadEventMs: number }> {
+  const ready: number[] = [];
+  const loads: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const started = Date.now();
+    await page.goto(`${base}/query`);
+    await page.locator(".panel .cm-content").first().waitFor();
+    ready.push(Date.now() - started);
+    loads.push(
+      await page.evaluate(() => (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).loadEventEnd),
+    );
+    await context.close();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { readyMs: median(ready), loadEventMs: Math.round(median(loads)) };
+}
+
+/** Opens the query page, measures the load, types a query with autocomplete, checks table and graph. */
+export async function checkQueryPage(page: Page, base: string, exp: ExpectedSeries): Promise<{ loadMs: number }> {
+  const started = Date.now();
+  await page.goto(`${base}/`);
+  await page.locator(".panel .cm-content").first().waitFor();
+  const loadMs = Date.now() - started;
+  await expect(page.title()).resolves.toBe("Query · Shoal");
+
+  // Autocomplete: a prefix of the metric name offers the full name from /api/v1/label/__name__/values.
+  const editor = page.locator(".panel .cm-content").first();
+  await editor.click();
+  const prefix = exp.metric.slice(0, Math.max(4, exp.metric.length - 6));
+  await page.keyboard.type(prefix, { delay: 15 });
+  const option = page.locator(".cm-tooltip-autocomplete li", { hasText: exp.metric }).first();
+  await option.waitFor({ timeout: 15_000 });
+  await screenshot(page, "query-autocomplete", false);
+  // The metric is the first exact match; accept it with Enter (completion has precedence over run).
+  const options = await page.locator(".cm-tooltip-autocomplete li").allTextContents();
+  const index = options.findIndex((o) => o.startsWith(exp.metric) && !o.startsWith(exp.metric + "_"));
+  expect(index).toBeGreaterThanOrEqual(0);
+  for (let i = 0; i < index; i++) await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  await expect(editor.textContent()).resolves.toBe(exp.metric);
+  // The editor highlights PromQL: a number literal gets the number color.
+  await page.keyboard.type(" > 42");
+  const numberColor = await page
+    .locator(".panel .cm-line span", { hasText: /^42$/ })
+    .first()
+    .evaluate((el) => getComputedStyle(el).color);
+  expect(numberColor).toBe("rgb(9, 136, 90)");
+  for (let i = 0; i < 5; i++) await page.keyboard.press("Backspace");
+  await expect(editor.textContent()).resolves.toBe(exp.metric);
+
+  // Table: Enter runs the query (Escape first closes a completion list, as a user would).
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Enter");
+  const rows = page.locator(".panel .result-table tr");
+  await waitUntil(async () => (await rows.count()) === Object.keys(exp.values).length, "table rows");
+  const table = await page.locator(".panel .result-table").first().evaluate((t) =>
+    [...t.querySelectorAll("tr")].map((tr) => [tr.querySelector(".series")!.textContent!, tr.querySelector(".value")!.textContent!]),
+  );
+  const got: Record<string, string> = {};
+  for (const [series, value] of table) {
+    expect(series.startsWith(`${exp.metric}{`)).toBe(true);
+    const m = new RegExp(`${exp.labelName}="([^"]*)"`).exec(series);
+    expect(m).not.toBeNull();
+    got[m![1]!] = value;
+  }
+  expect(got).toEqual(exp.values);
+  expect(page.url()).toContain(`g0.expr=${exp.metric}`);
+  await screenshot(page, "query-table");
+
+  // Graph: a range query, drawn with one uPlot series per result series.
+  await page.locator(".panel .tab", { hasText: "Graph" }).first().click();
+  const graph = page.locator(".panel .graph").first();
+  await graph.locator("canvas").waitFor();
+  await waitUntil(async () => (await graph.getAttribute("data-series")) === String(Object.keys(exp.values).length), "graph series");
+  await expect(page.locator(".panel .legend-item").count()).resolves.toBe(Object.keys(exp.values).length);
+  // The canvas really has ink on it (not a blank chart).
+  const inked = await graph.locator("canvas").first().evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+    return n;
+  });
+  expect(inked).toBeGreaterThan(500);
+  // The legend toggles series.
+  await page.locator(".panel .legend-item").first().click();
+  await expect(graph.getAttribute("data-visible-series")).resolves.toBe(String(Object.keys(exp.values).length - 1));
+  await page.locator(".panel .legend-item").first().click();
+  await expect(graph.getAttribute("data-visible-series")).resolves.toBe(String(Object.keys(exp.values).length));
+  // Range and stacked controls go to the URL.
+  await page.locator(".panel .range-input").first().fill("30m");
+  await page.locator(".panel .range-input").first().press("Enter");
+  await page.locator(".panel .seg", { hasText: "Stacked" }).first().click();
+  await waitUntil(async () => page.url().includes("g0.range_input=30m") && page.url().includes("g0.display_mode=stacked"), "URL state");
+  expect(page.url()).toContain("g0.tab=graph");
+  await graph.locator("canvas").waitFor();
+  await screenshot(page, "query-graph");
+
+  // A shared link restores the panel: same expression, tab, range.
+  const link = page.url();
+  await page.goto(link);
+  await page.locator(".panel .graph canvas").first().waitFor();
+  await expect(page.locator(".panel .cm-content").first().textContent()).resolves.toBe(exp.metric);
+  await expect(page.locator(".panel .tab.active").first().textContent()).resolves.toBe("Graph");
+  await expect(page.locator(".panel .range-input").first().inputValue()).resolves.toBe("30m");
+
+  // A second panel, with a query error shown plainly.
+  await page.locator(".add-panel").click();
+  await expect(page.locator(".panel").count()).resolves.toBe(2);
+  const second = page.locator(".panel").nth(1);
+  await second.locator(".cm-content").click();
+  await page.keyboard.type("sum(rate(");
+  await second.locator(".execute").click();
+  const error = second.locator(".notice.error");
+  await error.waitFor();
+  expect(await error.textContent()).toContain("Error executing query");
+  expect(page.url()).toContain("g1.expr=");
+  await screenshot(page, "query-error");
+  return { loadMs };
+}
+
+export async function checkTargetsPage(page: Page, base: string, targetUrl: string, scraper: string): Promise<void> {
+  await page.goto(`${base}/targets`);
+  const row = page.locator("tr.target", { hasText: targetUrl });
+  await row.waitFor();
+  await waitUntil(async () => (await row.getAttribute("data-health")) === "up", "target up", async () => {
+    await page.reload();
+    await row.waitFor();
+  });
+  const text = await row.textContent();
+  expect(text).toContain("UP");
+  expect(text).toContain('job="');
+  expect(text).toMatch(/ago/);
+  expect(await row.locator(".scraped-by").textContent()).toBe(scraper);
+  await screenshot(page, "targets");
+}
+
+export async function checkClusterPage(page: Page, base: string, members: string[]): Promise<void> {
+  await page.goto(`${base}/cluster`);
+  await waitUntil(async () => (await page.locator("tr.member").count()) === members.length, "cluster members");
+  const names = await page.locator("tr.member").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-member")));
+  expect(names.sort()).toEqual([...members].sort());
+  await waitUntil(
+    async () => (await page.locator('tr.member[data-state="active"]').count()) === members.length,
+    "all members active",
+  );
+  await expect(page.locator("svg.ring path").count()).resolves.toBeGreaterThanOrEqual(members.length);
+  await screenshot(page, "cluster");
+}
+
+export async function checkStatusPages(page: Page, base: string): Promise<void> {
+  await page.goto(`${base}/status`);
+  await page.locator("#build table").waitFor();
+  await page.locator("#flags table").waitFor();
+  expect(await page.locator("#flags").textContent()).toContain("storage.tsdb.path");
+  await page.locator("#tsdb .card").first().waitFor();
+  await screenshot(page, "status");
+  for (const [path, title] of [
+    ["/alerts", "Alerts"],
+    ["/rules", "Rules"],
+  ] as const) {
+    await page.goto(`${base}${path}`);
+    await page.locator(".page-body .empty-state, .page-body .rule-group").first().waitFor();
+    await expect(page.title()).resolves.toBe(`${title} · Shoal`);
+    await screenshot(page, path.slice(1));
+  }
+}
+
+/** Waits on a condition in the page, with an optional action between tries (e.g. reload). */
+export async function waitUntil(check: () => Promise<boolean>, what: string, between?: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    if (between) await between();
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
