@@ -10,7 +10,8 @@ import { dropMetricName, Evaluator, makeSteps, mergeSameLabels, prepareSeries, t
 import { preprocess, selectorRanges } from "./eval/preprocess.ts";
 import { EvalAbort, EvalError, TooManySamples, type StepSeries, type Value } from "./eval/types.ts";
 import { positionString } from "./parse_error.ts";
-import { parseExpr, ParseError } from "./parser.ts";
+import { parseExpr, ParseError, typeOf } from "./parser.ts";
+import { documentedType } from "./signatures.ts";
 import { QueryError, type MatrixSeries, type QueryResult, type QueryStats, type QueryValue, type VectorSample } from "./result.ts";
 
 export interface EngineOptions {
@@ -107,6 +108,10 @@ export class Engine {
     } catch (e) {
       if (e instanceof ParseError) throw new QueryError("bad_data", e.message);
       throw new QueryError("bad_data", (e as Error).message);
+    }
+    const type = typeOf(expr);
+    if (isRange && type !== "scalar" && type !== "vector") {
+      throw new QueryError("bad_data", `invalid expression type "${documentedType(type)}" for range query, must be Scalar or instant Vector`);
     }
     await this.gate.acquire(opts.signal);
     try {

@@ -79,6 +79,12 @@ describe("Engine", () => {
     expect(e.message).toMatch(/^1:\d+: parse error: /);
   });
 
+  test("a range query over a range vector is refused before evaluation", async () => {
+    const e = await failure(new Engine().rangeQuery(db, "http_requests[5m]", 0, 600_000, 60_000));
+    expect(e.type).toBe("bad_data");
+    expect(e.message).toBe('invalid expression type "range vector" for range query, must be Scalar or instant Vector');
+  });
+
   test("rate on a non-counter carries Prometheus's info annotation", async () => {
     const res = await new Engine().instantQuery(db, "rate(http_requests[5m])", 600_000);
     expect(res.infos).toEqual([
