@@ -84,7 +84,7 @@ export async function checkQueryPage(page: Page, base: string, exp: ExpectedSeri
   const rows = page.locator(".panel .result-table tr");
   await waitUntil(async () => (await rows.count()) === Object.keys(exp.values).length, "table rows");
   const table = await page.locator(".panel .result-table").first().evaluate((t) =>
-    [...t.querySelectorAll("tr")].map((tr) => [tr.querySelector(".series")!.textContent!, tr.querySelector(".value")!.textContent!]),
+    Array.from(t.querySelectorAll("tr")).map((tr) => [tr.querySelector(".series")!.textContent!, tr.querySelector(".value")!.textContent!]),
   );
   const got: Record<string, string> = {};
   for (const [series, value] of table) {

@@ -79,8 +79,11 @@ export function start(name: string, cmd: string[], cwd: string): Proc {
   let log = "";
   const drain = async (s: ReadableStream<Uint8Array>) => {
     const dec = new TextDecoder();
-    for await (const chunk of s) {
-      log += dec.decode(chunk);
+    const reader = s.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      log += dec.decode(value, { stream: true });
       if (log.length > 200_000) log = log.slice(-100_000);
     }
   };
