@@ -139,6 +139,9 @@ export class Cluster {
   }
 
   ownsHash(hash: number): boolean {
+    // While joining, the existing members' heartbeats have not all arrived: owning by a ring of
+    // one would scrape targets that another node is scraping already.
+    if (this.membership.self().state === "joining") return false;
     const ring = this.membership.ring();
     // A node alone or outside the ring (leaving) keeps what it has only if nobody else can take it.
     if (ring.size === 0) return true;

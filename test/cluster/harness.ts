@@ -35,27 +35,49 @@ export const FAST_TIMING = [
   "--cluster.query-timeout=5s",
 ];
 
-export type Command = (dir: string, args: string[]) => string[];
+const REPO_ROOT = join(import.meta.dir, "..", "..");
 
-/** The cluster test node (test/cluster/node-entry.ts). */
-export const entryCommand: Command = (dir, args) => [process.execPath, join(import.meta.dir, "node-entry.ts"), "--data", dir, ...args];
+/** A free TCP port on 127.0.0.1 (probed; the tiny race with other processes is acceptable). */
+export function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
 
-export async function startNode(
-  name: string,
-  args: string[],
-  opts: { dir?: string; command?: Command } = {},
-): Promise<TestNode> {
+/**
+ * Starts a real node (`bun src/cli.ts`) on 127.0.0.1 with its own data directory and cluster
+ * port; resolves once /-/ready answers.
+ */
+export async function startNode(name: string, args: string[], opts: { dir?: string; httpPort?: number } = {}): Promise<TestNode> {
   const dir = opts.dir ?? tempDir(name);
-  const cmd = (opts.command ?? entryCommand)(dir, ["--cluster.node-name=" + name, ...args]);
-  const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, LOG_LEVEL: "info" } });
+  const httpPort = opts.httpPort ?? freePort();
+  const cmd = [
+    process.execPath,
+    join(REPO_ROOT, "src", "cli.ts"),
+    `--web.listen-address=127.0.0.1:${httpPort}`,
+    `--storage.tsdb.path=${dir}`,
+    `--cluster.node-name=${name}`,
+    ...args,
+  ];
+  const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const log: string[] = [];
-  const node = { name, dir, args, proc, httpPort: 0, url: "", log } as TestNode;
+  const node: TestNode = { name, dir, args, proc, httpPort, url: `http://127.0.0.1:${httpPort}`, log };
   live.add(node);
+  void collect(proc.stdout, log);
   void collect(proc.stderr, log);
-  const port = await readReady(proc.stdout, log);
-  node.httpPort = port;
-  node.url = `http://127.0.0.1:${port}`;
-  return node;
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) break;
+    try {
+      const r = await fetch(node.url + "/-/ready", { signal: AbortSignal.timeout(1000) });
+      if (r.ok) return node;
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(50);
+  }
+  throw new Error(`node ${name} did not become ready (exit ${proc.exitCode}):\n${log.slice(-30).join("\n")}`);
 }
 
 async function collect(stream: ReadableStream<Uint8Array>, log: string[]): Promise<void> {
@@ -73,24 +95,6 @@ async function collect(stream: ReadableStream<Uint8Array>, log: string[]): Promi
       if (log.length > 5000) log.splice(0, 1000);
     }
   }
-}
-
-async function readReady(stream: ReadableStream<Uint8Array>, log: string[]): Promise<number> {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let buf = "";
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += dec.decode(value, { stream: true });
-    const m = /READY (\d+)/.exec(buf);
-    if (m) {
-      reader.releaseLock();
-      return Number(m[1]);
-    }
-  }
-  throw new Error(`node did not start: ${buf}\n${log.slice(-20).join("\n")}`);
 }
 
 export async function getJSON<T>(node: TestNode, path: string): Promise<T> {
@@ -169,4 +173,28 @@ export function removeDirs(): void {
 
 export function uniqueClusterName(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e9).toString(36)}`;
+}
+
+/** Flags for a test cluster node: its own cluster name, a free cluster port, fast timing. */
+export function clusterArgs(clusterName: string, extra: string[] = []): string[] {
+  return ["--cluster.listen-address=127.0.0.1:0", "--cluster.mdns=false", `--cluster.name=${clusterName}`, ...FAST_TIMING, ...extra];
+}
+
+/** Runs `bun src/cli.ts ARGS` to completion. */
+export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "src", "cli.ts"), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** Stops a node with SIGTERM and waits for it to exit. */
+export async function stopNode(node: TestNode): Promise<number> {
+  node.proc.kill("SIGTERM");
+  const code = await node.proc.exited;
+  live.delete(node);
+  return code;
+}
+
+export function dumpLogs(nodes: TestNode[]): string {
+  return nodes.map((n) => `--- ${n.name}\n${n.log.slice(-40).join("\n")}`).join("\n");
 }
