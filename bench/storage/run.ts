@@ -12,6 +12,7 @@
  * in-process, memory per active series and WAL replay time.
  */
 import { join } from "node:path";
+import { labelsKey, Matcher } from "../../src/model/index.ts";
 import { openTSDB } from "../../src/storage/index.ts";
 import { forEachScrape, generate, parseDuration, writeOpenMetrics, type Dataset } from "../generator.ts";
 import {
@@ -52,7 +53,39 @@ async function shoalImport(file: string, ds: Dataset): Promise<DiskRow> {
   const cmd = [...shoalCommand(flags), "tsdb", "import", file, `--storage.tsdb.path=${dir}`];
   log(cmd.join(" "));
   const { seconds } = await runCommand(cmd, { cwd: repoRoot });
-  return { system: "Shoal (shoal tsdb import)", bytes: dirBytes(dir), seconds, note: `${ds.samples} samples` };
+  const bytes = dirBytes(dir);
+  return { system: "Shoal (shoal tsdb import)", bytes, seconds, note: await verifyShoal(dir, ds) };
+}
+
+/** Reads everything back: a size only means something when every sample is there, bit-exact. */
+async function verifyShoal(dir: string, ds: Dataset): Promise<string> {
+  const db = await openTSDB({ dir });
+  try {
+    const q = db.querier(ds.startMs - 1, ds.endMs + 1);
+    const set = await q.select([new Matcher("=~", "__name__", ".+")]);
+    const want = new Map(ds.series.map((s) => [labelsKey(s.labels), s] as const));
+    let samples = 0;
+    let wrong = 0;
+    for (const got of set.series) {
+      const s = want.get(labelsKey(got.labels));
+      samples += got.values.length;
+      if (s === undefined) {
+        wrong++;
+        continue;
+      }
+      const ts = ds.timestamps[s.target]!;
+      let ok = got.values.length === s.values.length;
+      const gv = new BigInt64Array(got.values.buffer, got.values.byteOffset, got.values.length);
+      const wv = new BigInt64Array(s.values.buffer, s.values.byteOffset, s.values.length);
+      for (let i = 0; ok && i < gv.length; i++) ok = gv[i] === wv[i] && got.timestamps[i] === ts[i];
+      if (!ok) wrong++;
+    }
+    await q.close();
+    if (samples === ds.samples && wrong === 0 && set.series.length === ds.series.length) return `verified: all ${samples} samples read back bit-exact`;
+    return `MISMATCH: read ${samples} of ${ds.samples} samples, ${set.series.length} of ${ds.series.length} series, ${wrong} series differ`;
+  } finally {
+    await db.close();
+  }
 }
 
 async function promtoolImport(file: string, maxBlock: string | null): Promise<DiskRow> {
@@ -78,7 +111,6 @@ async function victoriaImport(file: string): Promise<DiskRow> {
     logFile: join(work, "victoria.log"),
   });
   try {
-    const before = dirBytes(dir);
     const started = performance.now();
     const res = await fetch(`${url}/api/v1/import/prometheus`, { method: "POST", body: Bun.file(file) });
     if (!res.ok) throw new Error(`VictoriaMetrics import: HTTP ${res.status} ${await res.text()}`);
@@ -96,7 +128,7 @@ async function victoriaImport(file: string): Promise<DiskRow> {
       last = now;
     }
     const bytes = dirBytes(join(dir, "data")) + dirBytes(join(dir, "indexdb"));
-    return { system: "VictoriaMetrics (/api/v1/import/prometheus)", bytes, seconds, note: `empty store: ${before} B` };
+    return { system: "VictoriaMetrics (/api/v1/import/prometheus)", bytes, seconds, note: "stores values rounded to 12 significant decimal digits (lossy for full-precision floats)" };
   } finally {
     await vm.stop();
   }
@@ -182,13 +214,14 @@ async function main(): Promise<void> {
       disk.map((r) => [r.system, Number.isFinite(r.bytes) ? String(r.bytes) : "n/a", (r.bytes / ds.samples).toFixed(3), r.seconds.toFixed(2), fmtNum(ds.samples / r.seconds)]),
     ),
   );
+  for (const r of disk) if (r.note !== "") out.push(`\n${r.system}: ${r.note}`);
   out.push("");
   const perSeries = (Number(rss.after) - Number(rss.baseline)) / Number(rss.series);
   out.push(
     markdownTable(
       ["Shoal measurement", "result"],
       [
-        ["head append (in-process, 1 commit per target scrape)", `${fmtNum(app.samples / app.seconds)} samples/s (${app.samples} samples in ${app.seconds.toFixed(2)} s, ${app.cpu.toFixed(2)} CPU s)`],
+        ["head append (in-process, 1 commit per target scrape)", `${fmtNum(app.samples / app.seconds)} samples/s wall, ${fmtNum(app.samples / app.cpu)} samples per CPU second (${app.samples} samples in ${app.seconds.toFixed(2)} s, ${app.cpu.toFixed(2)} CPU s)`],
         [`memory per active series (${rss.series} series × 60 samples)`, `${(perSeries / 1024).toFixed(2)} KiB (RSS ${(Number(rss.baseline) / 1048576).toFixed(0)} → ${(Number(rss.after) / 1048576).toFixed(0)} MiB)`],
         [`WAL replay (${written.series} series, ${written.samples} samples, ${(Number(written.walBytes) / 1048576).toFixed(1)} MiB WAL)`, `${Number(replay.openSeconds).toFixed(2)} s to open (${fmtNum(Number(written.samples) / Number(replay.openSeconds))} samples/s), ${replay.headSeries} series back`],
       ],
