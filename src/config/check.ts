@@ -5,8 +5,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseFileSD } from "./filesd.ts";
 import { Glob } from "bun";
-import { basename, dirname } from "node:path";
+import { basename, dirname, relative } from "node:path";
 import { loadConfigFile } from "./load.ts";
+import { loadRuleFile } from "./rules.ts";
 import type { Config } from "./types.ts";
 
 export interface CheckOutput {
@@ -76,14 +77,25 @@ export async function runCheckConfig(args: string[], io: CheckOutput = stdio): P
     try {
       const cfg = loadConfigFile(file);
       checkReferencedFiles(cfg, io);
-      if (cfg.ruleFiles.length > 0) {
-        const found = cfg.ruleFiles.flatMap(globFiles);
-        io.out(`  SUCCESS: ${found.length} rule files found\n`);
-      }
+      const ruleFiles = cfg.ruleFiles.flatMap(globFiles);
+      if (cfg.ruleFiles.length > 0) io.out(`  SUCCESS: ${ruleFiles.length} rule files found\n`);
       io.out(` SUCCESS: ${file} is valid prometheus config file syntax\n\n`);
+      for (const rf of ruleFiles) {
+        const shown = relative(process.cwd(), rf).startsWith("..") ? rf : relative(process.cwd(), rf);
+        io.out(`Checking ${shown}\n`);
+        try {
+          const groups = loadRuleFile(shown);
+          io.out(`  SUCCESS: ${groups.reduce((n, g) => n + g.rules.length, 0)} rules found\n\n`);
+        } catch (e) {
+          failed = true;
+          io.out("\n");
+          io.err(`  FAILED:\n     ${(e as Error).message}\n`);
+        }
+      }
     } catch (e) {
       failed = true;
-      io.err(`  FAILED: ${(e as Error).message}\n\n`);
+      io.out("\n");
+      io.err(`  FAILED: ${(e as Error).message}\n`);
     }
   }
   return failed ? 1 : 0;

@@ -9,8 +9,8 @@ import { labelsKey, labelsToRecord, nopLogger, type Appendable, type Labels, typ
 import { formatDuration, type Config, type ScrapeConfig } from "../config/index.ts";
 import { FileDiscoverer, StaticDiscoverer, type Discoverer, type TargetGroup } from "./discovery.ts";
 import { ExpositionParser } from "./exposition.ts";
-import { ScrapeLoop } from "./loop.ts";
-import { buildTargets, globalURL } from "./targets.ts";
+import { ScrapeLoop, type LoopState } from "./loop.ts";
+import { buildTargets, globalURL, type TargetSpec } from "./targets.ts";
 
 export interface ScrapeManagerOptions {
   appendable: Appendable;
@@ -67,6 +67,8 @@ class ScrapePool {
   private readonly groups: TargetGroup[][] = [];
   private readonly configKey: string;
   private stopped = false;
+  /** Discoverers report their first groups during start; sync once after all of them. */
+  private started = false;
 
   constructor(
     readonly config: ScrapeConfig,
@@ -95,7 +97,6 @@ class ScrapePool {
     this.started = true;
     void this.sync(inherited);
   }
-  private started = false;
 
   /** Brings loops in line with the current groups (and ownership). */
   async sync(inherited: Map<string, ScrapeLoop> | null): Promise<void> {
@@ -172,7 +173,7 @@ export class ScrapeManager {
     }
   }
 
-  newLoop(spec: import("./targets.ts").TargetSpec, cfg: ScrapeConfig, state?: import("./loop.ts").LoopState): ScrapeLoop {
+  newLoop(spec: TargetSpec, cfg: ScrapeConfig, state?: LoopState): ScrapeLoop {
     // Spread targets over the interval by their hash, as Prometheus does, so that many targets
     // of one job do not all fire at once, and a target keeps its phase across restarts.
     const offset = ((spec.hash ^ this.offsetSeed) >>> 0) % spec.interval;

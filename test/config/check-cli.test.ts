@@ -81,11 +81,25 @@ remote_write:
   "missing-cred.yml": "scrape_configs:\n  - job_name: a\n    authorization: {credentials_file: nope.txt}\n",
 };
 
-const VALID = new Set(["full.yml", "minimal.yml", "empty.yml"]);
+/** Rule files, each checked through a config `rf-NAME` whose rule_files names it. */
+const RULE_FILES: Record<string, string> = {
+  "good.rules": "groups:\n  - name: g\n    interval: 30s\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n        labels: {team: a}\n      - alert: Down\n        expr: up == 0\n        for: 5m\n        annotations: {summary: down}\n",
+  "bad-expr.rules": "groups:\n  - name: g\n    rules:\n      - record: a:b\n        expr: sum(up\n",
+  "both.rules": "groups:\n  - name: g\n    rules:\n      - {record: a, alert: b, expr: up}\n",
+  "record-annotations.rules": "groups:\n  - name: g\n    rules:\n      - {record: a, expr: up, annotations: {x: y}}\n",
+  "bad-record-name.rules": "groups:\n  - name: g\n    rules:\n      - {record: 'a-b', expr: up}\n",
+  "dup-group.rules": "groups:\n  - name: g\n    rules: []\n  - name: g\n    rules: []\n",
+  "unknown-field.rules": "groups:\n  - name: g\n    rulez: []\n",
+  "no-expr.rules": "groups:\n  - name: g\n    rules:\n      - {alert: a}\n",
+};
+for (const name of Object.keys(RULE_FILES)) FILES[`rf-${name}.yml`] = `rule_files: ["${name}"]\n`;
+
+const VALID = new Set(["full.yml", "minimal.yml", "empty.yml", "rf-good.rules.yml"]);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "shoal-check-"));
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(RULE_FILES)) writeFileSync(join(dir, name), text);
   Bun.spawnSync(["mkdir", "-p", join(dir, "rules"), join(dir, "sd"), join(dir, "broken")]);
   writeFileSync(join(dir, "rules/a.yml"), "groups: []\n");
   writeFileSync(join(dir, "sd/t.json"), JSON.stringify([{ targets: ["localhost:9101"], labels: { team: "x" } }]));
@@ -117,7 +131,17 @@ describe("shoal check config", () => {
     const r = shoalCheck("minimal.yml", "bad-duration.yml");
     expect(r.code).toBe(1);
     expect(r.out).toContain("Checking bad-duration.yml\n");
-    expect(r.err).toBe('  FAILED: bad-duration.yml:3: scrape_configs[0].scrape_interval: invalid duration "15x"\n\n');
+    expect(r.out).toEndWith("Checking bad-duration.yml\n\n");
+    expect(r.err).toBe('  FAILED: bad-duration.yml:3: scrape_configs[0].scrape_interval: invalid duration "15x"\n');
+  });
+
+  test("rule files are checked like promtool does", () => {
+    const ok = shoalCheck("rf-good.rules.yml");
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain("Checking good.rules\n  SUCCESS: 2 rules found\n\n");
+    const bad = shoalCheck("rf-bad-expr.rules.yml");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toBe('  FAILED:\n     bad-expr.rules:5: group "g", rule 1, "a:b": could not parse expression: 1:7: parse error: unclosed left parenthesis\n');
   });
 
   test("a missing file fails", () => {
@@ -135,5 +159,5 @@ describe("shoal check config", () => {
       if (ours !== theirs) differences.push(`${name}: shoal ${ours}, promtool ${theirs}`);
     }
     expect(differences).toEqual([]);
-  });
+  }, 60_000);
 });
