@@ -476,10 +476,9 @@ export function encodeHeadSnapshot(head: Head): Uint8Array {
     words = [];
   };
   for (const s of logged) {
-    if (s.sealed.length > 0) encodeChunksRecord(w, s.ref, s.sealed);
-    const o = s.open;
-    if (o !== null && o.count > 0) {
-      const r = head.readSamples(s, o.minT, Infinity);
+    if (s.sealed !== null && s.sealed.length > 0) encodeChunksRecord(w, s.ref, s.sealed);
+    if (s.count > 0) {
+      const r = head.readSamples(s, s.minT, Infinity);
       if (r === null) continue;
       const vw = new Uint32Array(r.values.buffer, r.values.byteOffset, r.values.length * 2);
       for (let i = 0; i < r.timestamps.length; i++) {

@@ -15,14 +15,15 @@ export interface SealedChunk {
   readonly maxT: number;
 }
 
-export class MemSeries {
-  readonly sealed: SealedChunk[] = [];
-  open: XorChunkBuilder | null = null;
+/**
+ * A head series. It is its own open chunk (it extends the chunk builder, saving an object per
+ * series); `lastT`/`lastHi`/`lastLo` are the last committed sample and survive a chunk cut.
+ */
+export class MemSeries extends XorChunkBuilder {
+  /** Sealed chunks, oldest first (null until the first cut: most series never need more). */
+  sealed: SealedChunk[] | null = null;
   /** First timestamp that no longer fits the open chunk (aligned to the chunk range). */
   chunkEnd = -Infinity;
-  lastT = -Infinity;
-  lastHi = 0;
-  lastLo = 0;
   /** Latest sample buffered by an uncommitted appender (id pendTx). */
   pendTx = 0;
   pendT = -Infinity;
@@ -37,22 +38,34 @@ export class MemSeries {
     readonly ref: number,
     readonly labels: Labels,
     readonly hash: number,
-  ) {}
+  ) {
+    super();
+    this.lastT = -Infinity;
+  }
 
   get sampleCount(): number {
-    let n = this.open?.count ?? 0;
-    for (const c of this.sealed) n += chunkSampleCount(c.bytes);
+    let n = this.count;
+    if (this.sealed !== null) for (const c of this.sealed) n += chunkSampleCount(c.bytes);
     return n;
   }
 
   get chunkCount(): number {
-    return this.sealed.length + (this.open !== null && this.open.count > 0 ? 1 : 0);
+    return (this.sealed?.length ?? 0) + (this.count > 0 ? 1 : 0);
   }
 
   minTime(): number {
-    if (this.sealed.length > 0) return this.sealed[0]!.minT;
-    if (this.open !== null && this.open.count > 0) return this.open.minT;
+    if (this.sealed !== null && this.sealed.length > 0) return this.sealed[0]!.minT;
+    if (this.count > 0) return this.minT;
     return Infinity;
+  }
+
+  /** Moves the open chunk to the sealed list. */
+  seal(): void {
+    if (this.count === 0) return;
+    const c = { bytes: this.bytes(), minT: this.minT, maxT: this.lastT };
+    if (this.sealed === null) this.sealed = [c];
+    else this.sealed.push(c);
+    this.resetChunk(false);
   }
 }
 
@@ -82,7 +95,9 @@ export class Head {
   readonly chunkRange: number;
   log: CommitLog | null;
   private readonly byHash = new Map<number, MemSeries | MemSeries[]>();
-  private readonly byRef = new Map<number, MemSeries>();
+  /** Series by ref (refs are dense); removed series leave a hole. */
+  private readonly byRef: (MemSeries | undefined)[] = [];
+  private liveSeries = 0;
   private readonly byIdentity = new WeakMap<Labels, MemSeries>();
   readonly postings = new MemPostings();
   private nextRef = 1;
@@ -105,15 +120,15 @@ export class Head {
   }
 
   get numSeries(): number {
-    return this.byRef.size;
+    return this.liveSeries;
   }
 
   seriesByRef(ref: number): MemSeries | undefined {
-    return this.byRef.get(ref);
+    return this.byRef[ref];
   }
 
-  allSeries(): IterableIterator<MemSeries> {
-    return this.byRef.values();
+  *allSeries(): Generator<MemSeries> {
+    for (const s of this.byRef) if (s !== undefined) yield s;
   }
 
   /** Finds or creates the series; validates the label set of a new one. */
@@ -157,7 +172,8 @@ export class Head {
     if (e === undefined) this.byHash.set(hash, s);
     else if (Array.isArray(e)) e.push(s);
     else this.byHash.set(hash, [e, s]);
-    this.byRef.set(ref, s);
+    this.byRef[ref] = s;
+    this.liveSeries++;
     this.postings.add(ref, labels);
     this.stats.seriesCreated++;
     return s;
@@ -167,6 +183,16 @@ export class Head {
     return new HeadAppender(this, this.nextTx++);
   }
 
+  private readonly bufferPool: AppendBuffers[] = [];
+
+  takeBuffers(): AppendBuffers {
+    return this.bufferPool.pop() ?? newBuffers(512);
+  }
+
+  releaseBuffers(b: AppendBuffers): void {
+    if (b.refs.length <= POOLED_MAX_CAP && this.bufferPool.length < 16) this.bufferPool.push(b);
+  }
+
   /** Appends a committed sample to a series; false when it is out of order (rechecked here). */
   appendCommitted(s: MemSeries, t: number, hi: number, lo: number): boolean {
     if (t <= s.lastT) {
@@ -174,27 +200,16 @@ export class Head {
       this.stats.rejected[t === s.lastT ? "duplicate" : "out_of_order"]++;
       return false;
     }
-    let c = s.open;
-    if (c === null) {
-      c = s.open = new XorChunkBuilder();
+    if (s.count === 0) {
       s.chunkEnd = (Math.floor(t / this.chunkRange) + 1) * this.chunkRange;
       this.stats.chunksCreated++;
-    } else if (c.count >= SAMPLES_PER_CHUNK || t >= s.chunkEnd) {
-      if (c.count > 0) {
-        s.sealed.push({ bytes: c.bytes(), minT: c.minT, maxT: c.lastT });
-        c.buf.fill(0);
-        c.bitPos = 16;
-        c.count = 0;
-        c.leading = 0xff;
-        c.trailing = 0;
-        this.stats.chunksCreated++;
-      }
+    } else if (s.count >= SAMPLES_PER_CHUNK || t >= s.chunkEnd) {
+      s.seal();
+      this.stats.chunksCreated++;
       if (t >= s.chunkEnd) s.chunkEnd = (Math.floor(t / this.chunkRange) + 1) * this.chunkRange;
     }
-    c.append(t, hi, lo);
-    s.lastT = t;
-    s.lastHi = hi;
-    s.lastLo = lo;
+    // Sets lastT / lastHi / lastLo as well.
+    s.append(t, hi, lo);
     if (t > this.maxT) this.maxT = t;
     this.stats.samplesAppended++;
     return true;
@@ -203,11 +218,9 @@ export class Head {
   /** Adds a sealed chunk read back from a WAL checkpoint (newer than anything the series has). */
   loadChunk(s: MemSeries, minT: number, maxT: number, bytes: Uint8Array): void {
     if (minT <= s.lastT || chunkSampleCount(bytes) === 0) return;
-    const o = s.open;
-    if (o !== null && o.count > 0) {
-      s.sealed.push({ bytes: o.bytes(), minT: o.minT, maxT: o.lastT });
-      s.open = null;
-    }
+    s.seal();
+    s.resetChunk(true);
+    if (s.sealed === null) s.sealed = [];
     s.sealed.push({ bytes, minT, maxT });
     const n = chunkSampleCount(bytes);
     const ts = new Float64Array(n);
@@ -228,7 +241,8 @@ export class Head {
   /** Lowest timestamp held in memory (Infinity when empty). */
   minTime(): number {
     let m = Infinity;
-    for (const s of this.byRef.values()) {
+    for (const s of this.byRef) {
+      if (s === undefined) continue;
       const t = s.minTime();
       if (t < m) m = t;
     }
@@ -239,16 +253,17 @@ export class Head {
   readSamples(s: MemSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } | null {
     const parts: { bytes: Uint8Array; count: number }[] = [];
     let total = 0;
-    for (const c of s.sealed) {
-      if (c.maxT < mint || c.minT > maxt) continue;
-      const n = chunkSampleCount(c.bytes);
-      parts.push({ bytes: c.bytes, count: n });
-      total += n;
+    if (s.sealed !== null) {
+      for (const c of s.sealed) {
+        if (c.maxT < mint || c.minT > maxt) continue;
+        const n = chunkSampleCount(c.bytes);
+        parts.push({ bytes: c.bytes, count: n });
+        total += n;
+      }
     }
-    const o = s.open;
-    if (o !== null && o.count > 0 && o.lastT >= mint && o.minT <= maxt) {
-      parts.push({ bytes: o.buf, count: o.count });
-      total += o.count;
+    if (s.count > 0 && s.lastT >= mint && s.minT <= maxt) {
+      parts.push({ bytes: s.buf, count: s.count });
+      total += s.count;
     }
     if (total === 0) return null;
     const ts = new Float64Array(total);
@@ -266,32 +281,35 @@ export class Head {
   truncateBefore(boundary: number): void {
     if (boundary > this.minValidTime) this.minValidTime = boundary;
     const dead = new Set<number>();
-    for (const s of this.byRef.values()) {
-      let drop = 0;
-      while (drop < s.sealed.length && s.sealed[drop]!.maxT < boundary) drop++;
-      if (drop > 0) {
-        s.sealed.splice(0, drop);
-        this.stats.chunksRemoved += drop;
+    for (const s of this.byRef) {
+      if (s === undefined) continue;
+      const sealed = s.sealed;
+      if (sealed !== null) {
+        let drop = 0;
+        while (drop < sealed.length && sealed[drop]!.maxT < boundary) drop++;
+        if (drop > 0) {
+          sealed.splice(0, drop);
+          this.stats.chunksRemoved += drop;
+        }
+        if (sealed.length === 0) s.sealed = null;
       }
-      const o = s.open;
-      if (o !== null && o.count > 0 && o.lastT < boundary) {
-        s.open = null;
+      if (s.count > 0 && s.lastT < boundary) {
+        s.resetChunk(true);
         this.stats.chunksRemoved++;
       }
-      if (s.sealed.length === 0 && (s.open === null || s.open.count === 0) && s.pendingAppenders === 0) {
-        dead.add(s.ref);
-      }
+      if (s.sealed === null && s.count === 0 && s.pendingAppenders === 0) dead.add(s.ref);
     }
     this.removeSeries(dead);
   }
 
   private removeSeries(dead: Set<number>): void {
     if (dead.size === 0) return;
-    this.postings.removeMany(dead, (id) => this.byRef.get(id)!.labels);
+    this.postings.removeMany(dead, (id) => this.byRef[id]!.labels);
     for (const ref of dead) {
-      const s = this.byRef.get(ref)!;
+      const s = this.byRef[ref]!;
       s.removed = true;
-      this.byRef.delete(ref);
+      this.byRef[ref] = undefined;
+      this.liveSeries--;
       const e = this.byHash.get(s.hash);
       if (Array.isArray(e)) {
         const rest = e.filter((x) => x !== s);
@@ -304,7 +322,7 @@ export class Head {
   /** Removes samples in [mint, maxt] from the matching series by re-encoding their chunks. */
   deleteRange(refs: readonly number[], mint: number, maxt: number): void {
     for (const ref of refs) {
-      const s = this.byRef.get(ref);
+      const s = this.byRef[ref];
       if (s === undefined) continue;
       const all = this.readSamples(s, -Infinity, Infinity);
       if (all === null) continue;
@@ -313,8 +331,8 @@ export class Head {
       for (let i = 0; i < ts.length; i++) if (ts[i]! >= mint && ts[i]! <= maxt) hit = true;
       if (!hit) continue;
       this.stats.chunksRemoved += s.chunkCount;
-      s.sealed.length = 0;
-      s.open = null;
+      s.sealed = null;
+      s.resetChunk(true);
       s.lastT = -Infinity;
       const w = new Uint32Array(vs.buffer);
       const appended = this.stats.samplesAppended;
@@ -368,11 +386,7 @@ function validateLabels(labels: Labels): void {
  * state and this appender's own pending samples.
  */
 export class HeadAppender implements Appender {
-  private refs = new Int32Array(256);
-  private ts = new Float64Array(256);
-  private vals = new Float64Array(256);
-  private words = new Uint32Array(this.vals.buffer);
-  private series: MemSeries[] = [];
+  private b: AppendBuffers = EMPTY_BUFFERS;
   private n = 0;
   private newSeries: MemSeries[] = [];
   private held: MemSeries[] = [];
@@ -434,12 +448,13 @@ export class HeadAppender implements Appender {
     s.pendHi = hi;
     s.pendLo = lo;
     const i = this.n;
-    if (i === this.refs.length) this.grow();
-    this.refs[i] = s.ref;
-    this.ts[i] = t;
-    this.words[2 * i] = lo;
-    this.words[2 * i + 1] = hi;
-    this.series[i] = s;
+    let b = this.b;
+    if (i === b.refs.length) b = this.grow();
+    b.refs[i] = s.ref;
+    b.ts[i] = t;
+    b.words[2 * i] = lo;
+    b.words[2 * i + 1] = hi;
+    b.series[i] = s;
     this.n = i + 1;
   }
 
@@ -453,12 +468,14 @@ export class HeadAppender implements Appender {
     this.done = true;
     const head = this.head;
     try {
+      const b = this.b;
       if (this.n > 0 || this.newSeries.length > 0) {
-        head.log?.logCommit(this.newSeries, this.refs, this.ts, this.vals, this.n);
+        head.log?.logCommit(this.newSeries, b.refs, b.ts, b.vals, this.n);
       }
       for (const s of this.newSeries) s.walLogged = true;
-      const w = this.words;
-      for (let i = 0; i < this.n; i++) head.appendCommitted(this.series[i]!, this.ts[i]!, w[2 * i + 1]!, w[2 * i]!);
+      const w = b.words;
+      const ser = b.series;
+      for (let i = 0; i < this.n; i++) head.appendCommitted(ser[i]!, b.ts[i]!, w[2 * i + 1]!, w[2 * i]!);
     } finally {
       this.release();
     }
@@ -476,22 +493,42 @@ export class HeadAppender implements Appender {
       if (s.pendTx === this.tx) s.pendTx = 0;
     }
     this.held = [];
-    this.series = [];
     this.newSeries = [];
+    if (this.b !== EMPTY_BUFFERS) {
+      this.b.series.fill(undefined, 0, this.n);
+      this.head.releaseBuffers(this.b);
+      this.b = EMPTY_BUFFERS;
+    }
     this.n = 0;
   }
 
-  private grow(): void {
-    const cap = this.refs.length * 2;
-    const refs = new Int32Array(cap);
-    refs.set(this.refs);
-    const ts = new Float64Array(cap);
-    ts.set(this.ts);
-    const vals = new Float64Array(cap);
-    vals.set(this.vals);
-    this.refs = refs;
-    this.ts = ts;
-    this.vals = vals;
-    this.words = new Uint32Array(vals.buffer);
+  private grow(): AppendBuffers {
+    const old = this.b;
+    if (old === EMPTY_BUFFERS) return (this.b = this.head.takeBuffers());
+    const b = newBuffers(old.refs.length * 2);
+    b.refs.set(old.refs);
+    b.ts.set(old.ts);
+    b.vals.set(old.vals);
+    for (let i = 0; i < this.n; i++) b.series[i] = old.series[i];
+    old.series.fill(undefined);
+    this.head.releaseBuffers(old);
+    return (this.b = b);
   }
 }
+
+/** An appender's batch columns; pooled by the head so a commit per scrape allocates nothing. */
+export interface AppendBuffers {
+  refs: Int32Array;
+  ts: Float64Array;
+  vals: Float64Array;
+  words: Uint32Array;
+  series: (MemSeries | undefined)[];
+}
+
+function newBuffers(cap: number): AppendBuffers {
+  const vals = new Float64Array(cap);
+  return { refs: new Int32Array(cap), ts: new Float64Array(cap), vals, words: new Uint32Array(vals.buffer), series: new Array(cap).fill(undefined) };
+}
+
+const EMPTY_BUFFERS = newBuffers(0);
+const POOLED_MAX_CAP = 1 << 16;

@@ -20,7 +20,12 @@ function ctz32(x: number): number {
   return 31 - Math.clz32(x & -x);
 }
 
-/** An appendable chunk. The head keeps one per series; it grows its buffer geometrically. */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * An appendable chunk. The head's series extend it (one object per series, not two); the buffer
+ * is allocated on the first append and grows by half its size when needed.
+ */
 export class XorChunkBuilder {
   buf: Uint8Array;
   bitPos = HEADER_BYTES * 8;
@@ -33,15 +38,25 @@ export class XorChunkBuilder {
   leading = 0xff;
   trailing = 0;
 
-  constructor(initialBytes = 32) {
-    this.buf = new Uint8Array(initialBytes);
+  constructor(initialBytes = 0) {
+    this.buf = initialBytes > 0 ? new Uint8Array(initialBytes) : NO_BYTES;
+  }
+
+  /** Empties the chunk; keeps the buffer for reuse unless `release`. */
+  resetChunk(release: boolean): void {
+    if (release) this.buf = NO_BYTES;
+    else this.buf.fill(0, 0, (this.bitPos + 7) >>> 3);
+    this.bitPos = HEADER_BYTES * 8;
+    this.count = 0;
+    this.leading = 0xff;
+    this.trailing = 0;
   }
 
   /** Appends a sample given its value bits; timestamps must increase (the caller checks). */
   append(t: number, hi: number, lo: number): void {
     const need = (this.bitPos + MAX_SAMPLE_BITS + 7) >>> 3;
     if (need > this.buf.length) {
-      const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+      const next = new Uint8Array(Math.max(need, 24, this.buf.length + (this.buf.length >>> 1)));
       next.set(this.buf);
       this.buf = next;
     }
