@@ -106,6 +106,8 @@ export interface DurationExpr {
   duration: boolean;
   /** Written inside parentheses. */
   wrapped: boolean;
+  /** Position of the operator of a binary duration expression (for error messages). */
+  opPos?: number;
   pos: PosRange;
 }
 

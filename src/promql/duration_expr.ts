@@ -3,7 +3,32 @@
  * with Prometheus's rules: arithmetic in seconds, division and modulo by zero are errors, and
  * ranges and steps must come out greater than zero.
  */
-import type { DurationExpr, Expr } from "./ast.ts";
+import type { DurationExpr, Expr, PosRange } from "./ast.ts";
+
+/** The longest duration Prometheus represents (Go's time.Duration), in ms. */
+export const MAX_DURATION_MS = 9223372036854;
+
+/** A new duration expression node. */
+export function durationNode(op: DurationExpr["op"], lhs: DurationExpr | null, rhs: DurationExpr | null, pos: PosRange): DurationExpr {
+  return { type: "DurationExpr", op, lhs, rhs, value: 0, duration: false, wrapped: false, pos };
+}
+
+/**
+ * Problems Prometheus reports while parsing, before any query runs: a literal too long for a
+ * duration, and division or modulo by a constant zero (reported at the operator).
+ */
+export function checkDurationExpr(d: DurationExpr): { pos: PosRange; msg: string } | null {
+  if (d.op === "literal") {
+    return Math.abs(d.value) * 1000 > MAX_DURATION_MS ? { pos: d.pos, msg: "duration out of range" } : null;
+  }
+  const inner = (d.lhs && checkDurationExpr(d.lhs)) || (d.rhs && checkDurationExpr(d.rhs));
+  if (inner) return inner;
+  if ((d.op === "/" || d.op === "%") && d.rhs && durationExprIsConstant(d.rhs) && evalSeconds(d.rhs, 0, 0) === 0) {
+    const at = d.opPos ?? d.pos.start;
+    return { pos: { start: at, end: at + 1 }, msg: d.op === "/" ? "division by zero" : "modulo by zero" };
+  }
+  return null;
+}
 
 /** Whether the expression can be computed without the query's step and range. */
 export function durationExprIsConstant(d: DurationExpr): boolean {
@@ -51,7 +76,7 @@ function evalSeconds(d: DurationExpr, stepMs: number, rangeMs: number): number {
 export function evalDurationExpr(d: DurationExpr, stepMs: number, rangeMs: number, allowNegative: boolean): number {
   const s = evalSeconds(d, stepMs, rangeMs);
   if (!allowNegative && !(s > 0)) throw new Error("duration must be greater than 0");
-  if (!Number.isFinite(s) || Math.abs(s * 1000) > 9.223372036854776e18) throw new Error("duration is out of range");
+  if (!Number.isFinite(s) || Math.abs(s * 1000) > MAX_DURATION_MS) throw new Error("duration out of range");
   return Math.trunc(s * 1000);
 }
 

@@ -220,6 +220,9 @@ function isHex(c: string): boolean {
 // ---------------------------------------------------------------------------------------------
 // The scanner.
 
+/** Names usable inside duration expressions (`[step() * 2]`, `[max_of(5m, range())]`). */
+export const DURATION_FUNCTIONS = new Set(["step", "range", "min_of", "max_of", "min", "max"]);
+
 class Lexer {
   readonly tokens: Token[] = [];
   private pos = 0;
@@ -359,7 +362,11 @@ class Lexer {
         return this.emit("LEFT_PAREN");
       case r === ")":
         this.parenDepth--;
-        if (this.parenDepth < 0) return this.error(`unexpected right parenthesis ${goQuoteRune(r)}`);
+        if (this.parenDepth < 0) {
+          // Prometheus reports this one just after the parenthesis.
+          this.start = this.pos;
+          return this.error(`unexpected right parenthesis ${goQuoteRune(r)}`);
+        }
         return this.emit("RIGHT_PAREN");
       case r === "{":
         this.braceOpen = true;
@@ -388,7 +395,7 @@ class Lexer {
       case r === "":
         this.pos = this.input.length;
         this.start = this.pos;
-        return this.error("unclosed left bracket");
+        return this.error("unexpected end of input in duration expression");
       case isSpace(r):
         return this.skipSpaces();
       case r === "#":
@@ -431,7 +438,9 @@ class Lexer {
         while (isAlphaNumeric(this.peek())) this.pos++;
         const word = this.input.slice(this.start, this.pos);
         const kw = keywordKind(word);
-        return this.emit(kw === "NUMBER" ? "NUMBER" : "IDENTIFIER");
+        if (kw === "NUMBER") return this.emit("NUMBER");
+        if (DURATION_FUNCTIONS.has(word)) return this.emit("IDENTIFIER");
+        return this.error(`unexpected character: ${goQuoteRune(r)}, expected ':'`);
       }
       default:
         return this.error(`unexpected character in duration expression: ${goQuoteRune(r)}`);
@@ -553,10 +562,7 @@ class Lexer {
     this.accept("s"); // "ms"; bad units such as "hs" are caught when the duration is parsed.
     while (this.accept("0123456789")) {
       while (this.accept("0123456789"));
-      if (!this.accept("smhdw")) {
-        this.next(); // Prometheus's message shows the offending character too ("5m1]").
-        return false;
-      }
+      if (!this.accept("smhdw")) return false;
       this.accept("s");
     }
     return !isAlphaNumeric(this.next());
@@ -685,43 +691,48 @@ function parseHexFloat(s: string): number | null {
   return mant * Math.pow(2, Number(m[3]) - 4 * (m[2] ?? "").length);
 }
 
-const DURATION_UNITS: [string, number][] = [
-  ["y", 365 * 24 * 3600 * 1000],
-  ["w", 7 * 24 * 3600 * 1000],
-  ["d", 24 * 3600 * 1000],
-  ["h", 3600 * 1000],
-  ["m", 60 * 1000],
-  ["s", 1000],
-  ["ms", 1],
-];
+/** Duration units in the order they must appear, with their length in ms. */
+const DURATION_UNITS: Record<string, [number, number]> = {
+  y: [0, 365 * 24 * 3600 * 1000],
+  w: [1, 7 * 24 * 3600 * 1000],
+  d: [2, 24 * 3600 * 1000],
+  h: [3, 3600 * 1000],
+  m: [4, 60 * 1000],
+  s: [5, 1000],
+  ms: [6, 1],
+};
+
+/** The largest duration Go's time.Duration holds, in ms. */
+const MAX_DURATION_MS = 9223372036854;
 
 /**
- * Parses a Prometheus duration (`1h30m`, `5m`, `2w`, `500ms`; units in decreasing order, each at
- * most once) into milliseconds. Throws an Error with Prometheus's message when invalid.
+ * Parses a Prometheus duration (`1h30m`, `5m`, `2w`, `500ms`; units from largest to smallest,
+ * each at most once) into milliseconds. Throws an Error with Prometheus's message when invalid.
  */
 export function parseDurationMs(text: string): number {
   if (text === "0") return 0;
-  if (text === "") throw new Error('empty duration string');
-  let i = 0;
-  let unitIdx = 0;
-  let total = 0;
+  if (text === "") throw new Error("empty duration string");
   const bad = () => new Error(`not a valid duration string: ${goQuoteString(text)}`);
+  let i = 0;
+  let lastUnit = -1;
+  let total = 0;
   while (i < text.length) {
     let j = i;
     while (j < text.length && isDigit(text[j]!)) j++;
     if (j === i) throw bad();
-    const num = Number(text.slice(i, j));
-    let unit: string;
-    if (text.startsWith("ms", j)) unit = "ms";
-    else unit = text[j] ?? "";
-    let k = unitIdx;
-    while (k < DURATION_UNITS.length && DURATION_UNITS[k]![0] !== unit) k++;
-    if (k >= DURATION_UNITS.length) throw bad();
-    total += num * DURATION_UNITS[k]![1];
-    unitIdx = k + 1;
-    i = j + unit.length;
+    const v = Number(text.slice(i, j));
+    let k = j;
+    while (k < text.length && !isDigit(text[k]!)) k++;
+    if (k === j) throw bad();
+    const unit = text.slice(j, k);
+    const u = Object.prototype.hasOwnProperty.call(DURATION_UNITS, unit) ? DURATION_UNITS[unit]! : undefined;
+    if (!u) throw new Error(`unknown unit ${goQuoteString(unit)} in duration ${goQuoteString(text)}`);
+    if (u[0] <= lastUnit) throw bad();
+    lastUnit = u[0];
+    total += v * u[1];
+    if (total > MAX_DURATION_MS) throw new Error("duration out of range");
+    i = k;
   }
-  if (total > 9223372036854) throw new Error(`duration out of range`);
   return total;
 }
 

@@ -22,7 +22,7 @@ import type {
   VectorSelector,
 } from "./ast.ts";
 import { exprValueType } from "./ast.ts";
-import { evalDurationExpr, durationExprIsConstant } from "./duration_expr.ts";
+import { checkDurationExpr, durationExprIsConstant, durationNode, evalDurationExpr, MAX_DURATION_MS } from "./duration_expr.ts";
 import {
   describeToken,
   goQuoteString,
@@ -49,10 +49,18 @@ export interface ParseOptions {
 
 /** Parses a PromQL expression and type-checks it; throws ParseError. */
 export function parseExpr(input: string, opts: ParseOptions = {}): Expr {
-  const p = new Parser(input, opts);
-  const e = p.parseTop();
-  new Checker(input).check(e);
-  return e;
+  try {
+    const p = new Parser(input, opts);
+    const e = p.parseTop();
+    new Checker(input).check(e);
+    return e;
+  } catch (err) {
+    // A query nested deeper than the call stack allows is refused rather than crashing.
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      throw new ParseError(input, { start: 0, end: input.length }, "expression is nested too deeply");
+    }
+    throw err;
+  }
 }
 
 /** The value type of an expression. */
@@ -107,6 +115,9 @@ const METRIC_NAME_KINDS = new Set<TokenKind>([
 ]);
 
 const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** What may start a duration, as Prometheus words it. */
+const DURATION_EXPECTED = "number, duration, step(), or range()";
 
 class Parser {
   private readonly toks: Token[];
@@ -331,7 +342,6 @@ class Parser {
       } catch (e) {
         this.fail(pos, (e as Error).message);
       }
-      if (ms === 0) this.fail(pos, "duration must be greater than 0");
       return { type: "NumberLiteral", value: ms / 1000, duration: true, pos };
     }
     const v = parseNumberLiteral(t.val);
@@ -515,10 +525,13 @@ class Parser {
     }
   }
 
+  /** The construct a malformed duration is reported in. */
+  private durationCtx = "subquery or range selector";
+
   private parseRangeOrSubquery(e: Expr): Expr {
     const open = this.next();
-    this.durationContext = ["subquery selector", "number/duration"];
-    if (!this.startsDuration()) this.unexpected("subquery selector", "number/duration");
+    this.durationCtx = "subquery or range selector";
+    if (!this.startsDuration()) this.unexpected("subquery or range selector", DURATION_EXPECTED);
     const range = this.parseDurationExpr(true);
     const k = this.kind();
     if (k === "RIGHT_BRACKET") {
@@ -541,7 +554,7 @@ class Parser {
     this.next();
     let step: DurationExpr | null = null;
     if (this.kind() !== "RIGHT_BRACKET") {
-      if (!this.startsDuration()) this.unexpected("subquery selector", 'number/duration or "]"');
+      if (!this.startsDuration()) this.unexpected("subquery selector", `${DURATION_EXPECTED} or "]"`);
       step = this.parseDurationExpr(true);
       if (this.kind() !== "RIGHT_BRACKET") this.unexpected("subquery selector", '"]"');
     }
@@ -561,23 +574,45 @@ class Parser {
     return sq;
   }
 
+  /** The duration function (`step`, `range`, `min_of`, `max_of`) the next token names, if any. */
+  private durationFunction(): "step" | "range" | "min_of" | "max_of" | null {
+    const t = this.peek();
+    if (t.kind !== "IDENTIFIER" && t.kind !== "MIN" && t.kind !== "MAX") return null;
+    switch (t.val) {
+      case "step":
+      case "range":
+      case "min_of":
+      case "max_of":
+        return t.val;
+      case "min":
+        return "min_of";
+      case "max":
+        return "max_of";
+    }
+    return null;
+  }
+
   /** Whether the next token can begin a duration expression. */
   private startsDuration(): boolean {
-    const t = this.peek();
     const k = this.kind();
     if (k === "NUMBER" || k === "DURATION") return true;
     if (!this.durationExprs) return false;
     if (k === "LEFT_PAREN" || k === "ADD" || k === "SUB") return true;
-    return k === "IDENTIFIER" && (t.val === "step" || t.val === "range" || t.val === "min_of" || t.val === "max_of");
+    return this.durationFunction() !== null;
   }
 
-  /** The value in ms of a duration expression known at parse time, or 0 when it needs the query. */
+  /**
+   * The value in ms of a duration expression: checked and computed now when it does not depend
+   * on the query (else 0, and the engine resolves it with resolveDurationExprs).
+   */
   private durationValue(d: DurationExpr, allowNegative: boolean): number {
+    const err = checkDurationExpr(d);
+    if (err) this.fail(err.pos, err.msg);
     if (!durationExprIsConstant(d)) return 0;
     try {
       return evalDurationExpr(d, 0, 0, allowNegative);
-    } catch (err) {
-      this.fail(d.pos, (err as Error).message);
+    } catch (e) {
+      this.fail(d.pos, (e as Error).message);
     }
   }
 
@@ -594,10 +629,11 @@ class Parser {
       const prec = k === "ADD" || k === "SUB" ? 1 : k === "MUL" || k === "DIV" || k === "MOD" ? 2 : k === "POW" ? 3 : 0;
       if (prec === 0 || prec < minPrec || (prec === minPrec && k !== "POW")) break;
       if (!this.durationExprs) this.unexpected();
-      this.next();
+      const opTok = this.next();
       const rhs = this.parseDurationExpr(true, prec === 3 ? 3 : prec + 1);
       const op = k === "ADD" ? "+" : k === "SUB" ? "-" : k === "MUL" ? "*" : k === "DIV" ? "/" : k === "MOD" ? "%" : "^";
-      lhs = { type: "DurationExpr", op, lhs, rhs, value: 0, duration: false, wrapped: false, pos: { start: lhs.pos.start, end: rhs.pos.end } };
+      lhs = durationNode(op, lhs, rhs, { start: lhs.pos.start, end: rhs.pos.end });
+      lhs.opPos = opTok.pos;
     }
     return lhs;
   }
@@ -613,12 +649,12 @@ class Parser {
         operand.pos = { start: t.pos, end: operand.pos.end };
         return operand;
       }
-      return { type: "DurationExpr", op: k === "ADD" ? "+" : "-", lhs: null, rhs: operand, value: 0, duration: false, wrapped: false, pos: { start: t.pos, end: operand.pos.end } };
+      return durationNode(k === "ADD" ? "+" : "-", null, operand, { start: t.pos, end: operand.pos.end });
     }
     if (k === "NUMBER" || k === "DURATION") {
       this.next();
       const n = this.numberLiteral(t);
-      return { type: "DurationExpr", op: "literal", lhs: null, rhs: null, value: n.value, duration: k === "DURATION", wrapped: false, pos: n.pos };
+      return { ...durationNode("literal", null, null, n.pos), value: n.value, duration: k === "DURATION" };
     }
     if (!this.durationExprs) this.unexpected();
     if (k === "LEFT_PAREN") {
@@ -628,36 +664,35 @@ class Parser {
       const close = this.next();
       return { ...inner, wrapped: true, pos: { start: t.pos, end: close.pos + 1 } };
     }
-    if (k === "IDENTIFIER" && (t.val === "step" || t.val === "range")) {
+    const fn = this.durationFunction();
+    if (fn === "step" || fn === "range") {
       this.next();
-      this.expect("LEFT_PAREN", "duration expression", '"("');
+      this.expect("LEFT_PAREN", this.durationCtx, DURATION_EXPECTED);
       const close = this.expect("RIGHT_PAREN", "duration expression", '")"');
-      return { type: "DurationExpr", op: t.val, lhs: null, rhs: null, value: 0, duration: false, wrapped: false, pos: { start: t.pos, end: close.pos + 1 } };
+      return durationNode(fn, null, null, { start: t.pos, end: close.pos + 1 });
     }
-    if (k === "IDENTIFIER" && (t.val === "min_of" || t.val === "max_of")) {
+    if (fn === "min_of" || fn === "max_of") {
       this.next();
-      this.expect("LEFT_PAREN", "duration expression", '"("');
+      this.expect("LEFT_PAREN", this.durationCtx, DURATION_EXPECTED);
       const a = this.parseDurationExpr(true);
       this.expect("COMMA", "duration expression", '","');
       const b = this.parseDurationExpr(true);
       const close = this.expect("RIGHT_PAREN", "duration expression", '")"');
-      return { type: "DurationExpr", op: t.val, lhs: a, rhs: b, value: 0, duration: false, wrapped: false, pos: { start: t.pos, end: close.pos + 1 } };
+      return durationNode(fn, a, b, { start: t.pos, end: close.pos + 1 });
     }
-    this.unexpected(this.durationContext[0], this.durationContext[1]);
+    this.unexpected(this.durationCtx, DURATION_EXPECTED);
   }
-
-  /** What a malformed duration expression is reported as part of. */
-  private durationContext: [string, string] = ["offset", "number or duration"];
 
   private parseOffset(e: Expr): Expr {
     this.next();
-    this.durationContext = ["offset", "number or duration"];
-    if (!this.startsDuration()) this.unexpected("offset", "number or duration");
+    this.durationCtx = "offset";
+    if (!this.startsDuration()) this.unexpected("offset", DURATION_EXPECTED);
     const d = this.parseDurationExpr(false);
     const end = this.prevEnd();
     const target = this.modifierTarget(e, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
     if (target.offset !== 0 || target.offsetExpr) this.fail(e.pos, "offset may not be set multiple times");
     if (d.op === "literal") {
+      if (Math.abs(d.value) * 1000 > MAX_DURATION_MS) this.fail(d.pos, "duration out of range");
       target.offset = Math.trunc(d.value * 1000);
     } else {
       target.offset = this.durationValue(d, true);
@@ -683,7 +718,8 @@ class Parser {
         this.next();
         if (k === "SUB") sign = -1;
       }
-      if (this.kind() !== "NUMBER") this.unexpected("@", "timestamp");
+      const nk = this.kind();
+      if (nk !== "NUMBER" && nk !== "DURATION") this.unexpected("@", "timestamp");
       const n = this.numberLiteral(this.next());
       const v = sign * n.value;
       if (!Number.isFinite(v) || v >= 9223372036854775807 || v <= -9223372036854775808) {
@@ -734,8 +770,8 @@ class Checker {
     throw new ParseError(this.input, range, msg);
   }
 
+  /** Checks a subtree and returns its type (computed bottom-up: one pass, even for long chains). */
   check(e: Expr): ValueType {
-    const t = typeOf(e);
     switch (e.type) {
       case "AggregateExpr":
         this.expectType(e.expr, "vector", "aggregation expression");
@@ -743,40 +779,49 @@ class Checker {
           const want = AGGREGATIONS[e.op].paramType!;
           this.expectType(e.param, want, "aggregation parameter");
         }
-        break;
-      case "BinaryExpr":
-        this.checkBinary(e);
-        break;
+        return "vector";
+      case "BinaryExpr": {
+        // Walk a left-leaning chain (a + b + c + ...) iteratively: long chains must not
+        // exhaust the call stack.
+        const chain: BinaryExpr[] = [];
+        let cur: Expr = e;
+        while (cur.type === "BinaryExpr") {
+          chain.push(cur);
+          cur = cur.lhs;
+        }
+        let lt = this.check(cur);
+        for (let i = chain.length - 1; i >= 0; i--) lt = this.checkBinary(chain[i]!, lt);
+        return lt;
+      }
       case "Call":
         this.checkCall(e);
-        break;
+        return returnTypeOf(e.func);
       case "ParenExpr":
       case "StepInvariantExpr":
-        this.check(e.expr);
-        break;
+        return this.check(e.expr);
       case "UnaryExpr": {
         const it = this.check(e.expr);
         if (it !== "scalar" && it !== "vector") {
           this.fail(e.pos, `unary expression only allowed on expressions of type scalar or instant vector, got ${goQuoteString(documentedType(it))}`);
         }
-        break;
+        return it;
       }
       case "SubqueryExpr": {
         const it = this.check(e.expr);
         if (it !== "vector") this.fail(e.pos, `subquery is only allowed on instant vector, got ${it} instead`);
-        break;
+        return "matrix";
       }
       case "MatrixSelector":
         this.check(e.vectorSelector);
-        break;
+        return "matrix";
       case "VectorSelector":
         this.checkSelector(e);
-        break;
+        return "vector";
       case "NumberLiteral":
+        return "scalar";
       case "StringLiteral":
-        break;
+        return "string";
     }
-    return t;
   }
 
   private expectType(e: Expr, want: ValueType, context: string): void {
@@ -800,8 +845,8 @@ class Checker {
     }
   }
 
-  private checkBinary(e: BinaryExpr): void {
-    const lt = this.check(e.lhs);
+  /** Checks a binary expression whose left side was already checked and has type `lt`. */
+  private checkBinary(e: BinaryExpr, lt: ValueType): ValueType {
     const rt = this.check(e.rhs);
     const opRange = (): PosRange => {
       let start = e.lhs.pos.end;
@@ -833,6 +878,7 @@ class Checker {
     if ((lt === "scalar" || rt === "scalar") && isSetOp(e.op)) {
       this.fail(e.pos, `set operator ${goQuoteString(e.op)} not allowed in binary scalar expression`);
     }
+    return lt === "scalar" && rt === "scalar" ? "scalar" : "vector";
   }
 
   private checkCall(e: Call): void {
@@ -856,6 +902,8 @@ class Checker {
       if (sel.type === "VectorSelector") {
         if (sel.name !== "") this.fail(sel.pos, "expected label selectors only, got vector selector instead");
         this.bypassEmptyMatcher.add(sel);
+      } else {
+        this.fail(sel.pos, "expected label selectors only");
       }
     }
     for (let i = 0; i < e.args.length; i++) {

@@ -1,7 +1,7 @@
 /**
  * Prints an AST back as the canonical query text Prometheus's `/api/v1/format_query` gives:
- * `sum by (job) (rate(x[5m]))`, `a + on (b) group_left () c`, durations as `1h30m`, numbers as
- * Go's %v, strings Go-quoted, selector matchers sorted. `parseExpr(formatExpr(e))` gives back
+ * `sum by (job) (rate(x[5m]))`, `a + on (b) group_left () c`, durations as `1h30m`, numbers in
+ * plain decimal, strings Go-quoted, selector matchers sorted. `parseExpr(formatExpr(e))` gives back
  * an equal tree (up to matcher order and positions).
  */
 import type { AggregateExpr, BinaryExpr, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from "./ast.ts";
@@ -14,7 +14,7 @@ export { goQuoteString } from "./lexer.ts";
 export function formatExpr(e: Expr): string {
   switch (e.type) {
     case "NumberLiteral":
-      return e.duration ? formatSignedDuration(Math.round(e.value * 1000)) : formatGoFloat(e.value);
+      return e.duration ? formatSignedDuration(Math.round(e.value * 1000)) : formatNumber(e.value);
     case "StringLiteral":
       return goQuoteString(e.value);
     case "VectorSelector":
@@ -135,7 +135,7 @@ export function formatDurationExpr(d: DurationExpr): string {
   let s: string;
   switch (d.op) {
     case "literal":
-      s = d.duration ? formatSignedDuration(Math.round(d.value * 1000)) : formatGoFloat(d.value);
+      s = d.duration ? formatSignedDuration(Math.round(d.value * 1000)) : formatNumber(d.value);
       break;
     case "step":
     case "range":
@@ -185,10 +185,10 @@ function formatSignedDuration(ms: number): string {
 }
 
 /**
- * A float as Go's %v prints it (strconv 'g', shortest): `1`, `0.5`, `1e+06`, `1.5e-07`, `+Inf`,
- * `-Inf`, `NaN`.
+ * A number literal as Prometheus prints it (Go's strconv 'f' with the shortest exact digits):
+ * `1`, `0.5`, `1000000`, `0.00001`, `+Inf`, `-Inf`, `NaN`; never an exponent.
  */
-export function formatGoFloat(v: number): string {
+export function formatNumber(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "+Inf";
   if (v === -Infinity) return "-Inf";
@@ -197,12 +197,6 @@ export function formatGoFloat(v: number): string {
   const [mant, expStr] = Math.abs(v).toExponential().split("e") as [string, string];
   const digits = mant.replace(".", "");
   const exp = Number(expStr);
-  // Shortest 'g' switches to exponent form below 1e-4 and from 1e6 (as strconv does).
-  if (exp < -4 || exp >= 6) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const ae = Math.abs(exp);
-    return `${sign}${m}e${exp < 0 ? "-" : "+"}${ae < 10 ? "0" : ""}${ae}`;
-  }
   if (exp < 0) return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
   if (digits.length <= exp + 1) return `${sign}${digits}${"0".repeat(exp + 1 - digits.length)}`;
   return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;

@@ -244,9 +244,9 @@ const ERRORS: [string, string][] = [
   ["100..4", '1:1: parse error: bad number or duration syntax: "100.."'],
   ["0deadbeef", '1:1: parse error: bad number or duration syntax: "0de"'],
   ["*1", "1:1: parse error: unexpected <op:*>"],
-  ["(1))", "1:4: parse error: unexpected right parenthesis ')'"],
+  ["(1))", "1:5: parse error: unexpected right parenthesis ')'"],
   ["((1)", "1:5: parse error: unclosed left parenthesis"],
-  ["sum(rate(foo[5m])) by (job))", "1:28: parse error: unexpected right parenthesis ')'"],
+  ["sum(rate(foo[5m])) by (job))", "1:29: parse error: unexpected right parenthesis ')'"],
   ["1 and 1", '1:1: parse error: set operator "and" not allowed in binary scalar expression'],
   ["1 == 1", "1:3: parse error: comparisons between scalars must use BOOL modifier"],
   ["1 !~ 1", "1:3: parse error: unexpected character after '!': '~'"],
@@ -275,17 +275,46 @@ const ERRORS: [string, string][] = [
   ['foo{__name__="bar" lol}', '1:20: parse error: unexpected identifier "lol" in label matching, expected "," or "}"'],
   ['foo{a=~"("}', '1:5: parse error: invalid regular expression "(": '],
   ["foo[5mm]", '1:5: parse error: bad number or duration syntax: "5mm"'],
-  ["foo[5m1]", '1:5: parse error: bad number or duration syntax: "5m1]"'],
-  ["foo[5y1hs]", '1:5: parse error: not a valid duration string: "5y1hs"'],
+  ["foo[5m1]", '1:5: parse error: bad number or duration syntax: "5m1"'],
+  ["foo[5m:1m1]", '1:8: parse error: bad number or duration syntax: "1m1"'],
+  ["foo[5y1hs]", '1:5: parse error: unknown unit "hs" in duration "5y1hs"'],
+  ["foo[5m1m]", '1:5: parse error: not a valid duration string: "5m1m"'],
   ["foo[5m1h]", '1:5: parse error: not a valid duration string: "5m1h"'],
   ["foo[0m]", "1:5: parse error: duration must be greater than 0"],
-  ["foo[]", '1:5: parse error: unexpected "]" in subquery selector, expected number/duration'],
-  ["foo[5m", "1:7: parse error: unclosed left bracket"],
+  ["foo[]", '1:5: parse error: unexpected "]" in subquery or range selector, expected number, duration, step(), or range()'],
+  ["foo[step]", '1:9: parse error: unexpected "]" in subquery or range selector, expected number, duration, step(), or range()'],
+  ['foo["5m"]', `1:5: parse error: unexpected character in duration expression: '"'`],
+  ["foo[-1]", "1:5: parse error: duration must be greater than 0"],
+  ["foo[5s/0d]", "1:7: parse error: division by zero"],
+  ["foo[step()/0d]", "1:11: parse error: division by zero"],
+  ["foo[5s%0d]", "1:7: parse error: modulo by zero"],
+  ["foo offset (4d/0)", "1:15: parse error: division by zero"],
+  ["foo offset 9.5e10", "1:12: parse error: duration out of range"],
+  ["foo[9.5e10]", "1:5: parse error: duration out of range"],
+  ["foo[5s x 5s]", "1:8: parse error: unexpected character: 'x', expected ':'"],
+  ["foo[5m", "1:7: parse error: unexpected end of input in duration expression"],
+  ['foo{bar="baz"}[', "1:16: parse error: unexpected end of input in duration expression"],
   ["foo[5m 1m]", '1:8: parse error: unexpected duration "1m" in subquery or range, expected ":" or "]"'],
   ["foo[5m:1m 2]", '1:11: parse error: unexpected number "2" in subquery selector, expected "]"'],
-  ["some_metric[5m] OFFSET", "1:23: parse error: unexpected end of input in offset, expected number or duration"],
+  ["some_metric[5m] OFFSET", "1:23: parse error: unexpected end of input in offset, expected number, duration, step(), or range()"],
+  ["some_metric[5m] OFFSET 1mm", '1:24: parse error: bad number or duration syntax: "1mm"'],
   ["some_metric OFFSET 1m[5m]", "1:22: parse error: no offset modifiers allowed before range"],
-  ["some_metric[5m] @ 1m", '1:19: parse error: unexpected duration "1m" in @, expected timestamp'],
+  ["foo @ +Inf", "1:1: parse error: timestamp out of bounds for @ modifier: +Inf"],
+  ["foo @ NaN", "1:1: parse error: timestamp out of bounds for @ modifier: NaN"],
+  ["@@", "1:1: parse error: unexpected <op:@>"],
+  ["foo + group_left(baz) bar", "1:7: parse error: unexpected <group_left>"],
+  ["foo and bool 10", "1:5: parse error: bool modifier can only be used on comparison operators"],
+  ["foo == on(bar) 10", "1:1: parse error: vector matching only allowed between instant vectors"],
+  ['foo{a>="b"}', "1:6: parse error: unexpected character inside braces: '>'"],
+  ['foo{"a"=}', '1:9: parse error: unexpected "}" in label matching, expected string'],
+  ['sum by ("foo)(some_metric{})', "1:9: parse error: unterminated quoted string"],
+  ["sum some_metric by (test)", '1:5: parse error: unexpected identifier "some_metric"'],
+  ["MIN keep_common (some_metric)", '1:5: parse error: unexpected identifier "keep_common"'],
+  ["sum(", "1:5: parse error: unclosed left parenthesis"],
+  ["`\\``", "1:4: parse error: unterminated raw string"],
+  ['"\\', "1:1: parse error: escape sequence not terminated"],
+  ['"\\x."', "1:1: parse error: illegal character U+002E '.' in escape sequence"],
+  ['info(foo, {a="b"} == 1)', "1:11: parse error: expected label selectors only"],
   ["some_metric[5m] @", "1:18: parse error: unexpected end of input in @, expected timestamp"],
   ["some_metric @ 1234 [5m]", "1:20: parse error: no @ modifiers allowed before range"],
   ["foo @ 1 @ 2", "1:1: parse error: @ <timestamp> may not be set multiple times"],
@@ -338,6 +367,14 @@ describe("invalid queries: Prometheus's messages and positions", () => {
       expect(e.positionRange.end).toBeGreaterThanOrEqual(e.positionRange.start);
     });
   }
+
+  test("a very long query reports its first error quickly and without exhausting the stack", () => {
+    const q = "(" + "-{}-1".repeat(10000) + ")" + "[1m:]".repeat(1000);
+    const t0 = performance.now();
+    expect(parseErr(q).message).toBe("1:3: parse error: vector selector must contain at least one non-empty matcher");
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(parseErr("(".repeat(200000) + "1" + ")".repeat(200000)).message).toBe("1:1: parse error: expression is nested too deeply");
+  });
 
   test("positionRange covers the offending text", () => {
     expect(parseErr("rate(some_metric)").positionRange).toEqual({ start: 5, end: 16 });

@@ -4,14 +4,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Expr } from "../../src/promql/ast.ts";
 import { parseExpr } from "../../src/promql/parser.ts";
-import { formatDuration, formatExpr, formatGoFloat } from "../../src/promql/printer.ts";
+import { formatDuration, formatExpr, formatNumber } from "../../src/promql/printer.ts";
 
 const TESTDATA = join(import.meta.dir, "../../../shared/promql-testdata");
 
 /** A tree without positions, with selector matchers as a sorted set (the printer sorts them). */
 function normalize(e: Expr): string {
   return JSON.stringify(e, (k, v) => {
-    if (k === "pos" || k === "re") return undefined;
+    if (k === "pos" || k === "re" || k === "opPos") return undefined;
     if (k === "matchers") return [...(v as { name: string; type: string; value: string }[])].map((m) => `${m.name}${m.type}${m.value}`).sort();
     if (typeof v === "number" && !Number.isFinite(v)) return String(v);
     if (typeof v === "number" && Object.is(v, -0)) return "-0";
@@ -77,11 +77,11 @@ describe("formatExpr gives Prometheus's canonical text", () => {
     ['a{b="line\\nbreak \\"quoted\\" \\\\ é"}', 'a{b="line\\nbreak \\"quoted\\" \\\\ é"}'],
     ["'single'", '"single"'],
     ["`raw \\ string`", '"raw \\\\ string"'],
-    ["1e6", "1e+06"],
+    ["1e6", "1000000"],
     ["123456", "123456"],
-    ["1234567", "1.234567e+06"],
+    ["1.5e-7", "0.00000015"],
     ["0.0001", "0.0001"],
-    ["0.00001", "1e-05"],
+    ["0.00001", "0.00001"],
     ["0x1f", "31"],
     ["-Inf", "-Inf"],
     ["+Inf", "+Inf"],
@@ -109,15 +109,16 @@ describe("formatExpr gives Prometheus's canonical text", () => {
     });
   }
 
-  test("Go float formatting", () => {
-    expect(formatGoFloat(0)).toBe("0");
-    expect(formatGoFloat(-0)).toBe("-0");
-    expect(formatGoFloat(1.5)).toBe("1.5");
-    expect(formatGoFloat(-2.5e-7)).toBe("-2.5e-07");
-    expect(formatGoFloat(1e21)).toBe("1e+21");
-    expect(formatGoFloat(1e100)).toBe("1e+100");
-    expect(formatGoFloat(999999)).toBe("999999");
-    expect(formatGoFloat(0.1 + 0.2)).toBe("0.30000000000000004");
+  test("number formatting (Go's strconv 'f', shortest)", () => {
+    expect(formatNumber(0)).toBe("0");
+    expect(formatNumber(-0)).toBe("-0");
+    expect(formatNumber(1.5)).toBe("1.5");
+    expect(formatNumber(-2.5e-7)).toBe("-0.00000025");
+    expect(formatNumber(1e21)).toBe("1000000000000000000000");
+    expect(formatNumber(123456789.25)).toBe("123456789.25");
+    expect(formatNumber(0.1 + 0.2)).toBe("0.30000000000000004");
+    expect(formatNumber(Infinity)).toBe("+Inf");
+    expect(formatNumber(NaN)).toBe("NaN");
   });
 
   test("Prometheus duration formatting", () => {
