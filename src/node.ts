@@ -196,7 +196,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     extend: (a) => {
       // Cluster wiring: members, ring shares and hinted-handoff backlog (`shoal cluster status`).
       a.get("/api/v1/status/cluster", () => Response.json({ status: "success", data: cluster.status() }));
-      a.route("/", createUiApp());
+      a.route("/", createUiApp({ cluster: () => cluster.status() })); // UI: cluster-wide targets
     },
   });
   let server: ReturnType<typeof Bun.serve>;

@@ -6,6 +6,11 @@
  *   `index.html`, revalidated on every load (no-cache) so a new binary's UI shows at once.
  * Only these paths are claimed: /api, /metrics, /federate and the rest stay with their owners.
  * Text files are gzip-compressed once and served compressed to clients that accept it.
+ *
+ * `/ui/api/targets` is the one data route of its own: scrape targets are sharded over the
+ * cluster, so a node's /api/v1/targets lists only the targets it scrapes. The targets page asks
+ * this route, which gathers /api/v1/targets from every member and marks each target with the
+ * member that scrapes it (`scrapedBy`).
  */
 import { Hono, type Context } from "hono";
 import { loadUiAssets, type UiAsset, type UiAssets } from "./ui_assets.ts";
@@ -30,9 +35,41 @@ export const UI_ROUTES = [
 const IMMUTABLE = "public, max-age=31536000, immutable";
 const REVALIDATE = "no-cache";
 
+/** The part of the cluster status the UI needs to reach every member. */
+export interface UiClusterMember {
+  readonly name: string;
+  readonly httpAddress: string;
+  readonly self: boolean;
+  readonly health?: string;
+}
+
 export interface UiAppOptions {
   /** Where the UI's files come from; the embedded/in-memory bundle by default. */
   load?: () => Promise<UiAssets | null>;
+  /** The cluster's members; without it, /ui/api/targets is this node's /api/v1/targets. */
+  cluster?: () => { readonly members: readonly UiClusterMember[] };
+  /** How long to wait for a member's target list. */
+  memberTimeoutMs?: number;
+}
+
+interface MemberTargets {
+  activeTargets?: Record<string, unknown>[];
+  droppedTargets?: Record<string, unknown>[];
+}
+
+/** `0.0.0.0:9090` is where a node listens, not where it can be reached; use loopback for it. */
+function memberUrl(httpAddress: string): string {
+  const base = /^https?:\/\//.test(httpAddress) ? httpAddress : `http://${httpAddress}`;
+  return base.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:").replace(/\/$/, "");
+}
+
+async function fetchMemberTargets(member: UiClusterMember, timeoutMs: number): Promise<MemberTargets> {
+  const res = await fetch(`${memberUrl(member.httpAddress)}/api/v1/targets?state=active`, {
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = (await res.json()) as { status?: string; data?: MemberTargets; error?: string };
+  if (!res.ok || body.status !== "success" || !body.data) throw new Error(body.error ?? `HTTP ${res.status}`);
+  return body.data;
 }
 
 interface Prepared {
@@ -109,6 +146,29 @@ export function createUiApp(options: UiAppOptions = {}): Hono {
   };
 
   const app = new Hono();
+  app.get("/ui/api/targets", async (c) => {
+    const origin = new URL(c.req.url).origin;
+    const members: readonly UiClusterMember[] = options.cluster?.().members ?? [{ name: "", httpAddress: origin, self: true }];
+    const timeoutMs = options.memberTimeoutMs ?? 5000;
+    const activeTargets: Record<string, unknown>[] = [];
+    const warnings: string[] = [];
+    await Promise.all(
+      members.map(async (m) => {
+        if (m.health === "dead") {
+          warnings.push(`${m.name} is dead; its targets are not listed`);
+          return;
+        }
+        try {
+          const data = await fetchMemberTargets(m.self ? { ...m, httpAddress: origin } : m, timeoutMs);
+          for (const t of data.activeTargets ?? []) activeTargets.push(m.name ? { ...t, scrapedBy: m.name } : t);
+        } catch (err) {
+          warnings.push(`cannot list the targets of ${m.name} (${m.httpAddress}): ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }),
+    );
+    activeTargets.sort((a, b) => String(a.scrapePool).localeCompare(String(b.scrapePool)) || String(a.scrapeUrl).localeCompare(String(b.scrapeUrl)));
+    return c.json({ status: "success", data: { activeTargets, droppedTargets: [] }, ...(warnings.length > 0 ? { warnings } : {}) });
+  });
   for (const route of UI_ROUTES) {
     app.get(route, index);
     if (route !== "/") app.get(`${route}/`, index);

@@ -1,5 +1,5 @@
 /** Targets: every scrape target grouped by pool, with health, timing, last error and the node that scrapes it. */
-import { apiGet, type Target, type TargetsData } from "../api.ts";
+import { apiGet, ApiError, type ApiResult, type Target, type TargetsData } from "../api.ts";
 import { h } from "../dom.ts";
 import { formatAge, formatSeconds } from "../time.ts";
 import { emptyState, healthBadge, labelBadges, refreshingPage } from "./common.ts";
@@ -11,6 +11,7 @@ export function targetsPage(selfName: () => string): Page {
   let filter: Filter = new URLSearchParams(location.search).get("health") === "unhealthy" ? "unhealthy" : "all";
   let search = "";
   let last: TargetsData | null = null;
+  let warnings: string[] = [];
   const content = h("div");
 
   const filterButtons = (["all", "unhealthy"] as const).map((f) =>
@@ -38,9 +39,10 @@ export function targetsPage(selfName: () => string): Page {
 
   function draw(): void {
     if (!last) return;
+    const notices = warnings.map((w) => h("div", { class: "notice warning" }, w));
     const targets = last.activeTargets.filter((t) => (filter === "all" || t.health !== "up") && matches(t, search));
     if (last.activeTargets.length === 0) {
-      content.replaceChildren(emptyState("No targets", "This node has no active scrape targets. Add scrape_configs to the configuration file."));
+      content.replaceChildren(...notices, emptyState("No targets", "There are no active scrape targets. Add scrape_configs to the configuration file."));
       return;
     }
     const pools = new Map<string, Target[]>();
@@ -53,7 +55,7 @@ export function targetsPage(selfName: () => string): Page {
       const up = all.filter((t) => t.health === "up").length;
       sections.push(poolSection(pool, list, up, all.length, selfName()));
     }
-    content.replaceChildren(...(sections.length > 0 ? sections : [emptyState("No matching targets", "Change the filter to see more.")]));
+    content.replaceChildren(...notices, ...(sections.length > 0 ? sections : [emptyState("No matching targets", "Change the filter to see more.")]));
   }
 
   return refreshingPage({
@@ -62,12 +64,26 @@ export function targetsPage(selfName: () => string): Page {
     refreshMs: 10_000,
     header: h("div", { class: "page-tools" }, h("div", { class: "segmented" }, ...filterButtons), searchInput),
     load: async (signal) => {
-      const res = await apiGet<TargetsData>("/api/v1/targets", { state: "active" }, signal);
+      const res = await loadTargets(signal);
       last = { activeTargets: res.data.activeTargets ?? [], droppedTargets: res.data.droppedTargets ?? [] };
+      warnings = res.warnings;
       draw();
       return content;
     },
   });
+}
+
+/**
+ * Every target of the cluster, each with the member that scrapes it, from the UI's own route;
+ * a plain Prometheus-compatible server without it gets its own /api/v1/targets.
+ */
+async function loadTargets(signal: AbortSignal): Promise<ApiResult<TargetsData>> {
+  try {
+    return await apiGet<TargetsData>("/ui/api/targets", undefined, signal);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return apiGet<TargetsData>("/api/v1/targets", { state: "active" }, signal);
+    throw err;
+  }
 }
 
 function matches(t: Target, q: string): boolean {
