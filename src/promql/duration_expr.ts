@@ -8,6 +8,19 @@ import type { DurationExpr, Expr, PosRange } from "./ast.ts";
 /** The longest duration Prometheus represents (Go's time.Duration), in ms. */
 export const MAX_DURATION_MS = 9223372036854;
 
+/** Go's math.Round: halves away from zero. */
+export function goRound(v: number): number {
+  return v < 0 ? -Math.round(-v) : Math.round(v);
+}
+
+/**
+ * Seconds to whole ms as Prometheus converts them: to nanoseconds rounded (Go's
+ * time.Duration(math.Round(v * 1e9))), then truncated to ms. `4.018` is 4018 ms, not 4017.
+ */
+export function secondsToMs(v: number): number {
+  return Math.trunc(goRound(v * 1e9) / 1e6);
+}
+
 /** A new duration expression node. */
 export function durationNode(op: DurationExpr["op"], lhs: DurationExpr | null, rhs: DurationExpr | null, pos: PosRange): DurationExpr {
   return { type: "DurationExpr", op, lhs, rhs, value: 0, duration: false, wrapped: false, pos };
@@ -77,7 +90,7 @@ export function evalDurationExpr(d: DurationExpr, stepMs: number, rangeMs: numbe
   const s = evalSeconds(d, stepMs, rangeMs);
   if (!allowNegative && !(s > 0)) throw new Error("duration must be greater than 0");
   if (!Number.isFinite(s) || Math.abs(s * 1000) > MAX_DURATION_MS) throw new Error("duration out of range");
-  return Math.trunc(s * 1000);
+  return secondsToMs(s);
 }
 
 /**

@@ -22,7 +22,15 @@ import type {
   VectorSelector,
 } from "./ast.ts";
 import { exprValueType } from "./ast.ts";
-import { checkDurationExpr, durationExprIsConstant, durationNode, evalDurationExpr, MAX_DURATION_MS } from "./duration_expr.ts";
+import {
+  checkDurationExpr,
+  durationExprIsConstant,
+  durationNode,
+  evalDurationExpr,
+  goRound,
+  MAX_DURATION_MS,
+  secondsToMs,
+} from "./duration_expr.ts";
 import {
   describeToken,
   goQuoteString,
@@ -259,7 +267,7 @@ class Parser {
         labels.push(unquoteString(t.val));
       } else if (
         (k === "IDENTIFIER" || isKeywordKind(k) || isAggregatorKind(k) || k === "LAND" || k === "LOR" ||
-          k === "LUNLESS" || k === "ATAN2" || k === "START" || k === "END" || k === "NUMBER") &&
+          k === "LUNLESS" || k === "ATAN2" || k === "START" || k === "END") &&
         LEGACY_LABEL.test(t.val)
       ) {
         labels.push(t.val);
@@ -526,11 +534,11 @@ class Parser {
   }
 
   /** The construct a malformed duration is reported in. */
-  private durationCtx = "subquery or range selector";
+  private durationCtx: [string, string] = ["subquery or range selector", DURATION_EXPECTED];
 
   private parseRangeOrSubquery(e: Expr): Expr {
     const open = this.next();
-    this.durationCtx = "subquery or range selector";
+    this.durationCtx = ["subquery or range selector", DURATION_EXPECTED];
     if (!this.startsDuration()) this.unexpected("subquery or range selector", DURATION_EXPECTED);
     const range = this.parseDurationExpr(true);
     const k = this.kind();
@@ -554,7 +562,8 @@ class Parser {
     this.next();
     let step: DurationExpr | null = null;
     if (this.kind() !== "RIGHT_BRACKET") {
-      if (!this.startsDuration()) this.unexpected("subquery selector", `${DURATION_EXPECTED} or "]"`);
+      this.durationCtx = ["subquery selector", 'number, duration, step(), range(), or "]"'];
+      if (!this.startsDuration()) this.unexpected(...this.durationCtx);
       step = this.parseDurationExpr(true);
       if (this.kind() !== "RIGHT_BRACKET") this.unexpected("subquery selector", '"]"');
     }
@@ -667,25 +676,25 @@ class Parser {
     const fn = this.durationFunction();
     if (fn === "step" || fn === "range") {
       this.next();
-      this.expect("LEFT_PAREN", this.durationCtx, DURATION_EXPECTED);
+      this.expect("LEFT_PAREN", ...this.durationCtx);
       const close = this.expect("RIGHT_PAREN", "duration expression", '")"');
       return durationNode(fn, null, null, { start: t.pos, end: close.pos + 1 });
     }
     if (fn === "min_of" || fn === "max_of") {
       this.next();
-      this.expect("LEFT_PAREN", this.durationCtx, DURATION_EXPECTED);
+      this.expect("LEFT_PAREN", ...this.durationCtx);
       const a = this.parseDurationExpr(true);
       this.expect("COMMA", "duration expression", '","');
       const b = this.parseDurationExpr(true);
       const close = this.expect("RIGHT_PAREN", "duration expression", '")"');
       return durationNode(fn, a, b, { start: t.pos, end: close.pos + 1 });
     }
-    this.unexpected(this.durationCtx, DURATION_EXPECTED);
+    this.unexpected(...this.durationCtx);
   }
 
   private parseOffset(e: Expr): Expr {
     this.next();
-    this.durationCtx = "offset";
+    this.durationCtx = ["offset", DURATION_EXPECTED];
     if (!this.startsDuration()) this.unexpected("offset", DURATION_EXPECTED);
     const d = this.parseDurationExpr(false);
     const end = this.prevEnd();
@@ -693,7 +702,7 @@ class Parser {
     if (target.offset !== 0 || target.offsetExpr) this.fail(e.pos, "offset may not be set multiple times");
     if (d.op === "literal") {
       if (Math.abs(d.value) * 1000 > MAX_DURATION_MS) this.fail(d.pos, "duration out of range");
-      target.offset = Math.trunc(d.value * 1000);
+      target.offset = secondsToMs(d.value);
     } else {
       target.offset = this.durationValue(d, true);
       target.offsetExpr = d;
@@ -709,8 +718,8 @@ class Parser {
     let startOrEnd: "start" | "end" | null = null;
     if (k === "START" || k === "END") {
       this.next();
-      this.expect("LEFT_PAREN");
-      this.expect("RIGHT_PAREN");
+      this.expect("LEFT_PAREN", "@", "timestamp");
+      this.expect("RIGHT_PAREN", "@", "timestamp");
       startOrEnd = k === "START" ? "start" : "end";
     } else {
       let sign = 1;
@@ -725,7 +734,7 @@ class Parser {
       if (!Number.isFinite(v) || v >= 9223372036854775807 || v <= -9223372036854775808) {
         this.fail(e.pos, `timestamp out of bounds for @ modifier: ${goFloatF(v)}`);
       }
-      ts = Math.round(v * 1000);
+      ts = goRound(v * 1000);
     }
     void t;
     const end = this.prevEnd();

@@ -6,6 +6,7 @@
  */
 import type { AggregateExpr, BinaryExpr, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from "./ast.ts";
 import type { Matcher } from "../model/index.ts";
+import { secondsToMs } from "./duration_expr.ts";
 import { goQuoteString } from "./lexer.ts";
 
 export { goQuoteString } from "./lexer.ts";
@@ -14,7 +15,7 @@ export { goQuoteString } from "./lexer.ts";
 export function formatExpr(e: Expr): string {
   switch (e.type) {
     case "NumberLiteral":
-      return e.duration ? formatSignedDuration(Math.round(e.value * 1000)) : formatNumber(e.value);
+      return e.duration ? formatSignedDuration(secondsToMs(e.value)) : formatNumber(e.value);
     case "StringLiteral":
       return goQuoteString(e.value);
     case "VectorSelector":
@@ -135,7 +136,7 @@ export function formatDurationExpr(d: DurationExpr): string {
   let s: string;
   switch (d.op) {
     case "literal":
-      s = d.duration ? formatSignedDuration(Math.round(d.value * 1000)) : formatNumber(d.value);
+      s = d.duration ? formatSignedDuration(secondsToMs(d.value)) : formatNumber(d.value);
       break;
     case "step":
     case "range":

@@ -135,6 +135,11 @@ describe("valid queries", () => {
   test("ranges and subqueries; numbers in ranges are seconds", () => {
     expect((parseExpr("foo[100]") as MatrixSelector).range).toBe(100000);
     expect((parseExpr("foo[1.5]") as MatrixSelector).range).toBe(1500);
+    // Seconds become ns rounded, then whole ms, as in Prometheus: 4.018 s is 4018 ms.
+    expect((parseExpr("foo[4.018]") as MatrixSelector).range).toBe(4018);
+    expect((parseExpr("foo offset -4.018") as VectorSelector).offset).toBe(-4018);
+    expect((parseExpr("foo @ 3.3335") as VectorSelector).timestamp).toBe(3334);
+    expect((parseExpr("some_metric[5m] @ 1m") as MatrixSelector).vectorSelector.timestamp).toBe(60000);
     const s = parseExpr("rate(foo[5m])[30m:1m] offset 5m") as SubqueryExpr;
     expect(s).toMatchObject({ type: "SubqueryExpr", range: 1800000, step: 60000, offset: 300000 });
     expect(s.pos).toEqual({ start: 0, end: 31 });
@@ -318,6 +323,11 @@ const ERRORS: [string, string][] = [
   ["some_metric[5m] @", "1:18: parse error: unexpected end of input in @, expected timestamp"],
   ["some_metric @ 1234 [5m]", "1:20: parse error: no @ modifiers allowed before range"],
   ["foo @ 1 @ 2", "1:1: parse error: @ <timestamp> may not be set multiple times"],
+  ["foo @ start", "1:12: parse error: unexpected end of input in @, expected timestamp"],
+  ["foo[5m:bar]", "1:8: parse error: unexpected character: 'b', expected ':'"],
+  ["foo[5m:-]", '1:9: parse error: unexpected "]" in subquery selector, expected number, duration, step(), range(), or "]"'],
+  ["foo[5m:1m", "1:10: parse error: unexpected end of input in duration expression"],
+  ["sum by (nan) (foo)", '1:9: parse error: unexpected number "nan" in grouping opts, expected label'],
   ["(foo + bar)[5m]", "1:12: parse error: ranges only allowed for vector selectors"],
   ["rate(food[1m])[1h] offset 1h", "1:15: parse error: ranges only allowed for vector selectors"],
   ["test[5d] OFFSET 10s [10m:5s]", "1:1: parse error: subquery is only allowed on instant vector, got matrix instead"],
