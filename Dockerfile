@@ -11,6 +11,9 @@ RUN npm ci --no-audit --no-fund
 # The rest of the sources (.dockerignore keeps tests, benches and local data out); web/ is
 # embedded into the binary when it holds an index.html.
 COPY . .
+# The build context has no .git: pass the revision in (docker build --build-arg SHOAL_REVISION=$(git rev-parse HEAD)).
+ARG SHOAL_REVISION
+ARG SHOAL_BRANCH
 RUN npm run build && ./dist/shoal --version
 
 # --- runtime stage: a small glibc image with the binary alone ---------------------------------
