@@ -1,10 +1,12 @@
 /**
  * Immutable blocks: <dir>/<ULID>/ holding
  *   meta.json   Prometheus's meta shape (ulid, minTime, maxTime exclusive, stats, compaction)
- *               plus the size and xxHash64 of every other file, checked when the block opens;
+ *               plus every other file's size (checked at open) and checksum (the index's
+ *               xxHash64, checked at open; for chunk files a hash of their frames' checksums);
  *   index       zstd-compressed: symbols, series (labels + chunk refs, sorted by labels so a
  *               series' id is its rank) and postings (label pair → series ids), then xxHash32;
- *   chunks/NNNNNN  XOR chunks packed into zstd frames [compLen][rawLen][xxHash32][zstd bytes];
+ *   chunks/NNNNNN  block chunks (blockchunk.ts) packed into zstd frames
+ *               [compLen][rawLen][xxHash32][zstd bytes], each frame checked on every read;
  *   tombstones  optional deleted intervals per series id (checksummed).
  * A block is written into <ULID>.tmp and renamed into place once complete and fsync'd.
  */
@@ -82,31 +84,41 @@ export function writeBlock(
   const files: BlockMeta["files"] = {};
 
   // Chunk files: pack chunk bytes into frames, compress each frame.
+  // Frames are streamed to the file as they fill, so a big compaction holds one frame at a time.
   let fileIdx = 1;
-  let fileParts: Uint8Array[] = [];
+  let fd = -1;
   let fileSize = 0;
+  let frameSums: number[] = [];
   let frame = new ByteWriter(FRAME_RAW_BYTES + 4096);
+  const chunkFileName = () => `chunks/${String(fileIdx).padStart(6, "0")}`;
   const flushFile = () => {
-    if (fileParts.length === 0) return;
-    const name = `chunks/${String(fileIdx).padStart(6, "0")}`;
-    const data = Buffer.concat(fileParts);
-    writeFileSynced(join(tmp, name), data);
-    files[name] = { size: data.length, xxhash64: hashFile(data) };
+    if (fd < 0) return;
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    // Each frame carries its own checksum (checked on every read); the file entry sums them up.
+    files[chunkFileName()] = { size: fileSize, xxhash64: hashFile(new Uint8Array(Uint32Array.from(frameSums).buffer)) };
     fileIdx++;
-    fileParts = [];
     fileSize = 0;
+    frameSums = [];
   };
   const flushFrame = () => {
     if (frame.pos === 0) return;
     const raw = frame.result();
     const comp = Bun.zstdCompressSync(raw, { level: BLOCK_ZSTD_LEVEL });
+    const sum = checksum(comp);
     const hdr = new ByteWriter(12);
     hdr.u32(comp.length);
     hdr.u32(raw.length);
-    hdr.u32(checksum(comp));
-    fileParts.push(hdr.result().slice(), comp);
+    hdr.u32(sum);
+    if (fd < 0) fd = openSync(join(tmp, chunkFileName()), "w");
+    for (const part of [hdr.result(), comp]) {
+      let off = 0;
+      while (off < part.length) off += writeSync(fd, part, off, part.length - off);
+    }
+    frameSums.push(sum);
     fileSize += 12 + comp.length;
-    frame = new ByteWriter(FRAME_RAW_BYTES + 4096);
+    frame.pos = 0;
     if (fileSize >= CHUNK_FILE_BYTES) flushFile();
   };
 
@@ -316,14 +328,22 @@ export class Block implements QuerySource {
       throw new CorruptError("meta.json lacks ulid/minTime/maxTime/files");
     }
     this.meta = meta;
+    // Sizes of every file now; the index's checksum now (it is read whole anyway); chunk frames'
+    // checksums on every read, so opening a large block does not read all of its data.
     let size = 0;
     for (const [name, f] of Object.entries(meta.files)) {
-      const data = readFileSync(join(dir, name));
-      if (data.length !== f.size) throw new CorruptError(`${name}: size ${data.length}, expected ${f.size}`);
-      if (hashFile(data) !== f.xxhash64) throw new CorruptError(`${name}: checksum mismatch`);
-      size += data.length;
+      let actual: number;
+      try {
+        actual = statSync(join(dir, name)).size;
+      } catch {
+        throw new CorruptError(`${name} is missing`);
+      }
+      if (actual !== f.size) throw new CorruptError(`${name}: size ${actual}, expected ${f.size}`);
+      size += actual;
     }
+    if (meta.files["index"] === undefined) throw new CorruptError("meta.json lists no index file");
     const index = readFileSync(join(dir, "index"));
+    if (hashFile(index) !== meta.files["index"].xxhash64) throw new CorruptError("index: checksum mismatch");
     const dv = new DataView(index.buffer, index.byteOffset, index.byteLength);
     if (dv.getUint32(0, true) !== INDEX_MAGIC) throw new CorruptError("index: bad magic");
     if (checksum(index.subarray(0, index.length - 4)) !== dv.getUint32(index.length - 4, true)) {
@@ -424,12 +444,12 @@ export class Block implements QuerySource {
     const fd = openSync(join(this.dir, "chunks", String(file).padStart(6, "0")), "r");
     try {
       const hdr = new Uint8Array(12);
-      if (readSync(fd, hdr, 0, 12, off) !== 12) throw new CorruptError(`chunk frame header at ${off} truncated`);
+      if (readSync(fd, hdr, 0, 12, off) !== 12) throw new CorruptError(`block ${this.meta.ulid}: chunk frame header at ${off} truncated`);
       const dv = new DataView(hdr.buffer);
       const clen = dv.getUint32(0, true);
       const comp = new Uint8Array(clen);
-      if (readSync(fd, comp, 0, clen, off + 12) !== clen) throw new CorruptError(`chunk frame at ${off} truncated`);
-      if (checksum(comp) !== dv.getUint32(8, true)) throw new CorruptError(`chunk frame at ${off}: checksum mismatch`);
+      if (readSync(fd, comp, 0, clen, off + 12) !== clen) throw new CorruptError(`block ${this.meta.ulid}: chunk frame at ${off} truncated`);
+      if (checksum(comp) !== dv.getUint32(8, true)) throw new CorruptError(`block ${this.meta.ulid}: chunk frame at ${off} of chunks/${file}: checksum mismatch`);
       const raw = new Uint8Array(Bun.zstdDecompressSync(comp));
       frameCache.set(key, raw);
       frameCacheBytes += raw.length;
