@@ -78,13 +78,14 @@ export async function runCheckConfig(args: string[], io: CheckOutput = stdio): P
       const cfg = loadConfigFile(file);
       checkReferencedFiles(cfg, io);
       const ruleFiles = cfg.ruleFiles.flatMap(globFiles);
+      const checkExpr = ruleFiles.length > 0 ? (await import("../promql/index.ts")).parseExpr : () => {};
       if (cfg.ruleFiles.length > 0) io.out(`  SUCCESS: ${ruleFiles.length} rule files found\n`);
       io.out(` SUCCESS: ${file} is valid prometheus config file syntax\n\n`);
       for (const rf of ruleFiles) {
         const shown = relative(process.cwd(), rf).startsWith("..") ? rf : relative(process.cwd(), rf);
         io.out(`Checking ${shown}\n`);
         try {
-          const groups = loadRuleFile(shown);
+          const groups = loadRuleFile(shown, (expr) => void checkExpr(expr));
           io.out(`  SUCCESS: ${groups.reduce((n, g) => n + g.rules.length, 0)} rules found\n\n`);
         } catch (e) {
           failed = true;

@@ -26,4 +26,4 @@ export { formatDuration, parseByteSize, parseDuration } from "./duration.ts";
 export { compileRelabelRegex, RelabelRegexError } from "./regex.ts";
 export { runCheckConfig } from "./check.ts";
 export { parseFileSD, type TargetGroup } from "./filesd.ts";
-export { loadRuleFile, parseRuleFile, type RuleConfig, type RuleGroupConfig } from "./rules.ts";
+export { loadRuleFile, parseRuleFile, type ExprChecker, type RuleConfig, type RuleGroupConfig } from "./rules.ts";

@@ -2,12 +2,13 @@
  * Prometheus rule files (`groups:` of recording and alerting rules), parsed and validated as
  * Prometheus's rulefmt does, with every error naming file and line. Used by
  * `shoal check config` for the files that `rule_files` matches, and by whoever evaluates rules.
+ * The PromQL parser is passed in (`checkExpr`) so that loading a config never pulls in the
+ * query engine.
  */
 import { readFileSync } from "node:fs";
 import { isMap, isNode, LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
 import { isLegacyLabelName, isValidMetricName } from "../model/index.ts";
-import { parseExpr } from "../promql/index.ts";
 import { parseDuration } from "./duration.ts";
 import { ConfigError } from "./load.ts";
 
@@ -82,7 +83,10 @@ function lineOf(doc: Document.Parsed, lines: LineCounter, path: (string | number
   return null;
 }
 
-export function parseRuleFile(text: string, filename: string): RuleGroupConfig[] {
+/** Throws with the parser's message when `expr` is not valid PromQL. */
+export type ExprChecker = (expr: string) => void;
+
+export function parseRuleFile(text: string, filename: string, checkExpr: ExprChecker): RuleGroupConfig[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
   const fail = (path: (string | number)[], message: string, key?: string): never => {
@@ -120,7 +124,7 @@ export function parseRuleFile(text: string, filename: string): RuleGroupConfig[]
       const expr = r.expr ?? "";
       if (expr === "") bad("field 'expr' must be set in rule");
       try {
-        parseExpr(expr);
+        checkExpr(expr);
       } catch (e) {
         bad(`could not parse expression: ${(e as Error).message}`, "expr");
       }
@@ -156,12 +160,12 @@ export function parseRuleFile(text: string, filename: string): RuleGroupConfig[]
   return groups;
 }
 
-export function loadRuleFile(path: string): RuleGroupConfig[] {
+export function loadRuleFile(path: string, checkExpr: ExprChecker): RuleGroupConfig[] {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
     throw new ConfigError(`open ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`, path, null, "");
   }
-  return parseRuleFile(text, path);
+  return parseRuleFile(text, path, checkExpr);
 }

@@ -4,6 +4,7 @@ export {
   type ActiveTarget,
   type DroppedTarget,
   type ScrapeManagerOptions,
+  type ScrapeManagerStats,
   type TargetMetadata,
 } from "./manager.ts";
 export { ExpositionError, ExpositionParser, parseSeriesKey, type ExpositionFormat, type MetricMetadata } from "./exposition.ts";

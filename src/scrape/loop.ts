@@ -151,7 +151,16 @@ function evictUnseen(cache: Map<number, SeriesCacheEntry>, before: number): void
   }
 }
 
+/** Running totals over all loops of a manager, for the node's own /metrics. */
+export interface ScrapeCounters {
+  scrapes: number;
+  failedScrapes: number;
+  samplesScraped: number;
+  samplesRejected: number;
+}
+
 export interface ScrapeLoopOptions {
+  counters?: ScrapeCounters;
   target: TargetSpec;
   config: ScrapeConfig;
   appendable: Appendable;
@@ -172,13 +181,14 @@ export class ScrapeLoop {
   lastScrapeDuration = 0;
   /** Metadata per metric family from the last successful scrape. */
   metadata = new Map<string, MetricMetadata>();
-  /** Samples rejected by the storage in the last scrape, by reason. */
+  /** Samples the storage rejected in the last scrape (out of order, duplicate, too old). */
   appendErrors = 0;
 
   private readonly appendable: Appendable;
   private readonly parser: ExpositionParser;
   private readonly logger: Logger;
   private readonly offset: number;
+  private readonly counters: ScrapeCounters;
   private readonly reportLabels: Labels[];
   private state: LoopState;
   private cur: SeriesCacheEntry[] = [];
@@ -195,6 +205,7 @@ export class ScrapeLoop {
     this.parser = opts.parser;
     this.logger = opts.logger.with({ scrape_pool: opts.config.jobName, target: opts.target.url });
     this.offset = opts.offset;
+    this.counters = opts.counters ?? { scrapes: 0, failedScrapes: 0, samplesScraped: 0, samplesRejected: 0 };
     this.state = opts.state ?? { cache: new Map(), prev: [], iter: 0 };
     this.reportLabels = REPORT_NAMES.map((n) => labelsWith(opts.target.publicLabels, METRIC_NAME, n));
   }
@@ -303,6 +314,9 @@ export class ScrapeLoop {
       if (error === "") error = `storage: ${(e as Error).message}`;
     }
     this.lastScrape = start;
+    this.counters.scrapes++;
+    if (error !== "") this.counters.failedScrapes++;
+    this.counters.samplesScraped += counts.post;
     this.health = error === "" ? "up" : "down";
     this.lastError = error;
     if (error !== "") this.logger.debug("Scrape failed", { err: error });
@@ -366,6 +380,7 @@ export class ScrapeLoop {
     parser.release();
     this.metadata = new Map(parser.metadata);
     this.appendErrors = rejected;
+    this.counters.samplesRejected += rejected;
     return { scraped: count, post, added };
   }
 

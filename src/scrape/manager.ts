@@ -9,7 +9,7 @@ import { labelsKey, labelsToRecord, nopLogger, type Appendable, type Labels, typ
 import { formatDuration, type Config, type ScrapeConfig } from "../config/index.ts";
 import { FileDiscoverer, StaticDiscoverer, type Discoverer, type TargetGroup } from "./discovery.ts";
 import { ExpositionParser } from "./exposition.ts";
-import { ScrapeLoop, type LoopState } from "./loop.ts";
+import { ScrapeLoop, type LoopState, type ScrapeCounters } from "./loop.ts";
 import { buildTargets, globalURL, type TargetSpec } from "./targets.ts";
 
 export interface ScrapeManagerOptions {
@@ -56,6 +56,23 @@ export interface TargetMetadata {
   type: string;
   help: string;
   unit: string;
+}
+
+/** Figures for the node's own metrics. Totals count since the manager was created. */
+export interface ScrapeManagerStats {
+  pools: number;
+  activeTargets: number;
+  droppedTargets: number;
+  /** Targets per health state. */
+  up: number;
+  down: number;
+  unknown: number;
+  scrapesTotal: number;
+  failedScrapesTotal: number;
+  /** Samples appended after metric relabeling. */
+  samplesScrapedTotal: number;
+  /** Samples the storage refused (out of order, duplicate, too old). */
+  samplesRejectedTotal: number;
 }
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -154,6 +171,7 @@ export class ScrapeManager {
   private readonly logger: Logger;
   private readonly ownsTarget: (labels: Labels) => boolean;
   private readonly parser = new ExpositionParser();
+  private readonly counters: ScrapeCounters = { scrapes: 0, failedScrapes: 0, samplesScraped: 0, samplesRejected: 0 };
   private pools = new Map<string, ScrapePool>();
   private offsetSeed = 0;
 
@@ -177,7 +195,16 @@ export class ScrapeManager {
     // Spread targets over the interval by their hash, as Prometheus does, so that many targets
     // of one job do not all fire at once, and a target keeps its phase across restarts.
     const offset = ((spec.hash ^ this.offsetSeed) >>> 0) % spec.interval;
-    return new ScrapeLoop({ target: spec, config: cfg, appendable: this.appendable, parser: this.parser, logger: this.logger, offset, state });
+    return new ScrapeLoop({
+      target: spec,
+      config: cfg,
+      appendable: this.appendable,
+      parser: this.parser,
+      logger: this.logger,
+      offset,
+      state,
+      counters: this.counters,
+    });
   }
 
   /** Applies a (re)loaded config. Resolves once loops are started or stopped accordingly. */
@@ -210,6 +237,29 @@ export class ScrapeManager {
     const pools = [...this.pools.values()];
     this.pools = new Map();
     await Promise.all(pools.map((p) => p.stop(false)));
+  }
+
+  stats(): ScrapeManagerStats {
+    const st: ScrapeManagerStats = {
+      pools: this.pools.size,
+      activeTargets: 0,
+      droppedTargets: 0,
+      up: 0,
+      down: 0,
+      unknown: 0,
+      scrapesTotal: this.counters.scrapes,
+      failedScrapesTotal: this.counters.failedScrapes,
+      samplesScrapedTotal: this.counters.samplesScraped,
+      samplesRejectedTotal: this.counters.samplesRejected,
+    };
+    for (const pool of this.pools.values()) {
+      st.droppedTargets += pool.dropped.length;
+      for (const loop of pool.loops.values()) {
+        st.activeTargets++;
+        st[loop.health]++;
+      }
+    }
+    return st;
   }
 
   scrapePools(): string[] {

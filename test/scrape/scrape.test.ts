@@ -404,6 +404,9 @@ describe("the scrape manager", () => {
     ]);
     await waitFor("metadata", () => mgr.metadata().length > 0);
     expect(mgr.metadata()).toEqual([{ target: { instance: addr, job: "meta" }, metric: "md", type: "counter", help: "Some help.", unit: "" }]);
+    expect(mgr.stats()).toMatchObject({ pools: 1, activeTargets: 1, droppedTargets: 1, up: 1, down: 0, failedScrapesTotal: 0 });
+    expect(mgr.stats().scrapesTotal).toBeGreaterThan(0);
+    expect(mgr.stats().samplesScrapedTotal).toBe(mgr.stats().scrapesTotal);
   });
 
   test("targets of a job are spread over the interval, each at a stable phase", async () => {
