@@ -125,8 +125,8 @@ async function gitOutput(args: string[]): Promise<string | null> {
 
 /** `--define` flags that bake the build info into the binary. */
 async function buildInfoDefines(): Promise<string[]> {
-  const revision = process.env.SHOAL_REVISION || (await gitOutput(["rev-parse", "HEAD"])) ?? "unknown";
-  const branch = process.env.SHOAL_BRANCH || (await gitOutput(["rev-parse", "--abbrev-ref", "HEAD"])) ?? "unknown";
+  const revision = process.env.SHOAL_REVISION || ((await gitOutput(["rev-parse", "HEAD"])) ?? "unknown");
+  const branch = process.env.SHOAL_BRANCH || ((await gitOutput(["rev-parse", "--abbrev-ref", "HEAD"])) ?? "unknown");
   const date = process.env.SHOAL_BUILD_DATE || buildDate(new Date());
   const define = (name: string, value: string): string[] => ["--define", `process.env.${name}=${JSON.stringify(value)}`];
   return [...define("SHOAL_REVISION", revision), ...define("SHOAL_BRANCH", branch), ...define("SHOAL_BUILD_DATE", date)];
