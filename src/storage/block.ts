@@ -68,16 +68,17 @@ function writeFileSynced(path: string, data: Uint8Array): void {
 
 /**
  * Writes a block from series sorted by labels. Returns its meta. `minTime`/`maxTime` bound the
- * block (maxTime exclusive); chunks must lie inside.
+ * block (maxTime exclusive); samples must lie inside. Yields to the event loop every few hundred
+ * series so that a big head cut or compaction does not stall appends and queries.
  */
-export function writeBlock(
+export async function writeBlock(
   parentDir: string,
   ulid: string,
   minTime: number,
   maxTime: number,
   series: Iterable<WriteSeries>,
   compaction: BlockMeta["compaction"],
-): BlockMeta {
+): Promise<BlockMeta> {
   const tmp = join(parentDir, ulid + ".tmp");
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, "chunks"), { recursive: true });
@@ -129,7 +130,12 @@ export function writeBlock(
   let numSamples = 0;
   let numChunks = 0;
   let prev: Labels | null = null;
+  let sinceYield = 0;
   for (const s of series) {
+    if (++sinceYield >= 256) {
+      sinceYield = 0;
+      await new Promise<void>((r) => setImmediate(r));
+    }
     const n = s.timestamps.length;
     if (n === 0) continue;
     if (prev !== null && compareLabels(prev, s.labels) >= 0) throw new Error("writeBlock: series not sorted by labels");

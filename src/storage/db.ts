@@ -248,7 +248,7 @@ export class LocalTSDB implements TSDB {
       if (this.closed) return;
       try {
         await this.cutHead();
-        this.compactBlocks();
+        await this.compactBlocks();
         this.applyRetention();
       } catch (e) {
         this.counters.compactionsFailed++;
@@ -273,7 +273,10 @@ export class LocalTSDB implements TSDB {
   async persistHeadRange(a: number, b: number): Promise<void> {
     const ulid = newULID();
     const t0 = performance.now();
-    const meta = writeBlock(this.opts.dir, ulid, a, b, headSeriesForBlock(this.head, a, b), { level: 1, sources: [ulid] });
+    // From here on the range is the block's: late samples for it are refused (too_old), so the
+    // head's chunks in [a, b) cannot change while the block is written.
+    if (b > this.head.minValidTime) this.head.minValidTime = b;
+    const meta = await writeBlock(this.opts.dir, ulid, a, b, headSeriesForBlock(this.head, a, b), { level: 1, sources: [ulid] });
     if (meta.stats.numSeries === 0) {
       rmSync(join(this.opts.dir, ulid), { recursive: true, force: true });
     } else {
@@ -301,17 +304,17 @@ export class LocalTSDB implements TSDB {
     return this.exclusive(() => this.compactBlocks());
   }
 
-  private compactBlocks(): void {
+  private async compactBlocks(): Promise<void> {
     const newest = Math.max(this.head.minValidTime, ...this.blocks.map((b) => b.meta.maxTime));
     for (;;) {
       const group = planCompaction(this.blocks, this.ranges, newest);
       if (group === null) return;
-      this.rewriteBlocks(group, "compaction");
+      await this.rewriteBlocks(group, "compaction");
     }
   }
 
   /** Replaces `group` by one merged block (tombstones applied). Returns the new block or null. */
-  private rewriteBlocks(group: Block[], why: string): Block | null {
+  private async rewriteBlocks(group: Block[], why: string): Promise<Block | null> {
     const t0 = performance.now();
     const ulid = newULID();
     const mint = Math.min(...group.map((b) => b.meta.minTime));
@@ -321,7 +324,7 @@ export class LocalTSDB implements TSDB {
     let created: Block | null = null;
     let meta: BlockMeta | null = null;
     try {
-      meta = writeBlock(this.opts.dir, ulid, mint, maxt, mergedBlockSeries(group), {
+      meta = await writeBlock(this.opts.dir, ulid, mint, maxt, mergedBlockSeries(group), {
         level,
         sources,
         parents: group.map((b) => b.ulid),
@@ -390,6 +393,7 @@ export class LocalTSDB implements TSDB {
 
   async deleteSeries(matchers: Matcher[], mint: number, maxt: number): Promise<void> {
     this.checkOpen();
+    if (this.mode !== "normal") throw new Error(`TSDB opened ${this.mode}: deleting is not allowed`);
     await this.exclusive(() => {
       const refs = this.head.matchingRefs(matchers);
       if (refs.length > 0) {
@@ -406,8 +410,9 @@ export class LocalTSDB implements TSDB {
 
   async cleanTombstones(): Promise<void> {
     this.checkOpen();
-    await this.exclusive(() => {
-      for (const b of [...this.blocks]) if (b.tombstones.size > 0) this.rewriteBlocks([b], "tombstone cleaning");
+    if (this.mode === "readOnly") throw new Error("TSDB opened readOnly: cleaning tombstones is not allowed");
+    await this.exclusive(async () => {
+      for (const b of [...this.blocks]) if (b.tombstones.size > 0) await this.rewriteBlocks([b], "tombstone cleaning");
     });
   }
 

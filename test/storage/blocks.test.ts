@@ -58,6 +58,11 @@ describe("blocks", () => {
     expect(st.blocks).toBeLessThan(st.headCuts);
     expect(db.head.minTime()).toBeGreaterThanOrEqual(8 * RANGE);
     await checkAll(db, N);
+    // The persisted range is closed to late samples.
+    const late = db.appender();
+    expect(() => late.append(L({ __name__: "m", i: "new" }), 1000, 1)).toThrow(/older than the head/);
+    late.rollback();
+    expect(db.stats().rejected.too_old).toBe(1);
     // WAL segments before the cut are replaced by a checkpoint.
     expect(readdirSync(join(t.dir, "wal")).some((f) => f.startsWith("checkpoint."))).toBe(true);
     await db.close();

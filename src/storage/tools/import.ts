@@ -109,7 +109,7 @@ export async function importFile(file: string, dataDir: string, blockDurationMs:
   let blocksWritten = 0;
   for (const w of [...windows.keys()].sort((a, b) => a - b)) {
     const ulid = newULID();
-    const meta = writeBlock(dataDir, ulid, w * blockDurationMs, (w + 1) * blockDurationMs, windows.get(w)!, { level: 1, sources: [ulid] });
+    const meta = await writeBlock(dataDir, ulid, w * blockDurationMs, (w + 1) * blockDurationMs, windows.get(w)!, { level: 1, sources: [ulid] });
     blocksWritten++;
     logger.info("block written", { ulid, minTime: meta.minTime, maxTime: meta.maxTime, series: meta.stats.numSeries, samples: meta.stats.numSamples });
   }
