@@ -177,7 +177,7 @@ export class Engine {
     const steps = makeSteps(start, end, step);
     let value: QueryValue;
     try {
-      const v = ev.eval(expr, steps);
+      const v = await ev.eval(expr, steps);
       value = toResult(v, steps.start, steps.step, steps.n, isRange);
     } catch (e) {
       throw toQueryError(e, this.logger, query);

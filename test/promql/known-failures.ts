@@ -10,11 +10,4 @@ export interface KnownFailure {
   reason: string;
 }
 
-const msRange =
-  "parser: a millisecond range like [1001ms] comes out 1 ms short (the duration is computed in float seconds and truncated: 1.001 * 1000 = 1000.999…), so the window holds one sample less";
-
-export const KNOWN_FAILURES: KnownFailure[] = [
-  { file: "functions.test", line: 1200, reason: msRange },
-  { file: "functions.test", line: 1206, reason: msRange },
-  { file: "functions.test", line: 1215, reason: msRange },
-];
+export const KNOWN_FAILURES: KnownFailure[] = [];

@@ -396,9 +396,35 @@ describe("invalid queries: Prometheus's messages and positions", () => {
     expect(parseErr('foo{a="é"} bar').message).toBe('1:13: parse error: unexpected identifier "bar"');
   });
 
+  test("anchored/smoothed selectors and fill modifiers: refused unless enabled, then checked", () => {
+    const on = { extendedRangeSelectors: true, binopFillModifiers: true };
+    const err = (q: string, o = {}) => {
+      try {
+        parseExpr(q, o);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "parsed";
+    };
+    expect(err("foo anchored")).toBe("1:1: parse error: anchored modifier is experimental and not enabled");
+    expect(err("rate(foo[5m] smoothed)")).toBe("1:6: parse error: smoothed modifier is experimental and not enabled");
+    expect(err("a + fill(0) b")).toBe("1:1: parse error: binop fill modifiers are experimental and not enabled");
+    expect(err("foo[5m:1m] anchored", on)).toBe("1:1: parse error: anchored modifier is not supported for subqueries");
+    expect(err("(foo + bar) smoothed", on)).toBe("1:1: parse error: smoothed modifier not implemented");
+    expect(err("foo anchored smoothed", on)).toBe("1:1: parse error: anchored and smoothed modifiers cannot be used together");
+    expect((parseExpr("rate(foo[5m] anchored)", on) as Call).args[0]).toMatchObject({ vectorSelector: { anchored: true } });
+    expect((parseExpr("a + on(x) fill_left(1) fill_right(-2) b", on) as BinaryExpr).matching?.fillValues).toEqual({ lhs: 1, rhs: -2 });
+    expect((parseExpr("a + fill(0) b", on) as BinaryExpr).matching?.fillValues).toEqual({ lhs: 0, rhs: 0 });
+    // The words stay usable as metric and label names.
+    expect((parseExpr("fill + anchored") as BinaryExpr).rhs).toMatchObject({ type: "VectorSelector", name: "anchored" });
+    expect(parseExpr("sum by (smoothed, fill) (x)")).toMatchObject({ grouping: ["smoothed", "fill"] });
+  });
+
   test("experimental functions can be turned off", () => {
     expect(() => parseExpr("mad_over_time(foo[5m])", { experimentalFunctions: false })).toThrow('function "mad_over_time" is not enabled');
-    expect(() => parseExpr("limitk(1, foo)", { experimentalFunctions: false })).toThrow("limitk() and limit_ratio() are experimental");
+    expect(() => parseExpr("limitk(1, foo)", { experimentalFunctions: false })).toThrow(
+      "1:1: parse error: limitk() is experimental and must be enabled with --enable-feature=promql-experimental-functions",
+    );
     expect(() => parseExpr("foo[5m+1m]", { durationExpressions: false })).toThrow("unexpected <op:+>");
   });
 });

@@ -109,6 +109,20 @@ describe("formatExpr gives Prometheus's canonical text", () => {
     });
   }
 
+  test("anchored/smoothed and fill modifiers print back", () => {
+    const on = { extendedRangeSelectors: true, binopFillModifiers: true };
+    for (const [q, out] of [
+      ["rate(foo[5m] anchored @ 10 offset 1m)", "rate(foo[5m] anchored @ 10.000 offset 1m)"],
+      ["foo smoothed offset 5m", "foo smoothed offset 5m"],
+      ["a + on(x) fill(0) b", "a + on (x) fill (0) b"],
+      ["a * fill_right(-1.5) fill_left(2) b", "a * fill_left (2) fill_right (-1.5) b"],
+    ] as const) {
+      const e = parseExpr(q, on);
+      expect(formatExpr(e)).toBe(out);
+      expect(normalize(parseExpr(formatExpr(e), on))).toBe(normalize(e));
+    }
+  });
+
   test("number formatting (Go's strconv 'f', shortest)", () => {
     expect(formatNumber(0)).toBe("0");
     expect(formatNumber(-0)).toBe("-0");

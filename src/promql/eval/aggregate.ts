@@ -41,22 +41,22 @@ function computeGroups(series: StepSeries[], e: AggregateExpr): Grouping {
   return { groupOf, labels, count: labels.length };
 }
 
-export function evalAggregate(ev: Evaluator, e: AggregateExpr, st: Steps): Value {
-  if (e.op === "count_values") return countValues(ev, e, st);
-  const param = e.param ? ev.evalScalar(e.param, st) : null;
-  const input = ev.evalVector(e.expr, st);
+export async function evalAggregate(ev: Evaluator, e: AggregateExpr, st: Steps): Promise<Value> {
+  if (e.op === "count_values") return await countValues(ev, e, st);
+  const param = e.param ? await ev.evalScalar(e.param, st) : null;
+  const input = await ev.evalVector(e.expr, st);
   switch (e.op) {
     case "topk":
     case "bottomk":
     case "limitk":
     case "limit_ratio":
-      return selectK(ev, e, st, input.series, param!);
+      return await selectK(ev, e, st, input.series, param!);
     default:
-      return reduce(ev, e, st, input.series, param);
+      return await reduce(ev, e, st, input.series, param);
   }
 }
 
-function reduce(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[], param: Float64Array | null): Value {
+async function reduce(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[], param: Float64Array | null): Promise<Value> {
   const n = st.n;
   const op = e.op;
   if (op === "quantile" && param) {
@@ -77,7 +77,7 @@ function reduce(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[]
   const lists: number[][] | null = op === "quantile" ? Array.from({ length: size }, () => []) : null;
 
   for (let si = 0; si < series.length; si++) {
-    ev.check();
+    if (ev.check()) await ev.pause();
     const s = series[si]!;
     const g = grp.groupOf[si]!;
     const base = g * n;
@@ -231,7 +231,7 @@ function ratioOffset(ls: Labels): number {
   return Number(prometheusLabelsHash(ls)) / 18446744073709551615;
 }
 
-function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[], param: Float64Array): Value {
+async function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[], param: Float64Array): Promise<Value> {
   const n = st.n;
   const op = e.op;
   let max = -Infinity;
@@ -357,13 +357,13 @@ function weaker(op: string, a: number, b: number): boolean {
   return op === "topk" ? a < b : a > b;
 }
 
-function countValues(ev: Evaluator, e: AggregateExpr, st: Steps): Value {
+async function countValues(ev: Evaluator, e: AggregateExpr, st: Steps): Promise<Value> {
   let p = e.param!;
   while (p.type === "StepInvariantExpr" || p.type === "ParenExpr") p = p.expr;
   if (p.type !== "StringLiteral") throw new EvalError("count_values requires a string parameter");
   const valueLabel = p.value;
   if (valueLabel === "" || !valueLabel.isWellFormed()) throw new EvalError(`invalid label name ${JSON.stringify(valueLabel)}`);
-  const input = ev.evalVector(e.expr, st);
+  const input = await ev.evalVector(e.expr, st);
   const n = st.n;
   const grouping = new Set(e.grouping);
   if (!e.without) grouping.add(valueLabel);

@@ -53,9 +53,9 @@ function compare(op: BinaryOp, a: number, b: number): boolean {
   }
 }
 
-export function evalBinary(ev: Evaluator, e: BinaryExpr, st: Steps): Value {
-  const lhs = ev.eval(e.lhs, st);
-  const rhs = ev.eval(e.rhs, st);
+export async function evalBinary(ev: Evaluator, e: BinaryExpr, st: Steps): Promise<Value> {
+  const lhs = await ev.eval(e.lhs, st);
+  const rhs = await ev.eval(e.rhs, st);
   const n = st.n;
   const op = e.op;
   if (lhs.kind === "scalar" && rhs.kind === "scalar") {

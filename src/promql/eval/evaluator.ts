@@ -24,6 +24,9 @@ import {
 import { errs } from "./annotations.ts";
 import { labelsKey } from "../../model/index.ts";
 
+/** How long evaluation may hold the event loop before it yields. */
+const YIELD_EVERY_MS = 20;
+
 /** The steps an expression is evaluated at: start, start+step, …, end (n of them). */
 export interface Steps {
   start: number;
@@ -79,17 +82,32 @@ export class Evaluator {
   peakSamples = 0;
   // Starts at 63 so that the very first check() looks at the clock.
   private checkCounter = 63;
+  private lastYield = Date.now();
 
   constructor(
     readonly data: Map<VectorSelector, SelectedSeries[]>,
     readonly opts: EvalOptions,
   ) {}
 
-  /** Throws on timeout/abort; cheap enough to call once per series. */
-  check(): void {
-    if ((++this.checkCounter & 63) !== 0) return;
+  /**
+   * Throws on timeout/abort; cheap enough to call once per series. Returns true when the
+   * evaluation has held the thread long enough that it should `await pause()`, so a heavy query
+   * does not stall scrapes, heartbeats and other requests of the node.
+   */
+  check(): boolean {
+    if ((++this.checkCounter & 63) !== 0) return false;
     if (this.opts.signal?.aborted) throw new EvalAbort("canceled");
-    if (Date.now() > this.opts.deadline) throw new EvalAbort("timeout");
+    const now = Date.now();
+    if (now > this.opts.deadline) throw new EvalAbort("timeout");
+    return now - this.lastYield >= YIELD_EVERY_MS;
+  }
+
+  /** Gives the event loop a turn, then re-checks the limits. */
+  async pause(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = Date.now();
+    if (this.opts.signal?.aborted) throw new EvalAbort("canceled");
+    if (this.lastYield > this.opts.deadline) throw new EvalAbort("timeout");
   }
 
   /**
@@ -110,17 +128,17 @@ export class Evaluator {
     this.annotations.add("info", message, pos);
   }
 
-  eval(e: Expr, st: Steps): Value {
-    this.check();
+  async eval(e: Expr, st: Steps): Promise<Value> {
+    if (this.check()) await this.pause();
     switch (e.type) {
       case "NumberLiteral":
         return { kind: "scalar", values: new Float64Array(st.n).fill(e.value) };
       case "StringLiteral":
         return { kind: "string", value: e.value };
       case "ParenExpr":
-        return this.eval(e.expr, st);
+        return await this.eval(e.expr, st);
       case "UnaryExpr": {
-        const v = this.eval(e.expr, st);
+        const v = await this.eval(e.expr, st);
         if (e.op === "+") return v;
         if (v.kind === "scalar") return { kind: "scalar", values: v.values.map((x) => -x) };
         if (v.kind === "vector") {
@@ -132,7 +150,7 @@ export class Evaluator {
         throw new EvalError("unary minus on a non-numeric value");
       }
       case "VectorSelector":
-        return this.evalVectorSelector(e, st, false);
+        return await this.evalVectorSelector(e, st, false);
       case "MatrixSelector":
         return this.evalMatrixSelector(e.vectorSelector, e.range, st);
       case "SubqueryExpr":
@@ -140,29 +158,29 @@ export class Evaluator {
       case "StepInvariantExpr":
         return this.evalStepInvariant(e.expr, st);
       case "Call":
-        return evalCall(this, e as Call, st);
+        return await evalCall(this, e as Call, st);
       case "AggregateExpr":
-        return evalAggregate(this, e as AggregateExpr, st);
+        return await evalAggregate(this, e as AggregateExpr, st);
       case "BinaryExpr":
-        return evalBinary(this, e as BinaryExpr, st);
+        return await evalBinary(this, e as BinaryExpr, st);
     }
   }
 
-  evalVector(e: Expr, st: Steps): VectorValue {
-    const v = this.eval(e, st);
+  async evalVector(e: Expr, st: Steps): Promise<VectorValue> {
+    const v = await this.eval(e, st);
     if (v.kind !== "vector") throw new EvalError(`expected instant vector, got ${v.kind}`);
     return v;
   }
 
-  evalScalar(e: Expr, st: Steps): Float64Array {
-    const v = this.eval(e, st);
+  async evalScalar(e: Expr, st: Steps): Promise<Float64Array> {
+    const v = await this.eval(e, st);
     if (v.kind !== "scalar") throw new EvalError(`expected scalar, got ${v.kind}`);
     return v.values;
   }
 
-  private evalStepInvariant(inner: Expr, st: Steps): Value {
+  private async evalStepInvariant(inner: Expr, st: Steps): Promise<Value> {
     const one = makeSteps(st.start, st.start, 0);
-    const v = this.eval(inner, one);
+    const v = await this.eval(inner, one);
     if (st.n === 1) return v;
     switch (v.kind) {
       case "scalar":
@@ -183,13 +201,13 @@ export class Evaluator {
   }
 
   /** Instant vector selection with lookback; `wantTimestamps` returns sample times (for timestamp()). */
-  evalVectorSelector(vs: VectorSelector, st: Steps, wantTimestamps: boolean): VectorValue {
+  async evalVectorSelector(vs: VectorSelector, st: Steps, wantTimestamps: boolean): Promise<VectorValue> {
     const data = this.data.get(vs) ?? [];
     const lookback = this.opts.lookbackDelta;
     const out: StepSeries[] = [];
     let total = 0;
     for (const s of data) {
-      this.check();
+      if (this.check()) await this.pause();
       const ts = s.timestamps;
       const len = ts.length;
       if (len === 0) continue;
@@ -236,11 +254,11 @@ export class Evaluator {
   }
 
   /** Evaluates a subquery's inner expression and returns its points as raw samples. */
-  evalSubqueryPoints(e: SubqueryExpr, st: Steps): RangeSeries[] {
+  async evalSubqueryPoints(e: SubqueryExpr, st: Steps): Promise<RangeSeries[]> {
     const r = subqueryRange(e, st.start, st.end, this.opts.subqueryStep);
     const inner = makeSteps(r.start, r.end, r.step);
     if (inner.n > this.opts.maxSamples) throw new TooManySamples();
-    const v = this.eval(e.expr, inner);
+    const v = await this.eval(e.expr, inner);
     if (v.kind === "scalar") {
       // A scalar subquery behaves like a single series without labels.
       const ts = new Float64Array(inner.n);
@@ -266,9 +284,9 @@ export class Evaluator {
     return out;
   }
 
-  private evalSubqueryAsMatrix(e: SubqueryExpr, st: Steps): MatrixValue {
+  private async evalSubqueryAsMatrix(e: SubqueryExpr, st: Steps): Promise<MatrixValue> {
     if (st.n !== 1) throw new EvalError("cannot do range evaluation of subquery");
-    const pts = this.evalSubqueryPoints(e, st);
+    const pts = await this.evalSubqueryPoints(e, st);
     const maxt = (e.timestamp ?? st.start) - e.offset;
     const mint = maxt - e.range;
     const out: RangeSeries[] = [];

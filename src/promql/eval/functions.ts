@@ -70,22 +70,22 @@ function unwrapInvariant(e: Expr): Expr {
   return e.type === "StepInvariantExpr" ? e.expr : e;
 }
 
-export function evalCall(ev: Evaluator, e: Call, st: Steps): Value {
+export async function evalCall(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   const name = e.func;
   // A range argument with `@` is step invariant; range functions read it directly.
   const args = e.args.map((a) => (a.type === "StepInvariantExpr" && (a.expr.type === "MatrixSelector" || a.expr.type === "SubqueryExpr") ? a.expr : a));
   if (args.some((a, i) => a !== e.args[i])) e = { ...e, args };
   const matrixIdx = args.findIndex((a) => a.type === "MatrixSelector" || a.type === "SubqueryExpr");
   if (matrixIdx >= 0) {
-    if (name === "absent_over_time") return absentOverTime(ev, e, st, args[matrixIdx] as MatrixSelector | SubqueryExpr);
+    if (name === "absent_over_time") return await absentOverTime(ev, e, st, args[matrixIdx] as MatrixSelector | SubqueryExpr);
     const kernel = KERNELS[name];
     if (!kernel) throw new EvalError(`function ${name} is not supported on range vectors`);
-    return evalRangeFunction(ev, e, st, matrixIdx);
+    return await evalRangeFunction(ev, e, st, matrixIdx);
   }
   const mathFn = MATH[name];
-  if (mathFn) return mapVector(ev.evalVector(args[0]!, st), mathFn);
+  if (mathFn) return mapVector(await ev.evalVector(args[0]!, st), mathFn);
   const dateFn = DATE_FNS[name];
-  if (dateFn) return evalDateFn(ev, args, st, dateFn);
+  if (dateFn) return await evalDateFn(ev, args, st, dateFn);
   switch (name) {
     case "time": {
       const out = new Float64Array(st.n);
@@ -104,21 +104,21 @@ export function evalCall(ev: Evaluator, e: Call, st: Steps): Value {
       return scalarOut(new Float64Array(st.n).fill(ev.opts.isRangeQuery ? ev.opts.queryStep / 1000 : 0));
     case "min_of":
     case "max_of": {
-      const a = ev.evalScalar(args[0]!, st);
-      const b = ev.evalScalar(args[1]!, st);
+      const a = await ev.evalScalar(args[0]!, st);
+      const b = await ev.evalScalar(args[1]!, st);
       const out = new Float64Array(st.n);
       for (let i = 0; i < st.n; i++) out[i] = name === "min_of" ? Math.min(a[i]!, b[i]!) : Math.max(a[i]!, b[i]!);
       return scalarOut(out);
     }
     case "vector": {
-      const v = ev.evalScalar(args[0]!, st);
+      const v = await ev.evalScalar(args[0]!, st);
       const s = newSeries([], st.n);
       s.values.set(v);
       s.present.fill(1);
       return { kind: "vector", series: [s] };
     }
     case "scalar": {
-      const v = ev.evalVector(args[0]!, st);
+      const v = await ev.evalVector(args[0]!, st);
       const out = new Float64Array(st.n).fill(NaN);
       const counts = new Uint32Array(st.n);
       for (const s of v.series) {
@@ -135,11 +135,11 @@ export function evalCall(ev: Evaluator, e: Call, st: Steps): Value {
     case "timestamp": {
       const arg = unwrapInvariant(args[0]!);
       if (arg.type === "VectorSelector") {
-        const v = ev.evalVectorSelector(arg, st, true);
+        const v = await ev.evalVectorSelector(arg, st, true);
         for (const s of v.series) s.dropName = true;
         return v;
       }
-      const v = ev.evalVector(args[0]!, st);
+      const v = await ev.evalVector(args[0]!, st);
       return {
         kind: "vector",
         series: v.series.map((s) => {
@@ -150,8 +150,8 @@ export function evalCall(ev: Evaluator, e: Call, st: Steps): Value {
       };
     }
     case "round": {
-      const v = ev.evalVector(args[0]!, st);
-      const to = args.length > 1 ? ev.evalScalar(args[1]!, st) : null;
+      const v = await ev.evalVector(args[0]!, st);
+      const to = args.length > 1 ? await ev.evalScalar(args[1]!, st) : null;
       return {
         kind: "vector",
         series: v.series.map((s) => {
@@ -167,29 +167,29 @@ export function evalCall(ev: Evaluator, e: Call, st: Steps): Value {
     case "clamp":
     case "clamp_min":
     case "clamp_max":
-      return evalClamp(ev, name, args, st);
+      return await evalClamp(ev, name, args, st);
     case "label_replace":
-      return labelReplace(ev, e, st);
+      return await labelReplace(ev, e, st);
     case "label_join":
-      return labelJoin(ev, e, st);
+      return await labelJoin(ev, e, st);
     case "sort":
     case "sort_desc":
     case "sort_by_label":
     case "sort_by_label_desc":
-      return evalSort(ev, e, st);
+      return await evalSort(ev, e, st);
     case "absent":
-      return absent(ev, e, st);
+      return await absent(ev, e, st);
     case "histogram_quantile":
-      return histogramQuantile(ev, e, st);
+      return await histogramQuantile(ev, e, st);
     case "histogram_quantiles":
-      return histogramQuantiles(ev, e, st);
+      return await histogramQuantiles(ev, e, st);
     case "histogram_fraction":
-      return histogramFraction(ev, e, st);
+      return await histogramFraction(ev, e, st);
     case "info":
       throw new EvalError("info() is not supported by this engine yet");
     default:
       if (NATIVE_ONLY.has(name)) {
-        ev.evalVector(args[0]!, st);
+        await ev.evalVector(args[0]!, st);
         return { kind: "vector", series: [] };
       }
       throw new EvalError(`unknown function ${name}`);
@@ -207,7 +207,7 @@ function mapVector(v: VectorValue, f: MathFn): VectorValue {
   };
 }
 
-function evalDateFn(ev: Evaluator, args: Expr[], st: Steps, f: (d: Date) => number): Value {
+async function evalDateFn(ev: Evaluator, args: Expr[], st: Steps, f: (d: Date) => number): Promise<Value> {
   if (args.length === 0) {
     const s = newSeries([], st.n);
     for (let i = 0; i < st.n; i++) {
@@ -216,14 +216,14 @@ function evalDateFn(ev: Evaluator, args: Expr[], st: Steps, f: (d: Date) => numb
     }
     return { kind: "vector", series: [s] };
   }
-  const v = ev.evalVector(args[0]!, st);
+  const v = await ev.evalVector(args[0]!, st);
   return mapVector(v, (x) => (Number.isFinite(x) ? f(new Date(Math.trunc(x) * 1000)) : NaN));
 }
 
-function evalClamp(ev: Evaluator, name: string, args: Expr[], st: Steps): Value {
-  const v = ev.evalVector(args[0]!, st);
-  const lo = name === "clamp_max" ? null : ev.evalScalar(args[1]!, st);
-  const hi = name === "clamp" ? ev.evalScalar(args[2]!, st) : name === "clamp_max" ? ev.evalScalar(args[1]!, st) : null;
+async function evalClamp(ev: Evaluator, name: string, args: Expr[], st: Steps): Promise<Value> {
+  const v = await ev.evalVector(args[0]!, st);
+  const lo = name === "clamp_max" ? null : await ev.evalScalar(args[1]!, st);
+  const hi = name === "clamp" ? await ev.evalScalar(args[2]!, st) : name === "clamp_max" ? await ev.evalScalar(args[1]!, st) : null;
   return {
     kind: "vector",
     series: v.series.map((s) => {
@@ -261,7 +261,7 @@ interface RangeInput {
   values: Float64Array;
 }
 
-function rangeInputs(ev: Evaluator, arg: MatrixSelector | SubqueryExpr, st: Steps): { series: RangeInput[]; range: number; offset: number; at: number | null } {
+async function rangeInputs(ev: Evaluator, arg: MatrixSelector | SubqueryExpr, st: Steps): Promise<{ series: RangeInput[]; range: number; offset: number; at: number | null }> {
   if (arg.type === "MatrixSelector") {
     const vs = arg.vectorSelector;
     const data = ev.data.get(vs) ?? [];
@@ -272,15 +272,15 @@ function rangeInputs(ev: Evaluator, arg: MatrixSelector | SubqueryExpr, st: Step
     }
     return { series, range: arg.range, offset: vs.offset, at: vs.timestamp };
   }
-  return { series: ev.evalSubqueryPoints(arg, st), range: arg.range, offset: arg.offset, at: arg.timestamp };
+  return { series: await ev.evalSubqueryPoints(arg, st), range: arg.range, offset: arg.offset, at: arg.timestamp };
 }
 
-function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number): Value {
+async function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number): Promise<Value> {
   const name = e.func;
   const kernel = KERNELS[name]!;
   const arg = e.args[matrixIdx] as MatrixSelector | SubqueryExpr;
   const params: Float64Array[] = [];
-  for (let i = 0; i < e.args.length; i++) if (i !== matrixIdx) params.push(ev.evalScalar(e.args[i]!, st));
+  for (let i = 0; i < e.args.length; i++) if (i !== matrixIdx) params.push(await ev.evalScalar(e.args[i]!, st));
   if (name === "quantile_over_time") {
     const q = params[0]!;
     for (let i = 0; i < st.n; i++) {
@@ -296,7 +296,7 @@ function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number)
       if (!(tf > 0 && tf < 1)) throw new EvalError(`invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`);
     }
   }
-  const { series, range, offset, at } = rangeInputs(ev, arg, st);
+  const { series, range, offset, at } = await rangeInputs(ev, arg, st);
   const keepName = KEEPS_NAME.has(name);
   const ctx: WindowCtx = { t: 0, mint: 0, maxt: 0, range, params: new Array(params.length).fill(0), resets: null };
   const out: StepSeries[] = [];
@@ -305,7 +305,7 @@ function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number)
   let widest = 0;
   const checkCounter = name === "rate" || name === "increase";
   for (const s of series) {
-    ev.check();
+    if (ev.check()) await ev.pause();
     const ts = s.timestamps;
     const vs = s.values;
     const len = ts.length;
@@ -399,8 +399,8 @@ function absentLabels(arg: Expr): Labels {
   return labelsFromPairs(pairs);
 }
 
-function absent(ev: Evaluator, e: Call, st: Steps): Value {
-  const v = ev.evalVector(e.args[0]!, st);
+async function absent(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const v = await ev.evalVector(e.args[0]!, st);
   const res = newSeries(absentLabels(e.args[0]!), st.n);
   let any = false;
   for (let i = 0; i < st.n; i++) {
@@ -420,8 +420,8 @@ function absent(ev: Evaluator, e: Call, st: Steps): Value {
   return { kind: "vector", series: any ? [res] : [] };
 }
 
-function absentOverTime(ev: Evaluator, e: Call, st: Steps, arg: MatrixSelector | SubqueryExpr): Value {
-  const { series, range, offset, at } = rangeInputs(ev, arg, st);
+async function absentOverTime(ev: Evaluator, e: Call, st: Steps, arg: MatrixSelector | SubqueryExpr): Promise<Value> {
+  const { series, range, offset, at } = await rangeInputs(ev, arg, st);
   const res = newSeries(absentLabels(arg), st.n, true);
   let any = false;
   for (let i = 0; i < st.n; i++) {
@@ -525,7 +525,7 @@ function getLabel(ls: Labels, name: string): string {
   return "";
 }
 
-function labelReplace(ev: Evaluator, e: Call, st: Steps): Value {
+async function labelReplace(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   const dst = stringArg(e.args[1]!);
   const repl = stringArg(e.args[2]!);
   const src = stringArg(e.args[3]!);
@@ -537,7 +537,7 @@ function labelReplace(ev: Evaluator, e: Call, st: Steps): Value {
     throw new EvalError(`invalid regular expression in label_replace(): ${regexStr}`);
   }
   if (!isValidLabelName(dst)) throw new EvalError(`invalid destination label name in label_replace(): ${dst}`);
-  const v = ev.evalVector(e.args[0]!, st);
+  const v = await ev.evalVector(e.args[0]!, st);
   const out = v.series.map((s) => {
     const m = re.exec(getLabel(s.labels, src));
     if (!m) return s;
@@ -547,13 +547,13 @@ function labelReplace(ev: Evaluator, e: Call, st: Steps): Value {
   return { kind: "vector", series: mergeSameLabels(out, st.n) };
 }
 
-function labelJoin(ev: Evaluator, e: Call, st: Steps): Value {
+async function labelJoin(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   const dst = stringArg(e.args[1]!);
   const sep = stringArg(e.args[2]!);
   const srcs = e.args.slice(3).map(stringArg);
   if (!isValidLabelName(dst)) throw new EvalError(`invalid destination label name in label_join(): ${dst}`);
   for (const s of srcs) if (!isValidLabelName(s)) throw new EvalError(`invalid source label name in label_join(): ${s}`);
-  const v = ev.evalVector(e.args[0]!, st);
+  const v = await ev.evalVector(e.args[0]!, st);
   const out = v.series.map((s) => {
     const val = srcs.map((n) => getLabel(s.labels, n)).join(sep);
     return { ...s, labels: setLabel(s.labels, dst, val), dropName: dst === METRIC_NAME ? false : s.dropName };
@@ -561,8 +561,8 @@ function labelJoin(ev: Evaluator, e: Call, st: Steps): Value {
   return { kind: "vector", series: mergeSameLabels(out, st.n) };
 }
 
-function evalSort(ev: Evaluator, e: Call, st: Steps): Value {
-  const v = ev.evalVector(e.args[0]!, st);
+async function evalSort(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const v = await ev.evalVector(e.args[0]!, st);
   if (ev.opts.isRangeQuery) ev.warn(ann.sortIneffective(), e.pos);
   if (st.n !== 1) return v;
   const series = [...v.series];
@@ -688,9 +688,9 @@ function perGroupBuckets(
   return buf;
 }
 
-function histogramQuantile(ev: Evaluator, e: Call, st: Steps): Value {
-  const q = ev.evalScalar(e.args[0]!, st);
-  const v = ev.evalVector(e.args[1]!, st);
+async function histogramQuantile(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const q = await ev.evalScalar(e.args[0]!, st);
+  const v = await ev.evalVector(e.args[1]!, st);
   for (let i = 0; i < st.n; i++) {
     const x = q[i]!;
     if (Number.isNaN(x) || x < 0 || x > 1) ev.warn(ann.invalidQuantile(x), e.args[0]!.pos);
@@ -715,10 +715,11 @@ function histogramQuantile(ev: Evaluator, e: Call, st: Steps): Value {
   return { kind: "vector", series: mergeSameLabels(out, st.n) };
 }
 
-function histogramQuantiles(ev: Evaluator, e: Call, st: Steps): Value {
-  const v = ev.evalVector(e.args[0]!, st);
+async function histogramQuantiles(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const v = await ev.evalVector(e.args[0]!, st);
   const labelName = stringArg(e.args[1]!);
-  const qs = e.args.slice(2).map((a) => ({ expr: a, values: ev.evalScalar(a, st) }));
+  const qs: { expr: Expr; values: Float64Array }[] = [];
+  for (const a of e.args.slice(2)) qs.push({ expr: a, values: await ev.evalScalar(a, st) });
   for (const q of qs) {
     for (let i = 0; i < st.n; i++) {
       const x = q.values[i]!;
@@ -751,10 +752,10 @@ function histogramQuantiles(ev: Evaluator, e: Call, st: Steps): Value {
   return { kind: "vector", series: mergeSameLabels(out, st.n) };
 }
 
-function histogramFraction(ev: Evaluator, e: Call, st: Steps): Value {
-  const lower = ev.evalScalar(e.args[0]!, st);
-  const upper = ev.evalScalar(e.args[1]!, st);
-  const v = ev.evalVector(e.args[2]!, st);
+async function histogramFraction(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const lower = await ev.evalScalar(e.args[0]!, st);
+  const upper = await ev.evalScalar(e.args[1]!, st);
+  const v = await ev.evalVector(e.args[2]!, st);
   const groups = groupBuckets(ev, v, st, e.args[2]!.pos);
   const out: StepSeries[] = [];
   const buf: Bucket[] = [];
