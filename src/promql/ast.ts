@@ -55,6 +55,12 @@ export interface VectorSelector {
   startOrEnd: AtModifierKind;
   /** The offset when written as a duration expression (`offset (1h + step())`); see DurationExpr. */
   offsetExpr?: DurationExpr;
+  /**
+   * The experimental `anchored` / `smoothed` range selector modifiers
+   * (`--enable-feature=promql-extended-range-selectors`); only set when the parser allows them.
+   */
+  anchored?: boolean;
+  smoothed?: boolean;
   pos: PosRange;
 }
 
@@ -174,6 +180,12 @@ export interface VectorMatching {
   on: boolean;
   /** Extra labels of `group_left(...)` / `group_right(...)`. */
   include: string[];
+  /**
+   * The experimental `fill(v)`, `fill_left(v)`, `fill_right(v)` modifiers
+   * (`--enable-feature=promql-binop-fill-modifiers`): the value that stands in for a missing
+   * match on that side; null where none was given. Only set when the parser allows them.
+   */
+  fillValues?: { lhs: number | null; rhs: number | null };
 }
 
 export interface BinaryExpr {

@@ -53,6 +53,10 @@ export interface ParseOptions {
   experimentalFunctions?: boolean;
   /** Allow duration arithmetic in ranges and offsets (default true). */
   durationExpressions?: boolean;
+  /** Allow the `anchored` and `smoothed` selector modifiers (default false). */
+  extendedRangeSelectors?: boolean;
+  /** Allow `fill`, `fill_left` and `fill_right` on binary operators (default false). */
+  binopFillModifiers?: boolean;
 }
 
 /** Parses a PromQL expression and type-checks it; throws ParseError. */
@@ -134,6 +138,8 @@ class Parser {
   private readonly recovery: string[] = [];
   private readonly experimental: boolean;
   private readonly durationExprs: boolean;
+  private readonly extendedSelectors: boolean;
+  private readonly fillModifiers: boolean;
 
   constructor(
     private readonly input: string,
@@ -142,6 +148,8 @@ class Parser {
     this.toks = lex(input);
     this.experimental = opts.experimentalFunctions ?? true;
     this.durationExprs = opts.durationExpressions ?? true;
+    this.extendedSelectors = opts.extendedRangeSelectors ?? false;
+    this.fillModifiers = opts.binopFillModifiers ?? false;
   }
 
   // --- token helpers ------------------------------------------------------------------------
@@ -216,6 +224,9 @@ class Parser {
       const matching = this.parseBinModifiers();
       // `^` is right-associative: its right side may contain another `^`.
       const rhs = this.parseBinary(prec === Prec.Pow ? Prec.Pow - 1 : prec);
+      if (matching.matching.fillValues && !this.fillModifiers) {
+        this.fail({ start: lhs.pos.start, end: rhs.pos.end }, "binop fill modifiers are experimental and not enabled");
+      }
       lhs = {
         type: "BinaryExpr",
         op,
@@ -248,7 +259,50 @@ class Parser {
         if (this.kind() === "LEFT_PAREN") matching.include = this.parseGroupingLabels();
       }
     }
+    // fill(v) | fill_left(v) [fill_right(v)] | fill_right(v) [fill_left(v)]
+    const fill = this.fillKeyword();
+    if (fill) {
+      const fv: { lhs: number | null; rhs: number | null } = { lhs: null, rhs: null };
+      this.next();
+      const v = this.parseFillValue();
+      if (fill === "fill") {
+        fv.lhs = v;
+        fv.rhs = v;
+      } else {
+        fv[fill === "fill_left" ? "lhs" : "rhs"] = v;
+        const other = fill === "fill_left" ? "fill_right" : "fill_left";
+        if (this.fillKeyword() === other) {
+          this.next();
+          fv[other === "fill_left" ? "lhs" : "rhs"] = this.parseFillValue();
+        }
+      }
+      matching.fillValues = fv;
+    }
     return { matching, returnBool };
+  }
+
+  /** `fill`, `fill_left` or `fill_right` when the next tokens are one of them and `(`. */
+  private fillKeyword(): "fill" | "fill_left" | "fill_right" | null {
+    const t = this.peek();
+    if (t.kind !== "IDENTIFIER" || this.kind(1) !== "LEFT_PAREN") return null;
+    const w = t.val.toLowerCase();
+    return w === "fill" || w === "fill_left" || w === "fill_right" ? w : null;
+  }
+
+  /** `( [+|-] number_or_duration )` of a fill modifier. */
+  private parseFillValue(): number {
+    this.expect("LEFT_PAREN");
+    let sign = 1;
+    const k = this.kind();
+    if (k === "ADD" || k === "SUB") {
+      this.next();
+      if (k === "SUB") sign = -1;
+    }
+    const nk = this.kind();
+    if (nk !== "NUMBER" && nk !== "DURATION") this.unexpected();
+    const n = this.numberLiteral(this.next());
+    this.expect("RIGHT_PAREN");
+    return sign * n.value;
   }
 
   /** `( label, ... )` of by/without/on/ignoring/group_x. */
@@ -423,7 +477,7 @@ class Parser {
     const pos = { start: opTok.pos, end: this.prevEnd() };
     const sig = AGGREGATIONS[op];
     if (sig.experimental && !this.experimental) {
-      this.fail(pos, "limitk() and limit_ratio() are experimental and must be enabled with --enable-feature=promql-experimental-functions");
+      this.fail(pos, `${op}() is experimental and must be enabled with --enable-feature=promql-experimental-functions`);
     }
     if (args.length === 0) this.fail(pos, "no arguments for aggregate expression provided");
     const desired = sig.paramType ? 2 : 1;
@@ -529,7 +583,10 @@ class Parser {
       if (k === "LEFT_BRACKET") e = this.parseRangeOrSubquery(e);
       else if (k === "OFFSET") e = this.parseOffset(e);
       else if (k === "AT") e = this.parseAt(e);
-      else return e;
+      else if (k === "IDENTIFIER" && /^(anchored|smoothed)$/i.test(this.peek().val)) {
+        const which = this.next().val.toLowerCase() as "anchored" | "smoothed";
+        this.setExtendedModifier(e, which);
+      } else return e;
     }
   }
 
@@ -743,6 +800,20 @@ class Parser {
     target.timestamp = ts;
     target.startOrEnd = startOrEnd;
     return this.extend(e, end);
+  }
+
+  /** `anchored` / `smoothed` after a selector (Prometheus's setAnchored / setSmoothed). */
+  private setExtendedModifier(e: Expr, which: "anchored" | "smoothed"): void {
+    if (!this.extendedSelectors) this.fail(e.pos, `${which} modifier is experimental and not enabled`);
+    let vs: VectorSelector;
+    if (e.type === "VectorSelector") vs = e;
+    else if (e.type === "MatrixSelector") vs = e.vectorSelector;
+    else if (e.type === "SubqueryExpr") this.fail(e.pos, `${which} modifier is not supported for subqueries`);
+    else this.fail(e.pos, `${which} modifier not implemented`);
+    if ((which === "anchored" && vs.smoothed) || (which === "smoothed" && vs.anchored)) {
+      this.fail(e.pos, "anchored and smoothed modifiers cannot be used together");
+    }
+    vs[which] = true;
   }
 
   /** The node that carries offset and @ for `e`. */

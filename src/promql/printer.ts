@@ -23,7 +23,7 @@ export function formatExpr(e: Expr): string {
     case "MatrixSelector": {
       const vs = e.vectorSelector;
       const range = e.rangeExpr ? formatDurationExpr(e.rangeExpr) : formatDuration(e.range);
-      return `${formatVectorSelector(vs, false)}[${range}]${atString(vs)}${offsetString(vs)}`;
+      return `${formatVectorSelector(vs, false)}[${range}]${extendedString(vs)}${atString(vs)}${offsetString(vs)}`;
     }
     case "SubqueryExpr":
       return `${formatExpr(e.expr)}${subquerySuffix(e)}`;
@@ -62,9 +62,19 @@ function matchingString(vm: VectorMatching | null): string {
   if (!vm) return "";
   const grouped = vm.card === "many-to-one" || vm.card === "one-to-many";
   // Prometheus leaves out an empty `ignoring ()`; it must stay when group_x follows it.
-  if (vm.matchingLabels.length === 0 && !vm.on && !grouped) return "";
+  if (vm.matchingLabels.length === 0 && !vm.on && !grouped) return fillString(vm);
   let s = ` ${vm.on ? "on" : "ignoring"} (${formatLabelList(vm.matchingLabels)})`;
   if (grouped) s += ` group_${vm.card === "many-to-one" ? "left" : "right"} (${formatLabelList(vm.include)})`;
+  return s + fillString(vm);
+}
+
+function fillString(vm: VectorMatching): string {
+  const f = vm.fillValues;
+  if (!f) return "";
+  if (f.lhs !== null && f.lhs === f.rhs) return ` fill (${formatNumber(f.lhs)})`;
+  let s = "";
+  if (f.lhs !== null) s += ` fill_left (${formatNumber(f.lhs)})`;
+  if (f.rhs !== null) s += ` fill_right (${formatNumber(f.rhs)})`;
   return s;
 }
 
@@ -98,7 +108,7 @@ function formatVectorSelector(vs: VectorSelector, withModifiers: boolean): strin
     strs.unshift(goQuoteString(name));
     name = "";
   }
-  const mods = withModifiers ? `${atString(vs)}${offsetString(vs)}` : "";
+  const mods = withModifiers ? `${atString(vs)}${extendedString(vs)}${offsetString(vs)}` : "";
   if (strs.length === 0) return `${name}${mods}`;
   return `${name}{${strs.join(",")}}${mods}`;
 }
@@ -106,6 +116,10 @@ function formatVectorSelector(vs: VectorSelector, withModifiers: boolean): strin
 /** Byte-wise comparison as Go's sort.Strings does (UTF-16 order differs only for astral chars). */
 function compareGoStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function extendedString(vs: VectorSelector): string {
+  return vs.anchored ? " anchored" : vs.smoothed ? " smoothed" : "";
 }
 
 function atString(n: VectorSelector | SubqueryExpr): string {
