@@ -27,7 +27,9 @@ export interface EngineOptions {
 }
 
 export interface QueryOptions {
+  /** ms; 0 or absent: the engine's timeout. */
   timeout?: number;
+  /** ms; 0 or absent: the engine's lookback delta. */
   lookbackDelta?: number;
   signal?: AbortSignal;
 }
@@ -132,9 +134,10 @@ export class Engine {
     opts: QueryOptions,
     t0: number,
   ): Promise<QueryResult> {
-    const timeout = opts.timeout ?? this.timeout;
+    // 0 (or absent) means the engine's defaults, as the API passes them through.
+    const timeout = opts.timeout !== undefined && opts.timeout > 0 ? opts.timeout : this.timeout;
     const deadline = Date.now() + timeout;
-    const lookback = opts.lookbackDelta ?? this.lookbackDelta;
+    const lookback = opts.lookbackDelta !== undefined && opts.lookbackDelta > 0 ? opts.lookbackDelta : this.lookbackDelta;
     const expr = preprocess(parsed, start, end);
     const prepStart = performance.now();
     const storageWarnings: string[] = [];

@@ -121,6 +121,11 @@ describe("Engine", () => {
     expect(e.message).toBe("query timed out in expression evaluation");
   });
 
+  test("a per-query timeout of 0 means the engine's default", async () => {
+    const res = await new Engine().instantQuery(db, "http_requests", 600_000, { timeout: 0, lookbackDelta: 0 });
+    expect(res.value.resultType === "vector" && res.value.result.length).toBe(1);
+  });
+
   test("an aborted query is canceled", async () => {
     const ac = new AbortController();
     ac.abort();
