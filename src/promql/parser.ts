@@ -662,7 +662,6 @@ class Parser {
   private startsDuration(): boolean {
     const k = this.kind();
     if (k === "NUMBER" || k === "DURATION") return true;
-    if (!this.durationExprs) return false;
     if (k === "LEFT_PAREN" || k === "ADD" || k === "SUB") return true;
     return this.durationFunction() !== null;
   }
@@ -672,6 +671,7 @@ class Parser {
    * on the query (else 0, and the engine resolves it with resolveDurationExprs).
    */
   private durationValue(d: DurationExpr, allowNegative: boolean): number {
+    if (!this.durationExprs && d.op !== "literal") this.fail(d.pos, "experimental duration expression is not enabled");
     const err = checkDurationExpr(d);
     if (err) this.fail(err.pos, err.msg);
     if (!durationExprIsConstant(d)) return 0;
@@ -694,7 +694,6 @@ class Parser {
       const k = this.kind();
       const prec = k === "ADD" || k === "SUB" ? 1 : k === "MUL" || k === "DIV" || k === "MOD" ? 2 : k === "POW" ? 3 : 0;
       if (prec === 0 || prec < minPrec || (prec === minPrec && k !== "POW")) break;
-      if (!this.durationExprs) this.unexpected();
       const opTok = this.next();
       const rhs = this.parseDurationExpr(true, prec === 3 ? 3 : prec + 1);
       const op = k === "ADD" ? "+" : k === "SUB" ? "-" : k === "MUL" ? "*" : k === "DIV" ? "/" : k === "MOD" ? "%" : "^";
@@ -722,7 +721,6 @@ class Parser {
       const n = this.numberLiteral(t);
       return { ...durationNode("literal", null, null, n.pos), value: n.value, duration: k === "DURATION" };
     }
-    if (!this.durationExprs) this.unexpected();
     if (k === "LEFT_PAREN") {
       this.next();
       const inner = this.parseDurationExpr(true);

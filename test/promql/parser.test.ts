@@ -425,6 +425,10 @@ describe("invalid queries: Prometheus's messages and positions", () => {
     expect(() => parseExpr("limitk(1, foo)", { experimentalFunctions: false })).toThrow(
       "1:1: parse error: limitk() is experimental and must be enabled with --enable-feature=promql-experimental-functions",
     );
-    expect(() => parseExpr("foo[5m+1m]", { durationExpressions: false })).toThrow("unexpected <op:+>");
+    expect(() => parseExpr("foo[5m+1m]", { durationExpressions: false })).toThrow(
+      "1:5: parse error: experimental duration expression is not enabled",
+    );
+    expect(() => parseExpr("foo offset step()", { durationExpressions: false })).toThrow("experimental duration expression is not enabled");
+    expect((parseExpr("foo offset -5m", { durationExpressions: false }) as VectorSelector).offset).toBe(-300000);
   });
 });
