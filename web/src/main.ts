@@ -100,3 +100,5 @@ document.addEventListener("click", (ev) => {
 window.addEventListener("popstate", render);
 
 render();
+// When the first page is on screen, relative to the navigation's start (read by the load-time test).
+performance.mark("shoal-ui-ready");

@@ -1,0 +1,122 @@
+/**
+ * The web UI end to end: the compiled binary, three nodes joined into a cluster, one scrape
+ * target with known values, and a headless Chromium that uses every page like a person would.
+ * Screenshots of each page land in test-output/ui/.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { checkClusterPage, checkQueryPage, checkStatusPages, checkTargetsPage, measureColdLoad } from "./checks.ts";
+import { freePort, getJson, launchBrowser, shoalBinary, start, stop, tempDir, waitFor, type Proc } from "./harness.ts";
+
+const METRIC = "ui_test_temperature_celsius";
+const VALUES = { kitchen: "21.5", hall: "18", cellar: "12.25" };
+const NODES = ["ui-a", "ui-b", "ui-c"];
+
+let dir = "";
+let binCleanup = () => {};
+let target: ReturnType<typeof Bun.serve> | null = null;
+const nodes: { name: string; url: string; proc: Proc }[] = [];
+let browser: Browser | null = null;
+let page: Page | null = null;
+
+function exposition(): string {
+  const lines = [`# HELP ${METRIC} Temperature per room.`, `# TYPE ${METRIC} gauge`];
+  for (const [room, v] of Object.entries(VALUES)) lines.push(`${METRIC}{room="${room}"} ${v}`);
+  return lines.join("\n") + "\n";
+}
+
+beforeAll(async () => {
+  dir = tempDir("shoal-ui-");
+  const bin = await shoalBinary();
+  binCleanup = bin.cleanup;
+  target = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(exposition(), { headers: { "Content-Type": "text/plain; version=0.0.4" } }) });
+  const config = join(dir, "shoal.yml");
+  await Bun.write(
+    config,
+    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: rooms\n    static_configs:\n      - targets: ["127.0.0.1:${target.port}"]\n`,
+  );
+  const clusterName = `ui-test-${process.pid}-${Date.now()}`;
+  let seed = "";
+  for (const name of NODES) {
+    const [http, p2p] = [await freePort(), await freePort()];
+    const args = [
+      bin.path,
+      `--web.listen-address=127.0.0.1:${http}`,
+      `--storage.tsdb.path=${join(dir, name)}`,
+      `--config.file=${config}`,
+      `--cluster.listen-address=127.0.0.1:${p2p}`,
+      `--cluster.node-name=${name}`,
+      `--cluster.name=${clusterName}`,
+      "--cluster.mdns=false",
+      "--log.level=warn",
+    ];
+    if (seed) args.push(`--cluster.join=${seed}`);
+    else seed = `127.0.0.1:${p2p}`;
+    nodes.push({ name, url: `http://127.0.0.1:${http}`, proc: start(name, args, dir) });
+  }
+  const procs = nodes.map((n) => n.proc);
+  for (const n of nodes) {
+    await waitFor(
+      `${n.name} to see 3 active members`,
+      async () => {
+        const s = await getJson<{ data: { members: { state: string }[] } }>(`${n.url}/api/v1/status/cluster`);
+        return s.data.members.length === NODES.length && s.data.members.every((m) => m.state === "active");
+      },
+      60_000,
+      procs,
+    );
+  }
+  await waitFor(
+    "the target's series to be queryable",
+    async () => {
+      const r = await getJson<{ data: { result: unknown[] } }>(`${nodes[0]!.url}/api/v1/query?query=${METRIC}`);
+      return r.data.result.length === Object.keys(VALUES).length;
+    },
+    60_000,
+    procs,
+  );
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+  page.setDefaultTimeout(20_000);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => {});
+  await Promise.all(nodes.map((n) => stop(n.proc)));
+  target?.stop(true);
+  binCleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("web UI in a browser, against a 3-node cluster", () => {
+  test("loads well under a second", async () => {
+    const t = await measureColdLoad(browser!, nodes[0]!.url);
+    console.log(`ui cold load: editor ready ${t.readyMs}ms, load event ${t.loadEventMs}ms (median of 3)`);
+    expect(t.loadEventMs).toBeLessThan(1000);
+    expect(t.readyMs).toBeLessThan(1000);
+  }, 60_000);
+
+  test("query page: autocomplete, table values, graph series, legend, URL state, errors", async () => {
+    await checkQueryPage(page!, nodes[0]!.url, { metric: METRIC, labelName: "room", values: VALUES });
+  }, 90_000);
+
+  test("targets page: the target, its health and the node that scrapes it", async () => {
+    // Targets are sharded: exactly one member scrapes it, and every node's page names that member.
+    const scrapers = await Promise.all(
+      nodes.map(async (n) => ((await getJson<{ data: { activeTargets: unknown[] } }>(`${n.url}/api/v1/targets`)).data.activeTargets.length > 0 ? n.name : null)),
+    );
+    const owners = scrapers.filter((s): s is string => s !== null);
+    expect(owners).toHaveLength(1);
+    await checkTargetsPage(page!, nodes[1]!.url, `http://127.0.0.1:${target!.port}/metrics`, owners[0]!);
+  }, 60_000);
+
+  test("cluster page: all three members with their ring share", async () => {
+    await checkClusterPage(page!, nodes[0]!.url, NODES);
+  }, 60_000);
+
+  test("status, alerts and rules pages", async () => {
+    await checkStatusPages(page!, nodes[0]!.url);
+  }, 60_000);
+});
