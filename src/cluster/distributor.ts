@@ -16,7 +16,8 @@ import {
   type Logger,
   type RejectReason,
 } from "../model/index.ts";
-import { bytesF64, encodeFrame, f64Bytes, flattenLabels, unflattenLabels } from "./codec.ts";
+import { decodeBatch, encodeBatch, type BatchSeries, type WireBatch } from "./batch.ts";
+import { encodeFrame } from "./codec.ts";
 import type { HintedHandoff } from "./hints.ts";
 import type { Membership } from "./membership.ts";
 import { LabelledCounter } from "./metrics.ts";
@@ -24,15 +25,8 @@ import { EncodedFrame, type Rpc } from "./rpc.ts";
 
 export const WRITE_PROTOCOL = "/shoal/write/1";
 
-/** One series in a write batch: flat labels, and timestamps and values as float64 bytes. */
-interface WireSeries {
-  l: string[];
-  t: Uint8Array;
-  v: Uint8Array;
-}
-
 interface WriteRequest {
-  s: WireSeries[];
+  b: WireBatch;
 }
 
 interface WriteReply {
@@ -49,14 +43,15 @@ export class ClusterWriteError extends Error {
 }
 
 /** Applies a batch to the local storage; shared by the write protocol and the local share. */
-export async function applyLocally(local: Appendable, series: readonly { labels: Labels; t: Float64Array; v: Float64Array }[]): Promise<WriteReply> {
+export async function applyLocally(local: Appendable, series: readonly BatchSeries[]): Promise<WriteReply> {
   const app = local.appender();
   let ok = 0;
   let rej = 0;
   let first: AppendError | undefined;
   try {
     for (const s of series) {
-      const { t, v } = s;
+      const t = s.timestamps;
+      const v = s.values;
       for (let i = 0; i < t.length; i++) {
         try {
           app.append(s.labels, t[i]!, v[i]!, isStaleAt(v, i));
@@ -76,15 +71,10 @@ export async function applyLocally(local: Appendable, series: readonly { labels:
   return first ? { ok, rej, reason: first.reason, msg: first.message } : { ok, rej };
 }
 
-function decodeWriteRequest(req: unknown): { labels: Labels; t: Float64Array; v: Float64Array }[] {
+function decodeWriteRequest(req: unknown): BatchSeries[] {
   const r = req as WriteRequest;
-  if (!r || !Array.isArray(r.s)) throw new Error("malformed write request");
-  return r.s.map((s) => {
-    const t = bytesF64(s.t);
-    const v = bytesF64(s.v);
-    if (t.length !== v.length) throw new Error("write request: timestamps and values differ in length");
-    return { labels: unflattenLabels(s.l), t, v };
-  });
+  if (!r || typeof r !== "object" || !r.b) throw new Error("malformed write request");
+  return decodeBatch(r.b);
 }
 
 /** Server side of the write protocol: a peer forwards us the series we own. */
@@ -148,14 +138,11 @@ export class Distributor implements Appendable {
     }
     if (bySet.has(-1)) throw new ClusterWriteError("cluster write failed: the ring has no members");
 
-    const wire = new Map<PendingSeries, WireSeries>();
-    const t64 = new Map<PendingSeries, { t: Float64Array; v: Float64Array }>();
+    const typed = new Map<PendingSeries, BatchSeries>();
     for (const p of pending) {
-      const t = Float64Array.from(p.t);
-      const v = Float64Array.from(p.v);
-      if (p.stale) for (const i of p.stale) setStaleAt(v, i);
-      t64.set(p, { t, v });
-      wire.set(p, { l: flattenLabels(p.labels), t: f64Bytes(t), v: f64Bytes(v) });
+      const values = Float64Array.from(p.v);
+      if (p.stale) for (const i of p.stale) setStaleAt(values, i);
+      typed.set(p, { labels: p.labels, timestamps: Float64Array.from(p.t), values });
     }
     const perMember = new Map<string, PendingSeries[]>();
     for (const [set, list] of bySet) {
@@ -206,13 +193,13 @@ export class Distributor implements Appendable {
     for (const [member, list] of perMember) {
       const samples = list.reduce((n, p) => n + p.t.length, 0);
       if (member === selfId) {
-        applyLocally(this.local, list.map((p) => ({ labels: p.labels, ...t64.get(p)! }))).then(
+        applyLocally(this.local, list.map((p) => typed.get(p)!)).then(
           (r) => record(member, r),
           (err: unknown) => record(member, err instanceof Error ? err : new Error(String(err))),
         );
         continue;
       }
-      const frame = encodeFrame({ s: list.map((p) => wire.get(p)!) } satisfies WriteRequest);
+      const frame = encodeFrame({ b: encodeBatch(list.map((p) => typed.get(p)!)) } satisfies WriteRequest);
       const m = this.membership.get(member);
       if (!m || m.health !== "alive") {
         // A suspect member is probably hung: do not wait for it, queue its share at once.

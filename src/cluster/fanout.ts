@@ -17,7 +17,7 @@ import {
   type Series,
   type SeriesSet,
 } from "../model/index.ts";
-import { bytesF64, f64Bytes, flattenLabels, unflattenLabels } from "./codec.ts";
+import { decodeBatch, encodeBatch, type WireBatch } from "./batch.ts";
 import type { Membership } from "./membership.ts";
 import { Histogram, LabelledCounter } from "./metrics.ts";
 import type { Rpc } from "./rpc.ts";
@@ -40,12 +40,6 @@ interface SelectRequest {
   m: WireMatcher[];
   h?: SelectHints;
   name?: string;
-}
-
-interface WireSeries {
-  l: string[];
-  t: Uint8Array;
-  v: Uint8Array;
 }
 
 /** Series per streamed part: keeps frames around a few MB. */
@@ -77,12 +71,7 @@ export function selectHandler(local: Queryable): (req: unknown, ctx: { send(part
       }
       const set = await q.select(matchers, req.h);
       for (let i = 0; i < set.series.length; i += SERIES_PER_PART) {
-        const part: WireSeries[] = set.series.slice(i, i + SERIES_PER_PART).map((s) => ({
-          l: flattenLabels(s.labels),
-          t: f64Bytes(s.timestamps),
-          v: f64Bytes(s.values),
-        }));
-        await ctx.send({ s: part });
+        await ctx.send({ b: encodeBatch(set.series.slice(i, i + SERIES_PER_PART)) });
       }
       return { w: set.warnings };
     } finally {
@@ -203,11 +192,7 @@ export class FanoutQueryable implements Queryable {
 
 function decodeSeries(parts: unknown[]): Series[] {
   const out: Series[] = [];
-  for (const p of parts) {
-    for (const s of (p as { s: WireSeries[] }).s) {
-      out.push({ labels: unflattenLabels(s.l), timestamps: bytesF64(s.t), values: bytesF64(s.v) });
-    }
-  }
+  for (const p of parts) for (const s of decodeBatch((p as { b: WireBatch }).b)) out.push(s);
   return out;
 }
 

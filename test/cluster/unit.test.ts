@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { clusterConfigFromFlagValues, ClusterFlagError, extractClusterFlags } from "../../src/cluster/config.ts";
+import { decodeBatch, encodeBatch, type WireBatch } from "../../src/cluster/batch.ts";
 import { bytesF64, decodeFrame, encodeFrame, f64Bytes } from "../../src/cluster/codec.ts";
 import { mergeReplicas } from "../../src/cluster/fanout.ts";
 import { HintedHandoff } from "../../src/cluster/hints.ts";
@@ -122,6 +123,27 @@ describe("codec and merge", () => {
     expect(isStaleAt(back, 3)).toBe(true);
     expect(isStaleAt(back, 4)).toBe(false);
     expect(back[9999]).toBe(9999 * 1.5);
+  });
+
+  test("columnar batches round-trip labels, samples and stale markers", () => {
+    const series = Array.from({ length: 300 }, (_, i) => {
+      const values = new Float64Array([i, i + 0.5, -i]);
+      if (i % 7 === 0) setStaleAt(values, 1);
+      return {
+        labels: labelsFromRecord({ __name__: "m", job: "j", i: String(i), ...(i % 2 ? { odd: "yes" } : {}) }),
+        timestamps: new Float64Array([1000, 2000, 3000 + i]),
+        values,
+      };
+    });
+    const back = decodeBatch(decodeFrame<WireBatch>(encodeFrame(encodeBatch(series))));
+    expect(back.length).toBe(300);
+    back.forEach((s, i) => {
+      expect(s.labels).toEqual(series[i]!.labels);
+      expect([...s.timestamps]).toEqual([...series[i]!.timestamps]);
+      expect(isStaleAt(s.values, 1)).toBe(i % 7 === 0);
+      expect(s.values[2]).toBe(-i);
+    });
+    expect(() => decodeBatch({ ...encodeBatch(series), st: ["x"] })).toThrow(/bad string index/);
   });
 
   test("replicas merge by timestamp without duplicates, stale bits kept", () => {
