@@ -118,10 +118,10 @@ export async function checkQueryPage(page: Page, base: string, exp: ExpectedSeri
   await page.locator(".panel .legend-item").first().click();
   await expect(graph.getAttribute("data-visible-series")).resolves.toBe(String(Object.keys(exp.values).length));
   // Range and stacked controls go to the URL.
-  await page.locator(".panel .range-input").first().fill("30m");
+  await page.locator(".panel .range-input").first().fill("2m");
   await page.locator(".panel .range-input").first().press("Enter");
   await page.locator(".panel .seg", { hasText: "Stacked" }).first().click();
-  await waitUntil(async () => page.url().includes("g0.range_input=30m") && page.url().includes("g0.display_mode=stacked"), "URL state");
+  await waitUntil(async () => page.url().includes("g0.range_input=2m") && page.url().includes("g0.display_mode=stacked"), "URL state");
   expect(page.url()).toContain("g0.tab=graph");
   await graph.locator("canvas").waitFor();
   await screenshot(page, "query-graph");
@@ -132,7 +132,7 @@ export async function checkQueryPage(page: Page, base: string, exp: ExpectedSeri
   await page.locator(".panel .graph canvas").first().waitFor();
   await expect(page.locator(".panel .cm-content").first().textContent()).resolves.toBe(exp.metric);
   await expect(page.locator(".panel .tab.active").first().textContent()).resolves.toBe("Graph");
-  await expect(page.locator(".panel .range-input").first().inputValue()).resolves.toBe("30m");
+  await expect(page.locator(".panel .range-input").first().inputValue()).resolves.toBe("2m");
 
   // A second panel, with a query error shown plainly.
   await page.locator(".add-panel").click();

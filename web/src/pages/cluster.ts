@@ -98,7 +98,7 @@ function renderCluster(view: ClusterView): HTMLElement {
     null,
     view.name ? h("div", { class: "subtitle" }, `cluster "${view.name}"`) : null,
     summary,
-    h("div", { class: "cluster-grid" }, ring, h("div", { class: "members" }, table)),
+    h("div", { class: "cluster-grid" }, ring, h("div", { class: "members table-scroll" }, table)),
   );
 }
 
@@ -117,10 +117,10 @@ function memberRow(m: MemberView, i: number): HTMLElement {
       h("span", { class: "swatch", style: `background:${memberColor(i)}` }),
       h("strong", null, m.name),
       m.self ? h("span", { class: "badge neutral small" }, "this node") : null,
-      m.name !== m.id ? h("div", { class: "muted mono small-text" }, m.id) : null,
+      m.name !== m.id ? h("div", { class: "muted mono small-text", title: m.id }, shortId(m.id)) : null,
     ),
     h("td", { class: "state-cell" }, healthBadge(m.state), m.health !== null && m.health !== "alive" ? healthBadge(m.health) : null),
-    h("td", { class: "mono small-text" }, link, ...m.addresses.map((a) => h("div", null, a))),
+    h("td", { class: "mono small-text addresses" }, link, ...m.addresses.map((a) => h("div", { title: a }, a.replace(/\/p2p\/[^/]+$/, "")))),
     h("td", null, m.self ? "–" : m.heartbeatAge === null ? "?" : `${formatHeartbeatAge(m.heartbeatAge)} ago`),
     h("td", null, m.tokenCount !== null ? String(m.tokenCount) : "–"),
     h(
@@ -180,4 +180,9 @@ function formatHeartbeatAge(seconds: number): string {
   if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
   if (seconds < 60) return `${seconds.toFixed(1)}s`;
   return `${Math.round(seconds)}s`;
+}
+
+/** Peer ids are long; the start and the end tell them apart (the full id is in the tooltip). */
+function shortId(id: string): string {
+  return id.length > 20 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id;
 }
