@@ -1,8 +1,14 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { AggregateExpr, BinaryExpr, Call, Expr, MatrixSelector, NumberLiteral, SubqueryExpr, UnaryExpr, VectorSelector } from "../../src/promql/ast.ts";
 import { resolveDurationExprs } from "../../src/promql/duration_expr.ts";
 import { ParseError, parseExpr } from "../../src/promql/parser.ts";
+import { formatExpr } from "../../src/promql/printer.ts";
 import { FUNCTIONS, returnTypeOf } from "../../src/promql/signatures.ts";
+
+const TESTDATA = join(import.meta.dir, "../../../shared/promql-testdata");
 
 /** The error a query fails with; fails the test when it parses. */
 function parseErr(q: string): ParseError {
@@ -430,5 +436,36 @@ describe("invalid queries: Prometheus's messages and positions", () => {
     );
     expect(() => parseExpr("foo offset step()", { durationExpressions: false })).toThrow("experimental duration expression is not enabled");
     expect((parseExpr("foo offset -5m", { durationExpressions: false }) as VectorSelector).offset).toBe(-300000);
+  });
+});
+
+describe("robustness", () => {
+  test("mutated queries from the test scripts fail only with ParseError, and what parses prints back parseable", () => {
+    const queries: string[] = [];
+    for (const f of readdirSync(TESTDATA).filter((f) => f.endsWith(".test"))) {
+      for (const l of readFileSync(join(TESTDATA, f), "utf8").split("\n")) {
+        const m = /^\s*eval(?:_\w+)?\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$/.exec(l);
+        if (m) queries.push(m[1]!);
+      }
+    }
+    expect(queries.length).toBeGreaterThan(1000);
+    const pieces = [..."abcxyz_:{}[]()\"'`,=!~<>+-*/%^@#.0123456789 \nsmhdwy\\"].concat(["offset", "by", "on", "group_left", "bool", "and", "sum", "rate", "step()", "5m", "Inf"]);
+    const mutation = fc.tuple(fc.nat(), fc.nat(2), fc.constantFrom(...pieces));
+    fc.assert(
+      fc.property(fc.constantFrom(...queries), fc.array(mutation, { maxLength: 4 }), (q, muts) => {
+        let s = q;
+        for (const [p, kind, piece] of muts) {
+          const i = p % (s.length + 1);
+          s = kind === 0 ? s.slice(0, i) + s.slice(i + 1) : kind === 1 ? s.slice(0, i) + piece + s.slice(i) : s.slice(0, i) + piece + s.slice(i + 1);
+        }
+        try {
+          parseExpr(formatExpr(parseExpr(s)));
+        } catch (e) {
+          if (!(e instanceof ParseError)) throw e;
+          expect(e.message).toMatch(/^(\d+:\d+|unknown position): parse error: ./);
+        }
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
   });
 });
