@@ -121,24 +121,30 @@ class Scanner {
     return pos;
   }
 
-  /** Scans `{...}` starting at the brace; returns the position after `}`. */
-  labels(pos: number, collect: [string, string][] | null): number {
+  /**
+   * Scans `{...}` starting at the brace; returns the position after `}`. The text format (as
+   * Prometheus parses it) allows blanks around tokens, a trailing comma and even a missing
+   * comma between pairs; OpenMetrics (`om`) allows none of these.
+   */
+  labels(pos: number, collect: [string, string][] | null, om = false): number {
     const s = this.s;
     const end = this.lineEnd;
     pos++;
+    let afterComma = false;
     for (;;) {
-      pos = this.skipBlanks(pos);
-      if (pos >= end) this.fail(pos, "unexpected end of line in label set, expected \"}\"");
+      if (!om) pos = this.skipBlanks(pos);
+      if (pos >= end) this.fail(pos, 'unexpected end of line in label set, expected "}"');
       let c = s.charCodeAt(pos);
-      if (c === RBRACE) return pos + 1;
-      if (!isLabelStart(c)) this.fail(pos, `expected label name or "}", got ${found(s, pos, end)}`);
+      if (c === RBRACE && !(om && afterComma)) return pos + 1;
+      if (!isLabelStart(c)) this.fail(pos, `expected label name${afterComma ? "" : ' or "}"'}, got ${found(s, pos, end)}`);
       const nameStart = pos;
       pos++;
       while (pos < end && isLabelChar(s.charCodeAt(pos))) pos++;
       const nameEnd = pos;
-      pos = this.skipBlanks(pos);
+      if (!om) pos = this.skipBlanks(pos);
       if (pos >= end || s.charCodeAt(pos) !== EQUALS) this.fail(pos, `expected "=" after label name, got ${found(s, pos, end)}`);
-      pos = this.skipBlanks(pos + 1);
+      pos++;
+      if (!om) pos = this.skipBlanks(pos);
       if (pos >= end || s.charCodeAt(pos) !== QUOTE) this.fail(pos, `expected quoted label value, got ${found(s, pos, end)}`);
       const valueStart = ++pos;
       for (;;) {
@@ -151,12 +157,19 @@ class Scanner {
         } else pos++;
       }
       if (collect !== null) collect.push([s.slice(nameStart, nameEnd), unescape(s, valueStart, pos, true)]);
-      pos = this.skipBlanks(pos + 1);
-      if (pos < end && s.charCodeAt(pos) === COMMA) {
+      pos++;
+      if (!om) pos = this.skipBlanks(pos);
+      c = pos < end ? s.charCodeAt(pos) : -1;
+      if (c === COMMA) {
         pos++;
+        afterComma = true;
         continue;
       }
-      if (pos < end && s.charCodeAt(pos) === RBRACE) return pos + 1;
+      if (c === RBRACE) return pos + 1;
+      if (!om && isLabelStart(c)) {
+        afterComma = false;
+        continue;
+      }
       this.fail(pos, `expected "," or "}" after label value, got ${found(s, pos, end)}`);
     }
   }
@@ -299,10 +312,11 @@ export class ExpositionParser {
       sc.lineStart = pos;
       let eol = s.indexOf("\n", pos);
       if (eol < 0) eol = n;
-      sc.lineEnd = eol > pos && s.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
+      sc.lineEnd = eol;
       const p = sc.skipBlanks(pos);
       if (p < sc.lineEnd) {
         if (s.charCodeAt(p) === HASH) this.textComment(p);
+        else if (p !== pos) sc.fail(pos, "unexpected blank before metric name");
         else this.sample(p, false);
       }
       pos = eol + 1;
@@ -343,9 +357,11 @@ export class ExpositionParser {
     const nameEnd = sc.metricName(p);
     let keyEnd = nameEnd;
     const brace = om ? nameEnd : sc.skipBlanks(nameEnd);
-    if (brace < end && s.charCodeAt(brace) === LBRACE) keyEnd = sc.labels(brace, null);
+    const hasLabels = brace < end && s.charCodeAt(brace) === LBRACE;
+    if (hasLabels) keyEnd = sc.labels(brace, null, om);
     let pos = om ? this.singleSpace(keyEnd) : sc.skipBlanks(keyEnd);
-    if (pos === keyEnd && !om) sc.fail(pos, `expected value after metric, got ${found(s, pos, end)}`);
+    // The text format needs a blank after a bare name, not after `}`.
+    if (pos === keyEnd && !om && !hasLabels) sc.fail(pos, `expected value after metric, got ${found(s, pos, end)}`);
     if (pos >= end) sc.fail(pos, "expected value after metric, got end of line");
     const valueEnd = sc.tokenEnd(pos);
     const v = parseFloatToken(s, pos, valueEnd);
@@ -388,7 +404,7 @@ export class ExpositionParser {
     if (s.charCodeAt(pos) !== HASH) sc.fail(pos, `expected timestamp or exemplar, got ${found(s, pos, end)}`);
     pos = this.singleSpace(pos + 1);
     if (s.charCodeAt(pos) !== LBRACE) sc.fail(pos, `expected exemplar label set, got ${found(s, pos, end)}`);
-    pos = this.singleSpace(sc.labels(pos, null));
+    pos = this.singleSpace(sc.labels(pos, null, true));
     const valueEnd = sc.tokenEnd(pos);
     parseFloatToken(s, pos, valueEnd);
     if (!numberOk) sc.fail(pos, `invalid exemplar value ${found(s, pos, valueEnd)}`);
@@ -443,10 +459,9 @@ export class ExpositionParser {
     const m = this.meta(name);
     let pos = nameEnd;
     if (word === "HELP") {
-      if (pos < end) {
-        if (s.charCodeAt(pos) !== SPACE) sc.fail(pos, "invalid metric name in HELP line");
-        m.help = unescape(s, pos + 1, end, true);
-      }
+      if (pos >= end) sc.fail(pos, "expected text in HELP");
+      if (s.charCodeAt(pos) !== SPACE) sc.fail(pos, "invalid metric name in HELP line");
+      m.help = unescape(s, pos + 1, end, true);
       return false;
     }
     pos = this.singleSpace(pos);

@@ -109,6 +109,16 @@ rpc_duration_seconds_sum 1.7560473e+07
     expect(e.message).toContain(reason);
   });
 
+  test("Prometheus's text quirks: optional commas and blanks inside braces, no blank needed after }", () => {
+    expect(parse('a{b="c" d="e"} 1\n').rows[0]!.labels).toEqual({ __name__: "a", b: "c", d: "e" });
+    expect(parse('a{ b = "c" , } 1\n').rows[0]!.labels).toEqual({ __name__: "a", b: "c" });
+    expect(parse('a{b="c"}1\n').rows[0]!.v).toBe(1);
+    expect(parse("  \n  # indented comment\na 1").rows.length).toBe(1);
+    expect(parseError("  a 1\n").message).toBe("line 1, column 1: unexpected blank before metric name");
+    expect(parseError("a 1\r\n").message).toContain("invalid value");
+    expect(parseError('a{b="c",,d="e"} 1\n').message).toContain("expected label name");
+  });
+
   test("duplicate label names are caught when the series is turned into labels", () => {
     const p = new ExpositionParser();
     p.parse('a{b="1",b="2"} 1\n', "text");
@@ -151,6 +161,10 @@ go_goroutines 69 1520879607.789
     ["# TYPE a untyped\n# EOF\n", 1, 'invalid metric type "untyped"'],
     ["# UNIT a_bytes seconds\n# EOF\n", 1, "not a suffix"],
     ["a 1 # {x=\"y\"}\n# EOF\n", 1, "expected a single space"],
+    ['a{b="c",} 1\n# EOF\n', 1, "expected label name"],
+    ['a{ b="c"} 1\n# EOF\n', 1, "expected label name"],
+    ['a{b="c" d="e"} 1\n# EOF\n', 1, 'expected "," or "}"'],
+    ["# HELP a\n# EOF\n", 1, "expected text in HELP"],
   ])("rejects %j at line %d", (body, line, reason) => {
     const e = parseError(body, "openmetrics");
     expect(e.line).toBe(line);
