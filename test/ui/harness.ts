@@ -57,7 +57,7 @@ export async function shoalBinary(): Promise<{ path: string; cleanup: () => void
   }
   const dir = tempDir("shoal-ui-bin-");
   const outfile = join(dir, "shoal");
-  const proc = Bun.spawn([process.execPath, "scripts/build.ts", "--outfile", outfile, "--build-dir", join(dir, "build"), "--no-bytecode"], {
+  const proc = Bun.spawn([process.execPath, "scripts/build.ts", "--outfile", outfile, "--build-dir", join(dir, "build")], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",
