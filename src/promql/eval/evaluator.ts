@@ -16,7 +16,6 @@ import {
   newSeries,
   type MatrixValue,
   type RangeSeries,
-  type ScalarValue,
   type StepSeries,
   type Value,
   type VectorValue,

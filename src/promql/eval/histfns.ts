@@ -1,0 +1,160 @@
+/** histogram_quantile, histogram_quantiles and histogram_fraction over classic `le` buckets. */
+import { labelsKey, METRIC_NAME, type Labels } from "../../model/index.ts";
+import type { Call, Expr } from "../ast.ts";
+import { ann, formatFloat } from "./annotations.ts";
+import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
+import { bucketFraction, bucketQuantile, type Bucket } from "./histogram.ts";
+import { getLabel, setLabel, stringArg } from "./labelfns.ts";
+import { newSeries, type StepSeries, type Value, type VectorValue } from "./types.ts";
+
+interface BucketGroup {
+  labels: Labels;
+  metricName: string;
+  members: { upper: number; series: StepSeries }[];
+}
+
+/** Groups classic bucket series by their labels without `le` (and without the metric name in the output). */
+function groupBuckets(ev: Evaluator, v: VectorValue, st: Steps, pos: Call["pos"]): BucketGroup[] {
+  const groups = new Map<string, BucketGroup>();
+  const order: BucketGroup[] = [];
+  for (const s of v.series) {
+    const le = getLabel(s.labels, "le");
+    const upper = parseLe(le);
+    const metricName = getLabel(s.labels, METRIC_NAME);
+    if (upper === null) {
+      for (let i = 0; i < st.n; i++) {
+        if (s.present[i]) {
+          ev.warn(ann.badBucketLabel(metricName, le), pos);
+          break;
+        }
+      }
+      continue;
+    }
+    const keyLabels = s.labels.filter((l) => l.name !== "le");
+    const key = labelsKey(keyLabels);
+    let g = groups.get(key);
+    if (!g) {
+      g = { labels: keyLabels.filter((l) => l.name !== METRIC_NAME), metricName, members: [] };
+      groups.set(key, g);
+      order.push(g);
+    }
+    g.members.push({ upper, series: s });
+  }
+  return order;
+}
+
+function parseLe(s: string): number | null {
+  const t = s.trim();
+  if (t === "") return null;
+  const lower = t.toLowerCase();
+  if (lower === "+inf" || lower === "inf") return Infinity;
+  if (lower === "-inf") return -Infinity;
+  if (lower === "nan") return NaN;
+  if (!/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(t) && !/^[+-]?0x[0-9a-f]+$/i.test(t)) return null;
+  return Number(t);
+}
+
+function perGroupBuckets(
+  g: BucketGroup,
+  i: number,
+  buf: Bucket[],
+): Bucket[] {
+  buf.length = 0;
+  for (const m of g.members) if (m.series.present[i]) buf.push({ upper: m.upper, count: m.series.values[i]! });
+  return buf;
+}
+
+export async function histogramQuantile(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const q = await ev.evalScalar(e.args[0]!, st);
+  const v = await ev.evalVector(e.args[1]!, st);
+  for (let i = 0; i < st.n; i++) {
+    const x = q[i]!;
+    if (Number.isNaN(x) || x < 0 || x > 1) ev.warn(ann.invalidQuantile(x), e.args[0]!.pos);
+  }
+  const groups = groupBuckets(ev, v, st, e.args[1]!.pos);
+  const out: StepSeries[] = [];
+  const buf: Bucket[] = [];
+  for (const g of groups) {
+    const res = newSeries(g.labels, st.n);
+    let any = false;
+    for (let i = 0; i < st.n; i++) {
+      const b = perGroupBuckets(g, i, buf);
+      if (b.length === 0) continue;
+      const r = bucketQuantile(q[i]!, b.map((x) => ({ ...x })));
+      if (r.forcedMonotonic) ev.info(ann.forcedMonotonicity(g.metricName), e.args[1]!.pos);
+      res.values[i] = r.value;
+      res.present[i] = 1;
+      any = true;
+    }
+    if (any) out.push(res);
+  }
+  return { kind: "vector", series: mergeSameLabels(out, st.n) };
+}
+
+export async function histogramQuantiles(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const v = await ev.evalVector(e.args[0]!, st);
+  const labelName = stringArg(e.args[1]!);
+  const qs: { expr: Expr; values: Float64Array }[] = [];
+  for (const a of e.args.slice(2)) qs.push({ expr: a, values: await ev.evalScalar(a, st) });
+  for (const q of qs) {
+    for (let i = 0; i < st.n; i++) {
+      const x = q.values[i]!;
+      if (Number.isNaN(x) || x < 0 || x > 1) ev.warn(ann.invalidQuantile(x), q.expr.pos);
+    }
+  }
+  const groups = groupBuckets(ev, v, st, e.args[0]!.pos);
+  const out: StepSeries[] = [];
+  const buf: Bucket[] = [];
+  for (const g of groups) {
+    for (const q of qs) {
+      const byValue = new Map<string, StepSeries>();
+      for (let i = 0; i < st.n; i++) {
+        const b = perGroupBuckets(g, i, buf);
+        if (b.length === 0) continue;
+        const r = bucketQuantile(q.values[i]!, b.map((x) => ({ ...x })));
+        if (r.forcedMonotonic) ev.info(ann.forcedMonotonicity(g.metricName), e.args[0]!.pos);
+        const qs2 = quantileLabel(q.values[i]!);
+        let res = byValue.get(qs2);
+        if (!res) {
+          res = newSeries(setLabel(g.labels, labelName, qs2), st.n);
+          byValue.set(qs2, res);
+          out.push(res);
+        }
+        res.values[i] = r.value;
+        res.present[i] = 1;
+      }
+    }
+  }
+  return { kind: "vector", series: mergeSameLabels(out, st.n) };
+}
+
+export async function histogramFraction(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const lower = await ev.evalScalar(e.args[0]!, st);
+  const upper = await ev.evalScalar(e.args[1]!, st);
+  const v = await ev.evalVector(e.args[2]!, st);
+  const groups = groupBuckets(ev, v, st, e.args[2]!.pos);
+  const out: StepSeries[] = [];
+  const buf: Bucket[] = [];
+  for (const g of groups) {
+    const res = newSeries(g.labels, st.n);
+    let any = false;
+    for (let i = 0; i < st.n; i++) {
+      const b = perGroupBuckets(g, i, buf);
+      if (b.length === 0) continue;
+      const r = bucketFraction(lower[i]!, upper[i]!, b.map((x) => ({ ...x })));
+      if (r.forcedMonotonic) ev.info(ann.forcedMonotonicity(g.metricName), e.args[2]!.pos);
+      res.values[i] = r.value;
+      res.present[i] = 1;
+      any = true;
+    }
+    if (any) out.push(res);
+  }
+  return { kind: "vector", series: mergeSameLabels(out, st.n) };
+}
+
+/** The quantile label of histogram_quantiles: always with a decimal point ("0.0", "0.25", "1.0"). */
+function quantileLabel(q: number): string {
+  const s = formatFloat(q);
+  return /^-?[0-9]+$/.test(s) ? `${s}.0` : s;
+}
+

@@ -1,0 +1,122 @@
+/** label_replace and label_join, with Prometheus's validation errors and RE2 template expansion. */
+import { compileAnchoredRegex, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
+import type { Call, Expr } from "../ast.ts";
+import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
+import { EvalError, type Value } from "./types.ts";
+
+export function stringArg(e: Expr): string {
+  let a = e;
+  while (a.type === "StepInvariantExpr" || a.type === "ParenExpr") a = a.expr;
+  if (a.type !== "StringLiteral") throw new EvalError("expected string literal argument");
+  return a.value;
+}
+
+function isValidLabelName(name: string): boolean {
+  return name.length > 0 && name.isWellFormed();
+}
+
+/** Go regexp.Expand for label_replace templates: `$1`, `${1}`, `$name`, `${name}`, `$$`. */
+function expandTemplate(tpl: string, m: RegExpExecArray): string {
+  let out = "";
+  for (let i = 0; i < tpl.length; i++) {
+    const c = tpl[i]!;
+    if (c !== "$" || i + 1 >= tpl.length) {
+      out += c;
+      continue;
+    }
+    const next = tpl[i + 1]!;
+    if (next === "$") {
+      out += "$";
+      i++;
+      continue;
+    }
+    let name: string;
+    let end: number;
+    if (next === "{") {
+      const close = tpl.indexOf("}", i + 2);
+      if (close < 0) {
+        out += c;
+        continue;
+      }
+      name = tpl.slice(i + 2, close);
+      end = close;
+      if (!/^[A-Za-z0-9_]+$/.test(name)) {
+        out += c;
+        continue;
+      }
+    } else {
+      const mm = /^[A-Za-z0-9_]+/.exec(tpl.slice(i + 1));
+      if (!mm) {
+        out += c;
+        continue;
+      }
+      name = mm[0];
+      end = i + name.length;
+    }
+    if (/^[0-9]+$/.test(name)) {
+      const idx = Number(name);
+      out += idx < m.length ? (m[idx] ?? "") : "";
+    } else {
+      out += m.groups?.[name] ?? "";
+    }
+    i = end;
+  }
+  return out;
+}
+
+export function setLabel(ls: Labels, name: string, value: string): Labels {
+  const out: Label[] = [];
+  let placed = value === "";
+  for (const l of ls) {
+    if (l.name === name) continue;
+    if (!placed && l.name > name) {
+      out.push({ name, value });
+      placed = true;
+    }
+    out.push(l);
+  }
+  if (!placed) out.push({ name, value });
+  return out;
+}
+
+export function getLabel(ls: Labels, name: string): string {
+  for (const l of ls) if (l.name === name) return l.value;
+  return "";
+}
+
+export async function labelReplace(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const dst = stringArg(e.args[1]!);
+  const repl = stringArg(e.args[2]!);
+  const src = stringArg(e.args[3]!);
+  const regexStr = stringArg(e.args[4]!);
+  let re: RegExp;
+  try {
+    re = compileAnchoredRegex(regexStr);
+  } catch {
+    throw new EvalError(`invalid regular expression in label_replace(): ${regexStr}`);
+  }
+  if (!isValidLabelName(dst)) throw new EvalError(`invalid destination label name in label_replace(): ${dst}`);
+  const v = await ev.evalVector(e.args[0]!, st);
+  const out = v.series.map((s) => {
+    const m = re.exec(getLabel(s.labels, src));
+    if (!m) return s;
+    const res = expandTemplate(repl, m);
+    return { ...s, labels: setLabel(s.labels, dst, res), dropName: dst === METRIC_NAME ? false : s.dropName };
+  });
+  return { kind: "vector", series: mergeSameLabels(out, st.n) };
+}
+
+export async function labelJoin(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
+  const dst = stringArg(e.args[1]!);
+  const sep = stringArg(e.args[2]!);
+  const srcs = e.args.slice(3).map(stringArg);
+  if (!isValidLabelName(dst)) throw new EvalError(`invalid destination label name in label_join(): ${dst}`);
+  for (const s of srcs) if (!isValidLabelName(s)) throw new EvalError(`invalid source label name in label_join(): ${s}`);
+  const v = await ev.evalVector(e.args[0]!, st);
+  const out = v.series.map((s) => {
+    const val = srcs.map((n) => getLabel(s.labels, n)).join(sep);
+    return { ...s, labels: setLabel(s.labels, dst, val), dropName: dst === METRIC_NAME ? false : s.dropName };
+  });
+  return { kind: "vector", series: mergeSameLabels(out, st.n) };
+}
+
