@@ -7,7 +7,9 @@
  * the results of the two servers are compared too (series count and every value, relative 1e-6).
  *
  *   bun bench/promql/run.ts [--quick] [--series 20000] [--duration 2h] [--step 60] [--runs 5]
- *                           [--shoal-binary dist/shoal] [--keep]
+ *                           [--shoal-binary dist/shoal] [--query 'EXPR'] [--keep]
+ *
+ * --query replaces the built-in set with one expression (to time or compare it alone).
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -37,7 +39,7 @@ const { dir: work, cleanup } = benchDir("promql", flags.has("keep"));
 const log = (msg: string): void => console.error(`[promql] ${msg}`);
 
 /** What is measured: each a common shape of dashboard or alert query. */
-const QUERIES: { name: string; query: string }[] = [
+const BUILTIN_QUERIES: { name: string; query: string }[] = [
   { name: "sum by rate (≈10k bucket series at full size)", query: "sum by (job) (rate(http_request_duration_seconds_bucket[5m]))" },
   { name: "histogram_quantile over buckets", query: "histogram_quantile(0.9, sum by (job, le) (rate(http_request_duration_seconds_bucket[5m])))" },
   { name: "regex selector on labels", query: 'sum by (handler) (rate(http_requests_total{handler=~"/api/v1/query.*", code!~"5.."}[5m]))' },
@@ -47,6 +49,9 @@ const QUERIES: { name: string; query: string }[] = [
   { name: "binary op with on()", query: "sum by (instance) (rate(process_cpu_seconds_total[5m])) / on(instance) group_left() sum by (instance) (rate(http_requests_total[5m]))" },
   { name: "avg_over_time gauges", query: "avg by (job) (avg_over_time(process_resident_memory_bytes[10m]))" },
 ];
+
+const custom = flags.get("query");
+const QUERIES = custom !== undefined ? [{ name: "custom (--query)", query: custom }] : BUILTIN_QUERIES;
 
 interface Timing {
   ms: number[];
