@@ -101,9 +101,11 @@ class Reader {
         if (this.end - this.pos < 8) this.fail("unexpected end of data in fixed64");
         this.pos += 8;
         return;
-      case 2:
-        this.pos += this.len();
+      case 2: {
+        const n = this.len();
+        this.pos += n;
         return;
+      }
       case 5:
         if (this.end - this.pos < 4) this.fail("unexpected end of data in fixed32");
         this.pos += 4;
@@ -266,7 +268,8 @@ export function decodeWriteRequest(buf: Uint8Array): DecodedWrite {
     const field = tag >>> 3;
     const wt = tag & 7;
     if (field === 1 && wt === 2) {
-      const tsEnd = r.pos + r.len();
+      const tsLen = r.len();
+      const tsEnd = r.pos + tsLen;
       const outerEnd = r.end;
       r.end = tsEnd;
       const pairs: [string, string][] = [];
@@ -283,7 +286,8 @@ export function decodeWriteRequest(buf: Uint8Array): DecodedWrite {
           readSample(r, r.pos + n, samples);
         } else if (f2 === 4 && w2 === 2) {
           histogramCount++;
-          r.pos += r.len();
+          const n = r.len();
+          r.pos += n;
         } else if (f2 === 0) r.fail("illegal field number 0");
         else r.skip(w2);
       }
@@ -296,7 +300,8 @@ export function decodeWriteRequest(buf: Uint8Array): DecodedWrite {
       seriesIndex++;
     } else if (field === 3 && wt === 2) {
       metadataCount++;
-      r.pos += r.len();
+      const n = r.len();
+      r.pos += n;
     } else if (field === 0) r.fail("illegal field number 0");
     else r.skip(wt);
   }
