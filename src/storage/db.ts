@@ -81,6 +81,8 @@ export const DEFAULT_WAL_FSYNC_INTERVAL_MS = 1000;
 
 export const COMPACTION_INTERVAL_MS = 60_000;
 
+const unreleased = new FinalizationRegistry<() => void>((release) => release());
+
 /**
  * normal: the node's mode. readOnly: replay the WAL without repairing it, no background work,
  * no appends, corrupt blocks skipped but left in place (dump, analyze). blocksOnly: blocks
@@ -224,12 +226,20 @@ export class LocalTSDB implements TSDB {
     const used = this.blocks.filter((b) => !(b.maxT < mint || b.minT > maxt));
     for (const b of used) b.refs++;
     const sources: QuerySource[] = [...used, this.headSource];
-    return new StorageQuerier(sources, mint, maxt, () => {
+    const release = () => {
       for (const b of used) {
         b.refs--;
         if (b.pendingDelete && b.refs === 0) this.removeBlockDir(b);
       }
+    };
+    const token = {};
+    const q = new StorageQuerier(sources, mint, maxt, () => {
+      unreleased.unregister(token);
+      release();
     });
+    // A querier someone forgot to close still lets its blocks go once it is garbage.
+    unreleased.register(q, release, token);
+    return q;
   }
 
   /** Runs `fn` after every earlier exclusive task (compaction, retention, cleaning). */

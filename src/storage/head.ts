@@ -7,6 +7,7 @@
  */
 import { AppendError, labelsKey, type Appender, type Labels, type Matcher, type RejectReason } from "../model/index.ts";
 import { MemPostings, postingsForMatchers } from "./postings.ts";
+import { SeriesTable } from "./series-table.ts";
 import { XorChunkBuilder, SAMPLES_PER_CHUNK, decodeXorChunk, chunkSampleCount } from "./xor.ts";
 
 export interface SealedChunk {
@@ -94,7 +95,7 @@ const scratchW = new Uint32Array(scratchF.buffer);
 export class Head {
   readonly chunkRange: number;
   log: CommitLog | null;
-  private readonly byHash = new Map<number, MemSeries | MemSeries[]>();
+  private readonly byHash = new SeriesTable();
   /** Series by ref (refs are dense); removed series leave a hole. */
   private readonly byRef: (MemSeries | undefined)[] = [];
   private liveSeries = 0;
@@ -159,19 +160,13 @@ export class Head {
   }
 
   private lookup(hash: number, labels: Labels): MemSeries | undefined {
-    const e = this.byHash.get(hash);
-    if (e === undefined) return undefined;
-    if (!Array.isArray(e)) return sameLabels(e.labels, labels) ? e : undefined;
-    for (const s of e) if (sameLabels(s.labels, labels)) return s;
-    return undefined;
+    const ref = this.byHash.find(hash, (r) => sameLabels(this.byRef[r]!.labels, labels));
+    return ref === 0 ? undefined : this.byRef[ref];
   }
 
   private createSeries(ref: number, labels: Labels, hash: number): MemSeries {
     const s = new MemSeries(ref, labels, hash);
-    const e = this.byHash.get(hash);
-    if (e === undefined) this.byHash.set(hash, s);
-    else if (Array.isArray(e)) e.push(s);
-    else this.byHash.set(hash, [e, s]);
+    this.byHash.insert(hash, ref);
     this.byRef[ref] = s;
     this.liveSeries++;
     this.postings.add(ref, labels);
@@ -310,11 +305,7 @@ export class Head {
       s.removed = true;
       this.byRef[ref] = undefined;
       this.liveSeries--;
-      const e = this.byHash.get(s.hash);
-      if (Array.isArray(e)) {
-        const rest = e.filter((x) => x !== s);
-        this.byHash.set(s.hash, rest.length === 1 ? rest[0]! : rest);
-      } else this.byHash.delete(s.hash);
+      this.byHash.remove(s.hash, ref);
       this.stats.seriesRemoved++;
     }
   }

@@ -100,9 +100,13 @@ function matchingValueLists(p: PostingsReader, m: Matcher, want: boolean): (read
   return lists;
 }
 
-/** The head's mutable postings. Series ids grow, so appending keeps every list sorted. */
+/**
+ * The head's mutable postings. Series ids grow, so appending keeps every list sorted. A value
+ * held by a single series (ids, pod names, `le` of one histogram…) stores the bare id instead of
+ * a one-element array: that is most values in a high-cardinality head.
+ */
 export class MemPostings implements PostingsReader {
-  private readonly byName = new Map<string, Map<string, number[]>>();
+  private readonly byName = new Map<string, Map<string, number | number[]>>();
   private allIds: number[] = [];
   private static readonly EMPTY: readonly number[] = [];
 
@@ -115,8 +119,10 @@ export class MemPostings implements PostingsReader {
         this.byName.set(l.name, byValue);
       }
       const list = byValue.get(l.value);
-      if (list === undefined) byValue.set(l.value, [id]);
-      else pushSorted(list, id);
+      if (list === undefined) byValue.set(l.value, id);
+      else if (typeof list === "number") {
+        if (list !== id) byValue.set(l.value, list < id ? [list, id] : [id, list]);
+      } else pushSorted(list, id);
     }
   }
 
@@ -137,9 +143,13 @@ export class MemPostings implements PostingsReader {
       for (const v of values) {
         const list = byValue.get(v);
         if (list === undefined) continue;
+        if (typeof list === "number") {
+          if (ids.has(list)) byValue.delete(v);
+          continue;
+        }
         const kept = list.filter((x) => !ids.has(x));
         if (kept.length === 0) byValue.delete(v);
-        else byValue.set(v, kept);
+        else byValue.set(v, kept.length === 1 ? kept[0]! : kept);
       }
       if (byValue.size === 0) this.byName.delete(name);
     }
@@ -153,7 +163,9 @@ export class MemPostings implements PostingsReader {
     return this.byName.get(name)?.keys() ?? [];
   }
   get(name: string, value: string): readonly number[] {
-    return this.byName.get(name)?.get(value) ?? MemPostings.EMPTY;
+    const l = this.byName.get(name)?.get(value);
+    if (l === undefined) return MemPostings.EMPTY;
+    return typeof l === "number" ? [l] : l;
   }
   names(): Iterable<string> {
     return this.byName.keys();
@@ -163,7 +175,9 @@ export class MemPostings implements PostingsReader {
   }
   /** [name, value, seriesCount] for every pair (status page). */
   *pairs(): Iterable<[string, string, number]> {
-    for (const [name, byValue] of this.byName) for (const [v, l] of byValue) yield [name, v, l.length];
+    for (const [name, byValue] of this.byName) {
+      for (const [v, l] of byValue) yield [name, v, typeof l === "number" ? 1 : l.length];
+    }
   }
 }
 
