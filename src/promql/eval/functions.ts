@@ -185,6 +185,8 @@ export async function evalCall(ev: Evaluator, e: Call, st: Steps): Promise<Value
       return await histogramFraction(ev, e, st);
     case "info":
       throw new EvalError("info() is not supported by this engine yet");
+    case "start_timestamp":
+      throw new EvalError("start_timestamp() is not supported: start timestamps are not stored");
     default:
       if (NATIVE_ONLY.has(name)) {
         await ev.evalVector(args[0]!, st);
