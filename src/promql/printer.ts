@@ -42,20 +42,29 @@ export function formatExpr(e: Expr): string {
   }
 }
 
+/** The operator and grouping before an aggregation's arguments: `sum`, `sum by (job) `. */
+export function aggregateOpPrefix(e: AggregateExpr): string {
+  if (e.without) return `${e.op} without (${formatLabelList(e.grouping)}) `;
+  if (e.grouping.length > 0) return `${e.op} by (${formatLabelList(e.grouping)}) `;
+  return e.op;
+}
+
 function formatAggregate(e: AggregateExpr): string {
-  let s: string = e.op;
-  if (e.without) s += ` without (${formatLabelList(e.grouping)}) `;
-  else if (e.grouping.length > 0) s += ` by (${formatLabelList(e.grouping)}) `;
+  let s = aggregateOpPrefix(e);
   s += "(";
   if (e.param) s += `${formatExpr(e.param)}, `;
   return `${s}${formatExpr(e.expr)})`;
 }
 
+/** The operator with its modifiers: `>`, `== bool`, `/ on (job) group_left (x)`. */
+export function binaryOperatorText(e: BinaryExpr): string {
+  return `${e.op}${e.returnBool ? " bool" : ""}${matchingString(e.matching)}`;
+}
+
 function formatBinary(e: BinaryExpr): string {
-  const bool = e.returnBool ? " bool" : "";
   // "+Inf ^ x" would parse back as +(Inf ^ x): the same value, but another tree.
   const lhs = e.op === "^" && e.lhs.type === "NumberLiteral" && e.lhs.value === Infinity ? "Inf" : formatExpr(e.lhs);
-  return `${lhs} ${e.op}${bool}${matchingString(e.matching)} ${formatExpr(e.rhs)}`;
+  return `${lhs} ${binaryOperatorText(e)} ${formatExpr(e.rhs)}`;
 }
 
 function matchingString(vm: VectorMatching | null): string {
@@ -139,7 +148,8 @@ function offsetString(n: VectorSelector | SubqueryExpr): string {
   return "";
 }
 
-function subquerySuffix(e: SubqueryExpr): string {
+/** `[range:step]`, then `@` and `offset`, of a subquery. */
+export function subquerySuffix(e: SubqueryExpr): string {
   const range = e.rangeExpr ? formatDurationExpr(e.rangeExpr) : formatDuration(e.range);
   const step = e.stepExpr ? formatDurationExpr(e.stepExpr) : e.step !== 0 ? formatDuration(e.step) : "";
   return `[${range}:${step}]${atString(e)}${offsetString(e)}`;

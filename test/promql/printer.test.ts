@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Expr } from "../../src/promql/ast.ts";
-import { parseExpr } from "../../src/promql/parser.ts";
+import { parseExpr, typeOf } from "../../src/promql/parser.ts";
+import { prettyExpr } from "../../src/promql/prettier.ts";
 import { formatDuration, formatExpr, formatNumber } from "../../src/promql/printer.ts";
 
 const TESTDATA = join(import.meta.dir, "../../../shared/promql-testdata");
@@ -142,6 +143,57 @@ describe("formatExpr gives Prometheus's canonical text", () => {
     expect(formatDuration(15 * 86400_000)).toBe("15d");
     expect(formatDuration(1)).toBe("1ms");
     expect(formatDuration(365 * 86400_000 + 1000)).toBe("365d1s");
+  });
+});
+
+describe("prettyExpr: the multi-line form of /api/v1/format_query", () => {
+  test("short queries stay on one line", () => {
+    expect(prettyExpr(parseExpr("foo/bar"))).toBe("foo / bar");
+    expect(prettyExpr(parseExpr("sum(rate(x[5m])) by (job)"))).toBe("sum by (job) (rate(x[5m]))");
+  });
+
+  test("long binary expressions, aggregations and calls split with two-space indents", () => {
+    const q =
+      'sum by (job, instance) (rate(http_requests_total{job="api-server", handler=~"/api/v1/.*"}[5m])) / on (job) group_left () sum by (job) (rate(http_requests_total[5m]))';
+    expect(prettyExpr(parseExpr(q))).toBe(
+      [
+        '  sum by (job, instance) (rate(http_requests_total{handler=~"/api/v1/.*",job="api-server"}[5m]))',
+        "/ on (job) group_left ()",
+        "  sum by (job) (rate(http_requests_total[5m]))",
+      ].join("\n"),
+    );
+    const h = 'histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{job="api-server", handler="/api/v1/query_range"}[5m])))';
+    expect(prettyExpr(parseExpr(h))).toBe(
+      [
+        "histogram_quantile(",
+        "  0.9,",
+        "  sum by (le) (",
+        '    rate(http_request_duration_seconds_bucket{handler="/api/v1/query_range",job="api-server"}[5m])',
+        "  )",
+        ")",
+      ].join("\n"),
+    );
+  });
+
+  test("what it prints parses back to the same tree, for every query of the test scripts", () => {
+    for (const f of readdirSync(TESTDATA).filter((f) => f.endsWith(".test"))) {
+      for (const line of readFileSync(join(TESTDATA, f), "utf8").split("\n")) {
+        const m = /^\s*eval(?:_\w+)?\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$/.exec(line);
+        if (!m) continue;
+        let e: Expr;
+        try {
+          e = parseExpr(m[1]!);
+        } catch {
+          continue;
+        }
+        // Also as part of a long expression, so that it gets split over lines.
+        const t = typeOf(e);
+        const long = t === "vector" || t === "scalar" ? [parseExpr(`(${m[1]!}) + (${m[1]!}) + (${m[1]!})`)] : [];
+        for (const x of [e, ...long]) {
+          if (normalize(parseExpr(prettyExpr(x))) !== normalize(x)) throw new Error(`${f}: ${m[1]} pretty-printed as ${prettyExpr(x)} parses differently`);
+        }
+      }
+    }
   });
 });
 
