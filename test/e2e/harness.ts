@@ -77,7 +77,12 @@ export function spawnProcess(name: string, cmd: string[], opts: { cwd?: string; 
   let out = "";
   const pump = async (s: ReadableStream<Uint8Array>) => {
     const dec = new TextDecoder();
-    for await (const chunk of s) out += dec.decode(chunk, { stream: true });
+    const reader = s.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out += dec.decode(value, { stream: true });
+    }
   };
   const pumps = Promise.all([pump(proc.stdout), pump(proc.stderr)]).catch(() => {});
   let stopped: Promise<number> | null = null;
