@@ -99,6 +99,7 @@ describe("cluster status reader", () => {
     replicationFactor: 2,
     configuredReplicationFactor: 3,
     writeQuorum: 2,
+    replication: { healthy: false, fullyReplicatedFraction: 0.75, underReplicatedFraction: 0.25, unavailableFraction: 0 },
     members: [
       { id: "id-a", name: "a", self: true, state: "active", health: "alive", addresses: ["/ip4/127.0.0.1/tcp/1"], httpAddress: "127.0.0.1:9", lastHeartbeatAgeSeconds: 0, tokens: 128, ringShare: 0.6, replicaShare: 1, hintedHandoff: { pendingBatches: 2, pendingBytes: 100 } },
       { id: "id-b", name: "b", self: false, state: "joining", health: "suspect", addresses: [], httpAddress: "127.0.0.1:10", lastHeartbeatAgeSeconds: 4.5, tokens: 128, ringShare: 0.4, replicaShare: 1, hintedHandoff: { pendingBatches: 0, pendingBytes: 0 } },
@@ -115,6 +116,7 @@ describe("cluster status reader", () => {
     ]);
     expect(v.members[0]!.handoffBacklogBytes).toBe(100);
     expect(v.members[0]!.handoffBacklogBatches).toBe(2);
+    expect(v.replication).toEqual({ healthy: false, text: "75.0% of the ring fully replicated · 25.0% under-replicated" });
   });
   test("derives shares from token positions", () => {
     const RING = 2 ** 32;

@@ -28,6 +28,8 @@ export interface MemberView {
   /** Transfer of data after a membership change: 0..1 done, with a description. */
   handoffProgress: number | null;
   handoffDescription: string | null;
+  /** Load figures the member announces in its heartbeat (memory, samples appended, ...). */
+  load: Record<string, number>;
   raw: Record<string, unknown>;
 }
 
@@ -142,6 +144,7 @@ export function readClusterStatus(data: unknown, now = Date.now()): ClusterView 
       ringShare: share,
       replicaShare: num(pick(m, "replicaShare", "replicaOwnership")),
       ...readHandoff(m),
+      load: readLoad(m.load),
       raw: m,
     };
   });
@@ -163,18 +166,24 @@ export function readClusterStatus(data: unknown, now = Date.now()): ClusterView 
 }
 
 function readReplication(d: Obj): ClusterView["replication"] {
-  const r = pick(d, "replication", "replicationHealth", "health");
+  const r = pick(d, "replication", "replicationHealth");
   if (typeof r === "string") return { healthy: r === "ok" || r === "healthy", text: r };
   if (!isObj(r)) return null;
-  const under = num(pick(r, "underReplicatedRanges", "underReplicated", "degradedRanges"));
-  const unavailable = num(pick(r, "unavailableRanges", "unavailable", "noReplica"));
-  const healthy = typeof r.healthy === "boolean" ? r.healthy : (under ?? 0) === 0 && (unavailable ?? 0) === 0;
+  const pct = (f: number) => `${(f * 100).toFixed(f > 0 && f < 0.001 ? 3 : 1)}%`;
+  const full = num(pick(r, "fullyReplicatedFraction", "fullyReplicated"));
+  const under = num(pick(r, "underReplicatedFraction"));
+  const unavailable = num(pick(r, "unavailableFraction"));
+  const underRanges = num(pick(r, "underReplicatedRanges", "underReplicated"));
+  const unavailableRanges = num(pick(r, "unavailableRanges", "unavailable"));
+  const healthy =
+    typeof r.healthy === "boolean" ? r.healthy : !(under ?? underRanges ?? 0) && !(unavailable ?? unavailableRanges ?? 0);
   const parts: string[] = [];
-  const fraction = num(pick(r, "fullyReplicated", "fullyReplicatedFraction", "replicatedFraction"));
-  if (fraction !== null) parts.push(`${(fraction * 100).toFixed(1)}% of the ring fully replicated`);
-  if (under !== null) parts.push(`${under} under-replicated range(s)`);
-  if (unavailable !== null) parts.push(`${unavailable} range(s) without a live replica`);
-  const text = str(pick(r, "message", "text", "status"));
+  if (full !== null) parts.push(`${pct(full)} of the ring fully replicated`);
+  if (under) parts.push(`${pct(under)} under-replicated`);
+  if (underRanges) parts.push(`${underRanges} under-replicated range(s)`);
+  if (unavailable) parts.push(`${pct(unavailable)} without a live replica`);
+  if (unavailableRanges) parts.push(`${unavailableRanges} range(s) without a live replica`);
+  const text = str(pick(r, "message", "text"));
   if (text) parts.push(text);
   return { healthy, text: parts.length > 0 ? parts.join(" · ") : healthy ? "healthy" : "degraded" };
 }
@@ -191,4 +200,10 @@ export function sharesFromTokens(tokenLists: number[][]): number[] {
     shares[all[i]!.m]! += (all[i]!.t - prev) / RING;
   }
   return shares;
+}
+
+function readLoad(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (isObj(v)) for (const [k, x] of Object.entries(v)) if (typeof x === "number" && Number.isFinite(x)) out[k] = x;
+  return out;
 }

@@ -89,7 +89,7 @@ function renderCluster(view: ClusterView): HTMLElement {
     h(
       "thead",
       null,
-      h("tr", null, ...["Member", "State", "Addresses", "Heartbeat", "Tokens", "Ring share", "Hints queued", "Handoff"].map((c) => h("th", null, c))),
+      h("tr", null, ...["Member", "State", "Addresses", "Heartbeat", "Tokens", "Ring share", "Load", "Hints queued", "Handoff"].map((c) => h("th", null, c))),
     ),
     h("tbody", null, ...view.members.map((m, i) => memberRow(m, i))),
   );
@@ -129,6 +129,7 @@ function memberRow(m: MemberView, i: number): HTMLElement {
       m.ringShare !== null ? shareBar(m.ringShare, memberColor(i)) : "–",
       m.replicaShare !== null ? h("div", { class: "muted small-text" }, `replica of ${(m.replicaShare * 100).toFixed(1)}%`) : null,
     ),
+    h("td", { class: "small-text load" }, ...loadLines(m.load)),
     h(
       "td",
       null,
@@ -185,4 +186,27 @@ function formatHeartbeatAge(seconds: number): string {
 /** Peer ids are long; the start and the end tell them apart (the full id is in the tooltip). */
 function shortId(id: string): string {
   return id.length > 20 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id;
+}
+
+/** The heartbeat's load figures in words; unknown keys are shown as they come. */
+function loadLines(load: Record<string, number>): HTMLElement[] {
+  const lines: HTMLElement[] = [];
+  for (const [k, v] of Object.entries(load)) {
+    if (k === "hintedHandoffBytes") continue; // shown in its own column
+    const text =
+      k === "rssBytes"
+        ? `memory ${formatBytes(v)}`
+        : k === "samplesAppended"
+          ? `${formatCount(v)} samples appended`
+          : `${k} ${/bytes$/i.test(k) ? formatBytes(v) : formatCount(v)}`;
+    lines.push(h("div", null, text));
+  }
+  return lines.length > 0 ? lines : [h("span", { class: "muted" }, "–")];
+}
+
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
 }
