@@ -373,18 +373,14 @@ function firstAfter(ts: Float64Array, t: number): number {
   return lo;
 }
 
-/** Labels for absent()/absent_over_time(): the equality matchers of a plain selector. */
+/** Labels for absent()/absent_over_time(): the equality matchers of a plain (range) selector. */
 function absentLabels(arg: Expr): Labels {
   let a = arg;
   while (a.type === "StepInvariantExpr" || a.type === "ParenExpr") a = a.expr;
   let vs: VectorSelector | null = null;
   if (a.type === "VectorSelector") vs = a;
   else if (a.type === "MatrixSelector") vs = a.vectorSelector;
-  else if (a.type === "SubqueryExpr") {
-    let inner = a.expr;
-    while (inner.type === "StepInvariantExpr" || inner.type === "ParenExpr") inner = inner.expr;
-    if (inner.type === "VectorSelector") vs = inner;
-  }
+  // A subquery gives no labels: Prometheus sees it as an anonymous range vector.
   if (!vs) return [];
   const pairs: [string, string][] = [];
   const seen = new Map<string, number>();
