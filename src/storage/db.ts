@@ -3,7 +3,7 @@
  * Queryable interfaces of model/storage.ts. Background maintenance (every minute) cuts the head
  * into blocks, compacts blocks and applies retention, one task at a time.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   nopLogger,
@@ -81,6 +81,15 @@ export const DEFAULT_WAL_FSYNC_INTERVAL_MS = 1000;
 
 export const COMPACTION_INTERVAL_MS = 60_000;
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
 /**
@@ -100,6 +109,7 @@ export class LocalTSDB implements TSDB {
   private readonly headSource: HeadSource;
   private readonly ranges: number[];
   private closed = false;
+  private locked = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Serialises compaction, retention and tombstone cleaning. */
   private lock: Promise<void> = Promise.resolve();
@@ -129,6 +139,7 @@ export class LocalTSDB implements TSDB {
   async open(): Promise<void> {
     if (this.mode !== "readOnly") mkdirSync(this.opts.dir, { recursive: true });
     else if (!existsSync(this.opts.dir)) throw new Error(`no TSDB directory at ${this.opts.dir}`);
+    if (this.mode !== "readOnly") this.takeLock();
     this.loadBlocks();
     const lastBlockEnd = this.blocks.reduce((m, b) => Math.max(m, b.meta.maxTime), -Infinity);
     this.head.minValidTime = lastBlockEnd;
@@ -145,6 +156,19 @@ export class LocalTSDB implements TSDB {
     });
     this.timer = setInterval(() => void this.maintain(), Math.min(COMPACTION_INTERVAL_MS, this.opts.blockDurationMs));
     this.timer.unref?.();
+  }
+
+  /** One writer per directory, like Prometheus's lock file; a dead owner's lock is taken over. */
+  private takeLock(): void {
+    const path = join(this.opts.dir, "lock");
+    if (existsSync(path)) {
+      const pid = Number(readFileSync(path, "utf8").trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new Error(`data directory ${this.opts.dir} is in use by process ${pid}; stop it first (or remove ${path} if that process is not Shoal)`);
+      }
+    }
+    writeFileSync(path, String(process.pid));
+    this.locked = true;
   }
 
   private loadBlocks(): void {
@@ -466,6 +490,7 @@ export class LocalTSDB implements TSDB {
     if (this.timer !== null) clearInterval(this.timer);
     await this.lock;
     if (this.mode === "normal") this.wal.close();
+    if (this.locked) rmSync(join(this.opts.dir, "lock"), { force: true });
   }
 
   private checkOpen(): void {

@@ -100,4 +100,20 @@ describe("WAL", () => {
     expect([...s7.timestamps]).toEqual([1000, 6000, 7000, 8000, 9000, 10000]);
     await db2.close();
   });
+
+  test("a second process cannot open a directory in use; a dead owner's lock is taken over", async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const db = await openTSDB({ dir: t.dir });
+    const code = `
+      const { openTSDB } = await import(${JSON.stringify(join(import.meta.dir, "../../src/storage/index.ts"))});
+      try { await openTSDB({ dir: ${JSON.stringify(t.dir)} }); console.log("opened"); } catch (e) { console.log(e.message); }
+      process.exit(0);`;
+    const other = Bun.spawnSync([process.execPath, "-e", code]);
+    expect(other.stdout.toString()).toContain("is in use by process " + process.pid);
+    await db.close();
+    writeFileSync(join(t.dir, "lock"), "999999999");
+    const db2 = await openTSDB({ dir: t.dir });
+    await db2.close();
+  });
 });
