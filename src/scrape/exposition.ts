@@ -39,17 +39,28 @@ const BACKSLASH = 92;
 const LBRACE = 123;
 const RBRACE = 125;
 
+/** Character classes of ASCII codes, one table lookup per character on the hot path. */
+const NAME_START = 1;
+const NAME_CHAR = 2;
+const LABEL_START = 4;
+const LABEL_CHAR = 8;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+  const digit = c >= 48 && c <= 57;
+  CHAR_CLASS[c] = (letter || c === 58 ? NAME_START : 0) | (letter || digit || c === 58 ? NAME_CHAR : 0) | (letter ? LABEL_START : 0) | (letter || digit ? LABEL_CHAR : 0);
+}
 function isNameStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58;
+  return c < 128 && (CHAR_CLASS[c]! & NAME_START) !== 0;
 }
 function isNameChar(c: number): boolean {
-  return isNameStart(c) || (c >= 48 && c <= 57);
+  return c < 128 && (CHAR_CLASS[c]! & NAME_CHAR) !== 0;
 }
 function isLabelStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+  return c < 128 && (CHAR_CLASS[c]! & LABEL_START) !== 0;
 }
 function isLabelChar(c: number): boolean {
-  return isLabelStart(c) || (c >= 48 && c <= 57);
+  return c < 128 && (CHAR_CLASS[c]! & LABEL_CHAR) !== 0;
 }
 
 /** A short, quoted excerpt of what was found, for error messages. */
@@ -60,9 +71,13 @@ function found(s: string, pos: number, end: number): string {
 }
 
 function unescape(s: string, start: number, end: number, quoteEscape: boolean): string {
-  let i = s.indexOf("\\", start);
-  if (i < 0 || i >= end) return s.slice(start, end);
-  let out = s.slice(start, i);
+  const seg = s.slice(start, end);
+  const first = seg.indexOf("\\");
+  if (first < 0) return seg;
+  s = seg;
+  end = seg.length;
+  let i = first;
+  let out = s.slice(0, i);
   while (i < end) {
     const c = s.charCodeAt(i);
     if (c === BACKSLASH && i + 1 < end) {
@@ -89,6 +104,41 @@ class Scanner {
 
   fail(pos: number, reason: string): never {
     throw new ExpositionError(this.lineNo, pos - this.lineStart + 1, reason);
+  }
+
+  /** Position of the next backslash at or after `nextBackslashFrom`; Infinity when none. */
+  private nextBackslash = -1;
+  private nextBackslashFrom = 0;
+
+  reset(s: string): void {
+    this.s = s;
+    this.nextBackslash = -1;
+    this.nextBackslashFrom = 0;
+  }
+
+  /**
+   * The closing quote of a label value starting at `pos`. Searches natively (indexOf) and only
+   * walks characters when a backslash lies before the quote; the next-backslash position is
+   * remembered, so the whole body is searched for backslashes at most once.
+   */
+  closingQuote(pos: number): number {
+    const s = this.s;
+    const end = this.lineEnd;
+    const start = pos;
+    for (;;) {
+      const q = s.indexOf('"', pos);
+      if (q < 0 || q >= end) this.fail(start - 1, "unterminated label value");
+      if (this.nextBackslashFrom > pos || this.nextBackslash < pos) {
+        const b = s.indexOf("\\", pos);
+        this.nextBackslash = b < 0 ? Infinity : b;
+        this.nextBackslashFrom = pos;
+      }
+      const b = this.nextBackslash;
+      if (b > q) return q;
+      // An escape before the quote: step over it and search again.
+      if (b + 1 >= end) this.fail(b, "unterminated escape in label value");
+      pos = b + 2;
+    }
   }
 
   skipBlanks(pos: number): number {
@@ -147,15 +197,7 @@ class Scanner {
       if (!om) pos = this.skipBlanks(pos);
       if (pos >= end || s.charCodeAt(pos) !== QUOTE) this.fail(pos, `expected quoted label value, got ${found(s, pos, end)}`);
       const valueStart = ++pos;
-      for (;;) {
-        if (pos >= end) this.fail(valueStart - 1, "unterminated label value");
-        c = s.charCodeAt(pos);
-        if (c === QUOTE) break;
-        if (c === BACKSLASH) {
-          if (pos + 1 >= end) this.fail(pos, "unterminated escape in label value");
-          pos += 2;
-        } else pos++;
-      }
+      pos = this.closingQuote(pos);
       if (collect !== null) collect.push([s.slice(nameStart, nameEnd), unescape(s, valueStart, pos, true)]);
       pos++;
       if (!om) pos = this.skipBlanks(pos);
@@ -183,7 +225,7 @@ const keyScanner = new Scanner();
  */
 export function parseSeriesKey(key: string): Labels {
   const sc = keyScanner;
-  sc.s = key;
+  sc.reset(key);
   sc.lineNo = 0;
   sc.lineStart = 0;
   sc.lineEnd = key.length;
@@ -229,7 +271,7 @@ export class ExpositionParser {
     this.metadata.clear();
     this.body = body;
     const sc = this.sc;
-    sc.s = body;
+    sc.reset(body);
     try {
       if (format === "openmetrics") this.parseOpenMetrics(body);
       else this.parseText(body);
@@ -247,10 +289,7 @@ export class ExpositionParser {
   /** Whether sample i's series text equals `key`, without slicing the body. */
   keyEquals(i: number, key: string): boolean {
     const start = this.keyStart[i]!;
-    if (this.keyEnd[i]! - start !== key.length) return false;
-    const body = this.body;
-    for (let j = 0; j < key.length; j++) if (body.charCodeAt(start + j) !== key.charCodeAt(j)) return false;
-    return true;
+    return this.keyEnd[i]! - start === key.length && this.body.startsWith(key, start);
   }
 
   /** Drops the reference to the last body once its samples are consumed. */
