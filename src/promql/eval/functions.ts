@@ -382,16 +382,17 @@ function absentLabels(arg: Expr): Labels {
   else if (a.type === "MatrixSelector") vs = a.vectorSelector;
   // A subquery gives no labels: Prometheus sees it as an anonymous range vector.
   if (!vs) return [];
-  const pairs: [string, string][] = [];
-  const seen = new Map<string, number>();
+  // Prometheus's rule, in matcher order: the first `=` of a name sets it, anything else removes it.
+  const set = new Map<string, string>();
+  const has = new Set<string>();
   for (const m of vs.matchers) {
     if (m.name === METRIC_NAME) continue;
-    seen.set(m.name, (seen.get(m.name) ?? 0) + 1);
+    if (m.type === "=" && !has.has(m.name)) {
+      set.set(m.name, m.value);
+      has.add(m.name);
+    } else set.delete(m.name);
   }
-  for (const m of vs.matchers) {
-    if (m.name === METRIC_NAME) continue;
-    if (m.type === "=" && seen.get(m.name) === 1) pairs.push([m.name, m.value]);
-  }
+  const pairs: [string, string][] = [...set];
   return labelsFromPairs(pairs);
 }
 
