@@ -4,6 +4,7 @@
  */
 import { labelsKey, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
 import type { AggregateExpr } from "../ast.ts";
+import { goQuoteString } from "../lexer.ts";
 import { ann, formatFloat } from "./annotations.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { kahanInc, quantileOf } from "./mathutil.ts";
@@ -362,7 +363,7 @@ async function countValues(ev: Evaluator, e: AggregateExpr, st: Steps): Promise<
   while (p.type === "StepInvariantExpr" || p.type === "ParenExpr") p = p.expr;
   if (p.type !== "StringLiteral") throw new EvalError("count_values requires a string parameter");
   const valueLabel = p.value;
-  if (valueLabel === "" || !valueLabel.isWellFormed()) throw new EvalError(`invalid label name ${JSON.stringify(valueLabel)}`);
+  if (valueLabel === "" || !valueLabel.isWellFormed()) throw new EvalError(`invalid label name ${goQuoteString(valueLabel)}`);
   const input = await ev.evalVector(e.expr, st);
   const n = st.n;
   const grouping = new Set(e.grouping);
