@@ -205,6 +205,7 @@ export class Head {
     }
     // Sets lastT / lastHi / lastLo as well.
     s.append(t, hi, lo);
+    if (t < this.minTimeCache) this.minTimeCache = t;
     if (t > this.maxT) this.maxT = t;
     this.stats.samplesAppended++;
     return true;
@@ -217,6 +218,7 @@ export class Head {
     s.resetChunk(true);
     if (s.sealed === null) s.sealed = [];
     s.sealed.push({ bytes, minT, maxT });
+    if (minT < this.minTimeCache) this.minTimeCache = minT;
     const n = chunkSampleCount(bytes);
     const ts = new Float64Array(n);
     const w = new Uint32Array(n * 2);
@@ -233,15 +235,19 @@ export class Head {
     return postingsForMatchers(this.postings, matchers);
   }
 
-  /** Lowest timestamp held in memory (Infinity when empty). */
+  /** Cached lowest timestamp; NaN when it must be recomputed (after data was dropped). */
+  private minTimeCache = Infinity;
+
+  /** Lowest timestamp held in memory (Infinity when empty). Cheap: asked by every query. */
   minTime(): number {
+    if (this.minTimeCache === this.minTimeCache) return this.minTimeCache;
     let m = Infinity;
     for (const s of this.byRef) {
       if (s === undefined) continue;
       const t = s.minTime();
       if (t < m) m = t;
     }
-    return m;
+    return (this.minTimeCache = m);
   }
 
   /** Decodes a series' samples in [mint, maxt] into fresh arrays (bits preserved). */
@@ -275,6 +281,7 @@ export class Head {
    */
   truncateBefore(boundary: number): void {
     if (boundary > this.minValidTime) this.minValidTime = boundary;
+    this.minTimeCache = NaN;
     const dead = new Set<number>();
     for (const s of this.byRef) {
       if (s === undefined) continue;
@@ -312,6 +319,7 @@ export class Head {
 
   /** Removes samples in [mint, maxt] from the matching series by re-encoding their chunks. */
   deleteRange(refs: readonly number[], mint: number, maxt: number): void {
+    this.minTimeCache = NaN;
     for (const ref of refs) {
       const s = this.byRef[ref];
       if (s === undefined) continue;
