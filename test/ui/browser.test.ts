@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { checkClusterPage, checkQueryPage, checkStatusPages, checkTargetsPage, measureColdLoad } from "./checks.ts";
+import { checkClusterPage, checkClusterShowsLostMember, checkQueryPage, checkStatusPages, checkTargetsPage, measureColdLoad } from "./checks.ts";
 import { freePort, getJson, launchBrowser, shoalBinary, start, stop, tempDir, waitFor, type Proc } from "./harness.ts";
 
 const METRIC = "ui_test_temperature_celsius";
@@ -120,5 +120,13 @@ describe("web UI in a browser, against a 3-node cluster", () => {
 
   test("status, alerts and rules pages", async () => {
     await checkStatusPages(page!, nodes[0]!.url);
+  }, 60_000);
+
+  test("cluster page follows a member going away", async () => {
+    await checkClusterPage(page!, nodes[0]!.url, NODES);
+    const lost = nodes[2]!;
+    lost.proc.proc.kill("SIGKILL");
+    await lost.proc.proc.exited;
+    await checkClusterShowsLostMember(page!, lost.name);
   }, 60_000);
 });

@@ -178,6 +178,18 @@ export async function checkClusterPage(page: Page, base: string, members: string
   await screenshot(page, "cluster");
 }
 
+/**
+ * With the cluster page open (no reload: it refreshes itself), a member that stopped shows as
+ * not alive and the replication health turns bad.
+ */
+export async function checkClusterShowsLostMember(page: Page, member: string): Promise<void> {
+  const row = page.locator(`tr.member[data-member="${member}"]`);
+  await waitUntil(async () => ["suspect", "dead"].includes((await row.getAttribute("data-health")) ?? ""), `${member} to be shown as not alive`, undefined, 30_000);
+  const health = page.locator('[data-card="replication-health"]');
+  await waitUntil(async () => (await health.getAttribute("class"))?.includes("bad") ?? false, "replication health to turn bad", undefined, 30_000);
+  await screenshot(page, "cluster-member-lost");
+}
+
 export async function checkStatusPages(page: Page, base: string): Promise<void> {
   await page.goto(`${base}/status`);
   await page.locator("#build table").waitFor();

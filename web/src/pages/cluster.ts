@@ -83,15 +83,21 @@ function renderCluster(view: ClusterView): HTMLElement {
       ),
     ),
   );
+  // Data transfers after membership changes show only when some member reports one.
+  const showHandoff = view.members.some((m) => m.handoffProgress !== null || m.handoffDescription !== null);
   const table = h(
     "table",
     { class: "data-table members-table" },
     h(
       "thead",
       null,
-      h("tr", null, ...["Member", "State", "Addresses", "Heartbeat", "Tokens", "Ring share", "Load", "Hints queued", "Handoff"].map((c) => h("th", null, c))),
+      h(
+        "tr",
+        null,
+        ...["Member", "State", "Addresses", "Heartbeat", "Tokens", "Ring share", "Load", "Hints queued", ...(showHandoff ? ["Handoff"] : [])].map((c) => h("th", null, c)),
+      ),
     ),
-    h("tbody", null, ...view.members.map((m, i) => memberRow(m, i))),
+    h("tbody", null, ...view.members.map((m, i) => memberRow(m, i, showHandoff))),
   );
   return h(
     "div",
@@ -103,14 +109,14 @@ function renderCluster(view: ClusterView): HTMLElement {
 }
 
 function card(title: string, value: string, tone: "good" | "bad" | "warn" | "neutral"): HTMLElement {
-  return h("div", { class: `card ${tone}` }, h("div", { class: "card-title" }, title), h("div", { class: "card-value" }, value));
+  return h("div", { class: `card ${tone}`, "data-card": title.toLowerCase().replace(/\W+/g, "-") }, h("div", { class: "card-title" }, title), h("div", { class: "card-value" }, value));
 }
 
-function memberRow(m: MemberView, i: number): HTMLElement {
+function memberRow(m: MemberView, i: number, showHandoff: boolean): HTMLElement {
   const link = m.httpAddress ? h("a", { href: httpUrl(m.httpAddress) + "/cluster" }, m.httpAddress) : null;
   return h(
     "tr",
-    { class: "member" + (m.self ? " self" : ""), "data-member": m.name, "data-state": m.state },
+    { class: "member" + (m.self ? " self" : ""), "data-member": m.name, "data-state": m.state, "data-health": m.health ?? "" },
     h(
       "td",
       null,
@@ -139,7 +145,7 @@ function memberRow(m: MemberView, i: number): HTMLElement {
           ? h("span", { class: "muted" }, "none")
           : [formatBytes(m.handoffBacklogBytes ?? 0), m.handoffBacklogBatches !== null ? ` · ${m.handoffBacklogBatches} batches` : ""].join(""),
     ),
-    h("td", null, m.handoffProgress !== null ? progressBar(m.handoffProgress, m.handoffDescription) : m.handoffDescription ?? "–"),
+    showHandoff ? h("td", null, m.handoffProgress !== null ? progressBar(m.handoffProgress, m.handoffDescription) : m.handoffDescription ?? "–") : null,
   );
 }
 
