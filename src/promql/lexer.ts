@@ -233,6 +233,10 @@ class Lexer {
   private gotColon = false;
   /** Parentheses opened inside the current brackets (duration expressions). */
   private bracketParenDepth = 0;
+  /** Whether a number or duration was read since the last `[`. */
+  private bracketNumberSeen = false;
+  /** Tokens emitted since the last `[`. */
+  private bracketTokens = 0;
   private done = false;
 
   constructor(private readonly input: string) {}
@@ -268,6 +272,7 @@ class Lexer {
     return false;
   }
   private emit(kind: TokenKind): void {
+    this.bracketTokens++;
     this.tokens.push({ kind, val: this.input.slice(this.start, this.pos), pos: this.start });
     this.start = this.pos;
   }
@@ -376,6 +381,8 @@ class Lexer {
       case r === "[":
         this.gotColon = false;
         this.bracketParenDepth = 0;
+        this.bracketNumberSeen = false;
+        this.bracketTokens = -1; // the bracket itself is counted below
         this.emit("LEFT_BRACKET");
         this.bracketOpen = true;
         return;
@@ -388,27 +395,37 @@ class Lexer {
     }
   }
 
-  /** Inside `[...]`: durations, numbers, `:`, and duration arithmetic (`+ - * / % ^`, `( )`, `step()`...). */
+  /**
+   * Inside `[...]`: durations, numbers, `:`, and duration arithmetic (`+ - * / % ^`, `( )`,
+   * `step()`, `range()`, `min_of(a, b)`, `max_of(a, b)`). Prometheus lexes the part before the
+   * first number with its duration-expression scanner and the rest with its statement scanner,
+   * and words them differently in errors; `bracketNumberSeen` tells the two apart.
+   */
   private insideBrackets(): void {
+    const afterNumber = this.bracketNumberSeen;
     const r = this.next();
     switch (true) {
       case r === "":
         this.pos = this.input.length;
         this.start = this.pos;
-        return this.error("unexpected end of input in duration expression");
+        if (!afterNumber) return this.error("unexpected end of input in duration expression");
+        if (this.bracketParenDepth > 0 || this.parenDepth > 0) return this.error("unclosed left parenthesis");
+        return this.error("unclosed left bracket");
       case isSpace(r):
         return this.skipSpaces();
-      case r === "#":
-        return this.skipComment();
       case isDigit(r) || (r === "." && isDigit(this.peek())):
         this.backup();
+        this.bracketNumberSeen = true;
         return this.numberOrDuration();
       case r === ":":
-        if (this.gotColon) return this.error("unexpected second colon(:) in brackets");
+        if (this.gotColon) return this.error(afterNumber ? `unexpected colon ${goQuoteRune(r)}` : "unexpected repeated colon in duration expression");
+        if (this.bracketTokens === 0) {
+          this.start = this.pos;
+          return this.error("unexpected colon before duration in duration expression");
+        }
         this.gotColon = true;
         return this.emit("COLON");
       case r === "]":
-        if (this.bracketParenDepth > 0) return this.error("unclosed left parenthesis");
         this.bracketOpen = false;
         return this.emit("RIGHT_BRACKET");
       case r === "[":
@@ -432,18 +449,27 @@ class Lexer {
         return this.emit("LEFT_PAREN");
       case r === ")":
         this.bracketParenDepth--;
-        if (this.bracketParenDepth < 0) return this.error(`unexpected right parenthesis ${goQuoteRune(r)}`);
+        if (this.bracketParenDepth < 0) {
+          this.start = this.pos;
+          return this.error(`unexpected right parenthesis ${goQuoteRune(r)}`);
+        }
         return this.emit("RIGHT_PAREN");
       case isAlpha(r): {
         while (isAlphaNumeric(this.peek())) this.pos++;
         const word = this.input.slice(this.start, this.pos);
         const kw = keywordKind(word);
-        if (kw === "NUMBER") return this.emit("NUMBER");
-        if (DURATION_FUNCTIONS.has(word)) return this.emit("IDENTIFIER");
-        return this.error(`unexpected character: ${goQuoteRune(r)}, expected ':'`);
+        if (kw === "NUMBER") {
+          this.bracketNumberSeen = true;
+          return this.emit("NUMBER");
+        }
+        if (DURATION_FUNCTIONS.has(word.toLowerCase())) return this.emit("IDENTIFIER");
+        return this.error(afterNumber ? `unexpected character: ${goQuoteRune(r)}, expected ':'` : `unexpected character in duration expression: ${goQuoteRune(r)}`);
       }
       default:
-        return this.error(`unexpected character in duration expression: ${goQuoteRune(r)}`);
+        if (!afterNumber) return this.error(`unexpected character in duration expression: ${goQuoteRune(r)}`);
+        // Past the first number Prometheus scans the rest like any statement.
+        this.backup();
+        return this.statements();
     }
   }
 
@@ -515,44 +541,56 @@ class Lexer {
     return set.includes(this.input[this.pos - 1]!);
   }
 
-  /** Scans a number; false when what follows makes it something else (a duration or an error). */
+  private is(valid: string): boolean {
+    const c = this.peek();
+    return c !== "" && valid.includes(c);
+  }
+
+  /**
+   * Scans a number as Prometheus's lexer does (digits, one dot, one exponent, `_` between
+   * digits, 0x hex without fraction); false when what follows makes it something else (a
+   * duration or an error). Like Prometheus, an `e` after the first hex digit counts as an
+   * exponent, so `0x1e` at the very end is refused.
+   */
   private scanNumber(): boolean {
+    const initial = this.pos;
     let digits = "0123456789";
-    if (this.accept("0")) {
-      if (this.accept("xX")) {
-        this.accept("_");
-        digits = "0123456789abcdefABCDEF";
-      }
+    if (this.accept("0") && this.accept("xX")) {
+      this.accept("_");
+      digits = "0123456789abcdefABCDEF";
     }
+    const hex = digits.length > 10;
     this.accept(".");
     this.accept(digits);
     let dotSeen = false;
     let expSeen = false;
-    const hex = digits.length > 10;
-    const exps = hex ? "pP" : "eE";
-    while (this.accept(digits + "._" + exps)) {
-      if (this.lastCharIs(".")) {
-        if (dotSeen) {
-          this.accept("_.");
-          return false;
-        }
-        dotSeen = true;
-        if (this.accept("_.")) return false;
+    while (this.is(digits + "._eE")) {
+      if (this.is(".") && dotSeen) {
+        this.accept(".");
+        return false;
       }
-      if (this.lastCharIs(exps)) {
-        if (expSeen) {
-          this.accept("._" + exps);
-          return false;
-        }
+      if (this.is("eE") && expSeen) {
+        this.accept("eE");
+        return false;
+      }
+      if (this.accept(".")) {
+        dotSeen = true;
+        if (this.accept("_.") || hex) return false;
+        continue;
+      }
+      if (this.accept("eE")) {
         expSeen = true;
         this.accept("+-");
-        if (this.accept("._" + exps) || this.peek() === "") return false;
-        if (hex) digits = "0123456789";
+        if (this.accept("._eE") || this.peek() === "") return false;
+        continue;
       }
-      if (this.lastCharIs("_")) {
-        if (this.accept("._" + exps) || this.peek() === "") return false;
+      if (this.accept("_")) {
+        if (this.accept("._eE") || this.peek() === "") return false;
+        continue;
       }
+      while (this.accept(digits));
     }
+    if (this.pos === initial) return false;
     const c = this.peek();
     return c === "" || !isAlphaNumeric(c);
   }
