@@ -9,12 +9,13 @@
  * import`; Prometheus: `promtool tsdb create-blocks-from openmetrics`, with its default 2h blocks
  * and with blocks as large as the data; VictoriaMetrics: /api/v1/import/prometheus, then
  * force_flush and force_merge), import throughput, and then Shoal's head append throughput
- * in-process, memory per active series and WAL replay time.
+ * in-process, memory per active series (in a bare TSDB process, and in whole Shoal and Prometheus
+ * server processes fed the same series by remote write) and WAL replay time.
  */
 import { join } from "node:path";
 import { labelsKey, Matcher } from "../../src/model/index.ts";
 import { openTSDB } from "../../src/storage/index.ts";
-import { forEachScrape, generate, parseDuration, writeOpenMetrics, type Dataset } from "../generator.ts";
+import { forEachScrape, generate, parseDuration, remoteWriteBatches, writeOpenMetrics, type Dataset } from "../generator.ts";
 import {
   benchDir,
   dirBytes,
@@ -24,6 +25,7 @@ import {
   machineLine,
   markdownTable,
   repoRoot,
+  rssBytes,
   runCommand,
   shoalCommand,
   startServer,
@@ -36,6 +38,7 @@ const seriesWanted = flags.num("series", quick ? 500 : 2000);
 const durationMs = parseDuration(flags.str("duration", quick ? "4h" : "12h"));
 const seed = flags.num("seed", 1);
 const rssSeries = flags.num("rss-series", quick ? 20_000 : 100_000);
+const serverRssSeries = flags.num("server-rss-series", quick ? 20_000 : 100_000);
 const walSeries = flags.num("wal-series", quick ? 10_000 : 50_000);
 const walRounds = flags.num("wal-rounds", quick ? 20 : 60);
 const { dir: work, cleanup } = benchDir("storage", flags.has("keep"));
@@ -154,6 +157,58 @@ async function appendThroughput(ds: Dataset): Promise<{ samples: number; seconds
   return { samples, seconds, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
+interface ServerRss {
+  system: string;
+  baseline: number;
+  after: number;
+  series: number;
+}
+
+/**
+ * Memory per active series in a whole server process: RSS once it is ready and idle, then after
+ * `rounds` remote-write scrapes of every series. Both servers get the same requests.
+ */
+async function serverRss(system: "Shoal" | "Prometheus", series: number, rounds: number): Promise<ServerRss> {
+  const ds = generate({ series, durationMs: rounds * 15_000, seed: 11 });
+  const batches = remoteWriteBatches(ds, 2000);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dir = join(work, `rss-${system.toLowerCase()}`);
+  let cmd: string[];
+  if (system === "Shoal") {
+    cmd = [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${dir}`, "--log.level=warn", "--no-cluster.mdns"];
+  } else {
+    const config = join(work, "prometheus-rss.yml");
+    await Bun.write(config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n");
+    cmd = ["prometheus", `--config.file=${config}`, `--storage.tsdb.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, "--web.enable-remote-write-receiver", "--log.level=warn"];
+  }
+  // With no config file Shoal scrapes itself; give the server an empty scrape config so that
+  // both hold only the written series.
+  if (system === "Shoal") {
+    const config = join(work, "shoal-rss.yml");
+    await Bun.write(config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n");
+    cmd.push(`--config.file=${config}`);
+  }
+  const server = await startServer({ name: system, cmd, url, readyPath: "/-/ready", logFile: join(work, `rss-${system}.log`), cwd: work });
+  try {
+    await Bun.sleep(2000);
+    const baseline = rssBytes(server.pid);
+    for (const b of batches) {
+      const res = await fetch(`${url}/api/v1/write`, {
+        method: "POST",
+        body: b.body,
+        headers: { "Content-Encoding": "snappy", "Content-Type": "application/x-protobuf", "X-Prometheus-Remote-Write-Version": "0.1.0" },
+      });
+      if (!res.ok) throw new Error(`${system} /api/v1/write: HTTP ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+    await Bun.sleep(3000);
+    return { system, baseline, after: rssBytes(server.pid), series: ds.series.length };
+  } finally {
+    await server.stop();
+  }
+}
+
 async function childJson(args: string[], killAfterOutput = false): Promise<Record<string, unknown>> {
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "child.ts"), ...args], { stdout: "pipe", stderr: "inherit", cwd: repoRoot });
   const reader = proc.stdout.getReader();
@@ -200,6 +255,16 @@ async function main(): Promise<void> {
   const app = await appendThroughput(ds);
   log(`RSS per active series (${rssSeries} series)`);
   const rss = await childJson(["rss", String(rssSeries), "60", join(work, "rss")]);
+  const servers: ServerRss[] = [];
+  for (const system of ["Shoal", "Prometheus"] as const) {
+    if (system === "Prometheus" && !which("prometheus")) continue;
+    log(`${system} server RSS with ${serverRssSeries} series`);
+    try {
+      servers.push(await serverRss(system, serverRssSeries, 4));
+    } catch (err) {
+      log(`${system} server RSS failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   log(`WAL replay (${walSeries} series × ${walRounds} samples)`);
   const walDir = join(work, "wal");
   const written = await childJson(["wal-write", String(walSeries), String(walRounds), walDir], true);
@@ -219,10 +284,14 @@ async function main(): Promise<void> {
   const perSeries = (Number(rss.after) - Number(rss.baseline)) / Number(rss.series);
   out.push(
     markdownTable(
-      ["Shoal measurement", "result"],
+      ["measurement", "result"],
       [
         ["head append (in-process, 1 commit per target scrape)", `${fmtNum(app.samples / app.seconds)} samples/s wall, ${fmtNum(app.samples / app.cpu)} samples per CPU second (${app.samples} samples in ${app.seconds.toFixed(2)} s, ${app.cpu.toFixed(2)} CPU s)`],
         [`memory per active series (${rss.series} series × 60 samples)`, `${(perSeries / 1024).toFixed(2)} KiB (RSS ${(Number(rss.baseline) / 1048576).toFixed(0)} → ${(Number(rss.after) / 1048576).toFixed(0)} MiB)`],
+        ...servers.map((r) => [
+          `${r.system} server process, ${r.series} series written by remote write (4 samples each)`,
+          `${((r.after - r.baseline) / r.series / 1024).toFixed(2)} KiB per series (RSS ${(r.baseline / 1048576).toFixed(0)} → ${(r.after / 1048576).toFixed(0)} MiB)`,
+        ]),
         [`WAL replay (${written.series} series, ${written.samples} samples, ${(Number(written.walBytes) / 1048576).toFixed(1)} MiB WAL)`, `${Number(replay.openSeconds).toFixed(2)} s to open (${fmtNum(Number(written.samples) / Number(replay.openSeconds))} samples/s), ${replay.headSeries} series back`],
       ],
     ),
