@@ -143,15 +143,28 @@ export class Engine {
     const storageWarnings: string[] = [];
     const data = new Map<VectorSelector, SelectedSeries[]>();
     const ranges = selectorRanges(expr, start, end, lookback, this.subqueryStep);
+    // Selectors with the same matchers (`a / ignoring(x) a`, `x or x offset 1h`) are fetched once,
+    // over the union of their ranges; each use still reads only its own window.
+    const fetches = new Map<string, { matchers: VectorSelector["matchers"]; mint: number; maxt: number; uses: VectorSelector[] }>();
+    for (const [vs, r] of ranges) {
+      const key = vs.matchers.map((m) => m.toString()).sort().join("\u0000");
+      const f = fetches.get(key);
+      if (f) {
+        f.mint = Math.min(f.mint, r.mint);
+        f.maxt = Math.max(f.maxt, r.maxt);
+        f.uses.push(vs);
+      } else fetches.set(key, { matchers: vs.matchers, mint: r.mint, maxt: r.maxt, uses: [vs] });
+    }
     try {
       await withDeadline(
         Promise.all(
-          [...ranges].map(async ([vs, r]) => {
-            const querier = q.querier(r.mint, r.maxt);
+          [...fetches.values()].map(async (f) => {
+            const querier = q.querier(f.mint, f.maxt);
             try {
-              const set = await querier.select(vs.matchers, { start: r.mint, end: r.maxt, step: isRange ? step : undefined });
+              const set = await querier.select(f.matchers, { start: f.mint, end: f.maxt, step: isRange ? step : undefined });
               storageWarnings.push(...set.warnings);
-              data.set(vs, set.series.map(prepareSeries));
+              const prepared = set.series.map(prepareSeries);
+              for (const vs of f.uses) data.set(vs, prepared);
             } finally {
               querier.close();
             }
@@ -185,7 +198,7 @@ export class Engine {
     } catch (e) {
       throw toQueryError(e, this.logger, query);
     }
-    const warnings = [...storageWarnings];
+    const warnings = [...new Set(storageWarnings)];
     const infos: string[] = [];
     for (const a of ev.annotations.all()) {
       const text = `${a.level === "warning" ? "PromQL warning" : "PromQL info"}: ${a.message} (${positionString(query, a.pos.start)})`;
