@@ -118,6 +118,16 @@ describe("cluster status reader", () => {
     expect(v.members[0]!.handoffBacklogBatches).toBe(2);
     expect(v.replication).toEqual({ healthy: false, text: "75.0% of the ring fully replicated · 25.0% under-replicated" });
   });
+  test("reads handoff transfers in list or summary form", () => {
+    const list = readClusterStatus({
+      ...status,
+      handoff: { transfers: [{ kind: "join", from: "id-a", to: "id-b", state: "streaming", doneSeries: 25, totalSeries: 100, bytes: 2048 }] },
+    });
+    expect(list.transfers).toEqual([{ label: "join a → b", state: "streaming", progress: 0.25, detail: "doneSeries 25 · totalSeries 100 · bytes 2,048" }]);
+    expect(readClusterStatus({ ...status, handoff: [] }).transfers).toEqual([]);
+    expect(readClusterStatus(status).transfers).toEqual([]);
+  });
+
   test("derives shares from token positions", () => {
     const RING = 2 ** 32;
     // Member 0 owns (3/4, 1/4] wrapping = half; member 1 owns (1/4, 3/4] = half.

@@ -33,6 +33,14 @@ export interface MemberView {
   raw: Record<string, unknown>;
 }
 
+export interface TransferView {
+  label: string;
+  state: string | null;
+  /** 0..1 when the transfer reports how far it is. */
+  progress: number | null;
+  detail: string;
+}
+
 export interface ClusterView {
   self: string | null;
   name: string | null;
@@ -40,6 +48,8 @@ export interface ClusterView {
   configuredReplicationFactor: number | null;
   writeQuorum: number | null;
   members: MemberView[];
+  /** Data transfers after membership changes (join pulls, leave pushes, re-replication, repairs). */
+  transfers: TransferView[];
   /** Replication health: how much of the ring has fewer live replicas than wanted. */
   replication: { healthy: boolean; text: string } | null;
   raw: Record<string, unknown>;
@@ -161,6 +171,7 @@ export function readClusterStatus(data: unknown, now = Date.now()): ClusterView 
     writeQuorum: num(pick(d, "writeQuorum", "quorum")),
     members,
     replication: readReplication(d),
+    transfers: readTransfers(d, members),
     raw: d,
   };
 }
@@ -206,4 +217,47 @@ function readLoad(v: unknown): Record<string, number> {
   const out: Record<string, number> = {};
   if (isObj(v)) for (const [k, x] of Object.entries(v)) if (typeof x === "number" && Number.isFinite(x)) out[k] = x;
   return out;
+}
+
+/**
+ * Transfers from the status's handoff part, whatever its exact form: a list of transfers, or an
+ * object holding such a list, or one summary object. Names of peers are mapped to member names.
+ */
+function readTransfers(d: Obj, members: MemberView[]): TransferView[] {
+  const root = pick(d, "handoff", "handoffs", "transfers");
+  let list: Obj[] = [];
+  if (Array.isArray(root)) list = root.filter(isObj);
+  else if (isObj(root)) {
+    const inner = pick(root, "transfers", "active", "inProgress", "running");
+    list = Array.isArray(inner) ? inner.filter(isObj) : Object.keys(root).length > 0 ? [root] : [];
+  }
+  const nameOf = (v: unknown): string | null => {
+    const id = str(v);
+    if (id === null) return null;
+    return members.find((m) => m.id === id)?.name ?? id;
+  };
+  return list.map((t) => {
+    const from = nameOf(pick(t, "from", "source", "sender"));
+    const to = nameOf(pick(t, "to", "target", "receiver", "peer"));
+    const kind = str(pick(t, "kind", "type", "reason", "direction"));
+    const label = [kind, from !== null || to !== null ? `${from ?? "?"} → ${to ?? "?"}` : null].filter(Boolean).join(" ") || "transfer";
+    let progress = num(pick(t, "progress", "fraction", "ratio"));
+    if (progress === null) {
+      for (const unit of ["Series", "Bytes", "Samples", "Ranges", ""]) {
+        const done = num(pick(t, `done${unit}`, `sent${unit}`, `moved${unit}`, `transferred${unit}`, `received${unit}`));
+        const total = num(pick(t, `total${unit}`));
+        if (done !== null && total !== null && total > 0) {
+          progress = Math.min(1, done / total);
+          break;
+        }
+      }
+    }
+    if (progress !== null && progress > 1) progress /= 100;
+    const skip = new Set(["from", "source", "sender", "to", "target", "receiver", "peer", "kind", "type", "reason", "direction", "progress", "fraction", "ratio", "state", "status", "phase"]);
+    const detail = Object.entries(t)
+      .filter(([k, v]) => !skip.has(k) && (typeof v === "number" || typeof v === "string"))
+      .map(([k, v]) => `${k} ${typeof v === "number" ? v.toLocaleString() : v}`)
+      .join(" · ");
+    return { label, state: str(pick(t, "state", "status", "phase")), progress, detail };
+  });
 }

@@ -104,7 +104,7 @@ function renderCluster(view: ClusterView): HTMLElement {
     null,
     view.name ? h("div", { class: "subtitle" }, `cluster "${view.name}"`) : null,
     summary,
-    h("div", { class: "cluster-grid" }, ring, h("div", { class: "members table-scroll" }, table)),
+    h("div", { class: "cluster-grid" }, ring, h("div", { class: "members table-scroll" }, table, transfersSection(view))),
   );
 }
 
@@ -215,4 +215,34 @@ function formatCount(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
   return String(Math.round(n));
+}
+
+function transfersSection(view: ClusterView): HTMLElement {
+  if (view.transfers.length === 0) {
+    return h("div", { class: "transfers" }, h("h2", null, "Handoff"), h("div", { class: "muted" }, "No data is being moved between members."));
+  }
+  return h(
+    "div",
+    { class: "transfers" },
+    h("h2", null, "Handoff"),
+    h(
+      "table",
+      { class: "data-table" },
+      h("thead", null, h("tr", null, ...["Transfer", "State", "Progress", "Details"].map((c) => h("th", null, c)))),
+      h(
+        "tbody",
+        null,
+        ...view.transfers.map((t) =>
+          h(
+            "tr",
+            { class: "transfer" },
+            h("td", { class: "mono" }, t.label),
+            h("td", null, t.state ?? "–"),
+            h("td", null, t.progress !== null ? progressBar(t.progress, null) : "–"),
+            h("td", { class: "small-text" }, t.detail),
+          ),
+        ),
+      ),
+    ),
+  );
 }
