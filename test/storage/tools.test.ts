@@ -179,4 +179,32 @@ describe("shoal tsdb (through the binary)", () => {
     const r5 = await shoal("frobnicate");
     expect(r5.code).toBe(2);
   }, 60_000);
+
+  test("dump merges blocks and the WAL-backed head of a stopped node", async () => {
+    const t = tempDir("shoal-dumphead-");
+    cleanups.push(t.cleanup);
+    const { openLocalTSDB } = await import("../../src/storage/db.ts");
+    const { labelsFromRecord } = await import("../../src/model/index.ts");
+    const db = await openLocalTSDB({ dir: t.dir, blockDurationMs: 10_000, retentionMs: 1e12 });
+    const want: string[] = [];
+    for (let k = 0; k < 100; k++) {
+      const app = db.appender();
+      for (const inst of ["b", "a"]) {
+        app.append(labelsFromRecord({ __name__: "mixed", inst }), k * 1000, k + 0.25, k === 50);
+      }
+      await app.commit();
+    }
+    await db.maintain();
+    expect(db.stats().blocks).toBeGreaterThan(0);
+    expect(db.stats().headSeries).toBe(2);
+    await db.close();
+    for (const inst of ["a", "b"]) {
+      for (let k = 0; k < 100; k++) want.push(`{__name__="mixed", inst="${inst}"} ${k === 50 ? "StaleNaN" : k + 0.25} ${k * 1000}`);
+    }
+    const d = await shoal("dump", `--storage.tsdb.path=${t.dir}`);
+    expect(d.code).toBe(0);
+    expect(d.stdout.trimEnd().split("\n")).toEqual(want);
+    const part = await shoal("dump", `--storage.tsdb.path=${t.dir}`, "--match", '{inst="b"}', "--min-time=45000", "--max-time=94000");
+    expect(part.stdout.trimEnd().split("\n")).toEqual(want.filter((l) => l.includes('inst="b"')).slice(45, 95));
+  }, 60_000);
 });
