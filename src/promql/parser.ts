@@ -767,7 +767,6 @@ class Parser {
 
   private parseAt(e: Expr): Expr {
     this.next();
-    const t = this.peek();
     const k = this.kind();
     let ts: number | null = null;
     let startOrEnd: "start" | "end" | null = null;
@@ -791,7 +790,6 @@ class Parser {
       }
       ts = goRound(v * 1000);
     }
-    void t;
     const end = this.prevEnd();
     const target = this.modifierTarget(e, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery");
     if (target.timestamp !== null || target.startOrEnd !== null) this.fail(e.pos, "@ <timestamp> may not be set multiple times");
