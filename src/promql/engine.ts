@@ -39,30 +39,41 @@ class Gate {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   constructor(private readonly max: number) {}
-  async acquire(signal?: AbortSignal): Promise<void> {
+  /** Waits for a slot; the wait counts towards the query's timeout, as in Prometheus. */
+  async acquire(deadline: number, signal?: AbortSignal): Promise<void> {
     if (this.active < this.max) {
       this.active++;
       return;
     }
     await new Promise<void>((resolve, reject) => {
-      const go = () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const leave = () => {
+        const i = this.waiting.indexOf(go);
+        if (i >= 0) this.waiting.splice(i, 1);
+        clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
+      };
+      const go = () => {
+        leave();
         resolve();
       };
       const onAbort = () => {
-        const i = this.waiting.indexOf(go);
-        if (i >= 0) this.waiting.splice(i, 1);
+        leave();
         reject(new QueryError("canceled", "query was canceled in query queue"));
       };
+      timer = setTimeout(() => {
+        leave();
+        reject(new QueryError("timeout", "query timed out in query queue"));
+      }, Math.max(0, deadline - Date.now()));
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiting.push(go);
     });
-    this.active++;
+    // The releasing query handed its slot over: `active` is unchanged.
   }
   release(): void {
-    this.active--;
     const next = this.waiting.shift();
     if (next) next();
+    else this.active--;
   }
 }
 
@@ -115,9 +126,12 @@ export class Engine {
     if (isRange && type !== "scalar" && type !== "vector") {
       throw new QueryError("bad_data", `invalid expression type "${documentedType(type)}" for range query, must be Scalar or instant Vector`);
     }
-    await this.gate.acquire(opts.signal);
+    // The timeout covers the wait in the queue and the execution.
+    const timeout = opts.timeout !== undefined && opts.timeout > 0 ? opts.timeout : this.timeout;
+    const deadline = Date.now() + timeout;
+    await this.gate.acquire(deadline, opts.signal);
     try {
-      return await this.exec(q, query, expr, start, end, step, isRange, opts, t0);
+      return await this.exec(q, query, expr, start, end, step, isRange, opts, t0, deadline);
     } finally {
       this.gate.release();
     }
@@ -133,10 +147,9 @@ export class Engine {
     isRange: boolean,
     opts: QueryOptions,
     t0: number,
+    deadline: number,
   ): Promise<QueryResult> {
     // 0 (or absent) means the engine's defaults, as the API passes them through.
-    const timeout = opts.timeout !== undefined && opts.timeout > 0 ? opts.timeout : this.timeout;
-    const deadline = Date.now() + timeout;
     const lookback = opts.lookbackDelta !== undefined && opts.lookbackDelta > 0 ? opts.lookbackDelta : this.lookbackDelta;
     const expr = preprocess(parsed, start, end);
     const prepStart = performance.now();

@@ -139,6 +139,15 @@ describe("Engine", () => {
     expect(all.map((r) => (r.value.resultType === "vector" ? r.value.result[0]!.v : NaN))).toEqual([200, 201, 202, 203, 204]);
   });
 
+  test("a query that waits in the queue past its timeout fails with the queue timeout", async () => {
+    const ng = new Engine({ maxConcurrency: 1 });
+    const slow = ng.rangeQuery(db, "max_over_time(sum by (job) (rate(http_requests_total[1m]))[10m:1s])", 0, 900_000, 1000);
+    const e = await failure(ng.instantQuery(db, "http_requests", 600_000, { timeout: 1 }));
+    expect(e.type).toBe("timeout");
+    expect(e.message).toBe("query timed out in query queue");
+    await slow;
+  });
+
   test("the lookback delta is configurable per query", async () => {
     // The last sample is at 900s; at 1000s it is visible with the default 5m lookback, not with 1m.
     const a = await new Engine().instantQuery(db, "http_requests", 1_000_000);
