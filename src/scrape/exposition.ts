@@ -5,7 +5,7 @@
  * key, and only a cache miss turns it into Labels (parseSeriesKey). Any syntax error rejects the
  * whole body with an ExpositionError naming line and column.
  */
-import { labelsFromPairs, METRIC_NAME, type Label, type Labels } from "../model/index.ts";
+import { METRIC_NAME, type Label, type Labels } from "../model/index.ts";
 import { numberOk, parseFloatToken, parseIntToken } from "./numbers.ts";
 
 export type ExpositionFormat = "text" | "openmetrics";
@@ -176,7 +176,7 @@ class Scanner {
    * Prometheus parses it) allows blanks around tokens, a trailing comma and even a missing
    * comma between pairs; OpenMetrics (`om`) allows none of these.
    */
-  labels(pos: number, collect: [string, string][] | null, om = false): number {
+  labels(pos: number, collect: Label[] | null, om = false): number {
     const s = this.s;
     const end = this.lineEnd;
     pos++;
@@ -198,7 +198,7 @@ class Scanner {
       if (pos >= end || s.charCodeAt(pos) !== QUOTE) this.fail(pos, `expected quoted label value, got ${found(s, pos, end)}`);
       const valueStart = ++pos;
       pos = this.closingQuote(pos);
-      if (collect !== null) collect.push([s.slice(nameStart, nameEnd), unescape(s, valueStart, pos, true)]);
+      if (collect !== null) collect.push({ name: s.slice(nameStart, nameEnd), value: unescape(s, valueStart, pos, true) });
       pos++;
       if (!om) pos = this.skipBlanks(pos);
       c = pos < end ? s.charCodeAt(pos) : -1;
@@ -218,6 +218,8 @@ class Scanner {
 }
 
 const keyScanner = new Scanner();
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 /**
  * The labels of a series text (`name{a="1"}`) that the parser accepted. Throws for duplicate
@@ -230,18 +232,28 @@ export function parseSeriesKey(key: string): Labels {
   sc.lineStart = 0;
   sc.lineEnd = key.length;
   const nameEnd = sc.metricName(0);
-  const pairs: [string, string][] = [[METRIC_NAME, key.slice(0, nameEnd)]];
+  const pairs: Label[] = [{ name: METRIC_NAME, value: key.slice(0, nameEnd) }];
   const brace = sc.skipBlanks(nameEnd);
   if (brace < key.length && key.charCodeAt(brace) === LBRACE) sc.labels(brace, pairs);
   sc.s = "";
-  if (pairs.length > 2) {
-    const seen = new Set<string>();
-    for (const [name] of pairs) {
-      if (seen.has(name)) throw new Error(`label name ${JSON.stringify(name)} is not unique in ${key}`);
-      seen.add(name);
+  // Few labels per series: an insertion sort beats a map and a general sort here.
+  for (let i = 1; i < pairs.length; i++) {
+    const x = pairs[i]!;
+    let j = i - 1;
+    while (j >= 0 && pairs[j]!.name > x.name) {
+      pairs[j + 1] = pairs[j]!;
+      j--;
     }
+    pairs[j + 1] = x;
   }
-  return labelsFromPairs(pairs);
+  let empty = false;
+  for (let i = 0; i < pairs.length; i++) {
+    if (i > 0 && pairs[i]!.name === pairs[i - 1]!.name) {
+      throw new Error(`label name ${JSON.stringify(pairs[i]!.name)} is not unique in ${key}`);
+    }
+    if (pairs[i]!.value === "") empty = true;
+  }
+  return empty ? pairs.filter((l) => l.value !== "") : pairs;
 }
 
 /**
@@ -282,8 +294,9 @@ export class ExpositionParser {
 
   /** The series text of sample i, as its own string (not a view that keeps the body alive). */
   key(i: number): string {
-    const k = this.body.substring(this.keyStart[i]!, this.keyEnd[i]!);
-    return k.length > 0 ? (JSON.parse(JSON.stringify(k)) as string) : k;
+    // A substring would keep the whole body alive for as long as the cache holds the key (and
+    // the labels sliced from it); a round trip through UTF-8 makes an independent copy.
+    return utf8Decoder.decode(utf8Encoder.encode(this.body.substring(this.keyStart[i]!, this.keyEnd[i]!)));
   }
 
   /** Whether sample i's series text equals `key`, without slicing the body. */
