@@ -139,6 +139,25 @@ export async function checkQueryPage(page: Page, base: string, exp: ExpectedSeri
   await expect(page.locator(".panel").count()).resolves.toBe(2);
   const second = page.locator(".panel").nth(1);
   await second.locator(".cm-content").click();
+  // Completion of functions, label names and label values, all from this node's API.
+  const completions = page.locator(".cm-tooltip-autocomplete li");
+  const offers = async (text: string) => {
+    await page.locator(".cm-tooltip-autocomplete li", { hasText: text }).first().waitFor({ timeout: 15_000 });
+    return completions.allTextContents();
+  };
+  await page.keyboard.type("histogram_qu", { delay: 15 });
+  expect((await offers("histogram_quantile")).some((o) => o.startsWith("histogram_quantile"))).toBe(true);
+  await second.locator(".cm-content").press("Control+a");
+  await page.keyboard.type(`${exp.metric}{${exp.labelName.slice(0, 2)}`, { delay: 15 });
+  expect((await offers(exp.labelName)).some((o) => o.startsWith(exp.labelName))).toBe(true);
+  await page.keyboard.press("Escape");
+  await page.keyboard.type(`${exp.labelName.slice(2)}="`, { delay: 15 });
+  const firstValue = Object.keys(exp.values)[0]!;
+  const valueOptions = await offers(firstValue);
+  for (const v of Object.keys(exp.values)) expect(valueOptions.some((o) => o.startsWith(v))).toBe(true);
+  await page.keyboard.press("Escape");
+  await second.locator(".cm-content").press("Control+a");
+  await page.keyboard.press("Backspace");
   await page.keyboard.type("sum(rate(");
   await second.locator(".execute").click();
   const error = second.locator(".notice.error");
