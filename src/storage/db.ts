@@ -292,18 +292,26 @@ export class LocalTSDB implements TSDB {
   }
 
   /** Persists whole block ranges of the head once it spans more than 1.5 ranges, like Prometheus. */
+  /**
+   * Persists whole block ranges of the head once it spans more than 1.5 ranges, like
+   * Prometheus, then checkpoints the WAL once. The head's span is measured up to the wall clock
+   * at most, so one sample stamped far in the future cannot flush the present out of the head.
+   */
   private async cutHead(): Promise<void> {
     const range = this.opts.blockDurationMs;
+    let cut = false;
     for (;;) {
       const hmin = this.head.minTime();
-      const hmax = this.head.maxT;
-      if (!Number.isFinite(hmin) || hmax - hmin <= range * 1.5) return;
+      const hmax = Math.min(this.head.maxT, Math.max(Date.now(), hmin));
+      if (!Number.isFinite(hmin) || hmax - hmin <= range * 1.5) break;
       const a = Math.floor(hmin / range) * range;
       await this.persistHeadRange(a, a + range);
+      cut = true;
     }
+    if (cut) await this.checkpointWAL();
   }
 
-  /** Writes [a, b) of the head as a block, drops it from the head and checkpoints the WAL. */
+  /** Writes [a, b) of the head as a block and drops it from the head (the WAL still has it). */
   async persistHeadRange(a: number, b: number): Promise<void> {
     const ulid = newULID();
     const t0 = performance.now();
@@ -327,6 +335,10 @@ export class LocalTSDB implements TSDB {
     }
     this.head.truncateBefore(b);
     this.counters.headCuts++;
+  }
+
+  /** Replaces the WAL segments written so far by a snapshot of the (truncated) head. */
+  private async checkpointWAL(): Promise<void> {
     // Snapshot synchronously right after the rotate: it holds exactly the segments before it.
     const upTo = this.wal.rotate();
     const snapshot = encodeHeadSnapshot(this.head);

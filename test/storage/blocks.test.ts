@@ -148,4 +148,29 @@ describe("blocks", () => {
     await check(db2);
     await db2.close();
   });
+
+  test("a sample stamped far in the future does not flush the present out of the head", async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const db = await open(t.dir, { retentionMs: 1e12 });
+    const now = Date.now();
+    const s = L({ __name__: "m", i: "now" });
+    for (let k = 600; k >= 0; k -= 10) {
+      const app = db.appender();
+      app.append(s, now - k * 1000, k);
+      await app.commit();
+    }
+    const app = db.appender();
+    app.append(L({ __name__: "m", i: "future" }), now + 365 * 86400e3, 1);
+    await app.commit();
+    await db.maintain();
+    // Old ranges were persisted, the last ~1.5 ranges stay in the head and accept samples.
+    expect(db.stats().headCuts).toBeGreaterThan(3);
+    expect(db.head.minValidTime).toBeLessThanOrEqual(now);
+    const app2 = db.appender();
+    app2.append(s, now + 1000, 1);
+    await app2.commit();
+    expect(db.stats().rejected.too_old).toBe(0);
+    await db.close();
+  });
 });
