@@ -268,6 +268,7 @@ async function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepS
   const offsets = op === "limit_ratio" ? series.map((s) => ratioOffset(s.labels)) : null;
   const heap: number[] = [];
   for (let i = 0; i < n; i++) {
+    if (ev.check()) await ev.pause();
     const p = param[i]!;
     for (const mem of members) {
       heap.length = 0;

@@ -77,7 +77,7 @@ export async function evalBinary(ev: Evaluator, e: BinaryExpr, st: Steps): Promi
     include: [],
   };
   if (op === "and" || op === "or" || op === "unless") return setOp(op, lhs.series, rhs.series, matching, n);
-  return vectorVector(op, lhs.series, rhs.series, matching, e.returnBool, n);
+  return vectorVector(ev, op, lhs.series, rhs.series, matching, e.returnBool, n);
 }
 
 function vectorScalar(
@@ -215,7 +215,15 @@ function resultLabels(l: Labels, r: Labels, op: BinaryOp, m: VectorMatching): La
   return out;
 }
 
-function vectorVector(op: BinaryOp, lhsIn: StepSeries[], rhsIn: StepSeries[], m: VectorMatching, returnBool: boolean, n: number): Value {
+async function vectorVector(
+  ev: Evaluator,
+  op: BinaryOp,
+  lhsIn: StepSeries[],
+  rhsIn: StepSeries[],
+  m: VectorMatching,
+  returnBool: boolean,
+  n: number,
+): Promise<Value> {
   if (lhsIn.length === 0 || rhsIn.length === 0) return { kind: "vector", series: [] };
   const swapped = m.card === "one-to-many";
   // `many` is iterated; `one` must be unique per signature at each step.
@@ -254,6 +262,7 @@ function vectorVector(op: BinaryOp, lhsIn: StepSeries[], rhsIn: StepSeries[], m:
     else manyBySig.set(sig, [j]);
   }
   for (const [sig, manyList] of manyBySig) {
+    if (ev.check()) await ev.pause();
     const oneList = oneBySig.get(sig);
     if (!oneList) continue;
     if (m.card === "one-to-one" && manyList.length > 1) {
