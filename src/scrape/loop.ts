@@ -134,6 +134,36 @@ function checkLabelLimits(lset: Labels, cfg: ScrapeConfig): void {
   }
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** An independent copy of a string sliced from a scrape body (a slice keeps the body alive). */
+function detach(s: string): string {
+  return s === "" ? "" : decoder.decode(encoder.encode(s));
+}
+
+/**
+ * The metadata to keep from this scrape: unchanged entries are the previous objects; new or
+ * changed ones are copied out of the body, so a target's metadata never pins a whole body.
+ */
+function keepMetadata(prev: Map<string, MetricMetadata>, cur: Map<string, MetricMetadata>): Map<string, MetricMetadata> {
+  const out = new Map<string, MetricMetadata>();
+  for (const [name, m] of cur) {
+    const old = prev.get(name) as KeptMetadata | undefined;
+    if (old !== undefined && old.type === m.type && old.help === m.help && old.unit === m.unit) {
+      out.set(old.metric, old);
+    } else {
+      const kept: KeptMetadata = { metric: detach(name), type: detach(m.type), help: detach(m.help), unit: detach(m.unit) };
+      out.set(kept.metric, kept);
+    }
+  }
+  return out;
+}
+
+/** Metadata that also holds its own (detached) metric name, reused as the map key. */
+interface KeptMetadata extends MetricMetadata {
+  metric: string;
+}
+
 /** Forgets series not seen since iteration `before`. */
 function evictUnseen(cache: Map<number, SeriesCacheEntry>, before: number): void {
   for (const [h, head] of cache) {
@@ -378,7 +408,7 @@ export class ScrapeLoop {
     st.prev = cur;
     if (iter % CACHE_KEEP_ITERATIONS === 0) evictUnseen(cache, iter - CACHE_KEEP_ITERATIONS);
     parser.release();
-    this.metadata = new Map(parser.metadata);
+    this.metadata = keepMetadata(this.metadata, parser.metadata);
     this.appendErrors = rejected;
     this.counters.samplesRejected += rejected;
     return { scraped: count, post, added };

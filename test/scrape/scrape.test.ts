@@ -88,7 +88,7 @@ describe("a scrape loop", () => {
     expect(new URL(lastRequest!.url).search).toBe("?module=m1");
     const m = await readSeries(t.db, "m");
     expect([...m.keys()]).toEqual([`m{instance="${addr}", job="test", x="1"}`]);
-    expect(loop.metadata.get("m")).toEqual({ type: "gauge", help: "A metric", unit: "" });
+    expect(loop.metadata.get("m")).toMatchObject({ type: "gauge", help: "A metric", unit: "" });
     const up = await one("up");
     expect(up.map((p) => p.v)).toEqual([1]);
     expect((await one("scrape_samples_scraped"))[0]!.v).toBe(1);
@@ -180,7 +180,7 @@ describe("a scrape loop", () => {
     await loop.scrapeOnce();
     expect(loop.lastError).toBe("");
     expect(await one("c_total")).toEqual([{ t: 1700000000500, v: 5, stale: false }]);
-    expect(loop.metadata.get("c")).toEqual({ type: "counter", help: "Things.", unit: "" });
+    expect(loop.metadata.get("c")).toMatchObject({ type: "counter", help: "Things.", unit: "" });
     // The same body as text/plain is not valid text format (the exemplar), so negotiation matters.
     handler = () => text("c_total 5 1700000000.5 # {id=\"x\"} 1\n# EOF\n");
     await loop.scrapeOnce();
