@@ -282,23 +282,48 @@ const frameCache = new Map<string, Uint8Array>();
 let frameCacheBytes = 0;
 const FRAME_CACHE_LIMIT = 64 * 1024 * 1024;
 
+/**
+ * A block's postings in flat typed arrays: per label name, its values sorted (strings shared
+ * with the symbol table) and one Int32Array of ids with offsets — no object per value.
+ */
+interface NamePostings {
+  values: string[];
+  offsets: Int32Array;
+  ids: Int32Array;
+}
+
 class BlockPostings implements PostingsReader {
   constructor(
-    private readonly byName: Map<string, Map<string, Int32Array>>,
-    private readonly allIds: readonly number[],
+    private readonly byName: Map<string, NamePostings>,
+    private readonly numSeries: number,
   ) {}
   all(): readonly number[] {
-    return this.allIds;
+    return Array.from({ length: this.numSeries }, (_, i) => i);
   }
   values(name: string): Iterable<string> {
-    return this.byName.get(name)?.keys() ?? [];
+    return this.byName.get(name)?.values ?? [];
   }
   get(name: string, value: string): readonly number[] {
-    const l = this.byName.get(name)?.get(value);
-    return l === undefined ? [] : (Array.from(l) as number[]);
+    const p = this.byName.get(name);
+    if (p === undefined) return [];
+    let lo = 0;
+    let hi = p.values.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p.values[mid]! < value) lo = mid + 1;
+      else hi = mid;
+    }
+    if (p.values[lo] !== value) return [];
+    return Array.from(p.ids.subarray(p.offsets[lo]!, p.offsets[lo + 1]!));
   }
   names(): Iterable<string> {
     return this.byName.keys();
+  }
+  /** [name, value, seriesCount] for every pair. */
+  *pairs(): Iterable<[string, string, number]> {
+    for (const [name, p] of this.byName) {
+      for (let i = 0; i < p.values.length; i++) yield [name, p.values[i]!, p.offsets[i + 1]! - p.offsets[i]!];
+    }
   }
 }
 
@@ -306,7 +331,10 @@ class BlockPostings implements PostingsReader {
 export class Block implements QuerySource {
   readonly dir: string;
   readonly meta: BlockMeta;
-  readonly labels: Labels[] = [];
+  /** Series labels as symbol ids (name, value pairs) from labelStart[id]; see labelsOf. */
+  private readonly syms: string[];
+  private readonly labelStart: Uint32Array;
+  private readonly labelSyms: Uint32Array;
   private readonly chunkStart: Uint32Array;
   private readonly cMinT: Float64Array;
   private readonly cMaxT: Float64Array;
@@ -364,8 +392,11 @@ export class Block implements QuerySource {
       if (s === undefined) throw new CorruptError(`index: bad symbol ${i}`);
       return s;
     };
+    this.syms = syms;
     const nseries = r.uvarint();
     this.chunkStart = new Uint32Array(nseries + 1);
+    this.labelStart = new Uint32Array(nseries + 1);
+    const labelSyms: number[] = [];
     const minTs: number[] = [];
     const maxTs: number[] = [];
     const files: number[] = [];
@@ -374,9 +405,12 @@ export class Block implements QuerySource {
     const lens: number[] = [];
     for (let id = 0; id < nseries; id++) {
       const nl = r.uvarint();
-      const ls: { name: string; value: string }[] = [];
-      for (let j = 0; j < nl; j++) ls.push({ name: sym(r.uvarint()), value: sym(r.uvarint()) });
-      this.labels.push(ls);
+      this.labelStart[id] = labelSyms.length;
+      for (let j = 0; j < 2 * nl; j++) {
+        const k = r.uvarint();
+        sym(k);
+        labelSyms.push(k);
+      }
       this.chunkStart[id] = minTs.length;
       const nc = r.uvarint();
       let last = meta.minTime;
@@ -393,29 +427,47 @@ export class Block implements QuerySource {
       }
     }
     this.chunkStart[nseries] = minTs.length;
+    this.labelStart[nseries] = labelSyms.length;
+    this.labelSyms = Uint32Array.from(labelSyms);
     this.cMinT = Float64Array.from(minTs);
     this.cMaxT = Float64Array.from(maxTs);
     this.cFile = Uint32Array.from(files);
     this.cFrame = Float64Array.from(frames);
     this.cOff = Uint32Array.from(offs);
     this.cLen = Uint32Array.from(lens);
-    const byName = new Map<string, Map<string, Int32Array>>();
+    const byName = new Map<string, NamePostings>();
     const nnames = r.uvarint();
     for (let i = 0; i < nnames; i++) {
       const name = sym(r.uvarint());
-      const byValue = new Map<string, Int32Array>();
       const nv = r.uvarint();
+      const entries: { value: string; ids: Int32Array }[] = [];
+      let total = 0;
       for (let j = 0; j < nv; j++) {
         const value = sym(r.uvarint());
         const n = r.uvarint();
         const ids = new Int32Array(n);
         let p = 0;
-        for (let k = 0; k < n; k++) ids[k] = p += r.uvarint();
-        byValue.set(value, ids);
+        for (let k = 0; k < n; k++) {
+          ids[k] = p += r.uvarint();
+          if (p >= nseries) throw new CorruptError(`index: posting ${p} beyond ${nseries} series`);
+        }
+        entries.push({ value, ids });
+        total += n;
       }
-      byName.set(name, byValue);
+      entries.sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+      const offsets = new Int32Array(entries.length + 1);
+      const ids = new Int32Array(total);
+      let o = 0;
+      entries.forEach((e, k) => {
+        offsets[k] = o;
+        ids.set(e.ids, o);
+        o += e.ids.length;
+      });
+      offsets[entries.length] = o;
+      byName.set(name, { values: entries.map((e) => e.value), offsets, ids });
     }
-    this.postings = new BlockPostings(byName, Array.from({ length: nseries }, (_, i) => i));
+    if (r.remaining !== 0) throw new CorruptError("index: trailing bytes");
+    this.postings = new BlockPostings(byName, nseries);
     const tombPath = join(dir, "tombstones");
     if (existsSync(tombPath)) {
       const tb = readFileSync(tombPath);
@@ -436,7 +488,16 @@ export class Block implements QuerySource {
     return this.meta.maxTime - 1;
   }
   get numSeries(): number {
-    return this.labels.length;
+    return this.labelStart.length - 1;
+  }
+
+  /** The labels of series `id` (built on demand: blocks keep them as symbol ids). */
+  labelsOf(id: number): Labels {
+    const out: { name: string; value: string }[] = [];
+    for (let k = this.labelStart[id]!; k < this.labelStart[id + 1]!; k += 2) {
+      out.push({ name: this.syms[this.labelSyms[k]!]!, value: this.syms[this.labelSyms[k + 1]!]! });
+    }
+    return out;
   }
 
   private frame(file: number, off: number): Uint8Array {
@@ -506,19 +567,19 @@ export class Block implements QuerySource {
     const out: SourceSeries[] = [];
     for (const id of this.matching(matchers)) {
       const r = this.readSamples(id, mint, maxt);
-      if (r !== null) out.push({ labels: this.labels[id]!, timestamps: r.timestamps, values: r.values });
+      if (r !== null) out.push({ labels: this.labelsOf(id), timestamps: r.timestamps, values: r.values });
     }
     return out;
   }
 
   labelNames(matchers: readonly Matcher[]): Iterable<string> {
     if (matchers.length === 0) return this.postings.names();
-    return namesOf(this.matching(matchers).map((id) => this.labels[id]!));
+    return namesOf(this.matching(matchers).map((id) => this.labelsOf(id)));
   }
 
   labelValues(name: string, matchers: readonly Matcher[]): Iterable<string> {
     if (matchers.length === 0) return this.postings.values(name);
-    return valuesOf(this.matching(matchers).map((id) => this.labels[id]!), name);
+    return valuesOf(this.matching(matchers).map((id) => this.labelsOf(id)), name);
   }
 
   /** Adds deleted intervals and persists the tombstones file atomically. */

@@ -2,7 +2,7 @@
  * Turning data into blocks: series of the head for one block range, merges of several blocks
  * (re-chunked, duplicates and tombstoned samples dropped), and the compaction planner.
  */
-import { compareLabels } from "../model/index.ts";
+import { compareLabels, type Labels } from "../model/index.ts";
 import type { Block, ChunkData, WriteSeries } from "./block.ts";
 import type { Head } from "./head.ts";
 import { mergeSamples, type SourceSeries } from "./merge.ts";
@@ -36,19 +36,20 @@ export function* headSeriesForBlock(head: Head, mint: number, maxt: number): Gen
 
 /** Merged, re-chunked series of several blocks (sorted by labels), tombstones applied. */
 export function* mergedBlockSeries(blocks: readonly Block[]): Generator<WriteSeries> {
-  const entries: { b: number; id: number }[] = [];
+  const entries: { b: number; id: number; labels: Labels }[] = [];
   blocks.forEach((blk, b) => {
-    for (let id = 0; id < blk.numSeries; id++) entries.push({ b, id });
+    for (let id = 0; id < blk.numSeries; id++) entries.push({ b, id, labels: blk.labelsOf(id) });
   });
-  entries.sort((x, y) => compareLabels(blocks[x.b]!.labels[x.id]!, blocks[y.b]!.labels[y.id]!) || x.b - y.b);
+  // Each block's ids are already in label order; sorting merges the blocks.
+  entries.sort((x, y) => compareLabels(x.labels, y.labels) || x.b - y.b);
   for (let i = 0; i < entries.length; ) {
-    const labels = blocks[entries[i]!.b]!.labels[entries[i]!.id]!;
+    const labels = entries[i]!.labels;
     const parts: SourceSeries[] = [];
     let j = i;
     for (; j < entries.length; j++) {
       const e = entries[j]!;
       const blk = blocks[e.b]!;
-      if (j > i && compareLabels(labels, blk.labels[e.id]!) !== 0) break;
+      if (j > i && compareLabels(labels, e.labels) !== 0) break;
       const r = blk.readSamples(e.id, -Infinity, Infinity);
       if (r !== null) parts.push({ labels, timestamps: r.timestamps, values: r.values });
     }

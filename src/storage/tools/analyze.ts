@@ -38,7 +38,12 @@ export async function analyze(dataDir: string, limit: number, logger: Logger): P
     let headSamples = 0;
     for (const s of db.head.allSeries()) headSamples += s.sampleCount;
     const series = new Map<string, Labels>();
-    for (const b of db.blocks) for (const ls of b.labels) series.set(labelsKey(ls), ls);
+    for (const b of db.blocks) {
+      for (let id = 0; id < b.numSeries; id++) {
+        const ls = b.labelsOf(id);
+        series.set(labelsKey(ls), ls);
+      }
+    }
     for (const s of db.head.allSeries()) series.set(labelsKey(s.labels), s.labels);
     const byMetric = new Map<string, number>();
     const valuesByName = new Map<string, Set<string>>();

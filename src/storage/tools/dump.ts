@@ -46,7 +46,7 @@ export async function dump(
           const key = `${bi}:${id}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          entries.push({ labels: b.labels[id]!, order: bi, read: () => b.readSamples(id, mint, maxt) });
+          entries.push({ labels: b.labelsOf(id), order: bi, read: () => b.readSamples(id, mint, maxt) });
         }
       }
     });
