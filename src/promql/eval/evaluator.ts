@@ -82,6 +82,7 @@ export class Evaluator {
   // Starts at 63 so that the very first check() looks at the clock.
   private checkCounter = 63;
   private lastYield = Date.now();
+  private allocatedSlots = 0;
 
   constructor(
     readonly data: Map<VectorSelector, SelectedSeries[]>,
@@ -117,6 +118,16 @@ export class Evaluator {
     this.totalSamples += loaded;
     if (inMemory > this.peakSamples) this.peakSamples = inMemory;
     if (inMemory > this.opts.maxSamples) throw new TooManySamples();
+  }
+
+  /**
+   * Series are stored with one slot per step, present or not, so a range query over very many
+   * sparse series could allocate far more than it holds. Allocated slots are capped at twice
+   * --query.max-samples and reported with the same error.
+   */
+  reserveSlots(n: number): void {
+    this.allocatedSlots += n;
+    if (this.allocatedSlots > 2 * this.opts.maxSamples) throw new TooManySamples();
   }
 
   warn(message: string, pos: PosRange): void {
@@ -210,6 +221,7 @@ export class Evaluator {
       const ts = s.timestamps;
       const len = ts.length;
       if (len === 0) continue;
+      this.reserveSlots(st.n);
       const res = newSeries(s.labels, st.n);
       let j = -1; // index of the last sample with t <= ref
       let any = false;

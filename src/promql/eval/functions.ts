@@ -310,6 +310,7 @@ async function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: n
     const vs = s.values;
     const len = ts.length;
     if (len === 0) continue;
+    ev.reserveSlots(st.n);
     const res = newSeries(s.labels, st.n, !keepName || s.dropName);
     if (checkCounter) ctx.resets = counterResets(vs);
     let lo = 0;
