@@ -213,6 +213,10 @@ function isAlpha(c: string): boolean {
 function isAlphaNumeric(c: string): boolean {
   return isAlpha(c) || isDigit(c);
 }
+/** [a-zA-Z0-9_] by char code (NaN past the end is false). */
+function isWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
 function isHex(c: string): boolean {
   return isDigit(c) || (c >= "a" && c <= "f") || (c >= "A" && c <= "F");
 }
@@ -296,37 +300,50 @@ class Lexer {
   }
 
   private skipSpaces(): void {
-    while (this.pos < this.input.length && isSpace(this.input[this.pos]!)) this.pos++;
+    const input = this.input;
+    let p = this.pos;
+    for (let c = input.charCodeAt(p); c === 32 || c === 9 || c === 10 || c === 13; c = input.charCodeAt(++p));
+    this.pos = p;
     this.ignore();
   }
 
   private statements(): void {
     const r = this.next();
-    switch (true) {
-      case r === "":
-        this.pos = this.input.length;
-        this.start = this.pos;
-        if (this.parenDepth !== 0) return this.error("unclosed left parenthesis");
-        return this.eof();
-      case r === "#":
+    if (r === "") {
+      this.pos = this.input.length;
+      this.start = this.pos;
+      if (this.parenDepth !== 0) return this.error("unclosed left parenthesis");
+      return this.eof();
+    }
+    // The common classes first, by char code; punctuation below.
+    const c = r.charCodeAt(0);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58) {
+      this.backup();
+      return this.keywordOrIdentifier();
+    }
+    if ((c >= 48 && c <= 57) || (c === 46 && isDigit(this.peek()))) {
+      this.backup();
+      return this.numberOrDuration();
+    }
+    if (c === 32 || c === 9 || c === 10 || c === 13) return this.skipSpaces();
+    switch (r) {
+      case "#":
         return this.skipComment();
-      case r === ",":
+      case ",":
         return this.emit("COMMA");
-      case isSpace(r):
-        return this.skipSpaces();
-      case r === "*":
+      case "*":
         return this.emit("MUL");
-      case r === "/":
+      case "/":
         return this.emit("DIV");
-      case r === "%":
+      case "%":
         return this.emit("MOD");
-      case r === "+":
+      case "+":
         return this.emit("ADD");
-      case r === "-":
+      case "-":
         return this.emit("SUB");
-      case r === "^":
+      case "^":
         return this.emit("POW");
-      case r === "=": {
+      case "=": {
         const t = this.peek();
         if (t === "=") {
           this.pos++;
@@ -335,37 +352,32 @@ class Lexer {
         if (t === "~") return this.error(`unexpected character after '=': ${goQuoteRune(t)}`);
         return this.emit("EQL");
       }
-      case r === "!": {
+      case "!": {
         const t = this.next();
         if (t === "=") return this.emit("NEQ");
         return this.error(`unexpected character after '!': ${goQuoteRune(t)}`);
       }
-      case r === "<":
+      case "<":
         if (this.peek() === "=") {
           this.pos++;
           return this.emit("LTE");
         }
         return this.emit("LSS");
-      case r === ">":
+      case ">":
         if (this.peek() === "=") {
           this.pos++;
           return this.emit("GTE");
         }
         return this.emit("GTR");
-      case isDigit(r) || (r === "." && isDigit(this.peek())):
-        this.backup();
-        return this.numberOrDuration();
-      case r === '"' || r === "'":
+      case '"':
+      case "'":
         return this.string(r);
-      case r === "`":
+      case "`":
         return this.rawString();
-      case isAlpha(r) || r === ":":
-        this.backup();
-        return this.keywordOrIdentifier();
-      case r === "(":
+      case "(":
         this.parenDepth++;
         return this.emit("LEFT_PAREN");
-      case r === ")":
+      case ")":
         this.parenDepth--;
         if (this.parenDepth < 0) {
           // Prometheus reports this one just after the parenthesis.
@@ -373,12 +385,12 @@ class Lexer {
           return this.error(`unexpected right parenthesis ${goQuoteRune(r)}`);
         }
         return this.emit("RIGHT_PAREN");
-      case r === "{":
+      case "{":
         this.braceOpen = true;
         return this.emit("LEFT_BRACE");
-      case r === "}":
+      case "}":
         return this.error(`unexpected character: ${goQuoteRune(r)}`);
-      case r === "[":
+      case "[":
         this.gotColon = false;
         this.bracketParenDepth = 0;
         this.bracketNumberSeen = false;
@@ -386,9 +398,9 @@ class Lexer {
         this.emit("LEFT_BRACKET");
         this.bracketOpen = true;
         return;
-      case r === "]":
+      case "]":
         return this.error(`unexpected right bracket ${goQuoteRune(r)}`);
-      case r === "@":
+      case "@":
         return this.emit("AT");
       default:
         return this.error(`unexpected character: ${goQuoteRune(r)}`);
@@ -484,9 +496,13 @@ class Lexer {
         return this.skipComment();
       case isSpace(r):
         return this.skipSpaces();
-      case isAlpha(r):
-        while (isAlphaNumeric(this.peek())) this.pos++;
+      case isAlpha(r): {
+        const input = this.input;
+        let p = this.pos;
+        while (isWordCode(input.charCodeAt(p))) p++;
+        this.pos = p;
         return this.emit("IDENTIFIER");
+      }
       case r === ",":
         return this.emit("COMMA");
       case r === '"' || r === "'":
@@ -516,11 +532,10 @@ class Lexer {
   }
 
   private keywordOrIdentifier(): void {
-    while (true) {
-      const c = this.peek();
-      if (c !== "" && (isAlphaNumeric(c) || c === ":")) this.pos++;
-      else break;
-    }
+    const input = this.input;
+    let p = this.pos;
+    for (let c = input.charCodeAt(p); isWordCode(c) || c === 58 /* : */; c = input.charCodeAt(++p));
+    this.pos = p;
     const word = this.input.slice(this.start, this.pos);
     const kw = keywordKind(word);
     if (kw !== undefined) this.emit(kw);
@@ -554,17 +569,31 @@ class Lexer {
    */
   private scanNumber(): boolean {
     const initial = this.pos;
+    // Fast path: plain decimal digits ending the token (the common case).
+    {
+      const input = this.input;
+      let p = initial;
+      let c = input.charCodeAt(p);
+      if (c >= 49 && c <= 57) {
+        while (c >= 48 && c <= 57) c = input.charCodeAt(++p);
+        if (c !== c || !(isWordCode(c) || c === 46)) {
+          this.pos = p;
+          return true;
+        }
+      }
+    }
     let digits = "0123456789";
     if (this.accept("0") && this.accept("xX")) {
       this.accept("_");
       digits = "0123456789abcdefABCDEF";
     }
     const hex = digits.length > 10;
+    const continuing = digits + "._eE";
     this.accept(".");
     this.accept(digits);
     let dotSeen = false;
     let expSeen = false;
-    while (this.is(digits + "._eE")) {
+    while (this.is(continuing)) {
       if (this.is(".") && dotSeen) {
         this.accept(".");
         return false;
@@ -607,7 +636,13 @@ class Lexer {
   }
 
   private string(quote: string): void {
+    const input = this.input;
+    const q = quote.charCodeAt(0);
     while (true) {
+      // Skip plain characters quickly; the loop below handles the rest.
+      let p = this.pos;
+      for (let c = input.charCodeAt(p); c === c && c !== q && c !== 92 /* \ */ && c !== 10; c = input.charCodeAt(++p));
+      this.pos = p;
       let c = this.next();
       if (c === "\\") {
         c = this.next();
