@@ -247,7 +247,8 @@ export class ScrapeLoop {
       if (this.stopped) return;
       const now = Date.now();
       let wait = (this.offset - (now % interval) + interval) % interval;
-      if (wait === 0 && now - this.lastScrape < interval / 2) wait = interval;
+      // A timer that fired a little early must not cause a second scrape right after the first.
+      if (now + wait - this.lastScrape < interval / 2) wait += interval;
       this.timer = setTimeout(() => {
         this.timer = null;
         if (this.stopped) return;
