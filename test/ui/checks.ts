@@ -158,6 +158,16 @@ export async function checkQueryPage(page: Page, base: string, exp: ExpectedSeri
   await page.keyboard.press("Escape");
   await second.locator(".cm-content").press("Control+a");
   await page.keyboard.press("Backspace");
+  // The metrics explorer lists the metric names and inserts the one picked.
+  await second.locator(".explorer-btn").click();
+  await page.locator(".explorer-filter").fill(exp.metric.slice(3, 12));
+  await page.locator(".explorer-list li.metric", { hasText: exp.metric }).first().waitFor();
+  await screenshot(page, "query-metrics-explorer", false);
+  await page.locator(".explorer-list li.metric", { hasText: exp.metric }).first().click();
+  await expect(page.locator(".overlay").count()).resolves.toBe(0);
+  await expect(second.locator(".cm-content").textContent()).resolves.toBe(exp.metric);
+  await second.locator(".cm-content").press("Control+a");
+  await page.keyboard.press("Backspace");
   await page.keyboard.type("sum(rate(");
   await second.locator(".execute").click();
   const error = second.locator(".notice.error");

@@ -60,6 +60,8 @@ export interface PromQLEditor {
   getValue(): string;
   setValue(expr: string): void;
   focus(): void;
+  /** Replaces the selection with `text` and focuses the editor. */
+  insert(text: string): void;
   /** Closes an open completion list (when the query runs, the list is no longer wanted). */
   closeCompletion(): void;
 }
@@ -108,5 +110,9 @@ export function createEditor(parent: HTMLElement, initial: string, onExecute: ()
     setValue: (expr) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: expr } }),
     focus: () => view.focus(),
     closeCompletion: () => void closeCompletion(view),
+    insert: (text) => {
+      view.dispatch(view.state.replaceSelection(text));
+      view.focus();
+    },
   };
 }

@@ -6,6 +6,7 @@ import { apiGet, ApiError, type QueryData, type RangeSeries } from "../api.ts";
 import { h } from "../dom.ts";
 import { defaultStep, formatDuration, formatUtc, nextRange, parseDuration, parseTime } from "../time.ts";
 import { createEditor, type PromQLEditor } from "./editor.ts";
+import { openMetricsExplorer } from "./explorer.ts";
 import { Graph } from "./graph.ts";
 import type { PanelState, PanelTab } from "./state.ts";
 import { renderTable } from "./table.ts";
@@ -55,6 +56,15 @@ export class QueryPanel {
         "div",
         { class: "expr-row" },
         editorEl,
+        h(
+          "button",
+          {
+            class: "btn explorer-btn",
+            title: "Open the metrics explorer",
+            onclick: () => openMetricsExplorer((name) => this.editor.insert(name)),
+          },
+          "Metrics",
+        ),
         h("button", { class: "btn primary execute", onclick: () => this.execute() }, "Execute"),
         h("button", { class: "btn icon remove", title: "Remove panel", onclick: () => this.host.remove(this) }, "✕"),
       ),
