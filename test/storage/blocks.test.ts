@@ -173,4 +173,36 @@ describe("blocks", () => {
     expect(db.stats().rejected.too_old).toBe(0);
     await db.close();
   });
+
+  test("appends and queries keep working while the head is being cut and compacted", async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const db = await open(t.dir, { retentionMs: 1e12 });
+    const labels = Array.from({ length: 2000 }, (_, i) => L({ __name__: "busy", i: String(i) }));
+    const append = async (k: number) => {
+      const app = db.appender();
+      for (const l of labels) app.append(l, k * 1000, k);
+      await app.commit();
+    };
+    for (let k = 0; k < 200; k++) await append(k);
+    let done = false;
+    const running = db.maintain().then(() => (done = true));
+    let interleaved = 0;
+    for (let k = 200; k < 230; k++) {
+      await Bun.sleep(1); // let the maintenance task run a step
+      if (!done) interleaved++;
+      await append(k);
+      const q = db.querier(0, 1e9);
+      const res = await q.select([new Matcher("=", "i", "1999")]);
+      q.close();
+      expect(res.series[0]!.timestamps.length).toBe(k + 1);
+    }
+    await running;
+    expect(interleaved).toBeGreaterThanOrEqual(2);
+    expect(db.stats().headCuts).toBeGreaterThan(0);
+    const all = await selectAll(db);
+    expect(all.length).toBe(2000);
+    for (const s of all) expect(s.timestamps.length).toBe(230);
+    await db.close();
+  }, 60_000);
 });
