@@ -269,6 +269,8 @@ describe("round trip: parseExpr(formatExpr(e)) equals e", () => {
     fc.assert(
       fc.property(vector, (q) => {
         roundTrip(q);
+        const e = parseExpr(q);
+        expect(normalize(parseExpr(prettyExpr(e)))).toBe(normalize(e));
       }),
       { numRuns: 400, seed: 42 },
     );
