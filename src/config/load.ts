@@ -94,9 +94,45 @@ class Checker {
   }
 }
 
+/**
+ * Fields Prometheus knows that Shoal does not implement: rejected like unknown fields, but with
+ * a message that says so rather than suggesting a typo.
+ */
+const PROMETHEUS_ONLY_FIELDS = new Set([
+  "oauth2",
+  "proxy_url",
+  "no_proxy",
+  "proxy_from_environment",
+  "proxy_connect_header",
+  "enable_http2",
+  "http_headers",
+  "target_limit",
+  "keep_dropped_targets",
+  "scrape_protocols",
+  "fallback_scrape_protocol",
+  "scrape_classic_histograms",
+  "always_scrape_classic_histograms",
+  "native_histogram_bucket_limit",
+  "native_histogram_min_bucket_factor",
+  "convert_classic_histograms_to_nhcb",
+  "track_timestamps_staleness",
+  "metric_name_validation_scheme",
+  "metric_name_escaping_scheme",
+  "scrape_config_files",
+  "query_log_file",
+  "scrape_failure_log_file",
+  "storage",
+  "tracing",
+  "otlp",
+  "runtime",
+]);
+
 function zodMessage(issue: z.core.$ZodIssue): { message: string; key?: string } {
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0]!;
+    if (PROMETHEUS_ONLY_FIELDS.has(key) || key.endsWith("_sd_configs")) {
+      return { message: `field ${JSON.stringify(key)} is not supported by Shoal`, key };
+    }
     return { message: `unknown field ${JSON.stringify(key)}`, key };
   }
   return { message: issue.message };
@@ -266,6 +302,7 @@ function checkScrapeConfig(c: Checker, raw: RawScrapeConfig, path: Path, global:
     labelValueLengthLimit: raw.label_value_length_limit ?? 0,
     bodySizeLimit: raw.body_size_limit ?? 0,
     enableCompression: raw.enable_compression ?? true,
+    followRedirects: raw.follow_redirects ?? true,
   };
 }
 

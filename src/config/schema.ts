@@ -96,6 +96,7 @@ export const scrapeConfigSchema = z.strictObject({
   label_value_length_limit: uint.nullish(),
   body_size_limit: byteSize.nullish(),
   enable_compression: z.boolean().nullish(),
+  follow_redirects: z.boolean().nullish(),
 });
 export type RawScrapeConfig = z.infer<typeof scrapeConfigSchema>;
 

@@ -96,6 +96,8 @@ export interface ScrapeConfig {
   /** Bytes of uncompressed body; 0 means no limit. */
   bodySizeLimit: number;
   enableCompression: boolean;
+  /** Follow HTTP redirects (Prometheus's default: true). */
+  followRedirects: boolean;
 }
 
 export interface GlobalConfig {

@@ -101,7 +101,7 @@ export async function fetchTarget(url: string, cfg: ScrapeConfig, timeoutMs: num
   const signal = AbortSignal.any([stop, AbortSignal.timeout(timeoutMs)]);
   let res: Response;
   try {
-    const init: BunFetchRequestInit = { headers: requestHeaders(cfg, timeoutMs), signal, redirect: "follow", proxy: false };
+    const init: BunFetchRequestInit = { headers: requestHeaders(cfg, timeoutMs), signal, redirect: cfg.followRedirects ? "follow" : "manual", proxy: false };
     if (url.startsWith("https:")) init.tls = tlsOptions(cfg);
     res = await fetch(url, init);
   } catch (e) {

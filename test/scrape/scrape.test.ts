@@ -245,6 +245,16 @@ describe("a scrape loop", () => {
     expect(await series("a")).toEqual([]);
   });
 
+  test("redirects are followed unless follow_redirects is false", async () => {
+    handler = (req) => (new URL(req.url).pathname === "/metrics" ? Response.redirect(`http://${addr}/real`, 302) : text("moved 1\n"));
+    const follows = loopFor(jobConfig(), t);
+    await follows.scrapeOnce();
+    expect(follows.lastError).toBe("");
+    const stays = loopFor(jobConfig("follow_redirects: false"), t);
+    await stays.scrapeOnce();
+    expect(stays.lastError).toBe("server returned HTTP status 302 Found");
+  });
+
   test("body_size_limit", async () => {
     handler = () => text("a 1\n".repeat(1000));
     const loop = loopFor(jobConfig("body_size_limit: 1KB"), t);
