@@ -3,14 +3,35 @@ import { labelsKey, METRIC_NAME, type Labels } from "../../model/index.ts";
 import type { Call, Expr } from "../ast.ts";
 import { ann, formatFloat } from "./annotations.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
-import { bucketFraction, bucketQuantile, type Bucket } from "./histogram.ts";
+import { bucketFraction, bucketQuantile } from "./histogram.ts";
 import { getLabel, setLabel, stringArg } from "./labelfns.ts";
 import { newSeries, type StepSeries, type Value, type VectorValue } from "./types.ts";
 
 interface BucketGroup {
   labels: Labels;
   metricName: string;
+  /** Bucket series sorted by upper bound. */
   members: { upper: number; series: StepSeries }[];
+}
+
+/** Scratch space for one group's buckets at one step. */
+class Scratch {
+  up = new Float64Array(32);
+  cnt = new Float64Array(32);
+  /** Copies the buckets of group g present at step i (already sorted); returns their number. */
+  fill(g: BucketGroup, i: number): number {
+    if (this.up.length < g.members.length) {
+      this.up = new Float64Array(g.members.length * 2);
+      this.cnt = new Float64Array(g.members.length * 2);
+    }
+    let n = 0;
+    for (const m of g.members) {
+      if (!m.series.present[i]) continue;
+      this.up[n] = m.upper;
+      this.cnt[n++] = m.series.values[i]!;
+    }
+    return n;
+  }
 }
 
 /** Groups classic bucket series by their labels without `le` (and without the metric name in the output). */
@@ -40,6 +61,7 @@ function groupBuckets(ev: Evaluator, v: VectorValue, st: Steps, pos: Call["pos"]
     }
     g.members.push({ upper, series: s });
   }
+  for (const g of order) g.members.sort((a, b) => a.upper - b.upper);
   return order;
 }
 
@@ -54,16 +76,6 @@ function parseLe(s: string): number | null {
   return Number(t);
 }
 
-function perGroupBuckets(
-  g: BucketGroup,
-  i: number,
-  buf: Bucket[],
-): Bucket[] {
-  buf.length = 0;
-  for (const m of g.members) if (m.series.present[i]) buf.push({ upper: m.upper, count: m.series.values[i]! });
-  return buf;
-}
-
 export async function histogramQuantile(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   const q = await ev.evalScalar(e.args[0]!, st);
   const v = await ev.evalVector(e.args[1]!, st);
@@ -73,14 +85,14 @@ export async function histogramQuantile(ev: Evaluator, e: Call, st: Steps): Prom
   }
   const groups = groupBuckets(ev, v, st, e.args[1]!.pos);
   const out: StepSeries[] = [];
-  const buf: Bucket[] = [];
+  const scratch = new Scratch();
   for (const g of groups) {
     const res = newSeries(g.labels, st.n);
     let any = false;
     for (let i = 0; i < st.n; i++) {
-      const b = perGroupBuckets(g, i, buf);
-      if (b.length === 0) continue;
-      const r = bucketQuantile(q[i]!, b.map((x) => ({ ...x })));
+      const nb = scratch.fill(g, i);
+      if (nb === 0) continue;
+      const r = bucketQuantile(q[i]!, scratch.up, scratch.cnt, nb);
       if (r.forcedMonotonic) ev.info(ann.forcedMonotonicity(g.metricName), e.args[1]!.pos);
       res.values[i] = r.value;
       res.present[i] = 1;
@@ -104,14 +116,14 @@ export async function histogramQuantiles(ev: Evaluator, e: Call, st: Steps): Pro
   }
   const groups = groupBuckets(ev, v, st, e.args[0]!.pos);
   const out: StepSeries[] = [];
-  const buf: Bucket[] = [];
+  const scratch = new Scratch();
   for (const g of groups) {
     for (const q of qs) {
       const byValue = new Map<string, StepSeries>();
       for (let i = 0; i < st.n; i++) {
-        const b = perGroupBuckets(g, i, buf);
-        if (b.length === 0) continue;
-        const r = bucketQuantile(q.values[i]!, b.map((x) => ({ ...x })));
+        const nb = scratch.fill(g, i);
+        if (nb === 0) continue;
+        const r = bucketQuantile(q.values[i]!, scratch.up, scratch.cnt, nb);
         if (r.forcedMonotonic) ev.info(ann.forcedMonotonicity(g.metricName), e.args[0]!.pos);
         const qs2 = quantileLabel(q.values[i]!);
         let res = byValue.get(qs2);
@@ -134,14 +146,14 @@ export async function histogramFraction(ev: Evaluator, e: Call, st: Steps): Prom
   const v = await ev.evalVector(e.args[2]!, st);
   const groups = groupBuckets(ev, v, st, e.args[2]!.pos);
   const out: StepSeries[] = [];
-  const buf: Bucket[] = [];
+  const scratch = new Scratch();
   for (const g of groups) {
     const res = newSeries(g.labels, st.n);
     let any = false;
     for (let i = 0; i < st.n; i++) {
-      const b = perGroupBuckets(g, i, buf);
-      if (b.length === 0) continue;
-      const r = bucketFraction(lower[i]!, upper[i]!, b.map((x) => ({ ...x })));
+      const nb = scratch.fill(g, i);
+      if (nb === 0) continue;
+      const r = bucketFraction(lower[i]!, upper[i]!, scratch.up, scratch.cnt, nb);
       if (r.forcedMonotonic) ev.info(ann.forcedMonotonicity(g.metricName), e.args[2]!.pos);
       res.values[i] = r.value;
       res.present[i] = 1;

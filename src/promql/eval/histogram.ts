@@ -1,90 +1,85 @@
 /**
  * histogram_quantile and histogram_fraction over classic (`le`-labelled) buckets, following
- * Prometheus's quantile.go: sort by upper bound, coalesce equal bounds, correct tiny precision
- * errors, force monotonicity (reported as an info annotation), then interpolate linearly.
+ * Prometheus's quantile.go: buckets sorted by upper bound, equal bounds coalesced, tiny precision
+ * errors corrected, monotonicity forced (reported as an info annotation), linear interpolation.
+ * Works in place on scratch typed arrays: `up` (sorted ascending) and `cnt`, `n` entries.
  */
-
-export interface Bucket {
-  upper: number;
-  count: number;
-}
 
 export interface BucketResult {
   value: number;
   forcedMonotonic: boolean;
 }
 
-function prepare(buckets: Bucket[]): { buckets: Bucket[]; forced: boolean } {
-  buckets.sort((a, b) => (a.upper < b.upper ? -1 : a.upper > b.upper ? 1 : 0));
-  // Coalesce equal upper bounds.
-  const out: Bucket[] = [];
-  for (const b of buckets) {
-    const last = out[out.length - 1];
-    if (last && last.upper === b.upper) last.count += b.count;
-    else out.push({ upper: b.upper, count: b.count });
+/** Coalesces equal bounds, fixes precision errors and forces monotonicity; returns [n, forced]. */
+function prepare(up: Float64Array, cnt: Float64Array, n: number): [number, boolean] {
+  let k = 0;
+  for (let i = 1; i < n; i++) {
+    if (up[i] === up[k]) cnt[k]! += cnt[i]!;
+    else {
+      k++;
+      up[k] = up[i]!;
+      cnt[k] = cnt[i]!;
+    }
   }
-  // Precision errors first (tolerance 1e-12 relative), then the monotonic envelope.
-  let prev = out[0]!.count;
-  for (let i = 1; i < out.length; i++) {
-    const curr = out[i]!.count;
+  n = k + 1;
+  let prev = cnt[0]!;
+  for (let i = 1; i < n; i++) {
+    const curr = cnt[i]!;
     const delta = Math.abs(curr - prev);
     if (delta === 0) continue;
-    if (delta / curr <= 1e-12) out[i]!.count = prev;
+    if (delta / curr <= 1e-12) cnt[i] = prev;
     else prev = curr;
   }
   let forced = false;
-  let max = out[0]!.count;
-  for (let i = 1; i < out.length; i++) {
-    const c = out[i]!.count;
+  let max = cnt[0]!;
+  for (let i = 1; i < n; i++) {
+    const c = cnt[i]!;
     if (c > max) max = c;
     else if (c < max) {
-      out[i]!.count = max;
+      cnt[i] = max;
       forced = true;
     }
   }
-  return { buckets: out, forced };
+  return [n, forced];
 }
 
-export function bucketQuantile(q: number, input: Bucket[]): BucketResult {
+export function bucketQuantile(q: number, up: Float64Array, cnt: Float64Array, n: number): BucketResult {
   if (Number.isNaN(q)) return { value: NaN, forcedMonotonic: false };
   if (q < 0) return { value: -Infinity, forcedMonotonic: false };
   if (q > 1) return { value: Infinity, forcedMonotonic: false };
-  const sorted = [...input].sort((a, b) => a.upper - b.upper);
-  if (sorted[sorted.length - 1]!.upper !== Infinity) return { value: NaN, forcedMonotonic: false };
-  const { buckets, forced } = prepare(input);
-  if (buckets.length < 2) return { value: NaN, forcedMonotonic: false };
-  const observations = buckets[buckets.length - 1]!.count;
+  if (n === 0 || up[n - 1] !== Infinity) return { value: NaN, forcedMonotonic: false };
+  const [m, forced] = prepare(up, cnt, n);
+  if (m < 2) return { value: NaN, forcedMonotonic: false };
+  const observations = cnt[m - 1]!;
   if (observations === 0) return { value: NaN, forcedMonotonic: false };
   let rank = q * observations;
-  // First bucket (excluding +Inf) whose count reaches the rank.
-  let b = 0;
+  // First bucket (the +Inf one excluded from the search) whose count reaches the rank.
   let lo = 0;
-  let hi = buckets.length - 1;
+  let hi = m - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (buckets[mid]!.count >= rank) hi = mid;
+    if (cnt[mid]! >= rank) hi = mid;
     else lo = mid + 1;
   }
-  b = lo;
-  if (b === buckets.length - 1) return { value: buckets[buckets.length - 2]!.upper, forcedMonotonic: forced };
-  if (b === 0 && buckets[0]!.upper <= 0) return { value: buckets[0]!.upper, forcedMonotonic: forced };
+  const b = lo;
+  if (b === m - 1) return { value: up[m - 2]!, forcedMonotonic: forced };
+  if (b === 0 && up[0]! <= 0) return { value: up[0]!, forcedMonotonic: forced };
   let start = 0;
-  const end = buckets[b]!.upper;
-  let count = buckets[b]!.count;
+  const end = up[b]!;
+  let count = cnt[b]!;
   if (b > 0) {
-    start = buckets[b - 1]!.upper;
-    count -= buckets[b - 1]!.count;
-    rank -= buckets[b - 1]!.count;
+    start = up[b - 1]!;
+    count -= cnt[b - 1]!;
+    rank -= cnt[b - 1]!;
   }
   return { value: start + (end - start) * (rank / count), forcedMonotonic: forced };
 }
 
 /** Fraction of observations in [lower, upper], interpolating linearly within buckets. */
-export function bucketFraction(lower: number, upper: number, input: Bucket[]): BucketResult {
-  const sorted = [...input].sort((a, b) => a.upper - b.upper);
-  if (sorted.length === 0 || sorted[sorted.length - 1]!.upper !== Infinity) return { value: NaN, forcedMonotonic: false };
-  const { buckets, forced } = prepare(input);
-  const total = buckets[buckets.length - 1]!.count;
+export function bucketFraction(lower: number, upper: number, up: Float64Array, cnt: Float64Array, n: number): BucketResult {
+  if (n === 0 || up[n - 1] !== Infinity) return { value: NaN, forcedMonotonic: false };
+  const [m, forced] = prepare(up, cnt, n);
+  const total = cnt[m - 1]!;
   if (total === 0 || Number.isNaN(lower) || Number.isNaN(upper)) return { value: NaN, forcedMonotonic: forced };
   if (lower >= upper) return { value: 0, forcedMonotonic: forced };
   let rank = 0;
@@ -92,11 +87,11 @@ export function bucketFraction(lower: number, upper: number, input: Bucket[]): B
   let upperRank = 0;
   let lowerSet = false;
   let upperSet = false;
-  for (let i = 0; i < buckets.length; i++) {
-    const bUpper = buckets[i]!.upper;
-    let bLower = i === 0 ? -Infinity : buckets[i - 1]!.upper;
-    if (i === 0 && bUpper > 0) bLower = 0;
-    const count = buckets[i]!.count - (i === 0 ? 0 : buckets[i - 1]!.count);
+  for (let i = 0; i < m; i++) {
+    const bUpper = up[i]!;
+    // The lowest bucket starts at 0 when its bound is positive (as histogram_quantile assumes).
+    const bLower = i === 0 ? (bUpper > 0 ? 0 : -Infinity) : up[i - 1]!;
+    const count = cnt[i]! - (i === 0 ? 0 : cnt[i - 1]!);
     if (!lowerSet && bLower >= lower) {
       lowerRank = rank;
       lowerSet = true;
@@ -107,11 +102,11 @@ export function bucketFraction(lower: number, upper: number, input: Bucket[]): B
     }
     if (lowerSet && upperSet) break;
     if (!lowerSet && bLower < lower && bUpper > lower) {
-      lowerRank = rank + infiniteShare(bLower, bUpper, count, lower);
+      lowerRank = rank + shareBelow(bLower, bUpper, count, lower);
       lowerSet = true;
     }
     if (!upperSet && bLower < upper && bUpper > upper) {
-      upperRank = rank + infiniteShare(bLower, bUpper, count, upper);
+      upperRank = rank + shareBelow(bLower, bUpper, count, upper);
       upperSet = true;
     }
     if (lowerSet && upperSet) break;
@@ -126,7 +121,7 @@ export function bucketFraction(lower: number, upper: number, input: Bucket[]): B
  * The part of a bucket's count below `v`. A bucket of infinite width is not interpolated: its
  * observations count as sitting at its infinite end (all below v for (-Inf, x], none for [x, +Inf)).
  */
-function infiniteShare(lower: number, upper: number, count: number, v: number): number {
+function shareBelow(lower: number, upper: number, count: number, v: number): number {
   if (lower === -Infinity) return count;
   if (upper === Infinity) return 0;
   return (count * (v - lower)) / (upper - lower);
