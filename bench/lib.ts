@@ -214,6 +214,12 @@ export function rssBytes(pid: number = process.pid): number {
 // Which Shoal to run: the compiled binary when asked for (or when it is the only one), else the
 // sources through the Bun that runs this script.
 
+/**
+ * Flags that keep a benchmark's Shoal node to itself: no mDNS (it would find and join other
+ * Shoal nodes on this machine) and a cluster port picked by the OS instead of the shared 7946.
+ */
+export const SHOAL_ISOLATION_FLAGS = ["--cluster.listen-address=127.0.0.1:0", "--no-cluster.mdns"];
+
 export function shoalCommand(flags: Flags): string[] {
   const bin = flags.get("shoal-binary");
   if (bin !== undefined) return [resolve(bin)];

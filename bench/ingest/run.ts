@@ -24,6 +24,7 @@ import {
   machineLine,
   markdownTable,
   rssBytes,
+  SHOAL_ISOLATION_FLAGS,
   shoalCommand,
   startServer,
   which,
@@ -103,7 +104,7 @@ async function runShoal(shards: RemoteWriteBatch[][]): Promise<Result> {
   const port = await freePort();
   const server = await startServer({
     name: "shoal",
-    cmd: [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(work, "shoal")}`, "--log.level=warn"],
+    cmd: [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(work, "shoal")}`, "--log.level=warn", ...SHOAL_ISOLATION_FLAGS],
     url: `http://127.0.0.1:${port}`,
     readyPath: "/-/ready",
     logFile: join(work, "shoal.log"),

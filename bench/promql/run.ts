@@ -23,6 +23,7 @@ import {
   median,
   repoRoot,
   runCommand,
+  SHOAL_ISOLATION_FLAGS,
   shoalCommand,
   startServer,
   which,
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
   const promPort = await freePort();
   const shoal = await startServer({
     name: "shoal",
-    cmd: [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${shoalPort}`, `--storage.tsdb.path=${shoalDir}`, "--log.level=warn"],
+    cmd: [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${shoalPort}`, `--storage.tsdb.path=${shoalDir}`, "--log.level=warn", ...SHOAL_ISOLATION_FLAGS],
     url: `http://127.0.0.1:${shoalPort}`,
     readyPath: "/-/ready",
     logFile: join(work, "shoal.log"),

@@ -27,6 +27,7 @@ import {
   repoRoot,
   rssBytes,
   runCommand,
+  SHOAL_ISOLATION_FLAGS,
   shoalCommand,
   startServer,
   which,
@@ -176,7 +177,7 @@ async function serverRss(system: "Shoal" | "Prometheus", series: number, rounds:
   const dir = join(work, `rss-${system.toLowerCase()}`);
   let cmd: string[];
   if (system === "Shoal") {
-    cmd = [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${dir}`, "--log.level=warn", "--no-cluster.mdns"];
+    cmd = [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${dir}`, "--log.level=warn", ...SHOAL_ISOLATION_FLAGS];
   } else {
     const config = join(work, "prometheus-rss.yml");
     await Bun.write(config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n");

@@ -89,7 +89,15 @@ describe("dist/shoal", () => {
     async () => {
       const port = await freePort();
       const data = join(work, "data");
-      const proc = Bun.spawn([bin, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${data}`, "--log.level=warn"], {
+      const proc = Bun.spawn([
+          bin,
+          `--web.listen-address=127.0.0.1:${port}`,
+          `--storage.tsdb.path=${data}`,
+          "--log.level=warn",
+          // Its own cluster of one: no mDNS, and no fixed cluster port shared with other tests.
+          "--cluster.listen-address=127.0.0.1:0",
+          "--no-cluster.mdns",
+        ], {
         cwd: runDir,
         env: {},
         stdout: "pipe",
