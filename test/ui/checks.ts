@@ -175,6 +175,23 @@ export async function checkQueryPage(page: Page, base: string, exp: ExpectedSeri
   expect(await error.textContent()).toContain("Error executing query");
   expect(page.url()).toContain("g1.expr=");
   await screenshot(page, "query-error");
+
+  // Warnings and infos of a successful query are shown with its result.
+  const runSecond = async (expr: string) => {
+    await second.locator(".cm-content").press("Control+a");
+    await page.keyboard.press("Backspace");
+    await page.keyboard.type(expr);
+    await page.keyboard.press("Escape");
+    await second.locator(".execute").click();
+  };
+  await runSecond(`quantile(2, ${exp.metric})`);
+  await second.locator(".notice.warning").waitFor();
+  expect(await second.locator(".notice.warning").textContent()).toContain("quantile value should be between 0 and 1");
+  expect(await second.locator(".notice.error").count()).toBe(0);
+  await runSecond(`rate(${exp.metric}[1m])`);
+  await second.locator(".notice.info").waitFor();
+  expect(await second.locator(".notice.info").textContent()).toContain("might not be a counter");
+  await screenshot(page, "query-annotations");
   return { loadMs };
 }
 

@@ -285,8 +285,9 @@ export class QueryPanel {
 
   private showMessages(warnings: string[], infos: string[]): void {
     this.messagesEl.replaceChildren(
-      ...warnings.map((w) => h("div", { class: "notice warning", role: "status" }, `Warning: ${w}`)),
-      ...infos.map((i) => h("div", { class: "notice info", role: "status" }, `Info: ${i}`)),
+      // Prometheus's own annotations already say what they are ("PromQL warning: ...").
+      ...warnings.map((w) => h("div", { class: "notice warning", role: "status" }, /^PromQL /.test(w) ? w : `Warning: ${w}`)),
+      ...infos.map((i) => h("div", { class: "notice info", role: "status" }, /^PromQL /.test(i) ? i : `Info: ${i}`)),
     );
   }
 }
