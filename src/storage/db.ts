@@ -528,7 +528,7 @@ export function encodeHeadSnapshot(head: Head): Uint8Array {
     words = [];
   };
   for (const s of logged) {
-    if (s.sealed !== null && s.sealed.length > 0) encodeChunksRecord(w, s.ref, s.sealed);
+    if (s.sealedMeta !== null) encodeChunksRecord(w, s.ref, s.sealedChunks());
     if (s.count > 0) {
       const r = head.readSamples(s, s.minT, Infinity);
       if (r === null) continue;

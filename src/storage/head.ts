@@ -21,8 +21,13 @@ export interface SealedChunk {
  * series); `lastT`/`lastHi`/`lastLo` are the last committed sample and survive a chunk cut.
  */
 export class MemSeries extends XorChunkBuilder {
-  /** Sealed chunks, oldest first (null until the first cut: most series never need more). */
-  sealed: SealedChunk[] | null = null;
+  /**
+   * Sealed chunks, oldest first, packed back to back in one buffer with (minT, maxT, end offset)
+   * triples in `sealedMeta` — two typed arrays per series instead of two objects per chunk.
+   * Null until the first cut.
+   */
+  sealedBytes: Uint8Array | null = null;
+  sealedMeta: Float64Array | null = null;
   /** First timestamp that no longer fits the open chunk (aligned to the chunk range). */
   chunkEnd = -Infinity;
   /** Latest sample buffered by an uncommitted appender (id pendTx). */
@@ -44,28 +49,90 @@ export class MemSeries extends XorChunkBuilder {
     this.lastT = -Infinity;
   }
 
+  get sealedCount(): number {
+    return this.sealedMeta === null ? 0 : this.sealedMeta.length / 3;
+  }
+
+  /** The sealed chunks as views into the packed buffer. */
+  sealedChunks(): SealedChunk[] {
+    const meta = this.sealedMeta;
+    const bytes = this.sealedBytes;
+    if (meta === null || bytes === null) return [];
+    const out: SealedChunk[] = [];
+    let start = 0;
+    for (let k = 0; k < meta.length; k += 3) {
+      const end = meta[k + 2]!;
+      out.push({ minT: meta[k]!, maxT: meta[k + 1]!, bytes: bytes.subarray(start, end) });
+      start = end;
+    }
+    return out;
+  }
+
   get sampleCount(): number {
     let n = this.count;
-    if (this.sealed !== null) for (const c of this.sealed) n += chunkSampleCount(c.bytes);
+    for (const c of this.sealedChunks()) n += chunkSampleCount(c.bytes);
     return n;
   }
 
   get chunkCount(): number {
-    return (this.sealed?.length ?? 0) + (this.count > 0 ? 1 : 0);
+    return this.sealedCount + (this.count > 0 ? 1 : 0);
   }
 
   minTime(): number {
-    if (this.sealed !== null && this.sealed.length > 0) return this.sealed[0]!.minT;
+    if (this.sealedMeta !== null) return this.sealedMeta[0]!;
     if (this.count > 0) return this.minT;
     return Infinity;
   }
 
-  /** Moves the open chunk to the sealed list. */
+  /** Appends a sealed chunk (copied into the packed buffer). */
+  pushSealed(bytes: Uint8Array, minT: number, maxT: number): void {
+    const oldBytes = this.sealedBytes;
+    const oldMeta = this.sealedMeta;
+    const used = oldBytes === null ? 0 : oldBytes.length;
+    const nb = new Uint8Array(used + bytes.length);
+    if (oldBytes !== null) nb.set(oldBytes);
+    nb.set(bytes, used);
+    const nm = new Float64Array((oldMeta === null ? 0 : oldMeta.length) + 3);
+    if (oldMeta !== null) nm.set(oldMeta);
+    nm[nm.length - 3] = minT;
+    nm[nm.length - 2] = maxT;
+    nm[nm.length - 1] = used + bytes.length;
+    this.sealedBytes = nb;
+    this.sealedMeta = nm;
+  }
+
+  /** Drops sealed chunks that end before `boundary`; returns how many. */
+  dropSealedBefore(boundary: number): number {
+    const meta = this.sealedMeta;
+    if (meta === null || this.sealedBytes === null) return 0;
+    let drop = 0;
+    while (drop * 3 < meta.length && meta[drop * 3 + 1]! < boundary) drop++;
+    if (drop === 0) return 0;
+    if (drop * 3 === meta.length) {
+      this.sealedBytes = null;
+      this.sealedMeta = null;
+      return drop;
+    }
+    const cut = meta[drop * 3 - 1]!;
+    this.sealedBytes = this.sealedBytes.slice(cut);
+    const nm = meta.slice(drop * 3);
+    for (let k = 2; k < nm.length; k += 3) nm[k] = nm[k]! - cut;
+    this.sealedMeta = nm;
+    return drop;
+  }
+
+  clearSealed(): void {
+    this.sealedBytes = null;
+    this.sealedMeta = null;
+  }
+
+  /** Moves the open chunk to the sealed chunks. */
   seal(): void {
     if (this.count === 0) return;
-    const c = { bytes: this.bytes(), minT: this.minT, maxT: this.lastT };
-    if (this.sealed === null) this.sealed = [c];
-    else this.sealed.push(c);
+    const len = (this.bitPos + 7) >>> 3;
+    this.buf[0] = this.count >>> 8;
+    this.buf[1] = this.count & 0xff;
+    this.pushSealed(this.buf.subarray(0, len), this.minT, this.lastT);
     this.resetChunk(false);
   }
 }
@@ -216,8 +283,7 @@ export class Head {
     if (minT <= s.lastT || chunkSampleCount(bytes) === 0) return;
     s.seal();
     s.resetChunk(true);
-    if (s.sealed === null) s.sealed = [];
-    s.sealed.push({ bytes, minT, maxT });
+    s.pushSealed(bytes, minT, maxT);
     if (minT < this.minTimeCache) this.minTimeCache = minT;
     const n = chunkSampleCount(bytes);
     const ts = new Float64Array(n);
@@ -254,8 +320,8 @@ export class Head {
   readSamples(s: MemSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } | null {
     const parts: { bytes: Uint8Array; count: number }[] = [];
     let total = 0;
-    if (s.sealed !== null) {
-      for (const c of s.sealed) {
+    if (s.sealedMeta !== null) {
+      for (const c of s.sealedChunks()) {
         if (c.maxT < mint || c.minT > maxt) continue;
         const n = chunkSampleCount(c.bytes);
         parts.push({ bytes: c.bytes, count: n });
@@ -285,21 +351,12 @@ export class Head {
     const dead = new Set<number>();
     for (const s of this.byRef) {
       if (s === undefined) continue;
-      const sealed = s.sealed;
-      if (sealed !== null) {
-        let drop = 0;
-        while (drop < sealed.length && sealed[drop]!.maxT < boundary) drop++;
-        if (drop > 0) {
-          sealed.splice(0, drop);
-          this.stats.chunksRemoved += drop;
-        }
-        if (sealed.length === 0) s.sealed = null;
-      }
+      this.stats.chunksRemoved += s.dropSealedBefore(boundary);
       if (s.count > 0 && s.lastT < boundary) {
         s.resetChunk(true);
         this.stats.chunksRemoved++;
       }
-      if (s.sealed === null && s.count === 0 && s.pendingAppenders === 0) dead.add(s.ref);
+      if (s.sealedMeta === null && s.count === 0 && s.pendingAppenders === 0) dead.add(s.ref);
     }
     this.removeSeries(dead);
   }
@@ -330,7 +387,7 @@ export class Head {
       for (let i = 0; i < ts.length; i++) if (ts[i]! >= mint && ts[i]! <= maxt) hit = true;
       if (!hit) continue;
       this.stats.chunksRemoved += s.chunkCount;
-      s.sealed = null;
+      s.clearSealed();
       s.resetChunk(true);
       s.lastT = -Infinity;
       const w = new Uint32Array(vs.buffer);
