@@ -75,12 +75,6 @@ async function handle<T>(res: Response): Promise<ApiResult<T>> {
 // Shapes of the Prometheus API responses the UI reads.
 export type Metric = Record<string, string>;
 export type SamplePair = [number, string];
-export interface HistogramBucket {
-  0: number;
-  1: string;
-  2: string;
-  3: string;
-}
 export interface NativeHistogram {
   count: string;
   sum: string;
