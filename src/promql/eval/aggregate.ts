@@ -205,25 +205,33 @@ async function reduce(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSe
 
 const textEncoder = new TextEncoder();
 
-/** Prometheus's labels.Hash(): xxHash64 over name 0xff value 0xff …, as limit_ratio samples by it. */
+/**
+ * Prometheus's labels.Hash() (its default "stringlabels" build): xxHash64 over the label set's
+ * encoding, each name and value preceded by its byte length (one byte below 255, else 255 and
+ * three bytes little-endian). limit_ratio samples series by this hash, so it must match.
+ */
 export function prometheusLabelsHash(ls: Labels): bigint {
   const parts: Uint8Array[] = [];
   let len = 0;
   for (const l of ls) {
-    const n = textEncoder.encode(l.name);
-    const v = textEncoder.encode(l.value);
-    parts.push(n, v);
-    len += n.length + v.length + 2;
+    for (const str of [l.name, l.value]) {
+      const b = textEncoder.encode(str);
+      parts.push(b);
+      len += b.length + (b.length < 255 ? 1 : 4);
+    }
   }
   const buf = new Uint8Array(len);
   let o = 0;
-  for (let i = 0; i < parts.length; i += 2) {
-    buf.set(parts[i]!, o);
-    o += parts[i]!.length;
-    buf[o++] = 0xff;
-    buf.set(parts[i + 1]!, o);
-    o += parts[i + 1]!.length;
-    buf[o++] = 0xff;
+  for (const b of parts) {
+    if (b.length < 255) buf[o++] = b.length;
+    else {
+      buf[o++] = 255;
+      buf[o++] = b.length & 0xff;
+      buf[o++] = (b.length >> 8) & 0xff;
+      buf[o++] = (b.length >> 16) & 0xff;
+    }
+    buf.set(b, o);
+    o += b.length;
   }
   return BigInt.asUintN(64, BigInt(Bun.hash.xxHash64(buf)));
 }
