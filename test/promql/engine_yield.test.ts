@@ -55,7 +55,7 @@ test("timers keep firing while a heavy query evaluates", async () => {
   expect(res.value.resultType).toBe("matrix");
   const evalMs = done - fetched;
   // The evaluation is long enough that a blocked loop would show: it must not run in one piece.
-  expect(res.stats.innerEvalTime * 1000).toBeGreaterThan(100);
+  expect(res.stats.innerEvalTime * 1000).toBeGreaterThan(50);
   const during = ticks.filter((t) => t > fetched && t < done).length;
-  expect(during).toBeGreaterThanOrEqual(Math.floor(evalMs / 100));
+  expect(during).toBeGreaterThanOrEqual(Math.max(1, Math.floor(evalMs / 100)));
 }, 60_000);
