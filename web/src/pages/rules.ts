@@ -22,6 +22,7 @@ interface Rule {
   evaluationTime?: number;
   duration?: number;
   labels?: Metric;
+  annotations?: Metric;
   alerts?: Alert[];
   state?: string;
 }
@@ -34,7 +35,25 @@ interface RuleGroup {
   evaluationTime?: number;
 }
 
+/** A rule as the YAML a user wrote, with its labels and annotations. */
+function ruleYaml(r: Rule): string {
+  const lines = [r.type === "alerting" ? `alert: ${r.name}` : `record: ${r.name}`, `expr: ${r.query}`];
+  if (r.duration) lines.push(`for: ${r.duration}s`);
+  for (const [key, map] of [
+    ["labels", r.labels],
+    ["annotations", r.annotations],
+  ] as const) {
+    const entries = Object.entries(map ?? {});
+    if (entries.length === 0) continue;
+    lines.push(`${key}:`);
+    for (const [k, v] of entries) lines.push(`  ${k}: ${JSON.stringify(v)}`);
+  }
+  return lines.join("\n");
+}
+
 export function alertsPage(): Page {
+  // Which alert rules the user opened, so that the periodic refresh keeps them open.
+  const open = new Set<string>();
   return refreshingPage({
     title: "Alerts",
     className: "alerts-page",
@@ -53,7 +72,7 @@ export function alertsPage(): Page {
             "section",
             { class: "rule-group" },
             h("h2", null, g.name, h("span", { class: "muted small-text" }, ` ${g.file}`)),
-            ...g.rules.filter((r) => r.type === "alerting").map(alertRule),
+            ...g.rules.filter((r) => r.type === "alerting").map((r) => alertRule(r, `${g.file}/${g.name}/${r.name}`, open)),
           ),
         ),
       );
@@ -61,14 +80,21 @@ export function alertsPage(): Page {
   });
 }
 
-function alertRule(r: Rule): HTMLElement {
+function alertRule(r: Rule, key: string, open: Set<string>): HTMLElement {
   const alerts = r.alerts ?? [];
   const state = r.state ?? (alerts.some((a) => a.state === "firing") ? "firing" : alerts.length > 0 ? "pending" : "inactive");
-  return h(
+  const details = h(
     "details",
-    { class: `alert-rule ${state}` },
+    {
+      class: `alert-rule ${state}`,
+      open: open.has(key),
+      ontoggle: () => {
+        if (details.open) open.add(key);
+        else open.delete(key);
+      },
+    },
     h("summary", null, h("span", { class: `badge ${state === "firing" ? "bad" : state === "pending" ? "warn" : "good"}` }, state.toUpperCase()), ` ${r.name} `, h("span", { class: "muted" }, `(${alerts.length} active)`)),
-    h("pre", { class: "rule-def" }, `alert: ${r.name}\nexpr: ${r.query}${r.duration ? `\nfor: ${r.duration}s` : ""}`),
+    h("pre", { class: "rule-def" }, ruleYaml(r)),
     alerts.length > 0
       ? h(
           "table",
@@ -84,6 +110,7 @@ function alertRule(r: Rule): HTMLElement {
         )
       : null,
   );
+  return details;
 }
 
 export function rulesPage(): Page {
@@ -116,7 +143,7 @@ export function rulesPage(): Page {
                   h(
                     "tr",
                     null,
-                    h("td", null, h("pre", { class: "rule-def" }, r.type === "alerting" ? `alert: ${r.name}\nexpr: ${r.query}` : `record: ${r.name}\nexpr: ${r.query}`)),
+                    h("td", null, h("pre", { class: "rule-def" }, ruleYaml(r))),
                     h("td", null, healthBadge(r.health)),
                     h("td", { class: "error-text" }, r.lastError ?? ""),
                     h("td", null, r.lastEvaluation ? formatAge(Date.parse(r.lastEvaluation)) : "–"),
