@@ -48,7 +48,12 @@ export interface ImportResult {
 }
 
 export async function importFile(file: string, dataDir: string, blockDurationMs: number, logger: Logger): Promise<ImportResult> {
-  const text = readFileSync(file, "utf8");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   const bySeries = new Map<string, SeriesAcc>();
   const byText = new Map<string, SeriesAcc>();
   const parsed = parseImportText(text, (labels, key, t, hi, lo, line) => {
@@ -105,6 +110,12 @@ export async function importFile(file: string, dataDir: string, blockDurationMs:
       windows.set(w, list);
       a = b;
     }
+  }
+  if (parsed.format === "text" && samples > 0 && maxTime < 1e11) {
+    logger.warn(
+      "all timestamps are before 1973 when read as milliseconds; if they are seconds, the input is OpenMetrics and must end with a '# EOF' line",
+      { file, maxTime },
+    );
   }
   let blocksWritten = 0;
   for (const w of [...windows.keys()].sort((a, b) => a - b)) {
