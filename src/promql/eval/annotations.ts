@@ -3,11 +3,19 @@ import { isLegacyLabelName, type Labels } from "../../model/index.ts";
 
 const q = (s: string): string => JSON.stringify(s);
 
-/** Go's %g for the numbers Prometheus prints in annotations. */
+/** Go's %g (shortest digits; exponent form below 1e-4 and from 1e6) for numbers in annotations. */
 export function fmtG(v: number): string {
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "+Inf";
   if (v === -Infinity) return "-Inf";
+  if (v === 0) return Object.is(v, -0) ? "-0" : "0";
+  const [mant, expStr] = v.toExponential().split("e") as [string, string];
+  const exp = Number(expStr);
+  if (exp < -4 || exp >= 6) {
+    const sign = exp < 0 ? "-" : "+";
+    const digits = String(Math.abs(exp)).padStart(2, "0");
+    return `${mant}e${sign}${digits}`;
+  }
   return formatFloat(v);
 }
 
