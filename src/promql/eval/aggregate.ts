@@ -5,7 +5,7 @@
 import { labelsKey, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
 import type { AggregateExpr } from "../ast.ts";
 import { goQuoteString } from "../lexer.ts";
-import { ann, formatFloat } from "./annotations.ts";
+import { ann, fmtG, formatFloat } from "./annotations.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { kahanInc, quantileOf } from "./mathutil.ts";
 import { EvalError, newSeries, type StepSeries, type Value } from "./types.ts";
@@ -262,8 +262,8 @@ async function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepS
   } else {
     if (!anyNaN && max < 1) return { kind: "vector", series: [] };
     if (anyNaN) throw new EvalError("Parameter value is NaN");
-    if (min <= -9223372036854775808) throw new EvalError(`Scalar value ${formatFloat(min)} underflows int64`);
-    if (max >= 9223372036854775807) throw new EvalError(`Scalar value ${formatFloat(max)} overflows int64`);
+    if (min <= -9223372036854775808) throw new EvalError(`Scalar value ${fmtG(min)} underflows int64`);
+    if (max >= 9223372036854775807) throw new EvalError(`Scalar value ${fmtG(max)} overflows int64`);
   }
   const grp = computeGroups(series, e);
   const members: number[][] = Array.from({ length: grp.count }, () => []);
