@@ -14,25 +14,35 @@ import { openTempDB, readSeries, type TempDB } from "./helpers.ts";
 
 /** The same metrics in two registries, one per format (prom-client renames counters in place when
  * it renders OpenMetrics, so one registry cannot serve both). */
-function populate(contentType: typeof client.Registry.OPENMETRICS_CONTENT_TYPE | typeof client.Registry.PROMETHEUS_CONTENT_TYPE): client.Registry {
-  const reg = new client.Registry();
-  reg.setContentType(contentType);
-  const ex = contentType === client.Registry.OPENMETRICS_CONTENT_TYPE;
-  const counter = new client.Counter({ name: "jobs_total", help: "Jobs done.", labelNames: ["kind"], registers: [reg], enableExemplars: ex });
-  const hist = new client.Histogram({ name: "dur_seconds", help: "Duration.", buckets: [0.1, 1], registers: [reg], enableExemplars: ex });
+type OpenMetricsType = typeof client.Registry.OPENMETRICS_CONTENT_TYPE;
+
+function addPlainMetrics(reg: client.Registry | client.Registry<OpenMetricsType>): void {
   const gauge = new client.Gauge({ name: "queue_depth", help: 'Depth of "the" queue\\n.', labelNames: ["q"], registers: [reg] });
   const summary = new client.Summary({ name: "size_bytes", help: "Sizes.", percentiles: [0.5, 0.9], registers: [reg] });
-  if (ex) {
-    counter.inc({ labels: { kind: "a" }, value: 2, exemplarLabels: { traceId: "abc" } });
-    counter.inc({ labels: { kind: "b" }, value: 1, exemplarLabels: {} });
-    hist.observe({ value: 0.5, labels: {}, exemplarLabels: { traceId: "x" } });
-  } else {
-    counter.inc({ kind: "a" }, 2);
-    counter.inc({ kind: "b" }, 1);
-    hist.observe(0.5);
-  }
   gauge.set({ q: 'we"ird\\path' }, 7);
   for (const v of [1, 2, 3, 100]) summary.observe(v);
+}
+
+function openMetricsRegistry(): client.Registry<OpenMetricsType> {
+  const reg = new client.Registry<OpenMetricsType>();
+  reg.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
+  const counter = new client.Counter({ name: "jobs_total", help: "Jobs done.", labelNames: ["kind"], registers: [reg], enableExemplars: true });
+  const hist = new client.Histogram({ name: "dur_seconds", help: "Duration.", buckets: [0.1, 1], registers: [reg], enableExemplars: true });
+  counter.inc({ labels: { kind: "a" }, value: 2, exemplarLabels: { kind: "trace-abc" } });
+  counter.inc({ labels: { kind: "b" }, value: 1, exemplarLabels: {} });
+  hist.observe({ value: 0.5, labels: {}, exemplarLabels: { traceId: "x" } });
+  addPlainMetrics(reg);
+  return reg;
+}
+
+function textRegistry(): client.Registry {
+  const reg = new client.Registry();
+  const counter = new client.Counter({ name: "jobs_total", help: "Jobs done.", labelNames: ["kind"], registers: [reg] });
+  const hist = new client.Histogram({ name: "dur_seconds", help: "Duration.", buckets: [0.1, 1], registers: [reg] });
+  counter.inc({ kind: "a" }, 2);
+  counter.inc({ kind: "b" }, 1);
+  hist.observe(0.5);
+  addPlainMetrics(reg);
   return reg;
 }
 
@@ -41,8 +51,8 @@ let t: TempDB;
 let served = "";
 
 beforeAll(async () => {
-  const om = populate(client.Registry.OPENMETRICS_CONTENT_TYPE);
-  const text = populate(client.Registry.PROMETHEUS_CONTENT_TYPE);
+  const om = openMetricsRegistry();
+  const text = textRegistry();
   server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
