@@ -91,6 +91,26 @@ afterAll(async () => {
 });
 
 describe("web UI in a browser, against a 3-node cluster", () => {
+  test("the binary serves the embedded UI: index revalidated, hashed assets cached for a year", async () => {
+    const base = nodes[0]!.url;
+    const index = await fetch(`${base}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    const html = await index.text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    for (const a of assets) {
+      expect(a).toMatch(/-[a-z0-9]{6,}\.(js|css)$/);
+      const res = await fetch(`${base}${a}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    }
+    for (const route of ["/query", "/graph", "/targets", "/cluster", "/status", "/alerts", "/rules"]) {
+      expect((await fetch(`${base}${route}`)).headers.get("content-type")).toContain("text/html");
+    }
+  });
+
   test("loads well under a second", async () => {
     const t = await measureColdLoad(browser!, nodes[0]!.url);
     console.log(`ui cold load: editor ready ${t.readyMs}ms, load event ${t.loadEventMs}ms (median of 3)`);
