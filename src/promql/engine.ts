@@ -3,7 +3,7 @@
  * data once from the Queryable (async), then evaluate synchronously over all steps at once.
  * Limits: a timeout, a cap on samples, and a concurrency queue (queries wait, they do not fail).
  */
-import { compareLabels, nopLogger, type Logger, type Queryable } from "../model/index.ts";
+import { compareLabels, labelsKey, nopLogger, type Logger, type Queryable } from "../model/index.ts";
 import type { Expr, VectorSelector } from "./ast.ts";
 import { resolveDurationExprs } from "./duration_expr.ts";
 import { dropMetricName, Evaluator, makeSteps, mergeSameLabels, prepareSeries, type SelectedSeries } from "./eval/evaluator.ts";
@@ -263,6 +263,36 @@ function finalSeries(series: StepSeries[], n: number): StepSeries[] {
   return mergeSameLabels(out, n);
 }
 
+/** Merges raw-sample series whose label sets became equal; a shared timestamp is an error. */
+function mergeRangeSeries(series: MatrixSeries[]): MatrixSeries[] {
+  const byKey = new Map<string, MatrixSeries[]>();
+  for (const s of series) {
+    const k = labelsKey(s.labels);
+    const list = byKey.get(k);
+    if (list) list.push(s);
+    else byKey.set(k, [s]);
+  }
+  const out: MatrixSeries[] = [];
+  for (const list of byKey.values()) {
+    if (list.length === 1) {
+      out.push(list[0]!);
+      continue;
+    }
+    const points: [number, number][] = [];
+    for (const s of list) for (let i = 0; i < s.timestamps.length; i++) points.push([s.timestamps[i]!, s.values[i]!]);
+    points.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < points.length; i++) {
+      if (points[i]![0] === points[i - 1]![0]) throw new QueryError("execution", "vector cannot contain metrics with the same labelset");
+    }
+    out.push({
+      labels: list[0]!.labels,
+      timestamps: Float64Array.from(points, (p) => p[0]),
+      values: Float64Array.from(points, (p) => p[1]),
+    });
+  }
+  return out;
+}
+
 function toResult(v: Value, start: number, step: number, n: number, isRange: boolean): QueryValue {
   switch (v.kind) {
     case "string":
@@ -276,11 +306,9 @@ function toResult(v: Value, start: number, step: number, n: number, isRange: boo
       };
     case "matrix": {
       if (isRange) throw new QueryError("bad_data", 'invalid expression type "range vector" for range query, must be Scalar or instant Vector');
-      const result: MatrixSeries[] = v.series.map((s) => ({
-        labels: s.dropName ? dropMetricName(s.labels) : s.labels,
-        timestamps: s.timestamps,
-        values: s.values,
-      }));
+      const result = mergeRangeSeries(
+        v.series.map((s) => ({ labels: s.dropName ? dropMetricName(s.labels) : s.labels, timestamps: s.timestamps, values: s.values })),
+      );
       result.sort((a, b) => compareLabels(a.labels, b.labels));
       return { resultType: "matrix", result };
     }
