@@ -4,13 +4,15 @@
  * load generator, into Shoal (/api/v1/write), Prometheus (--web.enable-remote-write-receiver,
  * /api/v1/write) and VictoriaMetrics (/api/v1/write).
  *
- *   bun bench/ingest/run.ts [--quick] [--series N] [--duration 1h] [--senders 4]
+ *   bun bench/ingest/run.ts [--quick] [--series N] [--duration 1h] [--senders 1,4,16]
  *                           [--batch 2000] [--shoal-binary dist/shoal] [--only shoal,prometheus,victoria] [--keep]
  *
  * The payloads are encoded before any server starts. Series are split into shards by target, one
  * sender per shard sends its requests in order (as Prometheus's queue manager shards by series),
- * so no server sees an out-of-order sample. For each server: samples/s over the wall time of the
- * whole send, and the server's CPU seconds (utime+stime from /proc/PID/stat) per million samples.
+ * so no server sees an out-of-order sample. For each server and each sender count (Prometheus's
+ * own remote write runs 1 to 50 shards): samples/s over the wall time of the whole send, and
+ * the server's CPU seconds (utime+stime from /proc/PID/stat) per million samples. Every run
+ * starts the server afresh on an empty data directory.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -35,7 +37,14 @@ const flags = new Flags();
 const quick = flags.has("quick");
 const seriesWanted = flags.num("series", quick ? 2000 : 10_000);
 const durationMs = parseDuration(flags.str("duration", quick ? "30m" : "1h"));
-const senders = flags.num("senders", 4);
+const senderCounts = flags
+  .str("senders", quick ? "4" : "1,4,16")
+  .split(",")
+  .map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--senders: not a list of positive integers: ${x}`);
+    return n;
+  });
 const batchSamples = flags.num("batch", 2000);
 const only = new Set(flags.str("only", "shoal,prometheus,victoria").split(","));
 const { dir: work, cleanup } = benchDir("ingest", flags.has("keep"));
@@ -43,6 +52,7 @@ const log = (msg: string): void => console.error(`[ingest] ${msg}`);
 
 interface Result {
   system: string;
+  senders: number;
   samples: number;
   seconds: number;
   cpu: number;
@@ -52,7 +62,7 @@ interface Result {
 }
 
 /** One shard of requests per sender: targets are dealt round-robin to shards. */
-function shardPayloads(ds: Dataset): RemoteWriteBatch[][] {
+function shardPayloads(ds: Dataset, senders: number): RemoteWriteBatch[][] {
   const shards: RemoteWriteBatch[][] = [];
   for (let s = 0; s < senders; s++) {
     const keep = new Set<number>();
@@ -66,7 +76,7 @@ function shardPayloads(ds: Dataset): RemoteWriteBatch[][] {
   return shards;
 }
 
-async function send(server: Server, path: string, shards: RemoteWriteBatch[][]): Promise<Omit<Result, "system" | "rss">> {
+async function send(server: Server, path: string, shards: RemoteWriteBatch[][]): Promise<Omit<Result, "system" | "rss" | "senders">> {
   const url = server.url + path;
   const headers = {
     "Content-Encoding": "snappy",
@@ -104,7 +114,7 @@ async function runShoal(shards: RemoteWriteBatch[][]): Promise<Result> {
   const port = await freePort();
   const server = await startServer({
     name: "shoal",
-    cmd: [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(work, "shoal")}`, "--log.level=warn", ...SHOAL_ISOLATION_FLAGS],
+    cmd: [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(work, `shoal-${shards.length}`)}`, "--log.level=warn", ...SHOAL_ISOLATION_FLAGS],
     url: `http://127.0.0.1:${port}`,
     readyPath: "/-/ready",
     logFile: join(work, "shoal.log"),
@@ -112,7 +122,7 @@ async function runShoal(shards: RemoteWriteBatch[][]): Promise<Result> {
   });
   try {
     const r = await send(server, "/api/v1/write", shards);
-    return { system: "Shoal", ...r, rss: rssBytes(server.pid) };
+    return { system: "Shoal", senders: shards.length, ...r, rss: rssBytes(server.pid) };
   } finally {
     await server.stop();
   }
@@ -127,7 +137,7 @@ async function runPrometheus(shards: RemoteWriteBatch[][]): Promise<Result> {
     cmd: [
       "prometheus",
       `--config.file=${config}`,
-      `--storage.tsdb.path=${join(work, "prometheus")}`,
+      `--storage.tsdb.path=${join(work, `prometheus-${shards.length}`)}`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--web.enable-remote-write-receiver",
       "--log.level=warn",
@@ -138,7 +148,7 @@ async function runPrometheus(shards: RemoteWriteBatch[][]): Promise<Result> {
   });
   try {
     const r = await send(server, "/api/v1/write", shards);
-    return { system: "Prometheus", ...r, rss: rssBytes(server.pid) };
+    return { system: "Prometheus", senders: shards.length, ...r, rss: rssBytes(server.pid) };
   } finally {
     await server.stop();
   }
@@ -148,14 +158,14 @@ async function runVictoria(shards: RemoteWriteBatch[][]): Promise<Result> {
   const port = await freePort();
   const server = await startServer({
     name: "victoria-metrics",
-    cmd: ["victoria-metrics", `-storageDataPath=${join(work, "victoria")}`, `-httpListenAddr=127.0.0.1:${port}`, "-retentionPeriod=100y", "-loggerLevel=WARN"],
+    cmd: ["victoria-metrics", `-storageDataPath=${join(work, `victoria-${shards.length}`)}`, `-httpListenAddr=127.0.0.1:${port}`, "-retentionPeriod=100y", "-loggerLevel=WARN"],
     url: `http://127.0.0.1:${port}`,
     readyPath: "/health",
     logFile: join(work, "victoria.log"),
   });
   try {
     const r = await send(server, "/api/v1/write", shards);
-    return { system: "VictoriaMetrics", ...r, rss: rssBytes(server.pid) };
+    return { system: "VictoriaMetrics", senders: shards.length, ...r, rss: rssBytes(server.pid) };
   } finally {
     await server.stop();
   }
@@ -164,42 +174,45 @@ async function runVictoria(shards: RemoteWriteBatch[][]): Promise<Result> {
 async function main(): Promise<void> {
   log(`work dir ${work}`);
   const ds = generate({ series: seriesWanted, durationMs, seed: flags.num("seed", 1) });
-  const shards = shardPayloads(ds);
-  const requests = shards.reduce((n, s) => n + s.length, 0);
-  const bytes = shards.reduce((n, s) => n + s.reduce((m, b) => m + b.body.length, 0), 0);
-  log(`${ds.series.length} series, ${ds.samples} samples in ${requests} requests (${(bytes / 1048576).toFixed(1)} MiB snappy) over ${senders} senders`);
-
   const results: Result[] = [];
-  const attempt = async (name: string, fn: () => Promise<Result>): Promise<void> => {
-    log(`sending to ${name}`);
-    try {
-      results.push(await fn());
-    } catch (err) {
-      log(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
-      results.push({ system: name, samples: 0, seconds: NaN, cpu: NaN, rss: NaN, errors: NaN, firstError: "did not run" });
+  let requests = 0;
+  for (const senders of senderCounts) {
+    const shards = shardPayloads(ds, senders);
+    requests = shards.reduce((n, s) => n + s.length, 0);
+    const bytes = shards.reduce((n, s) => n + s.reduce((m, b) => m + b.body.length, 0), 0);
+    log(`${ds.series.length} series, ${ds.samples} samples in ${requests} requests (${(bytes / 1048576).toFixed(1)} MiB snappy) over ${senders} senders`);
+    const attempt = async (name: string, fn: () => Promise<Result>): Promise<void> => {
+      log(`sending to ${name} with ${senders} senders`);
+      try {
+        results.push(await fn());
+      } catch (err) {
+        log(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+        results.push({ system: name, senders, samples: 0, seconds: NaN, cpu: NaN, rss: NaN, errors: NaN, firstError: "did not run" });
+      }
+    };
+    if (only.has("shoal")) await attempt("Shoal", () => runShoal(shards));
+    if (only.has("prometheus")) {
+      if (which("prometheus")) await attempt("Prometheus", () => runPrometheus(shards));
+      else log("prometheus not found: install Debian's prometheus package");
     }
-  };
-  if (only.has("shoal")) await attempt("Shoal", () => runShoal(shards));
-  if (only.has("prometheus")) {
-    if (which("prometheus")) await attempt("Prometheus", () => runPrometheus(shards));
-    else log("prometheus not found: install Debian's prometheus package");
-  }
-  if (only.has("victoria")) {
-    if (which("victoria-metrics")) await attempt("VictoriaMetrics", () => runVictoria(shards));
-    else log("victoria-metrics not found: install Debian's victoria-metrics package");
+    if (only.has("victoria")) {
+      if (which("victoria-metrics")) await attempt("VictoriaMetrics", () => runVictoria(shards));
+      else log("victoria-metrics not found: install Debian's victoria-metrics package");
+    }
   }
 
   const out: string[] = [];
   out.push(
     `Data: ${ds.series.length} series × ${durationMs / 60_000} min at 15 s = ${ds.samples} samples, ` +
-      `${requests} remote-write requests of ≤${batchSamples} samples, ${senders} concurrent senders; ${machineLine()}`,
+      `about ${requests} remote-write requests of ≤${batchSamples} samples; ${machineLine()}`,
   );
   out.push("");
   out.push(
     markdownTable(
-      ["system", "samples/s", "CPU s per 1M samples", "wall s", "accepted samples", "failed requests", "RSS after"],
+      ["system", "senders", "samples/s", "CPU s per 1M samples", "wall s", "accepted samples", "failed requests", "RSS after"],
       results.map((r) => [
         r.system,
+        String(r.senders),
         fmtNum(r.samples / r.seconds),
         ((r.cpu / r.samples) * 1e6).toFixed(2),
         r.seconds.toFixed(2),
@@ -209,7 +222,7 @@ async function main(): Promise<void> {
       ]),
     ),
   );
-  for (const r of results) if (r.firstError !== "") out.push(`\n${r.system}: first error: ${r.firstError}`);
+  for (const r of results) if (r.firstError !== "") out.push(`\n${r.system} (${r.senders} senders): first error: ${r.firstError}`);
   console.log(out.join("\n"));
 }
 
