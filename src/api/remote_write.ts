@@ -9,7 +9,7 @@ import type { Hono } from "hono";
 import * as snappy from "snappyjs";
 import { AppendError, isStaleAt, type Appendable, type Logger } from "../model/index.ts";
 import type { Counter } from "../telemetry/registry.ts";
-import { decodeWriteRequest, WriteDecodeError } from "./remote_write_decode.ts";
+import { decodeWriteRequest, LabelsCache, WriteDecodeError } from "./remote_write_decode.ts";
 
 export interface RemoteWriteOptions {
   /** Largest compressed body accepted (bytes). */
@@ -57,6 +57,7 @@ export async function handleWriteBody(
   opts: RemoteWriteOptions,
   metrics?: RemoteWriteMetrics,
   logger?: Logger,
+  cache?: LabelsCache,
 ): Promise<WriteOutcome> {
   const declared = snappyDecodedLength(body);
   if (declared < 0) return { status: 400, message: "snappy: corrupt input (bad length preamble)" };
@@ -71,7 +72,7 @@ export async function handleWriteBody(
   }
   let req;
   try {
-    req = decodeWriteRequest(raw);
+    req = decodeWriteRequest(raw, cache);
   } catch (e) {
     if (e instanceof WriteDecodeError) return { status: 400, message: `bad WriteRequest protobuf: ${e.message}` };
     throw e;
@@ -129,6 +130,7 @@ export function registerRemoteWrite(
   metrics: RemoteWriteMetrics,
   opts: RemoteWriteOptions = DEFAULT_REMOTE_WRITE_LIMITS,
 ): void {
+  const cache = new LabelsCache();
   app.post("/api/v1/write", async (c) => {
     const respond = (status: number, message: string) => {
       metrics.requests.inc(1, String(status));
@@ -160,7 +162,7 @@ export function registerRemoteWrite(
     if (body.length > opts.maxBodyBytes) {
       return respond(413, `request body of ${body.length} bytes exceeds the limit of ${opts.maxBodyBytes} bytes`);
     }
-    const out = await handleWriteBody(body, appendable, opts, metrics, logger);
+    const out = await handleWriteBody(body, appendable, opts, metrics, logger, cache);
     if (out.status === 400) logger.debug("Rejected remote write request", { err: out.message });
     return respond(out.status, out.message);
   });

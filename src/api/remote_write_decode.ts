@@ -254,8 +254,61 @@ function buildLabels(pairs: [string, string][], seriesIndex: number): Labels {
   return out;
 }
 
+/**
+ * Label sets by the raw bytes of their label fields. A sender repeats the same series in every
+ * request, byte for byte, so a hit skips string decoding and validation, and hands storage the
+ * same `Labels` object each time (which the head and the distributor look up by identity).
+ * Bounded: when full it starts over, which costs one decode per series.
+ */
+// Latin-1 maps every byte to one code point, so the raw label bytes become an exact string key
+// (decoded natively; the Map hashes and compares it natively too).
+const latin1 = new TextDecoder("latin1");
+
+export class LabelsCache {
+  private map = new Map<string, Labels>();
+  hits = 0;
+  misses = 0;
+  constructor(readonly maxEntries = 1 << 20) {}
+
+  /** The exact key of a byte range. */
+  key(buf: Uint8Array, start: number, end: number): string {
+    return latin1.decode(buf.subarray(start, end));
+  }
+
+  get(key: string): Labels | undefined {
+    const hit = this.map.get(key);
+    if (hit !== undefined) this.hits++;
+    return hit;
+  }
+
+  set(key: string, labels: Labels): void {
+    this.misses++;
+    if (this.map.size >= this.maxEntries) this.map = new Map();
+    this.map.set(key, labels);
+  }
+}
+
+/** Decodes the label fields (field 1) found in [start, end) of a TimeSeries message. */
+function decodeLabels(r: Reader, start: number, end: number, seriesIndex: number): Labels {
+  const savedPos = r.pos;
+  const savedEnd = r.end;
+  r.pos = start;
+  r.end = end;
+  const pairs: [string, string][] = [];
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | 2)) {
+      const n = r.len();
+      pairs.push(readLabel(r, r.pos + n));
+    } else r.skip(tag & 7);
+  }
+  r.pos = savedPos;
+  r.end = savedEnd;
+  return buildLabels(pairs, seriesIndex);
+}
+
 /** Decodes a WriteRequest; throws WriteDecodeError naming the first problem. */
-export function decodeWriteRequest(buf: Uint8Array): DecodedWrite {
+export function decodeWriteRequest(buf: Uint8Array, cache?: LabelsCache): DecodedWrite {
   const r = new Reader(buf, buf.length);
   const series: Labels[] = [];
   const offsets: number[] = [0];
@@ -269,18 +322,26 @@ export function decodeWriteRequest(buf: Uint8Array): DecodedWrite {
     const wt = tag & 7;
     if (field === 1 && wt === 2) {
       const tsLen = r.len();
-      const tsEnd = r.pos + tsLen;
+      const tsStart = r.pos;
+      const tsEnd = tsStart + tsLen;
       const outerEnd = r.end;
       r.end = tsEnd;
-      const pairs: [string, string][] = [];
       const first = samples.n;
+      // The label fields' byte range, when they are contiguous (as every encoder writes them).
+      let labelStart = -1;
+      let labelEnd = -1;
+      let scattered = false;
       while (r.pos < tsEnd) {
+        const fieldStart = r.pos;
         const t2 = r.uint32();
         const f2 = t2 >>> 3;
         const w2 = t2 & 7;
         if (f2 === 1 && w2 === 2) {
           const n = r.len();
-          pairs.push(readLabel(r, r.pos + n));
+          if (labelStart < 0) labelStart = fieldStart;
+          else if (labelEnd !== fieldStart) scattered = true;
+          r.pos += n;
+          labelEnd = r.pos;
         } else if (f2 === 2 && w2 === 2) {
           const n = r.len();
           readSample(r, r.pos + n, samples);
@@ -292,7 +353,17 @@ export function decodeWriteRequest(buf: Uint8Array): DecodedWrite {
         else r.skip(w2);
       }
       r.end = outerEnd;
-      const labels = buildLabels(pairs, seriesIndex);
+      let labels: Labels | undefined;
+      if (cache && !scattered && labelStart >= 0) {
+        const key = cache.key(buf, labelStart, labelEnd);
+        labels = cache.get(key);
+        if (labels === undefined) {
+          labels = decodeLabels(r, labelStart, labelEnd, seriesIndex);
+          cache.set(key, labels);
+        }
+      } else {
+        labels = decodeLabels(r, tsStart, tsEnd, seriesIndex);
+      }
       if (samples.n > first) {
         series.push(labels);
         offsets.push(samples.n);

@@ -9,7 +9,7 @@ import { rmSync } from "node:fs";
 import * as snappy from "snappyjs";
 import { WriteRequestType, encodeWriteRequest, int64ToNumber, type PbTimeSeries } from "../../src/api/remote_proto.ts";
 import { DEFAULT_REMOTE_WRITE_LIMITS, handleWriteBody } from "../../src/api/remote_write.ts";
-import { decodeWriteRequest, WriteDecodeError } from "../../src/api/remote_write_decode.ts";
+import { decodeWriteRequest, LabelsCache, WriteDecodeError } from "../../src/api/remote_write_decode.ts";
 import { isStaleAt, STALE_NAN_HI, STALE_NAN_LO } from "../../src/model/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
 import { tempDir } from "../e2e/harness.ts";
@@ -137,6 +137,7 @@ describe("handleWriteBody with a real TSDB", () => {
     ]),
   );
 
+  const fuzzCache = new LabelsCache();
   test("random and mutated payloads: no crash, 4xx with a message, nothing stored when rejected", async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -153,7 +154,7 @@ describe("handleWriteBody with a real TSDB", () => {
         ),
         async (body) => {
           const before = db.stats().samplesAppended;
-          const out = await handleWriteBody(body, db, DEFAULT_REMOTE_WRITE_LIMITS);
+          const out = await handleWriteBody(body, db, DEFAULT_REMOTE_WRITE_LIMITS, undefined, undefined, fuzzCache);
           expect([204, 400, 413]).toContain(out.status);
           if (out.status !== 204) {
             expect(out.message.length).toBeGreaterThan(5);
@@ -169,5 +170,25 @@ describe("handleWriteBody with a real TSDB", () => {
     const body = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]);
     const out = await handleWriteBody(body, db, DEFAULT_REMOTE_WRITE_LIMITS);
     expect(out.status).toBe(413);
+  });
+});
+
+describe("LabelsCache", () => {
+  test("the same label bytes give the same Labels object; different bytes never share one", () => {
+    const cache = new LabelsCache();
+    fc.assert(
+      fc.property(fc.array(series, { minLength: 1, maxLength: 6 }), (input) => {
+        const bytes = encodeWriteRequest(input.map(toPb));
+        const a = decodeWriteRequest(bytes, cache);
+        const b = decodeWriteRequest(bytes, cache);
+        const plain = decodeWriteRequest(bytes);
+        for (let i = 0; i < a.series.length; i++) {
+          expect(a.series[i]).toBe(b.series[i]!);
+          expect(a.series[i]).toEqual(plain.series[i]!);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    expect(cache.hits).toBeGreaterThan(0);
   });
 });
