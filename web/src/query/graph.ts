@@ -120,6 +120,8 @@ export class Graph {
       cursor: { focus: { prox: 30 }, drag: { x: true, y: false } },
       focus: { alpha: 0.35 },
       scales: { x: { time: true, min: input.start, max: input.end } },
+      // Times in UTC, like the end-time input, the tooltip and Prometheus's graph by default.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       axes: [
         { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
         {
@@ -166,7 +168,7 @@ export class Graph {
     const raw = this.data.columns[best - 1]![idx];
     const t = u.data[0][idx]!;
     this.tooltip.replaceChildren(
-      h("div", { class: "tt-time" }, formatUtc(t * 1000)),
+      h("div", { class: "tt-time" }, `${formatUtc(t * 1000)} UTC`),
       h(
         "div",
         { class: "tt-series" },
