@@ -7,14 +7,15 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { labelsHash32, type Appendable, type Labels, type Logger, type Queryable } from "../model/index.ts";
 import type { ClusterConfig } from "./config.ts";
-import { Distributor, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
+import { CatchUpBuffer } from "./catchup.ts";
+import { applyLocally, decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
 import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";
 import { HintedHandoff } from "./hints.ts";
 import { createClusterHost, type ClusterHost } from "./host.ts";
 import { Membership, type MemberHealth, type MemberState } from "./membership.ts";
 import type { MetricFamily } from "./metrics.ts";
 import { nodeTokens } from "./ring.ts";
-import { Rpc } from "./rpc.ts";
+import { Rpc, RpcRemoteError } from "./rpc.ts";
 
 export interface ClusterOptions {
   config: ClusterConfig;
@@ -42,11 +43,14 @@ export interface MemberStatus {
   replicaShare: number;
   /** Hinted-handoff batches this node holds for the member. */
   hintedHandoff: { pendingBatches: number; pendingBytes: number };
+  /** Some member still holds hinted batches for it: it is kept out of the write ring meanwhile. */
+  catchingUp: boolean;
   load: Record<string, number>;
 }
 
 export interface ClusterStatus {
   clusterName: string;
+  replication: { healthy: boolean; fullyReplicatedFraction: number; underReplicatedFraction: number; unavailableFraction: number };
   self: string;
   replicationFactor: number;
   configuredReplicationFactor: number;
@@ -57,13 +61,19 @@ export interface ClusterStatus {
 }
 
 const HINT_REPLAY_EVERY_MS = 1000;
+/** Longest a (re)starting node waits in `joining` for the hinted batches others hold for it. */
+const CATCH_UP_MS = 60_000;
+/** Above this, hinted batches collected while joining are applied early (in order per part). */
+const CATCH_UP_MAX_BYTES = 256 * 1024 * 1024;
 
 export class Cluster {
   readonly membership: Membership;
   readonly distributor: Distributor;
   readonly fanout: FanoutQueryable;
   readonly hints: HintedHandoff;
+  private readonly catchUp = new CatchUpBuffer();
   private readonly rpc: Rpc;
+  private readonly logger: Logger;
   private timers: ReturnType<typeof setInterval>[] = [];
   private readonly ringListeners: (() => void)[] = [];
 
@@ -75,6 +85,7 @@ export class Cluster {
     opts: ClusterOptions,
   ) {
     const logger = opts.logger;
+    this.logger = logger;
     this.rpc = new Rpc(host, logger);
     this.hints = new HintedHandoff(join(stateDir, "hints"), config.hintedHandoffMaxBytes, logger);
     this.membership = new Membership({
@@ -85,6 +96,14 @@ export class Cluster {
       httpAddress: opts.httpAddress,
       logger,
       load: () => this.loadFigures(),
+      hints: () => {
+        const out: Record<string, number> = {};
+        for (const p of this.hints.peers()) {
+          const n = this.hints.stats(p).records;
+          if (n > 0) out[p] = n;
+        }
+        return out;
+      },
     });
     this.membership.setSelfTokens(nodeTokens(this.membership.selfId, config.tokensPerNode));
     this.distributor = new Distributor(this.membership, this.rpc, opts.local, this.hints, config.writeTimeoutMs, logger);
@@ -101,13 +120,41 @@ export class Cluster {
     const c = new Cluster(opts.config, host, mdnsOn, stateDir, { ...opts, logger });
     await c.rpc.handle(WRITE_PROTOCOL, writeHandler(opts.local));
     await c.rpc.handle(SELECT_PROTOCOL, selectHandler(opts.local));
+    await c.rpc.handle(HINT_PROTOCOL, async (req) => {
+      const batch = decodeWriteRequest(req);
+      if (c.membership.self().state !== "joining") return applyLocally(opts.local, batch);
+      // Collected and applied in timestamp order once every holder has delivered.
+      const n = c.catchUp.add(batch);
+      if (c.catchUp.bytes > CATCH_UP_MAX_BYTES) await c.catchUp.flush(opts.local);
+      return { ok: n, rej: 0 };
+    });
     c.membership.start();
     c.timers.push(setInterval(() => c.replayHints(), HINT_REPLAY_EVERY_MS));
-    // Joining lasts until the first heartbeats of the existing members had time to arrive.
-    const settle = setTimeout(() => {
-      if (c.membership.self().state === "joining") c.membership.setState("active");
-    }, 2 * opts.config.heartbeatIntervalMs);
-    c.timers.push(settle as unknown as ReturnType<typeof setInterval>);
+    // Joining lasts until the members' heartbeats had time to arrive and the batches they hold
+    // for this node (hinted handoff from before a restart) are delivered, at most CATCH_UP_MS.
+    const startedAt = performance.now();
+    const settle = setInterval(() => {
+      if (c.membership.self().state !== "joining") return clearInterval(settle);
+      const now = performance.now();
+      const waited = now - startedAt;
+      const hb = opts.config.heartbeatIntervalMs;
+      if (waited < 2 * hb) return;
+      // With members expected (join targets, remembered peers), wait until their heartbeats
+      // (which say what they hold for us) have arrived, unless they are all gone.
+      if (c.membership.expectsPeers() && waited < opts.config.deadTimeoutMs) {
+        const first = c.membership.firstPeerHeartbeat();
+        if (first === null || now - first < 2 * hb) return;
+      }
+      if (c.membership.catchingUp().has(c.selfId) && waited < CATCH_UP_MS) return;
+      clearInterval(settle);
+      void c.catchUp.flush(opts.local).then(
+        (r) => {
+          if (r.ok + r.rej > 0) logger.info("applied hinted batches received while joining", { samples: r.ok, rejected: r.rej });
+        },
+        (err: unknown) => logger.error("cannot apply hinted batches received while joining", { err }),
+      ).finally(() => c.membership.setState("active"));
+    }, Math.max(20, opts.config.heartbeatIntervalMs / 4));
+    c.timers.push(settle);
     logger.info("cluster started", {
       id: c.membership.selfId,
       name: c.membership.self().name,
@@ -169,7 +216,15 @@ export class Cluster {
       }
       if (m.health !== "alive") continue;
       void this.hints.replay(peer, async (payload) => {
-        await this.distributor.send(peer, payload);
+        try {
+          await this.distributor.send(peer, payload, HINT_PROTOCOL);
+        } catch (err) {
+          // The peer received the batch and refused it (it cannot parse or store it): retrying
+          // would block its queue forever. Connection errors and timeouts stop the replay.
+          if (!(err instanceof RpcRemoteError)) throw err;
+          this.logger.warn("hinted batch refused by its replica; dropped", { peer: m.name, err });
+          this.hints.totals.droppedRecords++;
+        }
       });
     }
   }
@@ -187,6 +242,7 @@ export class Cluster {
   status(): ClusterStatus {
     const ring = this.membership.ring();
     const shares = ring.shares();
+    const behind = this.membership.catchingUp();
     const now = performance.now();
     const members: MemberStatus[] = this.membership
       .all()
@@ -201,17 +257,19 @@ export class Cluster {
           health: m.health,
           addresses: m.addrs,
           httpAddress: m.http,
-          lastHeartbeatAgeSeconds: Math.max(0, Math.round(now - m.lastHeartbeat) / 1000),
+          lastHeartbeatAgeSeconds: m.self ? 0 : Math.max(0, Math.round(now - m.lastHeartbeat) / 1000),
           tokens: m.tokens.length,
           ringShare: share?.primary ?? 0,
           replicaShare: share?.replica ?? 0,
           hintedHandoff: { pendingBatches: h.records, pendingBytes: h.bytes },
+          catchingUp: behind.has(m.id) && m.state === "joining",
           load: m.load,
         };
       })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
     const R = ring.replicationFactor;
     return {
+      replication: this.replicationHealth(),
       clusterName: this.config.name,
       self: this.selfId,
       replicationFactor: R,
@@ -221,6 +279,25 @@ export class Cluster {
       privateNetwork: this.config.secretFile !== "",
       members,
     };
+  }
+
+  /**
+   * How much of the ring (as data was written, dead members included) has fewer than R live
+   * replicas, and how much has none (queries there return partial results).
+   */
+  replicationHealth(): { healthy: boolean; fullyReplicatedFraction: number; underReplicatedFraction: number; unavailableFraction: number } {
+    const ring = this.membership.coverageRing();
+    let full = 0;
+    let under = 0;
+    let none = 0;
+    ring.forEachRange((width, set) => {
+      const live = set.filter((i) => this.membership.isLive(ring.ids[i]!) && this.membership.get(ring.ids[i]!)!.health === "alive").length;
+      const w = width / 2 ** 32;
+      if (live === 0) none += w;
+      else if (live < set.length) under += w;
+      else full += w;
+    });
+    return { healthy: under === 0 && none === 0, fullyReplicatedFraction: full, underReplicatedFraction: under, unavailableFraction: none };
   }
 
   metrics(): MetricFamily[] {

@@ -24,6 +24,8 @@ import { LabelledCounter } from "./metrics.ts";
 import { EncodedFrame, type Rpc } from "./rpc.ts";
 
 export const WRITE_PROTOCOL = "/shoal/write/1";
+/** Hinted-handoff replays: same payload as a write, handled differently by a catching-up node. */
+export const HINT_PROTOCOL = "/shoal/hint/1";
 
 interface WriteRequest {
   b: WireBatch;
@@ -71,7 +73,7 @@ export async function applyLocally(local: Appendable, series: readonly BatchSeri
   return first ? { ok, rej, reason: first.reason, msg: first.message } : { ok, rej };
 }
 
-function decodeWriteRequest(req: unknown): BatchSeries[] {
+export function decodeWriteRequest(req: unknown): BatchSeries[] {
   const r = req as WriteRequest;
   if (!r || typeof r !== "object" || !r.b) throw new Error("malformed write request");
   return decodeBatch(r.b);
@@ -119,13 +121,19 @@ export class Distributor implements Appendable {
     return new DistributorAppender(this);
   }
 
-  /** Sends a pre-encoded batch to a peer (used by commits and hinted-handoff replays). */
-  async send(peer: string, frame: Uint8Array): Promise<WriteReply> {
-    return (await this.rpc.call(peer, WRITE_PROTOCOL, new EncodedFrame(frame), this.writeTimeoutMs)) as WriteReply;
+  /** Sends a pre-encoded batch to a peer. */
+  async send(peer: string, frame: Uint8Array, protocol = WRITE_PROTOCOL): Promise<WriteReply> {
+    return (await this.rpc.call(peer, protocol, new EncodedFrame(frame), this.writeTimeoutMs)) as WriteReply;
   }
 
   async commitSeries(pending: PendingSeries[]): Promise<void> {
     if (pending.length === 0) return;
+    if (this.membership.self().state === "joining" && this.membership.expectsPeers()) {
+      // Until the members' heartbeats arrived this node would take itself for the only owner
+      // of every series and acknowledge writes that no other replica has.
+      this.metrics.quorumFailures++;
+      throw new ClusterWriteError("cluster write refused: this node is still joining the cluster, retry shortly");
+    }
     const ring = this.membership.ring();
     const selfId = this.membership.selfId;
     // Owner set id → series; then member → series it must receive.
@@ -201,11 +209,14 @@ export class Distributor implements Appendable {
       }
       const frame = encodeFrame({ b: encodeBatch(list.map((p) => typed.get(p)!)) } satisfies WriteRequest);
       const m = this.membership.get(member);
-      if (!m || m.health !== "alive") {
-        // A suspect member is probably hung: do not wait for it, queue its share at once.
+      const backlog = this.hints.stats(member).records > 0;
+      if (!m || m.health !== "alive" || backlog) {
+        // A suspect member is probably hung: do not wait for it, queue its share at once. While
+        // its backlog drains, newer batches queue behind it, so that the replica receives each
+        // series' samples in order (the storage refuses out-of-order samples).
         this.hints.enqueue(member, frame);
         this.count(member, "hinted", samples);
-        record(member, new Error(`member is ${m?.health ?? "unknown"}`));
+        record(member, new Error(backlog && m?.health === "alive" ? "hinted-handoff backlog still draining" : `member is ${m?.health ?? "unknown"}`));
         continue;
       }
       this.send(member, frame).then(

@@ -31,6 +31,8 @@ interface HeartbeatMessage {
   seq: number;
   startedAt: number;
   load: Record<string, number>;
+  /** Hinted-handoff batches this member holds per peer id (non-zero entries only). */
+  hints?: Record<string, number>;
 }
 
 export interface Member {
@@ -42,6 +44,8 @@ export interface Member {
   state: MemberState;
   tokens: Uint32Array;
   load: Record<string, number>;
+  /** Hinted-handoff batches this member holds, per peer id. */
+  hints: Record<string, number>;
   health: MemberHealth;
   /** performance.now() of the last heartbeat (of our own publication, for self). */
   lastHeartbeat: number;
@@ -75,6 +79,8 @@ export interface MembershipOptions {
   logger: Logger;
   /** Load figures published in heartbeats. */
   load?: () => Record<string, number>;
+  /** Hinted-handoff batches this node holds per peer (published so the peer is kept out of the ring meanwhile). */
+  hints?: () => Record<string, number>;
 }
 
 export class Membership {
@@ -97,6 +103,9 @@ export class Membership {
   private lastPersist = -Infinity;
   private stopped = false;
   private readonly loadFn: () => Record<string, number>;
+  private readonly hintsFn: () => Record<string, number>;
+  private catchingUpKey = "";
+  private firstHeard: number | null = null;
   /** HOST:PORT join targets, retried while we are not connected to the peer behind them. */
   private readonly joinTargets: { addr: string; peer?: string }[];
 
@@ -108,6 +117,7 @@ export class Membership {
     this.topic = `shoal/${this.cfg.name}/heartbeat/1`;
     this.peersFile = join(opts.stateDir, "peers.json");
     this.loadFn = opts.load ?? (() => ({}));
+    this.hintsFn = opts.hints ?? (() => ({}));
     this.joinTargets = this.cfg.join.map((addr) => ({ addr }));
     const now = performance.now();
     this.members.set(this.selfId, {
@@ -119,6 +129,7 @@ export class Membership {
       state: "joining",
       tokens: new Uint32Array(0),
       load: {},
+      hints: {},
       health: "alive",
       lastHeartbeat: now,
       startedAt: Date.now(),
@@ -187,6 +198,18 @@ export class Membership {
     this.self().http = http;
   }
 
+  /** performance.now() of the first heartbeat heard from another member, or null. */
+  firstPeerHeartbeat(): number | null {
+    return this.firstHeard;
+  }
+
+  /** Whether other members exist or are expected (join targets, members remembered on disk). */
+  expectsPeers(): boolean {
+    if (this.members.size > 1 || this.joinTargets.length > 0) return true;
+    for (const id of this.remembered.keys()) if (id !== this.selfId) return true;
+    return false;
+  }
+
   /** Calls fn whenever the ring or a member's health changes. */
   onChange(fn: () => void): void {
     this.listeners.push(fn);
@@ -206,13 +229,35 @@ export class Membership {
     return m !== undefined && m.health !== "dead";
   }
 
-  /** The write ring: alive and suspect members that are joining or active. */
+  /**
+   * Members some live member still holds hinted batches for. A (re)joining one stays out of the
+   * write ring until those are delivered: the storage refuses out-of-order samples, so a
+   * returning replica must receive its missed (older) batches before any newer write.
+   */
+  catchingUp(): Set<string> {
+    const out = new Set<string>();
+    for (const m of this.members.values()) {
+      if (m.health === "dead") continue;
+      const hints = m.self ? this.hintsFn() : m.hints;
+      for (const [peer, n] of Object.entries(hints)) if (n > 0) out.add(peer);
+    }
+    return out;
+  }
+
+  /** The write ring: alive and suspect members that are active. */
   ring(): Ring {
     if (!this.ringCache) {
+      const behind = this.catchingUp();
+      this.catchingUpKey = [...behind].sort().join();
       const ms: RingMember[] = [];
       for (const m of this.members.values()) {
-        if (m.health !== "dead" && m.state !== "leaving" && m.tokens.length > 0) ms.push(m);
+        // A joining member takes no writes yet: it first receives what others kept for it, in
+        // timestamp order (the storage refuses out-of-order samples), then turns active.
+        if (m.health === "dead" || m.state !== "active" || m.tokens.length === 0) continue;
+        ms.push(m);
       }
+      // Nobody active yet (a node starting alone): this node holds everything meanwhile.
+      if (ms.length === 0 && this.self().state !== "leaving") ms.push(this.self());
       this.ringCache = new Ring(ms, this.cfg.replicationFactor);
     }
     return this.ringCache;
@@ -264,6 +309,7 @@ export class Membership {
       seq: ++this.seq,
       startedAt: self.startedAt,
       load: self.load,
+      hints: this.hintsFn(),
     };
     try {
       await this.host.services.pubsub.publish(this.topic, encodeFrame(hb));
@@ -280,6 +326,7 @@ export class Membership {
     const tokens = new Uint32Array(tokenBytes.byteLength >>> 2);
     new Uint8Array(tokens.buffer).set(tokenBytes.subarray(0, tokens.byteLength));
     const now = performance.now();
+    this.firstHeard ??= now;
     let m = this.members.get(hb.id);
     let ringChanged = false;
     if (!m) {
@@ -292,6 +339,7 @@ export class Membership {
         state: hb.state,
         tokens,
         load: {},
+        hints: {},
         health: "alive",
         lastHeartbeat: now,
         startedAt: hb.startedAt,
@@ -313,6 +361,7 @@ export class Membership {
     m.state = hb.state;
     m.tokens = tokens;
     m.load = hb.load ?? {};
+    m.hints = hb.hints && typeof hb.hints === "object" ? hb.hints : {};
     m.health = "alive";
     m.lastHeartbeat = now;
     m.startedAt = hb.startedAt;
@@ -347,6 +396,8 @@ export class Membership {
         changed = true;
       }
     }
+    // Hint backlogs appearing or draining move members out of / back into the ring.
+    if (!changed && [...this.catchingUp()].sort().join() !== this.catchingUpKey) changed = true;
     if (changed) this.changed();
   }
 

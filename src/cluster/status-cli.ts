@@ -37,7 +37,13 @@ export function formatStatusTable(s: ClusterStatus): string {
     `cluster ${s.clusterName}: ${s.members.length} members, replication factor ${s.replicationFactor}` +
     (s.replicationFactor !== s.configuredReplicationFactor ? ` (configured ${s.configuredReplicationFactor})` : "") +
     `, write quorum ${s.writeQuorum}`;
-  return [title, line(header), ...rows.map(line)].join("\n") + "\n";
+  const r = s.replication;
+  const health = r
+    ? r.healthy
+      ? "replication: every range has all its replicas"
+      : `replication: ${fmtPct(r.underReplicatedFraction)} of the ring under-replicated, ${fmtPct(r.unavailableFraction)} without a live replica`
+    : "";
+  return [title, ...(health ? [health] : []), line(header), ...rows.map(line)].join("\n") + "\n";
 }
 
 export async function runClusterCommand(sub: string, args: readonly string[]): Promise<number> {

@@ -61,7 +61,8 @@ test("2 nodes form a cluster through mDNS alone", async () => {
   const a = await startNode("a", args);
   const b = await startNode("b", args);
   for (const n of [a, b]) await waitFor(`${n.name} sees 2 members`, async () => (await aliveMembers(n)).join() === "a,b", 20_000);
-  expect((await clusterStatus(a)).replicationFactor).toBe(2);
+  // Once both are active, each series has a copy on each.
+  await waitFor("R=2", async () => (await clusterStatus(a)).replicationFactor === 2, 5000);
 }, 40_000);
 
 test("a hung member is suspect, then dead within the dead timeout, and alive again after SIGCONT", async () => {

@@ -15,6 +15,21 @@ export class GroundTruth {
   /** Connection failures (a node that was just killed). */
   connectionErrors = 0;
 
+  /** A copy of what was acknowledged so far (the writer may go on meanwhile). */
+  snapshot(): GroundTruth {
+    const g = new GroundTruth();
+    for (const [id, m] of this.samples) g.samples.set(id, new Map(m));
+    g.acknowledged = this.acknowledged;
+    return g;
+  }
+
+  /** Newest acknowledged timestamp. */
+  maxT(): number {
+    let t = -Infinity;
+    for (const m of this.samples.values()) for (const k of m.keys()) if (k > t) t = k;
+    return t;
+  }
+
   count(filter?: (t: number) => boolean): number {
     let n = 0;
     for (const m of this.samples.values()) for (const t of m.keys()) if (!filter || filter(t)) n++;
@@ -102,7 +117,7 @@ export async function queryRaw(node: TestNode, metric: string, startMs: number, 
 }
 
 /** Differences between a query result and the ground truth, as readable lines (empty = equal). */
-export function diff(truth: GroundTruth, got: QueriedSeries): string[] {
+export function diff(truth: GroundTruth, got: QueriedSeries, upTo = Infinity): string[] {
   const out: string[] = [];
   for (const [id, want] of truth.samples) {
     const have = got.samples.get(id);
@@ -117,7 +132,8 @@ export function diff(truth: GroundTruth, got: QueriedSeries): string[] {
       if (h === undefined) missing++;
       else if (h !== v) wrong++;
     }
-    const extra = [...have.keys()].filter((t) => !want.has(t)).length;
+    // Samples newer than the snapshot may have been acknowledged while the query ran.
+    const extra = [...have.keys()].filter((t) => !want.has(t) && t <= upTo).length;
     if (missing || wrong || extra) out.push(`series ${id}: ${missing} missing, ${wrong} wrong, ${extra} extra of ${want.size}`);
   }
   for (const id of got.samples.keys()) if (!truth.samples.has(id)) out.push(`unexpected series ${id}`);
