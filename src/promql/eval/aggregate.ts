@@ -7,6 +7,7 @@ import type { AggregateExpr } from "../ast.ts";
 import { goQuoteString } from "../lexer.ts";
 import { ann, fmtG, formatFloat } from "./annotations.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
+import { evalRangeFunction, rangeFunctionArg } from "./functions.ts";
 import { kahanInc, quantileOf } from "./mathutil.ts";
 import { EvalError, newSeries, type StepSeries, type Value } from "./types.ts";
 
@@ -45,93 +46,139 @@ function computeGroups(series: StepSeries[], e: AggregateExpr): Grouping {
 export async function evalAggregate(ev: Evaluator, e: AggregateExpr, st: Steps): Promise<Value> {
   if (e.op === "count_values") return await countValues(ev, e, st);
   const param = e.param ? await ev.evalScalar(e.param, st) : null;
-  const input = await ev.evalVector(e.expr, st);
-  switch (e.op) {
-    case "topk":
-    case "bottomk":
-    case "limitk":
-    case "limit_ratio":
-      return await selectK(ev, e, st, input.series, param!);
-    default:
-      return await reduce(ev, e, st, input.series, param);
+  if (e.op === "topk" || e.op === "bottomk" || e.op === "limitk" || e.op === "limit_ratio") {
+    const input = await ev.evalVector(e.expr, st);
+    return await selectK(ev, e, st, input.series, param!);
   }
-}
-
-async function reduce(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[], param: Float64Array | null): Promise<Value> {
-  const n = st.n;
-  const op = e.op;
-  if (op === "quantile" && param) {
-    for (let i = 0; i < n; i++) {
-      const q = param[i]!;
-      if (Number.isNaN(q) || q < 0 || q > 1) ev.warn(ann.invalidQuantile(q), e.param!.pos);
+  const reducer = new Reducer(ev, e, st.n, param);
+  // `sum(rate(x[5m]))` and friends: fold each series' result in as it is computed.
+  let inner = e.expr;
+  while (inner.type === "ParenExpr") inner = inner.expr;
+  const idx = rangeFunctionArg(inner);
+  if (idx >= 0 && inner.type === "Call") {
+    await evalRangeFunction(ev, inner, st, idx, (s) => reducer.add(s));
+  } else {
+    const input = await ev.evalVector(e.expr, st);
+    for (const s of input.series) {
+      if (ev.check()) await ev.pause();
+      reducer.add(s);
     }
   }
-  const grp = computeGroups(series, e);
-  const G = grp.count;
-  const size = G * n;
-  const value = new Float64Array(size);
-  const comp = new Float64Array(size);
-  const cnt = new Float64Array(size);
-  const mean = op === "avg" || op === "stddev" || op === "stdvar" ? new Float64Array(size) : null;
-  const incremental = op === "avg" ? new Uint8Array(size) : null;
-  const dropName = new Uint8Array(G);
-  const lists: number[][] | null = op === "quantile" ? Array.from({ length: size }, () => []) : null;
+  return { kind: "vector", series: reducer.finish() };
+}
 
-  for (let si = 0; si < series.length; si++) {
-    if (ev.check()) await ev.pause();
-    const s = series[si]!;
-    const g = grp.groupOf[si]!;
-    const base = g * n;
+/**
+ * Accumulates sum, avg, min, max, count, group, stddev, stdvar and quantile per group and step,
+ * with Prometheus's float semantics (Kahan sums, avg falling back to an incremental mean on
+ * overflow, NaN handling of min/max). Series are added one at a time and not retained.
+ */
+class Reducer {
+  private readonly grouping: Set<string>;
+  private readonly groupIndex = new Map<string, number>();
+  private readonly labels: Labels[] = [];
+  private readonly dropName: boolean[] = [];
+  private readonly value: Float64Array[] = [];
+  private readonly comp: Float64Array[] = [];
+  private readonly cnt: Float64Array[] = [];
+  private readonly mean: Float64Array[] = [];
+  private readonly incremental: Uint8Array[] = [];
+  private readonly lists: number[][][] = [];
+
+  constructor(
+    private readonly ev: Evaluator,
+    private readonly e: AggregateExpr,
+    private readonly n: number,
+    private readonly param: Float64Array | null,
+  ) {
+    this.grouping = new Set(e.grouping);
+    if (e.op === "quantile" && param) {
+      for (let i = 0; i < n; i++) {
+        const q = param[i]!;
+        if (Number.isNaN(q) || q < 0 || q > 1) ev.warn(ann.invalidQuantile(q), e.param!.pos);
+      }
+    }
+  }
+
+  private group(ls: Labels): number {
+    const gl = groupLabels(ls, this.grouping, this.e.without);
+    const k = labelsKey(gl);
+    let g = this.groupIndex.get(k);
+    if (g === undefined) {
+      g = this.labels.length;
+      this.groupIndex.set(k, g);
+      this.labels.push(gl);
+      this.dropName.push(false);
+      this.ev.reserveSlots(this.n);
+      const n = this.n;
+      this.value.push(new Float64Array(n));
+      this.comp.push(new Float64Array(n));
+      this.cnt.push(new Float64Array(n));
+      const op = this.e.op;
+      const needsMean = op === "avg" || op === "stddev" || op === "stdvar";
+      this.mean.push(needsMean ? new Float64Array(n) : EMPTY_F64);
+      this.incremental.push(op === "avg" ? new Uint8Array(n) : EMPTY_U8);
+      this.lists.push(op === "quantile" ? Array.from({ length: n }, () => []) : []);
+    }
+    return g;
+  }
+
+  add(s: StepSeries): void {
+    const g = this.group(s.labels);
+    const value = this.value[g]!;
+    const comp = this.comp[g]!;
+    const cnt = this.cnt[g]!;
+    const mean = this.mean[g]!;
+    const incremental = this.incremental[g]!;
     const vals = s.values;
     const pres = s.present;
+    const op = this.e.op;
     let touched = false;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < this.n; i++) {
       if (!pres[i]) continue;
       touched = true;
       const f = vals[i]!;
-      const k = base + i;
-      const first = cnt[k] === 0;
-      cnt[k]! += 1;
+      const first = cnt[i] === 0;
+      cnt[i]! += 1;
       switch (op) {
         case "sum":
-          if (first) value[k] = f;
+          if (first) value[i] = f;
           else {
             // Kahan-Babuska step, inlined (this is the hottest loop of most dashboards).
-            const sum = value[k]!;
+            const sum = value[i]!;
             const t = sum + f;
-            if (t === Infinity || t === -Infinity) comp[k] = 0;
-            else if (Math.abs(sum) >= Math.abs(f)) comp[k]! += sum - t + f;
-            else comp[k]! += f - t + sum;
-            value[k] = t;
+            if (t === Infinity || t === -Infinity) comp[i] = 0;
+            else if (Math.abs(sum) >= Math.abs(f)) comp[i]! += sum - t + f;
+            else comp[i]! += f - t + sum;
+            value[i] = t;
           }
           break;
         case "avg": {
           if (first) {
-            value[k] = f;
-            mean![k] = f;
+            value[i] = f;
+            mean[i] = f;
             break;
           }
-          const c = cnt[k]!;
-          if (!incremental![k]) {
-            const [nv, nc] = kahanInc(f, value[k]!, comp[k]!);
+          const c = cnt[i]!;
+          if (!incremental[i]) {
+            const [nv, nc] = kahanInc(f, value[i]!, comp[i]!);
             if (Number.isFinite(nv) || Number.isNaN(nv)) {
-              value[k] = nv;
-              comp[k] = nc;
+              value[i] = nv;
+              comp[i] = nc;
               break;
             }
-            incremental![k] = 1;
-            mean![k] = value[k]! / (c - 1);
-            comp[k] = comp[k]! / (c - 1);
+            incremental[i] = 1;
+            mean[i] = value[i]! / (c - 1);
+            comp[i] = comp[i]! / (c - 1);
           }
           const q = (c - 1) / c;
-          [mean![k], comp[k]] = kahanInc(f / c, q * mean![k]!, q * comp[k]!);
+          [mean[i], comp[i]] = kahanInc(f / c, q * mean[i]!, q * comp[i]!);
           break;
         }
         case "max":
-          if (first || value[k]! < f || value[k] !== value[k]) value[k] = f;
+          if (first || value[i]! < f || value[i] !== value[i]) value[i] = f;
           break;
         case "min":
-          if (first || value[k]! > f || value[k] !== value[k]) value[k] = f;
+          if (first || value[i]! > f || value[i] !== value[i]) value[i] = f;
           break;
         case "count":
         case "group":
@@ -139,69 +186,78 @@ async function reduce(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSe
         case "stddev":
         case "stdvar": {
           if (first) {
-            value[k] = Number.isFinite(f) ? 0 : NaN;
-            mean![k] = f;
+            value[i] = Number.isFinite(f) ? 0 : NaN;
+            mean[i] = f;
             break;
           }
-          const c = cnt[k]!;
-          const delta = f - mean![k]!;
-          mean![k]! += delta / c;
-          value[k]! += delta * (f - mean![k]!);
+          const c = cnt[i]!;
+          const delta = f - mean[i]!;
+          mean[i]! += delta / c;
+          value[i]! += delta * (f - mean[i]!);
           break;
         }
         case "quantile":
-          lists![k]!.push(f);
+          this.lists[g]![i]!.push(f);
           break;
         default:
           throw new EvalError(`unsupported aggregation ${op}`);
       }
     }
-    if (touched && s.dropName) dropName[g] = 1;
+    if (touched && s.dropName) this.dropName[g] = true;
   }
 
-  const out: StepSeries[] = [];
-  for (let g = 0; g < G; g++) {
-    const res = newSeries(grp.labels[g]!, n, dropName[g] === 1);
-    let any = false;
-    const base = g * n;
-    for (let i = 0; i < n; i++) {
-      const k = base + i;
-      const c = cnt[k]!;
-      if (c === 0) continue;
-      let r: number;
-      switch (op) {
-        case "sum":
-          r = value[k]! + comp[k]!;
-          break;
-        case "avg":
-          r = incremental![k] ? mean![k]! + comp[k]! : value[k]! / c + comp[k]! / c;
-          break;
-        case "count":
-          r = c;
-          break;
-        case "group":
-          r = 1;
-          break;
-        case "stdvar":
-          r = value[k]! / c;
-          break;
-        case "stddev":
-          r = Math.sqrt(value[k]! / c);
-          break;
-        case "quantile":
-          r = quantileOf(param![i]!, lists![k]!);
-          break;
-        default:
-          r = value[k]!;
+  finish(): StepSeries[] {
+    const out: StepSeries[] = [];
+    const op = this.e.op;
+    for (let g = 0; g < this.labels.length; g++) {
+      const value = this.value[g]!;
+      const comp = this.comp[g]!;
+      const cnt = this.cnt[g]!;
+      const mean = this.mean[g]!;
+      const incremental = this.incremental[g]!;
+      const res = newSeries(this.labels[g]!, this.n, this.dropName[g]!);
+      let any = false;
+      for (let i = 0; i < this.n; i++) {
+        const c = cnt[i]!;
+        if (c === 0) continue;
+        let r: number;
+        switch (op) {
+          case "sum":
+            r = value[i]! + comp[i]!;
+            break;
+          case "avg":
+            r = incremental[i] ? mean[i]! + comp[i]! : value[i]! / c + comp[i]! / c;
+            break;
+          case "count":
+            r = c;
+            break;
+          case "group":
+            r = 1;
+            break;
+          case "stdvar":
+            r = value[i]! / c;
+            break;
+          case "stddev":
+            r = Math.sqrt(value[i]! / c);
+            break;
+          case "quantile":
+            r = quantileOf(this.param![i]!, this.lists[g]![i]!);
+            break;
+          default:
+            r = value[i]!;
+        }
+        res.values[i] = r;
+        res.present[i] = 1;
+        any = true;
       }
-      res.values[i] = r;
-      res.present[i] = 1;
-      any = true;
+      if (any) out.push(res);
     }
-    if (any) out.push(res);
+    return out;
   }
-  return { kind: "vector", series: out };
 }
+
+const EMPTY_F64 = new Float64Array(0);
+const EMPTY_U8 = new Uint8Array(0);
 
 const textEncoder = new TextEncoder();
 

@@ -275,7 +275,18 @@ async function rangeInputs(ev: Evaluator, arg: MatrixSelector | SubqueryExpr, st
   return { series: await ev.evalSubqueryPoints(arg, st), range: arg.range, offset: arg.offset, at: arg.timestamp };
 }
 
-async function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: number): Promise<Value> {
+/**
+ * Evaluates a range-vector function. With a `sink`, each output series is handed over as soon as
+ * it is computed, in one reused buffer, instead of being collected (aggregations fuse this way,
+ * so `sum(rate(x[5m]))` never holds every series' rates at once).
+ */
+export async function evalRangeFunction(
+  ev: Evaluator,
+  e: Call,
+  st: Steps,
+  matrixIdx: number,
+  sink?: (s: StepSeries) => void,
+): Promise<Value> {
   const name = e.func;
   const kernel = KERNELS[name]!;
   const arg = e.args[matrixIdx] as MatrixSelector | SubqueryExpr;
@@ -304,14 +315,22 @@ async function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: n
   let produced = 0;
   let widest = 0;
   const checkCounter = name === "rate" || name === "increase";
+  const shared = sink ? newSeries([], st.n) : null;
   for (const s of series) {
     if (ev.check()) await ev.pause();
     const ts = s.timestamps;
     const vs = s.values;
     const len = ts.length;
     if (len === 0) continue;
-    ev.reserveSlots(st.n);
-    const res = newSeries(s.labels, st.n, !keepName || s.dropName);
+    let res: StepSeries;
+    if (shared) {
+      shared.values.fill(0);
+      shared.present.fill(0);
+      res = { labels: s.labels, dropName: !keepName || s.dropName, values: shared.values, present: shared.present };
+    } else {
+      ev.reserveSlots(st.n);
+      res = newSeries(s.labels, st.n, !keepName || s.dropName);
+    }
     if (checkCounter) ctx.resets = counterResets(vs);
     let lo = 0;
     let hi = 0;
@@ -342,15 +361,22 @@ async function evalRangeFunction(ev: Evaluator, e: Call, st: Steps, matrixIdx: n
       any = true;
     }
     if (any) {
-      out.push(res);
+      if (sink) sink(res);
+      else out.push(res);
       if (checkCounter && !s.dropName) {
         const metric = s.labels.find((l) => l.name === METRIC_NAME)?.value ?? "";
         if (metric !== "" && !/(_total|_sum|_count|_bucket)$/.test(metric)) ev.info(ann.possibleNonCounter(metric), e.args[matrixIdx]!.pos);
       }
     }
   }
-  ev.countSamples(touched, produced + widest);
+  ev.countSamples(touched, (sink ? 0 : produced) + widest);
   return { kind: "vector", series: out };
+}
+
+/** The index of a call's range argument when it is a range function over one; else -1. */
+export function rangeFunctionArg(e: Expr): number {
+  if (e.type !== "Call" || !KERNELS[e.func]) return -1;
+  return e.args.findIndex((a) => a.type === "MatrixSelector" || a.type === "SubqueryExpr");
 }
 
 function counterResets(vs: Float64Array): Int32Array | null {
