@@ -9,6 +9,8 @@ import type { Registry } from "../telemetry/registry.ts";
 export interface QueryOptions {
   /** Milliseconds; 0 means the engine's default (--query.timeout). */
   timeout?: number;
+  /** Aborted when the client goes away (Prometheus reports such queries as canceled). */
+  signal?: AbortSignal;
 }
 
 export interface QueryEngine {

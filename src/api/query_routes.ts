@@ -47,20 +47,20 @@ function respondQuery(res: QueryResult, form: Form, limit: number): Response {
 }
 
 export function registerQueryRoutes(app: Hono, deps: ApiDeps): void {
-  const instant = async (form: Form): Promise<Response> => {
+  const instant = async (form: Form, signal: AbortSignal): Promise<Response> => {
     const limit = limitParam(form);
     const t = timeParam(form, "time", Date.now());
     const timeout = timeoutParam(form);
     let res: QueryResult;
     try {
-      res = await deps.engine.instantQuery(deps.queryable, form.get("query"), t, timeout > 0 ? { timeout } : {});
+      res = await deps.engine.instantQuery(deps.queryable, form.get("query"), t, timeout > 0 ? { timeout, signal } : { signal });
     } catch (e) {
       throw toApiError(e);
     }
     return respondQuery(res, form, limit);
   };
 
-  const range = async (form: Form): Promise<Response> => {
+  const range = async (form: Form, signal: AbortSignal): Promise<Response> => {
     const limit = limitParam(form);
     let start: number;
     let end: number;
@@ -90,7 +90,7 @@ export function registerQueryRoutes(app: Hono, deps: ApiDeps): void {
     const timeout = timeoutParam(form);
     let res: QueryResult;
     try {
-      res = await deps.engine.rangeQuery(deps.queryable, form.get("query"), start, end, step, timeout > 0 ? { timeout } : {});
+      res = await deps.engine.rangeQuery(deps.queryable, form.get("query"), start, end, step, timeout > 0 ? { timeout, signal } : { signal });
     } catch (e) {
       throw toApiError(e);
     }
@@ -121,7 +121,7 @@ export function registerQueryRoutes(app: Hono, deps: ApiDeps): void {
     ["/api/v1/format_query", format],
     ["/api/v1/parse_query", parse],
   ] as const) {
-    app.get(path, async (c) => handler(await readForm(c)));
-    app.post(path, async (c) => handler(await readForm(c)));
+    app.get(path, async (c) => handler(await readForm(c), c.req.raw.signal));
+    app.post(path, async (c) => handler(await readForm(c), c.req.raw.signal));
   }
 }
