@@ -18,7 +18,7 @@ import {
   type Logger,
 } from "../model/index.ts";
 import type { ScrapeConfig } from "../config/index.ts";
-import { ExpositionError, parseSeriesKey, type ExpositionParser, type MetricMetadata } from "./exposition.ts";
+import { parseSeriesKey, type ExpositionParser, type MetricMetadata } from "./exposition.ts";
 import { fetchTarget, type ScrapeResponse } from "./fetch.ts";
 import { relabel } from "./relabel.ts";
 import type { TargetSpec } from "./targets.ts";
@@ -319,7 +319,7 @@ export class ScrapeLoop {
         } catch (e) {
           app.rollback();
           app = this.appendable.appender();
-          error = e instanceof ExpositionError ? `${e.message}` : (e as Error).message;
+          error = (e as Error).message;
           counts.scraped = this.parser.count;
           this.parser.release();
           this.appendEmpty(app, t);
