@@ -86,14 +86,50 @@ export function encodeSeries(w: ByteWriter, series: readonly { ref: number; labe
   });
 }
 
+/**
+ * Samples record: the refs as zigzag varint differences (a scrape's series have neighbouring
+ * refs: one byte each), the timestamps as differences from the first — or nothing when the whole
+ * batch shares one timestamp, as a scrape does — and the values' raw 64 bits. About 9 bytes per
+ * scraped sample instead of 20.
+ */
 export function encodeSamples(w: ByteWriter, refs: Int32Array, ts: Float64Array, vals: Float64Array, n: number): void {
   writeFrame(w, (w) => {
     w.u8(REC_SAMPLES);
     w.uvarint(n);
-    w.bytes(new Uint8Array(refs.buffer, refs.byteOffset, n * 4));
-    w.bytes(new Uint8Array(ts.buffer, ts.byteOffset, n * 8));
+    if (n === 0) return;
+    const base = ts[0]!;
+    let same = true;
+    for (let i = 1; i < n; i++) {
+      if (ts[i] !== base) {
+        same = false;
+        break;
+      }
+    }
+    w.varint(base);
+    w.u8(same ? 1 : 0);
+    // Hot path (every commit): varints written inline after one capacity check.
+    w.ensure(n * (same ? 5 : 15) + n * 8);
+    w.pos = writeRefDeltas(w.buf, w.pos, refs, n);
+    if (!same) for (let i = 0; i < n; i++) w.varint(ts[i]! - base);
     w.bytes(new Uint8Array(vals.buffer, vals.byteOffset, n * 8));
   });
+}
+
+/** Zigzag varints of successive ref differences; returns the new position. */
+function writeRefDeltas(buf: Uint8Array, pos: number, refs: Int32Array, n: number): number {
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const r = refs[i]!;
+    const d = r - prev;
+    prev = r;
+    let z = ((d << 1) ^ (d >> 31)) >>> 0;
+    while (z >= 128) {
+      buf[pos++] = (z & 127) | 128;
+      z >>>= 7;
+    }
+    buf[pos++] = z;
+  }
+  return pos;
 }
 
 export function encodeTombstones(w: ByteWriter, refs: readonly number[], mint: number, maxt: number): void {
@@ -137,10 +173,24 @@ function decodeRecord(payload: Uint8Array, h: ReplayHandler): void {
     }
     case REC_SAMPLES: {
       const n = r.uvarint();
-      // Copy into aligned buffers (slice copies bytes, so NaN payloads are kept).
-      const refs = new Int32Array(r.bytes(n * 4).slice().buffer);
-      const ts = new Float64Array(r.bytes(n * 8).slice().buffer);
+      const refs = new Int32Array(n);
+      const ts = new Float64Array(n);
+      if (n === 0) {
+        h.samples(refs, ts, new Float64Array(0));
+        return;
+      }
+      const base = r.varint();
+      const same = r.u8() === 1;
+      let prev = 0;
+      for (let i = 0; i < n; i++) {
+        const z = r.uvarint();
+        refs[i] = prev += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      }
+      if (same) ts.fill(base);
+      else for (let i = 0; i < n; i++) ts[i] = base + r.varint();
+      // Copy into an aligned buffer (slice copies bytes, so NaN payloads are kept).
       const vals = new Float64Array(r.bytes(n * 8).slice().buffer);
+      if (r.remaining !== 0) throw new CorruptError("samples record has trailing bytes");
       h.samples(refs, ts, vals);
       return;
     }
