@@ -39,6 +39,26 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
     httpRequests.inc(1, String(c.res.status), c.req.routePath || c.req.path);
   });
 
+  // CORS as Prometheus sets it (its --web.cors.origin defaults to every origin), so browser-side
+  // clients such as Grafana's direct access mode can call the API.
+  app.use("/api/*", async (c, next) => {
+    const origin = c.req.header("origin");
+    if (c.req.method === "OPTIONS") {
+      const headers = new Headers({
+        "Access-Control-Allow-Headers": "Accept, Authorization, Content-Type, Origin",
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Expose-Headers": "Date",
+      });
+      if (origin) headers.set("Access-Control-Allow-Origin", origin);
+      return new Response(null, { status: 204, headers });
+    }
+    await next();
+    if (origin) {
+      c.res.headers.set("Access-Control-Allow-Origin", origin);
+      c.res.headers.set("Access-Control-Expose-Headers", "Date");
+    }
+  });
+
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(err.type, err.message);
     deps.logger.error("HTTP handler failed", { path: c.req.path, err });

@@ -148,3 +148,12 @@ test("a bad query is a 400 bad_data naming the parameter", async () => {
   expect(r.body.errorType).toBe("bad_data");
   expect(r.body.error).toMatch(/^invalid parameter "query": 1:5: parse error: /);
 });
+
+test("CORS: browser-side clients may call the API", async () => {
+  const pre = await fetch(`${shoal.url}/api/v1/query`, { method: "OPTIONS", headers: { Origin: "http://grafana.local" } });
+  expect(pre.status).toBe(204);
+  expect(pre.headers.get("access-control-allow-origin")).toBe("http://grafana.local");
+  expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
+  const r = await fetch(`${shoal.url}/api/v1/labels`, { headers: { Origin: "http://grafana.local" } });
+  expect(r.headers.get("access-control-allow-origin")).toBe("http://grafana.local");
+});
