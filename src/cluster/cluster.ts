@@ -138,7 +138,9 @@ export class Cluster {
       const now = performance.now();
       const waited = now - startedAt;
       const hb = opts.config.heartbeatIntervalMs;
-      if (waited < 2 * hb) return;
+      // A node that never was in a cluster (no join targets, nobody remembered) owes nobody
+      // anything: it is active at once, so a single node starts scraping without delay.
+      if (waited < 2 * hb && c.membership.expectsPeers()) return;
       // With members expected (join targets, remembered peers), wait until their heartbeats
       // (which say what they hold for us) have arrived, unless they are all gone.
       if (c.membership.expectsPeers() && waited < opts.config.deadTimeoutMs) {
