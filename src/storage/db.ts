@@ -35,7 +35,7 @@ export interface TSDBOptions {
   retentionBytes?: number;
   /** Span of a block cut from the head; 2h. */
   blockDurationMs?: number;
-  /** How often the WAL is fsync'd; 1000 ms. */
+  /** How often the WAL is fsync'd; 1000 ms. 0: fsync before every commit resolves (slow, safest). */
   walFsyncIntervalMs?: number;
   logger?: Logger;
 }

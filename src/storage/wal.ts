@@ -2,7 +2,7 @@
  * Write-ahead log: numbered segment files in <dir>/wal holding checksummed, length-prefixed
  * records — frame = [payload length u32 LE][xxHash32(payload) u32 LE][payload]. A commit is one
  * write(2) of its series record (new series only) and its samples record, so `commit()` resolves
- * once the OS has the batch; fsync runs every `fsyncIntervalMs` and on close (like Prometheus,
+ * once the OS has the batch; fsync runs every `fsyncIntervalMs` (0: on every commit) and on close (like Prometheus,
  * a machine crash may lose the last interval, a process crash loses nothing acknowledged).
  *
  * After the head is cut into a block, a checkpoint file (`checkpoint.N`: the head's series and
@@ -356,6 +356,7 @@ export class WAL implements CommitLog {
     if (newSeries.length > 0) encodeSeries(w, newSeries);
     if (n > 0) encodeSamples(w, refs, ts, vals, n);
     this.write(w.result());
+    if (this.opts.fsyncIntervalMs === 0) this.fsyncNow();
   }
 
   logTombstones(refs: readonly number[], mint: number, maxt: number): void {

@@ -122,7 +122,7 @@ describe("WAL", () => {
     cleanup = t.cleanup;
     const { WAL } = await import("../../src/storage/wal.ts");
     const { nopLogger } = await import("../../src/model/index.ts");
-    const wal = new WAL(t.dir, { fsyncIntervalMs: 0, logger: nopLogger, segmentBytes: 4096 });
+    const wal = new WAL(t.dir, { fsyncIntervalMs: 60_000, logger: nopLogger, segmentBytes: 4096 });
     const seen: number[] = [];
     const handler = {
       series: () => {},
@@ -140,7 +140,7 @@ describe("WAL", () => {
     wal.close();
     const segs = readdirSync(join(t.dir, "wal")).filter((f) => /^\d{8}$/.test(f)).sort();
     expect(segs.length).toBeGreaterThan(10);
-    const again = new WAL(t.dir, { fsyncIntervalMs: 0, logger: nopLogger, segmentBytes: 4096 });
+    const again = new WAL(t.dir, { fsyncIntervalMs: 60_000, logger: nopLogger, segmentBytes: 4096 });
     again.open(handler);
     again.close();
     expect(seen).toEqual(Array.from({ length: 5000 }, (_, i) => i));
@@ -150,12 +150,34 @@ describe("WAL", () => {
     buf[20] = buf[20]! ^ 0xff;
     writeFileSync(mid, buf);
     seen.length = 0;
-    const third = new WAL(t.dir, { fsyncIntervalMs: 0, logger: nopLogger, segmentBytes: 4096 });
+    const third = new WAL(t.dir, { fsyncIntervalMs: 60_000, logger: nopLogger, segmentBytes: 4096 });
     third.open(handler);
     third.close();
     expect(seen.length).toBeGreaterThan(0);
     expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i));
     expect(seen.length).toBeLessThan(5000);
     expect(third.stats.corruptions).toBe(1);
+  });
+
+  test("walFsyncIntervalMs 0 fsyncs before each commit resolves; otherwise on the schedule and on close", async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const db = await openTSDB({ dir: t.dir, walFsyncIntervalMs: 0 });
+    for (let k = 1; k <= 3; k++) {
+      const app = db.appender();
+      app.append(L({ __name__: "m" }), k, k);
+      await app.commit();
+      expect(db.stats().walFsyncs).toBe(k);
+    }
+    await db.close();
+    const db2 = await openTSDB({ dir: t.dir, walFsyncIntervalMs: 20 });
+    const app = db2.appender();
+    app.append(L({ __name__: "m" }), 10, 1);
+    await app.commit();
+    const before = db2.stats().walFsyncs;
+    await Bun.sleep(200);
+    expect(db2.stats().walFsyncs).toBeGreaterThan(before);
+    expect(db2.stats().walFsyncSeconds).toBeGreaterThan(0);
+    await db2.close();
   });
 });
