@@ -3,7 +3,7 @@
  * Prometheus HTTP API, remote write/read and federation. Errors thrown by routes as ApiError
  * become Prometheus's error envelope; anything else is logged and answered with a 500.
  */
-import { Hono } from "hono";
+import { Hono, type Context, type Next } from "hono";
 import { registerAdminRoutes } from "./admin_routes.ts";
 import type { ApiDeps } from "./deps.ts";
 import { registerFederate } from "./federate.ts";
@@ -58,6 +58,27 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
       c.res.headers.set("Access-Control-Expose-Headers", "Date");
     }
   });
+
+  // Large JSON and text answers are gzip-compressed for clients that accept it, as Prometheus does.
+  const compress = async (c: Context, next: Next) => {
+    await next();
+    const res = c.res;
+    const type = res.headers.get("content-type") ?? "";
+    if (res.headers.has("content-encoding") || !/^(application\/json|text\/plain)/.test(type)) return;
+    if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return;
+    const body = new Uint8Array(await res.arrayBuffer());
+    if (body.length < 2048) {
+      c.res = new Response(body, { status: res.status, headers: res.headers });
+      return;
+    }
+    const headers = new Headers(res.headers);
+    headers.set("Content-Encoding", "gzip");
+    headers.set("Vary", "Accept-Encoding");
+    headers.delete("Content-Length");
+    c.res = new Response(Bun.gzipSync(body, { level: 4 }), { status: res.status, headers });
+  };
+  app.use("/api/v1/*", compress);
+  app.use("/federate", compress);
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(err.type, err.message);

@@ -317,3 +317,15 @@ test("remote read returns the raw samples with the SAMPLES response type", async
   ]);
   expect(ts[0]!.samples.map((x) => [int64ToNumber(x.timestamp), x.value])).toEqual(times.map((t, i) => [t, i]));
 });
+
+test("large answers are gzip-compressed for clients that accept it", async () => {
+  const r = await fetch(`${shoal.url}/api/v1/query_range?query=req_total&start=${s(start)}&end=${s(end)}&step=1`, {
+    headers: { "Accept-Encoding": "gzip" },
+    decompress: false,
+  } as RequestInit);
+  expect(r.headers.get("content-encoding")).toBe("gzip");
+  const body = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await r.arrayBuffer())))) as Envelope;
+  expect(body.data.result.length).toBe(3);
+  const small = await fetch(`${shoal.url}/api/v1/query?query=1`, { headers: { "Accept-Encoding": "gzip" }, decompress: false } as RequestInit);
+  expect(small.headers.get("content-encoding")).toBeNull();
+});
