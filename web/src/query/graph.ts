@@ -120,10 +120,15 @@ export class Graph {
       cursor: { focus: { prox: 30 }, drag: { x: true, y: false } },
       focus: { alpha: 0.35 },
       scales: { x: { time: true, min: input.start, max: input.end } },
-      // Times in UTC, like the end-time input, the tooltip and Prometheus's graph by default.
+      // Ticks fall on UTC boundaries, matching the UTC labels, the end-time input and the tooltip.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       axes: [
-        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
+        {
+          stroke: axisColor,
+          grid: { stroke: gridColor, width: 1 },
+          ticks: { stroke: gridColor },
+          values: (_u, splits, _axis, _space, incr) => splits.map((t) => formatTick(t, incr)),
+        },
         {
           stroke: axisColor,
           grid: { stroke: gridColor, width: 1 },
@@ -247,4 +252,15 @@ function isolatedPoints(u: uPlot, si: number): number[] {
     if (col[i - 1] == null && col[i + 1] == null) out.push(i);
   }
   return out;
+}
+
+const two = (n: number) => String(n).padStart(2, "0");
+
+/** 24-hour UTC tick labels with the precision the tick spacing needs (like Prometheus's graph). */
+function formatTick(seconds: number, incr: number): string {
+  const d = new Date(seconds * 1000);
+  const hm = `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+  if (incr < 60) return `${hm}:${two(d.getUTCSeconds())}`;
+  if (incr < 86400) return d.getUTCHours() === 0 && d.getUTCMinutes() === 0 ? `${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}` : hm;
+  return `${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
 }
