@@ -5,10 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { isMap, isNode, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { isLegacyLabelName, labelsFromRecord } from "../model/index.ts";
+import { ConfigError } from "./error.ts";
 import { compileRelabelRegex, RelabelRegexError } from "./regex.ts";
+import { YamlDoc } from "./yamldoc.ts";
 import { configSchema, type RawRelabel, type RawScrapeConfig } from "./schema.ts";
 import {
   RELABEL_ACTIONS,
@@ -19,16 +20,7 @@ import {
   type ScrapeConfig,
 } from "./types.ts";
 
-export class ConfigError extends Error {
-  constructor(
-    message: string,
-    readonly filename: string,
-    readonly line: number | null,
-    readonly field: string,
-  ) {
-    super(message);
-  }
-}
+export { ConfigError };
 
 export const DEFAULT_SCRAPE_INTERVAL = 60_000;
 export const DEFAULT_SCRAPE_TIMEOUT = 10_000;
@@ -53,36 +45,15 @@ function formatPath(path: readonly PropertyKey[]): string {
   return s;
 }
 
-class Locator {
-  constructor(
-    private readonly doc: Document.Parsed,
-    private readonly lines: LineCounter,
-  ) {}
-
-  /** The line of the node at `path`, or of its closest ancestor that exists; 1-based. */
-  line(path: readonly PropertyKey[], key?: string): number | null {
-    const p = path.filter((x): x is string | number => typeof x === "string" || typeof x === "number");
-    for (let n = p.length; n >= 0; n--) {
-      const node = n === 0 ? this.doc.contents : this.doc.getIn(p.slice(0, n), true);
-      if (n === p.length && key !== undefined && isMap(node)) {
-        const pair = node.items.find((it) => isNode(it.key) && (it.key as { value?: unknown }).value === key);
-        if (pair && isNode(pair.key) && pair.key.range) return this.lines.linePos(pair.key.range[0]).line;
-      }
-      if (isNode(node) && node.range) return this.lines.linePos(node.range[0]).line;
-    }
-    return null;
-  }
-}
-
 class Checker {
   constructor(
     readonly filename: string,
-    readonly locator: Locator,
+    readonly yaml: YamlDoc,
     readonly baseDir: string,
   ) {}
 
   fail(path: Path, message: string, key?: string): never {
-    const line = this.locator.line(path, key);
+    const line = this.yaml.line(path, key);
     const field = formatPath(key !== undefined ? [...path, key] : path);
     const where = line === null ? this.filename : `${this.filename}:${line}`;
     throw new ConfigError(`${where}: ${field === "" ? "" : field + ": "}${message}`, this.filename, line, field);
@@ -311,16 +282,10 @@ function checkScrapeConfig(c: Checker, raw: RawScrapeConfig, path: Path, global:
  * (against its directory). Throws ConfigError.
  */
 export function parseConfig(text: string, filename: string): Config {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const line = err.linePos?.[0].line ?? null;
-    const msg = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    throw new ConfigError(`${filename}${line === null ? "" : ":" + line}: ${msg}`, filename, line, "");
-  }
-  const c: Checker = new Checker(filename, new Locator(doc, lines), dirname(resolve(filename)));
-  const parsed = configSchema.safeParse(doc.toJS({ maxAliasCount: 1000 }));
+  const yaml = YamlDoc.parse(text, filename);
+  const c: Checker = new Checker(filename, yaml, dirname(resolve(filename)));
+  const js = yaml.value;
+  const parsed = configSchema.safeParse(js);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const { message, key } = zodMessage(issue);

@@ -6,11 +6,11 @@
  * query engine.
  */
 import { readFileSync } from "node:fs";
-import { isMap, isNode, LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
 import { isLegacyLabelName, isValidMetricName } from "../model/index.ts";
 import { parseDuration } from "./duration.ts";
-import { ConfigError } from "./load.ts";
+import { ConfigError } from "./error.ts";
+import { YamlDoc } from "./yamldoc.ts";
 
 export interface RuleConfig {
   /** Exactly one of record and alert is set. */
@@ -71,35 +71,17 @@ const fileSchema = z
   })
   .nullable();
 
-function lineOf(doc: Document.Parsed, lines: LineCounter, path: (string | number)[], key?: string): number | null {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (n === path.length && key !== undefined && isMap(node)) {
-      const pair = node.items.find((it) => isNode(it.key) && (it.key as { value?: unknown }).value === key);
-      if (pair && isNode(pair.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
-    }
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
-  }
-  return null;
-}
-
 /** Throws with the parser's message when `expr` is not valid PromQL. */
 export type ExprChecker = (expr: string) => void;
 
 export function parseRuleFile(text: string, filename: string, checkExpr: ExprChecker): RuleGroupConfig[] {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+  const yaml = YamlDoc.parse(text, filename);
   const fail = (path: (string | number)[], message: string, key?: string): never => {
-    const line = lineOf(doc, lines, path, key);
+    const line = yaml.line(path, key);
     throw new ConfigError(`${filename}${line === null ? "" : ":" + line}: ${message}`, filename, line, "");
   };
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const line = err.linePos?.[0].line ?? null;
-    const msg = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    throw new ConfigError(`${filename}${line === null ? "" : ":" + line}: ${msg}`, filename, line, "");
-  }
-  const parsed = fileSchema.safeParse(doc.toJS({ maxAliasCount: 1000 }));
+  const js = yaml.value;
+  const parsed = fileSchema.safeParse(js);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
@@ -152,7 +134,7 @@ export function parseRuleFile(text: string, filename: string, checkExpr: ExprChe
         keepFiringFor: r.keep_firing_for ?? 0,
         labels,
         annotations,
-        line: lineOf(doc, lines, path) ?? 0,
+        line: yaml.line(path) ?? 0,
       };
     });
     groups.push({ name, interval: g.interval ?? 0, limit: g.limit ?? 0, rules });

@@ -183,6 +183,8 @@ scrape_configs:
     ["scrape_configs:\n  - job_name: a\n    job_name: b\n", "config.yml:3:"],
     ["scrape_configs: [\n", "config.yml:"],
     ["bogus: 1\n", 'config.yml:1: bogus: unknown field "bogus"'],
+    ["global:\n  ? [a]\n  : 1\n", "config.yml:2: mapping keys must be plain values"],
+    ["a: *nope\n", "config.yml"],
     ["scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs: []\n", 'config.yml:3: scrape_configs[0].kubernetes_sd_configs: field "kubernetes_sd_configs" is not supported by Shoal'],
   ])("rejects %j", (text, expected) => {
     expect(errorOf(text)).toContain(expected);
