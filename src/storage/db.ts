@@ -20,6 +20,7 @@ import { Block, writeBlock, type BlockMeta } from "./block.ts";
 import { ByteWriter } from "./bytes.ts";
 import { blockRanges, headSeriesForBlock, mergedBlockSeries, planCompaction } from "./compact.ts";
 import { Head, type MemSeries } from "./head.ts";
+import { decodeChunkArrays } from "./xor.ts";
 import { HeadSource } from "./head-source.ts";
 import { StorageQuerier } from "./querier.ts";
 import type { QuerySource } from "./source.ts";
@@ -233,10 +234,24 @@ export class LocalTSDB implements TSDB {
       },
       chunk: (ref, minT, maxT, bytes) => {
         const s = byWalRef.get(ref);
-        if (s !== undefined && minT >= minValid) head.loadChunk(s, minT, maxT, bytes);
+        if (s === undefined || maxT < minValid) return;
+        if (minT >= minValid) {
+          head.loadChunk(s, minT, maxT, bytes);
+          return;
+        }
+        // Straddles the last block's end (the block duration was changed): keep the newer part.
+        const { timestamps, values } = decodeChunkArrays(bytes);
+        const w = new Uint32Array(values.buffer);
+        for (let i = 0; i < timestamps.length; i++) {
+          if (timestamps[i]! >= minValid) head.appendCommitted(s, timestamps[i]!, w[2 * i + 1]!, w[2 * i]!);
+        }
       },
     }, this.mode === "readOnly");
     if (unknownRefs > 0) this.logger.warn("WAL samples for unknown series skipped", { samples: unknownRefs });
+    // Counters describe this process's ingestion, not the replay.
+    const st = head.stats;
+    st.samplesAppended = 0;
+    st.rejected = { out_of_order: 0, duplicate: 0, too_old: 0, invalid: 0 };
   }
 
   appender(): Appender {
