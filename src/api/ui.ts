@@ -57,10 +57,19 @@ interface MemberTargets {
   droppedTargets?: Record<string, unknown>[];
 }
 
-/** `0.0.0.0:9090` is where a node listens, not where it can be reached; use loopback for it. */
-function memberUrl(httpAddress: string): string {
-  const base = /^https?:\/\//.test(httpAddress) ? httpAddress : `http://${httpAddress}`;
-  return base.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:").replace(/\/$/, "");
+/**
+ * A member's HTTP base URL from its announced HOST:PORT. A wildcard host (`0.0.0.0:9090`,
+ * `:9090`, `[::]:9090`) is where a node listens, not where it can be reached: use loopback.
+ */
+export function memberUrl(httpAddress: string): string {
+  if (/^https?:\/\//.test(httpAddress)) return httpAddress.replace(/\/$/, "");
+  const i = httpAddress.lastIndexOf(":");
+  let host = i >= 0 ? httpAddress.slice(0, i) : httpAddress;
+  const port = i >= 0 ? httpAddress.slice(i) : "";
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  if (host === "" || host === "0.0.0.0") host = "127.0.0.1";
+  else if (host === "::") host = "::1";
+  return `http://${host.includes(":") ? `[${host}]` : host}${port}`;
 }
 
 async function fetchMemberTargets(member: UiClusterMember, timeoutMs: number): Promise<MemberTargets> {
@@ -159,7 +168,7 @@ export function createUiApp(options: UiAppOptions = {}): Hono {
           return;
         }
         try {
-          const data = await fetchMemberTargets(m.self ? { ...m, httpAddress: origin } : m, timeoutMs);
+          const data = await fetchMemberTargets(m, timeoutMs);
           for (const t of data.activeTargets ?? []) activeTargets.push(m.name ? { ...t, scrapedBy: m.name } : t);
         } catch (err) {
           warnings.push(`cannot list the targets of ${m.name} (${m.httpAddress}): ${err instanceof Error ? err.message : String(err)}`);

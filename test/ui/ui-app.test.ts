@@ -1,7 +1,7 @@
 /** The UI sub-app over HTTP: hashed assets cached forever, index.html revalidated, SPA routes, gzip. */
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { createUiApp, UI_ROUTES } from "../../src/api/ui.ts";
+import { createUiApp, memberUrl, UI_ROUTES } from "../../src/api/ui.ts";
 
 // Bundles web/ in memory, exactly as `bun src/cli.ts` does.
 const app = new Hono();
@@ -51,4 +51,14 @@ describe("UI sub-app", () => {
     expect((await get("/metrics")).status).toBe(404);
     expect((await get("/no-such-page")).status).toBe(404);
   });
+});
+
+test("members are reached at their announced address, wildcard hosts on loopback", () => {
+  expect(memberUrl("10.0.0.5:9090")).toBe("http://10.0.0.5:9090");
+  expect(memberUrl("0.0.0.0:9090")).toBe("http://127.0.0.1:9090");
+  expect(memberUrl(":9090")).toBe("http://127.0.0.1:9090");
+  expect(memberUrl("[::]:9090")).toBe("http://[::1]:9090");
+  expect(memberUrl(":::9090")).toBe("http://[::1]:9090");
+  expect(memberUrl("[fd00::1]:9090")).toBe("http://[fd00::1]:9090");
+  expect(memberUrl("http://node-b:9090/")).toBe("http://node-b:9090");
 });
