@@ -103,7 +103,7 @@ export function timeParam(form: Form, name: string, dflt: number): number {
   try {
     return parseTimeMs(v);
   } catch (e) {
-    throw invalidParam(name, e);
+    throw invalidParam(name, `Invalid time value for '${name}': ${(e as Error).message}`);
   }
 }
 

@@ -34,7 +34,8 @@ const STATUS_BY_TYPE: Record<ApiErrorType, number> = {
   canceled: 499,
   timeout: 503,
   internal: 500,
-  unavailable: 503,
+  // Prometheus has no status of its own for `unavailable` (e.g. admin APIs disabled): 500.
+  unavailable: 500,
   not_found: 404,
   not_acceptable: 406,
 };

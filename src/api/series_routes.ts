@@ -2,24 +2,29 @@
 import type { Hono } from "hono";
 import { compareLabels, labelsKey, type Labels, type Matcher } from "../model/index.ts";
 import type { ApiDeps } from "./deps.ts";
-import { MAX_TIME_MS, MIN_TIME_MS, limitParam, readForm, timeParam, type Form } from "./params.ts";
+import { MAX_TIME_MS, MIN_TIME_MS, invalidParam, limitParam, readForm, timeParam, type Form } from "./params.ts";
 import { labelsJSON } from "./render.ts";
 import { badData, success, successRaw } from "./respond.ts";
 
 const TRUNCATED = "results truncated due to limit";
 
-/** Parses every `match[]`; each set must hold a matcher that does not match the empty string. */
-export function parseMatcherSets(deps: ApiDeps, selectors: string[]): Matcher[][] {
+/**
+ * Parses every `match[]`; each set must hold a matcher that does not match the empty string.
+ * /series reports errors against the parameter (`invalid parameter "match[]": …`), the label
+ * endpoints report the bare parser error, as Prometheus does.
+ */
+export function parseMatcherSets(deps: ApiDeps, selectors: string[], namedParam: boolean): Matcher[][] {
+  const fail = (e: unknown) => (namedParam ? invalidParam("match[]", e) : badData(e instanceof Error ? e.message : String(e)));
   const sets: Matcher[][] = [];
   for (const s of selectors) {
     try {
       sets.push(deps.promql.parseMetricSelector(s));
     } catch (e) {
-      throw badData(e instanceof Error ? e.message : String(e));
+      throw fail(e);
     }
   }
   for (const set of sets) {
-    if (!set.some((m) => !m.matchesEmpty())) throw badData("match[] must contain at least one non-empty matcher");
+    if (!set.some((m) => !m.matchesEmpty())) throw fail("match[] must contain at least one non-empty matcher");
   }
   return sets;
 }
@@ -42,7 +47,7 @@ export function registerSeriesRoutes(app: Hono, deps: ApiDeps): void {
     const limit = limitParam(form);
     const start = timeParam(form, "start", MIN_TIME_MS);
     const end = timeParam(form, "end", MAX_TIME_MS);
-    const sets = parseMatcherSets(deps, selectors);
+    const sets = parseMatcherSets(deps, selectors, true);
     const q = deps.queryable.querier(start, end);
     const warnings: string[] = [];
     let all: Labels[] = [];
@@ -73,7 +78,7 @@ export function registerSeriesRoutes(app: Hono, deps: ApiDeps): void {
     const limit = limitParam(form);
     const start = timeParam(form, "start", MIN_TIME_MS);
     const end = timeParam(form, "end", MAX_TIME_MS);
-    const sets = parseMatcherSets(deps, form.all("match[]"));
+    const sets = parseMatcherSets(deps, form.all("match[]"), false);
     const q = deps.queryable.querier(start, end);
     const warnings: string[] = [];
     let names: string[];
@@ -103,7 +108,7 @@ export function registerSeriesRoutes(app: Hono, deps: ApiDeps): void {
     const limit = limitParam(form);
     const start = timeParam(form, "start", MIN_TIME_MS);
     const end = timeParam(form, "end", MAX_TIME_MS);
-    const sets = parseMatcherSets(deps, form.all("match[]"));
+    const sets = parseMatcherSets(deps, form.all("match[]"), false);
     const q = deps.queryable.querier(start, end);
     const warnings: string[] = [];
     let values: string[];

@@ -40,7 +40,7 @@ export function registerStatusRoutes(app: Hono, deps: ApiDeps): void {
       try {
         matchers = deps.promql.parseMetricSelector(matchTarget);
       } catch (e) {
-        throw badData(e instanceof Error ? e.message : String(e));
+        throw invalidParam("match_target", e);
       }
     }
     const out: ApiTargetMetadata[] = [];
@@ -84,7 +84,7 @@ export function registerStatusRoutes(app: Hono, deps: ApiDeps): void {
     try {
       deps.promql.formatQuery(query);
     } catch (e) {
-      throw invalidParam("query", e);
+      throw badData(e instanceof Error ? e.message : String(e));
     }
     return success([]);
   };

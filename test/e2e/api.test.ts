@@ -110,7 +110,7 @@ describe("query_range parameters", () => {
   });
   test("bad time", async () => {
     const { code, body } = await get("/api/v1/query", [["query", "1"], ["time", "yesterday"]]);
-    badData(code, body, 'invalid parameter "time": cannot parse "yesterday" to a valid timestamp');
+    badData(code, body, `invalid parameter "time": Invalid time value for 'time': cannot parse "yesterday" to a valid timestamp`);
   });
 });
 
@@ -187,7 +187,7 @@ describe("series and labels", () => {
   });
   test("match[] must select something non-empty", async () => {
     const { code, body } = await get("/api/v1/series", [["match[]", '{job=~".*"}']]);
-    badData(code, body, "1:1: parse error: vector selector must contain at least one non-empty matcher");
+    badData(code, body, 'invalid parameter "match[]": 1:1: parse error: vector selector must contain at least one non-empty matcher');
   });
   test("a bad selector is a parse error", async () => {
     const { code, body } = await get("/api/v1/series", [["match[]", "up{"]]);
