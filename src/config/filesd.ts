@@ -3,8 +3,8 @@
  * `[{targets: ["host:port", …], labels: {name: value}}]`. Each group also gets
  * `__meta_filepath`. Shared by file discovery and `shoal check config`.
  */
-import { parse as parseYAML } from "yaml";
 import { isLegacyLabelName, labelsFromRecord, type Labels } from "../model/index.ts";
+import { YamlDoc } from "./yamldoc.ts";
 
 export interface TargetGroup {
   /** Identifies the group within its discoverer (e.g. `file.json:0`). */
@@ -18,10 +18,14 @@ export interface TargetGroup {
 /** Parses one file_sd file (JSON, or YAML for .yml/.yaml). Throws with a clear message. */
 export function parseFileSD(path: string, text: string): TargetGroup[] {
   let raw: unknown;
-  try {
-    raw = /\.ya?ml$/i.test(path) ? parseYAML(text) : JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message.split("\n")[0]}`);
+  if (/\.ya?ml$/i.test(path)) {
+    raw = YamlDoc.parse(text, path).value;
+  } else {
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${path}: ${(e as Error).message.split("\n")[0]}`);
+    }
   }
   if (raw === null || raw === undefined) return [];
   if (!Array.isArray(raw)) throw new Error(`${path}: expected a list of target groups`);

@@ -1,7 +1,7 @@
 /** Mutated and random config files: parseConfig either accepts them or throws a ConfigError that names the file. */
 import { expect, test } from "bun:test";
 import fc from "fast-check";
-import { ConfigError, parseConfig, parseRuleFile } from "../../src/config/index.ts";
+import { ConfigError, parseConfig, parseFileSD, parseRuleFile } from "../../src/config/index.ts";
 
 const VALID = `global:
   scrape_interval: 15s
@@ -85,3 +85,18 @@ test("mutated rule files: accepted or a ConfigError naming the file", () => {
     { numRuns: 1000 },
   );
 }, 30_000);
+
+test("file_sd files: any JSON or YAML gives groups or an error naming the file", () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.json(), fc.string({ maxLength: 80 }), fc.jsonValue().map((v) => JSON.stringify([{ targets: ["a:1"], labels: v }]))), fc.boolean(), (text, yaml) => {
+      const path = yaml ? "/sd/t.yml" : "/sd/t.json";
+      try {
+        const groups = parseFileSD(path, text);
+        for (const g of groups) for (const t of g.targets) expect(t.some((l) => l.name === "__address__")).toBe(true);
+      } catch (e) {
+        expect((e as Error).message.startsWith(`${path}:`)).toBe(true);
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
