@@ -13,11 +13,15 @@ function escapeValue(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
-function formatSeriesLine(name: string, labels: Labels, ext: Labels, v: number, t: number): string {
+/**
+ * The series' own labels in order, then the external labels it lacks, in name order. As in
+ * Prometheus, `instance` counts as an external label with an empty value unless one is
+ * configured, so that the federating server does not stamp its own `instance` on the series.
+ */
+function formatSeriesLine(name: string, labels: Labels, ext: [string, string][], v: number, t: number): string {
   const pairs: [string, string][] = [];
   for (const l of labels) if (l.name !== METRIC_NAME) pairs.push([l.name, l.value]);
-  for (const l of ext) if (!labels.some((x) => x.name === l.name)) pairs.push([l.name, l.value]);
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (const e of ext) if (!labels.some((x) => x.name === e[0])) pairs.push(e);
   const ls = pairs.length === 0 ? "" : `{${pairs.map(([k, val]) => `${k}="${escapeValue(val)}"`).join(",")}}`;
   return `${name}${ls} ${formatSampleValue(v)} ${t}\n`;
 }
@@ -46,7 +50,9 @@ export function registerFederate(app: Hono, deps: ApiDeps): void {
     } finally {
       q.close();
     }
-    const ext = deps.externalLabels();
+    const ext: [string, string][] = deps.externalLabels().map((l) => [l.name, l.value]);
+    if (!ext.some((e) => e[0] === "instance")) ext.push(["instance", ""]);
+    ext.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     // Group by metric name; Prometheus writes one `# TYPE name untyped` per family.
     const families = new Map<string, string[]>();
     for (const s of byKey.values()) {

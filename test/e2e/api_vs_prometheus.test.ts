@@ -113,3 +113,9 @@ for (const [i, [method, path, params]] of cases.entries()) {
     }
   });
 }
+
+test("/federate prints the same text as Prometheus's", async () => {
+  const q = `match[]=${encodeURIComponent("req_total")}&match[]=${encodeURIComponent('{__name__=~"dup_.*"}')}`;
+  const [a, b] = await Promise.all([shoal.url, prom.url].map(async (u) => (await fetch(`${u}/federate?${q}`)).text()));
+  expect(a).toBe(b);
+});
