@@ -119,3 +119,30 @@ test("/federate prints the same text as Prometheus's", async () => {
   const [a, b] = await Promise.all([shoal.url, prom.url].map(async (u) => (await fetch(`${u}/federate?${q}`)).text()));
   expect(a).toBe(b);
 });
+
+test("remote read answers what Prometheus answers", async () => {
+  const { ReadRequestType, ReadResponseType } = await import("../../src/api/remote_proto.ts");
+  const snappy = await import("snappyjs");
+  const req = ReadRequestType.encode(
+    ReadRequestType.fromObject({
+      queries: [
+        { startTimestampMs: start, endTimestampMs: end, matchers: [{ type: 0, name: "__name__", value: "req_total" }] },
+        { startTimestampMs: start + 30_000, endTimestampMs: end - 30_000, matchers: [{ type: 2, name: "__name__", value: "dup_.*" }] },
+      ],
+      acceptedResponseTypes: [0],
+    }),
+  ).finish();
+  const [a, b] = await Promise.all(
+    [shoal.url, prom.url].map(async (u) => {
+      const r = await fetch(`${u}/api/v1/read`, {
+        method: "POST",
+        body: snappy.compress(req) as Uint8Array<ArrayBuffer>,
+        headers: { "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy", "X-Prometheus-Remote-Read-Version": "0.1.0" },
+      });
+      expect(r.status).toBe(200);
+      return ReadResponseType.toObject(ReadResponseType.decode(snappy.uncompress(new Uint8Array(await r.arrayBuffer()))), { defaults: true, longs: Number });
+    }),
+  );
+  expect(a).toEqual(b);
+  expect((a as { results: unknown[] }).results.length).toBe(2);
+});
