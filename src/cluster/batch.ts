@@ -6,6 +6,7 @@
  * instead of one CBOR object per series.
  */
 import type { Label, Labels } from "../model/index.ts";
+import { chunkSampleCount, decodeXorChunk, XorChunkBuilder } from "../storage/index.ts";
 import { bytesF64, f64Bytes } from "./codec.ts";
 
 export interface WireBatch {
@@ -17,10 +18,20 @@ export interface WireBatch {
   li: Uint8Array;
   /** Per series: number of samples. */
   sc: Uint8Array;
-  /** All timestamps and values, series after series (float64 bytes). */
-  t: Uint8Array;
-  v: Uint8Array;
+  /** All timestamps and values, series after series (float64 bytes); absent with `x`. */
+  t?: Uint8Array;
+  v?: Uint8Array;
+  /**
+   * Samples as Gorilla (XOR) chunks instead (select answers: ~1-2 bytes per sample instead of
+   * 16, which matters because noise encrypts every byte in JavaScript): the chunks' bytes one
+   * after the other, and each chunk's length (u32). A series has ceil(samples / XOR_CHUNK) chunks.
+   */
+  x?: Uint8Array;
+  xl?: Uint8Array;
 }
+
+/** Samples per XOR chunk on the wire (the chunk header counts up to 65535). */
+const XOR_CHUNK = 8192;
 
 export interface BatchSeries {
   labels: Labels;
@@ -38,7 +49,7 @@ function bytesU32(b: Uint8Array): Uint32Array {
   return out;
 }
 
-export function encodeBatch(series: readonly BatchSeries[]): WireBatch {
+export function encodeBatch(series: readonly BatchSeries[], opts: { xor?: boolean } = {}): WireBatch {
   const table = new Map<string, number>();
   const st: string[] = [];
   const idx = (s: string): number => {
@@ -59,8 +70,10 @@ export function encodeBatch(series: readonly BatchSeries[]): WireBatch {
   const lc = new Uint32Array(series.length);
   const li = new Uint32Array(nLabels * 2);
   const sc = new Uint32Array(series.length);
-  const t = new Float64Array(nSamples);
-  const v = new Float64Array(nSamples);
+  const xor = opts.xor === true;
+  const t = new Float64Array(xor ? 0 : nSamples);
+  const v = new Float64Array(xor ? 0 : nSamples);
+  const chunks: Uint8Array[] = [];
   let l = 0;
   let o = 0;
   series.forEach((s, i) => {
@@ -70,11 +83,35 @@ export function encodeBatch(series: readonly BatchSeries[]): WireBatch {
       li[l++] = idx(lab.value);
     }
     sc[i] = s.timestamps.length;
+    if (xor) {
+      const words = new Uint32Array(s.values.buffer, s.values.byteOffset, s.values.length * 2);
+      for (let from = 0; from < s.timestamps.length; from += XOR_CHUNK) {
+        const b = new XorChunkBuilder();
+        const to = Math.min(s.timestamps.length, from + XOR_CHUNK);
+        for (let k = from; k < to; k++) b.append(s.timestamps[k]!, words[2 * k + 1]!, words[2 * k]!);
+        chunks.push(b.bytes());
+      }
+      return;
+    }
     t.set(s.timestamps, o);
     v.set(s.values, o); // typed-array copy keeps the stale marker's bits
     o += s.timestamps.length;
   });
-  return { st, lc: u32Bytes(lc), li: u32Bytes(li), sc: u32Bytes(sc), t: f64Bytes(t), v: f64Bytes(v) };
+  const base = { st, lc: u32Bytes(lc), li: u32Bytes(li), sc: u32Bytes(sc) };
+  if (!xor) return { ...base, t: f64Bytes(t), v: f64Bytes(v) };
+  const xl = new Uint32Array(chunks.length);
+  let total = 0;
+  chunks.forEach((c, i) => {
+    xl[i] = c.length;
+    total += c.length;
+  });
+  const x = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    x.set(c, off);
+    off += c.length;
+  }
+  return { ...base, x, xl: u32Bytes(xl) };
 }
 
 export function decodeBatch(b: WireBatch): BatchSeries[] {
@@ -83,9 +120,31 @@ export function decodeBatch(b: WireBatch): BatchSeries[] {
   const lc = bytesU32(b.lc);
   const li = bytesU32(b.li);
   const sc = bytesU32(b.sc);
-  const t = bytesF64(b.t);
-  const v = bytesF64(b.v);
-  if (lc.length !== sc.length || t.length !== v.length) throw new Error("malformed series batch: column lengths differ");
+  let total = 0;
+  for (let i = 0; i < sc.length; i++) total += sc[i]!;
+  let t: Float64Array;
+  let v: Float64Array;
+  if (b.x instanceof Uint8Array && b.xl instanceof Uint8Array) {
+    t = new Float64Array(total);
+    v = new Float64Array(total);
+    const words = new Uint32Array(v.buffer);
+    const xl = bytesU32(b.xl);
+    let chunkOff = 0;
+    let at = 0;
+    for (let c = 0; c < xl.length; c++) {
+      const bytes = b.x.subarray(chunkOff, chunkOff + xl[c]!);
+      chunkOff += xl[c]!;
+      const n = chunkSampleCount(bytes);
+      if (at + n > total) throw new Error("malformed series batch: chunks hold more samples than counted");
+      decodeXorChunk(bytes, t, words, at, n);
+      at += n;
+    }
+    if (at !== total) throw new Error("malformed series batch: chunks hold fewer samples than counted");
+  } else {
+    t = bytesF64(b.t ?? new Uint8Array(0));
+    v = bytesF64(b.v ?? new Uint8Array(0));
+  }
+  if (lc.length !== sc.length || t.length !== v.length || t.length !== total) throw new Error("malformed series batch: column lengths differ");
   // Label objects are shared between series of one batch: most pairs repeat.
   const pairCache = new Map<number, Label>();
   const out: BatchSeries[] = new Array(lc.length);

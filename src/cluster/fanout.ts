@@ -71,7 +71,7 @@ export function selectHandler(local: Queryable): (req: unknown, ctx: { send(part
       }
       const set = await q.select(matchers, req.h);
       for (let i = 0; i < set.series.length; i += SERIES_PER_PART) {
-        await ctx.send({ b: encodeBatch(set.series.slice(i, i + SERIES_PER_PART)) });
+        await ctx.send({ b: encodeBatch(set.series.slice(i, i + SERIES_PER_PART), { xor: true }) });
       }
       return { w: set.warnings };
     } finally {

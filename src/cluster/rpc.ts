@@ -76,7 +76,7 @@ export class Rpc {
           stream.abort(err instanceof Error ? err : new Error(String(err)));
         }
       },
-      { maxInboundStreams: 256 },
+      { maxInboundStreams: 256, maxOutboundStreams: 256 },
     );
   }
 

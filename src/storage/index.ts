@@ -5,3 +5,5 @@
  */
 export { openTSDB, type TSDB, type TSDBOptions, type TSDBStats } from "./db.ts";
 export type { TSDBStatus, NameCount } from "./status.ts";
+// The XOR chunk codec, for the cluster's select protocol (series travel as chunks).
+export { XorChunkBuilder, decodeXorChunk, chunkSampleCount } from "./xor.ts";

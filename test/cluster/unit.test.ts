@@ -135,14 +135,22 @@ describe("codec and merge", () => {
         values,
       };
     });
-    const back = decodeBatch(decodeFrame<WireBatch>(encodeFrame(encodeBatch(series))));
-    expect(back.length).toBe(300);
-    back.forEach((s, i) => {
-      expect(s.labels).toEqual(series[i]!.labels);
-      expect([...s.timestamps]).toEqual([...series[i]!.timestamps]);
-      expect(isStaleAt(s.values, 1)).toBe(i % 7 === 0);
-      expect(s.values[2]).toBe(-i);
-    });
+    for (const xor of [false, true]) {
+      const back = decodeBatch(decodeFrame<WireBatch>(encodeFrame(encodeBatch(series, { xor }))));
+      expect(back.length).toBe(300);
+      back.forEach((s, i) => {
+        expect(s.labels).toEqual(series[i]!.labels);
+        expect([...s.timestamps]).toEqual([...series[i]!.timestamps]);
+        expect(isStaleAt(s.values, 1)).toBe(i % 7 === 0);
+        expect(s.values[0]).toBe(i);
+        expect(s.values[2]).toBe(-i);
+      });
+    }
+    // Long series span several chunks.
+    const long = [{ labels: series[0]!.labels, timestamps: Float64Array.from({ length: 20000 }, (_, k) => k * 15000), values: Float64Array.from({ length: 20000 }, (_, k) => Math.sin(k)) }];
+    const lb = decodeBatch(encodeBatch(long, { xor: true }));
+    expect([...lb[0]!.values]).toEqual([...long[0]!.values]);
+    expect(lb[0]!.timestamps[19999]).toBe(19999 * 15000);
     expect(() => decodeBatch({ ...encodeBatch(series), st: ["x"] })).toThrow(/bad string index/);
   });
 
