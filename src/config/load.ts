@@ -77,8 +77,6 @@ const PROMETHEUS_ONLY_FIELDS = new Set([
   "proxy_connect_header",
   "enable_http2",
   "http_headers",
-  "target_limit",
-  "keep_dropped_targets",
   "scrape_protocols",
   "fallback_scrape_protocol",
   "scrape_classic_histograms",
@@ -274,6 +272,8 @@ function checkScrapeConfig(c: Checker, raw: RawScrapeConfig, path: Path, global:
     bodySizeLimit: raw.body_size_limit ?? 0,
     enableCompression: raw.enable_compression ?? true,
     followRedirects: raw.follow_redirects ?? true,
+    targetLimit: raw.target_limit ?? 0,
+    keepDroppedTargets: raw.keep_dropped_targets ?? 0,
   };
 }
 

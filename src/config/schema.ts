@@ -97,6 +97,8 @@ export const scrapeConfigSchema = z.strictObject({
   body_size_limit: byteSize.nullish(),
   enable_compression: z.boolean().nullish(),
   follow_redirects: z.boolean().nullish(),
+  target_limit: uint.nullish(),
+  keep_dropped_targets: uint.nullish(),
 });
 export type RawScrapeConfig = z.infer<typeof scrapeConfigSchema>;
 

@@ -98,6 +98,10 @@ export interface ScrapeConfig {
   enableCompression: boolean;
   /** Follow HTTP redirects (Prometheus's default: true). */
   followRedirects: boolean;
+  /** More targets than this after relabeling fail every target of the job; 0 = no limit. */
+  targetLimit: number;
+  /** At most this many dropped targets are kept for the API; 0 = all. */
+  keepDroppedTargets: number;
 }
 
 export interface GlobalConfig {

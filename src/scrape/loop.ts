@@ -213,6 +213,8 @@ export class ScrapeLoop {
   metadata = new Map<string, MetricMetadata>();
   /** Samples the storage rejected in the last scrape (out of order, duplicate, too old). */
   appendErrors = 0;
+  /** When set, scrapes fail with this error without contacting the target (target_limit). */
+  forcedError = "";
 
   private readonly appendable: Appendable;
   private readonly parser: ExpositionParser;
@@ -304,10 +306,14 @@ export class ScrapeLoop {
     const t = Math.max(start, this.lastTimestamp + 1);
     let response: ScrapeResponse | null = null;
     let error = "";
-    try {
-      response = await fetchTarget(this.target.url, this.config, this.target.timeout, this.stopController.signal);
-    } catch (e) {
-      error = (e as Error).message;
+    if (this.forcedError !== "") {
+      error = this.forcedError;
+    } else {
+      try {
+        response = await fetchTarget(this.target.url, this.config, this.target.timeout, this.stopController.signal);
+      } catch (e) {
+        error = (e as Error).message;
+      }
     }
     if (this.stopped) return;
     let app = this.appendable.appender();

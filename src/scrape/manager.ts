@@ -80,6 +80,8 @@ const ZERO_TIME = "0001-01-01T00:00:00Z";
 class ScrapePool {
   readonly loops = new Map<string, ScrapeLoop>();
   dropped: Labels[] = [];
+  /** Dropped targets before keep_dropped_targets trimmed the list. */
+  droppedCount = 0;
   private readonly discoverers: Discoverer[] = [];
   private readonly groups: TargetGroup[][] = [];
   private readonly configKey: string;
@@ -120,7 +122,9 @@ class ScrapePool {
     if (this.stopped) return;
     const built = buildTargets(this.groups.flat(), this.config);
     for (const err of built.errors) this.logger.warn("Creating target failed", { err });
-    this.dropped = built.dropped;
+    const keep = this.config.keepDroppedTargets;
+    this.dropped = keep > 0 ? built.dropped.slice(0, keep) : built.dropped;
+    this.droppedCount = built.dropped.length;
     const wanted = new Set<string>();
     const stops: Promise<void>[] = [];
     for (const spec of built.active) {
@@ -147,6 +151,10 @@ class ScrapePool {
       stops.push(loop.stop(gone));
     }
     if (inherited) for (const loop of inherited.values()) stops.push(loop.stop(true));
+    // Prometheus's target_limit: too many targets fail them all, visibly, until fixed.
+    const limit = this.config.targetLimit;
+    const forced = limit > 0 && this.loops.size > limit ? `target_limit exceeded (number of targets: ${this.loops.size}, limit: ${limit})` : "";
+    for (const loop of this.loops.values()) loop.forcedError = forced;
     await Promise.all(stops);
   }
 
@@ -253,7 +261,7 @@ export class ScrapeManager {
       samplesRejectedTotal: this.counters.samplesRejected,
     };
     for (const pool of this.pools.values()) {
-      st.droppedTargets += pool.dropped.length;
+      st.droppedTargets += pool.droppedCount;
       for (const loop of pool.loops.values()) {
         st.activeTargets++;
         st[loop.health]++;
@@ -286,6 +294,13 @@ export class ScrapeManager {
         });
       }
     }
+    return out;
+  }
+
+  /** Dropped targets per pool before keep_dropped_targets (the API's droppedTargetCounts). */
+  droppedTargetCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [job, pool] of this.pools) out[job] = pool.droppedCount;
     return out;
   }
 

@@ -422,6 +422,25 @@ describe("the scrape manager", () => {
     expect(mgr.stats().samplesScrapedTotal).toBe(mgr.stats().scrapesTotal);
   });
 
+  test("target_limit fails every target of the job; keep_dropped_targets trims the dropped list", async () => {
+    handler = () => text("lim 1\n");
+    mgr = new ScrapeManager({ appendable: t.db });
+    const relabel = "    relabel_configs:\n      - {source_labels: [__address__], regex: 'gone.*', action: drop}\n";
+    await mgr.applyConfig(
+      parseConfig(`scrape_configs:\n${fast("lim", [addr, `localhost:${server.port}`, "gone1:1", "gone2:1"], `    target_limit: 1\n    keep_dropped_targets: 1\n${relabel}`)}`, "m.yml"),
+    );
+    await waitFor("both scraped", () => mgr.activeTargets().length === 2 && mgr.activeTargets().every((a) => a.health === "down"));
+    expect(mgr.activeTargets().map((a) => a.lastError)).toEqual([
+      "target_limit exceeded (number of targets: 2, limit: 1)",
+      "target_limit exceeded (number of targets: 2, limit: 1)",
+    ]);
+    expect(mgr.droppedTargets().length).toBe(1);
+    expect(mgr.droppedTargetCounts()).toEqual({ lim: 2 });
+    expect(await series("lim", { job: "lim" })).toEqual([]);
+    await mgr.applyConfig(parseConfig(`scrape_configs:\n${fast("lim", [addr, `localhost:${server.port}`], "    target_limit: 2\n")}`, "m.yml"));
+    await waitFor("targets up again", () => mgr.activeTargets().length === 2 && mgr.activeTargets().every((a) => a.health === "up"));
+  });
+
   test("targets of a job are spread over the interval, each at a stable phase", async () => {
     handler = () => text("p 1\n");
     mgr = new ScrapeManager({ appendable: t.db });
