@@ -66,34 +66,32 @@ interface Matrix {
   values: [number, string][];
 }
 
-async function timeQuery(server: Server, query: string, start: number, end: number): Promise<Timing> {
-  const t: Timing = { ms: [], series: 0, error: "", body: null };
+/** One timed run of a query; the answer is kept (the last run's) for the comparison. */
+async function runOnce(server: Server, t: Timing, query: string, start: number, end: number, record: boolean): Promise<void> {
+  if (t.error !== "") return;
   const form = new URLSearchParams({ query, start: String(start / 1000), end: String(end / 1000), step: String(stepSeconds) });
-  for (let i = 0; i <= runs; i++) {
-    const began = performance.now();
-    const res = await fetch(`${server.url}/api/v1/query_range`, {
-      method: "POST",
-      body: form,
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    });
-    const text = await res.text();
-    const ms = performance.now() - began;
-    if (i > 0) t.ms.push(ms); // the first run warms caches and the JIT
-    let body: { status?: string; error?: string; data?: { result?: Matrix[] } };
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      t.error = `HTTP ${res.status}: ${text.slice(0, 200)}`;
-      return t;
-    }
-    if (body.status !== "success") {
-      t.error = `HTTP ${res.status}: ${body.error ?? text.slice(0, 200)}`;
-      return t;
-    }
-    t.series = body.data?.result?.length ?? 0;
-    t.body = body.data?.result ?? [];
+  const began = performance.now();
+  const res = await fetch(`${server.url}/api/v1/query_range`, {
+    method: "POST",
+    body: form,
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+  });
+  const text = await res.text();
+  const ms = performance.now() - began;
+  if (record) t.ms.push(ms);
+  let body: { status?: string; error?: string; data?: { result?: Matrix[] } };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    t.error = `HTTP ${res.status}: ${text.slice(0, 200)}`;
+    return;
   }
-  return t;
+  if (body.status !== "success") {
+    t.error = `HTTP ${res.status}: ${body.error ?? text.slice(0, 200)}`;
+    return;
+  }
+  t.series = body.data?.result?.length ?? 0;
+  t.body = body.data?.result ?? [];
 }
 
 /** Compares two matrices: same series, same steps, values equal to a relative 1e-6. */
@@ -176,9 +174,14 @@ async function main(): Promise<void> {
   try {
     for (const q of QUERIES) {
       log(q.query);
-      // Alternate the servers so that neither always runs on a machine the other just warmed.
-      const a = await timeQuery(shoal, q.query, start, end);
-      const b = await timeQuery(prom, q.query, start, end);
+      // One warm-up run each, then the servers take turns, so that a burst of load from other
+      // processes on the machine falls on both alike.
+      const a: Timing = { ms: [], series: 0, error: "", body: null };
+      const b: Timing = { ms: [], series: 0, error: "", body: null };
+      for (let i = 0; i <= runs; i++) {
+        await runOnce(shoal, a, q.query, start, end, i > 0);
+        await runOnce(prom, b, q.query, start, end, i > 0);
+      }
       const ma = a.error === "" ? median(a.ms) : NaN;
       const mb = b.error === "" ? median(b.ms) : NaN;
       if (!(ma <= mb)) slower++;
