@@ -235,3 +235,20 @@ describe("default config", () => {
     expect(defaultConfig("0.0.0.0:9092").scrapeConfigs[0]!.staticConfigs[0]!.targets).toEqual(["localhost:9092"]);
   });
 });
+
+describe("file_sd files", () => {
+  test("JSON and YAML target groups, with __meta_filepath", async () => {
+    const { parseFileSD } = await import("../../src/config/index.ts");
+    const yaml = parseFileSD("/sd/a.yml", "- targets: ['h1:9100', 'h2:9100']\n  labels: {env: prod}\n- targets: []\n");
+    expect(yaml.map((g) => [g.source, g.targets.map(labelsToRecord), labelsToRecord(g.labels)])).toEqual([
+      ["/sd/a.yml:0", [{ __address__: "h1:9100" }, { __address__: "h2:9100" }], { __meta_filepath: "/sd/a.yml", env: "prod" }],
+      ["/sd/a.yml:1", [], { __meta_filepath: "/sd/a.yml" }],
+    ]);
+    const json = parseFileSD("/sd/b.json", JSON.stringify([{ targets: ["h3:1"] }]));
+    expect(json[0]!.targets.map(labelsToRecord)).toEqual([{ __address__: "h3:1" }]);
+    expect(() => parseFileSD("/sd/c.json", '[{"targets": ["a/b:1"]}]')).toThrow('"a/b:1" is not a valid hostname');
+    expect(() => parseFileSD("/sd/c.json", '[{"targets": ["a:1"], "labels": {"a-b": "x"}}]')).toThrow('"a-b" is not a valid label name');
+    expect(() => parseFileSD("/sd/c.json", '[{"target": ["a:1"]}]')).toThrow('unknown field "target"');
+    expect(() => parseFileSD("/sd/c.json", "{")).toThrow("/sd/c.json: ");
+  });
+});
