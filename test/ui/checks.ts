@@ -24,9 +24,14 @@ export interface ExpectedSeries {
 /**
  * Cold loads of the UI (fresh browser context, empty cache), timed by the browser from the
  * navigation's start: until the query page with its editor is rendered (the UI's own
- * performance mark) and until the load event. Medians of `runs`, in milliseconds.
+ * performance mark) and until the load event. The best of `runs` is what the UI costs; the
+ * median shows how much a busy machine adds.
  */
-export async function measureColdLoad(browser: Browser, base: string, runs = 3): Promise<{ readyMs: number; loadEventMs: number }> {
+export async function measureColdLoad(
+  browser: Browser,
+  base: string,
+  runs = 5,
+): Promise<{ bestReadyMs: number; bestLoadEventMs: number; medianReadyMs: number; medianLoadEventMs: number }> {
   const ready: number[] = [];
   const loads: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -43,7 +48,7 @@ export async function measureColdLoad(browser: Browser, base: string, runs = 3):
     await context.close();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { readyMs: median(ready), loadEventMs: median(loads) };
+  return { bestReadyMs: Math.min(...ready), bestLoadEventMs: Math.min(...loads), medianReadyMs: median(ready), medianLoadEventMs: median(loads) };
 }
 
 /** Opens the query page, measures the load, types a query with autocomplete, checks table and graph. */
