@@ -261,5 +261,12 @@ export function machineLine(): string {
     // not Linux
   }
   const cores = navigator.hardwareConcurrency;
-  return `${cpu}, ${cores} cores, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 16)}Z`;
+  let load = "";
+  try {
+    // The machine may be shared: the 1-minute load average says how much.
+    load = `, load average ${readFileSync("/proc/loadavg", "utf8").split(" ")[0]}`;
+  } catch {
+    // not Linux
+  }
+  return `${cpu}, ${cores} cores${load}, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 16)}Z`;
 }
