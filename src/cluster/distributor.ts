@@ -146,11 +146,23 @@ export class Distributor implements Appendable {
     }
     if (bySet.has(-1)) throw new ClusterWriteError("cluster write failed: the ring has no members");
 
+    // One pair of sample columns for the whole commit; each series is a view into them.
+    let total = 0;
+    for (const p of pending) total += p.t.length;
+    const allT = new Float64Array(total);
+    const allV = new Float64Array(total);
     const typed = new Map<PendingSeries, BatchSeries>();
+    let off = 0;
     for (const p of pending) {
-      const values = Float64Array.from(p.v);
+      const n = p.t.length;
+      for (let i = 0; i < n; i++) {
+        allT[off + i] = p.t[i]!;
+        allV[off + i] = p.v[i]!;
+      }
+      const values = allV.subarray(off, off + n);
       if (p.stale) for (const i of p.stale) setStaleAt(values, i);
-      typed.set(p, { labels: p.labels, timestamps: Float64Array.from(p.t), values });
+      typed.set(p, { labels: p.labels, timestamps: allT.subarray(off, off + n), values });
+      off += n;
     }
     const perMember = new Map<string, PendingSeries[]>();
     for (const [set, list] of bySet) {
