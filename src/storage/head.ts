@@ -1,11 +1,11 @@
 /**
  * The head: the in-memory, appendable part of the TSDB. Series are interned by a 32-bit hash of
- * their labels (with a collision list) and by the identity of the caller's Labels object (the
+ * their labels (collisions resolved by comparing labels) and by the identity of the caller's Labels object (the
  * fast path for a scraper that reuses its label sets). Each series owns sealed XOR chunks plus
  * one open chunk builder; chunks never straddle a `chunkRange` boundary so that cutting the
  * head into a block is a matter of taking whole chunks.
  */
-import { AppendError, labelsKey, type Appender, type Labels, type Matcher, type RejectReason } from "../model/index.ts";
+import { AppendError, type Appender, type Labels, type Matcher, type RejectReason } from "../model/index.ts";
 import { MemPostings, postingsForMatchers } from "./postings.ts";
 import { SeriesTable } from "./series-table.ts";
 import { XorChunkBuilder, SAMPLES_PER_CHUNK, decodeXorChunk, chunkSampleCount } from "./xor.ts";
@@ -39,6 +39,8 @@ export class MemSeries extends XorChunkBuilder {
   pendingAppenders = 0;
   walLogged = false;
   removed = false;
+  /** Lookups that missed the identity cache (paces its insertions, see Head.getOrCreate). */
+  slowLookups = 0;
 
   constructor(
     readonly ref: number,
@@ -203,21 +205,25 @@ export class Head {
   getOrCreate(labels: Labels): MemSeries {
     const cached = this.byIdentity.get(labels);
     if (cached !== undefined && !cached.removed) return cached;
-    const hash = Bun.hash.xxHash32(labelsKey(labels)) >>> 0;
+    const hash = hashLabels(labels);
     const found = this.lookup(hash, labels);
     if (found !== undefined) {
-      this.byIdentity.set(labels, found);
+      // Cache the object on the first sighting and then only every 16th slow lookup: a scraper's
+      // reused label object soon gets the fast path (even after it replaced its objects), while
+      // a remote-write request's throwaway objects rarely cost a WeakMap insertion.
+      if ((found.slowLookups++ & 15) === 0) this.byIdentity.set(labels, found);
       return found;
     }
     validateLabels(labels);
     const s = this.createSeries(this.nextRef++, labels, hash);
+    s.slowLookups = 1;
     this.byIdentity.set(labels, s);
     return s;
   }
 
   /** Creates a series with a known ref (WAL replay). */
   createWithRef(ref: number, labels: Labels): MemSeries {
-    const hash = Bun.hash.xxHash32(labelsKey(labels)) >>> 0;
+    const hash = hashLabels(labels);
     const existing = this.lookup(hash, labels);
     if (existing !== undefined) return existing;
     if (ref >= this.nextRef) this.nextRef = ref + 1;
@@ -415,6 +421,25 @@ export function sliceRange(
   if (a >= b) return null;
   if (a === 0 && b === ts.length) return { timestamps: ts, values: vs };
   return { timestamps: ts.slice(a, b), values: vs.slice(a, b) };
+}
+
+/**
+ * FNV-1a over the label names and values (with separators), straight from the strings: no key
+ * string is built and nothing is encoded. Only used inside this process (the series table), so it
+ * need not match labelsHash; collisions are resolved by comparing labels.
+ */
+export function hashLabels(labels: Labels): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    const n = l.name;
+    for (let k = 0; k < n.length; k++) h = Math.imul(h ^ n.charCodeAt(k), 0x01000193);
+    h = Math.imul(h ^ 0xff, 0x01000193);
+    const v = l.value;
+    for (let k = 0; k < v.length; k++) h = Math.imul(h ^ v.charCodeAt(k), 0x01000193);
+    h = Math.imul(h ^ 0xfe, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 function sameLabels(a: Labels, b: Labels): boolean {
