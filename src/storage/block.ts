@@ -130,41 +130,45 @@ export async function writeBlock(
   let numSamples = 0;
   let numChunks = 0;
   let prev: Labels | null = null;
-  let sinceYield = 0;
-  for (const s of series) {
-    if (++sinceYield >= 256) {
-      sinceYield = 0;
-      await new Promise<void>((r) => setImmediate(r));
+  try {
+    let sinceYield = 0;
+    for (const s of series) {
+      if (++sinceYield >= 256) {
+        sinceYield = 0;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      const n = s.timestamps.length;
+      if (n === 0) continue;
+      if (prev !== null && compareLabels(prev, s.labels) >= 0) throw new Error("writeBlock: series not sorted by labels");
+      prev = s.labels;
+      if (s.timestamps[0]! < minTime || s.timestamps[n - 1]! >= maxTime) {
+        throw new Error(`writeBlock: samples [${s.timestamps[0]},${s.timestamps[n - 1]}] outside block [${minTime},${maxTime})`);
+      }
+      for (const l of s.labels) {
+        symbols.set(l.name, 0);
+        symbols.set(l.value, 0);
+      }
+      const refs = [];
+      // Even chunk sizes rather than a short tail.
+      const nChunks = Math.ceil(n / BLOCK_CHUNK_SAMPLES);
+      const per = Math.ceil(n / nChunks);
+      for (let a = 0; a < n; a += per) {
+        const b = Math.min(n, a + per);
+        if (frame.pos >= FRAME_RAW_BYTES) flushFrame();
+        const off = frame.pos;
+        encodeBlockChunk(frame, s.timestamps, s.values, a, b);
+        refs.push({ minT: s.timestamps[a]!, maxT: s.timestamps[b - 1]!, file: fileIdx, frame: fileSize, off, len: frame.pos - off });
+        numSamples += b - a;
+        numChunks++;
+      }
+      seriesLabels.push(s.labels);
+      seriesChunks.push(refs);
     }
-    const n = s.timestamps.length;
-    if (n === 0) continue;
-    if (prev !== null && compareLabels(prev, s.labels) >= 0) throw new Error("writeBlock: series not sorted by labels");
-    prev = s.labels;
-    if (s.timestamps[0]! < minTime || s.timestamps[n - 1]! >= maxTime) {
-      throw new Error(`writeBlock: samples [${s.timestamps[0]},${s.timestamps[n - 1]}] outside block [${minTime},${maxTime})`);
-    }
-    for (const l of s.labels) {
-      symbols.set(l.name, 0);
-      symbols.set(l.value, 0);
-    }
-    const refs = [];
-    // Even chunk sizes rather than a short tail.
-    const nChunks = Math.ceil(n / BLOCK_CHUNK_SAMPLES);
-    const per = Math.ceil(n / nChunks);
-    for (let a = 0; a < n; a += per) {
-      const b = Math.min(n, a + per);
-      if (frame.pos >= FRAME_RAW_BYTES) flushFrame();
-      const off = frame.pos;
-      encodeBlockChunk(frame, s.timestamps, s.values, a, b);
-      refs.push({ minT: s.timestamps[a]!, maxT: s.timestamps[b - 1]!, file: fileIdx, frame: fileSize, off, len: frame.pos - off });
-      numSamples += b - a;
-      numChunks++;
-    }
-    seriesLabels.push(s.labels);
-    seriesChunks.push(refs);
+    flushFrame();
+    flushFile();
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
-  flushFrame();
-  flushFile();
 
   // Index.
   const symList = [...symbols.keys()].sort();
