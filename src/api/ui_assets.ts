@@ -83,6 +83,8 @@ export async function bundleUi(entry: string, outdir?: string): Promise<Bun.Buil
     minify: true,
     sourcemap: "none",
     target: "browser",
+    // The UI loads heavy page code (the query editor) as its own chunk; other pages skip it.
+    splitting: true,
     publicPath: UI_PUBLIC_PATH,
     naming: UI_BUILD_NAMING,
   });

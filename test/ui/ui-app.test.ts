@@ -29,7 +29,11 @@ describe("UI sub-app", () => {
     const urls = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     expect(urls.some((u) => /\/assets\/[\w.-]+-[a-z0-9]{6,}\.js$/.test(u))).toBe(true);
     expect(urls.some((u) => /\/assets\/[\w.-]+-[a-z0-9]{6,}\.css$/.test(u))).toBe(true);
-    for (const u of urls) {
+    // Chunks the entry imports on demand (the query page) are served the same way.
+    const entry = await (await get(urls.find((u) => u.endsWith(".js"))!)).text();
+    const chunks = [...entry.matchAll(/"(\/assets\/[\w.-]+\.js)"/g)].map((m) => m[1]!).filter((u) => !urls.includes(u));
+    expect(chunks.length).toBeGreaterThanOrEqual(1);
+    for (const u of [...urls, ...chunks]) {
       const plain = await get(u);
       expect(plain.status).toBe(200);
       expect(plain.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");

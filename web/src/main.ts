@@ -3,12 +3,14 @@
  * Prometheus's UI (/graph and /query both open the query page; /flags, /config, /tsdb-status
  * open the status page at that section) so that bookmarks carry over.
  */
+// uPlot's stylesheet joins the page's one CSS file; the chart code itself loads with the query page.
+import "uplot/dist/uPlot.min.css";
 import { apiGet } from "./api.ts";
 import { readClusterStatus } from "./cluster/model.ts";
 import { h } from "./dom.ts";
+import { errorBox } from "./pages/common.ts";
 import { clusterPage } from "./pages/cluster.ts";
 import type { Page } from "./pages/page.ts";
-import { queryPage } from "./pages/query.ts";
 import { alertsPage, rulesPage } from "./pages/rules.ts";
 import { statusPage } from "./pages/status.ts";
 import { targetsPage } from "./pages/targets.ts";
@@ -26,14 +28,15 @@ void apiGet<unknown>("/api/v1/status/cluster")
 interface Route {
   path: string;
   label: string;
-  page: () => Page;
+  /** The query page (CodeMirror, uPlot) is its own chunk: the other pages load without it. */
+  page: () => Page | Promise<Page>;
   aliases?: string[];
   /** Status sub-pages of Prometheus map to an anchor of our status page. */
   anchor?: Record<string, string>;
 }
 
 const ROUTES: Route[] = [
-  { path: "/query", label: "Query", page: queryPage, aliases: ["/graph", "/"] },
+  { path: "/query", label: "Query", page: () => import("./pages/query.ts").then((m) => m.queryPage()), aliases: ["/graph", "/"] },
   { path: "/alerts", label: "Alerts", page: alertsPage },
   { path: "/rules", label: "Rules", page: rulesPage },
   { path: "/targets", label: "Targets", page: () => targetsPage(() => selfName) },
@@ -68,7 +71,11 @@ function findRoute(path: string): Route | null {
   return ROUTES.find((r) => r.path === clean || r.aliases?.includes(clean)) ?? null;
 }
 
-function render(): void {
+/** Bumped by every navigation; a page that finishes loading after a newer one is dropped. */
+let navigation = 0;
+
+async function render(): Promise<void> {
+  const seq = ++navigation;
   const route = findRoute(location.pathname);
   current?.destroy?.();
   current = null;
@@ -78,7 +85,18 @@ function render(): void {
     document.title = "Shoal";
     return;
   }
-  const page = route.page();
+  let page: Page;
+  try {
+    page = await route.page();
+  } catch (err) {
+    if (seq !== navigation) return;
+    app.replaceChildren(errorBox(new Error(`cannot load the ${route.label} page: ${err instanceof Error ? err.message : String(err)}`)));
+    return;
+  }
+  if (seq !== navigation) {
+    page.destroy?.();
+    return;
+  }
   current = page;
   document.title = `${page.title} · Shoal`;
   app.replaceChildren(page.root);
@@ -95,10 +113,9 @@ document.addEventListener("click", (ev) => {
   if (!findRoute(a.pathname) || (a.pathname === location.pathname && a.hash)) return;
   ev.preventDefault();
   if (a.pathname + a.search !== location.pathname + location.search) history.pushState(null, "", a.pathname + a.search);
-  render();
+  void render();
 });
-window.addEventListener("popstate", render);
+window.addEventListener("popstate", () => void render());
 
-render();
 // When the first page is on screen, relative to the navigation's start (read by the load-time test).
-performance.mark("shoal-ui-ready");
+void render().then(() => performance.mark("shoal-ui-ready"));

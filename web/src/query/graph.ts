@@ -3,7 +3,6 @@
  * series, a hover tooltip with the series under the cursor, and a stacked mode.
  */
 import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
 import { h } from "../dom.ts";
 import { formatAxisValue, formatSeries } from "../format.ts";
 import { alignSeries, type AlignedData, type GraphInput } from "./align.ts";
