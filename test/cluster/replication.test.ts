@@ -132,7 +132,10 @@ test("R=3: a SIGKILLed node does not stop writes nor make queries incomplete; it
       .map((l) => Number(l.split(" ").pop()));
     const lastBeforeKill = startMs + 100 * Math.floor(beforeKill / 50);
     const firstAfterReturn = startMs + 100 * (Math.ceil(roundsAtReturn) + 3);
-    expect(ts.filter((t) => t <= lastBeforeKill).length).toBe(truth.count((t) => t <= lastBeforeKill));
+    // (The last rounds before the kill may have been acknowledged by the other two replicas
+    // while c, their distributor, had not yet stored its own copy.)
+    const settledBeforeKill = (t: number) => t <= lastBeforeKill - 300;
+    expect(ts.filter(settledBeforeKill).length).toBe(truth.count(settledBeforeKill));
     // Written after the kill and before c was known dead: c got these through hinted handoff.
     const hintedUntil = startMs + 100 * Math.floor(roundsAtHintEnd);
     const hinted = (t: number) => t > lastBeforeKill && t <= hintedUntil;
