@@ -27,6 +27,12 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
   const app = new Hono();
   const reg = deps.registry;
   const httpRequests = reg.counter("prometheus_http_requests_total", "Counter of HTTP requests.", ["code", "handler"]);
+  const httpDuration = reg.histogram(
+    "prometheus_http_request_duration_seconds",
+    "Histogram of latencies for HTTP requests.",
+    [0.1, 0.2, 0.4, 1, 3, 8, 20, 60, 120],
+    ["handler"],
+  );
   const remoteWriteMetrics = {
     requests: reg.counter("shoal_remote_write_requests_total", "Remote write requests received, by HTTP status code.", ["code"]),
     samples: reg.counter("shoal_remote_write_samples_total", "Samples stored from remote write requests."),
@@ -35,8 +41,11 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
   };
 
   app.use("*", async (c, next) => {
+    const t0 = performance.now();
     await next();
-    httpRequests.inc(1, String(c.res.status), c.req.routePath || c.req.path);
+    const handler = c.req.routePath || c.req.path;
+    httpRequests.inc(1, String(c.res.status), handler);
+    httpDuration.observe((performance.now() - t0) / 1000, handler);
   });
 
   // CORS as Prometheus sets it (its --web.cors.origin defaults to every origin), so browser-side

@@ -87,32 +87,44 @@ export class Gauge implements Family {
   }
 }
 
+interface HistogramCell {
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/** A histogram, optionally with labels (one set of buckets per label combination). */
 export class Histogram implements Family {
   readonly type = "histogram";
-  private readonly counts: Float64Array;
-  private sum = 0;
-  private count = 0;
+  private readonly cells = new Map<string, HistogramCell>();
   constructor(
     readonly name: string,
     readonly help: string,
     private readonly bounds: readonly number[],
+    private readonly labelNames: readonly string[] = [],
   ) {
-    this.counts = new Float64Array(bounds.length);
+    if (labelNames.length === 0) this.cells.set("", this.newCell());
   }
-  observe(v: number): void {
-    for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]!) this.counts[i]!++;
-    this.sum += v;
-    this.count++;
+  private newCell(): HistogramCell {
+    return { counts: new Float64Array(this.bounds.length), sum: 0, count: 0 };
+  }
+  observe(v: number, ...labelValues: string[]): void {
+    const k = labelKey(this.labelNames, labelValues);
+    let cell = this.cells.get(k);
+    if (!cell) this.cells.set(k, (cell = this.newCell()));
+    for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]!) cell.counts[i]!++;
+    cell.sum += v;
+    cell.count++;
   }
   collect(): CollectedSample[] {
-    const out: CollectedSample[] = this.bounds.map((b, i) => ({
-      suffix: "_bucket",
-      labels: { le: formatSampleValue(b) },
-      value: this.counts[i]!,
-    }));
-    out.push({ suffix: "_bucket", labels: { le: "+Inf" }, value: this.count });
-    out.push({ suffix: "_sum", value: this.sum });
-    out.push({ suffix: "_count", value: this.count });
+    const out: CollectedSample[] = [];
+    for (const [k, cell] of this.cells) {
+      const labels = toRecord(this.labelNames, k);
+      this.bounds.forEach((b, i) => out.push({ suffix: "_bucket", labels: { ...labels, le: formatSampleValue(b) }, value: cell.counts[i]! }));
+      out.push({ suffix: "_bucket", labels: { ...labels, le: "+Inf" }, value: cell.count });
+      out.push({ suffix: "_sum", labels, value: cell.sum });
+      out.push({ suffix: "_count", labels, value: cell.count });
+    }
     return out;
   }
 }
@@ -160,8 +172,8 @@ export class Registry {
   gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
     return this.add(new Gauge(name, help, labelNames));
   }
-  histogram(name: string, help: string, bounds: readonly number[]): Histogram {
-    return this.add(new Histogram(name, help, bounds));
+  histogram(name: string, help: string, bounds: readonly number[], labelNames: readonly string[] = []): Histogram {
+    return this.add(new Histogram(name, help, bounds, labelNames));
   }
   /** A function called at every scrape that reports whole families (e.g. storage stats). */
   collector(fn: () => CollectedFamily[]): void {
