@@ -342,7 +342,7 @@ export class ScrapeLoop {
           if (!(e instanceof AppendError)) throw e;
         }
       }
-      await app.commit();
+      await this.commitScrape(app);
       this.lastTimestamp = t;
       this.lastScrapeDuration = duration;
     } catch (e) {
@@ -357,6 +357,23 @@ export class ScrapeLoop {
     this.health = error === "" ? "up" : "down";
     this.lastError = error;
     if (error !== "") this.logger.debug("Scrape failed", { err: error });
+  }
+
+  /**
+   * Commits a scrape. An appender may refuse single samples only at commit (the cluster
+   * distributor learns it from the replicas) after storing the rest: like a refusal at append
+   * time, that is counted and logged, and the scrape still succeeded.
+   */
+  private async commitScrape(app: Appender): Promise<void> {
+    try {
+      await app.commit();
+    } catch (e) {
+      if (!(e instanceof AppendError)) throw e;
+      const n = Number(/^(\d+) samples? rejected/.exec(e.message)?.[1] ?? 1);
+      this.appendErrors += n;
+      this.counters.samplesRejected += n;
+      this.logger.warn("Storage refused samples of a scrape", { reason: e.reason, err: e.message });
+    }
   }
 
   /** A failed scrape is an empty one: every series of the previous scrape goes stale. */
@@ -418,6 +435,7 @@ export class ScrapeLoop {
     this.metadata = keepMetadata(this.metadata, parser.metadata);
     this.appendErrors = rejected;
     this.counters.samplesRejected += rejected;
+    if (rejected > 0) this.logger.warn("Storage refused samples of a scrape", { num_dropped: rejected });
     return { scraped: count, post, added };
   }
 
