@@ -126,6 +126,8 @@ export class Graph {
           stroke: axisColor,
           grid: { stroke: gridColor, width: 1 },
           ticks: { stroke: gridColor },
+          // Room for an "HH:mm:ss" label between ticks.
+          space: 80,
           values: (_u, splits, _axis, _space, incr) => splits.map((t) => formatTick(t, incr)),
         },
         {
