@@ -188,6 +188,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
       storageRetention: retentionText(flags),
     }),
     lookbackDeltaMs,
+    queryTimeoutMs: flags.durationMs("query.timeout"),
     enableAdminApi: flags.bool("web.enable-admin-api"),
     ready: () => ready,
   };

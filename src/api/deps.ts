@@ -100,6 +100,8 @@ export interface ApiDeps {
   flags: Record<string, string>;
   runtimeInfo(): Record<string, unknown>;
   lookbackDeltaMs: number;
+  /** --query.timeout: a request's `timeout` parameter may shorten it, never extend it. */
+  queryTimeoutMs?: number;
   enableAdminApi: boolean;
   /** Whether the node is ready to serve queries (storage open, WAL replayed). */
   ready(): boolean;

@@ -8,14 +8,17 @@ import { ApiError, badData, success, successRaw } from "./respond.ts";
 
 const MAX_POINTS_PER_SERIES = 11000;
 
-function timeoutParam(form: Form): number {
+/** The request's `timeout`, capped by the server's (0: the server's). */
+function timeoutParam(form: Form, serverMs: number | undefined): number {
   const s = form.get("timeout");
   if (s === "") return 0;
+  let ms: number;
   try {
-    return parseDurationMs(s);
+    ms = parseDurationMs(s);
   } catch (e) {
     throw invalidParam("timeout", e);
   }
+  return serverMs !== undefined && serverMs > 0 ? Math.min(ms, serverMs) : ms;
 }
 
 /** Engine errors become API errors; parse errors are reported against the `query` parameter. */
@@ -50,7 +53,7 @@ export function registerQueryRoutes(app: Hono, deps: ApiDeps): void {
   const instant = async (form: Form, signal: AbortSignal): Promise<Response> => {
     const limit = limitParam(form);
     const t = timeParam(form, "time", Date.now());
-    const timeout = timeoutParam(form);
+    const timeout = timeoutParam(form, deps.queryTimeoutMs);
     let res: QueryResult;
     try {
       res = await deps.engine.instantQuery(deps.queryable, form.get("query"), t, timeout > 0 ? { timeout, signal } : { signal });
@@ -87,7 +90,7 @@ export function registerQueryRoutes(app: Hono, deps: ApiDeps): void {
     if (Math.floor((end - start) / step) > MAX_POINTS_PER_SERIES) {
       throw badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
     }
-    const timeout = timeoutParam(form);
+    const timeout = timeoutParam(form, deps.queryTimeoutMs);
     let res: QueryResult;
     try {
       res = await deps.engine.rangeQuery(deps.queryable, form.get("query"), start, end, step, timeout > 0 ? { timeout, signal } : { signal });
