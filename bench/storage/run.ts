@@ -52,13 +52,15 @@ interface DiskRow {
   note: string;
 }
 
-async function shoalImport(file: string, ds: Dataset): Promise<DiskRow> {
-  const dir = join(work, "shoal");
+async function shoalImport(file: string, ds: Dataset, maxBlock: string | null): Promise<DiskRow> {
+  const dir = join(work, `shoal-${maxBlock ?? "default"}`);
   const cmd = [...shoalCommand(flags), "tsdb", "import", file, `--storage.tsdb.path=${dir}`];
+  if (maxBlock !== null) cmd.push(`--max-block-duration=${maxBlock}`);
   log(cmd.join(" "));
   const { seconds } = await runCommand(cmd, { cwd: repoRoot });
   const bytes = dirBytes(dir);
-  return { system: "Shoal (shoal tsdb import)", bytes, seconds, note: await verifyShoal(dir, ds) };
+  const label = maxBlock === null ? "Shoal (shoal tsdb import, 2h blocks)" : `Shoal (shoal tsdb import, ${maxBlock} blocks)`;
+  return { system: label, bytes, seconds, note: await verifyShoal(dir, ds) };
 }
 
 /** Reads everything back: a size only means something when every sample is there, bit-exact. */
@@ -243,10 +245,13 @@ async function main(): Promise<void> {
       disk.push({ system: what, bytes: NaN, seconds: NaN, note: "failed (see stderr)" });
     }
   };
-  await attempt("Shoal", () => shoalImport(file, ds));
+  // Both at their default 2h blocks, and both with blocks as long as the data (what compaction
+  // reaches over time).
+  const span = `${Math.ceil(durationMs / 3_600_000) * 2}h`;
+  await attempt("Shoal 2h", () => shoalImport(file, ds, null));
+  await attempt(`Shoal ${span}`, () => shoalImport(file, ds, span));
   if (which("promtool")) {
     await attempt("Prometheus 2h", () => promtoolImport(file, null));
-    const span = `${Math.ceil(durationMs / 3_600_000) * 2}h`;
     await attempt(`Prometheus ${span}`, () => promtoolImport(file, span));
   } else log("promtool not found: install Debian's prometheus package");
   if (which("victoria-metrics")) await attempt("VictoriaMetrics", () => victoriaImport(file));
