@@ -84,7 +84,8 @@ export function parseFloatToken(s: string, start: number, end: number): number {
   if (mantissa === 0) return neg ? -0 : 0;
   if (inexact || exp10 > 22 || exp10 < -22) {
     const v = Number(s.substring(start, end));
-    return v;
+    // Go's ParseFloat refuses a finite number too large for a double ("value out of range").
+    return v === Infinity || v === -Infinity ? invalid() : v;
   }
   const v = exp10 >= 0 ? mantissa * POW10[exp10]! : mantissa / POW10[-exp10]!;
   return neg ? -v : v;
@@ -119,11 +120,17 @@ export function parseIntToken(s: string, start: number, end: number): number {
     i++;
   }
   if (i >= end || end - i > 19) return invalid();
+  const digitsStart = i;
   let v = 0;
   for (; i < end; i++) {
     const c = s.charCodeAt(i);
     if (!isDigit(c)) return invalid();
     v = v * 10 + (c - 48);
+  }
+  // int64 range, checked on the digits (a double cannot tell 2^63-1 from 2^63).
+  if (end - digitsStart === 19) {
+    const digits = s.slice(digitsStart, end);
+    if (digits > (neg ? "9223372036854775808" : "9223372036854775807")) return invalid();
   }
   return neg ? -v : v;
 }
