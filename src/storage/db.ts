@@ -20,7 +20,7 @@ import { Block, writeBlock, type BlockMeta } from "./block.ts";
 import { ByteWriter } from "./bytes.ts";
 import { blockRanges, headSeriesForBlock, mergedBlockSeries, planCompaction } from "./compact.ts";
 import { Head, type MemSeries } from "./head.ts";
-import { decodeChunkArrays } from "./xor.ts";
+import { blockChunkCount, decodeBlockChunk } from "./blockchunk.ts";
 import { HeadSource } from "./head-source.ts";
 import { StorageQuerier } from "./querier.ts";
 import type { QuerySource } from "./source.ts";
@@ -240,8 +240,10 @@ export class LocalTSDB implements TSDB {
           return;
         }
         // Straddles the last block's end (the block duration was changed): keep the newer part.
-        const { timestamps, values } = decodeChunkArrays(bytes);
-        const w = new Uint32Array(values.buffer);
+        const n = blockChunkCount(bytes);
+        const timestamps = new Float64Array(n);
+        const w = new Uint32Array(2 * n);
+        decodeBlockChunk(bytes, timestamps, w, 0);
         for (let i = 0; i < timestamps.length; i++) {
           if (timestamps[i]! >= minValid) head.appendCommitted(s, timestamps[i]!, w[2 * i + 1]!, w[2 * i]!);
         }

@@ -8,7 +8,15 @@
 import { AppendError, type Appender, type Labels, type Matcher, type RejectReason } from "../model/index.ts";
 import { MemPostings, postingsForMatchers } from "./postings.ts";
 import { SeriesTable } from "./series-table.ts";
-import { XorChunkBuilder, SAMPLES_PER_CHUNK, decodeXorChunk, chunkSampleCount } from "./xor.ts";
+import { XorChunkBuilder, SAMPLES_PER_CHUNK, decodeXorChunk } from "./xor.ts";
+import { blockChunkCount, decodeBlockChunk, encodeBlockChunk } from "./blockchunk.ts";
+import { ByteWriter } from "./bytes.ts";
+
+/** Scratch space for re-encoding a chunk when it is sealed (one at a time, synchronously). */
+const sealT = new Float64Array(SAMPLES_PER_CHUNK);
+const sealV = new Float64Array(SAMPLES_PER_CHUNK);
+const sealW = new Uint32Array(sealV.buffer);
+const sealOut = new ByteWriter(4096);
 
 export interface SealedChunk {
   readonly bytes: Uint8Array;
@@ -72,7 +80,7 @@ export class MemSeries extends XorChunkBuilder {
 
   get sampleCount(): number {
     let n = this.count;
-    for (const c of this.sealedChunks()) n += chunkSampleCount(c.bytes);
+    for (const c of this.sealedChunks()) n += blockChunkCount(c.bytes);
     return n;
   }
 
@@ -128,13 +136,18 @@ export class MemSeries extends XorChunkBuilder {
     this.sealedMeta = null;
   }
 
-  /** Moves the open chunk to the sealed chunks. */
+  /**
+   * Moves the open chunk to the sealed chunks, re-encoded in the columnar block-chunk format:
+   * it needs about a quarter less memory than the XOR bits on real data (scrape jitter, noisy
+   * gauges), and a sealed chunk is never appended to again.
+   */
   seal(): void {
-    if (this.count === 0) return;
-    const len = (this.bitPos + 7) >>> 3;
-    this.buf[0] = this.count >>> 8;
-    this.buf[1] = this.count & 0xff;
-    this.pushSealed(this.buf.subarray(0, len), this.minT, this.lastT);
+    const n = this.count;
+    if (n === 0) return;
+    decodeXorChunk(this.buf, sealT, sealW, 0, n);
+    sealOut.pos = 0;
+    encodeBlockChunk(sealOut, sealT, sealV, 0, n);
+    this.pushSealed(sealOut.result(), this.minT, this.lastT);
     this.resetChunk(false);
   }
 }
@@ -286,15 +299,15 @@ export class Head {
 
   /** Adds a sealed chunk read back from a WAL checkpoint (newer than anything the series has). */
   loadChunk(s: MemSeries, minT: number, maxT: number, bytes: Uint8Array): void {
-    if (minT <= s.lastT || chunkSampleCount(bytes) === 0) return;
+    const n = blockChunkCount(bytes);
+    if (minT <= s.lastT || n === 0) return;
     s.seal();
     s.resetChunk(true);
     s.pushSealed(bytes, minT, maxT);
     if (minT < this.minTimeCache) this.minTimeCache = minT;
-    const n = chunkSampleCount(bytes);
     const ts = new Float64Array(n);
     const w = new Uint32Array(n * 2);
-    decodeXorChunk(bytes, ts, w, 0, n);
+    decodeBlockChunk(bytes, ts, w, 0);
     s.lastT = ts[n - 1]!;
     s.lastLo = w[2 * n - 2]!;
     s.lastHi = w[2 * n - 1]!;
@@ -324,26 +337,24 @@ export class Head {
 
   /** Decodes a series' samples in [mint, maxt] into fresh arrays (bits preserved). */
   readSamples(s: MemSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } | null {
-    const parts: { bytes: Uint8Array; count: number }[] = [];
+    const sealed: Uint8Array[] = [];
     let total = 0;
     if (s.sealedMeta !== null) {
       for (const c of s.sealedChunks()) {
         if (c.maxT < mint || c.minT > maxt) continue;
-        const n = chunkSampleCount(c.bytes);
-        parts.push({ bytes: c.bytes, count: n });
-        total += n;
+        sealed.push(c.bytes);
+        total += blockChunkCount(c.bytes);
       }
     }
-    if (s.count > 0 && s.lastT >= mint && s.minT <= maxt) {
-      parts.push({ bytes: s.buf, count: s.count });
-      total += s.count;
-    }
+    const withOpen = s.count > 0 && s.lastT >= mint && s.minT <= maxt;
+    if (withOpen) total += s.count;
     if (total === 0) return null;
     const ts = new Float64Array(total);
     const vs = new Float64Array(total);
     const w = new Uint32Array(vs.buffer);
     let off = 0;
-    for (const p of parts) off += decodeXorChunk(p.bytes, ts, w, off, p.count);
+    for (const b of sealed) off += decodeBlockChunk(b, ts, w, off);
+    if (withOpen) decodeXorChunk(s.buf, ts, w, off, s.count);
     return sliceRange(ts, vs, mint, maxt);
   }
 

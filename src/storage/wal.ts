@@ -5,8 +5,9 @@
  * once the OS has the batch; fsync runs every `fsyncIntervalMs` (0: on every commit) and on close (like Prometheus,
  * a machine crash may lose the last interval, a process crash loses nothing acknowledged).
  *
- * After the head is cut into a block, a checkpoint file (`checkpoint.N`: the head's series and
- * chunks as of segment N) replaces segments ≤ N. Replay = newest checkpoint + later segments. A
+ * After the head is cut into a block, a checkpoint file (`checkpoint.N`: the head's series,
+ * sealed chunks — in the block-chunk encoding — and open chunks' samples as of segment N)
+ * replaces segments ≤ N. Replay = newest checkpoint + later segments. A
  * torn or corrupt tail is cut off at the last good record with a warning; later segments, which
  * can only depend on what was lost, are removed.
  */

@@ -42,7 +42,7 @@ describe("block chunk encoding", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: -1e13, max: 4e12 }),
-        fc.array(fc.tuple(fc.oneof(fc.integer({ min: 1, max: 30000 }), fc.integer({ min: 1, max: 2 ** 40 })), value), { minLength: 1, maxLength: 300 }),
+        fc.array(fc.tuple(fc.oneof(fc.integer({ min: 1, max: 30000 }), fc.integer({ min: 1, max: 2 ** 40 })), value), { minLength: 1, maxLength: 300, size: "max" }),
         (t0, steps) => {
           const ts: number[] = [];
           let t = t0;
