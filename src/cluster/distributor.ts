@@ -264,7 +264,7 @@ export class Distributor implements Appendable {
 }
 
 class DistributorAppender implements Appender {
-  private series = new Map<Labels, PendingSeries>();
+  private runs: PendingSeries[] = [];
   private last: PendingSeries | null = null;
 
   constructor(private readonly d: Distributor) {}
@@ -272,19 +272,21 @@ class DistributorAppender implements Appender {
   append(labels: Labels, t: number, v: number, stale = false): void {
     if (!Number.isFinite(t)) throw new AppendError("invalid", `invalid timestamp ${t}`);
     if (labels.length === 0) throw new AppendError("invalid", "sample without labels");
-    let p = this.last !== null && this.last.labels === labels ? this.last : this.series.get(labels);
-    if (!p) {
+    // Samples of one series come in runs (a scrape, a remote-write time series). A series seen
+    // again later simply starts another run: the runs reach the same owners in order.
+    let p = this.last;
+    if (p === null || p.labels !== labels) {
       p = { labels, hash: labelsHash32(labels), t: [], v: [], stale: null };
-      this.series.set(labels, p);
+      this.runs.push(p);
+      this.last = p;
     }
-    this.last = p;
     if (stale) (p.stale ??= []).push(p.t.length);
     p.t.push(t);
     p.v.push(stale ? 0 : v);
   }
 
   async commit(): Promise<void> {
-    const pending = [...this.series.values()];
+    const pending = this.runs;
     this.rollback();
     let n = 0;
     for (const p of pending) n += p.t.length;
@@ -293,7 +295,7 @@ class DistributorAppender implements Appender {
   }
 
   rollback(): void {
-    this.series = new Map();
+    this.runs = [];
     this.last = null;
   }
 }
