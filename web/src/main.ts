@@ -118,4 +118,10 @@ document.addEventListener("click", (ev) => {
 window.addEventListener("popstate", () => void render());
 
 // When the first page is on screen, relative to the navigation's start (read by the load-time test).
-void render().then(() => performance.mark("shoal-ui-ready"));
+// Then, when the browser is idle, fetch the query page's chunk so that switching to it is instant.
+void render().then(() => {
+  performance.mark("shoal-ui-ready");
+  const prefetch = () => void import("./pages/query.ts").catch(() => {});
+  if ("requestIdleCallback" in window) requestIdleCallback(prefetch, { timeout: 3000 });
+  else setTimeout(prefetch, 1000);
+});
