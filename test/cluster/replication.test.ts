@@ -166,6 +166,14 @@ test("R=1: with a member dead, queries carry a partial-result warning naming it"
   const full = await queryRaw(a, "pr_test", startMs, endMs);
   expect(full.warnings).toEqual([]);
   expect(diff(truth, full)).toEqual([]);
+  // Each node holds about a third of the series (R=1): label values and series come from all.
+  const values = async (n: TestNode) =>
+    (await (await fetch(`${n.url}/api/v1/label/series/values?match[]=pr_test`)).json()) as { data: string[]; warnings?: string[] };
+  const lv = await values(b);
+  expect(lv.data.length).toBe(60);
+  expect(lv.warnings ?? []).toEqual([]);
+  const series = (await (await fetch(`${c.url}/api/v1/series?match[]=pr_test`)).json()) as { data: unknown[] };
+  expect(series.data.length).toBe(60);
   kill(c);
   await waitFor("c dead", async () => (await clusterStatus(a)).members.find((m) => m.name === "n3")?.health === "dead", 10_000);
   for (const n of [a, b]) {
@@ -176,6 +184,9 @@ test("R=1: with a member dead, queries carry a partial-result warning naming it"
     expect(got.samples.size).toBeLessThan(60);
     expect(got.samples.size).toBeGreaterThan(20);
   }
+  const partial = await values(a);
+  expect(partial.data.length).toBeLessThan(60);
+  expect(partial.warnings?.[0]).toMatch(/^cluster: partial result:/);
   // Writes still succeed: the ring re-formed among the live members.
   rounds = 0;
   await writeContinuously({ metric: "pr_test2", seriesCount: 20, targets: () => [a, b], until: () => rounds++ >= 3, truth: new GroundTruth(), startMs });
