@@ -18,6 +18,8 @@ function timeoutParam(form: Form, serverMs: number | undefined): number {
   } catch (e) {
     throw invalidParam("timeout", e);
   }
+  // A deadline already past, as Prometheus's context would be.
+  if (ms <= 0) throw new ApiError("timeout", "query timed out in query execution");
   return serverMs !== undefined && serverMs > 0 ? Math.min(ms, serverMs) : ms;
 }
 
