@@ -281,6 +281,8 @@ export function decodeTombstones(b: Uint8Array): Tombstones {
   return out;
 }
 
+const NO_SAMPLES = new Float64Array(0);
+
 /** Decompressed frames shared by all blocks, bounded by bytes. */
 const frameCache = new Map<string, Uint8Array>();
 let frameCacheBytes = 0;
@@ -567,8 +569,19 @@ export class Block implements QuerySource {
     return postingsForMatchers(this.postings, matchers);
   }
 
-  select(matchers: readonly Matcher[], mint: number, maxt: number): SourceSeries[] {
+  select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): SourceSeries[] {
     const out: SourceSeries[] = [];
+    if (labelsOnly) {
+      for (const id of this.matching(matchers)) {
+        for (let c = this.chunkStart[id]!; c < this.chunkStart[id + 1]!; c++) {
+          if (this.cMaxT[c]! >= mint && this.cMinT[c]! <= maxt) {
+            out.push({ labels: this.labelsOf(id), timestamps: NO_SAMPLES, values: NO_SAMPLES });
+            break;
+          }
+        }
+      }
+      return out;
+    }
     for (const id of this.matching(matchers)) {
       const r = this.readSamples(id, mint, maxt);
       if (r !== null) out.push({ labels: this.labelsOf(id), timestamps: r.timestamps, values: r.values });

@@ -4,6 +4,8 @@ import type { Head } from "./head.ts";
 import type { SourceSeries } from "./merge.ts";
 import { namesOf, valuesOf, type QuerySource } from "./source.ts";
 
+const NO_SAMPLES = new Float64Array(0);
+
 export class HeadSource implements QuerySource {
   constructor(private readonly head: Head) {}
 
@@ -14,11 +16,15 @@ export class HeadSource implements QuerySource {
     return this.head.maxT;
   }
 
-  select(matchers: readonly Matcher[], mint: number, maxt: number): SourceSeries[] {
+  select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): SourceSeries[] {
     const out: SourceSeries[] = [];
     for (const ref of this.head.matchingRefs(matchers)) {
       const s = this.head.seriesByRef(ref);
       if (s === undefined) continue;
+      if (labelsOnly) {
+        if (s.minTime() <= maxt && s.lastT >= mint) out.push({ labels: s.labels, timestamps: NO_SAMPLES, values: NO_SAMPLES });
+        continue;
+      }
       const r = this.head.readSamples(s, mint, maxt);
       if (r !== null) out.push({ labels: s.labels, timestamps: r.timestamps, values: r.values });
     }

@@ -18,10 +18,12 @@ export class StorageQuerier implements Querier {
     // Hints may narrow the range, never widen it.
     const mint = Math.max(this.mint, hints?.start ?? -Infinity);
     const maxt = Math.min(this.maxt, hints?.end ?? Infinity);
+    // Prometheus's "series" hint: the caller wants label sets only (the series API).
+    const labelsOnly = hints?.func === "series";
     const lists = [];
     for (const src of this.sources) {
       if (src.maxT < mint || src.minT > maxt) continue;
-      lists.push(src.select(matchers, mint, maxt));
+      lists.push(src.select(matchers, mint, maxt, labelsOnly));
     }
     let series = mergeSeriesLists(lists);
     if (hints?.limit !== undefined && hints.limit > 0 && series.length > hints.limit) {

@@ -5,8 +5,12 @@ import type { SourceSeries } from "./merge.ts";
 export interface QuerySource {
   readonly minT: number;
   readonly maxT: number;
-  /** Series with at least one sample in [mint, maxt], sorted by labels. */
-  select(matchers: readonly Matcher[], mint: number, maxt: number): SourceSeries[];
+  /**
+   * Series with at least one sample in [mint, maxt], sorted by labels. With `labelsOnly`, the
+   * sample arrays are empty and "has samples" is judged from chunk time ranges (no decoding),
+   * as Prometheus does for the series API.
+   */
+  select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly?: boolean): SourceSeries[];
   labelNames(matchers: readonly Matcher[]): Iterable<string>;
   labelValues(name: string, matchers: readonly Matcher[]): Iterable<string>;
 }

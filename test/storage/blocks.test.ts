@@ -58,6 +58,16 @@ describe("blocks", () => {
     expect(st.blocks).toBeLessThan(st.headCuts);
     expect(db.head.minTime()).toBeGreaterThanOrEqual(8 * RANGE);
     await checkAll(db, N);
+    // The series hint: label sets only, judged by chunk ranges across blocks and head.
+    const sq = db.querier(0, 1e9);
+    const names = await sq.select([new Matcher("=", "__name__", "m")], { start: 0, end: 1e9, func: "series" });
+    expect(names.series.length).toBe(SERIES);
+    expect(names.series.every((x) => x.timestamps.length === 0)).toBe(true);
+    const none = await sq.select([new Matcher("=", "__name__", "m")], { start: 1e8, end: 1e9, func: "series" });
+    expect(none.series.length).toBe(0);
+    const early = await sq.select([new Matcher("=", "i", "3")], { start: 0, end: 10, func: "series" });
+    expect(early.series.map((x) => x.labels)).toEqual([L({ __name__: "m", i: "3" })]);
+    sq.close();
     // The persisted range is closed to late samples.
     const late = db.appender();
     expect(() => late.append(L({ __name__: "m", i: "new" }), 1000, 1)).toThrow(/older than the head/);
