@@ -66,6 +66,8 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     configFile === "" ? defaultConfig(flags.string("web.listen-address")) : loadConfigFile(configFile);
 
   let config = loadConfig();
+  // Cluster wiring: a bad --cluster.* flag is reported before anything is opened.
+  const clusterConfig = clusterConfigFromFlagValues(flags.values);
   logger.info("Starting Shoal", { version: BUILD_INFO.version, config: configFile || "<default config>" });
 
   const tsdb: TSDB = await openTSDB({
@@ -91,7 +93,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   let cluster: Cluster;
   try {
     cluster = await Cluster.start({
-      config: clusterConfigFromFlagValues(flags.values),
+      config: clusterConfig,
       dataDir: flags.string("storage.tsdb.path"),
       local: tsdb,
       httpAddress: flags.string("web.listen-address"),
