@@ -5,7 +5,7 @@
 import type { Hono } from "hono";
 import type { ApiDeps, ApiTargetMetadata } from "./deps.ts";
 import { MAX_TIME_MS, MIN_TIME_MS, invalidParam, readForm, timeParam, type Form } from "./params.ts";
-import { ApiError, badData, success } from "./respond.ts";
+import { badData, success } from "./respond.ts";
 
 function intParam(form: Form, name: string, dflt: number, message: string): number {
   const s = form.get(name);
@@ -43,14 +43,14 @@ export function registerStatusRoutes(app: Hono, deps: ApiDeps): void {
         throw invalidParam("match_target", e);
       }
     }
-    const out: ApiTargetMetadata[] = [];
+    // With a metric given, entries leave out the (redundant) `metric` field, as Prometheus's do.
+    const out: (ApiTargetMetadata | Omit<ApiTargetMetadata, "metric">)[] = [];
     for (const md of deps.targets.metadata()) {
       if (limit >= 0 && out.length >= limit) break;
       if (metric !== "" && md.metric !== metric) continue;
       if (!matchers.every((m) => m.matches(md.target[m.name] ?? ""))) continue;
-      out.push(md);
+      out.push(metric === "" ? md : { target: md.target, type: md.type, help: md.help, unit: md.unit });
     }
-    if (out.length === 0 && metric !== "") throw new ApiError("not_found", "specified metadata not found");
     return success(out);
   });
 

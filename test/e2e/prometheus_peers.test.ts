@@ -90,6 +90,18 @@ test("Shoal scrapes node exporter", async () => {
   expect(r[0]!.metric.instance).toBe(`127.0.0.1:${nodeExporterPort}`);
   const up = await query(shoal.url, 'up{job="node"}');
   expect(up.map((s) => s.value[1])).toEqual(["1"]);
+
+  // Metadata of what was scraped, in both of Prometheus's shapes.
+  const md = (await (await fetch(`${shoal.url}/api/v1/metadata?metric=node_load1`)).json()) as { data: Record<string, unknown> };
+  expect(md.data).toEqual({ node_load1: [{ type: "gauge", help: "1m load average.", unit: "" }] });
+  const tmd = (await (await fetch(`${shoal.url}/api/v1/targets/metadata?metric=node_load1&match_target=${encodeURIComponent('{job="node"}')}`)).json()) as {
+    data: unknown[];
+  };
+  expect(tmd.data).toEqual([
+    { target: { instance: `127.0.0.1:${nodeExporterPort}`, job: "node" }, type: "gauge", help: "1m load average.", unit: "" },
+  ]);
+  const targets = (await (await fetch(`${shoal.url}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; scrapePool: string }[] } };
+  expect(targets.data.activeTargets.map((t) => [t.scrapePool, t.health])).toEqual([["node", "up"]]);
 }, 30_000);
 
 test("Prometheus remote-writes into Shoal", async () => {
