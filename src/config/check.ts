@@ -44,8 +44,12 @@ function checkReferencedFiles(cfg: Config, io: CheckOutput): void {
     const tls = sc.tlsConfig;
     if (tls.certFile !== undefined && tls.keyFile === undefined) throw new Error(`client cert file ${JSON.stringify(tls.certFile)} specified without client key file`);
     if (tls.keyFile !== undefined && tls.certFile === undefined) throw new Error(`client key file ${JSON.stringify(tls.keyFile)} specified without client cert file`);
-    for (const [what, f] of [["CA", tls.caFile], ["client cert", tls.certFile], ["client key", tls.keyFile]] as const) {
+    for (const [what, f] of [["client cert", tls.certFile], ["client key", tls.keyFile]] as const) {
       if (f !== undefined && !existsSync(f)) throw new Error(`error checking ${what} file ${JSON.stringify(f)}: stat ${f}: no such file or directory`);
+    }
+    // promtool lets a missing CA file pass; scraping would fail, so say so without failing.
+    if (tls.caFile !== undefined && !existsSync(tls.caFile)) {
+      io.out(`  WARNING: CA file ${JSON.stringify(tls.caFile)} for scrape job ${JSON.stringify(sc.jobName)} does not exist\n`);
     }
     for (const fsd of sc.fileSDConfigs) {
       for (const pattern of fsd.files) {

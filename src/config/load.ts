@@ -188,7 +188,8 @@ function checkScrapeConfig(c: Checker, raw: RawScrapeConfig, path: Path, global:
   if (scrapeTimeout > scrapeInterval) {
     c.fail(path, `scrape timeout greater than scrape interval for scrape config with job name ${JSON.stringify(jobName)}`, raw.scrape_timeout != null ? "scrape_timeout" : undefined);
   }
-  const scheme = raw.scheme ?? "http";
+  // URL schemes are case-insensitive (Go's URL parser lowers them).
+  const scheme = (raw.scheme ?? "http").toLowerCase();
   if (scheme !== "http" && scheme !== "https") c.fail(path, `URL scheme must be 'http' or 'https', got ${JSON.stringify(scheme)}`, "scheme");
 
   const staticConfigs = (raw.static_configs ?? []).map((sc, i) => {

@@ -79,6 +79,26 @@ remote_write:
   "bad-label.yml": "global:\n  external_labels: {'0abc': x}\n",
   "bad-sd-file.yml": "scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - files: [broken/*.json]\n",
   "missing-cred.yml": "scrape_configs:\n  - job_name: a\n    authorization: {credentials_file: nope.txt}\n",
+  "zero-interval.yml": "global:\n  scrape_interval: 0s\n",
+  "metrics-path-no-slash.yml": "scrape_configs:\n  - job_name: a\n    metrics_path: metrics\n",
+  "empty-targets.yml": "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: []\n",
+  "target-with-scheme.yml": "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['http://a:1']\n",
+  "label-empty-value.yml": "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets: ['a:1']\n        labels: {x: ''}\n",
+  "job-name-number.yml": "scrape_configs:\n  - job_name: 123\n",
+  "params-not-list.yml": "scrape_configs:\n  - job_name: a\n    params: {a: b}\n",
+  "templated-target.yml": "scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - {source_labels: [a], regex: '(.+)', target_label: '${1}_x'}\n",
+  "bearer-token.yml": "scrape_configs:\n  - job_name: a\n    bearer_token: x\n",
+  "missing-ca.yml": "scrape_configs:\n  - job_name: a\n    tls_config: {ca_file: nope.pem}\n",
+  "sample-limit-string.yml": "scrape_configs:\n  - job_name: a\n    sample_limit: '10'\n",
+  "honor-labels-string.yml": "scrape_configs:\n  - job_name: a\n    honor_labels: 'true'\n",
+  "duration-float.yml": "global:\n  scrape_interval: 1.5s\n",
+  "duration-number.yml": "global:\n  scrape_interval: 15\n",
+  "scheme-uppercase.yml": "scrape_configs:\n  - job_name: a\n    scheme: HTTPS\n",
+  "null-scrape-config.yml": "scrape_configs:\n  -\n",
+  "cert-without-key.yml": "scrape_configs:\n  - job_name: a\n    tls_config: {cert_file: full.yml}\n",
+  "rule-path-bad.yml": "rule_files: ['a*/b.yml']\n",
+  "external-label-dunder.yml": "global:\n  external_labels: {__x__: y}\n",
+  "target-limit.yml": "scrape_configs:\n  - job_name: a\n    target_limit: 5\n",
 };
 
 /** Rule files, each checked through a config `rf-NAME` whose rule_files names it. */
@@ -94,7 +114,23 @@ const RULE_FILES: Record<string, string> = {
 };
 for (const name of Object.keys(RULE_FILES)) FILES[`rf-${name}.yml`] = `rule_files: ["${name}"]\n`;
 
-const VALID = new Set(["full.yml", "minimal.yml", "empty.yml", "rf-good.rules.yml"]);
+const VALID = new Set([
+  "full.yml",
+  "minimal.yml",
+  "empty.yml",
+  "rf-good.rules.yml",
+  "zero-interval.yml",
+  "metrics-path-no-slash.yml",
+  "empty-targets.yml",
+  "label-empty-value.yml",
+  "job-name-number.yml",
+  "templated-target.yml",
+  "bearer-token.yml",
+  "missing-ca.yml",
+  "scheme-uppercase.yml",
+  "external-label-dunder.yml",
+  "target-limit.yml",
+]);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "shoal-check-"));
