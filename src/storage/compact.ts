@@ -3,23 +3,9 @@
  * (re-chunked, duplicates and tombstoned samples dropped), and the compaction planner.
  */
 import { compareLabels, type Labels } from "../model/index.ts";
-import type { Block, ChunkData, WriteSeries } from "./block.ts";
+import type { Block, WriteSeries } from "./block.ts";
 import type { Head } from "./head.ts";
 import { mergeSamples, type SourceSeries } from "./merge.ts";
-import { XorChunkBuilder, SAMPLES_PER_CHUNK } from "./xor.ts";
-
-/** Encodes samples (time-ordered, value bits kept) into chunks of up to 120 samples. */
-export function encodeChunks(ts: Float64Array, vs: Float64Array): ChunkData[] {
-  const w = new Uint32Array(vs.buffer, vs.byteOffset, vs.length * 2);
-  const out: ChunkData[] = [];
-  for (let i = 0; i < ts.length; i += SAMPLES_PER_CHUNK) {
-    const b = new XorChunkBuilder(256);
-    const end = Math.min(ts.length, i + SAMPLES_PER_CHUNK);
-    for (let j = i; j < end; j++) b.append(ts[j]!, w[2 * j + 1]!, w[2 * j]!);
-    out.push({ minT: ts[i]!, maxT: ts[end - 1]!, bytes: b.bytes() });
-  }
-  return out;
-}
 
 /**
  * The head's samples in [mint, maxt), series sorted by labels, decoded one series at a time so
