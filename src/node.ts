@@ -192,6 +192,8 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     lookbackDeltaMs,
     queryTimeoutMs: flags.durationMs("query.timeout"),
     enableAdminApi: flags.bool("web.enable-admin-api"),
+    // The same path as SIGTERM: runNodeCommand's handler stops everything in order.
+    quit: () => process.kill(process.pid, "SIGTERM"),
     ready: () => ready,
   };
 

@@ -103,6 +103,8 @@ export interface ApiDeps {
   /** --query.timeout: a request's `timeout` parameter may shorten it, never extend it. */
   queryTimeoutMs?: number;
   enableAdminApi: boolean;
+  /** Asks the node to shut down cleanly (POST /-/quit). */
+  quit?: () => void;
   /** Whether the node is ready to serve queries (storage open, WAL replayed). */
   ready(): boolean;
 }

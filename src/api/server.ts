@@ -108,6 +108,14 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
     }
   };
   app.post("/-/reload", reload);
+  const quit = () => {
+    if (!deps.quit) return new Response("quit is not available\n", { status: 404 });
+    // Answer first, then stop (the shutdown closes this server).
+    setTimeout(() => deps.quit?.(), 10);
+    return new Response("Requesting termination... Goodbye!\n");
+  };
+  app.post("/-/quit", quit);
+  app.put("/-/quit", quit);
   app.put("/-/reload", reload);
   app.get("/metrics", () => new Response(reg.render(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }));
 

@@ -138,3 +138,17 @@ test("SIGTERM shuts down cleanly and acknowledged samples survive a restart", as
 }, 60_000);
 
 void REPO_ROOT;
+
+test("POST /-/quit shuts the node down cleanly", async () => {
+  const node = await startShoal();
+  try {
+    const r = await fetch(`${node.url}/-/quit`, { method: "POST" });
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain("Goodbye");
+    expect(await node.proc.exited).toBe(0);
+    expect(await node.stop()).toBe(0); // already gone: only collects the rest of its output
+    expect(node.output()).toContain("Closing storage");
+  } finally {
+    await node.stop("SIGKILL");
+  }
+}, 30_000);
