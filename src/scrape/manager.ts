@@ -190,6 +190,7 @@ export class ScrapeManager {
     this.fileSDPollInterval = opts.fileSDPollInterval ?? 1000;
   }
 
+  /** @internal For the pools: whether this node scrapes a target (ownsTarget, failing open). */
   owns(labels: Labels): boolean {
     try {
       return this.ownsTarget(labels);
@@ -199,6 +200,7 @@ export class ScrapeManager {
     }
   }
 
+  /** @internal For the pools: a loop for a target, at the target's phase within its interval. */
   newLoop(spec: TargetSpec, cfg: ScrapeConfig, state?: LoopState): ScrapeLoop {
     // Spread targets over the interval by their hash, as Prometheus does, so that many targets
     // of one job do not all fire at once, and a target keeps its phase across restarts.
