@@ -1,18 +1,22 @@
 /**
- * Scrape hot path figures: `bun test/scrape/scrape-bench.ts [series]`.
+ * Scrape hot path figures: `bun test/scrape/scrape-bench.ts [series] [tsdb|cluster|discard]`.
+ * The second argument picks where scraped samples go: the TSDB directly (default), a
+ * single-node Cluster's appender in front of it (the node's real write path), or nowhere.
  * Parser alone (text and OpenMetrics), then whole scrapes of a local endpoint into the real TSDB
  * (first scrape creates the series; later scrapes are the steady state). Best of several runs,
  * in CPU time of this process (user + system), which a busy machine disturbs less than wall time;
  * the scrape figures include serving the body, which runs in this process too.
  */
+import { Cluster, defaultClusterConfig } from "../../src/cluster/index.ts";
 import { parseConfig } from "../../src/config/index.ts";
-import { labelsFromRecord, nopLogger } from "../../src/model/index.ts";
+import { labelsFromRecord, nopLogger, type Appendable } from "../../src/model/index.ts";
 import { ExpositionParser } from "../../src/scrape/exposition.ts";
 import { ScrapeLoop } from "../../src/scrape/loop.ts";
 import { buildTargets } from "../../src/scrape/targets.ts";
 import { openTempDB } from "./helpers.ts";
 
 const N = Number(process.argv[2] ?? 100_000);
+const SINK = process.argv[3] ?? "tsdb";
 let round = 0;
 function body(om: boolean): string {
   round++;
@@ -49,9 +53,23 @@ for (const om of [false, true]) {
 let current = body(false);
 const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(current, { headers: { "content-type": "text/plain; version=0.0.4" } }) });
 const db = await openTempDB();
+let cluster: Cluster | null = null;
+let sink: Appendable = db.db;
+if (SINK === "cluster") {
+  cluster = await Cluster.start({
+    config: { ...defaultClusterConfig(), listenAddress: "127.0.0.1:0", mdns: false },
+    dataDir: db.dir,
+    local: db.db,
+    httpAddress: "127.0.0.1:1",
+    logger: nopLogger,
+  });
+  sink = cluster.appendable;
+} else if (SINK === "discard") {
+  sink = { appender: () => ({ append() {}, async commit() {}, rollback() {} }) };
+}
 const cfg = parseConfig(`scrape_configs:\n  - job_name: bench\n    static_configs:\n      - targets: ["127.0.0.1:${server.port}"]\n`, "bench.yml").scrapeConfigs[0]!;
 const spec = buildTargets([{ source: "0", targets: [labelsFromRecord({ __address__: `127.0.0.1:${server.port}` })], labels: [] }], cfg).active[0]!;
-const loop = new ScrapeLoop({ target: spec, config: cfg, appendable: db.db, parser: p, logger: nopLogger, offset: 0 });
+const loop = new ScrapeLoop({ target: spec, config: cfg, appendable: sink, parser: p, logger: nopLogger, offset: 0 });
 let c = process.cpuUsage();
 await loop.scrapeOnce();
 console.log(`first scrape (creates ${N} series): ${cpuMs(c).toFixed(0)} ms CPU ${loop.lastError}`);
@@ -63,6 +81,7 @@ for (let r = 0; r < 7; r++) {
   await loop.scrapeOnce();
   min = Math.min(min, cpuMs(c));
 }
-console.log(`steady scrape (HTTP + parse + append + commit): ${min.toFixed(0)} ms CPU = ${(N / min / 1000).toFixed(2)} M samples/s ${loop.lastError}`);
+console.log(`steady scrape into ${SINK} (HTTP + parse + append + commit): ${min.toFixed(0)} ms CPU = ${(N / min / 1000).toFixed(2)} M samples/s ${loop.lastError}`);
+await cluster?.stop();
 server.stop(true);
 await db.close();
