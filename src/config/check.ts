@@ -71,19 +71,24 @@ function checkReferencedFiles(cfg: Config, io: CheckOutput): void {
 
 export async function runCheckConfig(args: string[], io: CheckOutput = stdio): Promise<number> {
   const files = args.filter((a) => !a.startsWith("-"));
-  if (files.length === 0) {
-    io.err("usage: shoal check config FILE...\n");
+  const flags = args.filter((a) => a.startsWith("-"));
+  const unknown = flags.find((f) => f !== "--syntax-only");
+  if (unknown !== undefined || files.length === 0) {
+    if (unknown !== undefined) io.err(`shoal check config: unknown flag ${unknown}\n`);
+    io.err("usage: shoal check config [--syntax-only] FILE...\n");
     return 2;
   }
+  // As promtool's --syntax-only: the config alone, not the files it refers to.
+  const syntaxOnly = flags.includes("--syntax-only");
   let failed = false;
   for (const file of files) {
     io.out(`Checking ${file}\n`);
     try {
       const cfg = loadConfigFile(file);
-      checkReferencedFiles(cfg, io);
-      const ruleFiles = cfg.ruleFiles.flatMap(globFiles);
+      if (!syntaxOnly) checkReferencedFiles(cfg, io);
+      const ruleFiles = syntaxOnly ? [] : cfg.ruleFiles.flatMap(globFiles);
       const checkExpr = ruleFiles.length > 0 ? (await import("../promql/index.ts")).parseExpr : () => {};
-      if (cfg.ruleFiles.length > 0) io.out(`  SUCCESS: ${ruleFiles.length} rule files found\n`);
+      if (cfg.ruleFiles.length > 0 && !syntaxOnly) io.out(`  SUCCESS: ${ruleFiles.length} rule files found\n`);
       io.out(` SUCCESS: ${file} is valid prometheus config file syntax\n\n`);
       for (const rf of ruleFiles) {
         const shown = relative(process.cwd(), rf).startsWith("..") ? rf : relative(process.cwd(), rf);

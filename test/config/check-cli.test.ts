@@ -180,6 +180,19 @@ describe("shoal check config", () => {
     expect(bad.err).toBe('  FAILED:\n     bad-expr.rules:5: group "g", rule 1, "a:b": could not parse expression: 1:7: parse error: unclosed left parenthesis\n');
   });
 
+  test("--syntax-only skips the files the config refers to, as promtool's does", () => {
+    expect(shoalCheck("missing-cred.yml").code).toBe(1);
+    expect(shoalCheck("--syntax-only", "missing-cred.yml").code).toBe(0);
+    expect(shoalCheck("--syntax-only", "rf-bad-expr.rules.yml").code).toBe(0);
+    expect(shoalCheck("--syntax-only", "bad-duration.yml").code).toBe(1);
+    if (promtool) {
+      for (const f of ["missing-cred.yml", "rf-bad-expr.rules.yml", "bad-duration.yml"]) {
+        expect(shoalCheck("--syntax-only", f).code).toBe(Bun.spawnSync([promtool, "check", "config", "--syntax-only", f], { cwd: dir }).exitCode);
+      }
+    }
+    expect(shoalCheck("--bogus", "minimal.yml").code).toBe(2);
+  });
+
   test("a missing file fails", () => {
     const r = shoalCheck("does-not-exist.yml");
     expect(r.code).toBe(1);
