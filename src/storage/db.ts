@@ -68,7 +68,7 @@ export interface TSDBStats {
 }
 
 export interface TSDB extends Appendable, Queryable {
-  /** Flushes and fsyncs the WAL, stops background work. */
+  /** Stops background work, checkpoints the head into the WAL (fast next start) and fsyncs it. */
   close(): Promise<void>;
   stats(): TSDBStats;
   status(limit: number): TSDBStatus;
@@ -518,7 +518,16 @@ export class LocalTSDB implements TSDB {
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
     await this.lock;
-    if (this.mode === "normal") this.wal.close();
+    if (this.mode === "normal") {
+      // A clean shutdown leaves a checkpoint of the head (its chunks as they are), so the next
+      // start loads chunks instead of re-encoding every sample of the WAL.
+      try {
+        if (this.head.numSeries > 0) await this.checkpointWAL();
+      } catch (e) {
+        this.logger.warn("could not checkpoint the WAL at shutdown; the next start replays it", { err: (e as Error).message });
+      }
+      this.wal.close();
+    }
     if (this.locked) rmSync(join(this.opts.dir, "lock"), { force: true });
   }
 

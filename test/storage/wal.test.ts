@@ -18,6 +18,25 @@ async function fill(dir: string, batches: number, perBatch = 50) {
   return db;
 }
 
+/**
+ * Fills the WAL in a child process that then exits without closing the TSDB — a crash, so the
+ * data stays in segments (a clean close would checkpoint it).
+ */
+function fillAndCrash(dir: string, batches: number): void {
+  const code = `
+    const { openTSDB } = await import(${JSON.stringify(join(import.meta.dir, "../../src/storage/index.ts"))});
+    const { labelsFromRecord } = await import(${JSON.stringify(join(import.meta.dir, "../../src/model/index.ts"))});
+    const db = await openTSDB({ dir: ${JSON.stringify(dir)} });
+    for (let b = 0; b < ${batches}; b++) {
+      const app = db.appender();
+      for (let i = 0; i < 50; i++) app.append(labelsFromRecord({ __name__: "m", i: String(i) }), 1000 * (b + 1), b * 1000 + i, b === 3 && i === 0);
+      await app.commit();
+    }
+    process.exit(0);`;
+  const r = Bun.spawnSync([process.execPath, "-e", code], { stderr: "inherit" });
+  if (r.exitCode !== 0) throw new Error("fill child failed");
+}
+
 function lastSegment(dir: string): string {
   const segs = readdirSync(join(dir, "wal")).filter((f) => /^\d{8}$/.test(f)).sort();
   // The newest segment is the empty one opened at start; data lives in the one before when reopened.
@@ -26,6 +45,22 @@ function lastSegment(dir: string): string {
 }
 
 describe("WAL", () => {
+  test("a clean close leaves a checkpoint that the next start loads", async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const db = await fill(t.dir, 200);
+    await db.close();
+    const files = readdirSync(join(t.dir, "wal"));
+    expect(files.some((f) => f.startsWith("checkpoint."))).toBe(true);
+    for (const f of files.filter((f) => /^\d{8}$/.test(f))) expect(statSync(join(t.dir, "wal", f)).size).toBe(0);
+    const db2 = await openTSDB({ dir: t.dir });
+    const series = await selectAll(db2);
+    expect(series.length).toBe(50);
+    for (const s of series) expect(s.timestamps.length).toBe(200);
+    expect(isStaleAt(series[0]!.values, 3)).toBe(true);
+    await db2.close();
+  });
+
   test("replay restores committed samples, stale markers included", async () => {
     const t = tempDir();
     cleanup = t.cleanup;
@@ -52,8 +87,7 @@ describe("WAL", () => {
   test("a truncated last segment keeps every earlier record and logs a warning", async () => {
     const t = tempDir();
     cleanup = t.cleanup;
-    const db = await fill(t.dir, 10);
-    await db.close();
+    fillAndCrash(t.dir, 10);
     const seg = lastSegment(t.dir);
     truncateSync(seg, statSync(seg).size - 100);
     const lines: string[] = [];
@@ -69,8 +103,7 @@ describe("WAL", () => {
   test("a garbled last record and trailing garbage are cut off", async () => {
     const t = tempDir();
     cleanup = t.cleanup;
-    const db = await fill(t.dir, 10);
-    await db.close();
+    fillAndCrash(t.dir, 10);
     const seg = lastSegment(t.dir);
     const buf = readFileSync(seg);
     buf[buf.length - 30] = buf[buf.length - 30]! ^ 0xff;
