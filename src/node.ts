@@ -232,6 +232,8 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     stopping ??= (async () => {
       ready = false;
       logger.info("Stopping the HTTP server");
+      // In-flight requests (a remote write being committed) finish first; then anything left.
+      await Promise.race([server.stop(false), Bun.sleep(5000)]);
       await server.stop(true);
       logger.info("Stopping scrape manager");
       await scrape.stop();

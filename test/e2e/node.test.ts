@@ -4,7 +4,7 @@
  * a clean exit on SIGTERM that keeps acknowledged samples.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, REPO_ROOT, eventually, run, startShoal, tempDir, type ShoalNode } from "./harness.ts";
 import { remoteWrite, writeRequestBody } from "./remote_write_client.ts";
@@ -49,6 +49,7 @@ describe("node process", () => {
   });
   afterAll(async () => {
     await shoal?.stop("SIGKILL");
+    rmSync(cfgDir, { recursive: true, force: true });
   });
 
   test("healthy and ready", async () => {
@@ -134,6 +135,7 @@ test("SIGTERM shuts down cleanly and acknowledged samples survive a restart", as
     expect(body.data.result.map((s) => s.value[1])).toEqual(["2.5"]);
   } finally {
     await second.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }, 60_000);
 
@@ -152,3 +154,41 @@ test("POST /-/quit shuts the node down cleanly", async () => {
     await node.stop("SIGKILL");
   }
 }, 30_000);
+
+test("remote writes acknowledged while SIGTERM arrives are all there after a restart", async () => {
+  const dataDir = tempDir("inflight");
+  const first = await startShoal({ dataDir });
+  const base = Date.now() - 600_000;
+  const acked: number[] = [];
+  let stop = false;
+  const writers = [0, 1, 2].map(async (w) => {
+    for (let i = 0; !stop; i++) {
+      const t = base + (i * 3 + w) * 10;
+      try {
+        const r = await remoteWrite(first.url, writeRequestBody([{ labels: { __name__: "inflight", writer: String(w) }, samples: [[t, i]] }]));
+        if (r.status === 204) acked.push(t);
+      } catch {
+        return; // the server went away
+      }
+    }
+  });
+  await Bun.sleep(700);
+  first.proc.kill("SIGTERM");
+  await first.proc.exited;
+  stop = true;
+  await Promise.all(writers);
+  expect(await first.stop()).toBe(0);
+  expect(acked.length).toBeGreaterThan(10);
+
+  const second = await startShoal({ dataDir });
+  try {
+    const r = await fetch(`${second.url}/api/v1/query?query=${encodeURIComponent("inflight[20m]")}&time=${(base + 1_000_000) / 1000}`);
+    const body = (await r.json()) as { data: { result: { values: [number, string][] }[] } };
+    const stored = new Set(body.data.result.flatMap((s) => s.values.map(([t]) => Math.round(t * 1000))));
+    const missing = acked.filter((t) => !stored.has(t));
+    expect(missing).toEqual([]);
+  } finally {
+    await second.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 60_000);

@@ -3,7 +3,7 @@
  * a second Prometheus federates from Shoal's /federate, and Shoal scrapes node exporter.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, freePort, spawnProcess, startPrometheus, startShoal, tempDir, waitHttpOk, type PrometheusServer, type RunningProcess, type ShoalNode } from "./harness.ts";
 
@@ -12,6 +12,7 @@ let writer: PrometheusServer;
 let federator: PrometheusServer | undefined;
 let nodeExporter: RunningProcess;
 let nodeExporterPort: number;
+let cfgDir = "";
 
 interface Vector {
   data: { result: { metric: Record<string, string>; value: [number, string] }[] };
@@ -52,7 +53,8 @@ beforeAll(async () => {
     "--collector.loadavg",
   ]);
   await waitHttpOk(`http://127.0.0.1:${nodeExporterPort}/metrics`, 15_000, nodeExporter);
-  const cfg = join(tempDir("peers"), "shoal.yml");
+  cfgDir = tempDir("peers");
+  const cfg = join(cfgDir, "shoal.yml");
   writeFileSync(
     cfg,
     `global:
@@ -79,6 +81,7 @@ afterAll(async () => {
   // The writer first: on shutdown it flushes its remote-write queue into Shoal.
   await Promise.all([timed("writer", writer?.stop()), timed("federator", federator?.stop()), timed("node_exporter", nodeExporter?.stop())]);
   const shoalCode = await timed("shoal", shoal?.stop());
+  if (cfgDir) rmSync(cfgDir, { recursive: true, force: true });
   expect(shoalCode).toBe(0);
 }, 30_000);
 
