@@ -113,3 +113,26 @@ test.skipIf(!exporter)("shoal scrapes node exporter and follows file_sd while ru
   const extraUp = await get<Vector>(`/api/v1/query?query=${encodeURIComponent('up{job="files"}')}`);
   expect(extraUp.result[0]!.metric).toEqual({ __name__: "up", instance: `127.0.0.1:${extra!.port}`, job: "files", source: "file" });
 }, 90_000);
+
+test.skipIf(!exporter)("SIGHUP reload: a new job starts, the unchanged job keeps scraping, a bad file is refused", async () => {
+  const before = (await get<Targets>("/api/v1/targets")).activeTargets.find((t) => t.scrapePool === "node")!;
+  writeFileSync(
+    join(dir, "shoal.yml"),
+    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ["${exporterAddr}"]\n  - job_name: added\n    static_configs:\n      - targets: ["127.0.0.1:${extra!.port}"]\n`,
+  );
+  shoal!.kill("SIGHUP");
+  await waitFor("new job scraped", async () => (await get<Targets>("/api/v1/targets")).activeTargets.find((t) => t.scrapePool === "added" && t.health === "up"), 20_000);
+  const pools = (await get<Targets>("/api/v1/targets")).activeTargets.map((t) => t.scrapePool).sort();
+  expect(pools).toEqual(["added", "node"]);
+  const node = (await get<Targets>("/api/v1/targets")).activeTargets.find((t) => t.scrapePool === "node")!;
+  expect(node.health).toBe("up");
+  expect(node.labels).toEqual(before.labels);
+
+  writeFileSync(join(dir, "shoal.yml"), "scrape_configs:\n  - job_name: broken\n    scrape_interval: 15x\n");
+  shoal!.kill("SIGHUP");
+  await Bun.sleep(1500);
+  const after = (await get<Targets>("/api/v1/targets")).activeTargets.map((t) => t.scrapePool).sort();
+  expect(after).toEqual(["added", "node"]);
+  const own = await (await fetch(`${api}/metrics`)).text();
+  expect(own).toMatch(/^prometheus_config_last_reload_successful 0$/m);
+}, 60_000);
