@@ -6,7 +6,22 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { aliveMembers, clusterArgs, clusterPort, clusterStatus, dumpLogs, kill, removeDirs, startNode, stopAll, tempDir, uniqueClusterName, waitFor, type TestNode } from "./harness.ts";
+import {
+  aliveMembers,
+  clusterArgs,
+  clusterPort,
+  clusterStatus,
+  dumpLogs,
+  kill,
+  removeDirs,
+  startNode,
+  stopAll,
+  stopNode,
+  tempDir,
+  uniqueClusterName,
+  waitFor,
+  type TestNode,
+} from "./harness.ts";
 
 const servers: ReturnType<typeof Bun.serve>[] = [];
 afterEach(async () => {
@@ -20,7 +35,8 @@ async function activeInstances(node: TestNode): Promise<string[]> {
   return r.data.activeTargets.map((t) => t.labels.instance!).sort();
 }
 
-test("every target has one scraper; a dead owner's targets move to the survivors", async () => {
+/** Six tiny exporters and three nodes scraping them every second, sharded. */
+async function setup(): Promise<{ nodes: TestNode[]; instances: string[]; hits: Map<string, number>; owners: string[][] }> {
   const hits = new Map<string, number>();
   const instances: string[] = [];
   for (let i = 0; i < 6; i++) {
@@ -49,14 +65,36 @@ test("every target has one scraper; a dead owner's targets move to the survivors
   const b = await startNode("b", clusterArgs(name, [`--config.file=${cfg}`, `--cluster.join=127.0.0.1:${port}`]));
   const c = await startNode("c", clusterArgs(name, [`--config.file=${cfg}`, `--cluster.join=127.0.0.1:${port}`]));
   const nodes = [a, b, c];
+  for (const n of nodes) await waitFor(`${n.name} formed`, async () => (await aliveMembers(n)).join() === "a,b,c");
+  // Exactly one owner per target.
+  const owners = await waitFor("targets sharded", async () => {
+    const lists = await Promise.all(nodes.map(activeInstances));
+    const all = lists.flat().sort();
+    return all.join() === instances.join() ? lists : undefined;
+  });
+  return { nodes, instances, hits, owners };
+}
+
+test("a gracefully stopped node hands its targets over at once", async () => {
+  const { nodes, instances, owners } = await setup();
+  const victimIdx = owners.findIndex((l) => l.length > 0);
+  const victim = nodes[victimIdx]!;
+  const survivors = nodes.filter((n) => n !== victim);
+  const stoppedAt = Date.now();
+  expect(await stopNode(victim)).toBe(0);
+  await waitFor(
+    "targets taken over",
+    async () => (await Promise.all(survivors.map(activeInstances))).flat().sort().join() === instances.join(),
+    10_000,
+    50,
+  );
+  // `leaving` is announced before the node stops: no need to wait for the dead timeout (2 s).
+  expect(Date.now() - stoppedAt).toBeLessThan(1500);
+}, 60_000);
+
+test("every target has one scraper; a dead owner's targets move to the survivors", async () => {
+  const { nodes, instances, hits, owners } = await setup();
   try {
-    for (const n of nodes) await waitFor(`${n.name} formed`, async () => (await aliveMembers(n)).join() === "a,b,c");
-    // Exactly one owner per target.
-    const owners = await waitFor("targets sharded", async () => {
-      const lists = await Promise.all(nodes.map(activeInstances));
-      const all = lists.flat().sort();
-      return all.join() === instances.join() ? lists : undefined;
-    });
     // Not scraped twice: about one scrape per second per target.
     hits.clear();
     await Bun.sleep(3000);
