@@ -1,7 +1,8 @@
 /**
  * The storage room's door: the local TSDB (head + WAL + blocks) behind Appendable/Queryable.
  * Appender.commit() resolves once the batch has been written to the WAL (handed to the OS with
- * write(2)); the WAL is fsync'd every `walFsyncIntervalMs` and on close, as Prometheus does.
+ * write(2)); the WAL is fsync'd every `walFsyncIntervalMs` (0: before every commit resolves) and
+ * on close, as Prometheus does. See README.md for the guarantees and the on-disk layout.
  */
 export { openTSDB, type TSDB, type TSDBOptions, type TSDBStats } from "./db.ts";
 export type { TSDBStatus, NameCount } from "./status.ts";
