@@ -108,6 +108,11 @@ export class Rpc {
           const stream = await this.node.dialProtocol(peerIdOf(peer), protocol, {
             signal: AbortSignal.timeout(timeoutMs),
           });
+          if (timedOut) {
+            // The caller gave up while we dialled: nobody will read or release this stream.
+            stream.abort(new RpcTimeoutError("timed out"));
+            throw new RpcTimeoutError(`${protocol} to ${peer} timed out`);
+          }
           ps = { stream, frames: lp.decode(stream, { maxDataLength: MAX_FRAME_BYTES })[Symbol.asyncIterator]() };
         }
         await writeFrame(ps.stream, req);
