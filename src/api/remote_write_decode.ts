@@ -254,37 +254,40 @@ function buildLabels(pairs: [string, string][], seriesIndex: number): Labels {
   return out;
 }
 
+interface CacheEntry {
+  readonly bytes: Uint8Array;
+  readonly labels: Labels;
+  /** Another label set whose bytes share the hash. */
+  readonly next: CacheEntry | null;
+}
+
 /**
  * Label sets by the raw bytes of their label fields. A sender repeats the same series in every
  * request, byte for byte, so a hit skips string decoding and validation, and hands storage the
  * same `Labels` object each time (which the head and the distributor look up by identity).
  * Bounded: when full it starts over, which costs one decode per series.
  */
-// Latin-1 maps every byte to one code point, so the raw label bytes become an exact string key
-// (decoded natively; the Map hashes and compares it natively too).
-const latin1 = new TextDecoder("latin1");
-
 export class LabelsCache {
-  private map = new Map<string, Labels>();
+  // Native hashing and comparison of the raw bytes; small-integer keys keep the Map fast.
+  private map = new Map<number, CacheEntry>();
   hits = 0;
   misses = 0;
   constructor(readonly maxEntries = 1 << 20) {}
 
-  /** The exact key of a byte range. */
-  key(buf: Uint8Array, start: number, end: number): string {
-    return latin1.decode(buf.subarray(start, end));
+  get(bytes: Uint8Array, hash: number): Labels | undefined {
+    for (let e = this.map.get(hash) ?? null; e !== null; e = e.next) {
+      if (e.bytes.length === bytes.length && Buffer.compare(e.bytes, bytes) === 0) {
+        this.hits++;
+        return e.labels;
+      }
+    }
+    return undefined;
   }
 
-  get(key: string): Labels | undefined {
-    const hit = this.map.get(key);
-    if (hit !== undefined) this.hits++;
-    return hit;
-  }
-
-  set(key: string, labels: Labels): void {
+  set(bytes: Uint8Array, hash: number, labels: Labels): void {
     this.misses++;
     if (this.map.size >= this.maxEntries) this.map = new Map();
-    this.map.set(key, labels);
+    this.map.set(hash, { bytes: bytes.slice(), labels, next: this.map.get(hash) ?? null });
   }
 }
 
@@ -355,11 +358,12 @@ export function decodeWriteRequest(buf: Uint8Array, cache?: LabelsCache): Decode
       r.end = outerEnd;
       let labels: Labels | undefined;
       if (cache && !scattered && labelStart >= 0) {
-        const key = cache.key(buf, labelStart, labelEnd);
-        labels = cache.get(key);
+        const bytes = buf.subarray(labelStart, labelEnd);
+        const hash = Bun.hash.xxHash32(bytes) | 0;
+        labels = cache.get(bytes, hash);
         if (labels === undefined) {
           labels = decodeLabels(r, labelStart, labelEnd, seriesIndex);
-          cache.set(key, labels);
+          cache.set(bytes, hash, labels);
         }
       } else {
         labels = decodeLabels(r, tsStart, tsEnd, seriesIndex);

@@ -192,3 +192,17 @@ describe("LabelsCache", () => {
     expect(cache.hits).toBeGreaterThan(0);
   });
 });
+
+test("LabelsCache keeps label sets whose bytes share a hash apart", () => {
+  const cache = new LabelsCache();
+  const a = new Uint8Array([1, 2, 3]);
+  const b = new Uint8Array([1, 2, 4]);
+  const la = [{ name: "__name__", value: "a" }];
+  const lb = [{ name: "__name__", value: "b" }];
+  cache.set(a, 42, la);
+  cache.set(b, 42, lb);
+  expect(cache.get(new Uint8Array([1, 2, 3]), 42)).toBe(la);
+  expect(cache.get(new Uint8Array([1, 2, 4]), 42)).toBe(lb);
+  expect(cache.get(new Uint8Array([1, 2, 5]), 42)).toBeUndefined();
+  expect(cache.get(new Uint8Array([1, 2]), 42)).toBeUndefined();
+});
