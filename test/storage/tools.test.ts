@@ -207,4 +207,28 @@ describe("shoal tsdb (through the binary)", () => {
     const part = await shoal("dump", `--storage.tsdb.path=${t.dir}`, "--match", '{inst="b"}', "--min-time=45000", "--max-time=94000");
     expect(part.stdout.trimEnd().split("\n")).toEqual(want.filter((l) => l.includes('inst="b"')).slice(45, 95));
   }, 60_000);
+
+  test("the importer streams a file in pieces with the same result as parsing it whole", async () => {
+    const t = tempDir("shoal-stream-");
+    cleanups.push(t.cleanup);
+    const { readImportFile } = await import("../../src/storage/tools/import.ts");
+    const { parseImportText } = await import("../../src/storage/tools/textformat.ts");
+    const lines = generate(5).slice(0, 3000);
+    // Multi-byte UTF-8 in label values so that pieces split characters too.
+    const text = lines.map((l, i) => l.replace("job=", `x="é€${i % 7}", job=`)).join("\n") + "\n";
+    const file = join(t.dir, "in.txt");
+    writeFileSync(file, text);
+    const collect = () => {
+      const out: string[] = [];
+      return { out, emit: (_l: unknown, key: string, ts: number, hi: number, lo: number, line: number) => void out.push(`${key}|${ts}|${hi}|${lo}|${line}`) };
+    };
+    const whole = collect();
+    parseImportText(text, whole.emit);
+    for (const piece of [97, 1000, 1 << 20]) {
+      const c = collect();
+      const r = readImportFile(file, c.emit, piece);
+      expect(r.samples).toBe(3000);
+      expect(c.out).toEqual(whole.out);
+    }
+  });
 });

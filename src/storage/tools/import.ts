@@ -4,12 +4,52 @@
  * node's normal rules. Samples of a series may come in any order; a timestamp given twice with
  * different values is an error naming both lines (an identical repeat is dropped).
  */
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { compareLabels, formatLabels, labelsKey, type Labels, type Logger } from "../../model/index.ts";
 import { writeBlock, type WriteSeries } from "../block.ts";
 import { openLocalTSDB } from "../db.ts";
 import { newULID } from "../ulid.ts";
-import { ImportSyntaxError, parseImportText } from "./textformat.ts";
+import { ImportParser, ImportSyntaxError, type EmitSample } from "./textformat.ts";
+
+const READ_BYTES = 16 * 1024 * 1024;
+
+/** Streams the file through the parser in 16 MiB pieces; the format is told by its last line. */
+export function readImportFile(file: string, emit: EmitSample, pieceBytes = READ_BYTES): { format: "openmetrics" | "text"; samples: number } {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const tailLen = Math.min(size, 4096);
+    const tail = Buffer.alloc(tailLen);
+    readSync(fd, tail, 0, tailLen, size - tailLen);
+    const parser = new ImportParser(/(^|\n)# EOF\s*$/.test(tail.toString("utf8")), emit);
+    const decoder = new TextDecoder("utf-8");
+    const buf = Buffer.alloc(pieceBytes);
+    let pos = 0;
+    let carry = "";
+    while (pos < size) {
+      const n = readSync(fd, buf, 0, Math.min(pieceBytes, size - pos), pos);
+      if (n <= 0) break;
+      pos += n;
+      const text = carry + decoder.decode(buf.subarray(0, n), { stream: pos < size });
+      const cut = text.lastIndexOf("\n");
+      if (cut < 0) {
+        carry = text;
+        continue;
+      }
+      parser.feed(text.slice(0, cut + 1));
+      carry = text.slice(cut + 1);
+    }
+    if (carry.length > 0) parser.feed(carry);
+    return { format: parser.openMetrics ? "openmetrics" : "text", samples: parser.samples };
+  } finally {
+    closeSync(fd);
+  }
+}
 
 class SeriesAcc {
   ts = new Float64Array(16);
@@ -48,15 +88,9 @@ export interface ImportResult {
 }
 
 export async function importFile(file: string, dataDir: string, blockDurationMs: number, logger: Logger): Promise<ImportResult> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
   const bySeries = new Map<string, SeriesAcc>();
   const byText = new Map<string, SeriesAcc>();
-  const parsed = parseImportText(text, (labels, key, t, hi, lo, line) => {
+  const parsed = readImportFile(file, (labels, key, t, hi, lo, line) => {
     let acc = byText.get(key);
     if (acc === undefined) {
       const lk = labelsKey(labels);

@@ -158,30 +158,46 @@ function readSeries(s: string, i: number, line: number): [Labels, number] {
   return [labelsFromPairs(pairs), i];
 }
 
+export type EmitSample = (labels: Labels, key: string, t: number, hi: number, lo: number, line: number) => void;
+
 /**
- * Parses a whole file, calling `emit` per sample. OpenMetrics is recognised by its `# EOF`
- * line (timestamps in seconds); otherwise timestamps are milliseconds.
+ * Parses import input line by line, fed in pieces of whole lines (the file is streamed, never
+ * held whole). `openMetrics` comes from the file's end (a `# EOF` line): timestamps are then
+ * seconds, otherwise milliseconds.
  */
-export function parseImportText(text: string, emit: (labels: Labels, key: string, t: number, hi: number, lo: number, line: number) => void): { format: "openmetrics" | "text"; samples: number } {
-  const openMetrics = /(^|\n)# EOF\s*$/.test(text);
-  let samples = 0;
-  let lineNo = 0;
-  let sawEOF = false;
-  const keyCache = new Map<string, Labels>();
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    lineNo++;
-    let line = text.slice(start, end);
-    start = end + 1;
-    if (line.endsWith("\r")) line = line.slice(0, -1);
-    if (line.trim() === "") continue;
-    if (line.startsWith("#")) {
-      if (line.trim() === "# EOF") sawEOF = true;
-      continue;
+export class ImportParser {
+  samples = 0;
+  private lineNo = 0;
+  private sawEOF = false;
+  private readonly keyCache = new Map<string, Labels>();
+
+  constructor(
+    readonly openMetrics: boolean,
+    private readonly emit: EmitSample,
+  ) {}
+
+  /** Parses `text`, which must end at a line boundary (or be the end of the input). */
+  feed(text: string): void {
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const line = text.slice(start, end);
+      start = end + 1;
+      this.line(line.endsWith("\r") ? line.slice(0, -1) : line);
     }
-    if (sawEOF) throw new ImportSyntaxError(lineNo, "data after # EOF");
+  }
+
+  private line(line: string): void {
+    const lineNo = ++this.lineNo;
+    const openMetrics = this.openMetrics;
+    const keyCache = this.keyCache;
+    if (line.trim() === "") return;
+    if (line.startsWith("#")) {
+      if (line.trim() === "# EOF") this.sawEOF = true;
+      return;
+    }
+    if (this.sawEOF) throw new ImportSyntaxError(lineNo, "data after # EOF");
     // Split off the series text (labels may contain spaces inside quotes).
     let i = 0;
     const braces = line.indexOf("{");
@@ -228,8 +244,14 @@ export function parseImportText(text: string, emit: (labels: Labels, key: string
       t = Number(fields[1]);
     }
     if (!Number.isSafeInteger(t)) throw new ImportSyntaxError(lineNo, `timestamp out of range: ${fields[1]}`);
-    emit(labels, key, t, bits[0], bits[1], lineNo);
-    samples++;
+    this.emit(labels, key, t, bits[0], bits[1], lineNo);
+    this.samples++;
   }
-  return { format: openMetrics ? "openmetrics" : "text", samples };
+}
+
+/** Parses a whole text at once (small inputs and tests); see ImportParser. */
+export function parseImportText(text: string, emit: EmitSample): { format: "openmetrics" | "text"; samples: number } {
+  const p = new ImportParser(/(^|\n)# EOF\s*$/.test(text), emit);
+  p.feed(text);
+  return { format: p.openMetrics ? "openmetrics" : "text", samples: p.samples };
 }
