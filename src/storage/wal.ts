@@ -345,6 +345,8 @@ export class WAL implements CommitLog {
   /** Closes the current segment (fsync'd) and starts the next; returns the closed number. */
   rotate(): number {
     const closed = this.segment;
+    // Forced: an asynchronous fsync may still be running on this descriptor.
+    this.dirty = true;
     this.fsyncNow();
     closeSync(this.fd);
     this.openSegment(closed + 1);
@@ -394,7 +396,9 @@ export class WAL implements CommitLog {
     const fd = this.fd;
     fsync(fd, (err) => {
       this.fsyncing = false;
-      if (err && fd === this.fd) {
+      if (err) {
+        // After a rotate the descriptor may be closed; the rotate fsync'd it synchronously.
+        if (fd !== this.fd) return;
         this.dirty = true;
         this.logger.error("WAL fsync failed", { err });
         return;
