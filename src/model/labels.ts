@@ -79,9 +79,18 @@ export function labelsHash(labels: Labels): bigint {
   return BigInt.asUintN(64, BigInt(Bun.hash.xxHash64(labelsKey(labels))));
 }
 
+// Label sets are immutable and the hot paths (remote write, scrapes) hand the same object for a
+// series again and again, so the ring's hash is remembered per object.
+const hash32ByLabels = new WeakMap<Labels, number>();
+
 /** 32-bit xxHash of the label set, for the consistent-hash ring. */
 export function labelsHash32(labels: Labels): number {
-  return Bun.hash.xxHash32(labelsKey(labels)) >>> 0;
+  let h = hash32ByLabels.get(labels);
+  if (h === undefined) {
+    h = Bun.hash.xxHash32(labelsKey(labels)) >>> 0;
+    hash32ByLabels.set(labels, h);
+  }
+  return h;
 }
 
 /** Returns a copy without the named labels. */
