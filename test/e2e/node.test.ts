@@ -122,11 +122,15 @@ test("SIGTERM shuts down cleanly and acknowledged samples survive a restart", as
   const dataDir = tempDir("restart");
   const first = await startShoal({ dataDir });
   const t = Date.now();
-  const res = await remoteWrite(first.url, writeRequestBody([{ labels: { __name__: "kept", job: "x" }, samples: [[t - 1000, 1.5], [t, 2.5]] }]));
-  expect(res.status).toBe(204);
-  const code = await first.stop("SIGTERM");
-  expect(code).toBe(0);
-  expect(first.output()).toContain("Closing storage");
+  try {
+    const res = await remoteWrite(first.url, writeRequestBody([{ labels: { __name__: "kept", job: "x" }, samples: [[t - 1000, 1.5], [t, 2.5]] }]));
+    expect(res.status).toBe(204);
+    const code = await first.stop("SIGTERM");
+    expect(code).toBe(0);
+    expect(first.output()).toContain("Closing storage");
+  } finally {
+    await first.stop("SIGKILL"); // no-op once stopped; never leaves a process behind
+  }
 
   const second = await startShoal({ dataDir });
   try {
@@ -172,12 +176,15 @@ test("remote writes acknowledged while SIGTERM arrives are all there after a res
       }
     }
   });
-  await Bun.sleep(700);
-  first.proc.kill("SIGTERM");
-  await first.proc.exited;
-  stop = true;
-  await Promise.all(writers);
-  expect(await first.stop()).toBe(0);
+  try {
+    await Bun.sleep(700);
+    first.proc.kill("SIGTERM");
+    await first.proc.exited;
+  } finally {
+    stop = true;
+    await Promise.all(writers);
+  }
+  expect(await first.stop("SIGKILL")).toBe(0);
   expect(acked.length).toBeGreaterThan(10);
 
   const second = await startShoal({ dataDir });
