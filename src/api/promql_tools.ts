@@ -1,11 +1,10 @@
 /**
  * The PromQL front-end services the API needs besides evaluation: metric selectors for
- * `match[]`, canonical printing for /api/v1/format_query (the PromQL room's printer), and the
- * JSON syntax tree of /api/v1/parse_query (the shape of Prometheus's translateAST).
+ * `match[]`, Prometheus's multi-line formatting for /api/v1/format_query (the PromQL room's
+ * prettier), and the JSON syntax tree of /api/v1/parse_query (Prometheus's translateAST shape).
  */
 import type { Matcher } from "../model/index.ts";
-import { formatExpr, parseExpr, ParseError, type Expr } from "../promql/index.ts";
-import { getFunction } from "../promql/signatures.ts";
+import { getFunction, parseExpr, ParseError, prettyExpr, type Expr } from "../promql/index.ts";
 import { formatSampleValue } from "../telemetry/registry.ts";
 import type { PromqlTools } from "./deps.ts";
 
@@ -99,7 +98,7 @@ export function astJSON(e: Expr | null): unknown {
 export function createPromqlTools(): PromqlTools {
   return {
     parseMetricSelector,
-    formatQuery: (text) => formatExpr(parseExpr(text)),
+    formatQuery: (text) => prettyExpr(parseExpr(text)),
     parseQueryTree: (text) => astJSON(parseExpr(text)),
   };
 }

@@ -165,6 +165,10 @@ describe("query results", () => {
   test("format_query and parse_query", async () => {
     const f = await get("/api/v1/format_query", [["query", "sum(rate(req_total[5m]))by(job)"]]);
     expect(f.body.data).toBe("sum by (job) (rate(req_total[5m]))");
+    // Longer than 100 characters: split over lines as Prometheus's Pretty does.
+    const long = 'sum by (job, instance) (rate(http_requests_total{job="api-server",handler="/api/v1/query_range"}[5m])) / 3';
+    const p2 = await get("/api/v1/format_query", [["query", long]]);
+    expect(p2.body.data).toContain("\n");
     const p = await get("/api/v1/parse_query", [["query", 'req_total{job="api"} offset 5m']]);
     expect(p.body.data).toEqual({
       type: "vectorSelector",

@@ -86,6 +86,11 @@ const cases: [string, string, [string, string][]][] = [
   ["GET", "/api/v1/query_exemplars", [["query", "req_total{"], ["start", s(start)], ["end", T]]],
   ["GET", "/api/v1/format_query", [["query", "sum(rate(req_total[5m]))by(job)"]]],
   ["GET", "/api/v1/format_query", [["query", "sum("]]],
+  [
+    "GET",
+    "/api/v1/format_query",
+    [["query", 'sum by (job, instance) (rate(http_requests_total{job="api-server",handler="/api/v1/query_range"}[5m])) / on(job) group_left topk(3, up)']],
+  ],
   ["GET", "/api/v1/metadata", []],
   ["GET", "/api/v1/targets", []],
   ["GET", "/api/v1/targets/metadata", [["metric", "nothing"]]],
