@@ -118,7 +118,17 @@ export class Cluster {
     const logger = opts.logger.with({ component: "cluster" });
     const { host, mdnsOn } = await createClusterHost(opts.config, stateDir, logger);
     const c = new Cluster(opts.config, host, mdnsOn, stateDir, { ...opts, logger });
-    await c.rpc.handle(WRITE_PROTOCOL, writeHandler(opts.local));
+    await c.rpc.handle(
+      WRITE_PROTOCOL,
+      writeHandler(
+        opts.local,
+        (from, sentAt) => {
+          const offset = c.membership.clockOffset(from);
+          return offset === null ? null : Date.now() - sentAt - offset;
+        },
+        opts.config.writeTimeoutMs,
+      ),
+    );
     await c.rpc.handle(SELECT_PROTOCOL, selectHandler(opts.local));
     await c.rpc.handle(HINT_PROTOCOL, async (req) => {
       const batch = decodeWriteRequest(req);
@@ -132,12 +142,24 @@ export class Cluster {
     c.timers.push(setInterval(() => c.replayHints(), HINT_REPLAY_EVERY_MS));
     // Joining lasts until the members' heartbeats had time to arrive and the batches they hold
     // for this node (hinted handoff from before a restart) are delivered, at most CATCH_UP_MS.
+    // An active node that others hold batches for (it was unreachable or paused for a while)
+    // goes back to joining the same way, so that it receives them before newer writes.
     const startedAt = performance.now();
+    let joiningSince = startedAt;
+    let flushing = false;
     const settle = setInterval(() => {
-      if (c.membership.self().state !== "joining") return clearInterval(settle);
+      const self = c.membership.self();
       const now = performance.now();
-      const waited = now - startedAt;
+      const behind = c.membership.catchingUp().has(c.selfId);
+      if (self.state === "active" && behind && !flushing) {
+        logger.info("members hold hinted batches for this node; catching up before taking writes again");
+        joiningSince = now;
+        c.membership.setState("joining");
+        return;
+      }
+      if (self.state !== "joining" || flushing) return;
       const hb = opts.config.heartbeatIntervalMs;
+      const waited = now - startedAt;
       // A node that never was in a cluster (no join targets, nobody remembered) owes nobody
       // anything: it is active at once, so a single node starts scraping without delay.
       if (waited < 2 * hb && c.membership.expectsPeers()) return;
@@ -147,14 +169,20 @@ export class Cluster {
         const first = c.membership.firstPeerHeartbeat();
         if (first === null || now - first < 2 * hb) return;
       }
-      if (c.membership.catchingUp().has(c.selfId) && waited < CATCH_UP_MS) return;
-      clearInterval(settle);
-      void c.catchUp.flush(opts.local).then(
-        (r) => {
-          if (r.ok + r.rej > 0) logger.info("applied hinted batches received while joining", { samples: r.ok, rejected: r.rej });
-        },
-        (err: unknown) => logger.error("cannot apply hinted batches received while joining", { err }),
-      ).finally(() => c.membership.setState("active"));
+      if (behind && now - joiningSince < CATCH_UP_MS) return;
+      flushing = true;
+      void c.catchUp
+        .flush(opts.local)
+        .then(
+          (r) => {
+            if (r.ok + r.rej > 0) logger.info("applied hinted batches received while joining", { samples: r.ok, rejected: r.rej });
+          },
+          (err: unknown) => logger.error("cannot apply hinted batches received while joining", { err }),
+        )
+        .finally(() => {
+          flushing = false;
+          if (c.membership.self().state === "joining") c.membership.setState("active");
+        });
     }, Math.max(20, opts.config.heartbeatIntervalMs / 4));
     c.timers.push(settle);
     logger.info("cluster started", {
@@ -216,7 +244,9 @@ export class Cluster {
         if (this.membership.all().length > 0 && performance.now() > this.config.forgetTimeoutMs) this.hints.drop(peer);
         continue;
       }
-      if (m.health !== "alive") continue;
+      // Replays go to a member once it is catching up (joining): it then takes no other writes
+      // and applies what all holders send it in timestamp order.
+      if (m.health !== "alive" || m.state !== "joining") continue;
       void this.hints.replay(peer, async (payload) => {
         try {
           await this.distributor.send(peer, payload, HINT_PROTOCOL);

@@ -29,6 +29,8 @@ export const HINT_PROTOCOL = "/shoal/hint/1";
 
 interface WriteRequest {
   b: WireBatch;
+  /** The sender's wall clock when it sent the batch. */
+  ts?: number;
 }
 
 interface WriteReply {
@@ -80,8 +82,25 @@ export function decodeWriteRequest(req: unknown): BatchSeries[] {
 }
 
 /** Server side of the write protocol: a peer forwards us the series we own. */
-export function writeHandler(local: Appendable): (req: unknown) => Promise<WriteReply> {
-  return (req) => applyLocally(local, decodeWriteRequest(req));
+/**
+ * Server side of the write protocol. A request older than the sender's write timeout is refused:
+ * the sender gave up on it and keeps it for hinted handoff. Such requests wait in this node's
+ * sockets while it is paused (SIGSTOP, a long GC); applying them after it resumes, mixed with
+ * newer ones from other senders, would store samples out of order.
+ */
+export function writeHandler(
+  local: Appendable,
+  ageOf: (from: string, sentAt: number) => number | null,
+  timeoutMs: number,
+): (req: unknown, ctx: { from: string }) => Promise<WriteReply> {
+  return async (req, ctx) => {
+    const sentAt = (req as WriteRequest | null)?.ts;
+    if (typeof sentAt === "number") {
+      const age = ageOf(ctx.from, sentAt);
+      if (age !== null && age > timeoutMs) throw new Error(`stale write request (${Math.round(age)} ms old) refused; the sender keeps it for hinted handoff`);
+    }
+    return applyLocally(local, decodeWriteRequest(req));
+  };
 }
 
 export interface DistributorMetrics {
@@ -128,7 +147,7 @@ export class Distributor implements Appendable {
 
   async commitSeries(pending: PendingSeries[]): Promise<void> {
     if (pending.length === 0) return;
-    if (this.membership.self().state === "joining" && this.membership.expectsPeers()) {
+    if (this.membership.self().state === "joining" && this.membership.expectsPeers() && this.membership.firstPeerHeartbeat() === null) {
       // Until the members' heartbeats arrived this node would take itself for the only owner
       // of every series and acknowledge writes that no other replica has.
       this.metrics.quorumFailures++;
@@ -219,7 +238,7 @@ export class Distributor implements Appendable {
         );
         continue;
       }
-      const frame = encodeFrame({ b: encodeBatch(list.map((p) => typed.get(p)!)) } satisfies WriteRequest);
+      const frame = encodeFrame({ b: encodeBatch(list.map((p) => typed.get(p)!)), ts: Date.now() } satisfies WriteRequest);
       const m = this.membership.get(member);
       const backlog = this.hints.stats(member).records > 0;
       if (!m || m.health !== "alive" || backlog) {

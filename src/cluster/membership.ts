@@ -33,6 +33,8 @@ interface HeartbeatMessage {
   load: Record<string, number>;
   /** Hinted-handoff batches this member holds per peer id (non-zero entries only). */
   hints?: Record<string, number>;
+  /** The sender's wall clock when it published (Date.now()). */
+  now?: number;
 }
 
 export interface Member {
@@ -46,6 +48,8 @@ export interface Member {
   load: Record<string, number>;
   /** Hinted-handoff batches this member holds, per peer id. */
   hints: Record<string, number>;
+  /** Our clock minus its clock plus delivery delay, for the last heartbeats (the minimum is used). */
+  clockOffsets: number[];
   health: MemberHealth;
   /** performance.now() of the last heartbeat (of our own publication, for self). */
   lastHeartbeat: number;
@@ -130,6 +134,7 @@ export class Membership {
       tokens: new Uint32Array(0),
       load: {},
       hints: {},
+      clockOffsets: [],
       health: "alive",
       lastHeartbeat: now,
       startedAt: Date.now(),
@@ -196,6 +201,16 @@ export class Membership {
 
   setHttpAddress(http: string): void {
     this.self().http = http;
+  }
+
+  /**
+   * Our clock minus a member's clock (plus the smallest recent heartbeat delay), or null when
+   * unknown: lets us tell how long a request it stamped has been on its way.
+   */
+  clockOffset(id: string): number | null {
+    const m = this.members.get(id);
+    if (!m || m.clockOffsets.length === 0) return null;
+    return Math.min(...m.clockOffsets);
   }
 
   /** performance.now() of the first heartbeat heard from another member, or null. */
@@ -310,6 +325,7 @@ export class Membership {
       startedAt: self.startedAt,
       load: self.load,
       hints: this.hintsFn(),
+      now: Date.now(),
     };
     try {
       await this.host.services.pubsub.publish(this.topic, encodeFrame(hb));
@@ -340,6 +356,7 @@ export class Membership {
         tokens,
         load: {},
         hints: {},
+        clockOffsets: [],
         health: "alive",
         lastHeartbeat: now,
         startedAt: hb.startedAt,
@@ -362,6 +379,10 @@ export class Membership {
     m.tokens = tokens;
     m.load = hb.load ?? {};
     m.hints = hb.hints && typeof hb.hints === "object" ? hb.hints : {};
+    if (typeof hb.now === "number") {
+      m.clockOffsets.push(Date.now() - hb.now);
+      if (m.clockOffsets.length > 10) m.clockOffsets.shift();
+    }
     m.health = "alive";
     m.lastHeartbeat = now;
     m.startedAt = hb.startedAt;

@@ -34,7 +34,11 @@ test("3 then 5 nodes form one cluster with --cluster.join only", async () => {
   const c = await startNode("c", clusterArgs(name, [`--cluster.join=127.0.0.1:${pb}`]));
   for (const n of [a, b, c]) await waitFor(`${n.name} sees 3 members`, async () => (await aliveMembers(n)).join() === "a,b,c");
 
-  const cli = await runCli(["cluster", "status", "--url", c.url]);
+  // Joining nodes turn active once they heard the others: then R=3.
+  const cli = await waitFor("all active", async () => {
+    const r = await runCli(["cluster", "status", "--url", c.url]);
+    return r.stdout.includes("replication factor 3,") ? r : undefined;
+  });
   expect(cli.code).toBe(0);
   expect(cli.stdout).toContain(`cluster ${name}: 3 members, replication factor 3, write quorum 2`);
   for (const n of ["a ", "b ", "c *"]) expect(cli.stdout).toMatch(new RegExp(`^${n.replace("*", "\\*")}\\s+active\\s+alive`, "m"));

@@ -191,3 +191,69 @@ test("R=1: with a member dead, queries carry a partial-result warning naming it"
   rounds = 0;
   await writeContinuously({ metric: "pr_test2", seriesCount: 20, targets: () => [a, b], until: () => rounds++ >= 3, truth: new GroundTruth(), startMs });
 }, 40_000);
+
+test("R=3: a replica paused past the write timeout catches up in order when it resumes", async () => {
+  const name = uniqueClusterName("pause");
+  const nodes = await startCluster(3, name);
+  const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+  const truth = new GroundTruth();
+  const startMs = Date.now() - 60_000;
+  let stop = false;
+  const writer = writeContinuously({ metric: "pz_test", seriesCount: 50, targets: () => [a, b], until: () => stop, truth, startMs });
+  const roundT = (rounds: number) => startMs + 100 * Math.floor(rounds);
+  try {
+    await Bun.sleep(800);
+    kill(c, "SIGSTOP");
+    // 3 s: longer than the write timeout (2 s), so every write that waited in c's sockets is
+    // stale when it resumes; the senders keep those for hinted handoff.
+    await Bun.sleep(1500);
+    // Written up to here (before c is declared dead at 2 s) c must get: stale requests refused,
+    // kept and replayed by the senders, or hinted directly once c was suspect.
+    const hintedUntil = truth.acknowledged / 50;
+    await Bun.sleep(1500);
+    kill(c, "SIGCONT");
+    // c learns that a and b hold batches for it, takes no writes until it has them, then is active.
+    await waitFor("c caught up", async () => {
+      const s = await clusterStatus(a);
+      const m = s.members.find((x) => x.name === "n3")!;
+      return m.health === "alive" && m.state === "active" && s.members.every((x) => x.hintedHandoff.pendingBatches === 0);
+    }, 15_000, 50);
+    await waitFor("b sees c active", async () => (await clusterStatus(b)).members.find((m) => m.name === "n3")?.state === "active", 5000, 50);
+    const activeAt = truth.acknowledged / 50;
+    await Bun.sleep(800);
+    stop = true;
+    await writer;
+    expect(truth.serverErrors).toEqual([]);
+    const hinted = (await metricValue(a, "shoal_cluster_hinted_handoff_replayed_batches_total")) + (await metricValue(b, "shoal_cluster_hinted_handoff_replayed_batches_total"));
+    expect(hinted).toBeGreaterThan(0);
+    for (const n of [a, b, c]) {
+      const snap = truth.snapshot();
+      const got = await queryRaw(n, "pz_test", startMs, snap.maxT() + 60_000);
+      expect(got.warnings).toEqual([]);
+      expect(diff(snap, got, snap.maxT())).toEqual([]);
+    }
+    // c's own copy: everything written until it resumed (what it had, what waited in its
+    // sockets, what a and b kept for it) and everything after it was active again. Writes while
+    // it caught up went to a and b only.
+    expect(await stopNode(c)).toBe(0);
+    const dump = await runCli(["tsdb", "dump", `--storage.tsdb.path=${c.dir}`, "--match=pz_test"]);
+    const have = new Set(dump.stdout.split("\n").filter((l) => l.includes("pz_test")).map((l) => l.replace(/ [^ ]+ ([^ ]+)$/, " $1")));
+    const missing = (pred: (t: number) => boolean) => {
+      let n = 0;
+      for (const [id, m] of truth.samples) for (const t of m.keys()) if (pred(t) && !have.has(`{__name__="pz_test", series="${id}"} ${t}`)) n++;
+      return n;
+    };
+    const untilResume = (t: number) => t <= roundT(hintedUntil);
+    const afterActive = (t: number) => t >= roundT(activeAt + 3);
+    expect(truth.count(untilResume)).toBeGreaterThan(500);
+    const lost = missing(untilResume);
+    expect(lost).toBe(0);
+    expect(missing(afterActive)).toBe(0);
+    console.log(`paused replica: ${hinted} hinted batches replayed; c lacks ${lost} of the ${truth.count(untilResume)} samples written before it was declared dead`);
+  } catch (err) {
+    stop = true;
+    kill(c, "SIGCONT");
+    console.log(dumpLogs(nodes));
+    throw err;
+  }
+}, 60_000);
