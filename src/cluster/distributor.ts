@@ -282,6 +282,12 @@ export class Distributor implements Appendable {
   }
 }
 
+/**
+ * Ring hashes by label-set object: remote write's decoder and the scrape loops hand over the same
+ * `Labels` object for a series every time, so its hash is computed once.
+ */
+const hashCache = new WeakMap<Labels, number>();
+
 class DistributorAppender implements Appender {
   private runs: PendingSeries[] = [];
   private last: PendingSeries | null = null;
@@ -295,7 +301,9 @@ class DistributorAppender implements Appender {
     // again later simply starts another run: the runs reach the same owners in order.
     let p = this.last;
     if (p === null || p.labels !== labels) {
-      p = { labels, hash: labelsHash32(labels), t: [], v: [], stale: null };
+      let hash = hashCache.get(labels);
+      if (hash === undefined) hashCache.set(labels, (hash = labelsHash32(labels)));
+      p = { labels, hash, t: [], v: [], stale: null };
       this.runs.push(p);
       this.last = p;
     }
