@@ -11,7 +11,7 @@ import { CatchUpBuffer } from "./catchup.ts";
 import { applyLocally, decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
 import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";
 import { HintedHandoff } from "./hints.ts";
-import { createClusterHost, type ClusterHost } from "./host.ts";
+import { createClusterHost, nodeCreatedAt, type ClusterHost } from "./host.ts";
 import { Membership, type MemberHealth, type MemberState } from "./membership.ts";
 import type { MetricFamily } from "./metrics.ts";
 import { nodeTokens } from "./ring.ts";
@@ -96,6 +96,7 @@ export class Cluster {
       httpAddress: opts.httpAddress,
       logger,
       load: () => this.loadFigures(),
+      createdAt: nodeCreatedAt(stateDir),
       hints: () => {
         const out: Record<string, number> = {};
         for (const p of this.hints.peers()) {

@@ -15,12 +15,21 @@ import { preSharedKey } from "@libp2p/pnet";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import type { Libp2p, PrivateKey } from "@libp2p/interface";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../model/index.ts";
 import { ClusterFlagError, defaultClusterConfig, splitHostPort, type ClusterConfig } from "./config.ts";
 
 export type ClusterHost = Libp2p<{ pubsub: GossipSub; identify: unknown; ping: unknown }>;
+
+/**
+ * When this node's identity (and so its data) came into being: the key's creation. A member
+ * created after a query's start cannot hold that query's older data.
+ */
+export function nodeCreatedAt(dir: string): number {
+  const file = join(dir, "node.key");
+  return existsSync(file) ? statSync(file).mtimeMs : Date.now();
+}
 
 async function loadOrCreateKey(dir: string): Promise<PrivateKey> {
   const file = join(dir, "node.key");

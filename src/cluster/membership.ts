@@ -30,11 +30,15 @@ interface HeartbeatMessage {
   tokens: Uint8Array;
   seq: number;
   startedAt: number;
+  /** When the member's identity (data directory) was created. */
+  createdAt?: number;
   load: Record<string, number>;
   /** Hinted-handoff batches this member holds per peer id (non-zero entries only). */
   hints?: Record<string, number>;
   /** The sender's wall clock when it published (Date.now()). */
   now?: number;
+  /** Members the sender holds dead (not yet forgotten), so that newcomers know their ranges. */
+  dead?: { id: string; name: string; tokens: Uint8Array; createdAt: number; deadMs: number }[];
 }
 
 export interface Member {
@@ -54,6 +58,8 @@ export interface Member {
   /** performance.now() of the last heartbeat (of our own publication, for self). */
   lastHeartbeat: number;
   startedAt: number;
+  /** When the member's identity (data directory) was created; 0 when unknown. */
+  createdAt: number;
   deadSince: number;
 }
 
@@ -83,6 +89,8 @@ export interface MembershipOptions {
   logger: Logger;
   /** Load figures published in heartbeats. */
   load?: () => Record<string, number>;
+  /** When this node's identity was created (see host.ts). */
+  createdAt?: number;
   /** Hinted-handoff batches this node holds per peer (published so the peer is kept out of the ring meanwhile). */
   hints?: () => Record<string, number>;
 }
@@ -104,6 +112,7 @@ export class Membership {
   private timers: ReturnType<typeof setInterval>[] = [];
   private ringCache: Ring | null = null;
   private coverageCache: Ring | null = null;
+  private coverageKey = "";
   private lastPersist = -Infinity;
   private stopped = false;
   private readonly loadFn: () => Record<string, number>;
@@ -138,6 +147,7 @@ export class Membership {
       health: "alive",
       lastHeartbeat: now,
       startedAt: Date.now(),
+      createdAt: opts.createdAt ?? 0,
       deadSince: 0,
     });
   }
@@ -279,13 +289,24 @@ export class Membership {
   }
 
   /**
-   * The ring as data was written recently: every member not yet forgotten, dead ones included.
-   * A query that reached no owner of some range of this ring may be missing data.
+   * The ring as data was written: every member not yet forgotten, dead ones included, except
+   * members created after the first of the dead ones died. Those cannot hold its data (it was
+   * gone before they existed), so they must not count as covering the ranges they took over
+   * from it. A query that reached no owner of some range of this ring may be missing data.
    */
   coverageRing(): Ring {
-    if (!this.coverageCache) {
-      const ms = [...this.members.values()].filter((m) => m.tokens.length > 0);
-      this.coverageCache = new Ring(ms, this.cfg.replicationFactor);
+    const all = [...this.members.values()].filter((m) => m.tokens.length > 0);
+    let firstDeath = Infinity;
+    const perfNow = performance.now();
+    const wallNow = Date.now();
+    for (const m of all) {
+      if (m.health === "dead") firstDeath = Math.min(firstDeath, wallNow - (perfNow - m.lastHeartbeat));
+    }
+    const chosen = all.filter((m) => m.health === "dead" || m.createdAt <= firstDeath);
+    const key = chosen.map((m) => m.id).sort().join();
+    if (!this.coverageCache || this.coverageKey !== key) {
+      this.coverageCache = new Ring(chosen, this.cfg.replicationFactor);
+      this.coverageKey = key;
     }
     return this.coverageCache;
   }
@@ -323,9 +344,19 @@ export class Membership {
       tokens: new Uint8Array(self.tokens.buffer, self.tokens.byteOffset, self.tokens.byteLength),
       seq: ++this.seq,
       startedAt: self.startedAt,
+      createdAt: self.createdAt,
       load: self.load,
       hints: this.hintsFn(),
       now: Date.now(),
+      dead: [...this.members.values()]
+        .filter((m) => m.health === "dead")
+        .map((m) => ({
+          id: m.id,
+          name: m.name,
+          tokens: new Uint8Array(m.tokens.buffer, m.tokens.byteOffset, m.tokens.byteLength),
+          createdAt: m.createdAt,
+          deadMs: Math.round(performance.now() - m.deadSince),
+        })),
     };
     try {
       await this.host.services.pubsub.publish(this.topic, encodeFrame(hb));
@@ -360,6 +391,7 @@ export class Membership {
         health: "alive",
         lastHeartbeat: now,
         startedAt: hb.startedAt,
+        createdAt: 0,
         deadSince: 0,
       };
       this.members.set(hb.id, m);
@@ -386,10 +418,44 @@ export class Membership {
     m.health = "alive";
     m.lastHeartbeat = now;
     m.startedAt = hb.startedAt;
+    m.createdAt = typeof hb.createdAt === "number" ? hb.createdAt : 0;
     m.deadSince = 0;
     this.remember(m);
     if (this.host.getConnections(peerIdOf(m.id)).length === 0) this.dialPeer(m.id, m.addrs);
+    if (this.learnDead(hb.dead, now)) ringChanged = true;
     if (ringChanged) this.changed();
+  }
+
+  /** Adds dead members we never knew (they died before we joined): queries must know their ranges. */
+  private learnDead(list: HeartbeatMessage["dead"], now: number): boolean {
+    if (!Array.isArray(list)) return false;
+    let added = false;
+    for (const d of list) {
+      if (typeof d?.id !== "string" || d.id === this.selfId || this.members.has(d.id)) continue;
+      if (!(d.tokens instanceof Uint8Array) || typeof d.deadMs !== "number" || d.deadMs >= this.cfg.forgetTimeoutMs) continue;
+      const tokens = new Uint32Array(d.tokens.byteLength >>> 2);
+      new Uint8Array(tokens.buffer).set(d.tokens.subarray(0, tokens.byteLength));
+      const deadSince = now - d.deadMs;
+      this.members.set(d.id, {
+        id: d.id,
+        self: false,
+        name: String(d.name),
+        addrs: [],
+        http: "",
+        state: "active",
+        tokens,
+        load: {},
+        hints: {},
+        clockOffsets: [],
+        health: "dead",
+        lastHeartbeat: deadSince - this.cfg.deadTimeoutMs,
+        startedAt: 0,
+        createdAt: typeof d.createdAt === "number" ? d.createdAt : 0,
+        deadSince,
+      });
+      added = true;
+    }
+    return added;
   }
 
   private checkHealth(): void {

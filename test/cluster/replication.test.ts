@@ -187,6 +187,13 @@ test("R=1: with a member dead, queries carry a partial-result warning naming it"
   const partial = await values(a);
   expect(partial.data.length).toBeLessThan(60);
   expect(partial.warnings?.[0]).toMatch(/^cluster: partial result:/);
+  // A new member takes over part of n3's ranges on the ring, but it cannot hold n3's older
+  // data: the warning for the old range stays the same.
+  const before = (await queryRaw(a, "pr_test", startMs, endMs)).warnings[0]!;
+  const d = await startNode("n4", clusterArgs(name, ["--cluster.replication-factor=1", `--cluster.join=127.0.0.1:${await clusterPort(a)}`]));
+  await waitFor("n4 active", async () => (await clusterStatus(a)).members.find((m) => m.name === "n4")?.state === "active", 10_000);
+  const after = await queryRaw(d, "pr_test", startMs, endMs);
+  expect(after.warnings).toEqual([before]);
   // Writes still succeed: the ring re-formed among the live members.
   rounds = 0;
   await writeContinuously({ metric: "pr_test2", seriesCount: 20, targets: () => [a, b], until: () => rounds++ >= 3, truth: new GroundTruth(), startMs });
