@@ -148,7 +148,7 @@ export class Cluster {
     const startedAt = performance.now();
     let joiningSince = startedAt;
     let flushing = false;
-    const settle = setInterval(() => {
+    const settleTick = () => {
       const self = c.membership.self();
       const now = performance.now();
       const behind = c.membership.catchingUp().has(c.selfId);
@@ -184,8 +184,9 @@ export class Cluster {
           flushing = false;
           if (c.membership.self().state === "joining") c.membership.setState("active");
         });
-    }, Math.max(20, opts.config.heartbeatIntervalMs / 4));
-    c.timers.push(settle);
+    };
+    settleTick(); // a node alone turns active before its first request
+    c.timers.push(setInterval(settleTick, Math.max(20, opts.config.heartbeatIntervalMs / 4)));
     logger.info("cluster started", {
       id: c.membership.selfId,
       name: c.membership.self().name,
