@@ -50,7 +50,9 @@ async function metricValue(node: TestNode, name: string): Promise<number> {
 test("R=3: a SIGKILLed node does not stop writes nor make queries incomplete; its hints drain when it returns", async () => {
   const name = uniqueClusterName("kill");
   const nodes = await startCluster(3, name);
-  const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+  // Any one node may die, the one the others joined through included.
+  const victim = Math.floor(Math.random() * 3);
+  const [a, b, c] = [...nodes.filter((_, i) => i !== victim), nodes[victim]] as [TestNode, TestNode, TestNode];
   const truth = new GroundTruth();
   const startMs = Date.now() - 60_000;
   let current: TestNode[] = [a, b, c];
@@ -72,7 +74,7 @@ test("R=3: a SIGKILLed node does not stop writes nor make queries incomplete; it
     // Until c is declared dead (2 s) writes for it are kept as hints: remember where 1.5 s is.
     await Bun.sleep(1500);
     const roundsAtHintEnd = truth.acknowledged / 50;
-    await waitFor("c dead", async () => (await clusterStatus(a)).members.find((m) => m.name === "n3")?.health === "dead", 10_000);
+    await waitFor("c dead", async () => (await clusterStatus(a)).members.find((m) => m.name === c.name)?.health === "dead", 10_000);
     const deadAfterMs = Date.now() - killedAt;
     await Bun.sleep(1000);
     // Batches for c while it was not yet known dead are waiting in hinted handoff.
@@ -94,7 +96,7 @@ test("R=3: a SIGKILLed node does not stop writes nor make queries incomplete; it
     for (const n of [a, b]) await check(n);
 
     // c comes back while writes go on: its hinted batches arrive before anything newer.
-    const c2 = await startNode("n3", clusterArgs(name), { dir: c.dir });
+    const c2 = await startNode(c.name, clusterArgs(name), { dir: c.dir });
     nodes.push(c2);
     await waitFor("c back", async () => (await aliveMembers(a)).join() === "n1,n2,n3" && (await aliveMembers(b)).join() === "n1,n2,n3", 10_000);
     // A node refuses writes (503) while it is joining; then it takes writes like the others.
@@ -102,7 +104,7 @@ test("R=3: a SIGKILLed node does not stop writes nor make queries incomplete; it
     current = [a, b, c2];
     await waitFor("hinted handoff drained", async () => (await pending()) === 0, 15_000);
     await waitFor("everyone sees c active", async () => {
-      for (const n of [a, b]) if ((await clusterStatus(n)).members.find((m) => m.name === "n3")?.state !== "active") return false;
+      for (const n of [a, b]) if ((await clusterStatus(n)).members.find((m) => m.name === c.name)?.state !== "active") return false;
       return true;
     });
     const roundsAtReturn = truth.acknowledged / 50;
@@ -144,7 +146,7 @@ test("R=3: a SIGKILLed node does not stop writes nor make queries incomplete; it
     expect(ts.filter(hinted).length).toBeGreaterThan(truth.count(hinted) * 0.8);
     expect(ts.filter((t) => t >= firstAfterReturn).length).toBe(truth.count((t) => t >= firstAfterReturn));
     console.log(
-      `SIGKILL → dead after ${deadAfterMs} ms; ${truth.acknowledged} samples acknowledged, ` +
+      `SIGKILL of ${c.name} → dead after ${deadAfterMs} ms; ${truth.acknowledged} samples acknowledged, ` +
         `${truth.connectionErrors} connection errors retried; ${truth.count(hinted)} hinted samples, ${outOfOrder} refused by c as out of order`,
     );
   } catch (err) {
