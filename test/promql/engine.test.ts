@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { labelsFromRecord } from "../../src/model/index.ts";
+import { labelsFromRecord, type Queryable } from "../../src/model/index.ts";
 import { Engine, QueryError } from "../../src/promql/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
 
@@ -141,7 +141,14 @@ describe("Engine", () => {
 
   test("a query that waits in the queue past its timeout fails with the queue timeout", async () => {
     const ng = new Engine({ maxConcurrency: 1 });
-    const slow = ng.rangeQuery(db, "max_over_time(sum by (job) (rate(http_requests_total[1m]))[10m:1s])", 0, 900_000, 1000);
+    // The first query holds the only slot for certain: its storage answers only after 300 ms.
+    const held: Queryable = {
+      querier(mint, maxt) {
+        const q = db.querier(mint, maxt);
+        return { ...q, select: async (m, h) => (await Bun.sleep(300), q.select(m, h)), labelNames: (m) => q.labelNames(m), labelValues: (n, m) => q.labelValues(n, m), close: () => q.close() };
+      },
+    };
+    const slow = ng.instantQuery(held, "http_requests_total", 600_000);
     const e = await failure(ng.instantQuery(db, "http_requests", 600_000, { timeout: 1 }));
     expect(e.type).toBe("timeout");
     expect(e.message).toBe("query timed out in query queue");
