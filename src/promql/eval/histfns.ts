@@ -4,7 +4,8 @@ import type { Call, Expr } from "../ast.ts";
 import { ann, formatFloat } from "./annotations.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { bucketFraction, bucketQuantile } from "./histogram.ts";
-import { getLabel, setLabel, stringArg } from "./labelfns.ts";
+import { getLabel, labelsWith as setLabel } from "../../model/index.ts";
+import { stringArg } from "./labelfns.ts";
 import { newSeries, type StepSeries, type Value, type VectorValue } from "./types.ts";
 
 interface BucketGroup {

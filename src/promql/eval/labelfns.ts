@@ -1,5 +1,5 @@
 /** label_replace and label_join, with Prometheus's validation errors and RE2 template expansion. */
-import { compileAnchoredRegex, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
+import { compileAnchoredRegex, getLabel, labelsWith as setLabel, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
 import type { Call, Expr } from "../ast.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { EvalError, type Value } from "./types.ts";
@@ -64,25 +64,6 @@ function expandTemplate(tpl: string, m: RegExpExecArray): string {
   return out;
 }
 
-export function setLabel(ls: Labels, name: string, value: string): Labels {
-  const out: Label[] = [];
-  let placed = value === "";
-  for (const l of ls) {
-    if (l.name === name) continue;
-    if (!placed && l.name > name) {
-      out.push({ name, value });
-      placed = true;
-    }
-    out.push(l);
-  }
-  if (!placed) out.push({ name, value });
-  return out;
-}
-
-export function getLabel(ls: Labels, name: string): string {
-  for (const l of ls) if (l.name === name) return l.value;
-  return "";
-}
 
 export async function labelReplace(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   const dst = stringArg(e.args[1]!);

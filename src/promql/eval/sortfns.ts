@@ -3,7 +3,8 @@ import type { Labels } from "../../model/index.ts";
 import type { Call } from "../ast.ts";
 import { ann } from "./annotations.ts";
 import type { Evaluator, Steps } from "./evaluator.ts";
-import { getLabel, stringArg } from "./labelfns.ts";
+import { getLabel } from "../../model/index.ts";
+import { stringArg } from "./labelfns.ts";
 import type { Value } from "./types.ts";
 
 export async function evalSort(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
