@@ -1,6 +1,6 @@
 /** /api/v1/series, /api/v1/labels, /api/v1/label/<name>/values. */
 import type { Hono } from "hono";
-import { compareLabels, labelsKey, type Labels, type Matcher } from "../model/index.ts";
+import { compareLabels, labelsKey, type LabelQueryResult, type Labels, type Matcher, type Querier } from "../model/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { MAX_TIME_MS, MIN_TIME_MS, invalidParam, limitParam, readForm, timeParam, type Form } from "./params.ts";
 import { labelsJSON } from "./render.ts";
@@ -74,37 +74,11 @@ export function registerSeriesRoutes(app: Hono, deps: ApiDeps): void {
     return successRaw(`[${all.map(labelsJSON).join(",")}]`, warnings);
   };
 
-  const labelNames = async (form: Form): Promise<Response> => {
-    const limit = limitParam(form);
-    const start = timeParam(form, "start", MIN_TIME_MS);
-    const end = timeParam(form, "end", MAX_TIME_MS);
-    const sets = parseMatcherSets(deps, form.all("match[]"), false);
-    const q = deps.queryable.querier(start, end);
-    const warnings: string[] = [];
-    let names: string[];
-    try {
-      const lists: string[][] = [];
-      for (const set of sets.length > 0 ? sets : [undefined]) {
-        const res = await q.labelNames(set);
-        warnings.push(...res.warnings);
-        lists.push(res.values);
-      }
-      names = mergeSorted(lists);
-    } finally {
-      q.close();
-    }
-    if (limit > 0 && names.length > limit) {
-      names = names.slice(0, limit);
-      warnings.push(TRUNCATED);
-    }
-    return success(names, warnings);
-  };
-
-  const labelValues = async (rawName: string, form: Form): Promise<Response> => {
-    const name = decodeLabelName(rawName);
-    if (name === "" || (!rawName.startsWith("U__") && !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name))) {
-      throw badData(`invalid label name: ${JSON.stringify(rawName)}`);
-    }
+  /** Runs one label query per `match[]` set (or one with none), merges the sorted answers, applies `limit`. */
+  const labelQuery = async (
+    form: Form,
+    fetch: (q: Querier, set: Matcher[] | undefined) => Promise<LabelQueryResult>,
+  ): Promise<Response> => {
     const limit = limitParam(form);
     const start = timeParam(form, "start", MIN_TIME_MS);
     const end = timeParam(form, "end", MAX_TIME_MS);
@@ -115,7 +89,7 @@ export function registerSeriesRoutes(app: Hono, deps: ApiDeps): void {
     try {
       const lists: string[][] = [];
       for (const set of sets.length > 0 ? sets : [undefined]) {
-        const res = await q.labelValues(name, set);
+        const res = await fetch(q, set);
         warnings.push(...res.warnings);
         lists.push(res.values);
       }
@@ -128,6 +102,16 @@ export function registerSeriesRoutes(app: Hono, deps: ApiDeps): void {
       warnings.push(TRUNCATED);
     }
     return success(values, warnings);
+  };
+
+  const labelNames = (form: Form): Promise<Response> => labelQuery(form, (q, set) => q.labelNames(set));
+
+  const labelValues = async (rawName: string, form: Form): Promise<Response> => {
+    const name = decodeLabelName(rawName);
+    if (name === "" || (!rawName.startsWith("U__") && !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name))) {
+      throw badData(`invalid label name: ${JSON.stringify(rawName)}`);
+    }
+    return labelQuery(form, (q, set) => q.labelValues(name, set));
   };
 
   app.get("/api/v1/series", async (c) => series(await readForm(c)));

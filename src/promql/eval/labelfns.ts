@@ -1,5 +1,5 @@
 /** label_replace and label_join, with Prometheus's validation errors and RE2 template expansion. */
-import { compileAnchoredRegex, getLabel, labelsWith as setLabel, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
+import { compileAnchoredRegex, getLabel, labelsWith as setLabel, METRIC_NAME, type Labels } from "../../model/index.ts";
 import type { Call, Expr } from "../ast.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { EvalError, type Value } from "./types.ts";
