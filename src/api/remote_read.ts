@@ -6,6 +6,7 @@
 import type { Hono } from "hono";
 import protobuf from "protobufjs";
 import * as snappy from "snappyjs";
+import { uncompressBlock } from "./snappy_block.ts";
 import { Matcher, RegexError, labelsWith, hasLabel, type Labels, type MatchType, type Queryable } from "../model/index.ts";
 import { ReadRequestType, int64ToNumber, type PbReadRequest } from "./remote_proto.ts";
 
@@ -38,7 +39,7 @@ export function registerRemoteRead(app: Hono, queryable: Queryable, externalLabe
     if (body.length > MAX_READ_BODY) return text(413, `request body exceeds ${MAX_READ_BODY} bytes`);
     let req: PbReadRequest;
     try {
-      const raw = snappy.uncompress(body, MAX_READ_BODY * 4);
+      const raw = uncompressBlock(body, MAX_READ_BODY * 4);
       req = ReadRequestType.toObject(ReadRequestType.decode(raw), { defaults: true }) as unknown as PbReadRequest;
     } catch (e) {
       return text(400, `bad ReadRequest: ${(e as Error).message}`);

@@ -6,7 +6,7 @@
  * 413 for payloads over the size limits; 415 for an encoding or protobuf message we do not speak.
  */
 import type { Hono } from "hono";
-import * as snappy from "snappyjs";
+import { snappyDecodedLength, uncompressBlock } from "./snappy_block.ts";
 import { AppendError, isStaleAt, type Appendable, type Logger } from "../model/index.ts";
 import type { Counter } from "../telemetry/registry.ts";
 import { decodeWriteRequest, LabelsCache, WriteDecodeError } from "./remote_write_decode.ts";
@@ -34,17 +34,6 @@ function text(status: number, message: string): Response {
   return new Response(message + "\n", { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
 }
 
-/** Snappy's preamble is the uncompressed length as a varint; read it to refuse huge payloads early. */
-function snappyDecodedLength(buf: Uint8Array): number {
-  let result = 0;
-  for (let i = 0, shift = 0; i < buf.length && i < 5; i++, shift += 7) {
-    const c = buf[i]!;
-    result += (c & 0x7f) * 2 ** shift;
-    if (c < 0x80) return result;
-  }
-  return -1;
-}
-
 export interface WriteOutcome {
   status: number;
   message: string;
@@ -66,7 +55,7 @@ export async function handleWriteBody(
   }
   let raw: Uint8Array;
   try {
-    raw = snappy.uncompress(body, opts.maxDecodedBytes);
+    raw = uncompressBlock(body, opts.maxDecodedBytes);
   } catch (e) {
     return { status: 400, message: `snappy: corrupt input: ${(e as Error).message}` };
   }

@@ -1,0 +1,36 @@
+/** The snappy block check in front of snappyjs: it accepts every real stream and refuses bad ones fast. */
+import { expect, test } from "bun:test";
+import fc from "fast-check";
+import * as snappy from "snappyjs";
+import { DEFAULT_REMOTE_WRITE_LIMITS, handleWriteBody } from "../../src/api/remote_write.ts";
+import { SnappyError, uncompressBlock } from "../../src/api/snappy_block.ts";
+import { openTSDB } from "../../src/storage/index.ts";
+import { tempDir } from "../e2e/harness.ts";
+
+test("every stream snappy produces decompresses to its input", () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 5000 }), fc.string({ maxLength: 3000 }).map((s) => new TextEncoder().encode(s.repeat(3)))), (input) => {
+      expect(uncompressBlock(snappy.compress(input), 1 << 20)).toEqual(input);
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test("a literal whose 4-byte length overflows is refused at once (snappyjs alone spins for minutes)", async () => {
+  const body = new Uint8Array([0x1c, 0xfc, 0xd6, 0xf1, 0xb4, 0xa1, 0x4b]);
+  expect(() => uncompressBlock(body, 1 << 20)).toThrow(SnappyError);
+  const dir = tempDir("snappy-hang");
+  const db = await openTSDB({ dir });
+  const started = performance.now();
+  const out = await handleWriteBody(body, db, DEFAULT_REMOTE_WRITE_LIMITS);
+  expect(out.status).toBe(400);
+  expect(out.message).toContain("snappy: corrupt input: literal at byte 1 runs past the input");
+  expect(performance.now() - started).toBeLessThan(1000);
+  await db.close();
+});
+
+test("copies before the start, short output and long output are refused", () => {
+  expect(() => uncompressBlock(new Uint8Array([4, 0x01, 0x05]), 100)).toThrow("refers to data before the start");
+  expect(() => uncompressBlock(new Uint8Array([5, 0x0c, 1, 2, 3, 4]), 100)).toThrow("the preamble declared 5");
+  expect(() => uncompressBlock(new Uint8Array([2, 0x0c, 1, 2, 3, 4]), 100)).toThrow("exceeds the declared length");
+});
