@@ -17,7 +17,8 @@ export interface BlockMeta {
   minTime: number;
   maxTime: number;
   stats: { numSamples: number; numSeries: number; numChunks: number };
-  compaction: { level: number; sources: string[]; parents?: string[] };
+  /** hints: Prometheus's ["from-out-of-order"] marks blocks written from backfilled samples. */
+  compaction: { level: number; sources: string[]; parents?: string[]; hints?: string[] };
   version: 1;
   files: Record<string, { size: number; xxhash64: string }>;
 }

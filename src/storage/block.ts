@@ -250,6 +250,42 @@ export class Block implements QuerySource {
     return this.labelStart.length - 1;
   }
 
+  /**
+   * Compares series `id`'s labels with `labels` (compareLabels order) without building them.
+   * Used by backfill and export to find a series by binary search over the ids (label order).
+   */
+  compareSeries(id: number, labels: Labels): number {
+    const a = this.labelStart[id]!;
+    const na = (this.labelStart[id + 1]! - a) / 2;
+    const n = Math.min(na, labels.length);
+    for (let i = 0; i < n; i++) {
+      const name = this.syms[this.labelSyms[a + 2 * i]!]!;
+      const l = labels[i]!;
+      if (name !== l.name) return name < l.name ? -1 : 1;
+      const value = this.syms[this.labelSyms[a + 2 * i + 1]!]!;
+      if (value !== l.value) return value < l.value ? -1 : 1;
+    }
+    return na - labels.length;
+  }
+
+  /** The first series id whose labels are ≥ `labels` (numSeries if none). */
+  lowerBoundSeries(labels: Labels): number {
+    let lo = 0;
+    let hi = this.numSeries;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compareSeries(mid, labels) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The id of the series with exactly these labels, or -1. */
+  seriesIdOf(labels: Labels): number {
+    const id = this.lowerBoundSeries(labels);
+    return id < this.numSeries && this.compareSeries(id, labels) === 0 ? id : -1;
+  }
+
   /** The labels of series `id` (built on demand: blocks keep them as symbol ids). */
   labelsOf(id: number): Labels {
     const out: { name: string; value: string }[] = [];

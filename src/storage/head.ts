@@ -234,6 +234,12 @@ export class Head {
     return s;
   }
 
+  /** The live series with exactly these labels, if any (never creates one). */
+  find(labels: Labels): MemSeries | undefined {
+    const s = this.lookup(hashLabels(labels), labels);
+    return s !== undefined && !s.removed ? s : undefined;
+  }
+
   /** Creates a series with a known ref (WAL replay). */
   createWithRef(ref: number, labels: Labels): MemSeries {
     const hash = hashLabels(labels);
