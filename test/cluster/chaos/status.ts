@@ -1,0 +1,100 @@
+/**
+ * Reading the cluster's own account of itself for the chaos test: whether the hand-off protocol
+ * is there, when everything has settled (all members alive and active, nothing pending), and
+ * each node's own data.
+ */
+import { kill } from "../harness.ts";
+import type { FleetNode } from "./fleet.ts";
+
+interface Member {
+  name: string;
+  health: string;
+  state: string;
+  hintedHandoff?: { pendingBatches: number };
+}
+
+export interface ClusterStatusJSON {
+  members: Member[];
+  replication?: { underReplicatedFraction?: number; unavailableFraction?: number };
+  handoff?: unknown;
+}
+
+export async function statusOf(n: FleetNode): Promise<ClusterStatusJSON> {
+  const r = await fetch(`${n.proc!.url}/api/v1/status/cluster`, { signal: AbortSignal.timeout(5000) });
+  return ((await r.json()) as { data: ClusterStatusJSON }).data;
+}
+
+/** The status JSON has a `handoff` object once the hand-off protocol is in. */
+export async function supportsHandoff(n: FleetNode): Promise<boolean> {
+  return (await statusOf(n)).handoff !== undefined;
+}
+
+/** Why `s` (one node's view) is not settled for the member names `want`, or "" when it is. */
+export function unsettledReason(view: string, s: ClusterStatusJSON, want: Set<string>, handoff: boolean): string {
+  const reasons: string[] = [];
+  for (const name of want) {
+    const m = s.members.find((x) => x.name === name);
+    if (!m) reasons.push(`${view} does not know ${name}`);
+    else if (m.health !== "alive" || m.state !== "active") reasons.push(`${view} sees ${name} ${m.health}/${m.state}`);
+  }
+  for (const m of s.members) {
+    if (!want.has(m.name) && m.state !== "left" && m.health !== "dead") reasons.push(`${view} still counts ${m.name} (${m.health}/${m.state})`);
+    if ((m.hintedHandoff?.pendingBatches ?? 0) > 0) reasons.push(`${view} holds ${m.hintedHandoff!.pendingBatches} hinted batches for ${m.name}`);
+  }
+  const rep = s.replication;
+  if (rep && ((rep.underReplicatedFraction ?? 0) > 0 || (rep.unavailableFraction ?? 0) > 0)) {
+    reasons.push(`${view}: ring under-replicated ${rep.underReplicatedFraction}, unavailable ${rep.unavailableFraction}`);
+  }
+  if (handoff) reasons.push(...handoffBusy(view, s.handoff));
+  return reasons.join("; ");
+}
+
+/** Transfers still running or ranges still short of R copies, from the `handoff` object. */
+function handoffBusy(view: string, h: unknown): string[] {
+  if (!h || typeof h !== "object") return [`${view}: no handoff object`];
+  const o = h as Record<string, unknown>;
+  const out: string[] = [];
+  const transfers = (o.transfers ?? o.active) as { state?: string; peer?: string; reason?: string; direction?: string }[] | undefined;
+  if (Array.isArray(transfers)) {
+    for (const t of transfers) {
+      if (!t.state || !["done", "complete", "completed", "finished"].includes(t.state)) out.push(`${view}: transfer ${t.direction ?? ""} ${t.peer ?? ""} ${t.reason ?? ""} ${t.state ?? ""}`);
+    }
+  }
+  const under = o.rangesUnderReplicated ?? o.underReplicatedRanges;
+  if (typeof under === "number" && under > 0) out.push(`${view}: ${under} ranges under-replicated`);
+  return out;
+}
+
+/** Waits until every member's view is settled; returns "" or the last reason it was not. */
+export async function settled(members: FleetNode[], timeoutMs: number, handoff: boolean): Promise<string> {
+  const want = new Set(members.map((m) => m.name));
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const reasons: string[] = [];
+    for (const n of members) {
+      try {
+        const r = unsettledReason(n.name, await statusOf(n), want, handoff);
+        if (r) reasons.push(r);
+      } catch (err) {
+        reasons.push(`${n.name}: status failed: ${(err as Error).message}`);
+      }
+    }
+    last = reasons.join(" | ");
+    if (!last) return "";
+    await Bun.sleep(500);
+  }
+  return last;
+}
+
+/**
+ * Each member's own data for `metric`, as `shoal tsdb dump` text: the nodes are SIGKILLed (a
+ * SIGTERM would be a graceful leave and move data away) and their directories dumped.
+ */
+export async function readLocalCopies(members: FleetNode[], _metric: string, dump: (dir: string) => Promise<string>): Promise<Map<string, string>> {
+  for (const n of members) if (n.proc) kill(n.proc, "SIGKILL");
+  for (const n of members) if (n.proc) await n.proc.proc.exited;
+  const out = new Map<string, string>();
+  for (const n of members) out.set(n.name, await dump(n.dir));
+  return out;
+}
