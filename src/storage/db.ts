@@ -27,6 +27,9 @@ import { computeStatus, type TSDBStatus } from "./status.ts";
 import { isULID, newULID } from "./ulid.ts";
 import { encodeHeadSnapshot } from "./head-snapshot.ts";
 import { WAL } from "./wal.ts";
+import { BACKFILL_HINT, Backfiller, DEFAULT_BACKFILL_FLUSH_SAMPLES, isBackfillBlock, type BackfillResult, type BackfillStats, type SeriesData } from "./backfill.ts";
+import { exportSeries, summarizeSeries, type ExportOptions, type SeriesSummary, type SummaryOptions, type WalkSources } from "./export.ts";
+import { dropMatchingSeries } from "./drop.ts";
 
 export interface TSDBOptions {
   dir: string;
@@ -38,10 +41,12 @@ export interface TSDBOptions {
   blockDurationMs?: number;
   /** How often the WAL is fsync'd; 1000 ms. 0: fsync before every commit resolves (slow, safest). */
   walFsyncIntervalMs?: number;
+  /** Backfilled samples held in memory before they are written out as blocks; 4M. */
+  backfillFlushSamples?: number;
   logger?: Logger;
 }
 
-export interface TSDBStats {
+export interface TSDBStats extends BackfillStats {
   headSeries: number;
   headChunks: number;
   headMinTime: number;
@@ -65,6 +70,8 @@ export interface TSDBStats {
   retentionDeletions: number;
   sizeRetentionDeletions: number;
   tombstones: number;
+  /** Series removed by dropSeries. */
+  seriesDropped: number;
 }
 
 export interface TSDB extends Appendable, Queryable {
@@ -74,6 +81,24 @@ export interface TSDB extends Appendable, Queryable {
   status(limit: number): TSDBStatus;
   deleteSeries(matchers: Matcher[], mint: number, maxt: number): Promise<void>;
   cleanTombstones(): Promise<void>;
+  /**
+   * Stores samples of any age (older than the head, inside its range, overlapping data already
+   * held). Resolves once durable (written and fsync'd) and visible to queries. A sample whose
+   * timestamp the series already holds is not stored again: identical bits count as
+   * `duplicates`, other bits as `conflicts` — the data already held wins. Throws
+   * AppendError("invalid") for bad input, storing nothing. `samples`: samples newly stored.
+   */
+  backfill(series: readonly SeriesData[]): Promise<BackfillResult>;
+  /**
+   * Every series held (head, blocks, backfilled) passing `filter`, with its samples in
+   * [mint, maxt] merged, sorted by labels, in batches of about `batchSamples` samples (100k).
+   * `after`: resume strictly after that series. `hash` is labelsHash32(labels).
+   */
+  exportSeries(opts: ExportOptions): AsyncIterable<SeriesData[]>;
+  /** Per-series sample count and checksum over [mint, maxt] (series with samples there only). */
+  summarizeSeries(opts: SummaryOptions): AsyncIterable<SeriesSummary[]>;
+  /** Removes whole series passing `filter` from head, backfill and blocks, durably; returns how many. */
+  dropSeries(filter: (labels: Labels, hash: number) => boolean): Promise<number>;
 }
 
 export const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
@@ -121,7 +146,9 @@ export class LocalTSDB implements TSDB {
     blocksCorrupted: 0,
     retentionDeletions: 0,
     sizeRetentionDeletions: 0,
+    seriesDropped: 0,
   };
+  readonly backfiller: Backfiller;
 
   constructor(readonly opts: Opts) {
     this.logger = opts.logger;
@@ -131,6 +158,7 @@ export class LocalTSDB implements TSDB {
     // Like Prometheus: compact up to 10% of the retention, at most 31 days.
     const maxRange = Math.min(opts.retentionMs / 10, 31 * 24 * 3600 * 1000);
     this.ranges = blockRanges(opts.blockDurationMs, Math.max(maxRange, opts.blockDurationMs));
+    this.backfiller = new Backfiller(this, opts.backfillFlushSamples);
   }
 
   get mode(): OpenMode {
@@ -142,10 +170,12 @@ export class LocalTSDB implements TSDB {
     else if (!existsSync(this.opts.dir)) throw new Error(`no TSDB directory at ${this.opts.dir}`);
     if (this.mode !== "readOnly") this.takeLock();
     this.loadBlocks();
-    const lastBlockEnd = this.blocks.reduce((m, b) => Math.max(m, b.meta.maxTime), -Infinity);
+    // Blocks of backfilled data may lie inside the head's range: they do not move its start.
+    const lastBlockEnd = this.blocks.reduce((m, b) => (isBackfillBlock(b) ? m : Math.max(m, b.meta.maxTime)), -Infinity);
     this.head.minValidTime = lastBlockEnd;
     if (this.mode === "blocksOnly") return;
     this.replayWAL();
+    this.backfiller.open(this.mode === "readOnly");
     if (this.mode === "readOnly") return;
     this.head.truncateBefore(this.head.minValidTime);
     this.head.log = this.wal;
@@ -266,7 +296,7 @@ export class LocalTSDB implements TSDB {
     this.checkOpen();
     const used = this.blocks.filter((b) => !(b.maxT < mint || b.minT > maxt));
     for (const b of used) b.refs++;
-    const sources: QuerySource[] = [...used, this.headSource];
+    const sources: QuerySource[] = [...used, ...this.backfiller.sources(), this.headSource];
     const release = () => {
       for (const b of used) {
         b.refs--;
@@ -284,7 +314,7 @@ export class LocalTSDB implements TSDB {
   }
 
   /** Runs `fn` after every earlier exclusive task (compaction, retention, cleaning). */
-  private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
     const run = this.lock.then(fn);
     this.lock = run.then(
       () => undefined,
@@ -298,7 +328,10 @@ export class LocalTSDB implements TSDB {
     return this.exclusive(async () => {
       if (this.closed) return;
       try {
+        const cuts = this.counters.headCuts;
         await this.cutHead();
+        // Backfilled samples follow the head into blocks when it is cut.
+        if (this.counters.headCuts !== cuts) await this.backfiller.flushNow();
         await this.compactBlocks();
         this.applyRetention();
       } catch (e) {
@@ -368,7 +401,8 @@ export class LocalTSDB implements TSDB {
   }
 
   private async compactBlocks(): Promise<void> {
-    const newest = Math.max(this.head.minValidTime, ...this.blocks.map((b) => b.meta.maxTime));
+    // Backfilled blocks may lie ahead of the persisted head: they do not complete a window.
+    const newest = Math.max(this.head.minValidTime, ...this.blocks.filter((b) => !isBackfillBlock(b)).map((b) => b.meta.maxTime));
     for (;;) {
       const group = planCompaction(this.blocks, this.ranges, newest);
       if (group === null) return;
@@ -387,10 +421,15 @@ export class LocalTSDB implements TSDB {
     let created: Block | null = null;
     let meta: BlockMeta | null = null;
     try {
+      // A merge keeps the backfill hint when a backfilled block sets its end: that end must not
+      // become the head's start at the next open.
+      const endOf = (bf: boolean) => Math.max(...group.filter((b) => isBackfillBlock(b) === bf).map((b) => b.meta.maxTime));
+      const hinted = group.some(isBackfillBlock) && endOf(true) > endOf(false);
       meta = await writeBlock(this.opts.dir, ulid, mint, maxt, mergedBlockSeries(group), {
         level,
         sources,
         parents: group.map((b) => b.ulid),
+        ...(hinted ? { hints: [BACKFILL_HINT] } : {}),
       });
       if (meta.stats.numSeries > 0) created = new Block(join(this.opts.dir, ulid));
       else rmSync(join(this.opts.dir, ulid), { recursive: true, force: true });
@@ -479,6 +518,46 @@ export class LocalTSDB implements TSDB {
     });
   }
 
+  /** Adds blocks written outside compaction (backfill flushes). */
+  addBlocks(blocks: readonly Block[]): void {
+    if (blocks.length === 0) return;
+    this.blocks.push(...blocks);
+    this.sortBlocks();
+  }
+
+  async backfill(series: readonly SeriesData[]): Promise<BackfillResult> {
+    this.checkOpen();
+    if (this.mode !== "normal") throw new Error(`TSDB opened ${this.mode}: backfilling is not allowed`);
+    return this.backfiller.backfill(series);
+  }
+
+  private walkSources = (): WalkSources => {
+    this.checkOpen();
+    return { head: this.head, blocks: this.blocks, stores: this.backfiller.stores() };
+  };
+
+  exportSeries(opts: ExportOptions): AsyncIterable<SeriesData[]> {
+    this.checkOpen();
+    return exportSeries(this.walkSources, opts);
+  }
+
+  summarizeSeries(opts: SummaryOptions): AsyncIterable<SeriesSummary[]> {
+    this.checkOpen();
+    return summarizeSeries(this.walkSources, opts);
+  }
+
+  async dropSeries(filter: (labels: Labels, hash: number) => boolean): Promise<number> {
+    this.checkOpen();
+    if (this.mode !== "normal") throw new Error(`TSDB opened ${this.mode}: dropping is not allowed`);
+    return this.exclusive(async () => {
+      const { count, blocks } = dropMatchingSeries(this, filter);
+      this.counters.seriesDropped += count;
+      // Rewrite the blocks now so that the series are gone from disk and from label lookups too.
+      for (const b of blocks) if (this.blocks.includes(b)) await this.rewriteBlocks([b], "series drop");
+      return count;
+    });
+  }
+
   stats(): TSDBStats {
     const h = this.head.stats;
     const w = this.wal.stats;
@@ -506,6 +585,8 @@ export class LocalTSDB implements TSDB {
       retentionDeletions: this.counters.retentionDeletions,
       sizeRetentionDeletions: this.counters.sizeRetentionDeletions,
       tombstones: this.blocks.reduce((n, b) => n + b.tombstones.size, 0),
+      seriesDropped: this.counters.seriesDropped,
+      ...this.backfiller.stats(),
     };
   }
 
@@ -519,6 +600,11 @@ export class LocalTSDB implements TSDB {
     if (this.timer !== null) clearInterval(this.timer);
     await this.lock;
     if (this.mode === "normal") {
+      try {
+        await this.backfiller.flushNow();
+      } catch (e) {
+        this.logger.warn("could not write backfilled samples as blocks at shutdown; the backfill log keeps them", { err: (e as Error).message });
+      }
       // A clean shutdown leaves a checkpoint of the head (its chunks as they are), so the next
       // start loads chunks instead of re-encoding every sample of the WAL.
       try {
@@ -527,6 +613,7 @@ export class LocalTSDB implements TSDB {
         this.logger.warn("could not checkpoint the WAL at shutdown; the next start replays it", { err: (e as Error).message });
       }
       this.wal.close();
+      this.backfiller.close();
     }
     if (this.locked) rmSync(join(this.opts.dir, "lock"), { force: true });
   }
@@ -548,6 +635,7 @@ export async function openLocalTSDB(opts: TSDBOptions, mode: OpenMode = "normal"
     retentionBytes: opts.retentionBytes ?? 0,
     blockDurationMs: opts.blockDurationMs ?? DEFAULT_BLOCK_DURATION_MS,
     walFsyncIntervalMs: opts.walFsyncIntervalMs ?? DEFAULT_WAL_FSYNC_INTERVAL_MS,
+    backfillFlushSamples: opts.backfillFlushSamples ?? DEFAULT_BACKFILL_FLUSH_SAMPLES,
     logger: (opts.logger ?? nopLogger).with({ component: "tsdb" }),
   });
   await db.open();

@@ -6,5 +6,9 @@
  */
 export { openTSDB, type TSDB, type TSDBOptions, type TSDBStats } from "./db.ts";
 export type { TSDBStatus, NameCount } from "./status.ts";
+// Hand-off (issue 6): backfill, export, summaries, drop — see backfill.ts / export.ts / drop.ts.
+export type { SeriesData, BackfillResult, BackfillStats } from "./backfill.ts";
+export type { ExportOptions, SummaryOptions, SeriesSummary, SeriesFilter } from "./export.ts";
+export { samplesChecksum } from "./export.ts";
 // The XOR chunk codec, for the cluster's select protocol (series travel as chunks).
 export { XorChunkBuilder, decodeXorChunk, chunkSampleCount } from "./xor.ts";

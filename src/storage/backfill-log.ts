@@ -1,0 +1,227 @@
+/**
+ * The backfill log (`<dir>/wbl/`, Prometheus's "write-behind log" for out-of-order data): the
+ * samples accepted by `backfill()` that are not yet in a block. It is separate from the head's
+ * WAL so that head checkpoints (which replace WAL segments by a snapshot of the head) never drop
+ * backfilled samples, and so that writing the backfill store out as blocks can delete exactly
+ * the segments it covers.
+ *
+ * Segments `wbl/NNNNNNNN` hold frames like the WAL's — [payload length u32][xxHash32 u32][payload]
+ * — with two record types:
+ *   1 samples: series count, then per series its labels, sample count, first timestamp and
+ *     increasing timestamp differences as varints, and the values' raw 64 bits;
+ *   2 drop: label sets whose backfilled samples logged before it are gone (dropSeries).
+ * Every append is written and fsync'd before the call returns: a hand-off sender deletes its
+ * copy once we acknowledge, so even a machine crash must not lose it.
+ */
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { Labels, Logger } from "../model/index.ts";
+import { ByteReader, ByteWriter, checksum, CorruptError, plainBytes } from "./bytes.ts";
+import { syncDir, writeFrame } from "./wal.ts";
+
+const REC_BACKFILL_SAMPLES = 1;
+const REC_BACKFILL_DROP = 2;
+const FRAME_HEADER = 8;
+const SEGMENT_BYTES = 128 * 1024 * 1024;
+
+const segName = (n: number) => String(n).padStart(8, "0");
+
+/** One series of a samples record: timestamps strictly increasing, values as (lo, hi) word pairs. */
+export interface LoggedSeries {
+  labels: Labels;
+  ts: Float64Array;
+  words: Uint32Array;
+  n: number;
+}
+
+export interface BackfillReplay {
+  samples(labels: Labels, ts: Float64Array, words: Uint32Array): void;
+  drop(labels: Labels): void;
+}
+
+function writeLabels(w: ByteWriter, labels: Labels): void {
+  w.uvarint(labels.length);
+  for (const l of labels) {
+    w.str(l.name);
+    w.str(l.value);
+  }
+}
+
+function readLabels(r: ByteReader): Labels {
+  const n = r.uvarint();
+  const out: { name: string; value: string }[] = [];
+  for (let i = 0; i < n; i++) out.push({ name: r.str(), value: r.str() });
+  return out;
+}
+
+export function encodeBackfillSamples(w: ByteWriter, series: readonly LoggedSeries[]): void {
+  writeFrame(w, (w) => {
+    w.u8(REC_BACKFILL_SAMPLES);
+    w.uvarint(series.length);
+    for (const s of series) {
+      writeLabels(w, s.labels);
+      const n = s.n;
+      w.uvarint(n);
+      if (n === 0) continue;
+      w.varint(s.ts[0]!);
+      for (let i = 1; i < n; i++) w.uvarint(s.ts[i]! - s.ts[i - 1]!);
+      w.bytes(new Uint8Array(s.words.buffer, s.words.byteOffset, n * 8));
+    }
+  });
+}
+
+function decodeRecord(payload: Uint8Array, h: BackfillReplay): void {
+  const r = new ByteReader(payload);
+  const type = r.u8();
+  if (type === REC_BACKFILL_SAMPLES) {
+    const count = r.uvarint();
+    for (let k = 0; k < count; k++) {
+      const labels = readLabels(r);
+      const n = r.uvarint();
+      if (n === 0) continue;
+      const ts = new Float64Array(n);
+      let t = r.varint();
+      ts[0] = t;
+      for (let i = 1; i < n; i++) ts[i] = t += r.uvarint();
+      // slice() copies into an aligned buffer; the bits (NaN payloads) are kept.
+      const words = new Uint32Array(r.bytes(n * 8).slice().buffer);
+      h.samples(labels, ts, words);
+    }
+  } else if (type === REC_BACKFILL_DROP) {
+    const count = r.uvarint();
+    for (let k = 0; k < count; k++) h.drop(readLabels(r));
+  } else {
+    throw new CorruptError(`unknown backfill record type ${type}`);
+  }
+  if (r.remaining !== 0) throw new CorruptError("backfill record has trailing bytes");
+}
+
+export class BackfillLog {
+  readonly dir: string;
+  private fd = -1;
+  private segment = 0;
+  private segmentSize = 0;
+  private readonly w = new ByteWriter(1 << 20);
+  bytesWritten = 0;
+  fsyncs = 0;
+  corruptions = 0;
+
+  constructor(
+    dbDir: string,
+    private readonly logger: Logger,
+  ) {
+    this.dir = join(dbDir, "wbl");
+  }
+
+  private segments(): number[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((f) => /^\d{8}$/.test(f))
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /**
+   * Replays every segment into `h`. A torn or corrupt tail (a crash mid-write: that call never
+   * resolved) is cut off unless `readOnly`. Then opens a fresh segment for appends.
+   */
+  open(h: BackfillReplay, readOnly: boolean): void {
+    if (readOnly && !existsSync(this.dir)) return;
+    if (!readOnly) mkdirSync(this.dir, { recursive: true });
+    const segs = this.segments();
+    for (let i = 0; i < segs.length; i++) {
+      const file = join(this.dir, segName(segs[i]!));
+      const buf = plainBytes(readFileSync(file));
+      const { good, error } = replayFrames(buf, h);
+      if (error === null) continue;
+      this.corruptions++;
+      this.logger.warn("backfill log segment has a torn or corrupt tail; earlier records are kept", { segment: file, offset: good, reason: error });
+      if (readOnly) break;
+      const fd = openSync(file, "r+");
+      ftruncateSync(fd, good);
+      fsyncSync(fd);
+      closeSync(fd);
+      for (const later of segs.slice(i + 1)) unlinkSync(join(this.dir, segName(later)));
+      break;
+    }
+    if (readOnly) return;
+    const after = this.segments();
+    this.openSegment((after.length > 0 ? after[after.length - 1]! : 0) + 1);
+  }
+
+  private openSegment(n: number): void {
+    this.segment = n;
+    this.fd = openSync(join(this.dir, segName(n)), "a");
+    this.segmentSize = 0;
+    syncDir(this.dir);
+  }
+
+  /** Writes and fsyncs one samples record. */
+  logSamples(series: readonly LoggedSeries[]): void {
+    const w = this.w;
+    w.pos = 0;
+    encodeBackfillSamples(w, series);
+    this.write(w.result());
+  }
+
+  logDrop(labelSets: readonly Labels[]): void {
+    const w = this.w;
+    w.pos = 0;
+    writeFrame(w, (w) => {
+      w.u8(REC_BACKFILL_DROP);
+      w.uvarint(labelSets.length);
+      for (const ls of labelSets) writeLabels(w, ls);
+    });
+    this.write(w.result());
+  }
+
+  private write(b: Uint8Array): void {
+    if (this.fd < 0) throw new Error("backfill log is closed");
+    if (this.segmentSize > 0 && this.segmentSize + b.length > SEGMENT_BYTES) this.rotate();
+    let off = 0;
+    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    this.segmentSize += b.length;
+    this.bytesWritten += b.length;
+    fsyncSync(this.fd);
+    this.fsyncs++;
+  }
+
+  /** Starts a new segment; returns the number of the last closed one. */
+  rotate(): number {
+    const closed = this.segment;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.openSegment(closed + 1);
+    return closed;
+  }
+
+  /** Deletes segments ≤ upTo (their samples are now in durable blocks). */
+  truncate(upTo: number): void {
+    for (const s of this.segments()) if (s <= upTo) unlinkSync(join(this.dir, segName(s)));
+    syncDir(this.dir);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+function replayFrames(buf: Uint8Array, h: BackfillReplay): { good: number; error: string | null } {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = 0;
+  while (pos < buf.length) {
+    if (buf.length - pos < FRAME_HEADER) return { good: pos, error: "torn record header" };
+    const len = view.getUint32(pos, true);
+    if (len === 0 || pos + FRAME_HEADER + len > buf.length) return { good: pos, error: "torn record" };
+    const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
+    if (checksum(payload) !== view.getUint32(pos + 4, true)) return { good: pos, error: "checksum mismatch" };
+    try {
+      decodeRecord(payload, h);
+    } catch (e) {
+      return { good: pos, error: `undecodable record: ${(e as Error).message}` };
+    }
+    pos += FRAME_HEADER + len;
+  }
+  return { good: pos, error: null };
+}

@@ -1,0 +1,225 @@
+/**
+ * Reading the whole database series by series, in label order, for hand-off (exportSeries) and
+ * anti-entropy (summarizeSeries). Each batch is gathered synchronously from the database as it
+ * is at that moment (head, backfill stores, blocks), starting strictly after the last series
+ * visited, so head cuts, compactions and flushes between batches neither lose nor repeat a
+ * series, and memory is bounded by one batch — never the whole database.
+ */
+import { compareLabels, labelsHash32, type Labels } from "../model/index.ts";
+import type { BackfillStore } from "./backfill-store.ts";
+import type { SeriesData } from "./backfill.ts";
+import type { Block } from "./block.ts";
+import type { Head, MemSeries } from "./head.ts";
+import { mergeSamples, type SourceSeries } from "./merge.ts";
+
+export type SeriesFilter = (labels: Labels, hash: number) => boolean;
+
+export interface ExportOptions {
+  filter: SeriesFilter;
+  mint?: number;
+  maxt?: number;
+  /** About this many samples per batch (a batch holds at least one series); 100k. */
+  batchSamples?: number;
+  /** Resume strictly after this series (labels order). */
+  after?: Labels;
+}
+
+export interface SummaryOptions {
+  filter: SeriesFilter;
+  mint: number;
+  maxt: number;
+  /** Series per batch; 1000. */
+  batchSeries?: number;
+  after?: Labels;
+}
+
+export interface SeriesSummary {
+  labels: Labels;
+  hash: number;
+  /** Samples in [mint, maxt]. */
+  count: number;
+  /** xxHash32 over the (timestamp, value bits) pairs in [mint, maxt], in time order. */
+  checksum: number;
+}
+
+/** What the walk reads; the database provides it afresh for every batch. */
+export interface WalkSources {
+  head: Head;
+  blocks: readonly Block[];
+  stores: readonly BackfillStore[];
+}
+
+export const DEFAULT_EXPORT_BATCH_SAMPLES = 100_000;
+export const DEFAULT_SUMMARY_BATCH_SERIES = 1000;
+
+/** One series met by the walk: its labels and the merged samples in range (null: none there). */
+interface Visit {
+  labels: Labels;
+  hash: number;
+  timestamps: Float64Array;
+  values: Float64Array;
+}
+
+/**
+ * Walks series in label order across sources. `next(limit)` returns the series (passing the
+ * filter, with samples in [mint, maxt]) until `limit(batch)` says the batch is full.
+ */
+class SeriesWalk {
+  private cursor: Labels | null;
+  private headSorted: MemSeries[] = [];
+  private headCreated = -1;
+  private headRemoved = -1;
+  done = false;
+
+  constructor(
+    private readonly sources: () => WalkSources,
+    private readonly filter: SeriesFilter,
+    private readonly mint: number,
+    private readonly maxt: number,
+    after: Labels | undefined,
+  ) {
+    this.cursor = after ?? null;
+  }
+
+  private sortedHead(head: Head): MemSeries[] {
+    // Rebuilt only when series came or went since the last batch.
+    if (head.stats.seriesCreated !== this.headCreated || head.stats.seriesRemoved !== this.headRemoved) {
+      const c = this.cursor;
+      const list: MemSeries[] = [];
+      for (const s of head.allSeries()) if (c === null || compareLabels(s.labels, c) > 0) list.push(s);
+      list.sort((a, b) => compareLabels(a.labels, b.labels));
+      this.headSorted = list;
+      this.headCreated = head.stats.seriesCreated;
+      this.headRemoved = head.stats.seriesRemoved;
+    }
+    return this.headSorted;
+  }
+
+  next(full: (visits: readonly Visit[]) => boolean): Visit[] {
+    const out: Visit[] = [];
+    if (this.done) return out;
+    const { head, blocks, stores } = this.sources();
+    const c = this.cursor;
+    const mint = this.mint;
+    const maxt = this.maxt;
+    // Per source: its position (first series after the cursor).
+    const hs = this.sortedHead(head);
+    let hi = c === null ? 0 : upperBound(hs.length, (i) => compareLabels(hs[i]!.labels, c));
+    const storeLists = stores.map((s) => s.sortedSeries());
+    const sPos = storeLists.map((l) => (c === null ? 0 : upperBound(l.length, (i) => compareLabels(l[i]!.labels, c))));
+    const used = blocks.filter((b) => !(b.maxT < mint || b.minT > maxt));
+    const bPos = used.map((b) => {
+      if (c === null) return 0;
+      const id = b.lowerBoundSeries(c);
+      return id < b.numSeries && b.compareSeries(id, c) === 0 ? id + 1 : id;
+    });
+    const bLabels: (Labels | null)[] = used.map((b, k) => (bPos[k]! < b.numSeries ? b.labelsOf(bPos[k]!) : null));
+    for (;;) {
+      // The smallest label set among the sources' current series.
+      let min: Labels | null = hi < hs.length ? hs[hi]!.labels : null;
+      for (let k = 0; k < storeLists.length; k++) {
+        const l = storeLists[k]!;
+        const p = sPos[k]!;
+        if (p < l.length && (min === null || compareLabels(l[p]!.labels, min) < 0)) min = l[p]!.labels;
+      }
+      for (const l of bLabels) if (l !== null && (min === null || compareLabels(l, min) < 0)) min = l;
+      if (min === null) {
+        this.done = true;
+        break;
+      }
+      const hash = labelsHash32(min);
+      const wanted = this.filter(min, hash);
+      const parts: SourceSeries[] = [];
+      // Blocks first, then backfill, then the head: the order the querier merges in.
+      for (let k = 0; k < used.length; k++) {
+        const l = bLabels[k];
+        if (l === null || l === undefined || compareLabels(l, min) !== 0) continue;
+        const b = used[k]!;
+        if (wanted) {
+          const r = b.readSamples(bPos[k]!, mint, maxt);
+          if (r !== null) parts.push({ labels: min, timestamps: r.timestamps, values: r.values });
+        }
+        bPos[k]!++;
+        bLabels[k] = bPos[k]! < b.numSeries ? b.labelsOf(bPos[k]!) : null;
+      }
+      for (let k = 0; k < storeLists.length; k++) {
+        const l = storeLists[k]!;
+        const p = sPos[k]!;
+        if (p >= l.length || compareLabels(l[p]!.labels, min) !== 0) continue;
+        if (wanted) {
+          const r = l[p]!.read(mint, maxt);
+          if (r !== null) parts.push({ labels: min, timestamps: r.timestamps, values: r.values });
+        }
+        sPos[k] = p + 1;
+      }
+      if (hi < hs.length && compareLabels(hs[hi]!.labels, min) === 0) {
+        const s = hs[hi]!;
+        if (wanted && !s.removed) {
+          const r = head.readSamples(s, mint, maxt);
+          if (r !== null) parts.push({ labels: min, timestamps: r.timestamps, values: r.values });
+        }
+        hi++;
+      }
+      this.cursor = min;
+      if (parts.length > 0) {
+        const m = parts.length === 1 ? parts[0]! : mergeSamples(parts);
+        out.push({ labels: min, hash, timestamps: m.timestamps, values: m.values });
+        if (full(out)) break;
+      }
+    }
+    return out;
+  }
+}
+
+/** The first index i in [0, n) with cmp(i) > 0 (cmp increasing). */
+function upperBound(n: number, cmp: (i: number) => number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cmp(mid) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Copies a sample range into arrays of its own (sources may hand out views of shared buffers). */
+function own(ts: Float64Array, vs: Float64Array): { timestamps: Float64Array; values: Float64Array } {
+  const w = new Uint32Array(vs.buffer, vs.byteOffset, vs.length * 2).slice();
+  return { timestamps: ts.slice(), values: new Float64Array(w.buffer) };
+}
+
+export async function* exportSeries(sources: () => WalkSources, opts: ExportOptions): AsyncGenerator<SeriesData[]> {
+  const limit = Math.max(1, opts.batchSamples ?? DEFAULT_EXPORT_BATCH_SAMPLES);
+  const walk = new SeriesWalk(sources, opts.filter, opts.mint ?? -Infinity, opts.maxt ?? Infinity, opts.after);
+  while (!walk.done) {
+    let samples = 0;
+    const batch = walk.next((vs) => (samples += vs[vs.length - 1]!.timestamps.length) >= limit);
+    if (batch.length === 0) break;
+    yield batch.map((v) => ({ labels: v.labels, ...own(v.timestamps, v.values) }));
+  }
+}
+
+export async function* summarizeSeries(sources: () => WalkSources, opts: SummaryOptions): AsyncGenerator<SeriesSummary[]> {
+  const limit = Math.max(1, opts.batchSeries ?? DEFAULT_SUMMARY_BATCH_SERIES);
+  const walk = new SeriesWalk(sources, opts.filter, opts.mint, opts.maxt, opts.after);
+  while (!walk.done) {
+    const batch = walk.next((vs) => vs.length >= limit);
+    if (batch.length === 0) break;
+    yield batch.map((v) => ({ labels: v.labels, hash: v.hash, count: v.timestamps.length, checksum: samplesChecksum(v.timestamps, v.values) }));
+  }
+}
+
+/** xxHash32 over interleaved (timestamp as float64, value bits) pairs. */
+export function samplesChecksum(ts: Float64Array, vs: Float64Array): number {
+  const n = ts.length;
+  const buf = new Float64Array(2 * n);
+  const bw = new Uint32Array(buf.buffer);
+  const vw = new Uint32Array(vs.buffer, vs.byteOffset, n * 2);
+  for (let i = 0; i < n; i++) {
+    buf[2 * i] = ts[i]!;
+    bw[4 * i + 2] = vw[2 * i]!;
+    bw[4 * i + 3] = vw[2 * i + 1]!;
+  }
+  return Bun.hash.xxHash32(new Uint8Array(buf.buffer)) >>> 0;
+}
