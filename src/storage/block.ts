@@ -19,7 +19,7 @@ import { postingsForMatchers, type PostingsReader } from "./postings.ts";
 import { namesOf, valuesOf, type QuerySource } from "./source.ts";
 import { syncDir } from "./wal.ts";
 import { blockChunkCount, decodeBlockChunk } from "./blockchunk.ts";
-import { sliceRange } from "./head.ts";
+import { SampleArena, viewRange } from "./sample-arena.ts";
 import {
   INDEX_MAGIC,
   decodeTombstones,
@@ -337,21 +337,36 @@ export class Block implements QuerySource {
     return out;
   }
 
-  /** Samples of a series in [mint, maxt] with tombstones applied. */
-  readSamples(id: number, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } | null {
-    const chunks = this.chunksOf(id, mint, maxt);
-    if (chunks.length === 0) return null;
+  /**
+   * Samples of a series in [mint, maxt] with tombstones applied. Only the chunks overlapping the
+   * range are decoded, into one buffer; the answer may be a view of it (callers do not mutate).
+   */
+  readSamples(id: number, mint: number, maxt: number, arena?: SampleArena): { timestamps: Float64Array; values: Float64Array } | null {
+    const c0 = this.chunkStart[id]!;
+    const c1 = this.chunkStart[id + 1]!;
+    let first = -1;
+    let last = -1;
+    for (let c = c0; c < c1; c++) {
+      if (this.cMaxT[c]! < mint || this.cMinT[c]! > maxt) continue;
+      if (first < 0) first = c;
+      last = c;
+    }
+    if (first < 0) return null;
     let total = 0;
-    for (const c of chunks) total += blockChunkCount(c.bytes);
-    const ts = new Float64Array(total);
-    const vs = new Float64Array(total);
-    const w = new Uint32Array(vs.buffer);
-    let off = 0;
-    for (const c of chunks) off += decodeBlockChunk(c.bytes, ts, w, off);
-    const ranged = sliceRange(ts, vs, mint, maxt);
+    for (let c = first; c <= last; c++) total += blockChunkCount(this.chunkBytes(c));
+    const { ts, vs, w, off: base } = (arena ?? new SampleArena(0)).reserve(total);
+    let off = base;
+    for (let c = first; c <= last; c++) off += decodeBlockChunk(this.chunkBytes(c), ts, w, off, vs);
+    const ranged = viewRange(ts, vs, base, base + total, mint, maxt);
     const tomb = this.tombstones.get(id);
     if (ranged === null || tomb === undefined) return ranged;
     return dropIntervals(ranged.timestamps, ranged.values, tomb);
+  }
+
+  /** The encoded bytes of chunk `c` (a view of its cached frame). */
+  private chunkBytes(c: number): Uint8Array {
+    const f = this.frame(this.cFile[c]!, this.cFrame[c]!);
+    return f.subarray(this.cOff[c]!, this.cOff[c]! + this.cLen[c]!);
   }
 
   matching(matchers: readonly Matcher[]): number[] {
@@ -371,8 +386,9 @@ export class Block implements QuerySource {
       }
       return out;
     }
+    const arena = new SampleArena();
     for (const id of this.matching(matchers)) {
-      const r = this.readSamples(id, mint, maxt);
+      const r = this.readSamples(id, mint, maxt, arena);
       if (r !== null) out.push({ labels: this.labelsOf(id), timestamps: r.timestamps, values: r.values });
     }
     return out;

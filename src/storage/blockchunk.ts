@@ -14,7 +14,7 @@
  *     1 raw: 8 bytes per value, XOR with the previous value's bits, byte planes transposed.
  * Every value comes back with its exact bits.
  */
-import { ByteReader, ByteWriter } from "./bytes.ts";
+import { ByteWriter, CorruptError } from "./bytes.ts";
 
 const POW10 = Array.from({ length: 19 }, (_, i) => 10 ** i);
 const MAX_EXP = 18;
@@ -145,29 +145,85 @@ export function encodeBlockChunk(w: ByteWriter, ts: Float64Array, vs: Float64Arr
 
 /** Number of samples in an encoded block chunk. */
 export function blockChunkCount(bytes: Uint8Array): number {
-  return new ByteReader(bytes).uvarint();
+  const b = bytes[0];
+  if (b !== undefined && b < 128) return b;
+  return readUvarint(bytes, 0);
 }
 
-/** Decodes a block chunk into outT / outW (value words, lo at 2i) at `off`; returns the count. */
-export function decodeBlockChunk(bytes: Uint8Array, outT: Float64Array, outW: Uint32Array, off: number): number {
-  const r = new ByteReader(bytes);
-  const n = r.uvarint();
-  let t = 0;
+/** Where the last slow-path varint read ended (set by readUvarint). */
+let varintEnd = 0;
+
+/** A uvarint at `pos` (any length up to 2^53); sets varintEnd. Throws on truncation. */
+function readUvarint(bytes: Uint8Array, pos: number): number {
+  let x = 0;
+  let mul = 1;
+  for (let i = 0; i < 8; i++) {
+    const b = bytes[pos++];
+    if (b === undefined) throw new CorruptError(`block chunk: unexpected end of data at ${pos - 1}`);
+    x += (b & 127) * mul;
+    if (b < 128) {
+      varintEnd = pos;
+      return x;
+    }
+    mul *= 128;
+  }
+  throw new CorruptError("block chunk: varint too long");
+}
+
+function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
+
+/**
+ * Decodes a block chunk into outT / outW (value words, lo at 2i) at `off`; returns the count.
+ * With `outV` (a Float64Array over the same memory as outW) ordinary values are stored as
+ * doubles directly, which is faster than through the words; exact bits are kept either way.
+ * This is the hottest loop of a query: varints are read inline (one byte is the common case)
+ * and nothing is allocated (exceptions are read with a second cursor as their indices come up).
+ */
+export function decodeBlockChunk(bytes: Uint8Array, outT: Float64Array, outW: Uint32Array, off: number, outV?: Float64Array): number {
+  const len = bytes.length;
+  let pos = 0;
+  let b = bytes[0];
+  let n: number;
+  if (b !== undefined && b < 128) {
+    n = b;
+    pos = 1;
+  } else {
+    n = readUvarint(bytes, 0);
+    pos = varintEnd;
+  }
+  if (n === 0) return 0;
+  // Timestamps: t0, t1 - t0, then delta-of-deltas (mostly 0: one byte each).
+  let t = unzigzag(readUvarint(bytes, pos));
+  pos = varintEnd;
+  outT[off] = t;
   let d = 0;
-  for (let i = 0; i < n; i++) {
-    if (i === 0) t = r.varint();
-    else if (i === 1) t += d = r.varint();
-    else t += d += r.varint();
+  for (let i = 1; i < n; i++) {
+    b = bytes[pos];
+    let x: number;
+    if (b !== undefined && b < 128) {
+      x = (b >>> 1) ^ -(b & 1);
+      pos++;
+    } else {
+      x = unzigzag(readUvarint(bytes, pos));
+      pos = varintEnd;
+    }
+    if (i === 1) d = x;
+    else d += x;
+    t += d;
     outT[off + i] = t;
   }
-  const kind = r.u8();
+  const kind = bytes[pos++];
   if (kind === 1) {
-    const b = r.bytes(n * 8);
+    if (pos + n * 8 > len) throw new CorruptError(`block chunk: unexpected end of data at ${len}`);
+    const base = pos;
     let phi = 0;
     let plo = 0;
     for (let i = 0; i < n; i++) {
-      const xh = ((b[i]! << 24) | (b[n + i]! << 16) | (b[2 * n + i]! << 8) | b[3 * n + i]!) >>> 0;
-      const xl = ((b[4 * n + i]! << 24) | (b[5 * n + i]! << 16) | (b[6 * n + i]! << 8) | b[7 * n + i]!) >>> 0;
+      const k = base + i;
+      const xh = ((bytes[k]! << 24) | (bytes[n + k]! << 16) | (bytes[2 * n + k]! << 8) | bytes[3 * n + k]!) >>> 0;
+      const xl = ((bytes[4 * n + k]! << 24) | (bytes[5 * n + k]! << 16) | (bytes[6 * n + k]! << 8) | bytes[7 * n + k]!) >>> 0;
       phi = (phi ^ xh) >>> 0;
       plo = (plo ^ xl) >>> 0;
       outW[2 * (off + i)] = plo;
@@ -175,37 +231,68 @@ export function decodeBlockChunk(bytes: Uint8Array, outT: Float64Array, outW: Ui
     }
     return n;
   }
+  if (kind !== 0 && kind !== 2) throw new CorruptError(`block chunk: unknown value kind ${kind}`);
   const second = kind === 2;
-  const p = POW10[r.u8()]!;
-  const nx = r.uvarint();
-  const xIdx = new Int32Array(nx);
-  const xLo = new Uint32Array(nx);
-  const xHi = new Uint32Array(nx);
-  let last = 0;
-  for (let k = 0; k < nx; k++) {
-    xIdx[k] = last += r.uvarint();
-    xLo[k] = r.u32();
-    xHi[k] = r.u32();
+  const e = bytes[pos++];
+  if (e === undefined || e > MAX_EXP) throw new CorruptError(`block chunk: bad exponent ${e}`);
+  const p = POW10[e]!;
+  const nx = readUvarint(bytes, pos);
+  pos = varintEnd;
+  // The exceptions: (index gap, 8 bytes) each; skip them now, read them when their index comes.
+  let xpos = pos;
+  let nextX = -1;
+  if (nx > 0) {
+    nextX = readUvarint(bytes, xpos);
+    xpos = varintEnd;
+    for (let k = 0; k < nx; k++) {
+      readUvarint(bytes, pos);
+      pos = varintEnd + 8;
+    }
+    if (pos > len) throw new CorruptError(`block chunk: unexpected end of data at ${len}`);
   }
-  const f = new Float64Array(1);
-  const fw = new Uint32Array(f.buffer);
+  let xLeft = nx;
+  const f = outV === undefined ? new Float64Array(1) : null;
+  const fw = f === null ? null : new Uint32Array(f.buffer);
   let m = 0;
   let dm = 0;
-  let xi = 0;
   for (let i = 0; i < n; i++) {
-    if (i === 0) m = r.varint();
-    else if (i === 1 || !second) m += dm = r.varint();
-    else m += dm += r.varint();
+    b = bytes[pos];
+    let x: number;
+    if (b !== undefined && b < 128) {
+      x = (b >>> 1) ^ -(b & 1);
+      pos++;
+    } else {
+      // Two bytes inline (values that move by up to ±8191 units), longer ones in readUvarint.
+      const b2 = bytes[pos + 1];
+      if (b !== undefined && b2 !== undefined && b2 < 128) {
+        const z = (b & 127) | (b2 << 7);
+        x = (z >>> 1) ^ -(z & 1);
+        pos += 2;
+      } else {
+        x = unzigzag(readUvarint(bytes, pos));
+        pos = varintEnd;
+      }
+    }
+    if (i === 0) m = x;
+    else if (i === 1 || !second) m += dm = x;
+    else m += dm += x;
     const j = off + i;
-    if (xi < nx && xIdx[xi] === i) {
-      outW[2 * j] = xLo[xi]!;
-      outW[2 * j + 1] = xHi[xi]!;
-      xi++;
+    if (i === nextX) {
+      outW[2 * j] = (bytes[xpos]! | (bytes[xpos + 1]! << 8) | (bytes[xpos + 2]! << 16) | (bytes[xpos + 3]! << 24)) >>> 0;
+      outW[2 * j + 1] = (bytes[xpos + 4]! | (bytes[xpos + 5]! << 8) | (bytes[xpos + 6]! << 16) | (bytes[xpos + 7]! << 24)) >>> 0;
+      xpos += 8;
+      if (--xLeft > 0) {
+        nextX += readUvarint(bytes, xpos);
+        xpos = varintEnd;
+      } else nextX = -1;
       continue;
     }
-    f[0] = m / p;
-    outW[2 * j] = fw[0]!;
-    outW[2 * j + 1] = fw[1]!;
+    if (outV !== undefined) outV[j] = m / p;
+    else {
+      f![0] = m / p;
+      outW[2 * j] = fw![0]!;
+      outW[2 * j + 1] = fw![1]!;
+    }
   }
   return n;
 }

@@ -1,6 +1,7 @@
 /** The head seen as a query source. */
 import { compareLabels, type Matcher } from "../model/index.ts";
 import type { Head } from "./head.ts";
+import { SampleArena } from "./sample-arena.ts";
 import type { SourceSeries } from "./merge.ts";
 import { namesOf, valuesOf, type QuerySource } from "./source.ts";
 
@@ -18,6 +19,7 @@ export class HeadSource implements QuerySource {
 
   select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): SourceSeries[] {
     const out: SourceSeries[] = [];
+    const arena = new SampleArena();
     for (const ref of this.head.matchingRefs(matchers)) {
       const s = this.head.seriesByRef(ref);
       if (s === undefined) continue;
@@ -25,7 +27,7 @@ export class HeadSource implements QuerySource {
         if (s.minTime() <= maxt && s.lastT >= mint) out.push({ labels: s.labels, timestamps: NO_SAMPLES, values: NO_SAMPLES });
         continue;
       }
-      const r = this.head.readSamples(s, mint, maxt);
+      const r = this.head.readSamples(s, mint, maxt, arena);
       if (r !== null) out.push({ labels: s.labels, timestamps: r.timestamps, values: r.values });
     }
     out.sort((a, b) => compareLabels(a.labels, b.labels));

@@ -11,6 +11,7 @@ import { SeriesTable } from "./series-table.ts";
 import { XorChunkBuilder, SAMPLES_PER_CHUNK, decodeXorChunk } from "./xor.ts";
 import { blockChunkCount, decodeBlockChunk, encodeBlockChunk } from "./blockchunk.ts";
 import { ByteWriter } from "./bytes.ts";
+import { SampleArena, viewRange } from "./sample-arena.ts";
 
 /** Scratch space for re-encoding a chunk when it is sealed (one at a time, synchronously). */
 const sealT = new Float64Array(SAMPLES_PER_CHUNK);
@@ -341,27 +342,44 @@ export class Head {
     return (this.minTimeCache = m);
   }
 
-  /** Decodes a series' samples in [mint, maxt] into fresh arrays (bits preserved). */
-  readSamples(s: MemSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } | null {
-    const sealed: Uint8Array[] = [];
+  /**
+   * Decodes a series' samples in [mint, maxt] (bits preserved) into `arena` (a fresh buffer
+   * without one); the answer views the decoded buffer and must not be written.
+   */
+  readSamples(s: MemSeries, mint: number, maxt: number, arena?: SampleArena): { timestamps: Float64Array; values: Float64Array } | null {
     let total = 0;
-    if (s.sealedMeta !== null) {
-      for (const c of s.sealedChunks()) {
-        if (c.maxT < mint || c.minT > maxt) continue;
-        sealed.push(c.bytes);
-        total += blockChunkCount(c.bytes);
+    const meta = s.sealedMeta;
+    const packed = s.sealedBytes;
+    // Sealed chunks overlapping the range, as [start, end) offsets into the packed buffer.
+    let first = -1;
+    let last = -1;
+    if (meta !== null && packed !== null) {
+      let start = 0;
+      for (let k = 0; k < meta.length; k += 3) {
+        const end = meta[k + 2]!;
+        if (!(meta[k + 1]! < mint || meta[k]! > maxt)) {
+          if (first < 0) first = k;
+          last = k;
+          total += blockChunkCount(packed.subarray(start, end));
+        }
+        start = end;
       }
     }
     const withOpen = s.count > 0 && s.lastT >= mint && s.minT <= maxt;
     if (withOpen) total += s.count;
     if (total === 0) return null;
-    const ts = new Float64Array(total);
-    const vs = new Float64Array(total);
-    const w = new Uint32Array(vs.buffer);
-    let off = 0;
-    for (const b of sealed) off += decodeBlockChunk(b, ts, w, off);
+    const { ts, vs, w, off: base } = (arena ?? new SampleArena(0)).reserve(total);
+    let off = base;
+    if (first >= 0) {
+      let start = first === 0 ? 0 : meta![first - 1]!;
+      for (let k = first; k <= last; k += 3) {
+        const end = meta![k + 2]!;
+        off += decodeBlockChunk(packed!.subarray(start, end), ts, w, off, vs);
+        start = end;
+      }
+    }
     if (withOpen) decodeXorChunk(s.buf, ts, w, off, s.count);
-    return sliceRange(ts, vs, mint, maxt);
+    return viewRange(ts, vs, base, base + total, mint, maxt);
   }
 
   /**
@@ -413,7 +431,7 @@ export class Head {
       s.clearSealed();
       s.resetChunk(true);
       s.lastT = -Infinity;
-      const w = new Uint32Array(vs.buffer);
+      const w = new Uint32Array(vs.buffer, vs.byteOffset, vs.length * 2);
       const appended = this.stats.samplesAppended;
       for (let i = 0; i < ts.length; i++) {
         const t = ts[i]!;
@@ -425,19 +443,14 @@ export class Head {
   }
 }
 
+/** Samples of ts/vs with mint <= t <= maxt, as views (see viewRange). */
 export function sliceRange(
   ts: Float64Array,
   vs: Float64Array,
   mint: number,
   maxt: number,
 ): { timestamps: Float64Array; values: Float64Array } | null {
-  let a = 0;
-  while (a < ts.length && ts[a]! < mint) a++;
-  let b = ts.length;
-  while (b > a && ts[b - 1]! > maxt) b--;
-  if (a >= b) return null;
-  if (a === 0 && b === ts.length) return { timestamps: ts, values: vs };
-  return { timestamps: ts.slice(a, b), values: vs.slice(a, b) };
+  return viewRange(ts, vs, 0, ts.length, mint, maxt);
 }
 
 /**

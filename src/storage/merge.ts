@@ -34,9 +34,10 @@ export function mergeSeriesLists(lists: readonly (readonly SourceSeries[])[]): S
 export function mergeSamples(parts: readonly SourceSeries[]): Series {
   let total = 0;
   for (const p of parts) total += p.timestamps.length;
-  const ts = new Float64Array(total);
-  const vs = new Float64Array(total);
-  const vw = new Uint32Array(vs.buffer);
+  const ab = new ArrayBuffer(total * 16);
+  const ts = new Float64Array(ab, 0, total);
+  const vs = new Float64Array(ab, total * 8, total);
+  const vw = new Uint32Array(ab, total * 8, total * 2);
   const idx = new Int32Array(parts.length);
   const words = parts.map((p) => new Uint32Array(p.values.buffer, p.values.byteOffset, p.values.length * 2));
   let n = 0;
@@ -63,5 +64,6 @@ export function mergeSamples(parts: readonly SourceSeries[]): Series {
     n++;
     lastT = bestT;
   }
-  return { labels: parts[0]!.labels, timestamps: ts.slice(0, n), values: vs.slice(0, n) };
+  // Views, not copies: nothing writes these arrays after the merge (the Queryable contract).
+  return { labels: parts[0]!.labels, timestamps: ts.subarray(0, n), values: vs.subarray(0, n) };
 }

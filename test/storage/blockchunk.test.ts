@@ -21,6 +21,13 @@ function roundTrip(ts: number[], words: [number, number][]): void {
   expect(decodeBlockChunk(bytes, t2, new Uint32Array(v2.buffer), 0)).toBe(ts.length);
   expect([...t2]).toEqual(ts);
   expect(bitsOf(v2)).toEqual(bitsOf(v));
+  // The fast path (values stored as doubles through outV) at an offset into a shared buffer.
+  const off = 3;
+  const ab = new ArrayBuffer((ts.length + off) * 8);
+  const t3 = new Float64Array(ts.length + off);
+  expect(decodeBlockChunk(bytes, t3, new Uint32Array(ab), off, new Float64Array(ab))).toBe(ts.length);
+  expect([...t3.subarray(off)]).toEqual(ts);
+  expect(bitsOf(new Float64Array(ab, off * 8))).toEqual(bitsOf(v));
 }
 
 const wordsOf = (d: number): [number, number] => {

@@ -325,7 +325,8 @@ export function upperIndex(ts: Float64Array, ref: number): number {
 export function windowSamples(s: SelectedSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } {
   const lo = upperIndex(s.timestamps, mint) + 1;
   const hi = upperIndex(s.timestamps, maxt) + 1;
-  if (s.stale === null) return { timestamps: s.timestamps.slice(lo, hi), values: s.values.slice(lo, hi) };
+  // Views: selected data is read-only (the Queryable contract), so no copy is needed.
+  if (s.stale === null) return { timestamps: s.timestamps.subarray(lo, hi), values: s.values.subarray(lo, hi) };
   const ts: number[] = [];
   const vs: number[] = [];
   for (let i = lo; i < hi; i++) {
