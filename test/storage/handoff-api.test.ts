@@ -168,32 +168,37 @@ describe("backfill", () => {
   });
 });
 
+/** Runs the backfill child with `args` until `until(line)` holds for a line it printed, then SIGKILLs it. */
+async function runChild(args: string[], until: (line: string) => boolean): Promise<void> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "backfill-child.ts"), ...args], { stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  const dec = new TextDecoder();
+  let rest = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("backfill child exited early");
+      rest += dec.decode(value, { stream: true });
+      const lines = rest.split("\n");
+      rest = lines.pop()!;
+      if (lines.some(until)) return;
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await child.exited;
+  }
+}
+
 describe("durability", () => {
   test("every resolved backfill survives SIGKILL (log replay and flushed blocks); a node serves it merged with head data over HTTP", async () => {
     const t = tempDir("shoal-bfcrash-");
     cleanups.push(t.cleanup);
     const T0 = Math.floor((Date.now() - 15 * 60_000) / 10_000) * 10_000;
-    const child = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "backfill-child.ts"), t.dir, String(T0)], {
-      stdout: "pipe",
-      stderr: "inherit",
-    });
     let acked = -1;
-    const reader = child.stdout.getReader();
-    const dec = new TextDecoder();
-    let rest = "";
-    try {
-      while (acked < 60) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        rest += dec.decode(value, { stream: true });
-        const lines = rest.split("\n");
-        rest = lines.pop()!;
-        for (const l of lines) if (l.startsWith("ack ")) acked = Number(l.slice(4));
-      }
-    } finally {
-      child.kill("SIGKILL");
-      await child.exited;
-    }
+    await runChild([t.dir, String(T0)], (l) => {
+      if (l.startsWith("ack ")) acked = Number(l.slice(4));
+      return acked >= 60;
+    });
     expect(acked).toBeGreaterThanOrEqual(60);
     // Some samples went out to blocks before the kill, the rest is replayed from the log.
     const hinted = readdirSync(t.dir).filter((d) => existsSync(join(t.dir, d, "meta.json")) && readFileSync(join(t.dir, d, "meta.json"), "utf8").includes("from-out-of-order"));
@@ -236,6 +241,28 @@ describe("durability", () => {
       expect(s.values.length).toBe((end - start) / 10 + 1);
       for (const [ts, v] of s.values) expect(Number(v)).toBe(value(i, ts * 1000));
     }
+  }, 60_000);
+
+  test("dropSeries survives SIGKILL right after it resolves; the other series keep every sample", async () => {
+    const t = tempDir("shoal-bfdrop-");
+    cleanups.push(t.cleanup);
+    const T0 = B;
+    await runChild([t.dir, String(T0)], (l) => l === "ack 30");
+    const db = await openTSDB({ dir: t.dir });
+    const before = await snapshot(db);
+    await db.close();
+    expect(before.size).toBe(20);
+    let dropped = -1;
+    await runChild([t.dir, "drop"], (l) => {
+      if (l.startsWith("dropped ")) dropped = Number(l.slice(8));
+      return dropped >= 0;
+    });
+    expect(dropped).toBe(10);
+    const db2 = await openTSDB({ dir: t.dir });
+    cleanups.push(() => db2.close());
+    const after = await snapshot(db2);
+    expect([...after.keys()].sort()).toEqual([...before.keys()].filter((k) => Number(k.split("\xff")[3]) % 2 === 1).sort());
+    for (const [k, p] of after) expect(p).toEqual(before.get(k)!);
   }, 60_000);
 });
 
