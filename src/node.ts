@@ -6,7 +6,7 @@
 import { createApiApp, type ApiDeps } from "./api/server.ts";
 import { createPromqlTools } from "./api/promql_tools.ts";
 import { createUiApp } from "./api/ui.ts";
-import { Cluster, CLUSTER_FLAGS, clusterConfigFromFlagValues } from "./cluster/index.ts";
+import { Cluster, CLUSTER_FLAGS, clusterConfigFromFlagValues, registerClusterRoutes } from "./cluster/index.ts";
 import { defaultConfig, loadConfigFile, type Config } from "./config/index.ts";
 import { FLAG_SPECS, FlagError, formatHelp, parseFlags, type Flags } from "./flags.ts";
 import { createLogger, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
@@ -200,7 +200,8 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   const app = createApiApp(deps, {
     extend: (a) => {
       // Cluster wiring: members, ring shares and hinted-handoff backlog (`shoal cluster status`).
-      a.get("/api/v1/status/cluster", () => Response.json({ status: "success", data: cluster.status() }));
+      // Hand-off: POST /api/v1/cluster/leave (graceful leave = SIGTERM), node-local reads.
+      registerClusterRoutes(a, { cluster, local: tsdb, parseSelector: deps.promql.parseMetricSelector, shutdown: () => process.kill(process.pid, "SIGTERM") });
       a.route("/", createUiApp({ cluster: () => cluster.status() })); // UI: cluster-wide targets
     },
   });
@@ -231,6 +232,10 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       ready = false;
+      // Cluster wiring: the graceful leave hands every range over first (bounded by
+      // --cluster.handoff.leave-timeout), while the HTTP server still answers.
+      logger.info("Leaving the cluster: handing ranges over");
+      await cluster.leave().catch(() => {}); // logged by the cluster
       logger.info("Stopping the HTTP server");
       // In-flight requests (a remote write being committed) finish first; then anything left.
       await Promise.race([server.stop(false), Bun.sleep(5000)]);
@@ -278,7 +283,14 @@ export async function runNodeCommand(argv: string[]): Promise<number> {
     return 1;
   }
   return new Promise<number>((resolve) => {
+    let signalled = false;
     const shutdown = (signal: string) => {
+      // A second signal while the graceful leave (hand-off) runs forces the exit (cluster wiring).
+      if (signalled) {
+        node.logger.warn("Received a second shutdown signal, exiting now without finishing the hand-off", { signal });
+        process.exit(1);
+      }
+      signalled = true;
       node.logger.warn("Received shutdown signal, exiting gracefully...", { signal });
       node.stop().then(
         () => {

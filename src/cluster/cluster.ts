@@ -6,23 +6,25 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { labelsHash32, type Appendable, type Labels, type Logger, type Queryable } from "../model/index.ts";
+import { AntiEntropy, DIGEST_PROTOCOL, digestHandler, type AntiEntropyStatus } from "./antientropy.ts";
 import type { ClusterConfig } from "./config.ts";
-import { CatchUpBuffer } from "./catchup.ts";
-import { applyLocally, decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
+import { decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
 import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";
 import { HintedHandoff } from "./hints.ts";
 import { createClusterHost, nodeCreatedAt, type ClusterHost } from "./host.ts";
 import { Membership, type MemberHealth, type MemberState } from "./membership.ts";
+import { Handoff, HANDOFF_PULL_PROTOCOL, type HandoffStatus } from "./handoff.ts";
 import type { MetricFamily } from "./metrics.ts";
 import { nodeTokens } from "./ring.ts";
 import { Rpc, RpcRemoteError } from "./rpc.ts";
+import { HANDOFF_BATCH_PROTOCOL, Throttle, Transfers, type HandoffStorage } from "./transfer.ts";
 
 export interface ClusterOptions {
   config: ClusterConfig;
   /** The node's data directory; the cluster keeps its state under `<dataDir>/cluster`. */
   dataDir: string;
-  /** This node's own storage. */
-  local: Appendable & Queryable;
+  /** This node's own storage (hand-off reads, backfills and drops series in it). */
+  local: HandoffStorage;
   /** HOST:PORT of this node's HTTP API, announced to the other members. */
   httpAddress: string;
   logger: Logger;
@@ -58,20 +60,20 @@ export interface ClusterStatus {
   mdns: boolean;
   privateNetwork: boolean;
   members: MemberStatus[];
+  /** Hand-off progress: transfers, counters, drops, the graceful leave, anti-entropy. */
+  handoff: HandoffStatus & { antiEntropy: AntiEntropyStatus };
 }
 
 const HINT_REPLAY_EVERY_MS = 1000;
-/** Longest a (re)starting node waits in `joining` for the hinted batches others hold for it. */
-const CATCH_UP_MS = 60_000;
-/** Above this, hinted batches collected while joining are applied early (in order per part). */
-const CATCH_UP_MAX_BYTES = 256 * 1024 * 1024;
 
 export class Cluster {
   readonly membership: Membership;
   readonly distributor: Distributor;
   readonly fanout: FanoutQueryable;
   readonly hints: HintedHandoff;
-  private readonly catchUp = new CatchUpBuffer();
+  readonly transfers: Transfers;
+  readonly handoff: Handoff;
+  readonly antiEntropy: AntiEntropy;
   private readonly rpc: Rpc;
   private readonly logger: Logger;
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -109,7 +111,12 @@ export class Cluster {
     this.membership.setSelfTokens(nodeTokens(this.membership.selfId, config.tokensPerNode));
     this.distributor = new Distributor(this.membership, this.rpc, opts.local, this.hints, config.writeTimeoutMs, logger);
     this.fanout = new FanoutQueryable(this.membership, this.rpc, opts.local, config.queryTimeoutMs, logger);
+    const hlog = logger.with({ component: "handoff" });
+    this.transfers = new Transfers(this.rpc, opts.local, new Throttle(config.handoffMaxBytesPerSecond), hlog);
+    this.handoff = new Handoff(config, this.membership, this.rpc, opts.local, this.transfers, hlog);
+    this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, this.handoff, hlog);
     this.membership.onChange(() => {
+      this.handoff.onRingChange();
       for (const fn of this.ringListeners) fn();
     });
   }
@@ -131,62 +138,58 @@ export class Cluster {
       ),
     );
     await c.rpc.handle(SELECT_PROTOCOL, selectHandler(opts.local));
+    // Hinted batches are older than what the replica may have received since: backfilled (any
+    // order, identical samples kept once), so the replica takes writes while they arrive.
     await c.rpc.handle(HINT_PROTOCOL, async (req) => {
-      const batch = decodeWriteRequest(req);
-      if (c.membership.self().state !== "joining") return applyLocally(opts.local, batch);
-      // Collected and applied in timestamp order once every holder has delivered.
-      const n = c.catchUp.add(batch);
-      if (c.catchUp.bytes > CATCH_UP_MAX_BYTES) await c.catchUp.flush(opts.local);
-      return { ok: n, rej: 0 };
+      const r = await opts.local.backfill(decodeWriteRequest(req));
+      return { ok: r.samples, rej: 0 };
     });
+    await c.rpc.handle(HANDOFF_BATCH_PROTOCOL, c.transfers.handler((id) => c.membership.get(id)?.name ?? id));
+    await c.rpc.handle(HANDOFF_PULL_PROTOCOL, c.handoff.pullHandler());
+    await c.rpc.handle(DIGEST_PROTOCOL, digestHandler(opts.local));
     c.membership.start();
+    c.handoff.onRingChange();
     c.timers.push(setInterval(() => c.replayHints(), HINT_REPLAY_EVERY_MS));
-    // Joining lasts until the members' heartbeats had time to arrive and the batches they hold
-    // for this node (hinted handoff from before a restart) are delivered, at most CATCH_UP_MS.
-    // An active node that others hold batches for (it was unreachable or paused for a while)
-    // goes back to joining the same way, so that it receives them before newer writes.
+    // A (re)starting node is `joining`: its tokens are pending, it takes writes, and once the
+    // members' heartbeats had time to arrive it pulls the ranges it owns from their current
+    // owners, then turns active. A node that finds itself joining again later (it was paused
+    // past the dead timeout, so the others stopped writing to it) pulls the same way.
     const startedAt = performance.now();
-    let joiningSince = startedAt;
-    let flushing = false;
+    let pulling = false;
     const settleTick = () => {
       const self = c.membership.self();
+      if (self.state !== "joining" || pulling || c.handoff.leaving()) return;
       const now = performance.now();
-      const behind = c.membership.catchingUp().has(c.selfId);
-      if (self.state === "active" && behind && !flushing) {
-        logger.info("members hold hinted batches for this node; catching up before taking writes again");
-        joiningSince = now;
-        c.membership.setState("joining");
-        return;
-      }
-      if (self.state !== "joining" || flushing) return;
       const hb = opts.config.heartbeatIntervalMs;
       const waited = now - startedAt;
       // A node that never was in a cluster (no join targets, nobody remembered) owes nobody
       // anything: it is active at once, so a single node starts scraping without delay.
       if (waited < 2 * hb && c.membership.expectsPeers()) return;
       // With members expected (join targets, remembered peers), wait until their heartbeats
-      // (which say what they hold for us) have arrived, unless they are all gone.
+      // (their states and tokens) have arrived, unless they are all gone; and until they have
+      // heard that this node is joining (then new writes reach it before the pull starts).
       if (c.membership.expectsPeers() && waited < opts.config.deadTimeoutMs) {
         const first = c.membership.firstPeerHeartbeat();
-        if (first === null || now - first < 2 * hb) return;
+        if (first === null || now - first < 3 * hb) return;
       }
-      if (behind && now - joiningSince < CATCH_UP_MS) return;
-      flushing = true;
-      void c.catchUp
-        .flush(opts.local)
+      pulling = true;
+      void c.handoff
+        .join()
         .then(
-          (r) => {
-            if (r.ok + r.rej > 0) logger.info("applied hinted batches received while joining", { samples: r.ok, rejected: r.rej });
+          () => {
+            if (c.membership.self().state === "joining" && !c.handoff.leaving()) c.membership.setState("active");
           },
-          (err: unknown) => logger.error("cannot apply hinted batches received while joining", { err }),
+          (err: unknown) => logger.error("join pull failed; retrying", { err }),
         )
         .finally(() => {
-          flushing = false;
-          if (c.membership.self().state === "joining") c.membership.setState("active");
+          pulling = false;
         });
     };
     settleTick(); // a node alone turns active before its first request
     c.timers.push(setInterval(settleTick, Math.max(20, opts.config.heartbeatIntervalMs / 4)));
+    const dropEvery = Math.max(250, Math.min(10_000, opts.config.handoffDropGraceMs / 4));
+    c.timers.push(setInterval(() => void c.handoff.dropTick(), dropEvery));
+    c.timers.push(setInterval(() => void c.antiEntropy.run(), opts.config.antiEntropyIntervalMs));
     logger.info("cluster started", {
       id: c.membership.selfId,
       name: c.membership.self().name,
@@ -221,7 +224,7 @@ export class Cluster {
     // While joining, the existing members' heartbeats have not all arrived: owning by a ring of
     // one would scrape targets that another node is scraping already.
     if (this.membership.self().state === "joining") return false;
-    const ring = this.membership.ring();
+    const ring = this.membership.scrapeRing();
     // A node alone or outside the ring (leaving) keeps what it has only if nobody else can take it.
     if (ring.size === 0) return true;
     return ring.primaryOf(hash) === this.selfId;
@@ -246,9 +249,8 @@ export class Cluster {
         if (this.membership.all().length > 0 && performance.now() > this.config.forgetTimeoutMs) this.hints.drop(peer);
         continue;
       }
-      // Replays go to a member once it is catching up (joining): it then takes no other writes
-      // and applies what all holders send it in timestamp order.
-      if (m.health !== "alive" || m.state !== "joining") continue;
+      // The replica backfills replays, so they may go while it takes new writes.
+      if (m.health !== "alive" || m.state === "left") continue;
       void this.hints.replay(peer, async (payload) => {
         try {
           await this.distributor.send(peer, payload, HINT_PROTOCOL);
@@ -270,11 +272,13 @@ export class Cluster {
       samplesAppended: this.distributor.metrics.samplesAppended,
       hintedHandoffBytes: hinted,
       rssBytes: process.memoryUsage.rss(),
+      handoffActive: this.handoff.activeTransfers(),
+      handoffPendingRanges: this.handoff.pendingRanges(),
     };
   }
 
   status(): ClusterStatus {
-    const ring = this.membership.ring();
+    const ring = this.membership.readRing();
     const shares = ring.shares();
     const behind = this.membership.catchingUp();
     const now = performance.now();
@@ -312,6 +316,7 @@ export class Cluster {
       mdns: this.mdnsOn,
       privateNetwork: this.config.secretFile !== "",
       members,
+      handoff: { ...this.handoff.status(), antiEntropy: { ...this.antiEntropy.stats } },
     };
   }
 
@@ -374,7 +379,7 @@ export class Cluster {
         name: "shoal_cluster_replication_factor",
         help: "Effective replication factor (configured, capped by the member count).",
         type: "gauge",
-        samples: [{ suffix: "", labels: {}, value: this.membership.ring().replicationFactor }],
+        samples: [{ suffix: "", labels: {}, value: this.membership.readRing().replicationFactor }],
       },
       {
         name: "shoal_cluster_forwarded_samples_total",
@@ -424,6 +429,7 @@ export class Cluster {
         type: "counter",
         samples: [{ suffix: "", labels: {}, value: h.droppedRecords }],
       },
+      ...this.handoffMetrics(),
       {
         name: "shoal_cluster_fanout_query_duration_seconds",
         help: "Latency of fan-out selects and label queries across the members.",
@@ -445,12 +451,88 @@ export class Cluster {
     ];
   }
 
+  private handoffMetrics(): MetricFamily[] {
+    const c = this.transfers.book.counters;
+    const zero = (samples: MetricFamily["samples"]) => (samples.length ? samples : []);
+    return [
+      {
+        name: "shoal_cluster_handoff_bytes_total",
+        help: "Compressed bytes of hand-off transfers, by direction (in, out) and reason (join, leave, death, repair).",
+        type: "counter",
+        samples: zero(c.bytes.samples()),
+      },
+      {
+        name: "shoal_cluster_handoff_series_total",
+        help: "Series moved by hand-off transfers, by direction and reason.",
+        type: "counter",
+        samples: zero(c.series.samples()),
+      },
+      {
+        name: "shoal_cluster_handoff_samples_total",
+        help: "Samples moved by hand-off transfers, by direction and reason.",
+        type: "counter",
+        samples: zero(c.samples.samples()),
+      },
+      {
+        name: "shoal_cluster_handoff_failed_transfers_total",
+        help: "Hand-off transfers that broke off (resumed or retried elsewhere), by direction and reason.",
+        type: "counter",
+        samples: zero(c.failures.samples()),
+      },
+      {
+        name: "shoal_cluster_handoff_transfers_active",
+        help: "Hand-off transfers running on this node.",
+        type: "gauge",
+        samples: [{ suffix: "", labels: {}, value: this.handoff.activeTransfers() }],
+      },
+      {
+        name: "shoal_cluster_handoff_dropped_series_total",
+        help: "Series dropped because this node no longer owns them (after the hand-off grace period).",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: this.handoff.status().drop.droppedSeries }],
+      },
+      {
+        name: "shoal_cluster_ranges_under_replicated",
+        help: "Token ranges being re-replicated after a member died, not yet back to R copies (from every member's heartbeat).",
+        type: "gauge",
+        samples: [{ suffix: "", labels: {}, value: this.handoff.underReplicatedRanges() }],
+      },
+      {
+        name: "shoal_cluster_antientropy_repairs_total",
+        help: "Series repaired by anti-entropy (streamed to or from a replica whose copy differed).",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: this.antiEntropy.stats.repairs }],
+      },
+      {
+        name: "shoal_cluster_antientropy_runs_total",
+        help: "Anti-entropy comparison rounds.",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: this.antiEntropy.stats.runs }],
+      },
+    ];
+  }
+
+  /**
+   * Graceful leave: hands every range this node owns to the members taking it over and announces
+   * `left` once they acknowledged it. Idempotent; SIGTERM, `shoal cluster leave` and
+   * POST /api/v1/cluster/leave all end here (node.ts then stops the node).
+   */
+  leave(): Promise<void> {
+    return this.handoff.leave();
+  }
+
+  /** Runs one anti-entropy round now. */
+  runAntiEntropy(): Promise<void> {
+    return this.antiEntropy.run();
+  }
+
   /** Leaves the cluster: announces `leaving`, stops heartbeats and the host. */
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.handoff.stop();
     try {
-      this.membership.setState("leaving");
+      if (this.membership.self().state !== "left") this.membership.setState("leaving");
       // Give the `leaving` heartbeat a moment to go out so peers stop routing to us at once.
       await new Promise((r) => setTimeout(r, 100));
     } catch {

@@ -12,9 +12,10 @@ const FLAG_ZSTD = 1;
 /** Payloads above this size are compressed; below it zstd costs more than it saves. */
 const COMPRESS_ABOVE = 32 * 1024;
 
-export function encodeFrame(value: unknown): Uint8Array {
+/** `compress: false` for payloads that carry their own compressed bytes (hand-off batches). */
+export function encodeFrame(value: unknown, compress = true): Uint8Array {
   const raw = cbor.encode(value) as Uint8Array;
-  if (raw.length > COMPRESS_ABOVE) {
+  if (compress && raw.length > COMPRESS_ABOVE) {
     const z = Bun.zstdCompressSync(raw, { level: 1 });
     const out = new Uint8Array(z.length + 1);
     out[0] = FLAG_ZSTD;
@@ -61,4 +62,13 @@ export function unflattenLabels(flat: readonly string[]): { name: string; value:
   const out: { name: string; value: string }[] = [];
   for (let i = 0; i < flat.length; i += 2) out.push({ name: String(flat[i]), value: String(flat[i + 1]) });
   return out;
+}
+
+/** CBOR bytes of a value, without the frame header (hand-off batches compress these with zstd). */
+export function encodeCbor(value: unknown): Uint8Array {
+  return cbor.encode(value) as Uint8Array;
+}
+
+export function decodeCbor<T>(bytes: Uint8Array): T {
+  return cbor.decode(bytes) as T;
 }

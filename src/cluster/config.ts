@@ -26,6 +26,16 @@ export interface ClusterConfig {
   queryTimeoutMs: number;
   /** Upper bound of the on-disk hinted-handoff queue for one peer. */
   hintedHandoffMaxBytes: number;
+  /** Hand-off transfers (join pulls, leave pushes, re-replication, repairs) share this budget. */
+  handoffMaxBytesPerSecond: number;
+  /** How long a node keeps series it no longer owns after the ring settled, before dropping them. */
+  handoffDropGraceMs: number;
+  /** Longest a graceful leave waits for the hand-off before the node exits anyway. */
+  handoffLeaveTimeoutMs: number;
+  /** How often replicas compare digests of what they hold (anti-entropy). */
+  antiEntropyIntervalMs: number;
+  /** How far back anti-entropy compares. */
+  antiEntropyLookbackMs: number;
 }
 
 export function defaultClusterConfig(): ClusterConfig {
@@ -45,6 +55,11 @@ export function defaultClusterConfig(): ClusterConfig {
     writeTimeoutMs: 5000,
     queryTimeoutMs: 60_000,
     hintedHandoffMaxBytes: 512 * 1024 * 1024,
+    handoffMaxBytesPerSecond: 64 * 1024 * 1024,
+    handoffDropGraceMs: 5 * 60_000,
+    handoffLeaveTimeoutMs: 10 * 60_000,
+    antiEntropyIntervalMs: 10 * 60_000,
+    antiEntropyLookbackMs: 24 * 3600_000,
   };
 }
 
@@ -76,6 +91,11 @@ const KEYS: Record<string, keyof ClusterConfig> = {
   "cluster.write-timeout": "writeTimeoutMs",
   "cluster.query-timeout": "queryTimeoutMs",
   "cluster.hinted-handoff.max-bytes": "hintedHandoffMaxBytes",
+  "cluster.handoff.max-bytes-per-second": "handoffMaxBytesPerSecond",
+  "cluster.handoff.drop-grace": "handoffDropGraceMs",
+  "cluster.handoff.leave-timeout": "handoffLeaveTimeoutMs",
+  "cluster.handoff.anti-entropy-interval": "antiEntropyIntervalMs",
+  "cluster.handoff.anti-entropy-lookback": "antiEntropyLookbackMs",
 };
 
 export const CLUSTER_FLAGS: readonly ClusterFlagSpec[] = [
@@ -94,6 +114,11 @@ export const CLUSTER_FLAGS: readonly ClusterFlagSpec[] = [
   { name: "cluster.write-timeout", kind: "duration", def: "5s", help: "Timeout of a write forwarded to a replica." },
   { name: "cluster.query-timeout", kind: "duration", def: "1m", help: "Timeout of a query sent to a member." },
   { name: "cluster.hinted-handoff.max-bytes", kind: "size", def: "512MB", help: "Maximum size of the on-disk hinted-handoff queue per peer." },
+  { name: "cluster.handoff.max-bytes-per-second", kind: "size", def: "64MB", help: "Bandwidth all hand-off transfers of this node (join pulls it serves, leave pushes, re-replication, repairs) may use together, in compressed bytes per second." },
+  { name: "cluster.handoff.drop-grace", kind: "duration", def: "5m", help: "After the ring settled and the new owners acknowledged their data, how long a node keeps series it no longer owns before dropping them." },
+  { name: "cluster.handoff.leave-timeout", kind: "duration", def: "10m", help: "Longest a graceful leave (SIGTERM, shoal cluster leave, POST /api/v1/cluster/leave) waits for its hand-off before the node exits anyway. A second SIGTERM exits at once." },
+  { name: "cluster.handoff.anti-entropy-interval", kind: "duration", def: "10m", help: "How often replicas compare digests of the series they hold per token range and time window, and repair what differs." },
+  { name: "cluster.handoff.anti-entropy-lookback", kind: "duration", def: "1d", help: "How far back anti-entropy compares replicas." },
 ];
 
 export class ClusterFlagError extends Error {}

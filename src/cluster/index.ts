@@ -23,3 +23,7 @@ export type { MemberHealth, MemberState } from "./membership.ts";
 export { renderMetricsText, type MetricFamily, type MetricSample, type MetricType } from "./metrics.ts";
 export { Ring, nodeTokens } from "./ring.ts";
 export { runClusterCommand } from "./status-cli.ts";
+export { registerClusterRoutes, type ClusterRouteDeps } from "./http.ts";
+export type { HandoffStatus } from "./handoff.ts";
+export type { AntiEntropyStatus } from "./antientropy.ts";
+export type { HandoffReason, HandoffStorage, TransferProgress } from "./transfer.ts";

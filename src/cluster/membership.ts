@@ -16,7 +16,13 @@ import type { ClusterHost } from "./host.ts";
 import { Ring, type RingMember } from "./ring.ts";
 import { peerIdOf } from "./rpc.ts";
 
-export type MemberState = "joining" | "active" | "leaving";
+/**
+ * joining: the member's tokens are pending (it takes writes, it is pulling its data, readers do
+ * not count on it yet); active; leaving: it still serves its ranges while it pushes them to the
+ * members taking over; left: the hand-off is done, it is about to exit (not a death: nothing
+ * is re-replicated for it).
+ */
+export type MemberState = "joining" | "active" | "leaving" | "left";
 export type MemberHealth = "alive" | "suspect" | "dead";
 
 interface HeartbeatMessage {
@@ -111,13 +117,16 @@ export class Membership {
   private seq = 0;
   private timers: ReturnType<typeof setInterval>[] = [];
   private ringCache: Ring | null = null;
+  private readRingCache: Ring | null = null;
+  private futureRingCache: Ring | null = null;
+  private scrapeRingCache: Ring | null = null;
   private coverageCache: Ring | null = null;
   private coverageKey = "";
   private lastPersist = -Infinity;
+  private lastPublishAt = 0;
   private stopped = false;
   private readonly loadFn: () => Record<string, number>;
   private readonly hintsFn: () => Record<string, number>;
-  private catchingUpKey = "";
   private firstHeard: number | null = null;
   /** HOST:PORT join targets, retried while we are not connected to the peer behind them. */
   private readonly joinTargets: { addr: string; peer?: string }[];
@@ -254,11 +263,7 @@ export class Membership {
     return m !== undefined && m.health !== "dead";
   }
 
-  /**
-   * Members some live member still holds hinted batches for. A (re)joining one stays out of the
-   * write ring until those are delivered: the storage refuses out-of-order samples, so a
-   * returning replica must receive its missed (older) batches before any newer write.
-   */
+  /** Members some live member still holds hinted batches for (shown in the status). */
   catchingUp(): Set<string> {
     const out = new Set<string>();
     for (const m of this.members.values()) {
@@ -269,23 +274,71 @@ export class Membership {
     return out;
   }
 
-  /** The write ring: alive and suspect members that are active. */
+  /** Live members (alive or suspect) with tokens in one of `states`. */
+  private liveIn(states: readonly MemberState[]): RingMember[] {
+    const out: RingMember[] = [];
+    for (const m of this.members.values()) {
+      if (m.health === "dead" || !states.includes(m.state) || m.tokens.length === 0) continue;
+      out.push(m);
+    }
+    return out;
+  }
+
+  /**
+   * The read ring: the owners whose data is complete — active members and leaving ones (they
+   * serve their ranges until the members taking over acknowledged them). Joining members are
+   * not in it until they pulled their data.
+   */
+  readRing(): Ring {
+    if (!this.readRingCache) {
+      const ms = this.liveIn(["active", "leaving"]);
+      // Nobody active yet (a node starting alone): this node holds everything meanwhile.
+      if (ms.length === 0 && (this.self().state === "joining" || this.self().state === "active")) ms.push(this.self());
+      this.readRingCache = new Ring(ms, this.cfg.replicationFactor);
+    }
+    return this.readRingCache;
+  }
+
+  /** The ring once pending changes are done: active and joining members, not leaving ones. */
+  futureRing(): Ring {
+    if (!this.futureRingCache) {
+      const ms = this.liveIn(["joining", "active"]);
+      this.futureRingCache = ms.length === 0 ? this.readRing() : new Ring(ms, this.cfg.replicationFactor);
+    }
+    return this.futureRingCache;
+  }
+
+  /**
+   * The write ring: at every position the union of the read ring's and the future ring's owners,
+   * so that data written during a join or a leave reaches both the owners that readers use now
+   * and those that take over. The same as the read ring when nothing is pending.
+   */
   ring(): Ring {
     if (!this.ringCache) {
-      const behind = this.catchingUp();
-      this.catchingUpKey = [...behind].sort().join();
-      const ms: RingMember[] = [];
-      for (const m of this.members.values()) {
-        // A joining member takes no writes yet: it first receives what others kept for it, in
-        // timestamp order (the storage refuses out-of-order samples), then turns active.
-        if (m.health === "dead" || m.state !== "active" || m.tokens.length === 0) continue;
-        ms.push(m);
-      }
-      // Nobody active yet (a node starting alone): this node holds everything meanwhile.
-      if (ms.length === 0 && this.self().state !== "leaving") ms.push(this.self());
-      this.ringCache = new Ring(ms, this.cfg.replicationFactor);
+      const read = this.readRing();
+      const future = this.futureRing();
+      this.ringCache = read === future || sameMembers(read, future) ? read : new Ring([], 0, [read, future]);
     }
     return this.ringCache;
+  }
+
+  /** Whether some member is joining or leaving (owner sets are changing). */
+  pendingChange(): boolean {
+    for (const m of this.members.values()) if (m.health !== "dead" && (m.state === "joining" || m.state === "leaving")) return true;
+    return false;
+  }
+
+  /**
+   * The ring of scrape-target and rule-group owners: active members only (a joining member does
+   * not know the others' targets yet; a leaving one hands them over at once).
+   */
+  scrapeRing(): Ring {
+    if (!this.scrapeRingCache) {
+      const ms = this.liveIn(["active"]);
+      if (ms.length === 0 && this.self().state !== "leaving" && this.self().state !== "left") ms.push(this.self());
+      this.scrapeRingCache = new Ring(ms, this.cfg.replicationFactor);
+    }
+    return this.scrapeRingCache;
   }
 
   /**
@@ -295,7 +348,8 @@ export class Membership {
    * from it. A query that reached no owner of some range of this ring may be missing data.
    */
   coverageRing(): Ring {
-    const all = [...this.members.values()].filter((m) => m.tokens.length > 0);
+    // Joining members do not hold their ranges' data yet; members that left handed it over.
+    const all = [...this.members.values()].filter((m) => m.tokens.length > 0 && m.state !== "joining" && m.state !== "left");
     let firstDeath = Infinity;
     const perfNow = performance.now();
     const wallNow = Date.now();
@@ -303,7 +357,7 @@ export class Membership {
       if (m.health === "dead") firstDeath = Math.min(firstDeath, wallNow - (perfNow - m.lastHeartbeat));
     }
     const chosen = all.filter((m) => m.health === "dead" || m.createdAt <= firstDeath);
-    const key = chosen.map((m) => m.id).sort().join();
+    const key = chosen.map((m) => `${m.id}:${m.state}`).sort().join();
     if (!this.coverageCache || this.coverageKey !== key) {
       this.coverageCache = new Ring(chosen, this.cfg.replicationFactor);
       this.coverageKey = key;
@@ -313,6 +367,9 @@ export class Membership {
 
   private changed(): void {
     this.ringCache = null;
+    this.readRingCache = null;
+    this.futureRingCache = null;
+    this.scrapeRingCache = null;
     this.coverageCache = null;
     for (const fn of this.listeners) {
       try {
@@ -326,6 +383,16 @@ export class Membership {
   private async publish(): Promise<void> {
     if (this.stopped) return;
     const self = this.self();
+    const now = performance.now();
+    // Silent for longer than the dead timeout (the process was paused, the event loop blocked):
+    // the others declared this node dead and stopped writing to it. It joins again (pulls what
+    // it missed) instead of serving reads with a hole.
+    if (this.lastPublishAt > 0 && now - this.lastPublishAt > this.cfg.deadTimeoutMs && self.state === "active" && this.members.size > 1) {
+      this.logger.warn("this node was silent past the dead timeout; joining again to pull what it missed", { silent_ms: Math.round(now - this.lastPublishAt) });
+      self.state = "joining";
+      this.changed();
+    }
+    this.lastPublishAt = now;
     self.addrs = this.host.getMultiaddrs().map(String);
     self.lastHeartbeat = performance.now();
     try {
@@ -464,6 +531,15 @@ export class Membership {
     for (const m of this.members.values()) {
       if (m.self) continue;
       const age = now - m.lastHeartbeat;
+      if (m.state === "left") {
+        // It handed its data over and exited: not a death, nothing to re-replicate.
+        if (age > this.cfg.deadTimeoutMs) {
+          this.members.delete(m.id);
+          this.logger.info("cluster member left", { member: m.name, id: m.id });
+          changed = true;
+        }
+        continue;
+      }
       if (m.health === "dead") {
         if (now - m.deadSince > this.cfg.forgetTimeoutMs) {
           this.members.delete(m.id);
@@ -483,8 +559,6 @@ export class Membership {
         changed = true;
       }
     }
-    // Hint backlogs appearing or draining move members out of / back into the ring.
-    if (!changed && [...this.catchingUp()].sort().join() !== this.catchingUpKey) changed = true;
     if (changed) this.changed();
   }
 
@@ -589,6 +663,10 @@ export class Membership {
       this.logger.warn("cannot write peers file", { file: this.peersFile, err });
     }
   }
+}
+
+function sameMembers(a: Ring, b: Ring): boolean {
+  return a.replicationFactor === b.replicationFactor && a.ids.length === b.ids.length && a.ids.every((id, i) => b.ids[i] === id);
 }
 
 function sameTokens(a: Uint32Array, b: Uint32Array): boolean {

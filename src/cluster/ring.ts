@@ -33,7 +33,41 @@ export class Ring {
   readonly sets: readonly (readonly number[])[];
   private readonly setIdsOf: readonly (readonly string[])[];
 
-  constructor(members: readonly RingMember[], replicationFactor: number) {
+  /**
+   * A ring of `members`; or, with `union`, the ring whose owner set at every position is the
+   * union of the two rings' owner sets there (the first ring's owners first). The union ring is
+   * the write ring while members join or leave: writes reach both the owners that readers use
+   * and the owners that will take over.
+   */
+  constructor(members: readonly RingMember[], replicationFactor: number, union?: readonly [Ring, Ring]) {
+    if (union) {
+      const [a, b] = union;
+      const ids = [...new Set([...a.ids, ...b.ids])].sort();
+      const index = new Map(ids.map((id, i) => [id, i]));
+      this.ids = ids;
+      this.replicationFactor = Math.max(a.replicationFactor, b.replicationFactor);
+      this.tokens = mergedTokens(a, b);
+      this.positionSet = new Uint32Array(this.tokens.length);
+      const setIndex = new Map<string, number>();
+      const sets: number[][] = [];
+      for (let i = 0; i < this.tokens.length; i++) {
+        const t = this.tokens[i]!;
+        const set: number[] = [];
+        for (const id of a.owners(t)) set.push(index.get(id)!);
+        for (const id of b.owners(t)) if (!set.includes(index.get(id)!)) set.push(index.get(id)!);
+        const key = set.join(",");
+        let id = setIndex.get(key);
+        if (id === undefined) {
+          id = sets.length;
+          setIndex.set(key, id);
+          sets.push(set);
+        }
+        this.positionSet[i] = id;
+      }
+      this.sets = sets;
+      this.setIdsOf = sets.map((s) => s.map((i) => this.ids[i]!));
+      return;
+    }
     const sorted = [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.ids = sorted.map((m) => m.id);
     this.replicationFactor = Math.max(0, Math.min(replicationFactor, sorted.length));
@@ -70,6 +104,11 @@ export class Ring {
     }
     this.sets = sets;
     this.setIdsOf = sets.map((s) => s.map((i) => this.ids[i]!));
+  }
+
+  /** The ring's token positions, sorted (a view; do not modify). */
+  tokenPositions(): Uint32Array {
+    return this.tokens;
   }
 
   get size(): number {
@@ -156,5 +195,110 @@ export class Ring {
       for (const m of set) missing.add(this.ids[m]!);
     });
     return { fraction: width / RING_SIZE, missing: [...missing].sort() };
+  }
+}
+
+/** The sorted, de-duplicated token positions of two rings. */
+function mergedTokens(a: Ring, b: Ring): Uint32Array {
+  const all = new Uint32Array(a.tokenPositions().length + b.tokenPositions().length);
+  all.set(a.tokenPositions());
+  all.set(b.tokenPositions(), a.tokenPositions().length);
+  all.sort();
+  let n = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[n - 1]) all[n++] = all[i]!;
+  return all.slice(0, n);
+}
+
+/** An inclusive interval [lo, hi] of 32-bit ring hashes. */
+export type HashInterval = readonly [lo: number, hi: number];
+
+/**
+ * Walks the hash space in the pieces where both rings have constant owner sets and calls fn with
+ * each piece (inclusive intervals; the piece that wraps past 2^32 comes as two) and its owners in
+ * either ring. Used to find which ranges move when the membership changes.
+ */
+export function compareRings(
+  a: Ring,
+  b: Ring,
+  fn: (interval: HashInterval, aOwners: readonly string[], bOwners: readonly string[]) => void,
+): void {
+  const t = mergedTokens(a, b);
+  const n = t.length;
+  if (n === 0) return;
+  for (let i = 0; i < n; i++) {
+    const hi = t[i]!;
+    const ao = a.owners(hi);
+    const bo = b.owners(hi);
+    if (i === 0) {
+      // (last token, 2^32) wraps around to [0, first token].
+      if (t[n - 1]! < RING_SIZE - 1) fn([t[n - 1]! + 1, RING_SIZE - 1], ao, bo);
+      fn([0, hi], ao, bo);
+    } else fn([t[i - 1]! + 1, hi], ao, bo);
+  }
+}
+
+/**
+ * A set of hash intervals with a fast membership test (sorted, merged, binary search), used as
+ * the filter of a transfer.
+ */
+export class HashRanges {
+  private readonly lo: Uint32Array;
+  private readonly hi: Uint32Array;
+
+  constructor(intervals: readonly HashInterval[]) {
+    const sorted = [...intervals].sort((x, y) => x[0] - y[0]);
+    const lo: number[] = [];
+    const hi: number[] = [];
+    for (const [l, h] of sorted) {
+      if (lo.length > 0 && l <= hi[hi.length - 1]! + 1) hi[hi.length - 1] = Math.max(hi[hi.length - 1]!, h);
+      else {
+        lo.push(l);
+        hi.push(h);
+      }
+    }
+    this.lo = Uint32Array.from(lo);
+    this.hi = Uint32Array.from(hi);
+  }
+
+  get count(): number {
+    return this.lo.length;
+  }
+
+  has(hash: number): boolean {
+    const h = hash >>> 0;
+    let a = 0;
+    let b = this.lo.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (this.lo[mid]! <= h) a = mid + 1;
+      else b = mid;
+    }
+    return a > 0 && h <= this.hi[a - 1]!;
+  }
+
+  /** Fraction of the hash space covered. */
+  fraction(): number {
+    let w = 0;
+    for (let i = 0; i < this.lo.length; i++) w += this.hi[i]! - this.lo[i]! + 1;
+    return w / RING_SIZE;
+  }
+
+  /** Flat [lo, hi, lo, hi, ...] for the wire. */
+  toWire(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.lo.length; i++) out.push(this.lo[i]!, this.hi[i]!);
+    return out;
+  }
+
+  static fromWire(flat: unknown): HashRanges {
+    if (!Array.isArray(flat) || flat.length % 2 !== 0) throw new Error("malformed hash ranges");
+    const out: [number, number][] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const lo = Number(flat[i]);
+      const hi = Number(flat[i + 1]);
+      if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi >= RING_SIZE || lo > hi) throw new Error(`malformed hash range [${flat[i]}, ${flat[i + 1]}]`);
+      out.push([lo, hi]);
+    }
+    return new HashRanges(out);
   }
 }

@@ -1,10 +1,12 @@
 /**
- * `shoal cluster status [--url http://host:9090]`: prints the members table that a node serves at
- * /api/v1/status/cluster.
+ * `shoal cluster status [--url http://host:9090]`: prints the members table and the hand-off
+ * progress that a node serves at /api/v1/status/cluster.
+ * `shoal cluster leave [--url ...] [--no-wait]`: asks the node to leave gracefully (it hands its
+ * ranges over, then exits) and, unless --no-wait, follows its progress until it is gone.
  */
 import type { ClusterStatus } from "./cluster.ts";
 
-const USAGE = "usage: shoal cluster status [--url http://127.0.0.1:9090]";
+const USAGE = "usage: shoal cluster status [--url http://127.0.0.1:9090]\n       shoal cluster leave [--url http://127.0.0.1:9090] [--no-wait]";
 
 function fmtPct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
@@ -43,24 +45,109 @@ export function formatStatusTable(s: ClusterStatus): string {
       ? "replication: every range has all its replicas"
       : `replication: ${fmtPct(r.underReplicatedFraction)} of the ring under-replicated, ${fmtPct(r.unavailableFraction)} without a live replica`
     : "";
-  return [title, ...(health ? [health] : []), line(header), ...rows.map(line)].join("\n") + "\n";
+  return [title, ...(health ? [health] : []), line(header), ...rows.map(line), ...formatHandoff(s)].join("\n") + "\n";
+}
+
+function fmtCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+}
+
+/** The hand-off part of the status: state, transfers in progress, totals. */
+export function formatHandoff(s: ClusterStatus): string[] {
+  const h = s.handoff;
+  if (!h) return [];
+  const out = [
+    "",
+    `hand-off: ${h.state}; ${h.underReplicatedRanges} ranges under-replicated; moved in ${fmtBytes(h.totals.bytes.in)} ` +
+      `(${fmtCount(h.totals.samples.in)} samples), out ${fmtBytes(h.totals.bytes.out)} (${fmtCount(h.totals.samples.out)} samples); ` +
+      `${h.drop.droppedSeries} series dropped; anti-entropy ${h.antiEntropy.runs} runs, ${h.antiEntropy.repairs} series repaired`,
+  ];
+  if (h.leave.requested) out.push(`leave: started ${h.leave.startedAt}${h.leave.finishedAt ? `, finished ${h.leave.finishedAt}` : ""}${h.leave.error ? `, error: ${h.leave.error}` : ""}`);
+  if (h.transfers.length > 0) {
+    const header = ["DIRECTION", "PEER", "REASON", "STATE", "SERIES", "SAMPLES", "BYTES", "PROGRESS"];
+    const rows = h.transfers.map((t) => [
+      t.direction,
+      t.peerName,
+      t.reason,
+      t.state,
+      `${fmtCount(t.done.series)}/${fmtCount(t.total.series)}`,
+      `${fmtCount(t.done.samples)}/${fmtCount(t.total.samples)}`,
+      fmtBytes(t.done.bytes),
+      t.total.samples > 0 ? fmtPct(t.done.samples / t.total.samples) : "-",
+    ]);
+    const widths = header.map((x, i) => Math.max(x.length, ...rows.map((r) => r[i]!.length)));
+    const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+    out.push(line(header), ...rows.map(line));
+  }
+  return out;
+}
+
+async function fetchStatus(url: string): Promise<ClusterStatus> {
+  const endpoint = `${url.replace(/\/+$/, "")}/api/v1/status/cluster`;
+  const res = await fetch(endpoint, { signal: AbortSignal.timeout(10_000) });
+  const body = (await res.json().catch(() => null)) as { status?: string; data?: ClusterStatus; error?: string } | null;
+  if (!res.ok || !body || body.status !== "success" || !body.data) throw new Error(`${endpoint}: HTTP ${res.status}${body?.error ? `: ${body.error}` : ""}`);
+  return body.data;
+}
+
+async function runLeave(url: string, wait: boolean): Promise<number> {
+  const endpoint = `${url.replace(/\/+$/, "")}/api/v1/cluster/leave`;
+  let res: Response;
+  try {
+    res = await fetch(endpoint, { method: "POST", signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    console.error(`cannot reach ${endpoint}: ${(err as Error).message}`);
+    return 1;
+  }
+  const body = (await res.json().catch(() => null)) as { data?: { node?: string } ; error?: string } | null;
+  if (res.status !== 202) {
+    console.error(`${endpoint}: HTTP ${res.status}${body?.error ? `: ${body.error}` : ""}`);
+    return 1;
+  }
+  process.stdout.write(`${body?.data?.node ?? "node"} is leaving the cluster: handing its ranges over\n`);
+  if (!wait) return 0;
+  // Follow the progress until the node stops answering (it exits once the takers acknowledged).
+  let last = "";
+  for (;;) {
+    await Bun.sleep(1000);
+    let s: ClusterStatus;
+    try {
+      s = await fetchStatus(url);
+    } catch {
+      process.stdout.write("left the cluster; the node has exited\n");
+      return 0;
+    }
+    const h = s.handoff;
+    let done = 0;
+    let total = 0;
+    for (const t of h.transfers) if (t.direction === "out") {
+      done += t.done.samples;
+      total += t.total.samples;
+    }
+    const line = `${h.state}: ${h.transfers.length} transfers, ${fmtCount(done)}/${fmtCount(total)} samples` + (h.leave.error ? ` (error: ${h.leave.error})` : "");
+    if (line !== last) process.stdout.write(line + "\n");
+    last = line;
+  }
 }
 
 export async function runClusterCommand(sub: string, args: readonly string[]): Promise<number> {
-  if (sub !== "status") {
+  if (sub !== "status" && sub !== "leave") {
     console.error(`unknown cluster command ${JSON.stringify(sub)}\n${USAGE}`);
     return 2;
   }
   let url = "http://127.0.0.1:9090";
+  let wait = true;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === "--url" && i + 1 < args.length) url = args[++i]!;
     else if (a.startsWith("--url=")) url = a.slice(6);
+    else if (sub === "leave" && a === "--no-wait") wait = false;
     else {
       console.error(`unknown argument ${JSON.stringify(a)}\n${USAGE}`);
       return 2;
     }
   }
+  if (sub === "leave") return runLeave(url, wait);
   const endpoint = `${url.replace(/\/+$/, "")}/api/v1/status/cluster`;
   let res: Response;
   try {

@@ -1,0 +1,435 @@
+/**
+ * Hand-off: moving series when the membership changes, so that every series ends up on exactly
+ * its R current owners.
+ * - Join: a joining member pulls the ranges it will own from their current owners (the read
+ *   ring), spread over the sources; it takes writes meanwhile (the write ring is the union of the
+ *   read and future rings) and turns active once every pull is done.
+ * - Leave: a leaving member pushes the ranges it owns to the members that take them over (the
+ *   future ring's new owners), waits for their acknowledgements, then announces `left`.
+ * - Death: when a member is declared dead, for each range it held, the first surviving owner in
+ *   ring order streams the range to the member(s) that now own it.
+ * - Drop: once the ring has been settled (no joining or leaving member, no transfer anywhere)
+ *   for the grace period, a member drops the series it no longer owns.
+ */
+import { labelsKey, type Labels, type Logger } from "../model/index.ts";
+import type { ClusterConfig } from "./config.ts";
+import type { Membership } from "./membership.ts";
+import { compareRings, HashRanges, type HashInterval, type Ring } from "./ring.ts";
+import type { Rpc } from "./rpc.ts";
+import { labelsFromWire, labelsToWire, TransferError, type HandoffReason, type HandoffStorage, type TransferProgress, type Transfers } from "./transfer.ts";
+
+export const HANDOFF_PULL_PROTOCOL = "/shoal/handoff/pull/1";
+
+interface PullRequest {
+  id: string;
+  reason: HandoffReason;
+  /** Flat [lo, hi, ...] inclusive hash intervals. */
+  ranges?: number[];
+  /** Series keys (labelsKey) instead of ranges (repairs). */
+  keys?: string[];
+  after?: string[];
+  mint?: number;
+  maxt?: number;
+}
+
+/** A pull whose source sends nothing for this long is given up and asked of another member. */
+const STALL_MS = 60_000;
+const RETRY_DELAY_MS = 1000;
+const MAX_ATTEMPTS = 30;
+
+export interface HandoffStatus {
+  /** What this node is doing: idle, joining (pulling), leaving (pushing), re-replicating. */
+  state: "idle" | "joining" | "leaving" | "left" | "re-replicating";
+  transfers: TransferProgress[];
+  recent: TransferProgress[];
+  /** Token ranges that members are re-replicating after a death and that are not back to R copies. */
+  underReplicatedRanges: number;
+  totals: {
+    bytes: { in: number; out: number };
+    series: { in: number; out: number };
+    samples: { in: number; out: number };
+    failedTransfers: number;
+  };
+  drop: { graceSeconds: number; droppedSeries: number; lastDropAt: string | null; settledForSeconds: number };
+  leave: { requested: boolean; startedAt: string | null; finishedAt: string | null; error: string | null };
+}
+
+export class Handoff {
+  private seq = 0;
+  private prevRead: Ring | null = null;
+  /** Intervals this node is re-replicating per target, while the push runs. */
+  private readonly deathPushes = new Map<string, number>();
+  private leavePromise: Promise<void> | null = null;
+  private leaveInfo: HandoffStatus["leave"] = { requested: false, startedAt: null, finishedAt: null, error: null };
+  private joining = false;
+  private stopped = false;
+  private droppedSeries = 0;
+  private lastDropAt: number | null = null;
+  private settledSince = performance.now();
+  private settledKey = "";
+  private droppedForKey = "";
+  private dropping = false;
+
+  constructor(
+    private readonly cfg: ClusterConfig,
+    private readonly membership: Membership,
+    private readonly rpc: Rpc,
+    private readonly local: HandoffStorage,
+    readonly transfers: Transfers,
+    private readonly logger: Logger,
+  ) {}
+
+  private nextId(kind: string): string {
+    return `${this.membership.selfId.slice(-8)}-${kind}-${Date.now().toString(36)}-${++this.seq}`;
+  }
+
+  private name(id: string): string {
+    return this.membership.get(id)?.name ?? id;
+  }
+
+  /** Server side of the pull protocol: starts pushing the asked-for series to the caller. */
+  pullHandler(): (req: unknown, ctx: { from: string }) => Promise<{ accepted: boolean }> {
+    return async (raw, ctx) => {
+      const req = raw as PullRequest;
+      if (!req || typeof req !== "object" || typeof req.id !== "string") throw new Error("malformed pull request: no id");
+      const reason: HandoffReason = req.reason === "join" || req.reason === "repair" ? req.reason : "join";
+      let filter: (l: Labels, h: number) => boolean;
+      let fraction = 0;
+      if (Array.isArray(req.keys)) {
+        const keys = new Set(req.keys.map(String));
+        filter = (l) => keys.has(labelsKey(l));
+      } else {
+        const ranges = HashRanges.fromWire(req.ranges);
+        fraction = ranges.fraction();
+        filter = (_l, h) => ranges.has(h);
+      }
+      const after = labelsFromWire(req.after);
+      const opts: Parameters<Transfers["push"]>[0] = {
+        id: req.id,
+        peer: ctx.from,
+        peerName: this.name(ctx.from),
+        reason,
+        filter,
+        ringFraction: fraction,
+        cancelled: () => this.stopped,
+      };
+      if (after) opts.after = after;
+      if (typeof req.mint === "number") opts.mint = req.mint;
+      if (typeof req.maxt === "number") opts.maxt = req.maxt;
+      // Runs in the background; the caller watches its progress through the batches it receives.
+      this.transfers.push(opts).catch((err: unknown) => this.logger.warn("serving a pull failed", { peer: opts.peerName, err }));
+      return { accepted: true };
+    };
+  }
+
+  /**
+   * Asks `source` to push the series passing the request to this node and waits until it is
+   * complete; a stalled or failed source is given up (the error carries the resume cursor).
+   */
+  async pullFrom(source: string, req: Omit<PullRequest, "id" | "after">, after?: Labels): Promise<void> {
+    const id = this.nextId(req.reason);
+    const full: PullRequest = { ...req, id };
+    const w = labelsToWire(after);
+    if (w) full.after = w;
+    await this.rpc.call(source, HANDOFF_PULL_PROTOCOL, full, 10_000);
+    const done = this.transfers.book.waitDone(id);
+    const started = performance.now();
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const watchdog = new Promise<never>((_, reject) => {
+      timer = setInterval(() => {
+        const t = this.transfers.book.active.get(id);
+        const last = t ? Date.parse(t.updatedAt) : NaN;
+        const quiet = t ? Date.now() - last : performance.now() - started;
+        const gone = !this.membership.isLive(source) || this.membership.get(source)?.state === "left";
+        if (gone || quiet > STALL_MS || this.stopped) {
+          const e = new TransferError(gone ? `source ${this.name(source)} is gone` : this.stopped ? "stopping" : `source ${this.name(source)} sent nothing for ${Math.round(quiet / 1000)}s`);
+          (e as TransferError & { cursor?: Labels }).cursor = this.transfers.book.cursors.get(id) ?? after;
+          if (t) this.transfers.book.finish(t, "failed", e.message);
+          reject(e);
+        }
+      }, 500);
+    });
+    try {
+      await Promise.race([done, watchdog]);
+    } finally {
+      clearInterval(timer);
+      this.transfers.book.forgetWaiter(id);
+      this.transfers.book.cursors.delete(id);
+    }
+  }
+
+  /**
+   * The join pull: every range this node owns in the future ring and not in the read ring comes
+   * from a live owner in the read ring. Resolves when all of it arrived (ranges that have no
+   * live owner at all are skipped with a warning: nobody can provide them).
+   */
+  async join(): Promise<void> {
+    if (this.joining) return;
+    this.joining = true;
+    try {
+      const self = this.membership.selfId;
+      const read = this.membership.readRing();
+      const future = this.membership.futureRing();
+      const wanted: HashInterval[] = [];
+      compareRings(read, future, (iv, ro, fo) => {
+        if (fo.includes(self) && !ro.includes(self)) wanted.push(iv);
+      });
+      if (wanted.length === 0) return;
+      this.logger.info("joining: pulling the ranges this node takes over", { ranges: wanted.length, fraction: new HashRanges(wanted).fraction().toFixed(3) });
+      await this.pullIntervals(wanted, "join", undefined, new Set());
+      this.logger.info("joining: pull complete");
+    } finally {
+      this.joining = false;
+    }
+  }
+
+  /** Pulls intervals from live read-ring owners, spread over them; retries failed ones elsewhere. */
+  private async pullIntervals(intervals: HashInterval[], reason: HandoffReason, after: Labels | undefined, failed: Set<string>, attempt = 0): Promise<void> {
+    const self = this.membership.selfId;
+    const read = this.membership.readRing();
+    const bySource = new Map<string, HashInterval[]>();
+    let skipped = 0;
+    for (const iv of intervals) {
+      const cands = read.owners(iv[1]).filter((id) => id !== self && this.membership.isLive(id) && !failed.has(id));
+      const fallback = read.owners(iv[1]).filter((id) => id !== self && this.membership.isLive(id));
+      const list = cands.length > 0 ? cands : fallback;
+      if (list.length === 0) {
+        skipped++;
+        continue;
+      }
+      // Spread the ranges over their owners, so that several sources send at once.
+      const src = list[(iv[0] >>> 8) % list.length]!;
+      let l = bySource.get(src);
+      if (!l) bySource.set(src, (l = []));
+      l.push(iv);
+    }
+    if (skipped > 0) this.logger.warn("no live owner to pull some ranges from; their data is unavailable", { ranges: skipped, reason });
+    await Promise.all(
+      [...bySource].map(async ([src, ivs]) => {
+        const ranges = new HashRanges(ivs);
+        try {
+          await this.pullFrom(src, { reason, ranges: ranges.toWire() }, after);
+        } catch (err) {
+          if (this.stopped || attempt >= MAX_ATTEMPTS) throw err;
+          const cursor = (err as { cursor?: Labels }).cursor ?? after;
+          this.logger.warn("pull failed; asking another owner", { source: this.name(src), err, attempt });
+          await Bun.sleep(RETRY_DELAY_MS);
+          await this.pullIntervals(ivs, reason, cursor, new Set([...failed, src]), attempt + 1);
+        }
+      }),
+    );
+  }
+
+  /** Pushes intervals to a peer, resuming after failures while the peer is live. */
+  private async pushIntervals(peer: string, intervals: HashInterval[], reason: HandoffReason, keepGoing: () => boolean): Promise<void> {
+    const ranges = new HashRanges(intervals);
+    let after: Labels | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const opts: Parameters<Transfers["push"]>[0] = {
+          id: this.nextId(reason),
+          peer,
+          peerName: this.name(peer),
+          reason,
+          filter: (_l, h) => ranges.has(h),
+          ringFraction: ranges.fraction(),
+          cancelled: () => !keepGoing(),
+        };
+        if (after) opts.after = after;
+        await this.transfers.push(opts);
+        return;
+      } catch (err) {
+        after = (err as { cursor?: Labels }).cursor ?? after;
+        if (!keepGoing() || !this.membership.isLive(peer) || attempt >= MAX_ATTEMPTS) throw err;
+        this.logger.warn("hand-off push failed; resuming", { peer: this.name(peer), reason, err, attempt });
+        await Bun.sleep(RETRY_DELAY_MS);
+      }
+    }
+  }
+
+  /**
+   * Graceful leave: `leaving`, push every range to the members taking it over, then `left`.
+   * Idempotent; bounded by the leave timeout (after it the node exits anyway and the others
+   * treat it as a death, re-replicating from the surviving owners).
+   */
+  leave(): Promise<void> {
+    this.leavePromise ??= this.runLeave();
+    return this.leavePromise;
+  }
+
+  leaving(): boolean {
+    return this.leavePromise !== null;
+  }
+
+  private async runLeave(): Promise<void> {
+    const startedAt = Date.now();
+    this.leaveInfo = { requested: true, startedAt: new Date(startedAt).toISOString(), finishedAt: null, error: null };
+    const self = this.membership.selfId;
+    const wasJoining = this.membership.self().state === "joining";
+    this.membership.setState("leaving");
+    const deadline = startedAt + this.cfg.handoffLeaveTimeoutMs;
+    const inTime = () => Date.now() < deadline;
+    const others = this.membership.all().filter((m) => !m.self && m.health !== "dead" && m.state !== "left");
+    try {
+      if (others.length > 0 && !wasJoining) {
+        // Let every member hear `leaving` first, so new writes reach the takers directly.
+        await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
+        const read = this.membership.readRing();
+        const future = this.membership.futureRing();
+        const byTaker = new Map<string, HashInterval[]>();
+        compareRings(read, future, (iv, ro, fo) => {
+          if (!ro.includes(self)) return;
+          for (const id of fo) {
+            if (ro.includes(id) || id === self) continue;
+            let l = byTaker.get(id);
+            if (!l) byTaker.set(id, (l = []));
+            l.push(iv);
+          }
+        });
+        this.logger.info("leaving: handing ranges over", { takers: [...byTaker.keys()].map((id) => this.name(id)).join(",") });
+        const work = Promise.all([...byTaker].map(([peer, ivs]) => this.pushIntervals(peer, ivs, "leave", inTime)));
+        const timeout = new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s`)), Math.max(0, deadline - Date.now())).unref(),
+        );
+        await Promise.race([work, timeout]);
+      }
+      this.membership.setState("left");
+      // A few heartbeats saying `left`, so nobody mistakes the exit for a death.
+      if (others.length > 0) await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
+      this.leaveInfo.finishedAt = new Date().toISOString();
+      this.logger.info("left the cluster; every range was handed over", { seconds: ((Date.now() - startedAt) / 1000).toFixed(1) });
+    } catch (err) {
+      this.leaveInfo.error = err instanceof Error ? err.message : String(err);
+      this.logger.error("graceful leave incomplete; exiting anyway (the others re-replicate from the surviving owners)", { err });
+      throw err;
+    }
+  }
+
+  /**
+   * Called on every membership change: when the read ring lost a member that is dead, the first
+   * surviving owner of each of its ranges (in ring order) streams it to the members that gained it.
+   */
+  onRingChange(): void {
+    const cur = this.membership.readRing();
+    const prev = this.prevRead;
+    this.prevRead = cur;
+    if (!prev || prev === cur || this.stopped) return;
+    const self = this.membership.selfId;
+    const byTarget = new Map<string, HashInterval[]>();
+    compareRings(prev, cur, (iv, po, co) => {
+      const lost = po.filter((id) => !co.includes(id));
+      if (!lost.some((id) => this.membership.get(id)?.health === "dead")) return;
+      const gained = co.filter((id) => !po.includes(id));
+      if (gained.length === 0) return;
+      const survivors = po.filter((id) => co.includes(id) && this.membership.isLive(id));
+      if (survivors[0] !== self) return;
+      for (const g of gained) {
+        if (g === self) continue;
+        let l = byTarget.get(g);
+        if (!l) byTarget.set(g, (l = []));
+        l.push(iv);
+      }
+    });
+    for (const [target, ivs] of byTarget) {
+      this.deathPushes.set(target, (this.deathPushes.get(target) ?? 0) + ivs.length);
+      this.logger.info("re-replicating ranges of a dead member", { to: this.name(target), ranges: ivs.length });
+      this.pushIntervals(target, ivs, "death", () => !this.stopped && this.membership.isLive(target))
+        .catch((err: unknown) => this.logger.error("re-replication failed", { to: this.name(target), err }))
+        .finally(() => {
+          const n = (this.deathPushes.get(target) ?? 0) - ivs.length;
+          if (n > 0) this.deathPushes.set(target, n);
+          else this.deathPushes.delete(target);
+        });
+    }
+  }
+
+  /** Ranges this node is re-replicating right now (published in heartbeats). */
+  pendingRanges(): number {
+    let n = 0;
+    for (const v of this.deathPushes.values()) n += v;
+    return n;
+  }
+
+  /** Ranges being re-replicated anywhere in the cluster (from every member's heartbeat). */
+  underReplicatedRanges(): number {
+    let n = this.pendingRanges();
+    for (const m of this.membership.all()) if (!m.self && m.health !== "dead") n += m.load.handoffPendingRanges ?? 0;
+    return n;
+  }
+
+  activeTransfers(): number {
+    return this.transfers.book.active.size;
+  }
+
+  /**
+   * Drops the series this node no longer owns once the ring has been settled for the grace
+   * period: no member joining or leaving, no transfer running on any member, the same read ring.
+   */
+  async dropTick(): Promise<void> {
+    if (this.dropping || this.stopped) return;
+    const now = performance.now();
+    const read = this.membership.readRing();
+    const key = read.ids.join(",") + "|" + read.replicationFactor;
+    const busy =
+      this.membership.self().state !== "active" ||
+      this.membership.pendingChange() ||
+      this.activeTransfers() > 0 ||
+      this.membership.all().some((m) => !m.self && m.health !== "dead" && ((m.load.handoffActive ?? 0) > 0 || (m.load.handoffPendingRanges ?? 0) > 0));
+    if (busy || key !== this.settledKey) {
+      this.settledKey = key;
+      this.settledSince = now;
+      return;
+    }
+    if (now - this.settledSince < this.cfg.handoffDropGraceMs || this.droppedForKey === key) return;
+    const self = this.membership.selfId;
+    const owned: HashInterval[] = [];
+    compareRings(read, this.membership.futureRing(), (iv, ro, fo) => {
+      if (ro.includes(self) || fo.includes(self)) owned.push(iv);
+    });
+    const mine = new HashRanges(owned);
+    this.dropping = true;
+    try {
+      const n = await this.local.dropSeries((_l, h) => !mine.has(h));
+      this.droppedForKey = key;
+      this.lastDropAt = Date.now();
+      this.droppedSeries += n;
+      if (n > 0) this.logger.info("dropped series this node no longer owns", { series: n, grace_s: this.cfg.handoffDropGraceMs / 1000 });
+    } catch (err) {
+      this.logger.error("cannot drop series this node no longer owns", { err });
+    } finally {
+      this.dropping = false;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  status(): HandoffStatus {
+    const book = this.transfers.book;
+    const c = book.counters;
+    const sum = (counter: typeof c.bytes, dir: string) => counter.samples().reduce((n, s) => (s.labels.direction === dir ? n + s.value : n), 0);
+    const selfState = this.membership.self().state;
+    const state: HandoffStatus["state"] =
+      selfState === "joining" ? "joining" : selfState === "leaving" ? "leaving" : selfState === "left" ? "left" : this.pendingRanges() > 0 ? "re-replicating" : "idle";
+    return {
+      state,
+      transfers: [...book.active.values()].map((t) => ({ ...t, done: { ...t.done }, total: { ...t.total } })),
+      recent: book.recent.slice(),
+      underReplicatedRanges: this.underReplicatedRanges(),
+      totals: {
+        bytes: { in: sum(c.bytes, "in"), out: sum(c.bytes, "out") },
+        series: { in: sum(c.series, "in"), out: sum(c.series, "out") },
+        samples: { in: sum(c.samples, "in"), out: sum(c.samples, "out") },
+        failedTransfers: c.failures.samples().reduce((n, s) => n + s.value, 0),
+      },
+      drop: {
+        graceSeconds: this.cfg.handoffDropGraceMs / 1000,
+        droppedSeries: this.droppedSeries,
+        lastDropAt: this.lastDropAt === null ? null : new Date(this.lastDropAt).toISOString(),
+        settledForSeconds: Math.round((performance.now() - this.settledSince) / 100) / 10,
+      },
+      leave: { ...this.leaveInfo },
+    };
+  }
+}
