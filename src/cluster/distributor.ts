@@ -111,12 +111,102 @@ export interface DistributorMetrics {
   samplesAppended: number;
 }
 
-interface PendingSeries {
-  labels: Labels;
-  hash: number;
-  t: number[];
-  v: number[];
-  stale: number[] | null;
+/**
+ * The samples of one commit, column by column: runs of samples of one series (a scrape, a
+ * remote-write time series) with their label sets, and one timestamp and one value column for
+ * all of them. Built without an object or array per sample; stale markers live in the value bits.
+ */
+export class PendingRuns {
+  labels: Labels[] = [];
+  /** End (exclusive) in the sample columns of each run; run r starts at ends[r-1] (or 0). */
+  ends: Int32Array = new Int32Array(64);
+  timestamps: Float64Array = new Float64Array(256);
+  values: Float64Array = new Float64Array(256);
+  samples = 0;
+
+  get runs(): number {
+    return this.labels.length;
+  }
+
+  start(r: number): number {
+    return r === 0 ? 0 : this.ends[r - 1]!;
+  }
+
+  /** Appends a sample, opening a run when the label set (by identity) changes. */
+  push(labels: Labels, t: number, v: number, stale: boolean): void {
+    let r = this.labels.length - 1;
+    if (r < 0 || this.labels[r] !== labels) {
+      r++;
+      if (r === this.ends.length) this.ends = grownInt32(this.ends);
+      this.labels.push(labels);
+    }
+    const i = this.samples;
+    if (i === this.timestamps.length) this.growSamples();
+    this.timestamps[i] = t;
+    if (stale) setStaleAt(this.values, i);
+    else this.values[i] = v;
+    this.samples = i + 1;
+    this.ends[r] = i + 1;
+  }
+
+  private growSamples(): void {
+    const t = new Float64Array(this.timestamps.length * 2);
+    t.set(this.timestamps);
+    const v = new Float64Array(t.length);
+    v.set(this.values); // typed-array copy keeps the stale marker's bits
+    this.timestamps = t;
+    this.values = v;
+  }
+
+  /** The selected runs (all when `runs` is null) as batch series (views into the columns). */
+  toBatch(runs: Int32Array | null, count: number): BatchSeries[] {
+    const out: BatchSeries[] = new Array(runs === null ? this.runs : count);
+    for (let k = 0; k < out.length; k++) {
+      const r = runs === null ? k : runs[k]!;
+      const a = this.start(r);
+      const b = this.ends[r]!;
+      out[k] = { labels: this.labels[r]!, timestamps: this.timestamps.subarray(a, b), values: this.values.subarray(a, b) };
+    }
+    return out;
+  }
+}
+
+function grownInt32(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** Applies the selected runs (all when `runs` is null) of a commit to the local storage. */
+async function applyRunsLocally(local: Appendable, p: PendingRuns, runs: Int32Array | null, count: number): Promise<WriteReply> {
+  const app = local.appender();
+  let ok = 0;
+  let rej = 0;
+  let first: AppendError | undefined;
+  const { timestamps: t, values: v, labels, ends } = p;
+  const n = runs === null ? p.runs : count;
+  try {
+    for (let k = 0; k < n; k++) {
+      const r = runs === null ? k : runs[k]!;
+      const lset = labels[r]!;
+      const end = ends[r]!;
+      for (let i = r === 0 ? 0 : ends[r - 1]!; i < end; i++) {
+        try {
+          app.append(lset, t[i]!, v[i]!, isStaleAt(v, i));
+          ok++;
+        } catch (err) {
+          if (!(err instanceof AppendError)) throw err;
+          rej++;
+          first ??= err;
+        }
+      }
+    }
+    await app.commit();
+  } catch (err) {
+    app.rollback();
+    throw err;
+  }
+  return first ? { ok, rej, reason: first.reason, msg: first.message } : { ok, rej };
 }
 
 export class Distributor implements Appendable {
@@ -145,8 +235,8 @@ export class Distributor implements Appendable {
     return (await this.rpc.call(peer, protocol, new EncodedFrame(frame), this.writeTimeoutMs)) as WriteReply;
   }
 
-  async commitSeries(pending: PendingSeries[]): Promise<void> {
-    if (pending.length === 0) return;
+  async commitRuns(pending: PendingRuns): Promise<void> {
+    if (pending.samples === 0) return;
     if (this.membership.self().state === "joining" && this.membership.expectsPeers() && this.membership.firstPeerHeartbeat() === null) {
       // Until the members' heartbeats arrived this node would take itself for the only owner
       // of every series and acknowledge writes that no other replica has.
@@ -155,45 +245,62 @@ export class Distributor implements Appendable {
     }
     const ring = this.membership.ring();
     const selfId = this.membership.selfId;
-    // Owner set id → series; then member → series it must receive.
-    const bySet = new Map<number, PendingSeries[]>();
-    for (const p of pending) {
-      const set = ring.ownerSetOf(p.hash);
-      let list = bySet.get(set);
-      if (!list) bySet.set(set, (list = []));
-      list.push(p);
+    const nRuns = pending.runs;
+    // Owner set of each run. A ring with one owner set (a node alone, or every member holding
+    // everything) needs no hashing at all.
+    let setIds: number[];
+    let setOfRun: Int32Array | null = null;
+    /** Per owner set: the runs it owns (null: all of them). */
+    const runsOf = new Map<number, { runs: Int32Array | null; n: number }>();
+    if (ring.sets.length <= 1) {
+      const only = ring.ownerSetOf(0);
+      setIds = [only];
+      runsOf.set(only, { runs: null, n: nRuns });
+    } else {
+      setOfRun = new Int32Array(nRuns);
+      const counts = new Map<number, number>();
+      for (let r = 0; r < nRuns; r++) {
+        const set = ring.ownerSetOf(labelsHash32(pending.labels[r]!));
+        setOfRun[r] = set;
+        counts.set(set, (counts.get(set) ?? 0) + 1);
+      }
+      for (const [set, n] of counts) runsOf.set(set, { runs: new Int32Array(n), n: 0 });
+      for (let r = 0; r < nRuns; r++) {
+        const g = runsOf.get(setOfRun[r]!)!;
+        g.runs![g.n++] = r;
+      }
+      setIds = [...runsOf.keys()];
     }
-    if (bySet.has(-1)) throw new ClusterWriteError("cluster write failed: the ring has no members");
+    if (runsOf.has(-1)) throw new ClusterWriteError("cluster write failed: the ring has no members");
 
-    // One pair of sample columns for the whole commit; each series is a view into them.
-    let total = 0;
-    for (const p of pending) total += p.t.length;
-    const allT = new Float64Array(total);
-    const allV = new Float64Array(total);
-    const typed = new Map<PendingSeries, BatchSeries>();
-    let off = 0;
-    for (const p of pending) {
-      const n = p.t.length;
-      for (let i = 0; i < n; i++) {
-        allT[off + i] = p.t[i]!;
-        allV[off + i] = p.v[i]!;
-      }
-      const values = allV.subarray(off, off + n);
-      if (p.stale) for (const i of p.stale) setStaleAt(values, i);
-      typed.set(p, { labels: p.labels, timestamps: allT.subarray(off, off + n), values });
-      off += n;
-    }
-    const perMember = new Map<string, PendingSeries[]>();
-    for (const [set, list] of bySet) {
+    // Member → the runs it must receive (the union of its owner sets' runs, in commit order).
+    const perMember = new Map<string, { runs: Int32Array | null; n: number; samples: number }>();
+    const memberSets = new Map<string, number[]>();
+    for (const set of setIds) {
       for (const id of ring.setMembers(set)) {
-        let l = perMember.get(id);
-        if (!l) perMember.set(id, (l = []));
-        for (const p of list) l.push(p);
+        let l = memberSets.get(id);
+        if (!l) memberSets.set(id, (l = []));
+        l.push(set);
       }
+    }
+    for (const [id, sets] of memberSets) {
+      if (sets.length === 1) {
+        const g = runsOf.get(sets[0]!)!;
+        perMember.set(id, { runs: g.runs, n: g.n, samples: samplesIn(pending, g.runs, g.n) });
+        continue;
+      }
+      const mine = new Set(sets);
+      let n = 0;
+      for (const set of sets) n += runsOf.get(set)!.n;
+      const runs = new Int32Array(n);
+      let k = 0;
+      // Several owner sets means the ring had more than one, so setOfRun is known.
+      for (let r = 0; r < nRuns; r++) if (mine.has(setOfRun![r]!)) runs[k++] = r;
+      perMember.set(id, { runs, n, samples: samplesIn(pending, runs, n) });
     }
 
     // Quorum bookkeeping per owner set.
-    const sets = [...bySet.keys()].map((id) => {
+    const sets = setIds.map((id) => {
       const members = ring.setMembers(id);
       return { members, need: Math.floor(members.length / 2) + 1, ok: 0, failed: 0, errors: [] as string[] };
     });
@@ -229,16 +336,16 @@ export class Distributor implements Appendable {
       }
     };
 
-    for (const [member, list] of perMember) {
-      const samples = list.reduce((n, p) => n + p.t.length, 0);
+    for (const [member, share] of perMember) {
+      const samples = share.samples;
       if (member === selfId) {
-        applyLocally(this.local, list.map((p) => typed.get(p)!)).then(
+        applyRunsLocally(this.local, pending, share.runs, share.n).then(
           (r) => record(member, r),
           (err: unknown) => record(member, err instanceof Error ? err : new Error(String(err))),
         );
         continue;
       }
-      const frame = encodeFrame({ b: encodeBatch(list.map((p) => typed.get(p)!)), ts: Date.now() } satisfies WriteRequest);
+      const frame = encodeFrame({ b: encodeBatch(pending.toBatch(share.runs, share.n)), ts: Date.now() } satisfies WriteRequest);
       const m = this.membership.get(member);
       const backlog = this.hints.stats(member).records > 0;
       if (!m || m.health !== "alive" || backlog) {
@@ -282,47 +389,44 @@ export class Distributor implements Appendable {
   }
 }
 
-/**
- * Ring hashes by label-set object: remote write's decoder and the scrape loops hand over the same
- * `Labels` object for a series every time, so its hash is computed once.
- */
-const hashCache = new WeakMap<Labels, number>();
+/** Samples in the selected runs (all when `runs` is null). */
+function samplesIn(p: PendingRuns, runs: Int32Array | null, n: number): number {
+  if (runs === null) return p.samples;
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const r = runs[k]!;
+    total += p.ends[r]! - p.start(r);
+  }
+  return total;
+}
 
+/**
+ * Collects a commit's samples in columns. Samples of one series come in runs (a scrape, a
+ * remote-write time series); a series seen again later simply starts another run, and the runs
+ * reach the same owners in order. Label sets are compared by identity: remote write's decoder
+ * and the scrape loops hand over the same `Labels` object for a series every time, so its ring
+ * hash (labelsHash32, cached per object) is computed once.
+ */
 class DistributorAppender implements Appender {
-  private runs: PendingSeries[] = [];
-  private last: PendingSeries | null = null;
+  private pending: PendingRuns | null = null;
 
   constructor(private readonly d: Distributor) {}
 
   append(labels: Labels, t: number, v: number, stale = false): void {
     if (!Number.isFinite(t)) throw new AppendError("invalid", `invalid timestamp ${t}`);
     if (labels.length === 0) throw new AppendError("invalid", "sample without labels");
-    // Samples of one series come in runs (a scrape, a remote-write time series). A series seen
-    // again later simply starts another run: the runs reach the same owners in order.
-    let p = this.last;
-    if (p === null || p.labels !== labels) {
-      let hash = hashCache.get(labels);
-      if (hash === undefined) hashCache.set(labels, (hash = labelsHash32(labels)));
-      p = { labels, hash, t: [], v: [], stale: null };
-      this.runs.push(p);
-      this.last = p;
-    }
-    if (stale) (p.stale ??= []).push(p.t.length);
-    p.t.push(t);
-    p.v.push(stale ? 0 : v);
+    (this.pending ??= new PendingRuns()).push(labels, t, v, stale);
   }
 
   async commit(): Promise<void> {
-    const pending = this.runs;
+    const pending = this.pending;
     this.rollback();
-    let n = 0;
-    for (const p of pending) n += p.t.length;
-    this.d.metrics.samplesAppended += n;
-    await this.d.commitSeries(pending);
+    if (pending === null) return;
+    this.d.metrics.samplesAppended += pending.samples;
+    await this.d.commitRuns(pending);
   }
 
   rollback(): void {
-    this.runs = [];
-    this.last = null;
+    this.pending = null;
   }
 }
