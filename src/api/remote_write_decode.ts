@@ -315,7 +315,8 @@ export function decodeWriteRequest(buf: Uint8Array, cache?: LabelsCache): Decode
   const r = new Reader(buf, buf.length);
   const series: Labels[] = [];
   const offsets: number[] = [0];
-  const samples = new SampleBuffer(Math.max(64, Math.min(1 << 16, buf.length >>> 4)));
+  // A series with its labels takes some 60+ bytes; a larger request grows the buffer.
+  const samples = new SampleBuffer(Math.max(64, Math.min(1 << 16, buf.length >>> 6)));
   let histogramCount = 0;
   let metadataCount = 0;
   let seriesIndex = 0;
