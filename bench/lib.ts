@@ -220,10 +220,11 @@ export function rssBytes(pid: number = process.pid): number {
  */
 export const SHOAL_ISOLATION_FLAGS = ["--cluster.listen-address=127.0.0.1:0", "--no-cluster.mdns"];
 
-export function shoalCommand(flags: Flags): string[] {
+/** `bunFlags` (e.g. --cpu-prof) go to Bun when Shoal runs from source; a compiled binary ignores them. */
+export function shoalCommand(flags: Flags, bunFlags: string[] = []): string[] {
   const bin = flags.get("shoal-binary");
   if (bin !== undefined) return [resolve(bin)];
-  return [process.execPath, join(repoRoot, "src", "cli.ts")];
+  return [process.execPath, ...bunFlags, join(repoRoot, "src", "cli.ts")];
 }
 
 export function which(cmd: string): string | null {
