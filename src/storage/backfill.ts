@@ -80,6 +80,8 @@ interface Prepared {
   ts: Float64Array;
   words: Uint32Array;
   n: number;
+  /** False while ts/words are the caller's arrays (copied before anything is removed). */
+  owned: boolean;
 }
 
 export class Backfiller {
@@ -271,6 +273,17 @@ function asWords(ts: Float64Array, vs: Float64Array): { ts: Float64Array; words:
 
 /** Drops from p every sample whose timestamp is in h (both sorted). */
 function filterHeld(p: Prepared, h: { ts: Float64Array; words: Uint32Array; n: number }, res: BackfillResult): void {
+  if (!p.owned) {
+    let hit = false;
+    for (let i = 0, j = 0; i < p.n && !hit; i++) {
+      while (j < h.n && h.ts[j]! < p.ts[i]!) j++;
+      hit = j < h.n && h.ts[j] === p.ts[i];
+    }
+    if (!hit) return;
+    p.ts = p.ts.slice(0, p.n);
+    p.words = p.words.slice(0, 2 * p.n);
+    p.owned = true;
+  }
   const ts = p.ts;
   const w = p.words;
   let j = 0;
@@ -311,7 +324,7 @@ function validateLabels(labels: Labels, where: string): void {
 /**
  * Validates a call and turns each series into sorted columns without repeated timestamps (on a
  * repeat within the call the first sample wins). Repeated label sets are merged. Copies the
- * samples: the caller's arrays are never modified.
+ * samples only when they must change: the caller's arrays are never modified.
  */
 function prepare(series: readonly SeriesData[]): Prepared[] {
   const out: Prepared[] = [];
@@ -354,7 +367,8 @@ function sortedCopy(labels: Labels, key: string, ts: Float64Array, w: Uint32Arra
       break;
     }
   }
-  if (sorted) return { labels, key, ts: ts.slice(0, n), words: w.slice(0, 2 * n), n };
+  // Sorted (the usual case): the caller's arrays are used as they are until something is removed.
+  if (sorted) return { labels, key, ts, words: w, n, owned: false };
   // Stable sort of the indexes: among equal timestamps the earliest sample comes first and wins.
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
@@ -370,7 +384,7 @@ function sortedCopy(labels: Labels, key: string, ts: Float64Array, w: Uint32Arra
     ow[2 * k + 1] = w[2 * i + 1]!;
     k++;
   }
-  return { labels, key, ts: ots, words: ow, n: k };
+  return { labels, key, ts: ots, words: ow, n: k, owned: true };
 }
 
 /** Start times of the block ranges holding samples of the store, ascending. */
