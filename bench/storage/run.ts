@@ -10,11 +10,13 @@
  * and with blocks as large as the data; VictoriaMetrics: /api/v1/import/prometheus, then
  * force_flush and force_merge), import throughput, and then Shoal's head append throughput
  * in-process, memory per active series (in a bare TSDB process, and in whole Shoal and Prometheus
- * server processes fed the same series by remote write) and WAL replay time.
+ * server processes fed the same series by remote write), WAL replay time, and backfill throughput
+ * (bench/storage/backfill.ts, also runnable alone).
  */
 import { join } from "node:path";
 import { labelsKey, Matcher } from "../../src/model/index.ts";
 import { openTSDB } from "../../src/storage/index.ts";
+import { backfillBench, describeBackfill } from "./backfill.ts";
 import { forEachScrape, generate, parseDuration, remoteWriteBatches, writeOpenMetrics, type Dataset } from "../generator.ts";
 import {
   benchDir,
@@ -42,6 +44,7 @@ const rssSeries = flags.num("rss-series", quick ? 20_000 : 100_000);
 const serverRssSeries = flags.num("server-rss-series", quick ? 20_000 : 100_000);
 const walSeries = flags.num("wal-series", quick ? 10_000 : 50_000);
 const walRounds = flags.num("wal-rounds", quick ? 20 : 60);
+const backfillSeries = flags.num("backfill-series", quick ? 1000 : 4200);
 const { dir: work, cleanup } = benchDir("storage", flags.has("keep"));
 const log = (msg: string): void => console.error(`[storage] ${msg}`);
 
@@ -275,6 +278,8 @@ async function main(): Promise<void> {
   const walDir = join(work, "wal");
   const written = await childJson(["wal-write", String(walSeries), String(walRounds), walDir], true);
   const replay = await childJson(["wal-replay", walDir]);
+  log(`backfill (${backfillSeries} series × 10h)`);
+  const bf = await backfillBench(join(work, "backfill"), generate({ series: backfillSeries, durationMs: 10 * 3_600_000, seed }), 2000, log);
 
   const out: string[] = [];
   out.push(`Data: ${ds.series.length} series × ${durationMs / 3_600_000}h at 15 s = ${ds.samples} samples (seed ${seed}); ${machineLine()}`);
@@ -299,6 +304,7 @@ async function main(): Promise<void> {
           `${((r.after - r.baseline) / r.series / 1024).toFixed(2)} KiB per series (RSS ${(r.baseline / 1048576).toFixed(0)} → ${(r.after / 1048576).toFixed(0)} MiB)`,
         ]),
         [`WAL replay (${written.series} series, ${written.samples} samples, ${(Number(written.walBytes) / 1048576).toFixed(1)} MiB WAL)`, `${Number(replay.openSeconds).toFixed(2)} s to open (${fmtNum(Number(written.samples) / Number(replay.openSeconds))} samples/s), ${replay.headSeries} series back`],
+        describeBackfill(bf, 2000),
       ],
     ),
   );
