@@ -45,7 +45,7 @@ interface Member {
 interface Status {
   members: Member[];
   replication?: { underReplicatedFraction?: number; unavailableFraction?: number };
-  handoff?: unknown;
+  handoff?: { state: string; underReplicatedRanges: number; transfers: { state: string }[] };
 }
 
 async function status(s: Server): Promise<Status> {
@@ -131,6 +131,8 @@ async function settled(nodes: Server[]): Promise<boolean> {
     const live = s.members.filter((m) => m.health === "alive" && m.state === "active").map((m) => m.name).sort().join();
     if (live !== names) return false;
     if ((s.replication?.underReplicatedFraction ?? 0) > 0) return false;
+    const h = s.handoff;
+    if (!h || h.state !== "idle" || h.underReplicatedRanges > 0 || h.transfers.some((t) => t.state !== "done")) return false;
     if ((await metricSum(n, "shoal_cluster_ranges_under_replicated")) > 0) return false;
   }
   return true;

@@ -2,12 +2,14 @@
  * The chaos test's nodes and what the schedule did to them. Every node is a real process started
  * through the cluster test harness (so `stopAll` kills whatever is left). A node is `down` while
  * it is SIGKILLed (until restarted on its data directory), SIGSTOPped, or leaving (until it
- * exited); the schedule never lets more than `maxDown` nodes be down at once.
+ * exited); the schedule never lets more than `maxDown` nodes be down at once. A new node is
+ * `starting` (neither up nor down) until its HTTP API is ready.
  */
 import { clusterArgs, clusterPort, kill, runCli, startNode, type TestNode } from "../harness.ts";
 
-export type NodeState = "up" | "paused" | "killed" | "leaving" | "left";
-export type LeaveDoor = "sigterm" | "http" | "cli";
+import type { LeaveDoor } from "./plan.ts";
+
+export type NodeState = "starting" | "up" | "paused" | "killed" | "leaving" | "left";
 
 export interface FleetNode {
   name: string;
@@ -21,14 +23,14 @@ export interface FleetNode {
   /** Exit code of a graceful leave, once it exited. */
   leaveExit?: number;
   leaveDurationMs?: number;
+  /** Resolves once a leaving node has exited. */
+  gone?: Promise<void>;
 }
 
 export class Fleet {
   readonly nodes: FleetNode[] = [];
-  private nextId = 1;
   /** Problems found while driving the nodes (a leave that exited non-zero, ...). */
   readonly problems: string[] = [];
-  readonly leaves: Promise<void>[] = [];
 
   constructor(
     readonly clusterName: string,
@@ -75,8 +77,9 @@ export class Fleet {
   }
 
   /** Starts a new member (a fresh data directory); the first one founds the cluster. */
-  async join(dir: string): Promise<FleetNode> {
-    const n: FleetNode = { name: `c${this.nextId++}`, dir, state: "up", starts: 0 };
+  async join(name: string, dir: string): Promise<FleetNode> {
+    if (this.nodes.some((x) => x.name === name)) throw new Error(`a node ${name} exists already`);
+    const n: FleetNode = { name, dir, state: "starting", starts: 0 };
     this.nodes.push(n);
     try {
       await this.launch(n);
@@ -115,7 +118,7 @@ export class Fleet {
 
   /**
    * Asks a node to leave through one of the three doors and follows it until it exits (in the
-   * background: `leaves` holds the promises). The node counts as down meanwhile.
+   * background: `gone` resolves then). The node counts as down meanwhile.
    */
   async leave(n: FleetNode, door: LeaveDoor, timeoutMs: number): Promise<void> {
     if (n.state !== "up") throw new Error(`leave of ${n.name} in state ${n.state}`);
@@ -132,7 +135,7 @@ export class Fleet {
       const r = await runCli(["cluster", "leave", `--url=${proc.url}`]);
       if (r.code !== 0) this.problems.push(`shoal cluster leave on ${n.name}: exit ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
     }
-    const done = (async () => {
+    n.gone = (async () => {
       const timer = setTimeout(() => {
         this.problems.push(`${n.name} did not exit within ${timeoutMs} ms of its leave (${door})`);
         proc.proc.kill("SIGKILL");
@@ -146,6 +149,5 @@ export class Fleet {
       this.note(`${n.name} left (exit ${code}) after ${n.leaveDurationMs} ms`);
       if (code !== 0) this.problems.push(`${n.name} exited ${code} after a graceful leave (${door})`);
     })();
-    this.leaves.push(done);
   }
 }

@@ -9,7 +9,8 @@
 import { dumpLogs, runCli, tempDir, waitFor } from "../harness.ts";
 import { AckedLog, runWriter } from "./acked.ts";
 import { checkEverything, checkWindow, CopyCounter, type WindowKind } from "./checks.ts";
-import { Fleet, type FleetNode, type LeaveDoor } from "./fleet.ts";
+import { Fleet, type FleetNode } from "./fleet.ts";
+import { describe, planSchedule, type PlannedEvent } from "./plan.ts";
 import { Prng } from "./prng.ts";
 import { readLocalCopies, settled, supportsHandoff } from "./status.ts";
 
@@ -41,19 +42,31 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const R = o.replication ?? 3;
   const maxDown = R - 1;
   const startCount = o.nodes ?? 5;
-  const rng = new Prng(o.seed);
   const queryRng = new Prng(o.seed ^ 0x5bd1e995);
   const schedule: string[] = [];
   const failures: string[] = [];
   const stats: string[] = [];
-  const t0 = Date.now();
-  const stamp = () => `+${((Date.now() - t0) / 1000).toFixed(1)}s`;
+  // Times are relative to the start of the chaos phase (negative while the cluster starts).
+  let t0 = Date.now() + 10_000;
+  const stamp = () => {
+    const s = (Date.now() - t0) / 1000;
+    return `${s < 0 ? "-" : "+"}${Math.abs(s).toFixed(1)}s`;
+  };
   const note = (line: string) => {
     const l = `${stamp()} ${line}`;
     schedule.push(l);
     print(`[chaos ${o.seed}] ${l}`);
   };
-  const fleet = new Fleet(o.clusterName, [`--cluster.replication-factor=${R}`, ...(o.extraArgs ?? [])], note);
+  // Hand-off flags when the node has them: series no longer owned are dropped soon after the
+  // ring settled, and replicas compare digests often enough to repair within the settle wait.
+  const help = (await runCli(["--help"])).stdout;
+  const hasHandoffFlags = help.includes("--cluster.handoff.drop-grace");
+  const dropGraceMs = 2000;
+  const antiEntropyMs = 5000;
+  const handoffArgs = hasHandoffFlags
+    ? [`--cluster.handoff.drop-grace=${dropGraceMs}ms`, `--cluster.handoff.anti-entropy-interval=${antiEntropyMs}ms`]
+    : [];
+  const fleet = new Fleet(o.clusterName, [`--cluster.replication-factor=${R}`, ...handoffArgs, ...(o.extraArgs ?? [])], note);
   const log = new AckedLog("chaos_test", o.series ?? 100);
   let stopWriter = false;
   let stopQueries = false;
@@ -62,7 +75,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
   try {
     for (let i = 0; i < startCount; i++) {
-      const n = await fleet.join(tempDir("chaos"));
+      const n = await fleet.join(`c${i + 1}`, tempDir("chaos"));
       note(`start ${n.name}`);
     }
     const names = fleet.members().map((n) => n.name).sort().join();
@@ -104,83 +117,34 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           if (outcome.short) queryCounts.warnedShort++;
         } else {
           queryCounts.short++;
-          const f = `${stamp()} silently short answer from ${target.name} (${target.state}) to ${what}: ${outcome.diffs.join("; ")}`;
+          const states = fleet.nodes.map((n) => `${n.name} ${n.state}`).join(", ");
+          const f = `${stamp()} silently short answer from ${target.name} to ${what} [${states}]: ${outcome.diffs.join("; ")}`;
           failures.push(f);
           note(`QUERY FAILURE: ${f}`);
         }
       }
     })();
 
-    const resumeTimers: Timer[] = [];
-    const endAt = Date.now() + o.seconds * 1000;
-    while (Date.now() < endAt && !writerError) {
-      // The same number of draws every tick, so that a replay takes the same decisions.
-      const wait = rng.int(1500, 5000);
-      const roll = rng.next();
-      const who = rng.next();
-      const howLong = rng.int(500, 6000);
-      const door = (["sigterm", "http", "cli"] as const)[rng.int(0, 2)]!;
-      await Bun.sleep(wait);
-      const up = fleet.up();
-      const killed = fleet.nodes.filter((n) => n.state === "killed");
-      const members = fleet.members().length;
-      const canDown = fleet.down() < maxDown && up.length > 1;
-      const weights = {
-        kill: canDown ? 3 : 0,
-        pause: canDown ? 3 : 0,
-        restart: killed.length > 0 ? 4 : 0,
-        leave: handoff && canDown && members > startCount - 1 ? 2 : 0,
-        join: handoff && members < startCount + 1 ? 2 : 0,
-        idle: 1,
-      };
-      const action = pickWeighted(weights, roll);
-      const choose = (list: FleetNode[]) => list[Math.min(list.length - 1, Math.floor(who * list.length))]!;
+    const plan = planSchedule({ seed: o.seed, seconds: o.seconds, startNodes: startCount, replication: R, membershipChanges: handoff });
+    print(`[chaos ${o.seed}] plan:\n${plan.map(describe).join("\n")}`);
+    const chaosStart = Date.now();
+    t0 = chaosStart;
+    for (const e of plan) {
+      if (writerError) break;
+      const wait = chaosStart + e.at - Date.now();
+      if (wait > 0) await Bun.sleep(wait);
       try {
-        if (action === "kill") {
-          const n = choose(up);
-          note(`SIGKILL ${n.name}`);
-          await fleet.sigkill(n);
-        } else if (action === "pause") {
-          const n = choose(up);
-          note(`SIGSTOP ${n.name} for ${howLong} ms`);
-          fleet.pause(n);
-          resumeTimers.push(
-            setTimeout(() => {
-              if (n.state === "paused") {
-                fleet.resume(n);
-                note(`SIGCONT ${n.name}`);
-              }
-            }, howLong),
-          );
-        } else if (action === "restart") {
-          const n = choose(killed);
-          note(`restart ${n.name} (same data directory)`);
-          await fleet.restart(n);
-          note(`${n.name} ready`);
-        } else if (action === "leave") {
-          const n = choose(up);
-          note(`leave ${n.name} via ${door}`);
-          await fleet.leave(n, door as LeaveDoor, LEAVE_TIMEOUT_MS);
-        } else if (action === "join") {
-          note(`join a new node`);
-          const n = await fleet.join(tempDir("chaos"));
-          note(`${n.name} joined (process ready)`);
-        }
+        await execute(fleet, e, note);
       } catch (err) {
-        failures.push(`${stamp()} ${action} failed: ${(err as Error).message}`);
-        note(`ACTION FAILURE: ${action}: ${(err as Error).message}`);
+        failures.push(`${stamp()} ${describe(e)} failed: ${(err as Error).message}`);
+        note(`ACTION FAILURE: ${describe(e)}: ${(err as Error).message}`);
       }
     }
-
-    // Heal: everything paused resumes, everything killed restarts, leaves finish.
-    for (const t of resumeTimers) clearTimeout(t);
-    note("chaos over: healing");
-    for (const n of fleet.nodes) if (n.state === "paused") (fleet.resume(n), note(`SIGCONT ${n.name}`));
-    for (const n of fleet.nodes.filter((x) => x.state === "killed")) {
-      note(`restart ${n.name} (same data directory)`);
-      await fleet.restart(n);
-    }
-    await Promise.all(fleet.leaves);
+    // The plan ends with every node up; after an aborted run, heal what is left.
+    for (const n of fleet.nodes) if (n.state === "paused") fleet.resume(n);
+    for (const n of fleet.nodes) if (n.state === "killed") await fleet.restart(n);
+    for (const n of fleet.nodes) if (n.state === "leaving") await n.gone;
+    note("chaos over: every node is up");
     // A little more writing with everyone up, then the writer stops after its round.
     await Bun.sleep(3000);
     stopWriter = true;
@@ -198,8 +162,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
     const members = fleet.members();
     const settleStart = Date.now();
-    const why = await settled(members, o.settleTimeoutMs ?? 120_000, handoff);
-    if (why) failures.push(`not settled after ${o.settleTimeoutMs ?? 120_000} ms: ${why}`);
+    const settleMs = o.settleTimeoutMs ?? 120_000;
+    let why = await settled(members, settleMs, handoff);
+    if (!why && hasHandoffFlags) {
+      // Two anti-entropy rounds and the drop grace, then settled again (repairs may have run).
+      note(`settled after ${Date.now() - settleStart} ms; waiting for anti-entropy and the drop grace`);
+      await Bun.sleep(2 * antiEntropyMs + dropGraceMs + 3000);
+      why = await settled(members, Math.max(10_000, settleMs - (Date.now() - settleStart)), handoff);
+    }
+    if (why) failures.push(`not settled after ${settleMs} ms: ${why}`);
     note(`settled after ${Date.now() - settleStart} ms${why ? ` (NOT: ${why})` : ""}`);
 
     for (const n of members) {
@@ -229,15 +200,32 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   return { seed: o.seed, schedule, failures, stats };
 }
 
-function pickWeighted(weights: Record<string, number>, roll: number): string {
-  const entries = Object.entries(weights).filter(([, w]) => w > 0);
-  const total = entries.reduce((s, [, w]) => s + w, 0);
-  let r = roll * total;
-  for (const [k, w] of entries) {
-    r -= w;
-    if (r < 0) return k;
+/** Carries out one planned event on the real nodes; slow steps are awaited. */
+async function execute(fleet: Fleet, e: PlannedEvent, note: (l: string) => void): Promise<void> {
+  note(describe(e).replace(/^\+[\d.]+s /, ""));
+  switch (e.kind) {
+    case "kill":
+      return fleet.sigkill(fleet.byName(e.node));
+    case "pause":
+      return fleet.pause(fleet.byName(e.node));
+    case "resume":
+      return fleet.resume(fleet.byName(e.node));
+    case "restart": {
+      await fleet.restart(fleet.byName(e.node));
+      note(`${e.node} ready`);
+      return;
+    }
+    case "leave":
+      return fleet.leave(fleet.byName(e.node), e.door, LEAVE_TIMEOUT_MS);
+    case "gone":
+      await fleet.byName(e.node).gone;
+      return;
+    case "join": {
+      await fleet.join(e.node, tempDir("chaos"));
+      note(`${e.node} ready`);
+      return;
+    }
   }
-  return entries[entries.length - 1]![0];
 }
 
 async function nodeStatus(n: FleetNode): Promise<{ members: { name: string; health: string; state: string }[] }> {

@@ -49,19 +49,19 @@ export function unsettledReason(view: string, s: ClusterStatusJSON, want: Set<st
   return reasons.join("; ");
 }
 
-/** Transfers still running or ranges still short of R copies, from the `handoff` object. */
+/**
+ * The node's hand-off is idle: no transfer running or waiting, no range it re-replicates short
+ * of R copies (`handoff.state`, `handoff.transfers`, `handoff.underReplicatedRanges`).
+ */
 function handoffBusy(view: string, h: unknown): string[] {
-  if (!h || typeof h !== "object") return [`${view}: no handoff object`];
-  const o = h as Record<string, unknown>;
+  if (!h || typeof h !== "object") return [`${view}: no handoff object in the status`];
+  const o = h as { state?: string; transfers?: { state?: string; peerName?: string; reason?: string; direction?: string }[]; underReplicatedRanges?: number };
   const out: string[] = [];
-  const transfers = (o.transfers ?? o.active) as { state?: string; peer?: string; reason?: string; direction?: string }[] | undefined;
-  if (Array.isArray(transfers)) {
-    for (const t of transfers) {
-      if (!t.state || !["done", "complete", "completed", "finished"].includes(t.state)) out.push(`${view}: transfer ${t.direction ?? ""} ${t.peer ?? ""} ${t.reason ?? ""} ${t.state ?? ""}`);
-    }
+  if (o.state !== "idle") out.push(`${view}: handoff ${o.state}`);
+  for (const t of o.transfers ?? []) {
+    if (t.state !== "done") out.push(`${view}: transfer ${t.direction} ${t.peerName} (${t.reason}) ${t.state}`);
   }
-  const under = o.rangesUnderReplicated ?? o.underReplicatedRanges;
-  if (typeof under === "number" && under > 0) out.push(`${view}: ${under} ranges under-replicated`);
+  if ((o.underReplicatedRanges ?? 0) > 0) out.push(`${view}: ${o.underReplicatedRanges} ranges under-replicated`);
   return out;
 }
 
