@@ -206,7 +206,26 @@ export class AntiEntropy {
     }
   }
 
-  private async comparePeer(peer: string, ranges: number[], windows: [number, number][]): Promise<{ compared: number; differing: number }> {
+  /**
+   * One-way sync before a drop: makes sure `peer` holds everything this node holds in `ranges`
+   * (all time), pushing the series it lacks or holds differently. Returns the series pushed.
+   */
+  async syncTo(peer: string, ranges: number[]): Promise<number> {
+    const before = this.stats.repairs;
+    // Time windows, so that only the windows that differ are compared series by series and
+    // pushed: the owner keeps receiving new samples, this node's copy stopped when the ring
+    // changed, so the newest window always differs and older ones normally do not.
+    const now = Date.now();
+    const from = Math.floor((now - this.cfg.antiEntropyLookbackMs) / WINDOW_MS) * WINDOW_MS;
+    const to = Math.ceil((now + WINDOW_MS) / WINDOW_MS) * WINDOW_MS;
+    const windows: [number, number][] = [[-8.64e15, from - 1]];
+    for (let t = from; t < to; t += WINDOW_MS) windows.push([t, t + WINDOW_MS - 1]);
+    windows.push([to, 8.64e15]);
+    await this.comparePeer(peer, ranges, windows, "push");
+    return this.stats.repairs - before;
+  }
+
+  private async comparePeer(peer: string, ranges: number[], windows: [number, number][], mode: "both" | "push" = "both"): Promise<{ compared: number; differing: number }> {
     const flatWindows = windows.flat();
     const remote = (await this.rpc.call(peer, DIGEST_PROTOCOL, { op: "cells", ranges, windows: flatWindows } satisfies DigestRequest, this.cfg.queryTimeoutMs)) as CellDigest;
     const rc = bytesF64(remote.counts);
@@ -243,7 +262,8 @@ export class AntiEntropy {
           fetch.push(k);
         }
       }
-      for (const k of theirMap.keys()) if (!ours.has(k)) fetch.push(k);
+      if (mode === "both") for (const k of theirMap.keys()) if (!ours.has(k)) fetch.push(k);
+      else fetch.length = 0;
       if (send.length === 0 && fetch.length === 0) continue;
       this.logger.info("anti-entropy: repairing series that differ", { peer: peerName, window_start: new Date(mint).toISOString(), send: send.length, fetch: fetch.length });
       const sendSet = new Set(send);

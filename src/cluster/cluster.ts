@@ -13,6 +13,7 @@ import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";
 import { HintedHandoff } from "./hints.ts";
 import { createClusterHost, nodeCreatedAt, type ClusterHost } from "./host.ts";
 import { Membership, type MemberHealth, type MemberState } from "./membership.ts";
+import { LateTolerantAppendable } from "./late.ts";
 import { Handoff, HANDOFF_PULL_PROTOCOL, type HandoffStatus } from "./handoff.ts";
 import type { MetricFamily } from "./metrics.ts";
 import { nodeTokens } from "./ring.ts";
@@ -74,6 +75,8 @@ export class Cluster {
   readonly transfers: Transfers;
   readonly handoff: Handoff;
   readonly antiEntropy: AntiEntropy;
+  /** What forwarded writes go into: late (overtaken) samples are backfilled, not refused. */
+  readonly lateTolerant: LateTolerantAppendable;
   private readonly rpc: Rpc;
   private readonly logger: Logger;
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -112,9 +115,11 @@ export class Cluster {
     this.distributor = new Distributor(this.membership, this.rpc, opts.local, this.hints, config.writeTimeoutMs, logger);
     this.fanout = new FanoutQueryable(this.membership, this.rpc, opts.local, config.queryTimeoutMs, logger);
     const hlog = logger.with({ component: "handoff" });
+    this.lateTolerant = new LateTolerantAppendable(opts.local);
     this.transfers = new Transfers(this.rpc, opts.local, new Throttle(config.handoffMaxBytesPerSecond), hlog);
     this.handoff = new Handoff(config, this.membership, this.rpc, opts.local, this.transfers, hlog);
     this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, this.handoff, hlog);
+    this.handoff.verifyBeforeDrop = (peer, ranges) => this.antiEntropy.syncTo(peer, ranges);
     this.membership.onChange(() => {
       this.handoff.onRingChange();
       for (const fn of this.ringListeners) fn();
@@ -129,7 +134,7 @@ export class Cluster {
     await c.rpc.handle(
       WRITE_PROTOCOL,
       writeHandler(
-        opts.local,
+        c.lateTolerant,
         (from, sentAt) => {
           const offset = c.membership.clockOffset(from);
           return offset === null ? null : Date.now() - sentAt - offset;
@@ -502,6 +507,12 @@ export class Cluster {
         help: "Series repaired by anti-entropy (streamed to or from a replica whose copy differed).",
         type: "counter",
         samples: [{ suffix: "", labels: {}, value: this.antiEntropy.stats.repairs }],
+      },
+      {
+        name: "shoal_cluster_late_samples_backfilled_total",
+        help: "Forwarded samples that arrived after a newer sample of their series (overtaken between distributors) and were backfilled instead of refused.",
+        type: "counter",
+        samples: [{ suffix: "", labels: {}, value: this.lateTolerant.lateSamples }],
       },
       {
         name: "shoal_cluster_antientropy_runs_total",

@@ -69,6 +69,11 @@ export class Handoff {
   private settledKey = "";
   private droppedForKey = "";
   private dropping = false;
+  /**
+   * Makes sure a peer holds everything this node holds in some ranges (set by the cluster: the
+   * anti-entropy one-way sync). Run before dropping, so nothing is deleted that its owners lack.
+   */
+  verifyBeforeDrop: ((peer: string, ranges: number[]) => Promise<number>) | null = null;
 
   constructor(
     private readonly cfg: ClusterConfig,
@@ -389,13 +394,33 @@ export class Handoff {
     const mine = new HashRanges(owned);
     this.dropping = true;
     try {
+      // Nothing is deleted before its owners confirmed they hold it: compare digests with each
+      // owner of the ranges to drop and push whatever it lacks (a write it missed while it was
+      // briefly taken for dead, say).
+      const byOwner = new Map<string, HashInterval[]>();
+      compareRings(read, read, (iv, ro) => {
+        if (ro.includes(self)) return;
+        for (const id of ro) {
+          let l = byOwner.get(id);
+          if (!l) byOwner.set(id, (l = []));
+          l.push(iv);
+        }
+      });
+      let pushed = 0;
+      for (const [peer, ivs] of byOwner) {
+        if (this.membership.get(peer)?.health !== "alive") throw new Error(`owner ${this.name(peer)} is not alive`);
+        if (this.verifyBeforeDrop) pushed += await this.verifyBeforeDrop(peer, new HashRanges(ivs).toWire());
+      }
+      if (pushed > 0) this.logger.info("pushed series their owners lacked before dropping them", { series: pushed });
+      // The ring must not have changed meanwhile.
+      if (this.membership.readRing() !== read || this.membership.pendingChange()) return;
       const n = await this.local.dropSeries((_l, h) => !mine.has(h));
       this.droppedForKey = key;
       this.lastDropAt = Date.now();
       this.droppedSeries += n;
       if (n > 0) this.logger.info("dropped series this node no longer owns", { series: n, grace_s: this.cfg.handoffDropGraceMs / 1000 });
     } catch (err) {
-      this.logger.error("cannot drop series this node no longer owns", { err });
+      this.logger.warn("not dropping series this node no longer owns yet", { err });
     } finally {
       this.dropping = false;
     }
