@@ -53,6 +53,13 @@ export function tsdbFamilies(s: TSDBStats): CollectedFamily[] {
     one("prometheus_tsdb_time_retentions_total", "counter", "The number of times that blocks were deleted because the maximum time limit was exceeded.", s.retentionDeletions),
     one("prometheus_tsdb_size_retentions_total", "counter", "The number of times that blocks were deleted because the maximum number of bytes was exceeded.", s.sizeRetentionDeletions),
     one("prometheus_tsdb_tombstones", "gauge", "Number of deletion intervals waiting to be applied.", s.tombstones),
+    // Hand-off (issue 6): backfilled samples and dropped series.
+    one("shoal_tsdb_backfilled_samples_total", "counter", "Samples stored by backfill (hand-off), duplicates not counted.", s.samplesBackfilled),
+    one("shoal_tsdb_backfill_duplicate_samples_total", "counter", "Backfilled samples already held with the same value (stored once).", s.backfillDuplicates),
+    one("shoal_tsdb_backfill_conflicting_samples_total", "counter", "Backfilled samples whose timestamp was already held with another value (the held value was kept).", s.backfillConflicts),
+    one("shoal_tsdb_backfill_memory_samples", "gauge", "Backfilled samples held in memory, not yet written as blocks.", s.backfillInMemorySamples),
+    one("shoal_tsdb_backfill_flushes_total", "counter", "Times the backfill store was written out as blocks.", s.backfillFlushes),
+    one("shoal_tsdb_dropped_series_total", "counter", "Series removed by dropSeries (hand-off).", s.seriesDropped),
   ];
 }
 

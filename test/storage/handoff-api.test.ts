@@ -220,14 +220,11 @@ describe("durability", () => {
         if (headToo) for (let k = 0; k < 60; k++) expect(at.get(T0 + k * 10_000)).toBe(value(i, T0 + k * 10_000));
       }
     };
-    const db = await openTSDB({ dir: t.dir });
-    expect(db.stats().backfillInMemorySamples).toBeGreaterThan(0);
-    expectAll(await selectAll(db), true);
-    await db.close();
-
-    // The node process: a range query returns backfilled and head samples as one series each.
+    // The node process replays the log: a range query returns backfilled and head samples as
+    // one series each.
     const node = await startShoal({ dataDir: t.dir });
-    cleanups.push(() => node.stop());
+    let stopped = false;
+    cleanups.push(() => (stopped ? 0 : node.stop("SIGKILL")));
     const start = (T0 - (acked + 1) * 60_000) / 1000;
     const end = (T0 + 590_000) / 1000;
     const r = await fetch(`${node.url}/api/v1/query_range?query=${encodeURIComponent("handoff_test")}&start=${start}&end=${end}&step=10`);
@@ -241,6 +238,17 @@ describe("durability", () => {
       expect(s.values.length).toBe((end - start) / 10 + 1);
       for (const [ts, v] of s.values) expect(Number(v)).toBe(value(i, ts * 1000));
     }
+    // The backfill store restored from the log shows in the node's metrics.
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    const held = /^shoal_tsdb_backfill_memory_samples (\d+)$/m.exec(metrics);
+    expect(Number(held?.[1])).toBeGreaterThan(0);
+    // After the node's stop (a clean one writes the store out as blocks) everything is still
+    // there, read in process.
+    stopped = true;
+    await node.stop("SIGTERM", 10_000);
+    const db = await openTSDB({ dir: t.dir });
+    cleanups.push(() => db.close());
+    expectAll(await selectAll(db), true);
   }, 60_000);
 
   test("dropSeries survives SIGKILL right after it resolves; the other series keep every sample", async () => {
