@@ -276,9 +276,7 @@ export class Handoff {
     const inTime = () => Date.now() < deadline;
     const others = this.membership.all().filter((m) => !m.self && m.health !== "dead" && m.state !== "left");
     try {
-      if (others.length > 0 && !wasJoining) {
-        // Let every member hear `leaving` first, so new writes reach the takers directly.
-        await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
+      const takers = (): Map<string, HashInterval[]> => {
         const read = this.membership.readRing();
         const future = this.membership.futureRing();
         const byTaker = new Map<string, HashInterval[]>();
@@ -291,6 +289,12 @@ export class Handoff {
             l.push(iv);
           }
         });
+        return byTaker;
+      };
+      if (others.length > 0 && !wasJoining && takers().size > 0) {
+        // Let every member hear `leaving` first, so new writes reach the takers directly.
+        await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
+        const byTaker = takers();
         this.logger.info("leaving: handing ranges over", { takers: [...byTaker.keys()].map((id) => this.name(id)).join(",") });
         const work = Promise.all([...byTaker].map(([peer, ivs]) => this.pushIntervals(peer, ivs, "leave", inTime)));
         const timeout = new Promise<never>((_, reject) =>
@@ -300,7 +304,7 @@ export class Handoff {
       }
       this.membership.setState("left");
       // A few heartbeats saying `left`, so nobody mistakes the exit for a death.
-      if (others.length > 0) await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
+      if (others.length > 0) await Bun.sleep(this.cfg.heartbeatIntervalMs);
       this.leaveInfo.finishedAt = new Date().toISOString();
       this.logger.info("left the cluster; every range was handed over", { seconds: ((Date.now() - startedAt) / 1000).toFixed(1) });
     } catch (err) {
