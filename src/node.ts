@@ -4,6 +4,7 @@
  * everything in the reverse order (HTTP, scraping, then storage, which flushes the WAL).
  */
 import { createApiApp, type ApiDeps } from "./api/server.ts";
+import { DEFAULT_REMOTE_WRITE_LIMITS } from "./api/remote_write.ts";
 import { createPromqlTools } from "./api/promql_tools.ts";
 import { createUiApp } from "./api/ui.ts";
 import { Cluster, CLUSTER_FLAGS, clusterConfigFromFlagValues, registerClusterRoutes } from "./cluster/index.ts";
@@ -66,6 +67,9 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     configFile === "" ? defaultConfig(flags.string("web.listen-address")) : loadConfigFile(configFile);
 
   let config = loadConfig();
+  // Ingest: remote-write decoding threads (checked before anything is opened).
+  const decodeWorkers = flags.int("web.remote-write-decode-workers");
+  if (!(decodeWorkers >= 0)) throw new Error(`--web.remote-write-decode-workers: not a count of threads: ${flags.string("web.remote-write-decode-workers")}`);
   // Cluster wiring: a bad --cluster.* flag is reported before anything is opened.
   const clusterConfig = clusterConfigFromFlagValues(flags.values);
   logger.info("Starting Shoal", { version: BUILD_INFO.version, config: configFile || "<default config>" });
@@ -84,6 +88,8 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     timeout: flags.durationMs("query.timeout"),
     maxSamples: flags.int("query.max-samples"),
     maxConcurrency: flags.int("query.max-concurrency"),
+    // A subquery without a step uses the global evaluation_interval (kept current on reload).
+    defaultSubqueryStep: config.global.evaluationInterval,
     logger: logger.with({ component: "query engine" }),
   });
 
@@ -149,6 +155,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
         throw e;
       }
       await scrape.applyConfig(next);
+      engine.setDefaultSubqueryStep(next.global.evaluationInterval);
       config = next;
       reloadSuccess = true;
       lastConfigTime = Date.now();
@@ -198,6 +205,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   };
 
   const app = createApiApp(deps, {
+    remoteWrite: { ...DEFAULT_REMOTE_WRITE_LIMITS, decodeWorkers },
     extend: (a) => {
       // Cluster wiring: members, ring shares and hinted-handoff backlog (`shoal cluster status`).
       // Hand-off: POST /api/v1/cluster/leave (graceful leave = SIGTERM), node-local reads.

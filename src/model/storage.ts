@@ -45,6 +45,12 @@ export interface SelectHints {
   func?: string;
   /** At most this many series are wanted (0 or absent: no limit). */
   limit?: number;
+  /**
+   * Aborted when the caller gives up (query timeout or cancellation): a storage may stop early
+   * and throw the signal's reason. Set it non-enumerable (as the engine does) so that hints
+   * serialized for another process never carry it.
+   */
+  signal?: AbortSignal;
 }
 
 /**

@@ -3,7 +3,7 @@
  * data once from the Queryable (async), then evaluate synchronously over all steps at once.
  * Limits: a timeout, a cap on samples, and a concurrency queue (queries wait, they do not fail).
  */
-import { compareLabels, labelsKey, nopLogger, type Logger, type Queryable } from "../model/index.ts";
+import { compareLabels, labelsKey, nopLogger, type Logger, type Queryable, type SelectHints } from "../model/index.ts";
 import type { Expr, VectorSelector } from "./ast.ts";
 import { resolveDurationExprs } from "./duration_expr.ts";
 import { dropMetricName, Evaluator, makeSteps, mergeSameLabels, prepareSeries, type SelectedSeries } from "./eval/evaluator.ts";
@@ -81,7 +81,7 @@ export class Engine {
   private readonly lookbackDelta: number;
   private readonly timeout: number;
   private readonly maxSamples: number;
-  private readonly subqueryStep: number;
+  private subqueryStep: number;
   private readonly logger: Logger;
   private readonly gate: Gate;
 
@@ -92,6 +92,16 @@ export class Engine {
     this.subqueryStep = opts.defaultSubqueryStep ?? 60_000;
     this.logger = opts.logger ?? nopLogger;
     this.gate = new Gate(Math.max(1, opts.maxConcurrency ?? 20));
+  }
+
+  /**
+   * The step of subqueries written without one: Prometheus takes the global
+   * `evaluation_interval`, and follows it across configuration reloads. Queries started later
+   * use the new value.
+   */
+  setDefaultSubqueryStep(ms: number): void {
+    if (!(ms > 0)) throw new RangeError(`default subquery step must be positive, got ${ms}`);
+    this.subqueryStep = ms;
   }
 
   instantQuery(q: Queryable, query: string, timeMs: number, opts: QueryOptions = {}): Promise<QueryResult> {
@@ -168,13 +178,23 @@ export class Engine {
         f.uses.push(vs);
       } else fetches.set(key, { matchers: vs.matchers, mint: r.mint, maxt: r.maxt, uses: [vs] });
     }
+    // The storage gets a signal that fires at the deadline (or when the caller cancels): it yields
+    // while decoding, so the timer runs, and it stops there instead of finishing a lost query.
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(new QueryError("timeout", "query timed out in expression evaluation")), Math.max(0, deadline - Date.now()));
+    const onCancel = () => stop.abort(new QueryError("canceled", "query was canceled in expression evaluation"));
+    if (opts.signal?.aborted) onCancel();
+    else opts.signal?.addEventListener("abort", onCancel, { once: true });
     try {
-      await withDeadline(
+      await untilAborted(
         Promise.all(
           [...fetches.values()].map(async (f) => {
             const querier = q.querier(f.mint, f.maxt);
             try {
-              const set = await querier.select(f.matchers, { start: f.mint, end: f.maxt, step: isRange ? step : undefined });
+              const hints: SelectHints = { start: f.mint, end: f.maxt, step: isRange ? step : undefined };
+              // Not enumerable: a cluster forwarding the hints to its peers must not serialize it.
+              Object.defineProperty(hints, "signal", { value: stop.signal, enumerable: false });
+              const set = await querier.select(f.matchers, hints);
               storageWarnings.push(...set.warnings);
               const prepared = set.series.map(prepareSeries);
               for (const vs of f.uses) data.set(vs, prepared);
@@ -183,12 +203,14 @@ export class Engine {
             }
           }),
         ),
-        deadline,
-        opts.signal,
+        stop.signal,
       );
     } catch (e) {
       if (e instanceof QueryError) throw e;
       throw new QueryError("execution", `expanding series: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onCancel);
     }
     const prepTime = (performance.now() - prepStart) / 1000;
     const evalStart = performance.now();
@@ -229,22 +251,18 @@ export class Engine {
   }
 }
 
-async function withDeadline<T>(p: Promise<T>, deadline: number, signal?: AbortSignal): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/** `p`, or the signal's reason (a QueryError) as soon as it is aborted. */
+async function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   let onAbort: (() => void) | undefined;
   const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueryError("timeout", "query timed out in expression evaluation")), Math.max(0, deadline - Date.now()));
-    if (signal) {
-      onAbort = () => reject(new QueryError("canceled", "query was canceled in expression evaluation"));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
-    }
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
     return await Promise.race([p, guard]);
   } finally {
-    clearTimeout(timer);
-    if (signal && onAbort) signal.removeEventListener("abort", onAbort);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
   }
 }
 

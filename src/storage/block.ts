@@ -374,24 +374,27 @@ export class Block implements QuerySource {
   }
 
   select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): SourceSeries[] {
-    const out: SourceSeries[] = [];
+    return [...this.selectIter(matchers, mint, maxt, labelsOnly)];
+  }
+
+  /** Series ids are in label order, so matching ids read in order are sorted by labels. */
+  *selectIter(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): Generator<SourceSeries> {
     if (labelsOnly) {
       for (const id of this.matching(matchers)) {
         for (let c = this.chunkStart[id]!; c < this.chunkStart[id + 1]!; c++) {
           if (this.cMaxT[c]! >= mint && this.cMinT[c]! <= maxt) {
-            out.push({ labels: this.labelsOf(id), timestamps: NO_SAMPLES, values: NO_SAMPLES });
+            yield { labels: this.labelsOf(id), timestamps: NO_SAMPLES, values: NO_SAMPLES };
             break;
           }
         }
       }
-      return out;
+      return;
     }
     const arena = new SampleArena();
     for (const id of this.matching(matchers)) {
       const r = this.readSamples(id, mint, maxt, arena);
-      if (r !== null) out.push({ labels: this.labelsOf(id), timestamps: r.timestamps, values: r.values });
+      if (r !== null) yield { labels: this.labelsOf(id), timestamps: r.timestamps, values: r.values };
     }
-    return out;
   }
 
   labelNames(matchers: readonly Matcher[]): Iterable<string> {

@@ -1,6 +1,6 @@
 /** The head seen as a query source. */
 import { compareLabels, type Matcher } from "../model/index.ts";
-import type { Head } from "./head.ts";
+import type { Head, MemSeries } from "./head.ts";
 import { SampleArena } from "./sample-arena.ts";
 import type { SourceSeries } from "./merge.ts";
 import { namesOf, valuesOf, type QuerySource } from "./source.ts";
@@ -18,20 +18,30 @@ export class HeadSource implements QuerySource {
   }
 
   select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): SourceSeries[] {
-    const out: SourceSeries[] = [];
-    const arena = new SampleArena();
+    return [...this.selectIter(matchers, mint, maxt, labelsOnly)];
+  }
+
+  /**
+   * Matching series sorted by labels first, then read one by one. Between two series the head
+   * may take appends (the querier yields): a later series may then show newer samples.
+   */
+  *selectIter(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): Generator<SourceSeries> {
+    const list: MemSeries[] = [];
     for (const ref of this.head.matchingRefs(matchers)) {
       const s = this.head.seriesByRef(ref);
-      if (s === undefined) continue;
-      if (labelsOnly) {
-        if (s.minTime() <= maxt && s.lastT >= mint) out.push({ labels: s.labels, timestamps: NO_SAMPLES, values: NO_SAMPLES });
+      if (s !== undefined) list.push(s);
+    }
+    list.sort((a, b) => compareLabels(a.labels, b.labels));
+    const arena = labelsOnly ? null : new SampleArena();
+    for (const s of list) {
+      if (s.removed) continue;
+      if (arena === null) {
+        if (s.minTime() <= maxt && s.lastT >= mint) yield { labels: s.labels, timestamps: NO_SAMPLES, values: NO_SAMPLES };
         continue;
       }
       const r = this.head.readSamples(s, mint, maxt, arena);
-      if (r !== null) out.push({ labels: s.labels, timestamps: r.timestamps, values: r.values });
+      if (r !== null) yield { labels: s.labels, timestamps: r.timestamps, values: r.values };
     }
-    out.sort((a, b) => compareLabels(a.labels, b.labels));
-    return out;
   }
 
   labelNames(matchers: readonly Matcher[]): Iterable<string> {

@@ -11,6 +11,12 @@ export interface QuerySource {
    * as Prometheus does for the series API.
    */
   select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly?: boolean): SourceSeries[];
+  /**
+   * The same series one at a time, decoded as they are asked for, so that the querier can give
+   * the event loop a turn and stop a timed-out query between series. Optional: `select` is used
+   * when a source has no iterator.
+   */
+  selectIter?(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly?: boolean): Iterable<SourceSeries>;
   labelNames(matchers: readonly Matcher[]): Iterable<string>;
   labelValues(name: string, matchers: readonly Matcher[]): Iterable<string>;
 }

@@ -25,6 +25,8 @@ import { labelsKey } from "../../model/index.ts";
 
 /** How long evaluation may hold the event loop before it yields. */
 const YIELD_EVERY_MS = 20;
+/** Samples of work between two looks at the clock in `spend` (well under a millisecond). */
+const WORK_PER_CHECK = 1 << 15;
 
 /** The steps an expression is evaluated at: start, start+step, …, end (n of them). */
 export interface Steps {
@@ -83,6 +85,7 @@ export class Evaluator {
   private checkCounter = 63;
   private lastYield = Date.now();
   private allocatedSlots = 0;
+  private work = 0;
 
   constructor(
     readonly data: Map<VectorSelector, SelectedSeries[]>,
@@ -96,6 +99,22 @@ export class Evaluator {
    */
   check(): boolean {
     if ((++this.checkCounter & 63) !== 0) return false;
+    return this.checkNow();
+  }
+
+  /**
+   * For loops where one iteration can be heavy (a range function's step over a wide window):
+   * counts units of work (samples) and looks at the clock every WORK_PER_CHECK of them, so a
+   * single long series is interrupted promptly too. Returns true when a pause is due.
+   */
+  spend(units: number): boolean {
+    this.work += units;
+    if (this.work < WORK_PER_CHECK) return false;
+    this.work = 0;
+    return this.checkNow();
+  }
+
+  private checkNow(): boolean {
     if (this.opts.signal?.aborted) throw new EvalAbort("canceled");
     const now = Date.now();
     if (now > this.opts.deadline) throw new EvalAbort("timeout");

@@ -346,6 +346,8 @@ export async function evalRangeFunction(
         while (lo < len && ts[lo]! <= mint) lo++;
         while (hi < len && ts[hi]! <= maxt) hi++;
       }
+      // One series can hold the loop for long (wide windows, many steps): count its work too.
+      if (ev.spend(hi - lo + 1)) await ev.pause();
       if (hi <= lo) continue;
       touched += hi - lo;
       if (hi - lo > widest) widest = hi - lo;
