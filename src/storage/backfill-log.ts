@@ -10,10 +10,12 @@
  *   1 samples: series count, then per series its labels, sample count, first timestamp and
  *     increasing timestamp differences as varints, and the values' raw 64 bits;
  *   2 drop: label sets whose backfilled samples logged before it are gone (dropSeries).
- * Every append is written and fsync'd before the call returns: a hand-off sender deletes its
- * copy once we acknowledge, so even a machine crash must not lose it.
+ * A record is written with write(2) at once (a process crash loses nothing) and `sync()` then
+ * fsyncs it without blocking the event loop; concurrent calls share one fsync (group commit).
+ * backfill() resolves only after that: a hand-off sender deletes its copy once we acknowledge,
+ * so even a machine crash must not lose it.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Labels, Logger } from "../model/index.ts";
 import { ByteReader, ByteWriter, checksum, CorruptError, plainBytes } from "./bytes.ts";
@@ -104,6 +106,10 @@ export class BackfillLog {
   private readonly w = new ByteWriter(1 << 20);
   bytesWritten = 0;
   fsyncs = 0;
+  /** Bytes written since the last fsync started. */
+  private dirty = false;
+  private syncing: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
   corruptions = 0;
 
   constructor(
@@ -156,7 +162,7 @@ export class BackfillLog {
     syncDir(this.dir);
   }
 
-  /** Writes and fsyncs one samples record. */
+  /** Writes one samples record (write(2)); `sync()` makes it survive a machine crash. */
   logSamples(series: readonly LoggedSeries[]): void {
     const w = this.w;
     w.pos = 0;
@@ -173,6 +179,7 @@ export class BackfillLog {
       for (const ls of labelSets) writeLabels(w, ls);
     });
     this.write(w.result());
+    this.syncNow();
   }
 
   private write(b: Uint8Array): void {
@@ -182,14 +189,60 @@ export class BackfillLog {
     while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
     this.segmentSize += b.length;
     this.bytesWritten += b.length;
+    this.dirty = true;
+  }
+
+  /**
+   * Resolves once everything written so far is fsync'd. One fsync runs at a time; calls made
+   * while it runs share the next one.
+   */
+  sync(): Promise<void> {
+    if (this.queued !== null) return this.queued;
+    if (this.syncing === null) return this.startSync();
+    const next = this.syncing.then(
+      () => this.startSync(),
+      () => this.startSync(),
+    );
+    this.queued = next;
+    return next;
+  }
+
+  private startSync(): Promise<void> {
+    this.queued = null;
+    if (!this.dirty || this.fd < 0) return Promise.resolve();
+    this.dirty = false;
+    const fd = this.fd;
+    const p = new Promise<void>((resolve, reject) => {
+      fsync(fd, (err) => {
+        this.syncing = null;
+        // After a rotate or close the descriptor is gone, but those fsync'd it synchronously.
+        if (err && fd === this.fd) {
+          this.dirty = true;
+          reject(err);
+          return;
+        }
+        this.fsyncs++;
+        resolve();
+      });
+    });
+    this.syncing = p;
+    return p;
+  }
+
+  private syncNow(): void {
+    if (this.fd < 0) return;
     fsyncSync(this.fd);
+    this.dirty = false;
     this.fsyncs++;
   }
 
   /** Starts a new segment; returns the number of the last closed one. */
   rotate(): number {
     const closed = this.segment;
-    if (this.fd >= 0) closeSync(this.fd);
+    if (this.fd >= 0) {
+      this.syncNow();
+      closeSync(this.fd);
+    }
     this.openSegment(closed + 1);
     return closed;
   }
@@ -202,6 +255,7 @@ export class BackfillLog {
 
   close(): void {
     if (this.fd < 0) return;
+    this.syncNow();
     closeSync(this.fd);
     this.fd = -1;
   }

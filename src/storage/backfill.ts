@@ -4,9 +4,9 @@
  * out-of-order support:
  *   1. each call is checked against what is held (head, backfill store, blocks): a sample whose
  *      timestamp is already held is dropped — identical or not, the data already held wins;
- *   2. what is new is written and fsync'd to the backfill log (wbl/, backfill-log.ts) as one
- *      record, then merged into the in-memory backfill store (backfill-store.ts), a query
- *      source of its own;
+ *   2. what is new is written to the backfill log (wbl/, backfill-log.ts) as one record and
+ *      merged into the in-memory backfill store (backfill-store.ts), a query source of its own;
+ *      the call resolves once the record is fsync'd (concurrent calls share an fsync);
  *   3. when the store passes `flushSamples`, on a head cut and on close, it is frozen (still
  *      queried) and written out as one block per block range it touches, marked with
  *      Prometheus's "from-out-of-order" hint; the log segments it covered are then deleted and
@@ -55,6 +55,7 @@ export interface BackfillStats {
   backfillFlushes: number;
   backfillBlocksWritten: number;
   backfillLogBytes: number;
+  backfillLogFsyncs: number;
 }
 
 /** What the backfiller needs from the database. */
@@ -143,7 +144,7 @@ export class Backfiller {
       mem += s.samples;
       memSeries += s.numSeries;
     }
-    return { ...this.counters, backfillInMemorySamples: mem, backfillInMemorySeries: memSeries, backfillLogBytes: this.log.bytesWritten };
+    return { ...this.counters, backfillInMemorySamples: mem, backfillInMemorySeries: memSeries, backfillLogBytes: this.log.bytesWritten, backfillLogFsyncs: this.log.fsyncs };
   }
 
   /**
@@ -159,9 +160,10 @@ export class Backfiller {
       if (p.n > 0) toLog.push(p);
     }
     if (toLog.length > 0) {
-      // Durable first, then visible; both synchronously, so nothing runs in between.
+      // Logged (write(2)) and visible in one synchronous step; resolved once fsync'd.
       this.log.logSamples(toLog);
       for (const p of toLog) res.samples += this.active.insert(p.labels, p.key, p.ts, p.words, p.n);
+      await this.log.sync();
     }
     this.counters.samplesBackfilled += res.samples;
     this.counters.seriesBackfilled += toLog.length;

@@ -146,6 +146,20 @@ describe("backfill", () => {
     expect(bitsOf(s!.values)[3]).toBe("7ff00000:2");
   });
 
+  test("concurrent calls all resolve durable and visible, sharing fsyncs", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const db = await open(t.dir);
+    const calls = Array.from({ length: 40 }, (_, k) => db.backfill([data(M(k), range(B, B + 600_000, 10_000), (x) => k + x)]));
+    const res = await Promise.all(calls);
+    expect(res.every((r) => r.samples === 60)).toBe(true);
+    expect((await selectAll(db)).length).toBe(40);
+    const st = db.stats();
+    expect(st.samplesBackfilled).toBe(40 * 60);
+    expect(st.backfillLogFsyncs).toBeGreaterThan(0);
+    expect(st.backfillLogFsyncs).toBeLessThan(40);
+  });
+
   test("bad input is refused with a clear error and stores nothing", async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
