@@ -50,7 +50,8 @@ export class BackfillSeries {
 
   /**
    * Merges sorted, duplicate-free samples in. On an equal timestamp the sample already held is
-   * kept (identical or not). Returns how many were added.
+   * kept (identical or not). Returns how many were added. Samples landing near the end (late
+   * writes) only move the samples after them: the merge runs backwards in place.
    */
   insert(ts: Float64Array, words: Uint32Array, m: number): number {
     if (m === 0) return 0;
@@ -63,34 +64,40 @@ export class BackfillSeries {
       this.n = n + m;
       return m;
     }
-    const nt = new Float64Array(Math.max(16, n + m + (n >> 2)));
-    const nw = new Uint32Array(nt.length * 2);
+    // Leave out the timestamps already held.
+    let keep: Uint8Array | null = null;
+    let add = m;
+    for (let j = 0; j < m; j++) {
+      const i = this.lowerBound(ts[j]!);
+      if (i < n && this.ts[i] === ts[j]) {
+        keep ??= new Uint8Array(m).fill(1);
+        keep[j] = 0;
+        add--;
+      }
+    }
+    if (add === 0) return 0;
+    this.reserve(n + add);
     const ot = this.ts;
     const ow = this.words;
-    let i = 0;
-    let j = 0;
-    let k = 0;
-    let added = 0;
-    while (i < n || j < m) {
-      if (j >= m || (i < n && ot[i]! <= ts[j]!)) {
-        if (j < m && ot[i] === ts[j]) j++; // held data wins
-        nt[k] = ot[i]!;
-        nw[2 * k] = ow[2 * i]!;
-        nw[2 * k + 1] = ow[2 * i + 1]!;
-        i++;
-      } else {
-        nt[k] = ts[j]!;
-        nw[2 * k] = words[2 * j]!;
-        nw[2 * k + 1] = words[2 * j + 1]!;
-        j++;
-        added++;
+    let i = n - 1;
+    let k = n + add - 1;
+    for (let j = m - 1; j >= 0; j--) {
+      if (keep !== null && keep[j] === 0) continue;
+      const t = ts[j]!;
+      while (i >= 0 && ot[i]! > t) {
+        ot[k] = ot[i]!;
+        ow[2 * k] = ow[2 * i]!;
+        ow[2 * k + 1] = ow[2 * i + 1]!;
+        i--;
+        k--;
       }
-      k++;
+      ot[k] = t;
+      ow[2 * k] = words[2 * j]!;
+      ow[2 * k + 1] = words[2 * j + 1]!;
+      k--;
     }
-    this.ts = nt;
-    this.words = nw;
-    this.n = k;
-    return added;
+    this.n = n + add;
+    return add;
   }
 
   private reserve(cap: number): void {
