@@ -186,6 +186,16 @@ export class BackfillStore implements QuerySource {
     return this.sorted;
   }
 
+  /** The series matching all matchers. */
+  matching(matchers: readonly Matcher[]): BackfillSeries[] {
+    const out: BackfillSeries[] = [];
+    for (const id of postingsForMatchers(this.postings, matchers)) {
+      const s = this.byId.get(id);
+      if (s !== undefined && s.n > 0) out.push(s);
+    }
+    return out;
+  }
+
   select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): SourceSeries[] {
     const out: SourceSeries[] = [];
     for (const id of postingsForMatchers(this.postings, matchers)) {

@@ -234,6 +234,15 @@ describe("durability", () => {
         if (headToo) for (let k = 0; k < 60; k++) expect(at.get(T0 + k * 10_000)).toBe(value(i, T0 + k * 10_000));
       }
     };
+    // `shoal tsdb dump` (read-only: the log is replayed, not repaired) prints them all too.
+    const dumped = Bun.spawnSync([process.execPath, join(import.meta.dir, "../../src/cli.ts"), "tsdb", "dump", `--storage.tsdb.path=${t.dir}`, '--match=handoff_test{i="3"}']);
+    expect(dumped.exitCode).toBe(0);
+    const lines = dumped.stdout.toString().trim().split("\n");
+    const dumpedTs = new Set(lines.map((l) => Number(l.split(" ").pop())));
+    for (let c = 0; c <= acked; c++) for (let j = 0; j < 6; j++) expect(dumpedTs.has(T0 - (c + 1) * 60_000 + j * 10_000)).toBe(true);
+    expect(lines.length).toBe(dumpedTs.size);
+    expect(lines[0]).toStartWith('{__name__="handoff_test", i="3"} ');
+
     // The node process replays the log: a range query returns backfilled and head samples as
     // one series each.
     const node = await startShoal({ dataDir: t.dir });

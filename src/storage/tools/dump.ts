@@ -1,7 +1,7 @@
 /**
  * `shoal tsdb dump`: every sample as `{labels} value timestamp_ms`, sorted by series then time.
  * Series are streamed: only the label sets are gathered up front, samples are read, merged
- * across blocks and head, printed and dropped one series at a time.
+ * across blocks, backfilled samples and head, printed and dropped one series at a time.
  */
 import { compareLabels, Matcher, type Labels, type Logger } from "../../model/index.ts";
 import { openLocalTSDB } from "../db.ts";
@@ -50,13 +50,24 @@ export async function dump(
         }
       }
     });
+    // Backfilled samples not yet written as blocks (replayed from the backfill log).
+    db.backfiller.stores().forEach((store, si) => {
+      for (const m of sets) {
+        for (const s of store.matching(m)) {
+          const key = `b${si}:${s.id}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          entries.push({ labels: s.labels, order: db.blocks.length, read: () => s.read(mint, maxt) });
+        }
+      }
+    });
     for (const m of sets) {
       for (const ref of db.head.matchingRefs(m)) {
         const key = `h:${ref}`;
         if (seen.has(key)) continue;
         seen.add(key);
         const s = db.head.seriesByRef(ref)!;
-        entries.push({ labels: s.labels, order: db.blocks.length, read: () => db.head.readSamples(s, mint, maxt) });
+        entries.push({ labels: s.labels, order: db.blocks.length + 1, read: () => db.head.readSamples(s, mint, maxt) });
       }
     }
     entries.sort((a, b) => compareLabels(a.labels, b.labels) || a.order - b.order);
