@@ -62,7 +62,7 @@ class BlockPostings implements PostingsReader {
   values(name: string): Iterable<string> {
     return this.byName.get(name)?.values ?? [];
   }
-  get(name: string, value: string): readonly number[] {
+  get(name: string, value: string): ArrayLike<number> {
     const p = this.byName.get(name);
     if (p === undefined) return [];
     let lo = 0;
@@ -73,7 +73,7 @@ class BlockPostings implements PostingsReader {
       else hi = mid;
     }
     if (p.values[lo] !== value) return [];
-    return Array.from(p.ids.subarray(p.offsets[lo]!, p.offsets[lo + 1]!));
+    return p.ids.subarray(p.offsets[lo]!, p.offsets[lo + 1]!);
   }
   names(): Iterable<string> {
     return this.byName.keys();
@@ -295,7 +295,21 @@ export class Block implements QuerySource {
     return out;
   }
 
+  /** The frame read last: a series' chunks (and the next series') mostly share a frame. */
+  private lastFrameFile = -1;
+  private lastFrameOff = -1;
+  private lastFrame: Uint8Array | null = null;
+
   private frame(file: number, off: number): Uint8Array {
+    if (off === this.lastFrameOff && file === this.lastFrameFile && this.lastFrame !== null) return this.lastFrame;
+    const f = this.cachedFrame(file, off);
+    this.lastFrameFile = file;
+    this.lastFrameOff = off;
+    this.lastFrame = f;
+    return f;
+  }
+
+  private cachedFrame(file: number, off: number): Uint8Array {
     const key = `${this.dir}\0${file}\0${off}`;
     const hit = frameCache.get(key);
     if (hit !== undefined) {
@@ -379,8 +393,10 @@ export class Block implements QuerySource {
 
   /** Series ids are in label order, so matching ids read in order are sorted by labels. */
   *selectIter(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): Generator<SourceSeries> {
+    const ids = this.matching(matchers);
     if (labelsOnly) {
-      for (const id of this.matching(matchers)) {
+      for (let k = 0; k < ids.length; k++) {
+        const id = ids[k]!;
         for (let c = this.chunkStart[id]!; c < this.chunkStart[id + 1]!; c++) {
           if (this.cMaxT[c]! >= mint && this.cMinT[c]! <= maxt) {
             yield { labels: this.labelsOf(id), timestamps: NO_SAMPLES, values: NO_SAMPLES };
@@ -391,7 +407,8 @@ export class Block implements QuerySource {
       return;
     }
     const arena = new SampleArena();
-    for (const id of this.matching(matchers)) {
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
       const r = this.readSamples(id, mint, maxt, arena);
       if (r !== null) yield { labels: this.labelsOf(id), timestamps: r.timestamps, values: r.values };
     }
@@ -421,6 +438,7 @@ export class Block implements QuerySource {
   }
 
   dropFromCache(): void {
+    this.lastFrame = null;
     for (const [k, v] of frameCache) {
       if (k.startsWith(this.dir + "\0")) {
         frameCache.delete(k);

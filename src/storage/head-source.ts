@@ -27,13 +27,15 @@ export class HeadSource implements QuerySource {
    */
   *selectIter(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): Generator<SourceSeries> {
     const list: MemSeries[] = [];
-    for (const ref of this.head.matchingRefs(matchers)) {
-      const s = this.head.seriesByRef(ref);
+    const refs = this.head.matchingRefs(matchers);
+    for (let k = 0; k < refs.length; k++) {
+      const s = this.head.seriesByRef(refs[k]!);
       if (s !== undefined) list.push(s);
     }
     list.sort((a, b) => compareLabels(a.labels, b.labels));
     const arena = labelsOnly ? null : new SampleArena();
-    for (const s of list) {
+    for (let k = 0; k < list.length; k++) {
+      const s = list[k]!;
       if (s.removed) continue;
       if (arena === null) {
         if (s.minTime() <= maxt && s.lastT >= mint) yield { labels: s.labels, timestamps: NO_SAMPLES, values: NO_SAMPLES };

@@ -8,7 +8,7 @@ import type { Matcher } from "../model/index.ts";
 
 export type PostingsList = number[];
 
-export function intersect(a: readonly number[], b: readonly number[]): number[] {
+export function intersect(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   const out: number[] = [];
   let i = 0;
   let j = 0;
@@ -25,8 +25,8 @@ export function intersect(a: readonly number[], b: readonly number[]): number[] 
   return out;
 }
 
-export function subtract(a: readonly number[], b: readonly number[]): number[] {
-  if (b.length === 0) return a.slice();
+export function subtract(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+  if (b.length === 0) return Array.from(a);
   const out: number[] = [];
   let j = 0;
   for (let i = 0; i < a.length; i++) {
@@ -39,14 +39,14 @@ export function subtract(a: readonly number[], b: readonly number[]): number[] {
 }
 
 /** Union of many sorted lists (deduplicated, sorted). */
-export function unionMany(lists: readonly (readonly number[])[]): number[] {
+export function unionMany(lists: readonly ArrayLike<number>[]): number[] {
   if (lists.length === 0) return [];
-  if (lists.length === 1) return lists[0]!.slice();
+  if (lists.length === 1) return Array.from(lists[0]!);
   let total = 0;
   for (const l of lists) total += l.length;
   const all = new Float64Array(total);
   let k = 0;
-  for (const l of lists) for (const x of l) all[k++] = x;
+  for (const l of lists) for (let i = 0; i < l.length; i++) all[k++] = l[i]!;
   all.sort();
   const out: number[] = [];
   for (let i = 0; i < total; i++) if (i === 0 || all[i] !== all[i - 1]) out.push(all[i]!);
@@ -59,7 +59,8 @@ export interface PostingsReader {
   all(): readonly number[];
   /** Values of a label name (unsorted), or none. */
   values(name: string): Iterable<string>;
-  get(name: string, value: string): readonly number[];
+  /** Sorted ids of the series with this pair; read-only (may be the index's own storage). */
+  get(name: string, value: string): ArrayLike<number>;
   names(): Iterable<string>;
 }
 
@@ -71,8 +72,8 @@ export function postingsForMatchers(p: PostingsReader, matchers: readonly Matche
   const ordered = [...matchers].sort((a, b) => rank(a) - rank(b));
   for (const m of ordered) {
     if (!m.matchesEmpty()) {
-      const list = m.type === "=" ? p.get(m.name, m.value).slice() : unionMany(matchingValueLists(p, m, true));
-      result = result === null ? list : intersect(result, list);
+      const list = m.type === "=" ? p.get(m.name, m.value) : unionMany(matchingValueLists(p, m, true));
+      result = result === null ? Array.from(list) : intersect(result, list);
       if (result.length === 0) return result;
     } else {
       // Matches "": drop the series whose value for this label exists and does not match.
@@ -94,8 +95,8 @@ function rank(m: Matcher): number {
 }
 
 /** Lists for values of m.name that match (want=true) or do not match (want=false). */
-function matchingValueLists(p: PostingsReader, m: Matcher, want: boolean): (readonly number[])[] {
-  const lists: (readonly number[])[] = [];
+function matchingValueLists(p: PostingsReader, m: Matcher, want: boolean): ArrayLike<number>[] {
+  const lists: ArrayLike<number>[] = [];
   for (const v of p.values(m.name)) if (m.matches(v) === want) lists.push(p.get(m.name, v));
   return lists;
 }
