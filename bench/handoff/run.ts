@@ -10,7 +10,9 @@
  *      copies (the status JSON's under-replicated fraction and `handoff` counters, and
  *      /metrics' shoal_cluster_ranges_under_replicated), and what was copied meanwhile.
  * Moved samples and bytes are the increase of shoal_cluster_handoff_samples_total and
- * shoal_cluster_handoff_bytes_total{direction="in"} summed over the nodes still running.
+ * shoal_cluster_handoff_bytes_total{direction="in"} summed over the nodes still running; the
+ * rates divide them by the transfer window (first inbound transfer's start to the last one's
+ * end, from `handoff.recent` in the status JSON), the `seconds` column is the whole event.
  *
  *   bun bench/handoff/run.ts [--series 21000] [--duration 2h] [--senders 4] [--batch 2000]
  *                            [--max-bytes-per-second 0] [--shoal-binary dist/shoal] [--keep] [--quick]
@@ -123,14 +125,17 @@ async function until(what: string, fn: () => Promise<boolean>, everyMs = 100): P
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Every node sees exactly `names` alive and active, and no range short of R copies. */
+/**
+ * Every node sees exactly `names` alive and active, its hand-off is idle and no range it
+ * re-replicates is short of R copies. (`replication.underReplicatedFraction` is not used: it
+ * counts a dead member's ranges until the member returns.)
+ */
 async function settled(nodes: Server[]): Promise<boolean> {
   const names = nodes.map((n) => n.name).sort().join();
   for (const n of nodes) {
     const s = await status(n);
     const live = s.members.filter((m) => m.health === "alive" && m.state === "active").map((m) => m.name).sort().join();
     if (live !== names) return false;
-    if ((s.replication?.underReplicatedFraction ?? 0) > 0) return false;
     const h = s.handoff;
     if (!h || h.state !== "idle" || h.underReplicatedRanges > 0 || h.transfers.some((t) => t.state !== "done")) return false;
     if ((await metricSum(n, "shoal_cluster_ranges_under_replicated")) > 0) return false;
@@ -196,6 +201,32 @@ interface Row {
   seconds: number;
   until: string;
   moved: { samples: number; bytes: number; series: number };
+  /** From the first transfer's start to the last one's end (the status JSON's `handoff.recent`). */
+  transferSeconds: number;
+}
+
+interface Transfer {
+  id: string;
+  direction: string;
+  state: string;
+  startedAt: string;
+  updatedAt: string;
+}
+
+/** Seconds between the first start and the last update of the inbound transfers begun after `sinceMs`. */
+async function transferWindow(nodes: Server[], sinceMs: number): Promise<number> {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const n of nodes) {
+    const h = (await status(n)).handoff as unknown as { recent?: Transfer[]; transfers?: Transfer[] } | undefined;
+    for (const t of [...(h?.recent ?? []), ...(h?.transfers ?? [])]) {
+      const start = Date.parse(t.startedAt);
+      if (t.direction !== "in" || start < sinceMs) continue;
+      first = Math.min(first, start);
+      last = Math.max(last, Date.parse(t.updatedAt));
+    }
+  }
+  return last > first ? (last - first) / 1000 : NaN;
 }
 
 const ds = generate({ series: seriesWanted, durationMs, seed: flags.num("seed", 1) });
@@ -219,12 +250,13 @@ try {
   {
     const before = await movedIn(running);
     const t0 = performance.now();
+    const wall0 = Date.now();
     const d = await startNode(running[0]);
     running.push(d);
     await until("the new node active", async () => (await status(d)).members.find((m) => m.self)?.state === "active", 50);
     const seconds = (performance.now() - t0) / 1000;
     const after = await movedIn(running);
-    rows.push({ event: `join (${d.name})`, seconds, until: "`active`", moved: diff(after, before) });
+    rows.push({ event: `join (${d.name})`, seconds, until: "`active`", moved: diff(after, before), transferSeconds: await transferWindow(running, wall0) });
     await until("4 nodes settled", () => settled(running));
     log(`join: ${seconds.toFixed(1)} s`);
   }
@@ -234,13 +266,14 @@ try {
     const leaver = running.shift()!;
     const before = await movedIn(running);
     const t0 = performance.now();
+    const wall0 = Date.now();
     const res = await fetch(`${leaver.url}/api/v1/cluster/leave`, { method: "POST" });
     if (!res.ok) throw new Error(`POST /api/v1/cluster/leave: ${res.status} ${await res.text()}`);
     const code = await leaver.proc.exited;
     const seconds = (performance.now() - t0) / 1000;
     if (code !== 0) throw new Error(`${leaver.name} exited ${code} after its leave; log: ${leaver.logFile}`);
     const after = await movedIn(running);
-    rows.push({ event: `graceful leave (${leaver.name})`, seconds, until: "process exited", moved: diff(after, before) });
+    rows.push({ event: `graceful leave (${leaver.name})`, seconds, until: "process exited", moved: diff(after, before), transferSeconds: await transferWindow(running, wall0) });
     await until("3 nodes settled", () => settled(running));
     log(`leave: ${seconds.toFixed(1)} s`);
   }
@@ -249,17 +282,19 @@ try {
   {
     const before = await movedIn(running);
     const t0 = performance.now();
+    const wall0 = Date.now();
     const e = await startNode(running[0]);
     running.push(e);
     await until("the new node active", async () => (await status(e)).members.find((m) => m.self)?.state === "active", 50);
     const seconds = (performance.now() - t0) / 1000;
-    rows.push({ event: `join (${e.name})`, seconds, until: "`active`", moved: diff(await movedIn(running), before) });
+    rows.push({ event: `join (${e.name})`, seconds, until: "`active`", moved: diff(await movedIn(running), before), transferSeconds: await transferWindow(running, wall0) });
     await until("4 nodes settled", () => settled(running));
   }
   {
     const victim = running.shift()!;
     const before = await movedIn(running);
     const t0 = performance.now();
+    const wall0 = Date.now();
     victim.proc.kill("SIGKILL");
     await victim.proc.exited;
     let deadAt = 0;
@@ -270,7 +305,13 @@ try {
       return settled(running);
     }, 50);
     const seconds = (performance.now() - t0) / 1000;
-    rows.push({ event: `SIGKILL (${victim.name})`, seconds, until: `R copies again (dead after ${((deadAt - t0) / 1000).toFixed(1)} s)`, moved: diff(await movedIn(running), before) });
+    rows.push({
+      event: `SIGKILL (${victim.name})`,
+      seconds,
+      until: `R copies again (dead after ${((deadAt - t0) / 1000).toFixed(1)} s)`,
+      moved: diff(await movedIn(running), before),
+      transferSeconds: await transferWindow(running, wall0),
+    });
     log(`SIGKILL: ${seconds.toFixed(1)} s`);
   }
   finalCount = await answeredSamples(running[0]!, ds);
@@ -288,16 +329,17 @@ function diff(a: Row["moved"], b: Row["moved"]): Row["moved"] {
 }
 
 const table = markdownTable(
-  ["event", "seconds", "until", "series moved", "samples moved", "MiB moved", "samples/s", "MiB/s"],
+  ["event", "seconds", "until", "series moved", "samples moved", "MiB moved", "transfer s", "samples/s", "MiB/s"],
   rows.map((r) => [
     r.event,
     r.seconds.toFixed(1),
     r.until,
-    fmtNum(r.moved.series),
+    String(r.moved.series),
     fmtNum(r.moved.samples),
     (r.moved.bytes / 2 ** 20).toFixed(1),
-    fmtNum(r.moved.samples / r.seconds),
-    (r.moved.bytes / 2 ** 20 / r.seconds).toFixed(2),
+    r.transferSeconds.toFixed(1),
+    fmtNum(r.moved.samples / r.transferSeconds),
+    (r.moved.bytes / 2 ** 20 / r.transferSeconds).toFixed(2),
   ]),
 );
 console.log(
