@@ -262,16 +262,17 @@ export function decodeBlockChunk(bytes: Uint8Array, outT: Float64Array, outW: Ui
       x = (b >>> 1) ^ -(b & 1);
       pos++;
     } else {
-      // Two bytes inline (values that move by up to ±8191 units), longer ones in readUvarint.
-      const b2 = bytes[pos + 1];
-      if (b !== undefined && b2 !== undefined && b2 < 128) {
-        const z = (b & 127) | (b2 << 7);
-        x = (z >>> 1) ^ -(z & 1);
-        pos += 2;
-      } else {
-        x = unzigzag(readUvarint(bytes, pos));
-        pos = varintEnd;
+      // Longer varints inline too (large gauges move by several bytes' worth every sample).
+      let z = 0;
+      let mul = 1;
+      for (;;) {
+        const c = bytes[pos++];
+        if (c === undefined || mul > 2 ** 49) throw new CorruptError(`block chunk: bad varint at ${pos - 1}`);
+        z += (c & 127) * mul;
+        if (c < 128) break;
+        mul *= 128;
       }
+      x = z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : unzigzag(z);
     }
     if (i === 0) m = x;
     else if (i === 1 || !second) m += dm = x;
@@ -287,7 +288,7 @@ export function decodeBlockChunk(bytes: Uint8Array, outT: Float64Array, outW: Ui
       } else nextX = -1;
       continue;
     }
-    if (outV !== undefined) outV[j] = m / p;
+    if (outV !== undefined) outV[j] = p === 1 ? m : m / p;
     else {
       f![0] = m / p;
       outW[2 * j] = fw![0]!;
