@@ -262,8 +262,12 @@ export class AntiEntropy {
           fetch.push(k);
         }
       }
-      if (mode === "both") for (const k of theirMap.keys()) if (!ours.has(k)) fetch.push(k);
-      else fetch.length = 0;
+      if (mode === "both") {
+        for (const k of theirMap.keys()) if (!ours.has(k)) fetch.push(k);
+      } else {
+        // Before a drop only the peer's copy matters.
+        fetch.length = 0;
+      }
       if (send.length === 0 && fetch.length === 0) continue;
       this.logger.info("anti-entropy: repairing series that differ", { peer: peerName, window_start: new Date(mint).toISOString(), send: send.length, fetch: fetch.length });
       const sendSet = new Set(send);

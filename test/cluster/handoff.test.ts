@@ -13,6 +13,7 @@ import {
   clusterPort,
   dumpLogs,
   getJSON,
+  kill,
   removeDirs,
   runCli,
   startNode,
@@ -228,3 +229,101 @@ test("scale 1 → 3 → 5 → 3 under writes: queries complete at every step; ea
     await writer?.catch(() => {});
   }
 }, 150_000);
+
+test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKILLed member's ranges get back to R copies", async () => {
+  const name = uniqueClusterName("repair");
+  const extra = [
+    `--cluster.replication-factor=${R}`,
+    "--cluster.suspect-timeout=3s",
+    "--cluster.dead-timeout=6s",
+    // Hinted batches are dropped at once: a replica that misses writes keeps a hole until
+    // anti-entropy finds it.
+    "--cluster.hinted-handoff.max-bytes=1B",
+    "--cluster.handoff.anti-entropy-interval=2s",
+    "--cluster.handoff.drop-grace=1h",
+  ];
+  const nodes: TestNode[] = [];
+  const truth = new GroundTruth();
+  // Samples well in the past (anti-entropy leaves the newest minute alone: writes in flight).
+  const startMs = Date.now() - 1800_000;
+  let targets: TestNode[] = [];
+  let stop = false;
+  let writer: Promise<void> | null = null;
+  /** Samples up to `upTo` of the series `n` owns (on the live ring) that its own storage lacks. */
+  const holes = async (n: TestNode, upTo: number): Promise<number> => {
+    const s = await status(n);
+    const live = s.members.filter((m) => m.health !== "dead");
+    const ring = new Ring(live.map((m) => ({ id: m.id, tokens: nodeTokens(m.id, m.tokens) })), R);
+    const self = s.members.find((m) => m.self)!.id;
+    const copy = await localCopy(n);
+    let missing = 0;
+    for (const [id, want] of truth.samples) {
+      if (!ring.owners(labelsHash32(labelsFromRecord({ __name__: METRIC, series: id }))).includes(self)) continue;
+      for (const t of want.keys()) if (t <= upTo && !copy.get(id)?.has(t)) missing++;
+    }
+    return missing;
+  };
+  try {
+    const n1 = await startNode("n1", clusterArgs(name, extra));
+    nodes.push(n1);
+    const join = `--cluster.join=127.0.0.1:${await clusterPort(n1)}`;
+    nodes.push(...(await Promise.all(["n2", "n3", "n4"].map((x) => startNode(x, clusterArgs(name, [...extra, join]))))));
+    await waitFor("4 nodes active", () => settled(nodes), 30_000, 200);
+    const [, n2, n3, n4] = nodes as [TestNode, TestNode, TestNode, TestNode];
+    targets = [n1, n2, n4];
+    writer = writeContinuously({ metric: METRIC, seriesCount: SERIES, targets: () => targets, until: () => stop, truth, startMs, stepMs: 10 });
+    await Bun.sleep(1000);
+    // n3 hangs past the write timeout (2 s) but not past the dead timeout: writes to it fail and
+    // their hints are dropped, so it misses them.
+    kill(n3, "SIGSTOP");
+    await Bun.sleep(2500);
+    const pausedUpTo = truth.maxT();
+    kill(n3, "SIGCONT");
+    // The hole, as seen right after the pause (anti-entropy may already be at work).
+    const holeAfterPause = await holes(n3, pausedUpTo);
+    await Bun.sleep(500);
+    stop = true;
+    await writer;
+    const upTo = truth.maxT();
+    await waitFor("n3 repaired by anti-entropy", async () => (await holes(n3, upTo)) === 0, 40_000, 500);
+    let repairs = 0;
+    for (const n of nodes) repairs += (await status(n)).handoff.recent.filter((t) => t.reason === "repair" && t.direction === "in" && t.done.samples > 0).length;
+    const metric = async (n: TestNode) => {
+      const line = (await (await fetch(`${n.url}/metrics`)).text()).split("\n").find((l) => l.startsWith("shoal_cluster_antientropy_repairs_total "));
+      return Number(line?.split(" ")[1] ?? 0);
+    };
+    let repairedSeries = 0;
+    for (const n of nodes) repairedSeries += await metric(n);
+    expect(repairs).toBeGreaterThan(0);
+    expect(repairedSeries).toBeGreaterThan(0);
+
+    // SIGKILL n4: the ranges it held are streamed by their first surviving owner to the members
+    // that now own them; with 3 members left at R=3 each holds every series, every sample.
+    kill(n4);
+    const survivors = [n1, n2, n3];
+    await waitFor("n4 dead", async () => (await status(n1)).members.find((m) => m.name === "n4")?.health === "dead", 15_000, 200);
+    await waitFor(
+      "re-replication done",
+      async () => {
+        let deaths = 0;
+        for (const n of survivors) {
+          const h = (await status(n)).handoff;
+          if (h.underReplicatedRanges > 0 || h.transfers.length > 0) return false;
+          deaths += h.recent.filter((t) => t.reason === "death" && t.direction === "out" && t.state === "done").length;
+        }
+        return deaths > 0;
+      },
+      30_000,
+      250,
+    );
+    for (const n of survivors) expect({ node: n.name, missing: await holes(n, upTo) }).toEqual({ node: n.name, missing: 0 });
+    console.log(`anti-entropy: n3 lacked ${holeAfterPause} samples after its pause; ${repairedSeries} series repaired; re-replication after n4's death complete`);
+  } catch (err) {
+    for (const n of nodes) console.log(`--- ${n.name}\n${n.log.filter((l) => !l.includes("queue full")).slice(-60).join("\n")}`);
+    for (const n of nodes) if (n.proc.exitCode === null) console.log(n.name, JSON.stringify((await status(n).catch(() => null))?.handoff));
+    throw err;
+  } finally {
+    stop = true;
+    await writer?.catch(() => {});
+  }
+}, 120_000);
