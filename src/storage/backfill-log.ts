@@ -66,10 +66,32 @@ export function encodeBackfillSamples(w: ByteWriter, series: readonly LoggedSeri
       w.uvarint(n);
       if (n === 0) continue;
       w.varint(s.ts[0]!);
-      for (let i = 1; i < n; i++) w.uvarint(s.ts[i]! - s.ts[i - 1]!);
+      w.ensure(n * 10 + n * 8);
+      w.pos = writeDeltas(w.buf, w.pos, s.ts, n);
       w.bytes(new Uint8Array(s.words.buffer, s.words.byteOffset, n * 8));
     }
   });
+}
+
+/** Unsigned varints of the (positive) timestamp differences, written inline; returns the new position. */
+function writeDeltas(buf: Uint8Array, pos: number, ts: Float64Array, n: number): number {
+  for (let i = 1; i < n; i++) {
+    let d = ts[i]! - ts[i - 1]!;
+    if (d < 0x80000000) {
+      while (d >= 128) {
+        buf[pos++] = (d & 127) | 128;
+        d >>>= 7;
+      }
+      buf[pos++] = d;
+      continue;
+    }
+    while (d >= 128) {
+      buf[pos++] = (d % 128) | 128;
+      d = Math.floor(d / 128);
+    }
+    buf[pos++] = d;
+  }
+  return pos;
 }
 
 function decodeRecord(payload: Uint8Array, h: BackfillReplay): void {

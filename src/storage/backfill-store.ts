@@ -24,8 +24,8 @@ export class BackfillSeries {
     readonly key: string,
     capacity: number,
   ) {
-    this.ts = new Float64Array(capacity);
-    this.words = new Uint32Array(capacity * 2);
+    this.ts = new Float64Array(new ArrayBuffer(capacity * 8));
+    this.words = new Uint32Array(new ArrayBuffer(capacity * 8));
   }
 
   get minT(): number {
@@ -103,9 +103,10 @@ export class BackfillSeries {
   private reserve(cap: number): void {
     if (cap <= this.ts.length) return;
     const size = Math.max(cap, this.ts.length * 2);
-    const nt = new Float64Array(size);
+    // Built on ArrayBuffers: asking a fresh typed array for its buffer makes JavaScriptCore copy it.
+    const nt = new Float64Array(new ArrayBuffer(size * 8));
     nt.set(this.ts.subarray(0, this.n));
-    const nw = new Uint32Array(size * 2);
+    const nw = new Uint32Array(new ArrayBuffer(size * 8));
     nw.set(this.words.subarray(0, 2 * this.n));
     this.ts = nt;
     this.words = nw;
@@ -117,8 +118,12 @@ export class BackfillSeries {
     let b = this.lowerBound(maxt);
     if (b < this.n && this.ts[b] === maxt) b++;
     if (a >= b) return null;
-    const vw = this.words.slice(2 * a, 2 * b);
-    return { timestamps: this.ts.slice(a, b), values: new Float64Array(vw.buffer) };
+    const n = b - a;
+    const ab = new ArrayBuffer(n * 16);
+    const timestamps = new Float64Array(ab, 0, n);
+    timestamps.set(this.ts.subarray(a, b));
+    new Uint32Array(ab, n * 8, 2 * n).set(this.words.subarray(2 * a, 2 * b));
+    return { timestamps, values: new Float64Array(ab, n * 8, n) };
   }
 }
 

@@ -185,8 +185,13 @@ function upperBound(n: number, cmp: (i: number) => number): number {
 
 /** Copies a sample range into arrays of its own (sources may hand out views of shared buffers). */
 function own(ts: Float64Array, vs: Float64Array): { timestamps: Float64Array; values: Float64Array } {
-  const w = new Uint32Array(vs.buffer, vs.byteOffset, vs.length * 2).slice();
-  return { timestamps: ts.slice(), values: new Float64Array(w.buffer) };
+  const n = ts.length;
+  const ab = new ArrayBuffer(n * 16);
+  const timestamps = new Float64Array(ab, 0, n);
+  timestamps.set(ts);
+  // Bytes, not numbers: a NaN's payload (the staleness marker) must survive.
+  new Uint8Array(ab, n * 8, n * 8).set(new Uint8Array(vs.buffer, vs.byteOffset, n * 8));
+  return { timestamps, values: new Float64Array(ab, n * 8, n) };
 }
 
 export async function* exportSeries(sources: () => WalkSources, opts: ExportOptions): AsyncGenerator<SeriesData[]> {
@@ -213,13 +218,14 @@ export async function* summarizeSeries(sources: () => WalkSources, opts: Summary
 /** xxHash32 over interleaved (timestamp as float64, value bits) pairs. */
 export function samplesChecksum(ts: Float64Array, vs: Float64Array): number {
   const n = ts.length;
-  const buf = new Float64Array(2 * n);
-  const bw = new Uint32Array(buf.buffer);
+  const ab = new ArrayBuffer(16 * n);
+  const buf = new Float64Array(ab);
+  const bw = new Uint32Array(ab);
   const vw = new Uint32Array(vs.buffer, vs.byteOffset, n * 2);
   for (let i = 0; i < n; i++) {
     buf[2 * i] = ts[i]!;
     bw[4 * i + 2] = vw[2 * i]!;
     bw[4 * i + 3] = vw[2 * i + 1]!;
   }
-  return Bun.hash.xxHash32(new Uint8Array(buf.buffer)) >>> 0;
+  return Bun.hash.xxHash32(new Uint8Array(ab)) >>> 0;
 }

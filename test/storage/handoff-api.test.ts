@@ -144,6 +144,11 @@ describe("backfill", () => {
     expect(Array.from(s!.timestamps)).toEqual([B + 1000, B + 2000, B + 3000, B + 4000]);
     expect(bitsOf(s!.values).slice(0, 3)).toEqual(bitsOf(Float64Array.from([1, 2, 3])));
     expect(bitsOf(s!.values)[3]).toBe("7ff00000:2");
+    // Export carries the exact bits too, from memory and from a block.
+    const exported = async () => (await collect(db.exportSeries({ filter: () => true }))).flat()[0]!;
+    expect(bitsOf((await exported()).values)).toEqual(bitsOf(s!.values));
+    await db.backfiller.flush();
+    expect(bitsOf((await exported()).values)).toEqual(bitsOf(s!.values));
   });
 
   test("concurrent calls all resolve durable and visible, sharing fsyncs", async () => {
