@@ -33,6 +33,7 @@ const R = 3;
 
 interface HandoffStatus {
   state: string;
+  underReplicatedRanges: number;
   transfers: { direction: string; reason: string; state: string; done: { series: number; samples: number; bytes: number } }[];
   recent: { direction: string; reason: string; state: string; peerName: string; done: { series: number; samples: number; bytes: number }; total: { series: number; samples: number } }[];
   totals: { bytes: { in: number; out: number }; samples: { in: number; out: number } };
