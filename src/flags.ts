@@ -19,6 +19,7 @@ export const FLAG_SPECS: FlagSpec[] = [
   { name: "config.file", kind: "string", def: "", help: "Configuration file path. Without it, an embedded default config scrapes the node itself." },
   { name: "web.listen-address", kind: "string", def: "0.0.0.0:9090", help: "Address to listen on for UI, API, and telemetry." },
   { name: "web.enable-remote-write-receiver", kind: "bool", def: "true", help: "Accepted for compatibility with Prometheus. The remote write receiver at /api/v1/write is always on in Shoal." },
+  { name: "web.remote-write-decode-workers", kind: "int", def: "1", help: "Worker threads that decode remote-write request bodies (snappy, protobuf) off the request thread. 0 decodes on the request thread." },
   { name: "web.enable-admin-api", kind: "bool", def: "false", help: "Enable API endpoints for admin control actions (delete_series, clean_tombstones)." },
   { name: "web.enable-lifecycle", kind: "bool", def: "true", help: "Accepted for compatibility with Prometheus. POST /-/reload is always on in Shoal." },
   { name: "storage.tsdb.path", kind: "string", def: "./data", help: "Base path for metrics storage." },

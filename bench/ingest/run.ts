@@ -6,7 +6,7 @@
  *
  *   bun bench/ingest/run.ts [--quick] [--series N] [--duration 1h] [--senders 1,4,16]
  *                           [--batch 2000] [--shoal-binary dist/shoal] [--only shoal,prometheus,victoria] [--keep]
- *                           [--profile DIR]
+ *                           [--profile DIR] [--decode-workers N]
  *
  * The payloads are encoded before any server starts. Series are split into shards by target, one
  * sender per shard sends its requests in order (as Prometheus's queue manager shards by series),
@@ -49,6 +49,8 @@ const senderCounts = flags
 const batchSamples = flags.num("batch", 2000);
 /** Write a CPU profile of each Shoal run (Bun's --cpu-prof, JSON and Markdown) into this directory. */
 const profileDir = flags.get("profile");
+/** Shoal's --web.remote-write-decode-workers (its default when not given). */
+const decodeWorkers = flags.get("decode-workers");
 const only = new Set(flags.str("only", "shoal,prometheus,victoria").split(","));
 const { dir: work, cleanup } = benchDir("ingest", flags.has("keep"));
 const log = (msg: string): void => console.error(`[ingest] ${msg}`);
@@ -122,7 +124,7 @@ async function runShoal(shards: RemoteWriteBatch[][]): Promise<Result> {
   const port = await freePort();
   const server = await startServer({
     name: "shoal",
-    cmd: [...shoalCommand(flags, profileArgs(shards.length)), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(work, `shoal-${shards.length}`)}`, "--log.level=warn", ...SHOAL_ISOLATION_FLAGS],
+    cmd: [...shoalCommand(flags, profileArgs(shards.length)), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(work, `shoal-${shards.length}`)}`, "--log.level=warn", ...SHOAL_ISOLATION_FLAGS, ...(decodeWorkers === undefined ? [] : [`--web.remote-write-decode-workers=${decodeWorkers}`])],
     url: `http://127.0.0.1:${port}`,
     readyPath: "/-/ready",
     logFile: join(work, "shoal.log"),

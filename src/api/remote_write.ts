@@ -2,20 +2,25 @@
  * The remote-write 1.0 receiver at /api/v1/write: snappy block-compressed WriteRequest protobufs.
  * 204 when everything was stored; 400 with the reason for a payload that cannot be decoded or
  * has invalid labels (nothing of it is stored); 400 naming the first rejected sample when some
- * samples were out of order or duplicates (the others are stored: a sender must not retry them);
+ * sample was out of order or a duplicate (nothing of it is stored either, as with Prometheus);
  * 413 for payloads over the size limits; 415 for an encoding or protobuf message we do not speak.
  */
 import type { Hono } from "hono";
-import { snappyDecodedLength, uncompressBlock } from "./snappy_block.ts";
-import { AppendError, isStaleAt, type Appendable, type Logger } from "../model/index.ts";
+import { AppendError, formatLabels, isStaleAt, type Appendable, type Logger } from "../model/index.ts";
 import type { Counter } from "../telemetry/registry.ts";
-import { decodeWriteRequest, LabelsCache, WriteDecodeError } from "./remote_write_decode.ts";
+import { decodeBody, isOutcome, type WriteOutcome } from "./remote_write_body.ts";
+import { LabelsCache, type DecodedWrite } from "./remote_write_decode.ts";
+import { DecodePool, defaultDecodeWorkers } from "./remote_write_pool.ts";
+
+export type { WriteOutcome } from "./remote_write_body.ts";
 
 export interface RemoteWriteOptions {
   /** Largest compressed body accepted (bytes). */
   maxBodyBytes: number;
   /** Largest decompressed protobuf accepted (bytes). */
   maxDecodedBytes: number;
+  /** Worker threads that decode request bodies (0: decode on the request thread); default by core count. */
+  decodeWorkers?: number;
 }
 
 export const DEFAULT_REMOTE_WRITE_LIMITS: RemoteWriteOptions = {
@@ -34,11 +39,6 @@ function text(status: number, message: string): Response {
   return new Response(message + "\n", { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
 }
 
-export interface WriteOutcome {
-  status: number;
-  message: string;
-}
-
 /** Decodes and appends one request body; exported for the ingest benchmark and tests. */
 export async function handleWriteBody(
   body: Uint8Array,
@@ -48,31 +48,23 @@ export async function handleWriteBody(
   logger?: Logger,
   cache?: LabelsCache,
 ): Promise<WriteOutcome> {
-  const declared = snappyDecodedLength(body);
-  if (declared < 0) return { status: 400, message: "snappy: corrupt input (bad length preamble)" };
-  if (declared > opts.maxDecodedBytes) {
-    return { status: 413, message: `decompressed payload of ${declared} bytes exceeds the limit of ${opts.maxDecodedBytes} bytes` };
-  }
-  let raw: Uint8Array;
-  try {
-    raw = uncompressBlock(body, opts.maxDecodedBytes);
-  } catch (e) {
-    return { status: 400, message: `snappy: corrupt input: ${(e as Error).message}` };
-  }
-  let req;
-  try {
-    req = decodeWriteRequest(raw, cache);
-  } catch (e) {
-    if (e instanceof WriteDecodeError) return { status: 400, message: `bad WriteRequest protobuf: ${e.message}` };
-    throw e;
-  }
+  const req = decodeBody(body, opts.maxDecodedBytes, cache);
+  if (isOutcome(req)) return req;
+  return appendDecoded(req, appendable, metrics, logger);
+}
+
+/**
+ * Appends a decoded request: 204; or, as Prometheus's remote-write 1.0 receiver does, 400
+ * naming the first sample storage refused (out of order, duplicate, too old) with nothing of
+ * the request stored: the sender does not retry a 400, and storing part of a batch it counts
+ * as failed would make retried or replayed data diverge from what it believes was sent.
+ */
+export async function appendDecoded(req: DecodedWrite, appendable: Appendable, metrics?: RemoteWriteMetrics, logger?: Logger): Promise<WriteOutcome> {
   if (req.histogramCount > 0) {
     metrics?.histogramsDropped.inc(req.histogramCount);
     logger?.warn("Native histograms in remote write are not supported; dropped", { count: req.histogramCount });
   }
-  const app = appendable.appender();
-  let firstError: AppendError | null = null;
-  let rejected = 0;
+  const app = appendable.appender({ allOrNothing: true });
   const { series, offsets, timestamps, values } = req;
   try {
     for (let s = 0; s < series.length; s++) {
@@ -83,12 +75,10 @@ export async function handleWriteBody(
           app.append(labels, timestamps[i]!, values[i]!, isStaleAt(values, i));
         } catch (e) {
           if (!(e instanceof AppendError)) throw e;
-          rejected++;
+          app.rollback();
           metrics?.rejectedSamples.inc(1, e.reason);
-          if (!firstError) {
-            firstError = e;
-            logger?.error("Out of order sample from remote write", { err: e.message, series: labels, timestamp: timestamps[i] });
-          }
+          logger?.error("Out of order sample from remote write", { err: e.message, series: labels, timestamp: timestamps[i] });
+          return { status: 400, message: `${e.message} for series ${formatLabels(labels)}; nothing of this request was stored` };
         }
       }
     }
@@ -101,14 +91,14 @@ export async function handleWriteBody(
   } catch (e) {
     // Cluster wiring: the distributor's commit fails as a whole when no write quorum was
     // reached (retryable: 503, the sender retries) or reports samples every replica refused.
-    if (e instanceof AppendError) return { status: 400, message: e.message };
+    if (e instanceof AppendError) {
+      metrics?.rejectedSamples.inc(1, e.reason);
+      return { status: 400, message: e.message };
+    }
     if ((e as { retryable?: unknown }).retryable === true) return { status: 503, message: (e as Error).message };
     throw e;
   }
-  metrics?.samples.inc(req.sampleCount - rejected);
-  if (firstError) {
-    return { status: 400, message: rejected > 1 ? `${firstError.message} (and ${rejected - 1} more rejected samples)` : firstError.message };
-  }
+  metrics?.samples.inc(req.sampleCount);
   return { status: 204, message: "" };
 }
 
@@ -120,6 +110,8 @@ export function registerRemoteWrite(
   opts: RemoteWriteOptions = DEFAULT_REMOTE_WRITE_LIMITS,
 ): void {
   const cache = new LabelsCache();
+  const workers = opts.decodeWorkers ?? defaultDecodeWorkers();
+  const pool = workers > 0 ? new DecodePool(workers, logger) : null;
   app.post("/api/v1/write", async (c) => {
     const respond = (status: number, message: string) => {
       metrics.requests.inc(1, String(status));
@@ -142,16 +134,22 @@ export function registerRemoteWrite(
     if (declaredLength > opts.maxBodyBytes) {
       return respond(413, `request body of ${declaredLength} bytes exceeds the limit of ${opts.maxBodyBytes} bytes`);
     }
-    let body: Uint8Array;
+    let body: ArrayBuffer;
     try {
-      body = new Uint8Array(await c.req.arrayBuffer());
+      body = await c.req.arrayBuffer();
     } catch (e) {
       return respond(400, `reading request body: ${(e as Error).message}`);
     }
-    if (body.length > opts.maxBodyBytes) {
-      return respond(413, `request body of ${body.length} bytes exceeds the limit of ${opts.maxBodyBytes} bytes`);
+    if (body.byteLength > opts.maxBodyBytes) {
+      return respond(413, `request body of ${body.byteLength} bytes exceeds the limit of ${opts.maxBodyBytes} bytes`);
     }
-    const out = await handleWriteBody(body, appendable, opts, metrics, logger, cache);
+    let out: WriteOutcome;
+    if (pool) {
+      const req = await pool.decode(body, opts.maxDecodedBytes);
+      out = isOutcome(req) ? req : await appendDecoded(req, appendable, metrics, logger);
+    } else {
+      out = await handleWriteBody(new Uint8Array(body), appendable, opts, metrics, logger, cache);
+    }
     if (out.status === 400) logger.debug("Rejected remote write request", { err: out.message });
     return respond(out.status, out.message);
   });

@@ -21,6 +21,11 @@ export interface DecodedWrite {
   /** Exact value bits, staleness markers included (test with isStaleAt). */
   values: Float64Array;
   sampleCount: number;
+  /**
+   * With a cache: each series' id in it (see LabelsCache), or -1 for a label set the cache did
+   * not take (label fields not contiguous). Lets a decoding worker send ids instead of labels.
+   */
+  ids: Int32Array | null;
   /** Native histogram samples present in the payload (not supported, not stored). */
   histogramCount: number;
   metadataCount: number;
@@ -257,6 +262,7 @@ function buildLabels(pairs: [string, string][], seriesIndex: number): Labels {
 interface CacheEntry {
   readonly bytes: Uint8Array;
   readonly labels: Labels;
+  readonly id: number;
   /** Another label set whose bytes share the hash. */
   readonly next: CacheEntry | null;
 }
@@ -266,28 +272,52 @@ interface CacheEntry {
  * request, byte for byte, so a hit skips string decoding and validation, and hands storage the
  * same `Labels` object each time (which the head and the distributor look up by identity).
  * Bounded: when full it starts over, which costs one decode per series.
+ *
+ * Each entry also gets a small integer id (0, 1, 2, … within an epoch; the epoch changes when
+ * the cache starts over), and the entries added since the last `takeFresh()` are kept, so that
+ * a decoding worker can tell the main thread each new label set once and then only its id.
  */
 export class LabelsCache {
-  // Native hashing and comparison of the raw bytes; small-integer keys keep the Map fast.
+  // Native hashing and comparison of the raw bytes (a JavaScript loop over the bytes measured
+  // twice as slow); small-integer keys keep the Map fast.
   private map = new Map<number, CacheEntry>();
+  private nextId = 0;
+  private fresh: Labels[] = [];
+  /** Incremented each time the cache starts over (ids restart at 0). */
+  epoch = 0;
   hits = 0;
   misses = 0;
   constructor(readonly maxEntries = 1 << 20) {}
 
-  get(bytes: Uint8Array, hash: number): Labels | undefined {
+  get(bytes: Uint8Array, hash: number): CacheEntry | undefined {
     for (let e = this.map.get(hash) ?? null; e !== null; e = e.next) {
       if (e.bytes.length === bytes.length && Buffer.compare(e.bytes, bytes) === 0) {
         this.hits++;
-        return e.labels;
+        return e;
       }
     }
     return undefined;
   }
 
-  set(bytes: Uint8Array, hash: number, labels: Labels): void {
+  set(bytes: Uint8Array, hash: number, labels: Labels): CacheEntry {
     this.misses++;
-    if (this.map.size >= this.maxEntries) this.map = new Map();
-    this.map.set(hash, { bytes: bytes.slice(), labels, next: this.map.get(hash) ?? null });
+    if (this.nextId >= this.maxEntries) {
+      this.map = new Map();
+      this.nextId = 0;
+      this.fresh = [];
+      this.epoch++;
+    }
+    const e: CacheEntry = { bytes: bytes.slice(), labels, id: this.nextId++, next: this.map.get(hash) ?? null };
+    this.map.set(hash, e);
+    this.fresh.push(labels);
+    return e;
+  }
+
+  /** Label sets added since the last call, in id order: the first has id `firstId`. */
+  takeFresh(): { epoch: number; firstId: number; labels: Labels[] } {
+    const labels = this.fresh;
+    this.fresh = [];
+    return { epoch: this.epoch, firstId: this.nextId - labels.length, labels };
   }
 }
 
@@ -314,6 +344,7 @@ function decodeLabels(r: Reader, start: number, end: number, seriesIndex: number
 export function decodeWriteRequest(buf: Uint8Array, cache?: LabelsCache): DecodedWrite {
   const r = new Reader(buf, buf.length);
   const series: Labels[] = [];
+  const ids: number[] = [];
   const offsets: number[] = [0];
   // A series with its labels takes some 60+ bytes; a larger request grows the buffer.
   const samples = new SampleBuffer(Math.max(64, Math.min(1 << 16, buf.length >>> 6)));
@@ -357,20 +388,21 @@ export function decodeWriteRequest(buf: Uint8Array, cache?: LabelsCache): Decode
         else r.skip(w2);
       }
       r.end = outerEnd;
-      let labels: Labels | undefined;
+      let labels: Labels;
+      let id = -1;
       if (cache && !scattered && labelStart >= 0) {
         const bytes = buf.subarray(labelStart, labelEnd);
         const hash = Bun.hash.xxHash32(bytes) | 0;
-        labels = cache.get(bytes, hash);
-        if (labels === undefined) {
-          labels = decodeLabels(r, labelStart, labelEnd, seriesIndex);
-          cache.set(bytes, hash, labels);
-        }
+        let e = cache.get(bytes, hash);
+        e ??= cache.set(bytes, hash, decodeLabels(r, labelStart, labelEnd, seriesIndex));
+        labels = e.labels;
+        id = e.id;
       } else {
         labels = decodeLabels(r, tsStart, tsEnd, seriesIndex);
       }
       if (samples.n > first) {
         series.push(labels);
+        ids.push(id);
         offsets.push(samples.n);
       }
       seriesIndex++;
@@ -387,6 +419,7 @@ export function decodeWriteRequest(buf: Uint8Array, cache?: LabelsCache): Decode
     timestamps: samples.timestamps,
     values: samples.values,
     sampleCount: samples.n,
+    ids: cache ? Int32Array.from(ids) : null,
     histogramCount,
     metadataCount,
   };
