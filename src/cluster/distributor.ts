@@ -7,11 +7,13 @@
  */
 import {
   AppendError,
+  formatLabels,
   isStaleAt,
   labelsHash32,
   setStaleAt,
   type Appendable,
   type Appender,
+  type AppenderOptions,
   type Labels,
   type Logger,
   type RejectReason,
@@ -73,6 +75,10 @@ export async function applyLocally(local: Appendable, series: readonly BatchSeri
     throw err;
   }
   return first ? { ok, rej, reason: first.reason, msg: first.message } : { ok, rej };
+}
+
+function refusedAll(err: AppendError, labels: Labels, samples: number): WriteReply {
+  return { ok: 0, rej: samples, reason: err.reason, msg: `${err.message} for series ${formatLabels(labels)}; nothing of this request was stored` };
 }
 
 export function decodeWriteRequest(req: unknown): BatchSeries[] {
@@ -177,8 +183,12 @@ function grownInt32(a: Int32Array): Int32Array {
   return b;
 }
 
-/** Applies the selected runs (all when `runs` is null) of a commit to the local storage. */
-async function applyRunsLocally(local: Appendable, p: PendingRuns, runs: Int32Array | null, count: number): Promise<WriteReply> {
+/**
+ * Applies the selected runs (all when `runs` is null) of a commit to the local storage. With
+ * `allOrNothing` (remote write, as Prometheus's receiver does) one refused sample refuses them
+ * all; otherwise (scrapes) the refused samples are counted and the rest stored.
+ */
+async function applyRunsLocally(local: Appendable, p: PendingRuns, runs: Int32Array | null, count: number, allOrNothing: boolean): Promise<WriteReply> {
   const app = local.appender();
   let ok = 0;
   let rej = 0;
@@ -196,6 +206,10 @@ async function applyRunsLocally(local: Appendable, p: PendingRuns, runs: Int32Ar
           ok++;
         } catch (err) {
           if (!(err instanceof AppendError)) throw err;
+          if (allOrNothing) {
+            app.rollback();
+            return refusedAll(err, lset, samplesIn(p, runs, n));
+          }
           rej++;
           first ??= err;
         }
@@ -226,8 +240,8 @@ export class Distributor implements Appendable {
     private readonly logger: Logger,
   ) {}
 
-  appender(): Appender {
-    return new DistributorAppender(this);
+  appender(opts?: AppenderOptions): Appender {
+    return new DistributorAppender(this, opts?.allOrNothing === true);
   }
 
   /** Sends a pre-encoded batch to a peer. */
@@ -235,7 +249,7 @@ export class Distributor implements Appendable {
     return (await this.rpc.call(peer, protocol, new EncodedFrame(frame), this.writeTimeoutMs)) as WriteReply;
   }
 
-  async commitRuns(pending: PendingRuns): Promise<void> {
+  async commitRuns(pending: PendingRuns, allOrNothing = false): Promise<void> {
     if (pending.samples === 0) return;
     if (this.membership.self().state === "joining" && this.membership.expectsPeers() && this.membership.firstPeerHeartbeat() === null) {
       // Until the members' heartbeats arrived this node would take itself for the only owner
@@ -339,7 +353,7 @@ export class Distributor implements Appendable {
     for (const [member, share] of perMember) {
       const samples = share.samples;
       if (member === selfId) {
-        applyRunsLocally(this.local, pending, share.runs, share.n).then(
+        applyRunsLocally(this.local, pending, share.runs, share.n, allOrNothing).then(
           (r) => record(member, r),
           (err: unknown) => record(member, err instanceof Error ? err : new Error(String(err))),
         );
@@ -374,7 +388,7 @@ export class Distributor implements Appendable {
     // Samples every replica refused (out of order, duplicates): report like a local append would.
     if (rejects.length > 0 && rejects.length * 2 >= perMember.size) {
       const r = rejects[0]!;
-      throw new AppendError(r.reason ?? "invalid", `${r.rej} samples rejected: ${r.msg ?? "unknown reason"}`);
+      throw new AppendError(r.reason ?? "invalid", r.msg ?? `${r.rej} samples rejected`);
     }
   }
 
@@ -410,7 +424,10 @@ function samplesIn(p: PendingRuns, runs: Int32Array | null, n: number): number {
 class DistributorAppender implements Appender {
   private pending: PendingRuns | null = null;
 
-  constructor(private readonly d: Distributor) {}
+  constructor(
+    private readonly d: Distributor,
+    private readonly allOrNothing: boolean,
+  ) {}
 
   append(labels: Labels, t: number, v: number, stale = false): void {
     if (!Number.isFinite(t)) throw new AppendError("invalid", `invalid timestamp ${t}`);
@@ -423,7 +440,7 @@ class DistributorAppender implements Appender {
     this.rollback();
     if (pending === null) return;
     this.d.metrics.samplesAppended += pending.samples;
-    await this.d.commitRuns(pending);
+    await this.d.commitRuns(pending, this.allOrNothing);
   }
 
   rollback(): void {

@@ -33,8 +33,17 @@ export interface Appender {
   rollback(): void;
 }
 
+export interface AppenderOptions {
+  /**
+   * One refused sample refuses the whole commit (remote write, as Prometheus's receiver does).
+   * Without it (scrapes) refused samples are reported and the rest stored. Storage that refuses
+   * samples at `append` time may ignore it: the caller then rolls back itself.
+   */
+  allOrNothing?: boolean;
+}
+
 export interface Appendable {
-  appender(): Appender;
+  appender(opts?: AppenderOptions): Appender;
 }
 
 /** What a selection will be used for, so a storage may prune; always safe to ignore. */
