@@ -118,6 +118,7 @@ async function runLeave(url: string, wait: boolean): Promise<number> {
       return 0;
     }
     const h = s.handoff;
+    if (!h) continue;
     let done = 0;
     let total = 0;
     for (const t of h.transfers) if (t.direction === "out") {
