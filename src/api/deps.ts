@@ -61,6 +61,11 @@ export interface ApiTargetMetadata {
 export interface TargetsSource {
   activeTargets(): ApiActiveTarget[];
   droppedTargets(): ApiDroppedTarget[];
+  /**
+   * Dropped targets per scrape pool, every pool included (0 when none), counted before
+   * keep_dropped_targets trims the list that droppedTargets() returns.
+   */
+  droppedTargetCounts?(): Record<string, number>;
   metadata(): ApiTargetMetadata[];
 }
 

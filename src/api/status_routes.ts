@@ -23,10 +23,22 @@ export function registerStatusRoutes(app: Hono, deps: ApiDeps): void {
     const showActive = state === "" || state === "any" || state === "active";
     const showDropped = state === "" || state === "any" || state === "dropped";
     const active = showActive ? deps.targets.activeTargets().filter((t) => inPool(t.scrapePool)) : [];
-    const droppedAll = deps.targets.droppedTargets().filter((t) => inPool(t.scrapePool));
-    const droppedTargetCounts: Record<string, number> = {};
-    for (const t of droppedAll) droppedTargetCounts[t.scrapePool] = (droppedTargetCounts[t.scrapePool] ?? 0) + 1;
-    const dropped = showDropped ? droppedAll.map((t) => ({ discoveredLabels: t.discoveredLabels })) : [];
+    // As Prometheus 3: dropped targets carry their pool; droppedTargetCounts has every pool
+    // (0 included, the scrapePool filter does not apply, keep_dropped_targets does not trim it)
+    // and is null when dropped targets were not asked for.
+    const dropped = showDropped
+      ? deps.targets
+          .droppedTargets()
+          .filter((t) => inPool(t.scrapePool))
+          .map((t) => ({ discoveredLabels: t.discoveredLabels, scrapePool: t.scrapePool }))
+      : [];
+    let droppedTargetCounts: Record<string, number> | null = null;
+    if (showDropped) {
+      droppedTargetCounts = deps.targets.droppedTargetCounts?.() ?? {};
+      if (!deps.targets.droppedTargetCounts) {
+        for (const t of deps.targets.droppedTargets()) droppedTargetCounts[t.scrapePool] = (droppedTargetCounts[t.scrapePool] ?? 0) + 1;
+      }
+    }
     return success({ activeTargets: active, droppedTargets: dropped, droppedTargetCounts });
   });
 
