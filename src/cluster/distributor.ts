@@ -316,7 +316,10 @@ export class Distributor implements Appendable {
     // Quorum bookkeeping per owner set.
     const sets = setIds.map((id) => {
       const members = ring.setMembers(id);
-      return { members, need: Math.floor(members.length / 2) + 1, ok: 0, failed: 0, errors: [] as string[] };
+      // While members join or leave, a set holds the old and the new owners (up to R + a few);
+      // the quorum stays that of R copies, so a hand-off adds no write failures.
+      const copies = Math.min(members.length, ring.replicationFactor);
+      return { members, need: Math.floor(copies / 2) + 1, ok: 0, failed: 0, errors: [] as string[] };
     });
     const rejects: WriteReply[] = [];
     let settle!: (err?: Error) => void;
