@@ -45,15 +45,23 @@ export interface BackfillResult {
   conflicts: number;
 }
 
+/** Backfill counters since the process started (stats() carries them). */
 export interface BackfillStats {
+  /** Samples newly stored by backfill(). */
   samplesBackfilled: number;
+  /** Series that got new samples, counted once per call. */
   seriesBackfilled: number;
+  /** Samples already held with the same bits (stored once). */
   backfillDuplicates: number;
+  /** Samples whose timestamp was already held with other bits (the held value was kept). */
   backfillConflicts: number;
+  /** Backfilled samples / series in memory, not yet written as blocks (incl. replayed ones). */
   backfillInMemorySamples: number;
   backfillInMemorySeries: number;
+  /** Times the backfill store was written out, and the blocks that made. */
   backfillFlushes: number;
   backfillBlocksWritten: number;
+  /** Bytes written to the backfill log, and its fsyncs (one may cover several calls). */
   backfillLogBytes: number;
   backfillLogFsyncs: number;
 }
