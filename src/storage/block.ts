@@ -20,6 +20,7 @@ import { namesOf, valuesOf, type QuerySource } from "./source.ts";
 import { syncDir } from "./wal.ts";
 import { blockChunkCount, decodeBlockChunk } from "./blockchunk.ts";
 import { SampleArena, viewRange } from "./sample-arena.ts";
+import { decodedArena, decodedKey, dropDecoded, getDecoded, newBlockSerial, putDecoded, type DecodedChunk } from "./decoded-cache.ts";
 import {
   INDEX_MAGIC,
   decodeTombstones,
@@ -104,6 +105,8 @@ export class Block implements QuerySource {
   readonly postings: BlockPostings;
   tombstones: Tombstones = new Map();
   readonly sizeBytes: number;
+  /** This block's keys in the decoded-chunk cache. */
+  private readonly serial = newBlockSerial();
   /** Queriers using this block; deletion waits for them. */
   refs = 0;
   pendingDelete = false;
@@ -355,7 +358,13 @@ export class Block implements QuerySource {
    * Samples of a series in [mint, maxt] with tombstones applied. Only the chunks overlapping the
    * range are decoded, into one buffer; the answer may be a view of it (callers do not mutate).
    */
-  readSamples(id: number, mint: number, maxt: number, arena?: SampleArena): { timestamps: Float64Array; values: Float64Array } | null {
+  readSamples(
+    id: number,
+    mint: number,
+    maxt: number,
+    arena?: SampleArena,
+    cached = false,
+  ): { timestamps: Float64Array; values: Float64Array } | null {
     const c0 = this.chunkStart[id]!;
     const c1 = this.chunkStart[id + 1]!;
     let first = -1;
@@ -366,15 +375,61 @@ export class Block implements QuerySource {
       last = c;
     }
     if (first < 0) return null;
-    let total = 0;
-    for (let c = first; c <= last; c++) total += blockChunkCount(this.chunkBytes(c));
-    const { ts, vs, w, off: base } = (arena ?? new SampleArena(0)).reserve(total);
-    let off = base;
-    for (let c = first; c <= last; c++) off += decodeBlockChunk(this.chunkBytes(c), ts, w, off, vs);
-    const ranged = viewRange(ts, vs, base, base + total, mint, maxt);
+    const a = arena ?? new SampleArena(0);
+    const ranged = cached ? this.readCached(first, last, mint, maxt, a) : this.readDecoding(first, last, mint, maxt, a);
     const tomb = this.tombstones.get(id);
     if (ranged === null || tomb === undefined) return ranged;
     return dropIntervals(ranged.timestamps, ranged.values, tomb);
+  }
+
+  /** Chunks first..last decoded into one arena region, trimmed to [mint, maxt]. */
+  private readDecoding(first: number, last: number, mint: number, maxt: number, arena: SampleArena) {
+    let total = 0;
+    for (let c = first; c <= last; c++) total += blockChunkCount(this.chunkBytes(c));
+    const { ts, vs, w, off: base } = arena.reserve(total);
+    let off = base;
+    for (let c = first; c <= last; c++) off += decodeBlockChunk(this.chunkBytes(c), ts, w, off, vs);
+    return viewRange(ts, vs, base, base + total, mint, maxt);
+  }
+
+  /**
+   * The same through the decoded-chunk cache: one chunk is answered as a view of its cached
+   * arrays, several are copied side by side (a copy is far cheaper than decoding).
+   */
+  private readCached(first: number, last: number, mint: number, maxt: number, arena: SampleArena) {
+    if (first === last) {
+      const d = this.decoded(first);
+      return viewRange(d.ts, d.vs, 0, d.ts.length, mint, maxt);
+    }
+    const parts: DecodedChunk[] = [];
+    let total = 0;
+    for (let c = first; c <= last; c++) {
+      const d = this.decoded(c);
+      parts.push(d);
+      total += d.ts.length;
+    }
+    const { ts, vs, off: base } = arena.reserve(total);
+    let off = base;
+    for (const d of parts) {
+      ts.set(d.ts, off);
+      vs.set(d.vs, off); // copies bits: staleness markers survive
+      off += d.ts.length;
+    }
+    return viewRange(ts, vs, base, base + total, mint, maxt);
+  }
+
+  /** Chunk `c` decoded, from the cache or decoded now (into the cache's own slabs) and cached. */
+  private decoded(c: number): DecodedChunk {
+    const key = decodedKey(this.serial, c);
+    const hit = getDecoded(key);
+    if (hit !== undefined) return hit;
+    const bytes = this.chunkBytes(c);
+    const n = blockChunkCount(bytes);
+    const { ts, vs, w, off } = decodedArena.reserve(n);
+    decodeBlockChunk(bytes, ts, w, off, vs);
+    const d = { ts: ts.subarray(off, off + n), vs: vs.subarray(off, off + n) };
+    putDecoded(key, d);
+    return d;
   }
 
   /** The encoded bytes of chunk `c` (a view of its cached frame). */
@@ -409,7 +464,7 @@ export class Block implements QuerySource {
     const arena = new SampleArena();
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k]!;
-      const r = this.readSamples(id, mint, maxt, arena);
+      const r = this.readSamples(id, mint, maxt, arena, true);
       if (r !== null) yield { labels: this.labelsOf(id), timestamps: r.timestamps, values: r.values };
     }
   }
@@ -439,6 +494,7 @@ export class Block implements QuerySource {
 
   dropFromCache(): void {
     this.lastFrame = null;
+    dropDecoded(this.serial, this.cMinT.length);
     for (const [k, v] of frameCache) {
       if (k.startsWith(this.dir + "\0")) {
         frameCache.delete(k);
