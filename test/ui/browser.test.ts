@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { checkClusterPage, checkClusterShowsLostMember, checkQueryPage, checkStatusPages, checkTargetsPage, measureColdLoad } from "./checks.ts";
+import { checkClusterPage, checkClusterShowsJoinHandoff, checkClusterShowsLostMember, checkQueryPage, checkStatusPages, checkTargetsPage, measureColdLoad } from "./checks.ts";
 import { freePort, getJson, launchBrowser, shoalBinary, start, stop, tempDir, waitFor, type Proc } from "./harness.ts";
 
 const METRIC = "ui_test_temperature_celsius";
@@ -20,6 +20,30 @@ let target: ReturnType<typeof Bun.serve> | null = null;
 const nodes: { name: string; url: string; proc: Proc }[] = [];
 let browser: Browser | null = null;
 let page: Page | null = null;
+let config = "";
+let clusterName = "";
+let seed = "";
+let binPath = "";
+
+async function startNode(name: string): Promise<{ name: string; url: string; proc: Proc }> {
+  const [http, p2p] = [await freePort(), await freePort()];
+  const args = [
+    binPath,
+    `--web.listen-address=127.0.0.1:${http}`,
+    `--storage.tsdb.path=${join(dir, name)}`,
+    `--config.file=${config}`,
+    `--cluster.listen-address=127.0.0.1:${p2p}`,
+    `--cluster.node-name=${name}`,
+    `--cluster.name=${clusterName}`,
+    "--cluster.mdns=false",
+    "--log.level=warn",
+  ];
+  if (seed) args.push(`--cluster.join=${seed}`);
+  else seed = `127.0.0.1:${p2p}`;
+  const n = { name, url: `http://127.0.0.1:${http}`, proc: start(name, args, dir) };
+  nodes.push(n);
+  return n;
+}
 
 function exposition(): string {
   const lines = [`# HELP ${METRIC} Temperature per room.`, `# TYPE ${METRIC} gauge`];
@@ -32,30 +56,14 @@ beforeAll(async () => {
   const bin = await shoalBinary();
   binCleanup = bin.cleanup;
   target = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(exposition(), { headers: { "Content-Type": "text/plain; version=0.0.4" } }) });
-  const config = join(dir, "shoal.yml");
+  binPath = bin.path;
+  config = join(dir, "shoal.yml");
   await Bun.write(
     config,
     `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: rooms\n    static_configs:\n      - targets: ["127.0.0.1:${target.port}"]\n`,
   );
-  const clusterName = `ui-test-${process.pid}-${Date.now()}`;
-  let seed = "";
-  for (const name of NODES) {
-    const [http, p2p] = [await freePort(), await freePort()];
-    const args = [
-      bin.path,
-      `--web.listen-address=127.0.0.1:${http}`,
-      `--storage.tsdb.path=${join(dir, name)}`,
-      `--config.file=${config}`,
-      `--cluster.listen-address=127.0.0.1:${p2p}`,
-      `--cluster.node-name=${name}`,
-      `--cluster.name=${clusterName}`,
-      "--cluster.mdns=false",
-      "--log.level=warn",
-    ];
-    if (seed) args.push(`--cluster.join=${seed}`);
-    else seed = `127.0.0.1:${p2p}`;
-    nodes.push({ name, url: `http://127.0.0.1:${http}`, proc: start(name, args, dir) });
-  }
+  clusterName = `ui-test-${process.pid}-${Date.now()}`;
+  for (const name of NODES) await startNode(name);
   const procs = nodes.map((n) => n.proc);
   for (const n of nodes) {
     await waitFor(
@@ -90,7 +98,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("web UI in a browser, against a 3-node cluster", () => {
+describe("web UI in a browser, against a 3-node cluster (and a fourth that joins)", () => {
   test("the binary serves the embedded UI: index revalidated, hashed assets cached for a year", async () => {
     const base = nodes[0]!.url;
     const index = await fetch(`${base}/`);
@@ -145,8 +153,13 @@ describe("web UI in a browser, against a 3-node cluster", () => {
     await checkStatusPages(page!, nodes[0]!.url);
   }, 60_000);
 
+  test("cluster page shows the hand-off to a joining member", async () => {
+    const joined = await startNode("ui-d");
+    await checkClusterShowsJoinHandoff(page!, nodes[0]!.url, [...NODES, joined.name], joined.name);
+  }, 90_000);
+
   test("cluster page follows a member going away", async () => {
-    await checkClusterPage(page!, nodes[0]!.url, NODES);
+    await checkClusterPage(page!, nodes[0]!.url, nodes.map((n) => n.name));
     const lost = nodes[2]!;
     lost.proc.proc.kill("SIGKILL");
     await lost.proc.proc.exited;

@@ -230,6 +230,22 @@ export async function checkClusterPage(page: Page, base: string, members: string
 }
 
 /**
+ * A member joins: the page (open on another node, refreshing itself) lists it, turns it active,
+ * and shows the data pulled into it as join transfers from the previous owners.
+ */
+export async function checkClusterShowsJoinHandoff(page: Page, base: string, members: string[], joined: string): Promise<void> {
+  await page.goto(`${base}/cluster`);
+  await waitUntil(async () => (await page.locator('tr.member[data-state="active"]').count()) === members.length, `${joined} to join and turn active`, undefined, 60_000);
+  const pulls = page.locator('tr.transfer[data-reason="join"]', { hasText: `→ ${joined}` });
+  await waitUntil(async () => (await pulls.count()) > 0, `a join transfer into ${joined}`, undefined, 30_000);
+  // Every pull ends; those that moved samples show them (a range may hold no series at all).
+  const finished = pulls.filter({ hasText: /100% · \d/ });
+  await waitUntil(async () => (await finished.count()) > 0, "a finished join transfer with its samples", undefined, 30_000);
+  expect(await finished.first().getAttribute("data-state")).toBe("done");
+  await screenshot(page, "cluster-join-handoff");
+}
+
+/**
  * With the cluster page open (no reload: it refreshes itself), a member that stopped shows as
  * not alive and the replication health turns bad.
  */

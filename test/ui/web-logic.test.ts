@@ -1,6 +1,6 @@
 /** The UI's pure logic: durations and times, URL state, series alignment, the cluster status reader. */
 import { describe, expect, test } from "bun:test";
-import { readClusterStatus, sharesFromTokens } from "../../web/src/cluster/model.ts";
+import { mergeTransfers, readClusterStatus, readTransfers, type ClusterStatus, type TransferProgress } from "../../web/src/cluster/model.ts";
 import { formatAxisValue, formatSeries, parseSampleValue } from "../../web/src/format.ts";
 import { alignSeries } from "../../web/src/query/align.ts";
 import { defaultPanel, parsePanels, serializePanels } from "../../web/src/query/state.ts";
@@ -93,47 +93,79 @@ describe("series", () => {
 });
 
 describe("cluster status reader", () => {
-  const status = {
+  const member = { addresses: [], load: {}, catchingUp: false, hintedHandoff: { pendingBatches: 0, pendingBytes: 0 } };
+  const status: ClusterStatus = {
     clusterName: "shoal",
     self: "id-a",
     replicationFactor: 2,
     configuredReplicationFactor: 3,
     writeQuorum: 2,
+    mdns: false,
+    privateNetwork: false,
     replication: { healthy: false, fullyReplicatedFraction: 0.75, underReplicatedFraction: 0.25, unavailableFraction: 0 },
     members: [
-      { id: "id-a", name: "a", self: true, state: "active", health: "alive", addresses: ["/ip4/127.0.0.1/tcp/1"], httpAddress: "127.0.0.1:9", lastHeartbeatAgeSeconds: 0, tokens: 128, ringShare: 0.6, replicaShare: 1, hintedHandoff: { pendingBatches: 2, pendingBytes: 100 } },
-      { id: "id-b", name: "b", self: false, state: "joining", health: "suspect", addresses: [], httpAddress: "127.0.0.1:10", lastHeartbeatAgeSeconds: 4.5, tokens: 128, ringShare: 0.4, replicaShare: 1, hintedHandoff: { pendingBatches: 0, pendingBytes: 0 } },
+      { ...member, id: "id-a", name: "a", self: true, state: "active", health: "alive", addresses: ["/ip4/127.0.0.1/tcp/1"], httpAddress: "127.0.0.1:9", lastHeartbeatAgeSeconds: 0, tokens: 128, ringShare: 0.6, replicaShare: 1, hintedHandoff: { pendingBatches: 2, pendingBytes: 100 } },
+      { ...member, id: "id-b", name: "b", self: false, state: "joining", health: "suspect", httpAddress: "127.0.0.1:10", lastHeartbeatAgeSeconds: 4.5, tokens: 128, ringShare: 0.4, replicaShare: 1 },
     ],
+    handoff: {
+      state: "idle",
+      transfers: [],
+      recent: [],
+      underReplicatedRanges: 0,
+      totals: { bytes: { in: 0, out: 2048 }, series: { in: 0, out: 25 }, samples: { in: 0, out: 500 }, failedTransfers: 0 },
+      drop: { graceSeconds: 300, droppedSeries: 0, lastDropAt: null, settledForSeconds: 10 },
+      leave: { requested: false, startedAt: null, finishedAt: null, error: null },
+      antiEntropy: { runs: 3, lastRunAt: null, lastDurationSeconds: 0.1, lastComparedCells: 40, lastDifferingCells: 1, repairs: 7, lastError: null },
+    },
   };
-  test("reads members, shares and backlog", () => {
+  const transfer = (o: Partial<TransferProgress>): TransferProgress => ({
+    id: "t1",
+    peer: "id-b",
+    peerName: "b",
+    direction: "out",
+    reason: "join",
+    state: "running",
+    ringFraction: 0.2,
+    done: { series: 25, samples: 500, bytes: 2048 },
+    total: { series: 100, samples: 2000, bytes: 8192 },
+    startedAt: "2026-01-01T00:00:00Z",
+    updatedAt: "2026-01-01T00:00:01Z",
+    ...o,
+  });
+
+  test("reads members, shares, backlog and replication", () => {
     const v = readClusterStatus(status);
     expect(v.self).toBe("id-a");
-    expect(v.replicationFactor).toBe(2);
-    expect(v.configuredReplicationFactor).toBe(3);
+    expect([v.replicationFactor, v.configuredReplicationFactor, v.writeQuorum]).toEqual([2, 3, 2]);
     expect(v.members.map((m) => [m.name, m.self, m.state, m.health, m.heartbeatAge, m.tokenCount, m.ringShare])).toEqual([
       ["a", true, "active", "alive", 0, 128, 0.6],
       ["b", false, "joining", "suspect", 4.5, 128, 0.4],
     ]);
-    expect(v.members[0]!.handoffBacklogBytes).toBe(100);
-    expect(v.members[0]!.handoffBacklogBatches).toBe(2);
+    expect([v.members[0]!.hintBytes, v.members[0]!.hintBatches]).toEqual([100, 2]);
     expect(v.replication).toEqual({ healthy: false, text: "75.0% of the ring fully replicated · 25.0% under-replicated" });
-  });
-  test("reads handoff transfers in list or summary form", () => {
-    const list = readClusterStatus({
-      ...status,
-      handoff: { transfers: [{ kind: "join", from: "id-a", to: "id-b", state: "streaming", doneSeries: 25, totalSeries: 100, bytes: 2048 }] },
-    });
-    expect(list.transfers).toEqual([{ label: "join a → b", state: "streaming", progress: 0.25, detail: "doneSeries 25 · totalSeries 100 · bytes 2,048" }]);
-    expect(readClusterStatus({ ...status, handoff: [] }).transfers).toEqual([]);
-    expect(readClusterStatus(status).transfers).toEqual([]);
+    expect(v.handoff.moved.samplesOut).toBe(500);
+    expect(v.handoff.antiEntropy.repairs).toBe(7);
+    expect(v.transfers).toEqual([]);
   });
 
-  test("derives shares from token positions", () => {
-    const RING = 2 ** 32;
-    // Member 0 owns (3/4, 1/4] wrapping = half; member 1 owns (1/4, 3/4] = half.
-    expect(sharesFromTokens([[RING / 4], [(3 * RING) / 4]])).toEqual([0.5, 0.5]);
-    const shares = sharesFromTokens([[10, 20], [RING - 5]]);
-    expect(shares[0]! + shares[1]!).toBeCloseTo(1, 12);
-    expect(shares[1]).toBeCloseTo((RING - 5 - 20) / RING, 12);
+  test("transfers: sender first, progress from samples, running and recent ones", () => {
+    const v = readClusterStatus({ ...status, handoff: { ...status.handoff, transfers: [transfer({})], recent: [transfer({ id: "t0", state: "done", done: { series: 4, samples: 9, bytes: 10 }, total: { series: 4, samples: 9, bytes: 10 } })] } });
+    expect(v.transfers.map((t) => [t.id, t.route, t.reason, t.state, t.progress])).toEqual([
+      ["t1", "a → b", "join", "running", 0.25],
+      ["t0", "a → b", "join", "done", 1],
+    ]);
+  });
+
+  test("a transfer reported by both ends is shown once, as the receiver sees it", () => {
+    const sent = readTransfers("a", [transfer({})]);
+    const received = readTransfers("b", [transfer({ peer: "id-a", peerName: "a", direction: "in", done: { series: 30, samples: 600, bytes: 2500 } })]);
+    expect(received[0]!.route).toBe("a → b");
+    const merged = mergeTransfers([sent, received]);
+    expect(merged).toHaveLength(1);
+    expect(merged[0]!.node).toBe("b");
+    expect(merged[0]!.samples.done).toBe(600);
+    expect(mergeTransfers([received, sent])[0]!.node).toBe("b");
+    const other = readTransfers("c", [transfer({ id: "t9", state: "done" })]);
+    expect(mergeTransfers([sent, other]).map((t) => t.id)).toEqual(["t1", "t9"]);
   });
 });

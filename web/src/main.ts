@@ -6,7 +6,7 @@
 // uPlot's stylesheet joins the page's one CSS file; the chart code itself loads with the query page.
 import "uplot/dist/uPlot.min.css";
 import { apiGet } from "./api.ts";
-import { readClusterStatus } from "./cluster/model.ts";
+import type { ClusterStatus } from "./cluster/model.ts";
 import { h } from "./dom.ts";
 import { errorBox } from "./pages/common.ts";
 import { clusterPage } from "./pages/cluster.ts";
@@ -17,10 +17,9 @@ import { targetsPage } from "./pages/targets.ts";
 
 /** This node's name as the cluster knows it; the targets page shows it as the scraper by default. */
 let selfName = location.host;
-void apiGet<unknown>("/api/v1/status/cluster")
+void apiGet<ClusterStatus>("/api/v1/status/cluster")
   .then((res) => {
-    const view = readClusterStatus(res.data);
-    const me = view.members.find((m) => m.self);
+    const me = res.data.members.find((m) => m.self);
     if (me) selfName = me.name;
   })
   .catch(() => {});

@@ -1,12 +1,10 @@
 /**
- * A picture of the hash ring: a donut where each arc is a stretch of the 32-bit ring colored by
- * the member that owns it. With token lists the arcs are the real token ranges; with only
- * shares, each member gets one arc of its share.
+ * A picture of the hash ring: a donut where each member gets one arc of its primary share of the
+ * 32-bit ring (the status reports shares, not token positions).
  */
 import { svg } from "../dom.ts";
 import type { MemberView } from "./model.ts";
 
-const RING = 2 ** 32;
 const MEMBER_COLORS = ["#e6522c", "#3b7dd8", "#2ca02c", "#9467bd", "#e0a100", "#17becf", "#d62728", "#8c564b", "#e377c2", "#7f7f7f"];
 
 export function memberColor(i: number): string {
@@ -19,27 +17,11 @@ interface Arc {
   member: number;
 }
 
-function arcsFromTokens(members: MemberView[]): Arc[] {
-  const all: { t: number; m: number }[] = [];
-  members.forEach((mem, m) => (mem.tokens ?? []).forEach((t) => all.push({ t: t / RING, m })));
-  all.sort((a, b) => a.t - b.t);
-  const arcs: Arc[] = [];
-  for (let i = 0; i < all.length; i++) {
-    const cur = all[i]!;
-    const prev = i === 0 ? all[all.length - 1]!.t - 1 : all[i - 1]!.t;
-    // Merge neighbours owned by the same member: fewer, larger arcs draw faster and look cleaner.
-    const last = arcs[arcs.length - 1];
-    if (last && last.member === cur.m && Math.abs(last.to - prev) < 1e-12) last.to = cur.t;
-    else arcs.push({ from: prev, to: cur.t, member: cur.m });
-  }
-  return arcs;
-}
-
 function arcsFromShares(members: MemberView[]): Arc[] {
   const arcs: Arc[] = [];
   let at = 0;
   members.forEach((m, i) => {
-    const share = m.ringShare ?? 0;
+    const share = m.ringShare;
     if (share <= 0) return;
     arcs.push({ from: at, to: at + share, member: i });
     at += share;
@@ -70,11 +52,10 @@ function arcPath(cx: number, cy: number, r0: number, r1: number, from: number, t
 export function ringPicture(members: MemberView[], replicationFactor: number | null): SVGElement {
   const size = 260;
   const c = size / 2;
-  const useTokens = members.length > 0 && members.every((m) => m.tokens && m.tokens.length > 0);
-  const arcs = useTokens ? arcsFromTokens(members) : arcsFromShares(members);
+  const arcs = arcsFromShares(members);
   const paths = arcs.map((a) => {
     const m = members[a.member]!;
-    const dim = (m.state !== "active" && m.state !== "unknown") || (m.health !== null && m.health !== "alive");
+    const dim = m.state !== "active" || m.health !== "alive";
     return svg(
       "path",
       {
@@ -82,7 +63,7 @@ export function ringPicture(members: MemberView[], replicationFactor: number | n
         fill: memberColor(a.member),
         "fill-opacity": dim ? 0.35 : 0.9,
         stroke: "var(--bg)",
-        "stroke-width": useTokens ? 0.3 : 1.5,
+        "stroke-width": 1.5,
         "data-member": m.name,
       },
       svg("title", {}, `${m.name} (${m.state})`),

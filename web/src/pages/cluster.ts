@@ -1,6 +1,6 @@
 /** Cluster: members, their health and ring share, replication and handoff; refreshes every 2s. */
 import { apiGet, ApiError } from "../api.ts";
-import { readClusterStatus, type ClusterView, type MemberView } from "../cluster/model.ts";
+import { mergeTransfers, readClusterStatus, readTransfers, type ClusterStatus, type ClusterView, type MemberView, type TransferView } from "../cluster/model.ts";
 import { memberColor, ringPicture } from "../cluster/ring.ts";
 import { h } from "../dom.ts";
 import { emptyState, healthBadge, refreshingPage } from "./common.ts";
@@ -13,8 +13,9 @@ export function clusterPage(): Page {
     refreshMs: 2000,
     load: async (signal) => {
       try {
-        const res = await apiGet<unknown>("/api/v1/status/cluster", undefined, signal);
-        return renderCluster(readClusterStatus(res.data));
+        const res = await apiGet<ClusterStatus>("/api/v1/status/cluster", undefined, signal);
+        const view = readClusterStatus(res.data);
+        return renderCluster(view, await clusterTransfers(view, signal));
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) {
           return emptyState("No cluster status", "This server does not report a cluster (/api/v1/status/cluster is not available).");
@@ -25,44 +26,54 @@ export function clusterPage(): Page {
   });
 }
 
-/** Replication health from what the members report, unless the status states it itself. */
-function replicationHealth(view: ClusterView): { text: string; tone: "good" | "bad" | "warn" } {
-  if (view.replication) return { text: view.replication.text, tone: view.replication.healthy ? "good" : "bad" };
-  const down = view.members.filter((m) => m.health !== null && m.health !== "alive");
-  if (down.length > 0) {
-    return { text: `${down.map((m) => m.name).join(", ")} ${down.length === 1 ? "is" : "are"} not alive: some series have fewer live replicas`, tone: "bad" };
-  }
-  const R = view.replicationFactor;
-  const configured = view.configuredReplicationFactor;
-  if (R !== null && configured !== null && R < configured) {
-    return { text: `${R} of ${configured} configured replicas (too few members)`, tone: "warn" };
-  }
-  const notActive = view.members.filter((m) => m.state !== "active");
-  if (notActive.length > 0) return { text: `${notActive.length} member(s) ${notActive.map((m) => m.state).join(", ")}`, tone: "warn" };
-  return { text: R !== null ? `every series on ${R} live replica${R === 1 ? "" : "s"}` : "all members alive", tone: "good" };
+/**
+ * Each member reports only the transfers it takes part in, so the page asks every other live
+ * member too (the API allows any origin, as Prometheus's does). A member that does not answer
+ * within a second is left out of this refresh.
+ */
+async function clusterTransfers(view: ClusterView, signal: AbortSignal): Promise<TransferView[]> {
+  const others = view.members.filter((m) => !m.self && m.health === "alive" && m.httpAddress !== "");
+  const reports = await Promise.all(
+    others.map(async (m) => {
+      try {
+        const res = await fetch(`${httpUrl(m.httpAddress)}/api/v1/status/cluster`, { signal: AbortSignal.any([signal, AbortSignal.timeout(1000)]) });
+        const body = (await res.json()) as { data?: ClusterStatus };
+        const h = body.data?.handoff;
+        return h ? readTransfers(m.name, [...h.transfers, ...h.recent]) : [];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return mergeTransfers([view.transfers, ...reports]);
 }
 
-function renderCluster(view: ClusterView): HTMLElement {
+function replicationHealth(view: ClusterView): { text: string; tone: "good" | "bad" | "warn" } {
+  const R = view.replicationFactor;
+  const configured = view.configuredReplicationFactor;
+  if (view.replication.healthy && R < configured) return { text: `${view.replication.text} · ${R} of ${configured} configured replicas (too few members)`, tone: "warn" };
+  return { text: view.replication.text, tone: view.replication.healthy ? "good" : "bad" };
+}
+
+function renderCluster(view: ClusterView, transfers: TransferView[]): HTMLElement {
   if (view.members.length === 0) return emptyState("No members", "The cluster status lists no members yet.");
-  const alive = view.members.filter((m) => m.state === "active" && (m.health === null || m.health === "alive")).length;
-  const backlog = view.members.reduce((s, m) => s + (m.handoffBacklogBytes ?? 0), 0);
-  const backlogBatches = view.members.reduce((s, m) => s + (m.handoffBacklogBatches ?? 0), 0);
-  const anyBacklog = view.members.some((m) => m.handoffBacklogBytes !== null || m.handoffBacklogBatches !== null);
+  const alive = view.members.filter((m) => m.state === "active" && m.health === "alive").length;
+  const backlog = view.members.reduce((s, m) => s + m.hintBytes, 0);
+  const backlogBatches = view.members.reduce((s, m) => s + m.hintBatches, 0);
   const health = replicationHealth(view);
-  const rf =
-    view.replicationFactor === null
-      ? "–"
-      : `${view.replicationFactor}${view.configuredReplicationFactor !== null && view.configuredReplicationFactor !== view.replicationFactor ? ` (configured ${view.configuredReplicationFactor})` : ""}${view.writeQuorum !== null ? ` · quorum ${view.writeQuorum}` : ""}`;
+  const running = transfers.filter((t) => t.state === "running" || t.state === "waiting");
+  const rf = `${view.replicationFactor}${view.configuredReplicationFactor !== view.replicationFactor ? ` (configured ${view.configuredReplicationFactor})` : ""} · quorum ${view.writeQuorum}`;
   const summary = h(
     "div",
     { class: "cards" },
     card("Members", `${alive} / ${view.members.length} active`, alive === view.members.length ? "good" : "bad"),
     card("Replication factor", rf, "neutral"),
     card("Replication health", health.text, health.tone),
+    card("Hinted handoff backlog", `${formatBytes(backlog)} · ${backlogBatches} batch${backlogBatches === 1 ? "" : "es"}`, backlog > 0 || backlogBatches > 0 ? "warn" : "good"),
     card(
-      "Hinted handoff backlog",
-      anyBacklog ? `${formatBytes(backlog)} · ${backlogBatches} batch${backlogBatches === 1 ? "" : "es"}` : "–",
-      backlog > 0 || backlogBatches > 0 ? "warn" : "good",
+      "Data hand-off",
+      running.length > 0 ? `${running.length} transfer${running.length === 1 ? "" : "s"} running` : view.handoff.underReplicatedRanges > 0 ? `${view.handoff.underReplicatedRanges} range(s) re-replicating` : "settled",
+      running.length > 0 || view.handoff.underReplicatedRanges > 0 ? "warn" : "good",
     ),
   );
   const ring = h(
@@ -78,13 +89,11 @@ function renderCluster(view: ClusterView): HTMLElement {
           null,
           h("span", { class: "swatch", style: `background:${memberColor(i)}` }),
           h("span", { class: "member-name" }, m.name),
-          h("span", { class: "share" }, m.ringShare !== null ? `${(m.ringShare * 100).toFixed(1)}%` : "–"),
+          h("span", { class: "share" }, `${(m.ringShare * 100).toFixed(1)}%`),
         ),
       ),
     ),
   );
-  // Data transfers after membership changes show only when some member reports one.
-  const showHandoff = view.members.some((m) => m.handoffProgress !== null || m.handoffDescription !== null);
   const table = h(
     "table",
     { class: "data-table members-table" },
@@ -94,17 +103,17 @@ function renderCluster(view: ClusterView): HTMLElement {
       h(
         "tr",
         null,
-        ...["Member", "State", "Addresses", "Heartbeat", "Tokens", "Ring share", "Load", "Hints queued", ...(showHandoff ? ["Handoff"] : [])].map((c) => h("th", null, c)),
+        ...["Member", "State", "Addresses", "Heartbeat", "Tokens", "Ring share", "Load", "Hints queued"].map((c) => h("th", null, c)),
       ),
     ),
-    h("tbody", null, ...view.members.map((m, i) => memberRow(m, i, showHandoff))),
+    h("tbody", null, ...view.members.map((m, i) => memberRow(m, i))),
   );
   return h(
     "div",
     null,
     view.name ? h("div", { class: "subtitle" }, `cluster "${view.name}"`) : null,
     summary,
-    h("div", { class: "cluster-grid" }, ring, h("div", { class: "members table-scroll" }, table, transfersSection(view))),
+    h("div", { class: "cluster-grid" }, ring, h("div", { class: "members table-scroll" }, table, handoffSection(view, transfers))),
   );
 }
 
@@ -112,11 +121,11 @@ function card(title: string, value: string, tone: "good" | "bad" | "warn" | "neu
   return h("div", { class: `card ${tone}`, "data-card": title.toLowerCase().replace(/\W+/g, "-") }, h("div", { class: "card-title" }, title), h("div", { class: "card-value" }, value));
 }
 
-function memberRow(m: MemberView, i: number, showHandoff: boolean): HTMLElement {
+function memberRow(m: MemberView, i: number): HTMLElement {
   const link = m.httpAddress ? h("a", { href: httpUrl(m.httpAddress) + "/cluster" }, m.httpAddress) : null;
   return h(
     "tr",
-    { class: "member" + (m.self ? " self" : ""), "data-member": m.name, "data-state": m.state, "data-health": m.health ?? "" },
+    { class: "member" + (m.self ? " self" : ""), "data-member": m.name, "data-state": m.state, "data-health": m.health },
     h(
       "td",
       null,
@@ -125,27 +134,13 @@ function memberRow(m: MemberView, i: number, showHandoff: boolean): HTMLElement 
       m.self ? h("span", { class: "badge neutral small" }, "this node") : null,
       m.name !== m.id ? h("div", { class: "muted mono small-text", title: m.id }, shortId(m.id)) : null,
     ),
-    h("td", { class: "state-cell" }, healthBadge(m.state), m.health !== null && m.health !== "alive" ? healthBadge(m.health) : null),
+    h("td", { class: "state-cell" }, healthBadge(m.state), m.health !== "alive" ? healthBadge(m.health) : null),
     h("td", { class: "mono small-text addresses" }, link, ...m.addresses.map((a) => h("div", { title: a }, a.replace(/\/p2p\/[^/]+$/, "")))),
-    h("td", null, m.self ? "–" : m.heartbeatAge === null ? "?" : `${formatHeartbeatAge(m.heartbeatAge)} ago`),
-    h("td", null, m.tokenCount !== null ? String(m.tokenCount) : "–"),
-    h(
-      "td",
-      null,
-      m.ringShare !== null ? shareBar(m.ringShare, memberColor(i)) : "–",
-      m.replicaShare !== null ? h("div", { class: "muted small-text" }, `replica of ${(m.replicaShare * 100).toFixed(1)}%`) : null,
-    ),
+    h("td", null, m.self ? "–" : `${formatHeartbeatAge(m.heartbeatAge)} ago`),
+    h("td", null, String(m.tokenCount)),
+    h("td", null, shareBar(m.ringShare, memberColor(i)), h("div", { class: "muted small-text" }, `replica of ${(m.replicaShare * 100).toFixed(1)}%`)),
     h("td", { class: "small-text load" }, ...loadLines(m.load)),
-    h(
-      "td",
-      null,
-      m.handoffBacklogBytes === null && m.handoffBacklogBatches === null
-        ? "–"
-        : !m.handoffBacklogBytes && !m.handoffBacklogBatches
-          ? h("span", { class: "muted" }, "none")
-          : [formatBytes(m.handoffBacklogBytes ?? 0), m.handoffBacklogBatches !== null ? ` · ${m.handoffBacklogBatches} batches` : ""].join(""),
-    ),
-    showHandoff ? h("td", null, m.handoffProgress !== null ? progressBar(m.handoffProgress, m.handoffDescription) : m.handoffDescription ?? "–") : null,
+    h("td", null, m.hintBytes === 0 && m.hintBatches === 0 ? h("span", { class: "muted" }, "none") : `${formatBytes(m.hintBytes)} · ${m.hintBatches} batches`),
   );
 }
 
@@ -158,12 +153,12 @@ function shareBar(share: number, color: string): HTMLElement {
   );
 }
 
-function progressBar(p: number, text: string | null): HTMLElement {
+function progressBar(p: number, text: string): HTMLElement {
   return h(
     "div",
     { class: "bar-cell" },
     h("div", { class: "bar" }, h("div", { class: "bar-fill", style: `width:${(p * 100).toFixed(0)}%` })),
-    h("span", null, text ?? `${(p * 100).toFixed(0)}%`),
+    h("span", null, `${(p * 100).toFixed(0)}% · ${text}`),
   );
 }
 
@@ -199,12 +194,17 @@ function loadLines(load: Record<string, number>): HTMLElement[] {
   const lines: HTMLElement[] = [];
   for (const [k, v] of Object.entries(load)) {
     if (k === "hintedHandoffBytes") continue; // shown in its own column
+    if ((k === "handoffActive" || k === "handoffPendingRanges") && v === 0) continue; // the hand-off section says it
     const text =
       k === "rssBytes"
         ? `memory ${formatBytes(v)}`
         : k === "samplesAppended"
           ? `${formatCount(v)} samples appended`
-          : `${k} ${/bytes$/i.test(k) ? formatBytes(v) : formatCount(v)}`;
+          : k === "handoffActive"
+            ? `${v} hand-off transfer(s) running`
+            : k === "handoffPendingRanges"
+              ? `${v} range(s) waiting for hand-off`
+              : `${k} ${/bytes$/i.test(k) ? formatBytes(v) : formatCount(v)}`;
     lines.push(h("div", null, text));
   }
   return lines.length > 0 ? lines : [h("span", { class: "muted" }, "–")];
@@ -217,32 +217,48 @@ function formatCount(n: number): string {
   return String(Math.round(n));
 }
 
-function transfersSection(view: ClusterView): HTMLElement {
-  if (view.transfers.length === 0) {
-    return h("div", { class: "transfers" }, h("h2", null, "Handoff"), h("div", { class: "muted" }, "No data is being moved between members."));
-  }
-  return h(
+/** Transfers across the cluster, then this node's own totals and anti-entropy. */
+function handoffSection(view: ClusterView, transfers: TransferView[]): HTMLElement {
+  const hv = view.handoff;
+  const ae = hv.antiEntropy;
+  const mv = hv.moved;
+  const own = h(
     "div",
-    { class: "transfers" },
-    h("h2", null, "Handoff"),
+    { class: "muted small-text handoff-totals" },
+    `This node: ${hv.state} · received ${formatCount(mv.samplesIn)} samples (${formatBytes(mv.bytesIn)}) · sent ${formatCount(mv.samplesOut)} samples (${formatBytes(mv.bytesOut)})`,
+    hv.failedTransfers > 0 ? ` · ${hv.failedTransfers} failed` : "",
+    hv.droppedSeries > 0 ? ` · dropped ${formatCount(hv.droppedSeries)} series no longer owned` : "",
     h(
-      "table",
-      { class: "data-table" },
-      h("thead", null, h("tr", null, ...["Transfer", "State", "Progress", "Details"].map((c) => h("th", null, c)))),
-      h(
-        "tbody",
-        null,
-        ...view.transfers.map((t) =>
-          h(
-            "tr",
-            { class: "transfer" },
-            h("td", { class: "mono" }, t.label),
-            h("td", null, t.state ?? "–"),
-            h("td", null, t.progress !== null ? progressBar(t.progress, null) : "–"),
-            h("td", { class: "small-text" }, t.detail),
-          ),
-        ),
-      ),
+      "div",
+      null,
+      ae.runs === 0
+        ? "Anti-entropy: no run yet"
+        : `Anti-entropy: ${ae.runs} runs · last compared ${ae.lastComparedCells} cells, ${ae.lastDifferingCells} differed · ${ae.repairs} series repaired`,
+      ae.lastError ? ` · last error: ${ae.lastError}` : "",
     ),
   );
+  const list =
+    transfers.length === 0
+      ? h("div", { class: "muted" }, "No data has been moved between members recently.")
+      : h(
+          "table",
+          { class: "data-table" },
+          h("thead", null, h("tr", null, ...["Transfer", "Reason", "State", "Progress", "Moved"].map((c) => h("th", null, c)))),
+          h(
+            "tbody",
+            null,
+            ...transfers.map((t) =>
+              h(
+                "tr",
+                { class: "transfer", "data-reason": t.reason, "data-state": t.state },
+                h("td", { class: "mono" }, t.route),
+                h("td", null, t.reason),
+                h("td", null, t.error ? h("span", { title: t.error }, `${t.state}: ${t.error}`) : t.state),
+                h("td", null, t.progress !== null ? progressBar(t.progress, `${formatCount(t.samples.done)} / ${formatCount(t.samples.total)} samples`) : "–"),
+                h("td", { class: "small-text" }, formatBytes(t.bytes)),
+              ),
+            ),
+          ),
+        );
+  return h("div", { class: "transfers" }, h("h2", null, "Hand-off"), list, own);
 }
