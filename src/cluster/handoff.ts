@@ -294,13 +294,35 @@ export class Handoff {
       if (others.length > 0 && !wasJoining && takers().size > 0) {
         // Let every member hear `leaving` first, so new writes reach the takers directly.
         await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
-        const byTaker = takers();
-        this.logger.info("leaving: handing ranges over", { takers: [...byTaker.keys()].map((id) => this.name(id)).join(",") });
-        const work = Promise.all([...byTaker].map(([peer, ivs]) => this.pushIntervals(peer, ivs, "leave", inTime)));
         const timeout = new Promise<never>((_, reject) =>
           setTimeout(() => reject(new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s`)), Math.max(0, deadline - Date.now())).unref(),
         );
-        await Promise.race([work, timeout]);
+        // Pieces already acknowledged, by taker and interval. When a taker dies or a member
+        // joins meanwhile, the takers are computed again and only what is missing is pushed.
+        const acked = new Set<string>();
+        for (let round = 0; ; round++) {
+          const todo = new Map<string, HashInterval[]>();
+          for (const [peer, ivs] of takers()) {
+            const left = ivs.filter((iv) => !acked.has(`${peer}:${iv[0]}`));
+            if (left.length > 0) todo.set(peer, left);
+          }
+          if (todo.size === 0) break;
+          if (round >= MAX_ATTEMPTS) throw new Error("leave: the takers kept changing or failing");
+          if (round > 0) await Bun.sleep(RETRY_DELAY_MS);
+          this.logger.info("leaving: handing ranges over", { takers: [...todo.keys()].map((id) => this.name(id)).join(","), round });
+          const work = Promise.all(
+            [...todo].map(([peer, ivs]) =>
+              this.pushIntervals(peer, ivs, "leave", inTime).then(
+                () => {
+                  for (const iv of ivs) acked.add(`${peer}:${iv[0]}`);
+                },
+                (err: unknown) => this.logger.warn("leaving: a taker did not take its ranges; computing the takers again", { peer: this.name(peer), err }),
+              ),
+            ),
+          );
+          await Promise.race([work, timeout]);
+          if (!inTime()) throw new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s`);
+        }
       }
       this.membership.setState("left");
       // A few heartbeats saying `left`, so nobody mistakes the exit for a death.
