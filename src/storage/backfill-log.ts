@@ -25,6 +25,8 @@ const REC_BACKFILL_SAMPLES = 1;
 const REC_BACKFILL_DROP = 2;
 const FRAME_HEADER = 8;
 const SEGMENT_BYTES = 128 * 1024 * 1024;
+/** A call is logged as records of about this size, written as they fill (bounded buffer). */
+const RECORD_BYTES = 4 * 1024 * 1024;
 
 const segName = (n: number) => String(n).padStart(8, "0");
 
@@ -125,7 +127,7 @@ export class BackfillLog {
   private fd = -1;
   private segment = 0;
   private segmentSize = 0;
-  private readonly w = new ByteWriter(1 << 20);
+  private w = new ByteWriter(1 << 20);
   bytesWritten = 0;
   fsyncs = 0;
   /** Bytes written since the last fsync started. */
@@ -188,8 +190,19 @@ export class BackfillLog {
   logSamples(series: readonly LoggedSeries[]): void {
     const w = this.w;
     w.pos = 0;
-    encodeBackfillSamples(w, series);
-    this.write(w.result());
+    let from = 0;
+    let estimate = 0;
+    for (let i = 0; i < series.length; i++) {
+      estimate += series[i]!.n * 12 + 64;
+      if (estimate < RECORD_BYTES && i < series.length - 1) continue;
+      encodeBackfillSamples(w, series.slice(from, i + 1));
+      from = i + 1;
+      estimate = 0;
+      this.write(w.result());
+      w.pos = 0;
+    }
+    // One huge series may have grown the buffer: do not keep it.
+    if (w.buf.length > 4 * RECORD_BYTES) this.w = new ByteWriter(1 << 20);
   }
 
   logDrop(labelSets: readonly Labels[]): void {

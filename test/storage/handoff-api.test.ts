@@ -3,7 +3,7 @@
  * in process, across a SIGKILLed child, and through a real node's HTTP API.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { AppendError, compareLabels, labelsHash32, labelsKey, Matcher, type Labels, type Series } from "../../src/model/index.ts";
 import { openLocalTSDB, type LocalTSDB } from "../../src/storage/db.ts";
@@ -299,6 +299,27 @@ describe("durability", () => {
     const after = await snapshot(db2);
     expect([...after.keys()].sort()).toEqual([...before.keys()].filter((k) => Number(k.split("\xff")[3]) % 2 === 1).sort());
     for (const [k, p] of after) expect(p).toEqual(before.get(k)!);
+  }, 60_000);
+});
+
+describe("durability of a big call", () => {
+  test("a call logged as several records comes back whole after SIGKILL", async () => {
+    const t = tempDir("shoal-bfbig-");
+    cleanups.push(t.cleanup);
+    await runChild([t.dir, "big"], (l) => l === "ack big");
+    // Bigger than one record (4 MiB): the call went out as several.
+    const logBytes = readdirSync(join(t.dir, "wbl")).reduce((n, f) => n + statSync(join(t.dir, "wbl", f)).size, 0);
+    expect(logBytes).toBeGreaterThan(4 * 1024 * 1024);
+    const db = await openTSDB({ dir: t.dir });
+    cleanups.push(() => db.close());
+    expect(db.stats().backfillInMemorySamples).toBe(900_000);
+    const got = await selectAll(db);
+    expect(got.length).toBe(3000);
+    for (const s of got) {
+      const i = Number(s.labels.find((l) => l.name === "i")!.value);
+      expect(s.timestamps.length).toBe(300);
+      expect(s.values[299]).toBe(i * 1000 + (1_000_000 + 299_000) / 1000);
+    }
   }, 60_000);
 });
 
