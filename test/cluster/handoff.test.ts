@@ -22,6 +22,7 @@ import {
   waitFor,
   type TestNode,
 } from "./harness.ts";
+import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
 import { diff, GroundTruth, queryRaw, writeContinuously } from "./writer.ts";
 
 afterEach(stopAll);
@@ -328,3 +329,47 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
     await writer?.catch(() => {});
   }
 }, 120_000);
+
+test("a slow graceful leave ends at --cluster.handoff.leave-timeout, or at once on a second SIGTERM", async () => {
+  const name = uniqueClusterName("leavetimeout");
+  // R=1 and 1 KB/s: each node holds a third of the series, and handing them over takes long.
+  const extra = ["--cluster.replication-factor=1", "--cluster.handoff.max-bytes-per-second=1KB", "--cluster.suspect-timeout=3s", "--cluster.dead-timeout=6s"];
+  const nodes: TestNode[] = [];
+  try {
+    const n1 = await startNode("n1", clusterArgs(name, extra));
+    nodes.push(n1);
+    const join = `--cluster.join=127.0.0.1:${await clusterPort(n1)}`;
+    nodes.push(await startNode("n2", clusterArgs(name, [...extra, join, "--cluster.handoff.leave-timeout=2s"])));
+    nodes.push(await startNode("n3", clusterArgs(name, [...extra, join])));
+    await waitFor("3 nodes active", () => settled(nodes), 30_000, 200);
+    const [, n2, n3] = nodes as [TestNode, TestNode, TestNode];
+    const t0 = Date.now() - 3600_000;
+    const series: TestSeries[] = Array.from({ length: 90 }, (_, i) => ({
+      labels: { __name__: "lt_test", series: `s${i}` },
+      samples: Array.from({ length: 300 }, (_, k) => [t0 + k * 1000, Math.random()] as [number, number]),
+    }));
+    const res = await remoteWrite(n1.url, writeRequestBody(series));
+    expect(res.status).toBe(204);
+
+    // Second SIGTERM while n3 hands its ranges over: it exits at once, with status 1.
+    n3.proc.kill("SIGTERM");
+    await waitFor("n3 pushing", async () => n3.log.some((l) => l.includes("leaving: handing ranges over")), 10_000, 50);
+    const forcedAt = Date.now();
+    n3.proc.kill("SIGTERM");
+    expect(await n3.proc.exited).toBe(1);
+    expect(Date.now() - forcedAt).toBeLessThan(3000);
+    expect(n3.log.join("\n")).toContain("second shutdown signal");
+
+    // n2's leave gives up after its 2 s timeout; it still exits, and says the hand-off is incomplete.
+    const stoppedAt = Date.now();
+    n2.proc.kill("SIGTERM");
+    expect(await n2.proc.exited).toBe(0);
+    const took = Date.now() - stoppedAt;
+    expect(took).toBeGreaterThan(1500);
+    expect(took).toBeLessThan(15_000);
+    expect(n2.log.join("\n")).toContain("graceful leave incomplete");
+  } catch (err) {
+    console.log(dumpLogs(nodes));
+    throw err;
+  }
+}, 90_000);
