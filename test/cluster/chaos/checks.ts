@@ -52,6 +52,7 @@ export function diffRaw(log: AckedLog, body: PromResponse, from: number, to: num
     seen[i] = 1;
     const values = r.values ?? [];
     let missing = 0;
+    let firstMissing = -1;
     let wrong = 0;
     let extra = 0;
     let dup = 0;
@@ -67,7 +68,9 @@ export function diffRaw(log: AckedLog, body: PromResponse, from: number, to: num
         if (Number(values[k]![1]) !== log.value(round, i)) wrong++;
         k++;
         while (k < values.length && Math.round(values[k]![0] * 1000) === t) k++; // duplicates: counted below
-      } else missing++;
+      } else {
+        if (missing++ === 0) firstMissing = round;
+      }
     }
     extra += values.length - k;
     for (const [ts] of values) {
@@ -75,7 +78,10 @@ export function diffRaw(log: AckedLog, body: PromResponse, from: number, to: num
       if (t === prev) dup++;
       prev = t;
     }
-    if (missing || wrong || extra || dup) out.push(`s${i}: ${missing} missing, ${wrong} wrong, ${extra} extra, ${dup} duplicated of ${to - from}`);
+    if (missing || wrong || extra || dup) {
+      const where = missing ? ` (first missing: round ${firstMissing} @${log.timestamp(firstMissing)})` : "";
+      out.push(`s${i}: ${missing} missing${where}, ${wrong} wrong, ${extra} extra, ${dup} duplicated of ${to - from}`);
+    }
   }
   if (to > from) for (let i = 0; i < log.seriesCount; i++) if (!seen[i]) out.push(`s${i} missing (${to - from} samples)`);
   return out.slice(0, limit).concat(out.length > limit ? [`… ${out.length - limit} more`] : []);

@@ -12,7 +12,7 @@ import { checkEverything, checkWindow, CopyCounter, type WindowKind } from "./ch
 import { Fleet, type FleetNode } from "./fleet.ts";
 import { describe, planSchedule, type PlannedEvent } from "./plan.ts";
 import { Prng } from "./prng.ts";
-import { readLocalCopies, settled, supportsHandoff } from "./status.ts";
+import { readLocalCopies, settled, statusOddities, statusOf, supportsHandoff } from "./status.ts";
 
 export interface ChaosOptions {
   seed: number;
@@ -172,6 +172,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     if (why) failures.push(`not settled after ${settleMs} ms: ${why}`);
     note(`settled after ${Date.now() - settleStart} ms${why ? ` (NOT: ${why})` : ""}`);
+    const memberNames = new Set(members.map((m) => m.name));
+    for (const n of members) for (const odd of statusOddities(n.name, await statusOf(n), memberNames)) stats.push(`status oddity: ${odd}`);
 
     for (const n of members) {
       const diffs = await checkEverything(n.proc!.url, log, 30_000, 60_000);

@@ -29,24 +29,40 @@ export async function supportsHandoff(n: FleetNode): Promise<boolean> {
   return (await statusOf(n)).handoff !== undefined;
 }
 
-/** Why `s` (one node's view) is not settled for the member names `want`, or "" when it is. */
+/**
+ * Why `s` (one node's view) is not settled for the member names `want`, or "" when it is:
+ * every member alive and `active`, no hinted batches for a member, the hand-off idle.
+ */
 export function unsettledReason(view: string, s: ClusterStatusJSON, want: Set<string>, handoff: boolean): string {
   const reasons: string[] = [];
   for (const name of want) {
     const m = s.members.find((x) => x.name === name);
     if (!m) reasons.push(`${view} does not know ${name}`);
     else if (m.health !== "alive" || m.state !== "active") reasons.push(`${view} sees ${name} ${m.health}/${m.state}`);
+    else if ((m.hintedHandoff?.pendingBatches ?? 0) > 0) reasons.push(`${view} holds ${m.hintedHandoff!.pendingBatches} hinted batches for ${m.name}`);
   }
   for (const m of s.members) {
     if (!want.has(m.name) && m.state !== "left" && m.health !== "dead") reasons.push(`${view} still counts ${m.name} (${m.health}/${m.state})`);
-    if ((m.hintedHandoff?.pendingBatches ?? 0) > 0) reasons.push(`${view} holds ${m.hintedHandoff!.pendingBatches} hinted batches for ${m.name}`);
-  }
-  const rep = s.replication;
-  if (rep && ((rep.underReplicatedFraction ?? 0) > 0 || (rep.unavailableFraction ?? 0) > 0)) {
-    reasons.push(`${view}: ring under-replicated ${rep.underReplicatedFraction}, unavailable ${rep.unavailableFraction}`);
   }
   if (handoff) reasons.push(...handoffBusy(view, s.handoff));
   return reasons.join("; ");
+}
+
+/**
+ * What the status says that does not match a settled cluster without being about the data: a
+ * `replication` section that still counts ranges as under-replicated, hinted batches kept for
+ * members that are gone. Reported, not failed on.
+ */
+export function statusOddities(view: string, s: ClusterStatusJSON, want: Set<string>): string[] {
+  const out: string[] = [];
+  const rep = s.replication;
+  if (rep && ((rep.underReplicatedFraction ?? 0) > 0 || (rep.unavailableFraction ?? 0) > 0)) {
+    out.push(`${view}: replication.underReplicatedFraction ${rep.underReplicatedFraction}, unavailableFraction ${rep.unavailableFraction}`);
+  }
+  for (const m of s.members) {
+    if (!want.has(m.name) && (m.hintedHandoff?.pendingBatches ?? 0) > 0) out.push(`${view} keeps ${m.hintedHandoff!.pendingBatches} hinted batches for ${m.name} (${m.health}/${m.state})`);
+  }
+  return out;
 }
 
 /**
