@@ -20,7 +20,7 @@ import { namesOf, valuesOf, type QuerySource } from "./source.ts";
 import { syncDir } from "./wal.ts";
 import { blockChunkCount, decodeBlockChunk } from "./blockchunk.ts";
 import { SampleArena, viewRange } from "./sample-arena.ts";
-import { decodedArena, decodedKey, dropDecoded, getDecoded, newBlockSerial, putDecoded, type DecodedChunk } from "./decoded-cache.ts";
+import { decodedArena, decodedKey, dropDecoded, getDecoded, newBlockSerial, putDecoded } from "./decoded-cache.ts";
 import {
   INDEX_MAGIC,
   decodeTombstones,
@@ -376,7 +376,7 @@ export class Block implements QuerySource {
     }
     if (first < 0) return null;
     const a = arena ?? new SampleArena(0);
-    const ranged = cached ? this.readCached(first, last, mint, maxt, a) : this.readDecoding(first, last, mint, maxt, a);
+    const ranged = cached ? this.readCached(first, last, mint, maxt) : this.readDecoding(first, last, mint, maxt, a);
     const tomb = this.tombstones.get(id);
     if (ranged === null || tomb === undefined) return ranged;
     return dropIntervals(ranged.timestamps, ranged.values, tomb);
@@ -393,43 +393,37 @@ export class Block implements QuerySource {
   }
 
   /**
-   * The same through the decoded-chunk cache: one chunk is answered as a view of its cached
-   * arrays, several are copied side by side (a copy is far cheaper than decoding).
+   * The same through the decoded-chunk cache. A series' chunks are decoded side by side, so a
+   * range over several of them is still one view, without a copy; chunks cached apart (by
+   * queries over other ranges) are decoded again side by side.
    */
-  private readCached(first: number, last: number, mint: number, maxt: number, arena: SampleArena) {
-    if (first === last) {
-      const d = this.decoded(first);
-      return viewRange(d.ts, d.vs, 0, d.ts.length, mint, maxt);
+  private readCached(first: number, last: number, mint: number, maxt: number) {
+    const d0 = getDecoded(decodedKey(this.serial, first));
+    if (d0 !== undefined) {
+      let n = d0.ts.length;
+      let ok = true;
+      for (let c = first + 1; c <= last && ok; c++) {
+        const d = getDecoded(decodedKey(this.serial, c));
+        ok = d !== undefined && adjacent(d0.ts, n, d.ts) && adjacent(d0.vs, n, d.vs);
+        if (ok) n += d!.ts.length;
+      }
+      if (ok) {
+        if (first === last) return viewRange(d0.ts, d0.vs, 0, n, mint, maxt);
+        const ts = new Float64Array(d0.ts.buffer, d0.ts.byteOffset, n);
+        const vs = new Float64Array(d0.vs.buffer, d0.vs.byteOffset, n);
+        return viewRange(ts, vs, 0, n, mint, maxt);
+      }
     }
-    const parts: DecodedChunk[] = [];
     let total = 0;
-    for (let c = first; c <= last; c++) {
-      const d = this.decoded(c);
-      parts.push(d);
-      total += d.ts.length;
-    }
-    const { ts, vs, off: base } = arena.reserve(total);
+    for (let c = first; c <= last; c++) total += blockChunkCount(this.chunkBytes(c));
+    const { ts, vs, w, off: base } = decodedArena.reserve(total);
     let off = base;
-    for (const d of parts) {
-      ts.set(d.ts, off);
-      vs.set(d.vs, off); // copies bits: staleness markers survive
-      off += d.ts.length;
+    for (let c = first; c <= last; c++) {
+      const n = decodeBlockChunk(this.chunkBytes(c), ts, w, off, vs);
+      putDecoded(decodedKey(this.serial, c), { ts: ts.subarray(off, off + n), vs: vs.subarray(off, off + n) });
+      off += n;
     }
     return viewRange(ts, vs, base, base + total, mint, maxt);
-  }
-
-  /** Chunk `c` decoded, from the cache or decoded now (into the cache's own slabs) and cached. */
-  private decoded(c: number): DecodedChunk {
-    const key = decodedKey(this.serial, c);
-    const hit = getDecoded(key);
-    if (hit !== undefined) return hit;
-    const bytes = this.chunkBytes(c);
-    const n = blockChunkCount(bytes);
-    const { ts, vs, w, off } = decodedArena.reserve(n);
-    decodeBlockChunk(bytes, ts, w, off, vs);
-    const d = { ts: ts.subarray(off, off + n), vs: vs.subarray(off, off + n) };
-    putDecoded(key, d);
-    return d;
   }
 
   /** The encoded bytes of chunk `c` (a view of its cached frame). */
@@ -502,6 +496,11 @@ export class Block implements QuerySource {
       }
     }
   }
+}
+
+/** Whether `b` starts right after the first `n` elements of `a` in the same buffer. */
+function adjacent(a: Float64Array, n: number, b: Float64Array): boolean {
+  return b.buffer === a.buffer && b.byteOffset === a.byteOffset + n * 8;
 }
 
 export function dropIntervals(

@@ -242,20 +242,9 @@ export class Evaluator {
       if (len === 0) continue;
       this.reserveSlots(st.n);
       const res = newSeries(s.labels, st.n);
-      let j = -1; // index of the last sample with t <= ref
-      let any = false;
-      for (let i = 0; i < st.n; i++) {
-        const t = st.start + i * st.step;
-        const ref = (vs.timestamp ?? t) - vs.offset;
-        if (i === 0 || (j >= 0 && ts[j]! > ref)) j = upperIndex(ts, ref);
-        else while (j + 1 < len && ts[j + 1]! <= ref) j++;
-        if (j < 0 || ts[j]! <= ref - lookback) continue;
-        if (s.stale !== null && s.stale[j] === 1) continue;
-        res.values[i] = wantTimestamps ? ts[j]! / 1000 : s.values[j]!;
-        res.present[i] = 1;
-        any = true;
-        total++;
-      }
+      const found = lookbackSamples(s, st, vs.timestamp, vs.offset, lookback, wantTimestamps, res);
+      const any = found > 0;
+      total += found;
       if (any) out.push(res);
       // Fail early, before allocating further series, once the cap is passed.
       if (total > this.opts.maxSamples) throw new TooManySamples();
@@ -326,6 +315,41 @@ export class Evaluator {
     }
     return { kind: "matrix", series: out };
   }
+}
+
+/**
+ * Fills `res` with the sample each step sees (the last one at or before the step, within the
+ * lookback, not a staleness marker); returns how many steps have one. A plain function apart
+ * from the async caller, so that this hot loop is compiled on its own.
+ */
+function lookbackSamples(
+  s: SelectedSeries,
+  st: Steps,
+  at: number | null | undefined,
+  offset: number,
+  lookback: number,
+  wantTimestamps: boolean,
+  res: StepSeries,
+): number {
+  const ts = s.timestamps;
+  const vals = s.values;
+  const stale = s.stale;
+  const len = ts.length;
+  const out = res.values;
+  const present = res.present;
+  let found = 0;
+  let j = -1; // index of the last sample with t <= ref
+  for (let i = 0; i < st.n; i++) {
+    const ref = (at ?? st.start + i * st.step) - offset;
+    if (i === 0 || (j >= 0 && ts[j]! > ref)) j = upperIndex(ts, ref);
+    else while (j + 1 < len && ts[j + 1]! <= ref) j++;
+    if (j < 0 || ts[j]! <= ref - lookback) continue;
+    if (stale !== null && stale[j] === 1) continue;
+    out[i] = wantTimestamps ? ts[j]! / 1000 : vals[j]!;
+    present[i] = 1;
+    found++;
+  }
+  return found;
 }
 
 /** First index with ts[i] > ref, minus one (the last index with ts <= ref), by binary search. */
