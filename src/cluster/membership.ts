@@ -490,6 +490,14 @@ export class Membership {
     this.remember(m);
     if (this.host.getConnections(peerIdOf(m.id)).length === 0) this.dialPeer(m.id, m.addrs);
     if (this.learnDead(hb.dead, now)) ringChanged = true;
+    // A member holds this node dead (it was paused, or its heartbeats were lost): it stopped
+    // writing to it meanwhile, without hints. Join again, pulling the ranges it owns.
+    const self = this.self();
+    if (self.state === "active" && Array.isArray(hb.dead) && hb.dead.some((d) => d?.id === this.selfId)) {
+      this.logger.warn("a member holds this node dead; joining again to pull what it missed", { member: m.name });
+      self.state = "joining";
+      ringChanged = true;
+    }
     if (ringChanged) this.changed();
   }
 
