@@ -111,7 +111,8 @@ export function registerRemoteWrite(
 ): void {
   const cache = new LabelsCache();
   const workers = opts.decodeWorkers ?? defaultDecodeWorkers();
-  const pool = workers > 0 ? new DecodePool(workers, logger) : null;
+  // Started with the first request: an API app that never receives writes starts no thread.
+  let pool: DecodePool | null = null;
   app.post("/api/v1/write", async (c) => {
     const respond = (status: number, message: string) => {
       metrics.requests.inc(1, String(status));
@@ -144,7 +145,8 @@ export function registerRemoteWrite(
       return respond(413, `request body of ${body.byteLength} bytes exceeds the limit of ${opts.maxBodyBytes} bytes`);
     }
     let out: WriteOutcome;
-    if (pool) {
+    if (workers > 0) {
+      pool ??= new DecodePool(workers, logger);
       const req = await pool.decode(body, opts.maxDecodedBytes);
       out = isOutcome(req) ? req : await appendDecoded(req, appendable, metrics, logger);
     } else {
