@@ -5,7 +5,7 @@ import { ann } from "./annotations.ts";
 import { histogramFraction, histogramQuantile, histogramQuantiles } from "./histfns.ts";
 import { labelJoin, labelReplace } from "./labelfns.ts";
 import { evalSort } from "./sortfns.ts";
-import { KEEPS_NAME, KERNELS, type WindowCtx } from "./rangefns.ts";
+import { KEEPS_NAME, KERNELS, type Kernel, type WindowCtx } from "./rangefns.ts";
 import { newSeries, EvalError, type StepSeries, type Value, type VectorValue } from "./types.ts";
 import { withoutStale, type Evaluator, type Steps } from "./evaluator.ts";
 
@@ -332,36 +332,13 @@ export async function evalRangeFunction(
       res = newSeries(s.labels, st.n, !keepName || s.dropName);
     }
     if (checkCounter) ctx.resets = counterResets(vs);
-    let lo = 0;
-    let hi = 0;
-    let any = false;
-    for (let i = 0; i < st.n; i++) {
-      const t = st.start + i * st.step;
-      const maxt = (at ?? t) - offset;
-      const mint = maxt - range;
-      if (i === 0 || at !== null) {
-        lo = firstAfter(ts, mint);
-        hi = firstAfter(ts, maxt);
-      } else {
-        while (lo < len && ts[lo]! <= mint) lo++;
-        while (hi < len && ts[hi]! <= maxt) hi++;
-      }
-      // One series can hold the loop for long (wide windows, many steps): count its work too.
-      if (ev.spend(hi - lo + 1)) await ev.pause();
-      if (hi <= lo) continue;
-      touched += hi - lo;
-      if (hi - lo > widest) widest = hi - lo;
-      ctx.t = t;
-      ctx.mint = mint;
-      ctx.maxt = maxt;
-      for (let p = 0; p < params.length; p++) ctx.params[p] = params[p]![i]!;
-      const r = kernel(ts, vs, lo, hi, ctx);
-      if (r === null) continue;
-      res.values[i] = r;
-      res.present[i] = 1;
-      produced++;
-      any = true;
-    }
+    const w: StepWalk = { i: 0, lo: 0, hi: 0, touched: 0, produced: 0, widest };
+    // The steps run in a plain function (fast locals); it returns early when a pause is due.
+    while (walkSteps(ev, kernel, ts, vs, st, at, offset, range, params, ctx, res, w)) await ev.pause();
+    touched += w.touched;
+    produced += w.produced;
+    widest = w.widest;
+    const any = w.produced > 0;
     if (any) {
       if (sink) sink(res);
       else out.push(res);
@@ -373,6 +350,77 @@ export async function evalRangeFunction(
   }
   ev.countSamples(touched, (sink ? 0 : produced) + widest);
   return { kind: "vector", series: out };
+}
+
+/** Where a series' walk over the steps is (so it can stop for a pause and resume). */
+interface StepWalk {
+  i: number;
+  lo: number;
+  hi: number;
+  touched: number;
+  produced: number;
+  widest: number;
+}
+
+/**
+ * Applies a range kernel at the steps from `w.i` on; returns true (with `w` saved) when the
+ * evaluator asks for a pause, false once every step is done.
+ */
+function walkSteps(
+  ev: Evaluator,
+  kernel: Kernel,
+  ts: Float64Array,
+  vs: Float64Array,
+  st: Steps,
+  at: number | null,
+  offset: number,
+  range: number,
+  params: Float64Array[],
+  ctx: WindowCtx,
+  res: StepSeries,
+  w: StepWalk,
+): boolean {
+  const len = ts.length;
+  let lo = w.lo;
+  let hi = w.hi;
+  let touched = 0;
+  let produced = 0;
+  let widest = w.widest;
+  let i = w.i;
+  let pause = false;
+  for (; i < st.n && !pause; i++) {
+    const t = st.start + i * st.step;
+    const maxt = (at ?? t) - offset;
+    const mint = maxt - range;
+    if (i === 0 || at !== null) {
+      lo = firstAfter(ts, mint);
+      hi = firstAfter(ts, maxt);
+    } else {
+      while (lo < len && ts[lo]! <= mint) lo++;
+      while (hi < len && ts[hi]! <= maxt) hi++;
+    }
+    // One series can hold the loop for long (wide windows, many steps): count its work too.
+    pause = ev.spend(hi - lo + 1);
+    if (hi <= lo) continue;
+    touched += hi - lo;
+    if (hi - lo > widest) widest = hi - lo;
+    ctx.t = t;
+    ctx.mint = mint;
+    ctx.maxt = maxt;
+    for (let p = 0; p < params.length; p++) ctx.params[p] = params[p]![i]!;
+    const r = kernel(ts, vs, lo, hi, ctx);
+    if (r === null) continue;
+    res.values[i] = r;
+    res.present[i] = 1;
+    produced++;
+  }
+  w.i = i;
+  w.lo = lo;
+  w.hi = hi;
+  w.touched += touched;
+  w.produced += produced;
+  w.widest = widest;
+  return pause && i < st.n;
 }
 
 /** The index of a call's range argument when it is a range function over one; else -1. */
