@@ -71,6 +71,8 @@ export interface BackfillHost {
   readonly head: Head;
   readonly blocks: readonly Block[];
   readonly opts: { dir: string; blockDurationMs: number };
+  /** Compaction ranges, smallest (the block duration) first. */
+  readonly ranges: readonly number[];
   readonly logger: Logger;
   /** Runs fn after every earlier exclusive task (compaction, retention, flushes). */
   exclusive<T>(fn: () => Promise<T> | T): Promise<T>;
@@ -239,10 +241,13 @@ export class Backfiller {
     const t0 = performance.now();
     const written: Block[] = [];
     try {
-      const range = this.host.opts.blockDurationMs;
-      for (const a of windowsOf(frozen, range)) {
+      const base = this.host.opts.blockDurationMs;
+      // Wide blocks only below what the head holds or will soon hold (its data, else now).
+      const headStart = Math.min(this.host.head.minTime(), Date.now());
+      const boundary = Math.max(this.host.head.minValidTime, Math.floor(headStart / base) * base - base);
+      for (const [a, b] of windowsOf(frozen, base, this.host.ranges, boundary)) {
         const ulid = newULID();
-        const meta = await writeBlock(this.host.opts.dir, ulid, a, a + range, seriesInWindow(frozen, a, a + range), {
+        const meta = await writeBlock(this.host.opts.dir, ulid, a, b, seriesInWindow(frozen, a, b), {
           level: 1,
           sources: [ulid],
           hints: [BACKFILL_HINT],
@@ -397,18 +402,33 @@ function sortedCopy(labels: Labels, key: string, ts: Float64Array, w: Uint32Arra
   return { labels, key, ts: ots, words: ow, n: k, owned: true };
 }
 
-/** Start times of the block ranges holding samples of the store, ascending. */
-function windowsOf(store: BackfillStore, range: number): number[] {
-  const set = new Set<number>();
+/**
+ * The blocks a flush writes, [start, end) ascending: for each sample the largest aligned window
+ * of a compaction range that ends by `boundary` — so a backfill of weeks makes tens of blocks, not
+ * hundreds — and block-duration windows past it, in the head's range (they match the blocks the
+ * head will cut there). The ranges nest (each a multiple of the previous, aligned to 0), so the
+ * chosen windows never overlap.
+ */
+function windowsOf(store: BackfillStore, base: number, ranges: readonly number[], boundary: number): [number, number][] {
+  const wide = [...ranges].sort((x, y) => y - x);
+  const windowAt = (t: number): [number, number] => {
+    for (const r of wide) {
+      const w = Math.floor(t / r) * r;
+      if (w + r <= boundary) return [w, w + r];
+    }
+    const a = Math.floor(t / base) * base;
+    return [a, a + base];
+  };
+  const ends = new Map<number, number>();
   for (const s of store.sortedSeries()) {
     let i = 0;
     while (i < s.n) {
-      const a = Math.floor(s.ts[i]! / range) * range;
-      set.add(a);
-      i = s.lowerBound(a + range);
+      const [a, b] = windowAt(s.ts[i]!);
+      ends.set(a, b);
+      i = s.lowerBound(b);
     }
   }
-  return [...set].sort((x, y) => x - y);
+  return [...ends].sort((x, y) => x[0] - y[0]);
 }
 
 function* seriesInWindow(store: BackfillStore, a: number, b: number) {

@@ -133,7 +133,8 @@ export class LocalTSDB implements TSDB {
   readonly wal: WAL;
   blocks: Block[] = [];
   private readonly headSource: HeadSource;
-  private readonly ranges: number[];
+  /** Compaction block ranges (2h, 6h, 18h, … up to 10% of the retention). */
+  readonly ranges: number[];
   private closed = false;
   private locked = false;
   private timer: ReturnType<typeof setInterval> | null = null;
