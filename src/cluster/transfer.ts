@@ -70,6 +70,8 @@ interface BatchRequest {
   tot?: [number, number];
   /** Set on the last message: the transfer is complete. */
   done?: boolean;
+  /** Fraction of the hash ring the transfer covers (for the receiver's progress). */
+  rf?: number;
 }
 
 interface BatchReply {
@@ -214,16 +216,18 @@ export class Transfers {
         if (o.cancelled?.()) throw new TransferError("cancelled");
         if (batch.length === 0) continue;
         const z = Bun.zstdCompressSync(encodeCbor(encodeBatch(batch, { xor: true })), { level: 1 });
-        await this.throttle.take(z.length);
-        const req: BatchRequest = { id: o.id, reason: o.reason, seq: seq++, z, tot };
+        const req: BatchRequest = { id: o.id, reason: o.reason, seq: seq++, z, tot, rf: o.ringFraction };
         await this.rpc.call(o.peer, HANDOFF_BATCH_PROTOCOL, new EncodedFrame(encodeFrame(req, false)), BATCH_TIMEOUT_MS);
         let samples = 0;
         for (const s of batch) samples += s.timestamps.length;
         // exportSeries never splits a series over batches: the last one is complete.
         this.book.count(t, batch.length, samples, z.length);
         cursor = batch[batch.length - 1]!.labels;
+        // The budget is paid after sending: the first batch goes at once (progress shows), the
+        // next ones wait until the bytes sent so far fit the rate.
+        await this.throttle.take(z.length);
       }
-      await this.rpc.call(o.peer, HANDOFF_BATCH_PROTOCOL, { id: o.id, reason: o.reason, seq, done: true, tot } satisfies BatchRequest, BATCH_TIMEOUT_MS);
+      await this.rpc.call(o.peer, HANDOFF_BATCH_PROTOCOL, { id: o.id, reason: o.reason, seq, done: true, tot, rf: o.ringFraction } satisfies BatchRequest, BATCH_TIMEOUT_MS);
       this.book.finish(t, "done");
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
@@ -246,6 +250,7 @@ export class Transfers {
       if (!t) {
         t = this.book.start({ id: req.id, peer: ctx.from, peerName: peerName(ctx.from), direction: "in", reason, ringFraction: 0 });
       }
+      if (typeof req.rf === "number" && req.rf >= 0 && req.rf <= 1) t.ringFraction = req.rf;
       if (Array.isArray(req.tot)) {
         t.total.series = Number(req.tot[0]) || 0;
         t.total.samples = Number(req.tot[1]) || 0;
