@@ -2,7 +2,7 @@
  * The in-memory store of backfilled samples (Prometheus's out-of-order head, simplified): per
  * series one sorted column of timestamps and one of value bits, merged on insert so reads are
  * plain slices. It is a query source of its own, merged with the head and the blocks by the
- * querier. It is written out as blocks (one per block range it touches) when it grows past a
+ * querier. It is written out as blocks (see backfill.ts) when it grows past a
  * size and on close; until then the backfill log (backfill-log.ts) makes it durable.
  */
 import { compareLabels, type Labels, type Matcher } from "../model/index.ts";

@@ -8,7 +8,7 @@
  *      merged into the in-memory backfill store (backfill-store.ts), a query source of its own;
  *      the call resolves once the record is fsync'd (concurrent calls share an fsync);
  *   3. when the store passes `flushSamples`, on a head cut and on close, it is frozen (still
- *      queried) and written out as one block per block range it touches, marked with
+ *      queried) and written out as one block per window it touches (see windowsOf), marked with
  *      Prometheus's "from-out-of-order" hint; the log segments it covered are then deleted and
  *      the compactor merges those blocks with overlapping ones (mergeSamples drops duplicates).
  * The head never sees backfilled samples, so live appends are never refused because of them.
@@ -218,7 +218,7 @@ export class Backfiller {
   }
 
   /**
-   * Writes the backfill store out as blocks (one per block range it touches) and deletes the log
+   * Writes the backfill store out as blocks (one per window it touches, see windowsOf) and deletes the log
    * segments it covered. Concurrent callers share one flush.
    */
   flush(): Promise<void> {
