@@ -176,8 +176,17 @@ export class FanoutQueryable implements Queryable {
       }),
     );
     const warnings: string[] = [];
-    const gap = this.membership.coverageRing().uncovered(answered);
-    if (gap.fraction > 0) {
+    const coverage = this.membership.coverageRing();
+    const gap = coverage.uncovered(answered);
+    if (coverage.size === 0) {
+      // A node that is joining (just started or restarted) and has not heard from any member
+      // that holds data yet: an empty ring has no uncovered range, but nothing is covered.
+      this.metrics.partialResults++;
+      warnings.push(
+        `${PARTIAL_RESULT_WARNING_PREFIX} this node does not know yet which members hold the data ` +
+          `(it is joining the cluster); series or samples may be missing`,
+      );
+    } else if (gap.fraction > 0) {
       this.metrics.partialResults++;
       const names = gap.missing.map((id) => this.membership.get(id)?.name ?? id);
       warnings.push(

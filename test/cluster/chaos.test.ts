@@ -9,9 +9,10 @@
  *   CHAOS_SECONDS=s   length of the chaos phase (default 110: the test takes about 3 minutes)
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { removeDirs, stopAll, uniqueClusterName } from "./harness.ts";
+import { aliveMembers, clusterArgs, clusterPort, removeDirs, startNode, stopAll, uniqueClusterName, waitFor } from "./harness.ts";
 import { randomSeed } from "./chaos/prng.ts";
 import { runChaos } from "./chaos/run.ts";
+import { diff, GroundTruth, queryRaw, writeContinuously } from "./writer.ts";
 
 afterEach(stopAll);
 afterAll(removeDirs);
@@ -32,3 +33,31 @@ test(`chaos: seed ${seed}, ${seconds} s`, async () => {
   if (result.failures.length) console.log(`[chaos ${seed}] failures:\n${result.failures.join("\n")}`);
   expect(result.failures).toEqual([]);
 }, seconds * 1000 + settleMs + 180_000);
+
+// Found by the chaos test (seed 11): a node that has just started joining knows no member that
+// holds data yet, and answered queries with nothing and no warning.
+test("a node queried as soon as it is ready answers completely or with a warning", async () => {
+  const name = uniqueClusterName("early");
+  const a = await startNode("n1", clusterArgs(name));
+  const join = `--cluster.join=127.0.0.1:${await clusterPort(a)}`;
+  const b = await startNode("n2", clusterArgs(name, [join]));
+  await waitFor("two members", async () => (await aliveMembers(a)).length === 2);
+  const truth = new GroundTruth();
+  const startMs = Date.now() - 60_000;
+  let rounds = 0;
+  await writeContinuously({ metric: "early_test", seriesCount: 20, targets: () => [a, b], until: () => rounds++ >= 10, truth, startMs });
+  const c = await startNode("n3", clusterArgs(name, [join]));
+  let warned = 0;
+  let complete = 0;
+  for (let i = 0; i < 15; i++) {
+    const got = await queryRaw(c, "early_test", startMs, startMs + 5000);
+    if (got.warnings.length) warned++;
+    else {
+      expect(diff(truth, got)).toEqual([]);
+      complete++;
+    }
+    await Bun.sleep(50);
+  }
+  expect(complete).toBeGreaterThan(0);
+  console.log(`queried at once after ready: ${warned} answers with a warning, then ${complete} complete`);
+}, 60_000);
