@@ -79,6 +79,19 @@ class BlockPostings implements PostingsReader {
   names(): Iterable<string> {
     return this.byName.keys();
   }
+  /** Values are sorted: binary search to the first with the prefix, then read while they have it. */
+  *valuesWithPrefix(name: string, prefix: string): Iterable<string> {
+    const p = this.byName.get(name);
+    if (p === undefined) return;
+    let lo = 0;
+    let hi = p.values.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p.values[mid]! < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < p.values.length && p.values[i]!.startsWith(prefix); i++) yield p.values[i]!;
+  }
   /** [name, value, seriesCount] for every pair. */
   *pairs(): Iterable<[string, string, number]> {
     for (const [name, p] of this.byName) {

@@ -5,6 +5,7 @@
  * for the label does not match"; regexes are fully anchored (Matcher does that).
  */
 import type { Matcher } from "../model/index.ts";
+import { regexShape } from "./regex-shape.ts";
 
 export type PostingsList = number[];
 
@@ -62,6 +63,8 @@ export interface PostingsReader {
   /** Sorted ids of the series with this pair; read-only (may be the index's own storage). */
   get(name: string, value: string): ArrayLike<number>;
   names(): Iterable<string>;
+  /** Values of a label starting with `prefix` (optional: a sorted index answers it fast). */
+  valuesWithPrefix?(name: string, prefix: string): Iterable<string>;
 }
 
 /** Series ids matching every matcher, sorted ascending. */
@@ -97,6 +100,29 @@ function rank(m: Matcher): number {
 /** Lists for values of m.name that match (want=true) or do not match (want=false). */
 function matchingValueLists(p: PostingsReader, m: Matcher, want: boolean): ArrayLike<number>[] {
   const lists: ArrayLike<number>[] = [];
+  if (m.type === "=~" || m.type === "!~") {
+    // R: the values the regex itself matches; the caller wants R or its complement.
+    const wantR = (m.type === "=~") === want;
+    const shape = regexShape(m.value);
+    if (wantR && shape.alternatives !== null) {
+      for (const v of shape.alternatives) {
+        const l = p.get(m.name, v);
+        if (l.length > 0) lists.push(l);
+      }
+      return lists;
+    }
+    if (shape.prefix !== "") {
+      const pre = shape.prefix;
+      if (wantR) {
+        const candidates = p.valuesWithPrefix ? p.valuesWithPrefix(m.name, pre) : p.values(m.name);
+        for (const v of candidates) if (v.startsWith(pre) && m.matches(v) === want) lists.push(p.get(m.name, v));
+      } else {
+        // Values without the prefix are outside R for sure: no need to run the regex on them.
+        for (const v of p.values(m.name)) if (!v.startsWith(pre) || m.matches(v) === want) lists.push(p.get(m.name, v));
+      }
+      return lists;
+    }
+  }
   for (const v of p.values(m.name)) if (m.matches(v) === want) lists.push(p.get(m.name, v));
   return lists;
 }

@@ -1,0 +1,78 @@
+/**
+ * The regex fast paths of postings (alternations of literals looked up directly, literal
+ * prefixes found by binary search in a block's sorted values) select exactly what testing the
+ * regex on every value selects, in the head's postings and in a block's.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import fc from "fast-check";
+import { labelsFromRecord, Matcher, type Labels } from "../../src/model/index.ts";
+import { Block, writeBlock } from "../../src/storage/block.ts";
+import { MemPostings, postingsForMatchers } from "../../src/storage/postings.ts";
+import { regexShape } from "../../src/storage/regex-shape.ts";
+import { tempDir } from "./helpers.ts";
+
+const VALUES = ["", "a", "ab", "abc", "abd", "b", "ba", "a.b", "a_b", "node_cpu", "node_mem", "nodes", "n", "x|y", "aab", "abab"];
+const labelSets: Labels[] = [];
+let block: Block;
+let mem: MemPostings;
+let tmp: { dir: string; cleanup: () => void };
+
+beforeAll(async () => {
+  // Series k has v=VALUES[k % n] and w=VALUES[(k * 7) % n]; some lack w.
+  for (let k = 0; k < 64; k++) {
+    const r: Record<string, string> = { __name__: "m", id: String(k).padStart(3, "0") };
+    const v = VALUES[k % VALUES.length]!;
+    if (v !== "") r.v = v;
+    if (k % 5 !== 0) r.w = VALUES[(k * 7) % VALUES.length]! || "z";
+    labelSets.push(labelsFromRecord(r));
+  }
+  labelSets.sort((a, b) => (a.map((l) => `${l.name}=${l.value}`).join(",") < b.map((l) => `${l.name}=${l.value}`).join(",") ? -1 : 1));
+  tmp = tempDir("shoal-regex-postings-");
+  const series = labelSets.map((labels) => ({ labels, timestamps: Float64Array.of(1000), values: Float64Array.of(1) }));
+  const meta = await writeBlock(tmp.dir, "01HYYYYYYYYYYYYYYYYYYYYYYY", 0, 2000, series, { level: 1, sources: ["01HYYYYYYYYYYYYYYYYYYYYYYY"] });
+  block = new Block(`${tmp.dir}/${meta.ulid}`);
+  mem = new MemPostings();
+  labelSets.forEach((ls, id) => mem.add(id, ls));
+});
+
+afterAll(() => tmp.cleanup());
+
+const piece = fc.constantFrom("a", "b", "ab", "node_", "n", "x", "", "a.b", "a_b");
+const tail = fc.constantFrom("", ".*", ".+", "?", "*", "[bc]", "b{1,2}", "(c|d)", "\\.b", ".", "(?i)B");
+const pattern = fc.oneof(
+  fc.array(piece, { minLength: 1, maxLength: 4 }).map((ps) => ps.join("|")),
+  fc.tuple(piece, tail).map(([p, t]) => p + t),
+  fc.tuple(piece, tail, piece).map(([p, t, q]) => p + t + q),
+);
+
+test("pattern shapes: alternations of literals and literal prefixes", () => {
+  expect(regexShape("a|b|a")).toEqual({ alternatives: ["a", "b"], prefix: "" });
+  expect(regexShape("node_.+")).toEqual({ alternatives: null, prefix: "node_" });
+  expect(regexShape("abc?")).toEqual({ alternatives: null, prefix: "ab" });
+  expect(regexShape("ab{2}")).toEqual({ alternatives: null, prefix: "a" });
+  expect(regexShape("(?i)abc")).toEqual({ alternatives: null, prefix: "" });
+  expect(regexShape("a.*|b")).toEqual({ alternatives: null, prefix: "" });
+});
+
+test("fast paths select exactly what the regex selects, for =~ and !~, in head and block postings", () => {
+  fc.assert(
+    fc.property(pattern, fc.constantFrom("=~", "!~"), fc.constantFrom("v", "w"), (pat, type, name) => {
+      let m: Matcher;
+      try {
+        m = new Matcher(type as "=~" | "!~", name, pat);
+      } catch {
+        return; // not a valid regex: nothing to compare
+      }
+      const want = labelSets
+        .map((ls, id) => [ls, id] as const)
+        .filter(([ls]) => m.matches(ls.find((l) => l.name === name)?.value ?? ""))
+        .map(([, id]) => id);
+      expect(postingsForMatchers(mem, [m])).toEqual(want);
+      expect(block.matching([m])).toEqual(want);
+      // Combined with another matcher (the intersection path).
+      const both = [m, new Matcher("=", "__name__", "m")];
+      expect(block.matching(both)).toEqual(want);
+    }),
+    { numRuns: 400 },
+  );
+});
