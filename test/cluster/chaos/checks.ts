@@ -135,7 +135,14 @@ export async function checkWindow(url: string, log: AckedLog, kind: WindowKind, 
       if (c.status !== "success" || c.warnings?.length) return { outcome: outcome(c, diffAgg(log, c, from, to, "count")), what };
       const s = await promQuery(url, `sum_over_time(${m}[${rangeS}s])`, end, timeoutMs);
       const d = diffAgg(log, c, from, to, "count").concat(diffAgg(log, s, from, to, "sum"));
-      return { outcome: outcome(s, d), what };
+      const o = outcome(s, d);
+      if (o.kind === "short") {
+        // Which samples: the same window raw (moments later; a repair may have run meanwhile).
+        const raw = await promQuery(url, `${m}[${rangeS}s]`, end, timeoutMs);
+        const rd = raw.status === "success" ? diffRaw(log, raw, from, to, 4) : [`failed: ${raw.error}`];
+        o.diffs.push(`raw re-query${raw.warnings?.length ? " (warned)" : ""}: ${rd.length ? rd.join("; ") : "complete"}`);
+      }
+      return { outcome: o, what };
     }
     const at = kind === "recent" ? end : first + pick() * Math.max(0, end - first);
     const [from, to] = log.roundsIn(at - 10_000, at);
