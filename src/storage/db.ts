@@ -497,7 +497,9 @@ export class LocalTSDB implements TSDB {
   async deleteSeries(matchers: Matcher[], mint: number, maxt: number): Promise<void> {
     this.checkOpen();
     if (this.mode !== "normal") throw new Error(`TSDB opened ${this.mode}: deleting is not allowed`);
-    await this.exclusive(() => {
+    await this.exclusive(async () => {
+      // Backfilled samples still in memory go to blocks first, where tombstones reach them.
+      if (this.backfiller.active.matching(matchers).length > 0) await this.backfiller.flushNow();
       const refs = this.head.matchingRefs(matchers);
       if (refs.length > 0) {
         this.wal.logTombstones(refs, mint, maxt);

@@ -235,6 +235,24 @@ async function runChild(args: string[], until: (line: string) => boolean): Promi
   }
 }
 
+describe("deleteSeries (the admin API's delete) reaches backfilled samples", () => {
+  test("in memory or in blocks, across a restart", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const db = await open(t.dir);
+    await db.backfill([data(M(1), range(B, B + 60_000 * 10, 60_000), (x) => x), data(M(2), range(B, B + 60_000 * 10, 60_000), (x) => x)]);
+    await db.deleteSeries([new Matcher("=", "i", "1")], B + 2 * 60_000, B + 5 * 60_000);
+    const check = async (d: TSDB) => {
+      const got = await selectAll(d);
+      expect(Array.from(got[0]!.timestamps)).toEqual(range(B, B + 60_000 * 10, 60_000).filter((x) => x < B + 2 * 60_000 || x > B + 5 * 60_000));
+      expect(got[1]!.timestamps.length).toBe(10);
+    };
+    await check(db);
+    await db.close();
+    await check(await open(t.dir));
+  });
+});
+
 describe("durability", () => {
   test("every resolved backfill survives SIGKILL (log replay and flushed blocks); a node serves it merged with head data over HTTP", async () => {
     const t = tempDir("shoal-bfcrash-");
