@@ -95,9 +95,14 @@ class SeriesWalk {
     return this.headSorted;
   }
 
-  next(full: (visits: readonly Visit[]) => boolean): Visit[] {
-    const out: Visit[] = [];
-    if (this.done) return out;
+  /**
+   * Visits series in order, handing each one with samples to `emit` (which returns true once
+   * its batch is full), until the batch is full, `budget` series were looked at (so a filter
+   * that passes few series does not hold the event loop for a whole database scan), or the end.
+   * Returns whether the batch is full.
+   */
+  step(emit: (v: Visit) => boolean, budget: number): boolean {
+    if (this.done) return false;
     const { head, blocks, stores } = this.sources();
     const c = this.cursor;
     const mint = this.mint;
@@ -127,6 +132,7 @@ class SeriesWalk {
         this.done = true;
         break;
       }
+      if (budget-- <= 0) break;
       const hash = labelsHash32(min);
       const wanted = this.filter(min, hash);
       const parts: SourceSeries[] = [];
@@ -163,11 +169,10 @@ class SeriesWalk {
       this.cursor = min;
       if (parts.length > 0) {
         const m = parts.length === 1 ? parts[0]! : mergeSamples(parts);
-        out.push({ labels: min, hash, timestamps: m.timestamps, values: m.values });
-        if (full(out)) break;
+        if (emit({ labels: min, hash, timestamps: m.timestamps, values: m.values })) return true;
       }
     }
-    return out;
+    return false;
   }
 }
 
@@ -194,24 +199,46 @@ function own(ts: Float64Array, vs: Float64Array): { timestamps: Float64Array; va
   return { timestamps, values: new Float64Array(ab, n * 8, n) };
 }
 
+/** Series looked at per synchronous step of a walk; between steps other work runs. */
+const WALK_STEP_SERIES = 20_000;
+const nextTick = () => new Promise<void>((r) => setImmediate(r));
+
 export async function* exportSeries(sources: () => WalkSources, opts: ExportOptions): AsyncGenerator<SeriesData[]> {
   const limit = Math.max(1, opts.batchSamples ?? DEFAULT_EXPORT_BATCH_SAMPLES);
   const walk = new SeriesWalk(sources, opts.filter, opts.mint ?? -Infinity, opts.maxt ?? Infinity, opts.after);
+  let batch: SeriesData[] = [];
+  let samples = 0;
+  const emit = (v: Visit): boolean => {
+    batch.push({ labels: v.labels, ...own(v.timestamps, v.values) });
+    return (samples += v.timestamps.length) >= limit;
+  };
   while (!walk.done) {
-    let samples = 0;
-    const batch = walk.next((vs) => (samples += vs[vs.length - 1]!.timestamps.length) >= limit);
-    if (batch.length === 0) break;
-    yield batch.map((v) => ({ labels: v.labels, ...own(v.timestamps, v.values) }));
+    const full = walk.step(emit, WALK_STEP_SERIES);
+    if (full || (walk.done && batch.length > 0)) {
+      const out = batch;
+      batch = [];
+      samples = 0;
+      yield out;
+    } else if (!walk.done) await nextTick();
   }
 }
 
 export async function* summarizeSeries(sources: () => WalkSources, opts: SummaryOptions): AsyncGenerator<SeriesSummary[]> {
   const limit = Math.max(1, opts.batchSeries ?? DEFAULT_SUMMARY_BATCH_SERIES);
   const walk = new SeriesWalk(sources, opts.filter, opts.mint, opts.maxt, opts.after);
+  let batch: SeriesSummary[] = [];
+  // Each series is reduced to its summary at once: a batch never holds samples.
+  const emit = (v: Visit): boolean => {
+    batch.push({ labels: v.labels, hash: v.hash, count: v.timestamps.length, checksum: samplesChecksum(v.timestamps, v.values) });
+    return batch.length >= limit;
+  };
   while (!walk.done) {
-    const batch = walk.next((vs) => vs.length >= limit);
-    if (batch.length === 0) break;
-    yield batch.map((v) => ({ labels: v.labels, hash: v.hash, count: v.timestamps.length, checksum: samplesChecksum(v.timestamps, v.values) }));
+    const full = walk.step(emit, WALK_STEP_SERIES);
+    if (full || (walk.done && batch.length > 0)) {
+      const out = batch;
+      batch = [];
+      yield out;
+    } else if (!walk.done) await nextTick();
   }
 }
 
