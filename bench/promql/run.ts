@@ -56,6 +56,8 @@ const QUERIES = custom !== undefined ? [{ name: "custom (--query)", query: custo
 
 interface Timing {
   ms: number[];
+  /** The warm-up run: nothing of this query cached yet (Shoal's decoded chunks, say). */
+  first: number;
   series: number;
   error: string;
   body: unknown;
@@ -79,6 +81,7 @@ async function runOnce(server: Server, t: Timing, query: string, start: number, 
   const text = await res.text();
   const ms = performance.now() - began;
   if (record) t.ms.push(ms);
+  else t.first = ms;
   let body: { status?: string; error?: string; data?: { result?: Matrix[] } };
   try {
     body = JSON.parse(text) as typeof body;
@@ -176,8 +179,8 @@ async function main(): Promise<void> {
       log(q.query);
       // One warm-up run each, then the servers take turns, so that a burst of load from other
       // processes on the machine falls on both alike.
-      const a: Timing = { ms: [], series: 0, error: "", body: null };
-      const b: Timing = { ms: [], series: 0, error: "", body: null };
+      const a: Timing = { ms: [], first: NaN, series: 0, error: "", body: null };
+      const b: Timing = { ms: [], first: NaN, series: 0, error: "", body: null };
       for (let i = 0; i <= runs; i++) {
         await runOnce(shoal, a, q.query, start, end, i > 0);
         await runOnce(prom, b, q.query, start, end, i > 0);
@@ -190,6 +193,7 @@ async function main(): Promise<void> {
         a.error === "" ? ma.toFixed(1) : "error",
         b.error === "" ? mb.toFixed(1) : "error",
         Number.isFinite(ma / mb) ? (ma / mb).toFixed(2) : "n/a",
+        `${a.first.toFixed(0)} / ${b.first.toFixed(0)}`,
         `${a.series} / ${b.series}`,
         a.error !== "" ? a.error.slice(0, 80) : b.error !== "" ? b.error.slice(0, 80) : compare(a.body, b.body),
       ]);
@@ -207,7 +211,7 @@ async function main(): Promise<void> {
   );
   out.push(`Load: shoal tsdb import ${shoalLoad.seconds.toFixed(1)} s, promtool create-blocks-from ${promLoad.seconds.toFixed(1)} s`);
   out.push("");
-  out.push(markdownTable(["query", "Shoal ms", "Prometheus ms", "Shoal/Prom", "series (Shoal / Prom)", "results"], rows));
+  out.push(markdownTable(["query", "Shoal ms", "Prometheus ms", "Shoal/Prom", "first run ms (Shoal / Prom)", "series (Shoal / Prom)", "results"], rows));
   out.push("");
   out.push("Queries:");
   for (const q of QUERIES) out.push(`- ${q.name}: \`${q.query}\``);
