@@ -249,13 +249,18 @@ export class Cluster {
       const stats = this.hints.stats(peer);
       const m = this.membership.get(peer);
       if (stats.records === 0) continue;
+      if (m?.state === "left" || (!m && this.membership.departed.has(peer))) {
+        // It handed its ranges over and left: the takers received these writes themselves.
+        this.hints.drop(peer);
+        continue;
+      }
       if (!m) {
         // The member was forgotten (dead past the forget timeout): it will not come back.
         if (this.membership.all().length > 0 && performance.now() > this.config.forgetTimeoutMs) this.hints.drop(peer);
         continue;
       }
       // The replica backfills replays, so they may go while it takes new writes.
-      if (m.health !== "alive" || m.state === "left") continue;
+      if (m.health !== "alive") continue;
       void this.hints.replay(peer, async (payload) => {
         try {
           await this.distributor.send(peer, payload, HINT_PROTOCOL);
@@ -279,6 +284,7 @@ export class Cluster {
       rssBytes: process.memoryUsage.rss(),
       handoffActive: this.handoff.activeTransfers(),
       handoffPendingRanges: this.handoff.pendingRanges(),
+      handoffPendingFraction: this.handoff.pendingFraction(),
     };
   }
 
@@ -326,22 +332,20 @@ export class Cluster {
   }
 
   /**
-   * How much of the ring (as data was written, dead members included) has fewer than R live
-   * replicas, and how much has none (queries there return partial results).
+   * How much of the ring has no live replica at all (queries there return partial results: the
+   * ring as data was written, dead members included), and how much is being re-replicated after
+   * a death (fewer than R copies until the surviving owners' pushes complete). A range whose
+   * owner died and whose data is back on R live members counts as fully replicated.
    */
   replicationHealth(): { healthy: boolean; fullyReplicatedFraction: number; underReplicatedFraction: number; unavailableFraction: number } {
     const ring = this.membership.coverageRing();
-    let full = 0;
-    let under = 0;
     let none = 0;
     ring.forEachRange((width, set) => {
       const live = set.filter((i) => this.membership.isLive(ring.ids[i]!) && this.membership.get(ring.ids[i]!)!.health === "alive").length;
-      const w = width / 2 ** 32;
-      if (live === 0) none += w;
-      else if (live < set.length) under += w;
-      else full += w;
+      if (live === 0) none += width / 2 ** 32;
     });
-    return { healthy: under === 0 && none === 0, fullyReplicatedFraction: full, underReplicatedFraction: under, unavailableFraction: none };
+    const under = Math.min(1 - none, this.handoff.underReplicatedFraction());
+    return { healthy: under === 0 && none === 0, fullyReplicatedFraction: Math.max(0, 1 - under - none), underReplicatedFraction: under, unavailableFraction: none };
   }
 
   metrics(): MetricFamily[] {

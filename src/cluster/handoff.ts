@@ -58,7 +58,8 @@ export class Handoff {
   private seq = 0;
   private prevRead: Ring | null = null;
   /** Intervals this node is re-replicating per target, while the push runs. */
-  private readonly deathPushes = new Map<string, number>();
+  private readonly deathPushes = new Map<number, HashInterval[]>();
+  private deathPushSeq = 0;
   private leavePromise: Promise<void> | null = null;
   private leaveInfo: HandoffStatus["leave"] = { requested: false, startedAt: null, finishedAt: null, error: null };
   private joining = false;
@@ -362,23 +363,33 @@ export class Handoff {
       }
     });
     for (const [target, ivs] of byTarget) {
-      this.deathPushes.set(target, (this.deathPushes.get(target) ?? 0) + ivs.length);
+      const key = ++this.deathPushSeq;
+      this.deathPushes.set(key, ivs);
       this.logger.info("re-replicating ranges of a dead member", { to: this.name(target), ranges: ivs.length });
       this.pushIntervals(target, ivs, "death", () => !this.stopped && this.membership.isLive(target))
         .catch((err: unknown) => this.logger.error("re-replication failed", { to: this.name(target), err }))
-        .finally(() => {
-          const n = (this.deathPushes.get(target) ?? 0) - ivs.length;
-          if (n > 0) this.deathPushes.set(target, n);
-          else this.deathPushes.delete(target);
-        });
+        .finally(() => this.deathPushes.delete(key));
     }
   }
 
   /** Ranges this node is re-replicating right now (published in heartbeats). */
   pendingRanges(): number {
     let n = 0;
-    for (const v of this.deathPushes.values()) n += v;
+    for (const v of this.deathPushes.values()) n += v.length;
     return n;
+  }
+
+  /** Fraction of the hash ring this node is re-replicating right now (published in heartbeats). */
+  pendingFraction(): number {
+    if (this.deathPushes.size === 0) return 0;
+    return new HashRanges([...this.deathPushes.values()].flat()).fraction();
+  }
+
+  /** Fraction of the hash ring being re-replicated anywhere in the cluster (at most 1). */
+  underReplicatedFraction(): number {
+    let f = this.pendingFraction();
+    for (const m of this.membership.all()) if (!m.self && m.health !== "dead") f += m.load.handoffPendingFraction ?? 0;
+    return Math.min(1, f);
   }
 
   /** Ranges being re-replicated anywhere in the cluster (from every member's heartbeat). */

@@ -124,6 +124,8 @@ export class Membership {
   private coverageKey = "";
   private lastPersist = -Infinity;
   private lastPublishAt = 0;
+  /** Members that left gracefully (handed their ranges over) and were removed. */
+  readonly departed = new Set<string>();
   private stopped = false;
   private readonly loadFn: () => Record<string, number>;
   private readonly hintsFn: () => Record<string, number>;
@@ -543,6 +545,7 @@ export class Membership {
         // It handed its data over and exited: not a death, nothing to re-replicate.
         if (age > this.cfg.deadTimeoutMs) {
           this.members.delete(m.id);
+          this.departed.add(m.id);
           this.logger.info("cluster member left", { member: m.name, id: m.id });
           changed = true;
         }

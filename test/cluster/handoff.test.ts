@@ -303,21 +303,23 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
     // that now own them; with 3 members left at R=3 each holds every series, every sample.
     kill(n4);
     const survivors = [n1, n2, n3];
-    await waitFor("n4 dead", async () => (await status(n1)).members.find((m) => m.name === "n4")?.health === "dead", 15_000, 200);
+    for (const n of survivors) await waitFor(`${n.name} sees n4 dead`, async () => (await status(n)).members.find((m) => m.name === "n4")?.health === "dead", 15_000, 200);
+    // Each survivor starts its pushes the moment it sees the death; wait until all are done.
     await waitFor(
       "re-replication done",
       async () => {
-        let deaths = 0;
         for (const n of survivors) {
           const h = (await status(n)).handoff;
           if (h.underReplicatedRanges > 0 || h.transfers.length > 0) return false;
-          deaths += h.recent.filter((t) => t.reason === "death" && t.direction === "out" && t.state === "done").length;
         }
-        return deaths > 0;
+        return true;
       },
       30_000,
       250,
     );
+    let deaths = 0;
+    for (const n of survivors) deaths += (await status(n)).handoff.recent.filter((t) => t.reason === "death" && t.direction === "out" && t.state === "done").length;
+    expect(deaths).toBeGreaterThan(0);
     for (const n of survivors) expect({ node: n.name, missing: await holes(n, upTo) }).toEqual({ node: n.name, missing: 0 });
     console.log(`anti-entropy: n3 lacked ${holeAfterPause} samples after its pause; ${repairedSeries} series repaired; re-replication after n4's death complete`);
   } catch (err) {
