@@ -553,7 +553,7 @@ export class LocalTSDB implements TSDB {
     this.checkOpen();
     if (this.mode !== "normal") throw new Error(`TSDB opened ${this.mode}: dropping is not allowed`);
     return this.exclusive(async () => {
-      const { count, blocks } = dropMatchingSeries(this, filter);
+      const { count, blocks } = await dropMatchingSeries(this, filter);
       this.counters.seriesDropped += count;
       // Rewrite the blocks now so that the series are gone from disk and from label lookups too.
       for (const b of blocks) if (this.blocks.includes(b)) await this.rewriteBlocks([b], "series drop");

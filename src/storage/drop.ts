@@ -20,13 +20,19 @@ export interface DropHost {
 
 /**
  * Applies the drop; returns the distinct series removed and the blocks that now hold tombstones
- * (the caller rewrites them). Must run under the database's exclusive lock (no flush or
- * compaction in between).
+ * (the caller rewrites them). Must run under the database's exclusive lock (no flush, head cut
+ * or compaction in between); appends may go on.
  */
-export function dropMatchingSeries(db: DropHost, filter: SeriesFilter): { count: number; blocks: Block[] } {
+export async function dropMatchingSeries(db: DropHost, filter: SeriesFilter): Promise<{ count: number; blocks: Block[] }> {
   const gone = new Set<string>();
   const refs: number[] = [];
-  for (const s of db.head.allSeries()) {
+  // Scans yield every few thousand series so that a big database does not stall other work.
+  let seen = 0;
+  const pace = async () => {
+    if (++seen % 20_000 === 0) await new Promise<void>((r) => setImmediate(r));
+  };
+  for (const s of [...db.head.allSeries()]) {
+    await pace();
     if (s.removed || !filter(s.labels, labelsHash32(s.labels))) continue;
     refs.push(s.ref);
     gone.add(labelsKey(s.labels));
@@ -65,6 +71,7 @@ export function dropMatchingSeries(db: DropHost, filter: SeriesFilter): { count:
   for (const b of db.blocks) {
     const ids: number[] = [];
     for (let id = 0; id < b.numSeries; id++) {
+      await pace();
       const labels = b.labelsOf(id);
       if (!filter(labels, labelsHash32(labels))) continue;
       ids.push(id);
