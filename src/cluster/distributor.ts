@@ -364,14 +364,13 @@ export class Distributor implements Appendable {
       }
       const frame = encodeFrame({ b: encodeBatch(pending.toBatch(share.runs, share.n)), ts: Date.now() } satisfies WriteRequest);
       const m = this.membership.get(member);
-      const backlog = this.hints.stats(member).records > 0;
-      if (!m || m.health !== "alive" || backlog) {
-        // A suspect member is probably hung: do not wait for it, queue its share at once. While
-        // its backlog drains, newer batches queue behind it, so that the replica receives each
-        // series' samples in order (the storage refuses out-of-order samples).
+      if (!m || m.health !== "alive") {
+        // A suspect member is probably hung: do not wait for it, queue its share at once. (A
+        // member with a hinted backlog takes new writes directly: it backfills the replayed
+        // batches, so their order does not matter.)
         this.hints.enqueue(member, frame);
         this.count(member, "hinted", samples);
-        record(member, new Error(backlog && m?.health === "alive" ? "hinted-handoff backlog still draining" : `member is ${m?.health ?? "unknown"}`));
+        record(member, new Error(`member is ${m?.health ?? "unknown"}`));
         continue;
       }
       this.send(member, frame).then(
