@@ -86,6 +86,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       }, 30_000);
     }
     const handoff = o.membershipChanges ?? (await supportsHandoff(fleet.up()[0]!));
+    t0 = Date.now();
     note(`cluster of ${startCount} ready; R=${R}; schedule with ${handoff ? "joins, leaves, " : ""}kills, restarts, pauses for ${o.seconds} s`);
 
     const writer = runWriter({
@@ -127,12 +128,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
     const plan = planSchedule({ seed: o.seed, seconds: o.seconds, startNodes: startCount, replication: R, membershipChanges: handoff });
     print(`[chaos ${o.seed}] plan:\n${plan.map(describe).join("\n")}`);
-    const chaosStart = Date.now();
-    t0 = chaosStart;
+    // A step that takes longer than planned (a restart, a join, a leave that has not exited by
+    // its `gone` event) shifts the rest of the plan, so that the gaps between events (how long
+    // a node stays paused or dead) stay as planned.
+    let shift = 0;
     for (const e of plan) {
       if (writerError) break;
-      const wait = chaosStart + e.at - Date.now();
+      const wait = t0 + e.at + shift - Date.now();
       if (wait > 0) await Bun.sleep(wait);
+      else shift -= wait;
       try {
         await execute(fleet, e, note);
       } catch (err) {
@@ -140,6 +144,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         note(`ACTION FAILURE: ${describe(e)}: ${(err as Error).message}`);
       }
     }
+    if (shift > 0) note(`the plan ran ${(shift / 1000).toFixed(1)} s behind its timeline (slow restarts, joins or leaves)`);
     // The plan ends with every node up; after an aborted run, heal what is left.
     for (const n of fleet.nodes) if (n.state === "paused") fleet.resume(n);
     for (const n of fleet.nodes) if (n.state === "killed") await fleet.restart(n);
