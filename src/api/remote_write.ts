@@ -33,6 +33,8 @@ export interface RemoteWriteMetrics {
   samples: Counter;
   rejectedSamples: Counter; // labels: reason
   histogramsDropped: Counter;
+  /** labels: thread ("worker" or "request"). */
+  decoded?: Counter;
 }
 
 function text(status: number, message: string): Response {
@@ -147,9 +149,12 @@ export function registerRemoteWrite(
     let out: WriteOutcome;
     if (workers > 0) {
       pool ??= new DecodePool(workers, logger);
-      const req = await pool.decode(body, opts.maxDecodedBytes);
+      const pending = pool.decode(body, opts.maxDecodedBytes);
+      metrics.decoded?.inc(1, pending instanceof Promise ? "worker" : "request");
+      const req = await pending;
       out = isOutcome(req) ? req : await appendDecoded(req, appendable, metrics, logger);
     } else {
+      metrics.decoded?.inc(1, "request");
       out = await handleWriteBody(new Uint8Array(body), appendable, opts, metrics, logger, cache);
     }
     if (out.status === 400) logger.debug("Rejected remote write request", { err: out.message });

@@ -38,6 +38,7 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
     samples: reg.counter("shoal_remote_write_samples_total", "Samples stored from remote write requests."),
     rejectedSamples: reg.counter("shoal_remote_write_rejected_samples_total", "Remote write samples refused by storage, by reason.", ["reason"]),
     histogramsDropped: reg.counter("shoal_remote_write_histograms_dropped_total", "Native histogram samples received by remote write and dropped (not supported)."),
+    decoded: reg.counter("shoal_remote_write_decoded_requests_total", "Remote write request bodies decoded, by thread (worker: a decoding worker, request: the request thread).", ["thread"]),
   };
 
   app.use("*", async (c, next) => {

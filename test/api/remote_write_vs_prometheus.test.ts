@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
-import { startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "../e2e/harness.ts";
+import { eventually, startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "../e2e/harness.ts";
 
 let shoal: ShoalNode;
 let prom: PrometheusServer;
@@ -96,6 +96,18 @@ test("many requests over the same series: same data, same series count", async (
   const a = await dump(shoal.url);
   expect(a).toEqual(await dump(prom.url));
   expect(a.filter((l) => l.includes("rw_many")).length).toBe(300);
+});
+
+test("Shoal decodes on its decoding worker once that has started", async () => {
+  // The worker starts with the first request; until it is up the request thread decodes.
+  let t = t0 + 300_000;
+  const onWorker = await eventually("a request decoded on the worker", async () => {
+    const r = await remoteWrite(shoal.url, writeRequestBody([series("rw_probe", {}, [[(t += 1000), 1]])]));
+    expect(r.status).toBe(204);
+    const metrics = await (await fetch(`${shoal.url}/metrics`)).text();
+    return Number(/^shoal_remote_write_decoded_requests_total\{thread="worker"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+  });
+  expect(onWorker).toBeGreaterThan(0);
 });
 
 test("corrupt snappy and a bad protobuf: 400 from both", async () => {
