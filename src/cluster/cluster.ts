@@ -547,9 +547,11 @@ export class Cluster {
     this.timers = [];
     this.handoff.stop();
     try {
-      if (this.membership.self().state !== "left") this.membership.setState("leaving");
-      // Give the `leaving` heartbeat a moment to go out so peers stop routing to us at once.
-      await new Promise((r) => setTimeout(r, 100));
+      if (this.membership.self().state !== "left") {
+        this.membership.setState("leaving");
+        // Give the `leaving` heartbeat a moment to go out so peers stop routing to us at once.
+        await new Promise((r) => setTimeout(r, 100));
+      }
     } catch {
       // best effort
     }

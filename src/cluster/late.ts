@@ -11,7 +11,7 @@ import { AppendError, setStaleAt, type Appendable, type Appender, type Labels } 
 import type { HandoffStorage, SeriesData } from "./transfer.ts";
 
 export class LateTolerantAppendable implements Appendable {
-  /** Late samples stored through backfill since start. */
+  /** Late samples handed to backfill since start (the head counted them as out of order). */
   lateSamples = 0;
 
   constructor(private readonly local: HandoffStorage) {}
@@ -64,8 +64,8 @@ class LateTolerantAppender implements Appender {
       for (const i of l.stale) setStaleAt(values, i);
       return { labels: l.labels, timestamps: Float64Array.from(l.t), values };
     });
-    const r = await this.local.backfill(series);
-    this.owner.lateSamples += r.samples;
+    await this.local.backfill(series);
+    for (const l of late) this.owner.lateSamples += l.t.length;
   }
 
   rollback(): void {
