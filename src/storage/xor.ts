@@ -196,8 +196,41 @@ export function chunkSampleCount(bytes: Uint8Array): number {
 }
 
 /**
+ * `n` bits (1..32) of `bytes` starting at bit `pos` (most significant first), as an unsigned
+ * number. Reads a 40-bit window at once instead of looping per byte: bytes past the end read as
+ * zeros (a chunk's buffer is zero-filled beyond what was written).
+ */
+function bitsAt(bytes: Uint8Array, pos: number, n: number): number {
+  const k = pos >>> 3;
+  const shift = pos & 7;
+  const w = ((bytes[k]! << 24) | (bytes[k + 1]! << 16) | (bytes[k + 2]! << 8) | bytes[k + 3]!) >>> 0;
+  const top = shift === 0 ? w : ((w << shift) | (bytes[k + 4]! >>> (8 - shift))) >>> 0;
+  return n === 32 ? top : top >>> (32 - n);
+}
+
+/** Where the last zigzagVarintAt ended. */
+let varintEndBit = 0;
+
+/** A zigzag varint written bytewise (not byte-aligned) at bit `pos`; sets varintEndBit. */
+function zigzagVarintAt(bytes: Uint8Array, pos: number): number {
+  let z = 0;
+  let mul = 1;
+  for (;;) {
+    const b = bitsAt(bytes, pos, 8);
+    pos += 8;
+    z += (b & 127) * mul;
+    if (b < 128) break;
+    mul *= 128;
+  }
+  varintEndBit = pos;
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
+
+/**
  * Decodes a chunk into `outT` and the value words `outW` (a Uint32Array view of a Float64Array:
  * little-endian, lo word at 2i, hi word at 2i+1) starting at index `off`. Returns the count.
+ * The bit position is a local and bits are read through `bitsAt` (no closures over state):
+ * this decodes every query's newest samples.
  */
 export function decodeXorChunk(
   bytes: Uint8Array,
@@ -207,34 +240,6 @@ export function decodeXorChunk(
   count: number = chunkSampleCount(bytes),
 ): number {
   let pos = HEADER_BYTES * 8;
-  const readBits = (n: number): number => {
-    let v = 0;
-    while (n > 0) {
-      const avail = 8 - (pos & 7);
-      const take = n < avail ? n : avail;
-      const bits = (bytes[pos >>> 3]! >>> (avail - take)) & ((1 << take) - 1);
-      v = ((v << take) | bits) >>> 0;
-      pos += take;
-      n -= take;
-    }
-    return v;
-  };
-  const readBit = (): number => {
-    const b = (bytes[pos >>> 3]! >>> (7 - (pos & 7))) & 1;
-    pos++;
-    return b;
-  };
-  const readZigzagVarint = (): number => {
-    let z = 0;
-    let mul = 1;
-    for (;;) {
-      const b = readBits(8);
-      z += (b & 127) * mul;
-      if (b < 128) break;
-      mul *= 128;
-    }
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-  };
   let t = 0;
   let delta = 0;
   let hi = 0;
@@ -243,29 +248,48 @@ export function decodeXorChunk(
   let trailing = 0;
   for (let i = 0; i < count; i++) {
     if (i === 0) {
-      t = readZigzagVarint();
-      hi = readBits(32);
-      lo = readBits(32);
+      t = zigzagVarintAt(bytes, pos);
+      pos = varintEndBit;
+      hi = bitsAt(bytes, pos, 32);
+      lo = bitsAt(bytes, pos + 32, 32);
+      pos += 64;
     } else {
       if (i === 1) {
-        delta = readZigzagVarint();
+        delta = zigzagVarintAt(bytes, pos);
+        pos = varintEndBit;
       } else {
+        // Prefix code: 0 | 10+7 bits | 110+14 | 1110+20 | 1111+64. Peek 4 bits at once.
+        const p4 = bitsAt(bytes, pos, 4);
         let dod: number;
-        if (readBit() === 0) dod = 0;
-        else if (readBit() === 0) dod = (readBits(7) << 25) >> 25;
-        else if (readBit() === 0) dod = (readBits(14) << 18) >> 18;
-        else if (readBit() === 0) dod = (readBits(20) << 12) >> 12;
-        else {
-          const dhi = readBits(32) | 0;
-          dod = dhi * TWO_32 + readBits(32);
+        if (p4 < 8) {
+          dod = 0;
+          pos += 1;
+        } else if (p4 < 12) {
+          dod = (bitsAt(bytes, pos + 2, 7) << 25) >> 25;
+          pos += 9;
+        } else if (p4 < 14) {
+          dod = (bitsAt(bytes, pos + 3, 14) << 18) >> 18;
+          pos += 17;
+        } else if (p4 === 14) {
+          dod = (bitsAt(bytes, pos + 4, 20) << 12) >> 12;
+          pos += 24;
+        } else {
+          const dhi = bitsAt(bytes, pos + 4, 32) | 0;
+          dod = dhi * TWO_32 + bitsAt(bytes, pos + 36, 32);
+          pos += 68;
         }
         delta += dod;
       }
       t += delta;
-      if (readBit() === 1) {
-        if (readBit() === 1) {
-          leading = readBits(5);
-          let sig = readBits(6);
+      // Value: 0 (same) | 10 + meaningful bits in the previous window | 11 + 5 + 6 + bits.
+      const p2 = bitsAt(bytes, pos, 2);
+      if (p2 < 2) pos += 1;
+      else {
+        pos += 2;
+        if (p2 === 3) {
+          leading = bitsAt(bytes, pos, 5);
+          let sig = bitsAt(bytes, pos + 5, 6);
+          pos += 11;
           if (sig === 0) sig = 64;
           trailing = 64 - leading - sig;
         }
@@ -273,11 +297,12 @@ export function decodeXorChunk(
         let xhi = 0;
         let xlo: number;
         if (sig > 32) {
-          xhi = readBits(sig - 32);
-          xlo = readBits(32);
+          xhi = bitsAt(bytes, pos, sig - 32);
+          xlo = bitsAt(bytes, pos + sig - 32, 32);
         } else {
-          xlo = readBits(sig);
+          xlo = bitsAt(bytes, pos, sig);
         }
+        pos += sig;
         if (trailing >= 32) {
           xhi = xlo << (trailing - 32);
           xlo = 0;
