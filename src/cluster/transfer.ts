@@ -212,21 +212,33 @@ export class Transfers {
       if (o.mint !== undefined) exportOpts.mint = o.mint;
       if (o.maxt !== undefined) exportOpts.maxt = o.maxt;
       if (o.after) exportOpts.after = o.after;
+      // One batch in flight while the next is read and encoded (the receiver's backfill and the
+      // sender's export overlap). Acknowledgements are taken in order, so the cursor only moves
+      // past series whose batch and every earlier one were acknowledged.
+      let acked: Promise<void> = Promise.resolve();
       for await (const batch of this.local.exportSeries(exportOpts)) {
         if (o.cancelled?.()) throw new TransferError("cancelled");
         if (batch.length === 0) continue;
         const z = Bun.zstdCompressSync(encodeCbor(encodeBatch(batch, { xor: true })), { level: 1 });
         const req: BatchRequest = { id: o.id, reason: o.reason, seq: seq++, z, tot, rf: o.ringFraction };
-        await this.rpc.call(o.peer, HANDOFF_BATCH_PROTOCOL, new EncodedFrame(encodeFrame(req, false)), BATCH_TIMEOUT_MS);
+        const sent = this.rpc.call(o.peer, HANDOFF_BATCH_PROTOCOL, new EncodedFrame(encodeFrame(req, false)), BATCH_TIMEOUT_MS);
         let samples = 0;
         for (const s of batch) samples += s.timestamps.length;
-        // exportSeries never splits a series over batches: the last one is complete.
-        this.book.count(t, batch.length, samples, z.length);
-        cursor = batch[batch.length - 1]!.labels;
+        const last = batch[batch.length - 1]!.labels;
+        const series = batch.length;
+        const next = Promise.all([acked, sent]).then(() => {
+          this.book.count(t, series, samples, z.length);
+          // exportSeries never splits a series over batches: the last one is complete.
+          cursor = last;
+        });
+        next.catch(() => {}); // awaited below; a failure of the previous one is reported first
+        await acked;
+        acked = next;
         // The budget is paid after sending: the first batch goes at once (progress shows), the
         // next ones wait until the bytes sent so far fit the rate.
         await this.throttle.take(z.length);
       }
+      await acked;
       await this.rpc.call(o.peer, HANDOFF_BATCH_PROTOCOL, { id: o.id, reason: o.reason, seq, done: true, tot, rf: o.ringFraction } satisfies BatchRequest, BATCH_TIMEOUT_MS);
       this.book.finish(t, "done");
     } catch (err) {

@@ -225,6 +225,7 @@ test("scale 1 → 3 → 5 → 3 under writes: queries complete at every step; ea
   } catch (err) {
     stop = true;
     console.log(dumpLogs(all));
+    console.log(all.map((n) => `${n.name}: exit ${n.proc.exitCode} signal ${n.proc.signalCode}`).join("\n"));
     throw err;
   } finally {
     stop = true;
