@@ -257,7 +257,11 @@ export class Head {
     return ref === 0 ? undefined : this.byRef[ref];
   }
 
+  /** Bumped whenever a series is created or removed (lets readers cache series lists). */
+  seriesVersion = 0;
+
   private createSeries(ref: number, labels: Labels, hash: number): MemSeries {
+    this.seriesVersion++;
     const s = new MemSeries(ref, labels, hash);
     this.byHash.insert(hash, ref);
     this.byRef[ref] = s;
@@ -404,6 +408,7 @@ export class Head {
 
   private removeSeries(dead: Set<number>): void {
     if (dead.size === 0) return;
+    this.seriesVersion++;
     this.postings.removeMany(dead, (id) => this.byRef[id]!.labels);
     for (const ref of dead) {
       const s = this.byRef[ref]!;
