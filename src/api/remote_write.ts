@@ -148,7 +148,7 @@ export function registerRemoteWrite(
     }
     let out: WriteOutcome;
     if (workers > 0) {
-      pool ??= new DecodePool(workers, logger);
+      pool ??= new DecodePool(workers, logger, cache);
       const pending = pool.decode(body, opts.maxDecodedBytes);
       metrics.decoded?.inc(1, pending instanceof Promise ? "worker" : "request");
       const req = await pending;

@@ -274,20 +274,24 @@ interface CacheEntry {
  * Bounded: when full it starts over, which costs one decode per series.
  *
  * Each entry also gets a small integer id (0, 1, 2, … within an epoch; the epoch changes when
- * the cache starts over), and the entries added since the last `takeFresh()` are kept, so that
- * a decoding worker can tell the main thread each new label set once and then only its id.
+ * the cache starts over). With `trackFresh`, the entries added since the last `takeFresh()` are
+ * kept, so that a decoding worker can tell the request thread each new label set (and its
+ * bytes) once and then only its id.
  */
 export class LabelsCache {
   // Native hashing and comparison of the raw bytes (a JavaScript loop over the bytes measured
   // twice as slow); small-integer keys keep the Map fast.
   private map = new Map<number, CacheEntry>();
   private nextId = 0;
-  private fresh: Labels[] = [];
+  private fresh: CacheEntry[] = [];
   /** Incremented each time the cache starts over (ids restart at 0). */
   epoch = 0;
   hits = 0;
   misses = 0;
-  constructor(readonly maxEntries = 1 << 20) {}
+  constructor(
+    readonly maxEntries = 1 << 20,
+    private readonly trackFresh = false,
+  ) {}
 
   get(bytes: Uint8Array, hash: number): CacheEntry | undefined {
     for (let e = this.map.get(hash) ?? null; e !== null; e = e.next) {
@@ -309,15 +313,15 @@ export class LabelsCache {
     }
     const e: CacheEntry = { bytes: bytes.slice(), labels, id: this.nextId++, next: this.map.get(hash) ?? null };
     this.map.set(hash, e);
-    this.fresh.push(labels);
+    if (this.trackFresh) this.fresh.push(e);
     return e;
   }
 
-  /** Label sets added since the last call, in id order: the first has id `firstId`. */
-  takeFresh(): { epoch: number; firstId: number; labels: Labels[] } {
-    const labels = this.fresh;
+  /** Entries added since the last call, in id order: the first has id `firstId`. */
+  takeFresh(): { epoch: number; firstId: number; entries: readonly { bytes: Uint8Array; labels: Labels }[] } {
+    const entries = this.fresh;
     this.fresh = [];
-    return { epoch: this.epoch, firstId: this.nextId - labels.length, labels };
+    return { epoch: this.epoch, firstId: this.nextId - entries.length, entries };
   }
 }
 

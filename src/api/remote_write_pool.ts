@@ -1,7 +1,9 @@
 /**
  * Remote-write decoding on worker threads. The request thread reads the body and appends;
  * snappy and protobuf decoding (a quarter of its time under load) run on workers, so that with
- * several senders decoding one request overlaps with appending another.
+ * several senders decoding one request overlaps with appending another. (Deciding per request
+ * whether to hand over does not work: Bun hands a handler a body it has already buffered, so a
+ * request is handled in one go and the handler never sees others waiting.)
  *
  * Label sets cross threads once: a worker numbers the label sets it has seen (its LabelsCache)
  * and sends each new one with its number the first time; the pool keeps one table per worker
@@ -10,7 +12,7 @@
  */
 import type { Labels, Logger } from "../model/index.ts";
 import { decodeBody, type WriteOutcome } from "./remote_write_body.ts";
-import { LabelsCache, type DecodedWrite } from "./remote_write_decode.ts";
+import type { DecodedWrite, LabelsCache } from "./remote_write_decode.ts";
 
 export interface DecodeRequest {
   id: number;
@@ -27,6 +29,9 @@ export type DecodeReply =
       /** Label sets new since the last reply: fresh[k] has number firstId + k. */
       firstId: number;
       fresh: Labels[];
+      /** Their label fields' raw bytes, one after the other; fresh[k]'s end at freshEnds[k]. */
+      freshBytes: Uint8Array;
+      freshEnds: Int32Array;
       /** Per series, its number, or -1 when its labels are in `inline` (in order). */
       ids: Int32Array;
       inline: Labels[];
@@ -55,7 +60,10 @@ class PoolWorker {
   dead = false;
   private crashes = 0;
 
-  constructor(private readonly logger: Logger) {
+  constructor(
+    private readonly logger: Logger,
+    private readonly shared: LabelsCache,
+  ) {
     this.worker = this.spawn();
   }
 
@@ -111,8 +119,16 @@ class PoolWorker {
         this.table = [];
         this.epoch = r.epoch;
       }
-      // Replies come in the order the worker made them, so numbers arrive before their use.
-      for (let k = 0; k < r.fresh.length; k++) this.table[r.firstId + k] = r.fresh[k]!;
+      // Replies come in the order the worker made them, so numbers arrive before their use. A
+      // label set the request thread already decoded keeps its object there.
+      let from = 0;
+      for (let k = 0; k < r.fresh.length; k++) {
+        const bytes = r.freshBytes.subarray(from, r.freshEnds[k]!);
+        from = r.freshEnds[k]!;
+        const hash = Bun.hash.xxHash32(bytes) | 0;
+        const known = this.shared.get(bytes, hash);
+        this.table[r.firstId + k] = known !== undefined ? known.labels : this.shared.set(bytes, hash, r.fresh[k]!).labels;
+      }
     }
     if (!w) return;
     if (!r.ok) {
@@ -143,22 +159,26 @@ class PoolWorker {
 }
 
 /**
- * `size` workers; a request goes to the least busy one that is ready, or is decoded on the
- * request thread while none is (starting up, or given up on). One worker is the default: it
- * takes all the decoding off the request thread, and with more a series decoded by two workers
- * would have two Labels objects (correct, but storage's identity lookups would miss).
+ * `size` workers and the request thread's own LabelsCache, which both paths share: a label set
+ * has one Labels object whichever thread decoded it. `decode` runs on the request thread when
+ * `inline` is asked for or no worker is ready (starting, or given up on), else on the least busy
+ * worker. One worker is the default: it takes all the decoding off the request thread.
  */
 export class DecodePool {
   private readonly workers: PoolWorker[];
-  private readonly cache = new LabelsCache();
 
-  constructor(size: number, logger: Logger) {
-    this.workers = Array.from({ length: size }, () => new PoolWorker(logger));
+  constructor(
+    size: number,
+    logger: Logger,
+    private readonly cache: LabelsCache,
+  ) {
+    this.workers = Array.from({ length: size }, () => new PoolWorker(logger, cache));
   }
 
-  decode(body: ArrayBuffer, maxDecodedBytes: number): Promise<DecodedWrite | WriteOutcome> | DecodedWrite | WriteOutcome {
+  /** A promise when a worker decodes; the outcome itself when the request thread did. */
+  decode(body: ArrayBuffer, maxDecodedBytes: number, inline = false): Promise<DecodedWrite | WriteOutcome> | DecodedWrite | WriteOutcome {
     let best: PoolWorker | null = null;
-    for (const w of this.workers) if (w.ready && !w.dead && (best === null || w.busy < best.busy)) best = w;
+    if (!inline) for (const w of this.workers) if (w.ready && !w.dead && (best === null || w.busy < best.busy)) best = w;
     if (best === null) return decodeBody(new Uint8Array(body), maxDecodedBytes, this.cache);
     return best.decode(body, maxDecodedBytes);
   }

@@ -10,7 +10,7 @@ import type { DecodeReply, DecodeRequest } from "./remote_write_pool.ts";
 
 declare const self: Worker;
 
-const cache = new LabelsCache();
+const cache = new LabelsCache(1 << 20, true);
 
 self.onmessage = (ev: MessageEvent<DecodeRequest>) => {
   const { id, body, maxDecodedBytes } = ev.data;
@@ -28,12 +28,26 @@ self.onmessage = (ev: MessageEvent<DecodeRequest>) => {
       const inline = [];
       for (let i = 0; i < ids.length; i++) if (ids[i]! < 0) inline.push(out.series[i]!);
       const fresh = cache.takeFresh();
+      // New label sets with their bytes, so the request thread can find its own Labels object
+      // for each (the one its inline decoding uses) or adopt this one.
+      let freshBytes = 0;
+      for (const e of fresh.entries) freshBytes += e.bytes.length;
+      const bytes = new Uint8Array(freshBytes);
+      const ends = new Int32Array(fresh.entries.length);
+      let at = 0;
+      fresh.entries.forEach((e, k) => {
+        bytes.set(e.bytes, at);
+        at += e.bytes.length;
+        ends[k] = at;
+      });
       reply = {
         id,
         ok: true,
         epoch: fresh.epoch,
         firstId: fresh.firstId,
-        fresh: fresh.labels,
+        fresh: fresh.entries.map((e) => e.labels),
+        freshBytes: bytes,
+        freshEnds: ends,
         ids,
         inline,
         offsets: out.offsets,
@@ -43,7 +57,7 @@ self.onmessage = (ev: MessageEvent<DecodeRequest>) => {
         histogramCount: out.histogramCount,
         metadataCount: out.metadataCount,
       };
-      transfer = [ids.buffer as ArrayBuffer, out.offsets.buffer as ArrayBuffer, out.timestamps.buffer as ArrayBuffer, out.values.buffer as ArrayBuffer];
+      transfer = [bytes.buffer, ends.buffer, ids.buffer as ArrayBuffer, out.offsets.buffer as ArrayBuffer, out.timestamps.buffer as ArrayBuffer, out.values.buffer as ArrayBuffer];
     }
   } catch (e) {
     reply = { id, ok: false, status: 500, message: `remote write decoder failed: ${(e as Error).message}` };

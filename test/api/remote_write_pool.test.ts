@@ -1,16 +1,18 @@
 /**
  * The remote-write decoding worker pool: the same answers as decoding on the request thread
  * (labels, timestamps, value bits including the staleness marker, errors), and one Labels object
- * per series across requests, which storage relies on for its identity lookups.
+ * per series across requests and across threads, which storage relies on for identity lookups.
  */
 import { afterAll, expect, test } from "bun:test";
 import * as snappy from "snappyjs";
 import { encodeWriteRequest } from "../../src/api/remote_proto.ts";
 import { decodeBody, isOutcome } from "../../src/api/remote_write_body.ts";
+import { LabelsCache } from "../../src/api/remote_write_decode.ts";
 import { DecodePool } from "../../src/api/remote_write_pool.ts";
 import { isStaleAt, nopLogger, STALE_NAN_HI, STALE_NAN_LO } from "../../src/model/index.ts";
 
-const pool = new DecodePool(1, nopLogger);
+const shared = new LabelsCache();
+const pool = new DecodePool(1, nopLogger, shared);
 afterAll(() => pool.close());
 
 function body(n: number, t: number): Uint8Array {
@@ -54,6 +56,19 @@ test("decodes like the request thread and keeps one Labels object per series", a
   expect([...first.offsets]).toEqual([...inline.offsets]);
   for (let i = 0; i < 50; i++) expect(second.series[i]).toBe(first.series[i]!);
   expect(second.timestamps[0]).toBe(2000);
+});
+
+test("a series has one Labels object whether the worker or the request thread decoded it", async () => {
+  await ready();
+  const inlineFirst = pool.decode(ab(body(80, 3000)), 1 << 20, true); // new series i=50..79 inline
+  if (inlineFirst instanceof Promise || isOutcome(inlineFirst)) throw new Error("expected an inline decode");
+  const viaWorker = await pool.decode(ab(body(80, 4000)), 1 << 20);
+  const inlineAgain = pool.decode(ab(body(80, 5000)), 1 << 20, true);
+  if (isOutcome(viaWorker) || inlineAgain instanceof Promise || isOutcome(inlineAgain)) throw new Error("decode failed");
+  for (let i = 0; i < 80; i++) {
+    expect(viaWorker.series[i]).toBe(inlineFirst.series[i]!);
+    expect(inlineAgain.series[i]).toBe(inlineFirst.series[i]!);
+  }
 });
 
 test("the staleness marker's bits cross the thread boundary", async () => {

@@ -98,12 +98,14 @@ test("many requests over the same series: same data, same series count", async (
   expect(a.filter((l) => l.includes("rw_many")).length).toBe(300);
 });
 
-test("Shoal decodes on its decoding worker once that has started", async () => {
+test("Shoal decodes on its worker once that has started", async () => {
   // The worker starts with the first request; until it is up the request thread decodes.
   let t = t0 + 300_000;
   const onWorker = await eventually("a request decoded on the worker", async () => {
-    const r = await remoteWrite(shoal.url, writeRequestBody([series("rw_probe", {}, [[(t += 1000), 1]])]));
-    expect(r.status).toBe(204);
+    t += 1000;
+    const bodies = Array.from({ length: 8 }, (_, k) => writeRequestBody([series("rw_probe", { k: String(k) }, [[t, k]])]));
+    const statuses = await Promise.all(bodies.map(async (b) => (await remoteWrite(shoal.url, b)).status));
+    expect(statuses).toEqual(Array(8).fill(204));
     const metrics = await (await fetch(`${shoal.url}/metrics`)).text();
     return Number(/^shoal_remote_write_decoded_requests_total\{thread="worker"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
   });
