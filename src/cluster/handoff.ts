@@ -174,16 +174,21 @@ export class Handoff {
     this.joining = true;
     try {
       const self = this.membership.selfId;
-      const read = this.membership.readRing();
-      const future = this.membership.futureRing();
-      const wanted: HashInterval[] = [];
-      compareRings(read, future, (iv, ro, fo) => {
-        if (fo.includes(self) && !ro.includes(self)) wanted.push(iv);
-      });
-      if (wanted.length === 0) return;
-      this.logger.info("joining: pulling the ranges this node takes over", { ranges: wanted.length, fraction: new HashRanges(wanted).fraction().toFixed(3) });
-      await this.pullIntervals(wanted, "join", undefined, new Set());
-      this.logger.info("joining: pull complete");
+      // The ring may change while pulling (a member dies, another joins or leaves): the ranges
+      // are computed again afterwards and whatever is new is pulled too.
+      const pulled: HashInterval[] = [];
+      for (let round = 0; round < 10; round++) {
+        const done = new HashRanges(pulled);
+        const wanted: HashInterval[] = [];
+        compareRings(this.membership.readRing(), this.membership.futureRing(), (iv, ro, fo) => {
+          if (fo.includes(self) && !ro.includes(self) && !done.covers(iv[0], iv[1])) wanted.push(iv);
+        });
+        if (wanted.length === 0) break;
+        this.logger.info("joining: pulling the ranges this node takes over", { ranges: wanted.length, fraction: new HashRanges(wanted).fraction().toFixed(3), round });
+        await this.pullIntervals(wanted, "join", undefined, new Set());
+        pulled.push(...wanted);
+      }
+      if (pulled.length > 0) this.logger.info("joining: pull complete");
     } finally {
       this.joining = false;
     }

@@ -276,6 +276,19 @@ export class HashRanges {
     return a > 0 && h <= this.hi[a - 1]!;
   }
 
+  /** Whether [lo, hi] lies entirely inside the set. */
+  covers(lo: number, hi: number): boolean {
+    const l = lo >>> 0;
+    let a = 0;
+    let b = this.lo.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (this.lo[mid]! <= l) a = mid + 1;
+      else b = mid;
+    }
+    return a > 0 && l <= this.hi[a - 1]! && hi >>> 0 <= this.hi[a - 1]!;
+  }
+
   /** Fraction of the hash space covered. */
   fraction(): number {
     let w = 0;

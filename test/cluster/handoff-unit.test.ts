@@ -82,6 +82,10 @@ describe("rings", () => {
       [2 ** 32 - 1, true],
     ] as const)
       expect(r.has(h)).toBe(want);
+    expect(r.covers(12, 30)).toBe(true);
+    expect(r.covers(12, 31)).toBe(false);
+    expect(r.covers(99, 100)).toBe(false);
+    expect(r.covers(2 ** 32 - 2, 2 ** 32 - 1)).toBe(true);
     expect(HashRanges.fromWire(r.toWire()).toWire()).toEqual(r.toWire());
     expect(() => HashRanges.fromWire([5])).toThrow(/malformed hash ranges/);
     expect(() => HashRanges.fromWire([9, 3])).toThrow(/malformed hash range \[9, 3\]/);
