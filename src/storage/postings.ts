@@ -39,12 +39,33 @@ export function subtract(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   return out;
 }
 
-/** Union of many sorted lists (deduplicated, sorted). */
+/**
+ * Union of many sorted lists (deduplicated, sorted). When the ids span a range not much larger
+ * than their count (a regex over many values of a label: thousands of ids out of tens of
+ * thousands), a byte map over that range is marked and read back in order, which is linear;
+ * otherwise the ids are sorted.
+ */
 export function unionMany(lists: readonly ArrayLike<number>[]): number[] {
   if (lists.length === 0) return [];
   if (lists.length === 1) return Array.from(lists[0]!);
   let total = 0;
-  for (const l of lists) total += l.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const l of lists) {
+    if (l.length === 0) continue;
+    total += l.length;
+    if (l[0]! < lo) lo = l[0]!;
+    if (l[l.length - 1]! > hi) hi = l[l.length - 1]!;
+  }
+  if (total === 0) return [];
+  const span = hi - lo + 1;
+  if (span <= 16 * total) {
+    const seen = new Uint8Array(span);
+    for (const l of lists) for (let i = 0; i < l.length; i++) seen[l[i]! - lo] = 1;
+    const out: number[] = [];
+    for (let k = 0; k < span; k++) if (seen[k] === 1) out.push(k + lo);
+    return out;
+  }
   const all = new Float64Array(total);
   let k = 0;
   for (const l of lists) for (let i = 0; i < l.length; i++) all[k++] = l[i]!;

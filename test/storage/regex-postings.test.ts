@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
 import { labelsFromRecord, Matcher, type Labels } from "../../src/model/index.ts";
 import { Block, writeBlock } from "../../src/storage/block.ts";
-import { MemPostings, postingsForMatchers } from "../../src/storage/postings.ts";
+import { MemPostings, postingsForMatchers, unionMany } from "../../src/storage/postings.ts";
 import { regexShape } from "../../src/storage/regex-shape.ts";
 import { tempDir } from "./helpers.ts";
 
@@ -75,4 +75,18 @@ test("fast paths select exactly what the regex selects, for =~ and !~, in head a
     }),
     { numRuns: 400 },
   );
+});
+
+test("unionMany: sorted, deduplicated, for dense ranges (byte map) and sparse ones (sort)", () => {
+  fc.assert(
+    fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 40 }), { maxLength: 12 }), fc.integer({ min: 0, max: 1e6 }), (raw, base) => {
+      const lists = raw.map((l) => Int32Array.from([...new Set(l)].sort((a, b) => a - b).map((x) => x + base)));
+      const want = [...new Set(lists.flatMap((l) => [...l]))].sort((a, b) => a - b);
+      expect(unionMany(lists)).toEqual(want);
+    }),
+    { numRuns: 300 },
+  );
+  // Both paths explicitly: ids packed close together, and two far apart.
+  expect(unionMany([Int32Array.of(3, 5, 7), Int32Array.of(4, 5, 6)])).toEqual([3, 4, 5, 6, 7]);
+  expect(unionMany([Int32Array.of(1, 1_000_000), Int32Array.of(2, 999_999)])).toEqual([1, 2, 999_999, 1_000_000]);
 });
