@@ -120,6 +120,14 @@ export class Cluster {
     this.handoff = new Handoff(config, this.membership, this.rpc, opts.local, this.transfers, hlog);
     this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, this.handoff, hlog);
     this.handoff.verifyBeforeDrop = (peer, ranges) => this.antiEntropy.syncTo(peer, ranges);
+    this.handoff.hintsPending = () => {
+      let n = 0;
+      for (const p of this.hints.peers()) {
+        const m = this.membership.get(p);
+        if (m && m.health !== "dead" && m.state !== "left") n += this.hints.stats(p).records;
+      }
+      return n;
+    };
     this.membership.onChange(() => {
       this.handoff.onRingChange();
       for (const fn of this.ringListeners) fn();

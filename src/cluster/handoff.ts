@@ -32,8 +32,11 @@ interface PullRequest {
   maxt?: number;
 }
 
-/** A pull whose source sends nothing for this long is given up and asked of another member. */
-const STALL_MS = 60_000;
+/**
+ * An incoming transfer whose sender sends nothing for this long is given up (a pull is then
+ * asked of another member). Senders that died, left or restarted are given up at once.
+ */
+const STALL_MS = 5 * 60_000;
 const RETRY_DELAY_MS = 1000;
 const MAX_ATTEMPTS = 30;
 
@@ -70,11 +73,18 @@ export class Handoff {
   private settledKey = "";
   private droppedForKey = "";
   private dropping = false;
+  /** The sender's start time when an incoming transfer began (a restart loses its pushes). */
+  private readonly senderEpoch = new Map<string, number>();
   /**
    * Makes sure a peer holds everything this node holds in some ranges (set by the cluster: the
    * anti-entropy one-way sync). Run before dropping, so nothing is deleted that its owners lack.
    */
   verifyBeforeDrop: ((peer: string, ranges: number[]) => Promise<number>) | null = null;
+  /**
+   * Hinted batches this node still holds for live members (set by the cluster). A leaving node
+   * delivers them before it goes: they may be the only way a replica gets those writes.
+   */
+  hintsPending: () => number = () => 0;
 
   constructor(
     private readonly cfg: ClusterConfig,
@@ -146,7 +156,7 @@ export class Handoff {
         const t = this.transfers.book.active.get(id);
         const last = t ? Date.parse(t.updatedAt) : NaN;
         const quiet = t ? Date.now() - last : performance.now() - started;
-        const gone = !this.membership.isLive(source) || this.membership.get(source)?.state === "left";
+        const gone = this.senderGone(source, id);
         if (gone || quiet > STALL_MS || this.stopped) {
           const e = new TransferError(gone ? `source ${this.name(source)} is gone` : this.stopped ? "stopping" : `source ${this.name(source)} sent nothing for ${Math.round(quiet / 1000)}s`);
           (e as TransferError & { cursor?: Labels }).cursor = this.transfers.book.cursors.get(id) ?? after;
@@ -162,6 +172,31 @@ export class Handoff {
       this.transfers.book.forgetWaiter(id);
       this.transfers.book.cursors.delete(id);
     }
+  }
+
+  /** Whether the sender of an incoming transfer died, left or restarted since it began. */
+  private senderGone(peer: string, transferId: string): boolean {
+    const m = this.membership.get(peer);
+    if (!m || m.health === "dead" || m.state === "left") return true;
+    const epoch = this.senderEpoch.get(transferId);
+    if (epoch === undefined) this.senderEpoch.set(transferId, m.startedAt);
+    return epoch !== undefined && epoch !== m.startedAt;
+  }
+
+  /**
+   * Gives up incoming transfers whose sender died, left, restarted or went quiet: they would
+   * otherwise show as running forever and hold off drops and anti-entropy.
+   */
+  expireIncoming(): void {
+    const now = Date.now();
+    for (const t of [...this.transfers.book.active.values()]) {
+      if (t.direction !== "in") continue;
+      const gone = this.senderGone(t.peer, t.id);
+      if (!gone && now - Date.parse(t.updatedAt) < STALL_MS) continue;
+      this.transfers.book.finish(t, "failed", gone ? `sender ${t.peerName} died, left or restarted` : `sender ${t.peerName} sent nothing for ${STALL_MS / 1000}s`);
+      this.senderEpoch.delete(t.id);
+    }
+    for (const id of this.senderEpoch.keys()) if (!this.transfers.book.active.has(id)) this.senderEpoch.delete(id);
   }
 
   /**
@@ -330,6 +365,13 @@ export class Handoff {
           if (!inTime()) throw new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s`);
         }
       }
+      if (others.length > 0 && this.hintsPending() > 0) {
+        this.logger.info("leaving: delivering the hinted batches this node holds", { batches: this.hintsPending() });
+        while (this.hintsPending() > 0) {
+          if (!inTime()) throw new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s with ${this.hintsPending()} hinted batches undelivered`);
+          await Bun.sleep(100);
+        }
+      }
       this.membership.setState("left");
       // A few heartbeats saying `left`, so nobody mistakes the exit for a death.
       if (others.length > 0) await Bun.sleep(this.cfg.heartbeatIntervalMs);
@@ -413,6 +455,7 @@ export class Handoff {
    * period: no member joining or leaving, no transfer running on any member, the same read ring.
    */
   async dropTick(): Promise<void> {
+    this.expireIncoming();
     if (this.dropping || this.stopped) return;
     const now = performance.now();
     const read = this.membership.readRing();

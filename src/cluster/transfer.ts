@@ -159,7 +159,7 @@ export class TransferBook {
 }
 
 const SUMMARY_RANGE = { mint: -8.64e15, maxt: 8.64e15 };
-const BATCH_TIMEOUT_MS = 120_000;
+const BATCH_TIMEOUT_MS = 60_000;
 
 export interface PushOptions {
   id: string;
@@ -269,6 +269,7 @@ export class Transfers {
       }
       if (req.done) {
         this.book.finish(t, "done");
+        this.book.cursors.delete(req.id);
         return { series: 0, samples: 0 };
       }
       if (!(req.z instanceof Uint8Array)) throw new Error(`malformed hand-off batch ${req.seq} of ${req.id}: no payload`);
