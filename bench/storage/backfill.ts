@@ -14,11 +14,11 @@
 import { heapStats } from "bun:jsc";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { labelsKey, Matcher } from "../../src/model/index.ts";
 import { openLocalTSDB } from "../../src/storage/db.ts";
 import { openTSDB, type SeriesData } from "../../src/storage/index.ts";
 import { generate, parseDuration, type Dataset } from "../generator.ts";
 import { benchDir, Flags, fmtNum, rssBytes } from "../lib.ts";
+import { verifyReadBack } from "./verify.ts";
 
 export interface BackfillBenchResult {
   series: number;
@@ -99,7 +99,7 @@ export async function backfillBench(dir: string, ds: Dataset, callSeries: number
   try {
     await db2.maintain();
     const blocksAfterCompaction = readdirSync(dir).filter(isBlockDir).length;
-    const verified = await verify(db2, ds);
+    const verified = await verifyReadBack(db2, ds);
     let exportSamples = 0;
     let exportBatches = 0;
     const e0 = performance.now();
@@ -139,35 +139,6 @@ export async function backfillBench(dir: string, ds: Dataset, callSeries: number
     };
   } finally {
     await db2.close();
-  }
-}
-
-/** Every sample read back, timestamps and value bits. */
-async function verify(db: Awaited<ReturnType<typeof openLocalTSDB>>, ds: Dataset): Promise<string> {
-  const q = db.querier(ds.startMs - 1, ds.endMs + 1);
-  try {
-    const set = await q.select([new Matcher("=~", "__name__", ".+")]);
-    const want = new Map(ds.series.map((s) => [labelsKey(s.labels), s] as const));
-    let samples = 0;
-    let wrong = 0;
-    for (const got of set.series) {
-      const s = want.get(labelsKey(got.labels));
-      samples += got.values.length;
-      if (s === undefined) {
-        wrong++;
-        continue;
-      }
-      const ts = ds.timestamps[s.target]!;
-      let ok = got.values.length === s.values.length;
-      const gv = new BigInt64Array(got.values.buffer, got.values.byteOffset, got.values.length);
-      const wv = new BigInt64Array(s.values.buffer, s.values.byteOffset, s.values.length);
-      for (let i = 0; ok && i < gv.length; i++) ok = gv[i] === wv[i] && got.timestamps[i] === ts[i];
-      if (!ok) wrong++;
-    }
-    if (samples === ds.samples && wrong === 0 && set.series.length === ds.series.length) return `verified: all ${samples} samples read back bit-exact`;
-    return `MISMATCH: read ${samples} of ${ds.samples} samples, ${set.series.length} of ${ds.series.length} series, ${wrong} series differ`;
-  } finally {
-    q.close();
   }
 }
 

@@ -14,9 +14,9 @@
  * (bench/storage/backfill.ts, also runnable alone).
  */
 import { join } from "node:path";
-import { labelsKey, Matcher } from "../../src/model/index.ts";
 import { openTSDB } from "../../src/storage/index.ts";
 import { backfillBench, describeBackfill } from "./backfill.ts";
+import { verifyReadBack } from "./verify.ts";
 import { forEachScrape, generate, parseDuration, remoteWriteBatches, writeOpenMetrics, type Dataset } from "../generator.ts";
 import {
   benchDir,
@@ -66,32 +66,11 @@ async function shoalImport(file: string, ds: Dataset, maxBlock: string | null): 
   return { system: label, bytes, seconds, note: await verifyShoal(dir, ds) };
 }
 
-/** Reads everything back: a size only means something when every sample is there, bit-exact. */
+/** Opens the imported database and reads everything back. */
 async function verifyShoal(dir: string, ds: Dataset): Promise<string> {
   const db = await openTSDB({ dir });
   try {
-    const q = db.querier(ds.startMs - 1, ds.endMs + 1);
-    const set = await q.select([new Matcher("=~", "__name__", ".+")]);
-    const want = new Map(ds.series.map((s) => [labelsKey(s.labels), s] as const));
-    let samples = 0;
-    let wrong = 0;
-    for (const got of set.series) {
-      const s = want.get(labelsKey(got.labels));
-      samples += got.values.length;
-      if (s === undefined) {
-        wrong++;
-        continue;
-      }
-      const ts = ds.timestamps[s.target]!;
-      let ok = got.values.length === s.values.length;
-      const gv = new BigInt64Array(got.values.buffer, got.values.byteOffset, got.values.length);
-      const wv = new BigInt64Array(s.values.buffer, s.values.byteOffset, s.values.length);
-      for (let i = 0; ok && i < gv.length; i++) ok = gv[i] === wv[i] && got.timestamps[i] === ts[i];
-      if (!ok) wrong++;
-    }
-    await q.close();
-    if (samples === ds.samples && wrong === 0 && set.series.length === ds.series.length) return `verified: all ${samples} samples read back bit-exact`;
-    return `MISMATCH: read ${samples} of ${ds.samples} samples, ${set.series.length} of ${ds.series.length} series, ${wrong} series differ`;
+    return await verifyReadBack(db, ds);
   } finally {
     await db.close();
   }
