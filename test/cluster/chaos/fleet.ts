@@ -16,6 +16,8 @@ export interface FleetNode {
   dir: string;
   state: NodeState;
   proc?: TestNode;
+  /** Earlier processes of this node (before restarts), for their logs. */
+  past: TestNode[];
   /** libp2p port of the running process (a join address for the others). */
   clusterPort?: number;
   /** Times this name was started (1 = first start). */
@@ -70,6 +72,7 @@ export class Fleet {
   private async launch(n: FleetNode): Promise<void> {
     const join = await this.joinArgs(n);
     const proc = await startNode(n.name, clusterArgs(this.clusterName, [...this.extraArgs, ...join]), { dir: n.dir });
+    if (n.proc) n.past.push(n.proc);
     n.proc = proc;
     n.starts++;
     n.clusterPort = await clusterPort(proc);
@@ -79,7 +82,7 @@ export class Fleet {
   /** Starts a new member (a fresh data directory); the first one founds the cluster. */
   async join(name: string, dir: string): Promise<FleetNode> {
     if (this.nodes.some((x) => x.name === name)) throw new Error(`a node ${name} exists already`);
-    const n: FleetNode = { name, dir, state: "starting", starts: 0 };
+    const n: FleetNode = { name, dir, state: "starting", starts: 0, past: [] };
     this.nodes.push(n);
     try {
       await this.launch(n);

@@ -6,6 +6,9 @@
  * hand-off to settle, and the final checks. Every decision of the schedule comes from the seeded
  * PRNG; process timing can still move things slightly, so the schedule is printed as it happens.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { dumpLogs, runCli, tempDir, waitFor } from "../harness.ts";
 import { AckedLog, runWriter } from "./acked.ts";
 import { checkEverything, checkWindow, CopyCounter, type WindowKind } from "./checks.ts";
@@ -203,6 +206,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   if (failures.length) {
     print(`[chaos ${o.seed}] FAILED — replay with CHAOS_SEED=${o.seed} CHAOS_SECONDS=${o.seconds}\nschedule:\n${schedule.join("\n")}`);
     print(dumpLogs(fleet.nodes.flatMap((n) => (n.proc ? [n.proc] : []))));
+    // Every node's log (the harness keeps the last few thousand lines) and the schedule, kept
+    // after the data directories are removed.
+    const keep = mkdtempSync(join(tmpdir(), `shoal-chaos-${o.seed}-`));
+    writeFileSync(join(keep, "schedule.txt"), schedule.join("\n") + "\n\nfailures:\n" + failures.join("\n") + "\n");
+    for (const n of fleet.nodes) {
+      const runs = [...n.past, ...(n.proc ? [n.proc] : [])];
+      writeFileSync(join(keep, `${n.name}.log`), runs.map((p, i) => `--- start ${i + 1}\n${p.log.join("\n")}\n`).join(""));
+    }
+    print(`[chaos ${o.seed}] schedule, failures and node logs kept in ${keep}`);
   }
   return { seed: o.seed, schedule, failures, stats };
 }

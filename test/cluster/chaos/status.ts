@@ -31,7 +31,8 @@ export async function supportsHandoff(n: FleetNode): Promise<boolean> {
 
 /**
  * Why `s` (one node's view) is not settled for the member names `want`, or "" when it is:
- * every member alive and `active`, no hinted batches for a member, the hand-off idle.
+ * every member alive and `active`, no hinted batches for a member, no range under-replicated
+ * (`replication`), the hand-off idle.
  */
 export function unsettledReason(view: string, s: ClusterStatusJSON, want: Set<string>, handoff: boolean): string {
   const reasons: string[] = [];
@@ -44,21 +45,20 @@ export function unsettledReason(view: string, s: ClusterStatusJSON, want: Set<st
   for (const m of s.members) {
     if (!want.has(m.name) && m.state !== "left" && m.health !== "dead") reasons.push(`${view} still counts ${m.name} (${m.health}/${m.state})`);
   }
+  const rep = s.replication;
+  if (rep && ((rep.underReplicatedFraction ?? 0) > 0 || (rep.unavailableFraction ?? 0) > 0)) {
+    reasons.push(`${view}: replication.underReplicatedFraction ${rep.underReplicatedFraction}, unavailableFraction ${rep.unavailableFraction}`);
+  }
   if (handoff) reasons.push(...handoffBusy(view, s.handoff));
   return reasons.join("; ");
 }
 
 /**
- * What the status says that does not match a settled cluster without being about the data: a
- * `replication` section that still counts ranges as under-replicated, hinted batches kept for
- * members that are gone. Reported, not failed on.
+ * What the status says that does not match a settled cluster without being about the data:
+ * hinted batches kept for members that are gone. Reported, not failed on.
  */
 export function statusOddities(view: string, s: ClusterStatusJSON, want: Set<string>): string[] {
   const out: string[] = [];
-  const rep = s.replication;
-  if (rep && ((rep.underReplicatedFraction ?? 0) > 0 || (rep.unavailableFraction ?? 0) > 0)) {
-    out.push(`${view}: replication.underReplicatedFraction ${rep.underReplicatedFraction}, unavailableFraction ${rep.unavailableFraction}`);
-  }
   for (const m of s.members) {
     if (!want.has(m.name) && (m.hintedHandoff?.pendingBatches ?? 0) > 0) out.push(`${view} keeps ${m.hintedHandoff!.pendingBatches} hinted batches for ${m.name} (${m.health}/${m.state})`);
   }
