@@ -15,20 +15,17 @@
  * backfill() resolves only after that: a hand-off sender deletes its copy once we acknowledge,
  * so even a machine crash must not lose it.
  */
-import { closeSync, existsSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Labels, Logger } from "../model/index.ts";
-import { ByteReader, ByteWriter, checksum, CorruptError, plainBytes } from "./bytes.ts";
-import { syncDir, writeFrame } from "./wal.ts";
+import { ByteReader, ByteWriter, CorruptError, plainBytes } from "./bytes.ts";
+import { readFrames, segName, syncDir, truncateSegment, writeFrame } from "./wal.ts";
 
 const REC_BACKFILL_SAMPLES = 1;
 const REC_BACKFILL_DROP = 2;
-const FRAME_HEADER = 8;
 const SEGMENT_BYTES = 128 * 1024 * 1024;
 /** A call is logged as records of about this size, written as they fill (bounded buffer). */
 const RECORD_BYTES = 4 * 1024 * 1024;
-
-const segName = (n: number) => String(n).padStart(8, "0");
 
 /** One series of a samples record: timestamps strictly increasing, values as (lo, hi) word pairs. */
 export interface LoggedSeries {
@@ -162,15 +159,12 @@ export class BackfillLog {
     for (let i = 0; i < segs.length; i++) {
       const file = join(this.dir, segName(segs[i]!));
       const buf = plainBytes(readFileSync(file));
-      const { good, error } = replayFrames(buf, h);
+      const { good, error } = readFrames(buf, (payload) => decodeRecord(payload, h));
       if (error === null) continue;
       this.corruptions++;
       this.logger.warn("backfill log segment has a torn or corrupt tail; earlier records are kept", { segment: file, offset: good, reason: error });
       if (readOnly) break;
-      const fd = openSync(file, "r+");
-      ftruncateSync(fd, good);
-      fsyncSync(fd);
-      closeSync(fd);
+      truncateSegment(file, good);
       for (const later of segs.slice(i + 1)) unlinkSync(join(this.dir, segName(later)));
       break;
     }
@@ -294,23 +288,4 @@ export class BackfillLog {
     closeSync(this.fd);
     this.fd = -1;
   }
-}
-
-function replayFrames(buf: Uint8Array, h: BackfillReplay): { good: number; error: string | null } {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let pos = 0;
-  while (pos < buf.length) {
-    if (buf.length - pos < FRAME_HEADER) return { good: pos, error: "torn record header" };
-    const len = view.getUint32(pos, true);
-    if (len === 0 || pos + FRAME_HEADER + len > buf.length) return { good: pos, error: "torn record" };
-    const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
-    if (checksum(payload) !== view.getUint32(pos + 4, true)) return { good: pos, error: "checksum mismatch" };
-    try {
-      decodeRecord(payload, h);
-    } catch (e) {
-      return { good: pos, error: `undecodable record: ${(e as Error).message}` };
-    }
-    pos += FRAME_HEADER + len;
-  }
-  return { good: pos, error: null };
 }

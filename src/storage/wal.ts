@@ -59,7 +59,8 @@ export interface WalOptions {
   segmentBytes?: number;
 }
 
-const segName = (n: number) => String(n).padStart(8, "0");
+/** A segment's file name: its number, eight digits. */
+export const segName = (n: number) => String(n).padStart(8, "0");
 
 /** Appends a frame (header + payload produced by `body`) to w. */
 export function writeFrame(w: ByteWriter, body: (w: ByteWriter) => void): void {
@@ -218,9 +219,12 @@ function decodeRecord(payload: Uint8Array, h: ReplayHandler): void {
   }
 }
 
-/** Replays the frames of one file; returns the end offset of the last good record and why it stopped. */
-function replayBuffer(file: Uint8Array, h: ReplayHandler): { good: number; error: string | null } {
-  const buf = plainBytes(file);
+/**
+ * Hands each checksummed payload of `buf` (plain bytes: see plainBytes) to `decode`, in order;
+ * returns the end offset of the last good frame and why reading stopped (null: at the end). A
+ * throw from `decode` counts as an undecodable record. Shared by the WAL and the backfill log.
+ */
+export function readFrames(buf: Uint8Array, decode: (payload: Uint8Array) => void): { good: number; error: string | null } {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 0;
   while (pos < buf.length) {
@@ -231,13 +235,26 @@ function replayBuffer(file: Uint8Array, h: ReplayHandler): { good: number; error
     const payload = buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + len);
     if (checksum(payload) !== sum) return { good: pos, error: "checksum mismatch" };
     try {
-      decodeRecord(payload, h);
+      decode(payload);
     } catch (e) {
       return { good: pos, error: `undecodable record: ${(e as Error).message}` };
     }
     pos += FRAME_HEADER + len;
   }
   return { good: pos, error: null };
+}
+
+/** Replays the frames of one file; returns the end offset of the last good record and why it stopped. */
+function replayBuffer(file: Uint8Array, h: ReplayHandler): { good: number; error: string | null } {
+  return readFrames(plainBytes(file), (payload) => decodeRecord(payload, h));
+}
+
+/** Cuts a segment durably at `size` bytes (its torn or corrupt tail goes). */
+export function truncateSegment(file: string, size: number): void {
+  const fd = openSync(file, "r+");
+  ftruncateSync(fd, size);
+  fsyncSync(fd);
+  closeSync(fd);
 }
 
 export class WAL implements CommitLog {
@@ -313,10 +330,7 @@ export class WAL implements CommitLog {
           size: buf.length,
           reason: res.error,
         });
-        const fd = openSync(file, "r+");
-        ftruncateSync(fd, res.good);
-        fsyncSync(fd);
-        closeSync(fd);
+        truncateSegment(file, res.good);
         for (const later of live.slice(i + 1)) {
           this.logger.warn("removing WAL segment written after the corruption", { segment: segName(later) });
           unlinkSync(join(this.dir, segName(later)));
