@@ -193,6 +193,21 @@ export class FanoutQueryable implements Queryable {
         `${PARTIAL_RESULT_WARNING_PREFIX} no replica answered for ${(gap.fraction * 100).toFixed(1)}% of the ` +
           `series hash ring (unavailable members: ${names.join(", ")}); series or samples may be missing`,
       );
+    } else {
+      // A write is acknowledged by a quorum (⌊R/2⌋+1) of its R replicas; the others may receive
+      // it later (hinted handoff). Where fewer than R − ⌊R/2⌋ replicas answered, all of them may
+      // be among those that have not received an acknowledged write yet.
+      const R = coverage.replicationFactor;
+      const readQuorum = R - Math.floor(R / 2);
+      const thin = readQuorum > 1 ? coverage.uncovered(answered, readQuorum) : { fraction: 0, missing: [] };
+      if (thin.fraction > 0) {
+        this.metrics.partialResults++;
+        const names = thin.missing.map((id) => this.membership.get(id)?.name ?? id);
+        warnings.push(
+          `${PARTIAL_RESULT_WARNING_PREFIX} fewer than ${readQuorum} of ${R} replicas answered for ${(thin.fraction * 100).toFixed(1)}% ` +
+            `of the series hash ring (unavailable members: ${names.join(", ")}); the newest samples may be missing`,
+        );
+      }
     }
     this.metrics.latency.observe((performance.now() - start) / 1000);
     return { answers, warnings };

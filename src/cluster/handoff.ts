@@ -36,7 +36,7 @@ interface PullRequest {
  * An incoming transfer whose sender sends nothing for this long is given up (a pull is then
  * asked of another member). Senders that died, left or restarted are given up at once.
  */
-const STALL_MS = 5 * 60_000;
+const STALL_MS = 60_000;
 const RETRY_DELAY_MS = 1000;
 const MAX_ATTEMPTS = 30;
 

@@ -182,17 +182,19 @@ export class Ring {
   }
 
   /**
-   * The part of the hash space none of whose owners is in `available`, and the owners missing
-   * there. Used to tell a query which data it could not see.
+   * The part of the hash space where fewer than `need` (capped by the set's size) of the owners
+   * are in `available`, and the owners missing there. Used to tell a query which data it could
+   * not see: with need 1, ranges no replica answered for; with the read quorum, ranges where
+   * the replicas that answered may all have missed an acknowledged write.
    */
-  uncovered(available: ReadonlySet<string>): { fraction: number; missing: string[] } {
+  uncovered(available: ReadonlySet<string>, need = 1): { fraction: number; missing: string[] } {
     let width = 0;
     const missing = new Set<string>();
-    const setOk = this.sets.map((set) => set.some((m) => available.has(this.ids[m]!)));
+    const setOk = this.sets.map((set) => set.filter((m) => available.has(this.ids[m]!)).length >= Math.min(need, set.length));
     this.forEachRange((w, set, id) => {
       if (setOk[id]) return;
       width += w;
-      for (const m of set) missing.add(this.ids[m]!);
+      for (const m of set) if (!available.has(this.ids[m]!)) missing.add(this.ids[m]!);
     });
     return { fraction: width / RING_SIZE, missing: [...missing].sort() };
   }

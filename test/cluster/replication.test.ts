@@ -35,8 +35,12 @@ async function startCluster(n: number, name: string, extra: string[] = []): Prom
   const nodes = [first, ...rest];
   const names = nodes.map((x) => x.name).sort().join();
   for (const node of nodes) await waitFor(`${node.name} sees all`, async () => (await aliveMembers(node)).join() === names);
-  // Let every node turn active (joining nodes do not own scrape targets, writes are fine).
-  await Bun.sleep(500);
+  // Every node active in every node's view: while one is joining, writes also go to the ranges'
+  // previous owners (which keep them until the drop grace), and the placement tests below
+  // count on each series being on its owners only.
+  for (const node of nodes) {
+    await waitFor(`${node.name} sees all active`, async () => (await clusterStatus(node)).members.every((m) => m.state === "active"), 15_000);
+  }
   return nodes;
 }
 
