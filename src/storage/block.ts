@@ -52,6 +52,18 @@ interface NamePostings {
   ids: Int32Array;
 }
 
+/** The index of the first of the sorted `values` that is ≥ `v` (values.length if none). */
+function firstAtOrAfter(values: readonly string[], v: string): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 class BlockPostings implements PostingsReader {
   constructor(
     private readonly byName: Map<string, NamePostings>,
@@ -66,13 +78,7 @@ class BlockPostings implements PostingsReader {
   get(name: string, value: string): ArrayLike<number> {
     const p = this.byName.get(name);
     if (p === undefined) return [];
-    let lo = 0;
-    let hi = p.values.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (p.values[mid]! < value) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstAtOrAfter(p.values, value);
     if (p.values[lo] !== value) return [];
     return p.ids.subarray(p.offsets[lo]!, p.offsets[lo + 1]!);
   }
@@ -83,14 +89,7 @@ class BlockPostings implements PostingsReader {
   *valuesWithPrefix(name: string, prefix: string): Iterable<string> {
     const p = this.byName.get(name);
     if (p === undefined) return;
-    let lo = 0;
-    let hi = p.values.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (p.values[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < p.values.length && p.values[i]!.startsWith(prefix); i++) yield p.values[i]!;
+    for (let i = firstAtOrAfter(p.values, prefix); i < p.values.length && p.values[i]!.startsWith(prefix); i++) yield p.values[i]!;
   }
   /** [name, value, seriesCount] for every pair. */
   *pairs(): Iterable<[string, string, number]> {
