@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { remoteWrite, writeRequestBody } from "../e2e/remote_write_client.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const work = mkdtempSync(join(tmpdir(), "shoal-build-test-"));
@@ -85,7 +86,7 @@ describe("dist/shoal", () => {
   });
 
   test(
-    "starts a node: ready, own metrics, PromQL, the embedded UI; SIGTERM stops it cleanly",
+    "starts a node: ready, own metrics, PromQL, remote write on the decoding worker, the embedded UI; SIGTERM stops it cleanly",
     async () => {
       const port = await freePort();
       const data = join(work, "data");
@@ -127,6 +128,26 @@ describe("dist/shoal", () => {
         expect(q.status).toBe("success");
         expect(q.data.resultType).toBe("scalar");
         expect(q.data.result).toEqual([4, "2"]);
+
+        // Remote write: the decoding worker is compiled into the binary too (scripts/build.ts
+        // adds its entry); concurrent writes reach it once it has started.
+        const t0 = Date.now() - 60_000;
+        let decodedOnWorker = 0;
+        for (let round = 0; round < 100 && decodedOnWorker === 0; round++) {
+          const statuses = await Promise.all(
+            Array.from({ length: 4 }, async (_, k) => {
+              const body = writeRequestBody([{ labels: { __name__: "bin_rw", k: String(k) }, samples: [[t0 + round, k]] }]);
+              return (await remoteWrite(base, body)).status;
+            }),
+          );
+          expect(statuses).toEqual([204, 204, 204, 204]);
+          const m = /^shoal_remote_write_decoded_requests_total\{thread="worker"\} (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text());
+          decodedOnWorker = Number(m?.[1] ?? 0);
+          if (decodedOnWorker === 0) await Bun.sleep(100);
+        }
+        expect(decodedOnWorker).toBeGreaterThan(0);
+        const rw = (await (await fetch(`${base}/api/v1/query?query=${encodeURIComponent("count(bin_rw)")}`)).json()) as { data: { result: { value: [number, string] }[] } };
+        expect(rw.data.result[0]?.value[1]).toBe("4");
 
         if (hasUi) {
           // The UI comes out of the binary: index.html from the build, and every asset it names.
