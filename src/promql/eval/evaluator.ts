@@ -341,7 +341,7 @@ function lookbackSamples(
   let j = -1; // index of the last sample with t <= ref
   for (let i = 0; i < st.n; i++) {
     const ref = (at ?? st.start + i * st.step) - offset;
-    if (i === 0 || (j >= 0 && ts[j]! > ref)) j = upperIndex(ts, ref);
+    if (i === 0 || (j >= 0 && ts[j]! > ref)) j = firstAfter(ts, ref) - 1;
     else while (j + 1 < len && ts[j + 1]! <= ref) j++;
     if (j < 0 || ts[j]! <= ref - lookback) continue;
     if (stale !== null && stale[j] === 1) continue;
@@ -352,22 +352,22 @@ function lookbackSamples(
   return found;
 }
 
-/** First index with ts[i] > ref, minus one (the last index with ts <= ref), by binary search. */
-export function upperIndex(ts: Float64Array, ref: number): number {
+/** The first index with ts[i] > t (ts.length if none), by binary search. */
+export function firstAfter(ts: Float64Array, t: number): number {
   let lo = 0;
   let hi = ts.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (ts[mid]! <= ref) lo = mid + 1;
+    if (ts[mid]! <= t) lo = mid + 1;
     else hi = mid;
   }
-  return lo - 1;
+  return lo;
 }
 
 /** Samples with mint < t <= maxt, staleness markers left out. */
 export function windowSamples(s: SelectedSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } {
-  const lo = upperIndex(s.timestamps, mint) + 1;
-  const hi = upperIndex(s.timestamps, maxt) + 1;
+  const lo = firstAfter(s.timestamps, mint);
+  const hi = firstAfter(s.timestamps, maxt);
   // Views: selected data is read-only (the Queryable contract), so no copy is needed.
   if (s.stale === null) return { timestamps: s.timestamps.subarray(lo, hi), values: s.values.subarray(lo, hi) };
   const ts: number[] = [];

@@ -7,7 +7,7 @@ import { labelJoin, labelReplace } from "./labelfns.ts";
 import { evalSort } from "./sortfns.ts";
 import { KEEPS_NAME, KERNELS, type Kernel, type WindowCtx } from "./rangefns.ts";
 import { newSeries, EvalError, type StepSeries, type Value, type VectorValue } from "./types.ts";
-import { withoutStale, type Evaluator, type Steps } from "./evaluator.ts";
+import { firstAfter, withoutStale, type Evaluator, type Steps } from "./evaluator.ts";
 
 type MathFn = (x: number) => number;
 
@@ -437,17 +437,6 @@ function counterResets(vs: Float64Array): Int32Array | null {
   let k = 0;
   for (let i = 1; i < vs.length; i++) if (vs[i]! < vs[i - 1]!) out[k++] = i;
   return out;
-}
-
-function firstAfter(ts: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Labels for absent()/absent_over_time(): the equality matchers of a plain (range) selector. */
