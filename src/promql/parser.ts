@@ -120,6 +120,9 @@ export function isSetOp(op: BinaryOp): boolean {
 }
 
 /** Token kinds that may name a metric when they are not used as what they usually are. */
+/** The label matching operators: =, !=, =~, !~. */
+const MATCH_OPS: ReadonlySet<TokenKind> = new Set<TokenKind>(["EQL", "NEQ", "EQL_REGEX", "NEQ_REGEX"]);
+
 const METRIC_NAME_KINDS = new Set<TokenKind>([
   "IDENTIFIER", "METRIC_IDENTIFIER", "AVG", "BOTTOMK", "BY", "COUNT", "COUNT_VALUES", "GROUP",
   "LAND", "LOR", "LUNLESS", "MAX", "MIN", "OFFSET", "QUANTILE", "STDDEV", "STDVAR", "SUM", "TOPK",
@@ -329,17 +332,7 @@ class Parser {
         this.unexpected("grouping opts", "label");
       }
       this.next();
-      const sep = this.kind();
-      if (sep === "RIGHT_PAREN") {
-        this.next();
-        return labels;
-      }
-      if (sep !== "COMMA") this.unexpected("grouping opts", '"," or ")"');
-      this.next();
-      if (this.kind() === "RIGHT_PAREN") {
-        this.next();
-        return labels;
-      }
+      if (!this.listSeparator("RIGHT_PAREN", "grouping opts", '"," or ")"')) return labels;
     }
   }
 
@@ -523,7 +516,7 @@ class Parser {
       if (k === "IDENTIFIER") {
         labelName = t.val;
         this.next();
-        if (!["EQL", "NEQ", "EQL_REGEX", "NEQ_REGEX"].includes(this.kind())) {
+        if (!MATCH_OPS.has(this.kind())) {
           this.unexpected("label matching", "label matching operator");
         }
       } else if (k === "STRING") {
@@ -533,11 +526,11 @@ class Parser {
         if (nk === "COMMA" || nk === "RIGHT_BRACE") {
           // `{"metric.name"}`: a quoted metric name.
           out.push(new Matcher("=", "__name__", labelName));
-          if (!this.matcherSeparator()) return;
+          if (!this.listSeparator("RIGHT_BRACE", "label matching", '"," or "}"')) return;
           continue;
         }
-        if (!["EQL", "NEQ", "EQL_REGEX", "NEQ_REGEX"].includes(nk)) {
-          this.unexpected("label matching", 'label matching operator');
+        if (!MATCH_OPS.has(nk)) {
+          this.unexpected("label matching", "label matching operator");
         }
       } else {
         this.unexpected("label matching", 'identifier or "}"');
@@ -555,20 +548,23 @@ class Parser {
         }
         throw e;
       }
-      if (!this.matcherSeparator()) return;
+      if (!this.listSeparator("RIGHT_BRACE", "label matching", '"," or "}"')) return;
     }
   }
 
-  /** After a matcher: `,` (then maybe `}`) or `}`. Returns false when the braces closed. */
-  private matcherSeparator(): boolean {
+  /**
+   * After an item of a comma-separated list (grouping labels, matchers): `,` (then maybe the
+   * closing token: a trailing comma is allowed) or the closing token. Returns false once closed.
+   */
+  private listSeparator(close: TokenKind, context: string, expected: string): boolean {
     const k = this.kind();
-    if (k === "RIGHT_BRACE") {
+    if (k === close) {
       this.next();
       return false;
     }
-    if (k !== "COMMA") this.unexpected("label matching", '"," or "}"');
+    if (k !== "COMMA") this.unexpected(context, expected);
     this.next();
-    if (this.kind() === "RIGHT_BRACE") {
+    if (this.kind() === close) {
       this.next();
       return false;
     }
