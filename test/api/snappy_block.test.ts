@@ -1,4 +1,4 @@
-/** The snappy block check in front of snappyjs: it accepts every real stream and refuses bad ones fast. */
+/** The snappy block decoder: it decodes every real stream exactly and refuses bad ones fast. */
 import { expect, test } from "bun:test";
 import fc from "fast-check";
 import * as snappy from "snappyjs";
@@ -33,4 +33,45 @@ test("copies before the start, short output and long output are refused", () => 
   expect(() => uncompressBlock(new Uint8Array([4, 0x01, 0x05]), 100)).toThrow("refers to data before the start");
   expect(() => uncompressBlock(new Uint8Array([5, 0x0c, 1, 2, 3, 4]), 100)).toThrow("the preamble declared 5");
   expect(() => uncompressBlock(new Uint8Array([2, 0x0c, 1, 2, 3, 4]), 100)).toThrow("exceeds the declared length");
+});
+
+/** Remote-write-like text: label sets that repeat with small changes (long back-references). */
+const labelText = fc
+  .array(fc.tuple(fc.constantFrom("http_requests_total", "node_cpu_seconds_total", "up"), fc.nat(999), fc.constantFrom("GET", "POST")), { minLength: 1, maxLength: 60 })
+  .map((rows) => new TextEncoder().encode(rows.map(([m, i, v]) => `__name__\x00${m}\x00instance\x00host-${i}:9100\x00method\x00${v}\x00job\x00api`).join("\n")));
+
+test("long back-references and literals (the native-copy paths) decode to the input", () => {
+  fc.assert(
+    fc.property(labelText, (input) => {
+      expect(uncompressBlock(snappy.compress(input), 1 << 20)).toEqual(input);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("mutated streams: a SnappyError or exactly the declared length, never a hang or another error", () => {
+  fc.assert(
+    fc.property(
+      labelText,
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+      (input, muts) => {
+        const body = new Uint8Array(snappy.compress(input));
+        for (const [i, v] of muts) body[i % body.length] = v;
+        let out: Uint8Array | null = null;
+        try {
+          out = uncompressBlock(body, 1 << 20);
+        } catch (e) {
+          expect(e).toBeInstanceOf(SnappyError);
+          return;
+        }
+        let declared = 0;
+        for (let k = 0, shift = 0; k < 5; k++, shift += 7) {
+          declared += (body[k]! & 0x7f) * 2 ** shift;
+          if (body[k]! < 0x80) break;
+        }
+        expect(out.length).toBe(declared);
+      },
+    ),
+    { numRuns: 1000 },
+  );
 });
