@@ -2,51 +2,26 @@
  * A heavy evaluation must not hold the event loop: the engine yields every few milliseconds, so
  * timers (scrapes, heartbeats, other requests) keep running while it computes.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { labelsFromRecord, type Matcher, type Queryable, type SelectHints } from "../../src/model/index.ts";
+import { expect, test } from "bun:test";
+import { labelsFromRecord } from "../../src/model/index.ts";
 import { Engine } from "../../src/promql/index.ts";
-import { openTSDB, type TSDB } from "../../src/storage/index.ts";
+import { fileTSDB, withSelect } from "./tsdb-fixture.ts";
 
-let db: TSDB;
-let dir: string;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "shoal-engine-yield-"));
-  db = await openTSDB({ dir });
-  const app = db.appender();
+const fixture = fileTSDB("shoal-engine-yield-", (app) => {
   for (let i = 0; i < 1000; i++) {
     const ls = labelsFromRecord({ __name__: "work_total", job: `job${i % 10}`, instance: `i${i}` });
     for (let s = 0; s <= 240; s++) app.append(ls, s * 15_000, s * ((i % 7) + 1));
   }
-  await app.commit();
-});
-
-afterAll(async () => {
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test("timers keep firing while a heavy query evaluates", async () => {
   // Wraps the real storage to learn when the fetch phase ended and evaluation began.
   let fetched = 0;
-  const q: Queryable = {
-    querier(mint, maxt) {
-      const inner = db.querier(mint, maxt);
-      return {
-        select: async (ms: readonly Matcher[], hints?: SelectHints) => {
-          const set = await inner.select(ms, hints);
-          fetched = performance.now();
-          return set;
-        },
-        labelNames: (ms) => inner.labelNames(ms),
-        labelValues: (n, ms) => inner.labelValues(n, ms),
-        close: () => inner.close(),
-      };
-    },
-  };
+  const q = withSelect(fixture.db, async (inner, ms, hints) => {
+    const set = await inner.select(ms, hints);
+    fetched = performance.now();
+    return set;
+  });
   const ticks: number[] = [];
   const timer = setInterval(() => ticks.push(performance.now()), 2);
   const res = await new Engine().rangeQuery(q, "sum by (job) (max_over_time(rate(work_total[1m])[10m:5s]))", 0, 3_600_000, 5_000);

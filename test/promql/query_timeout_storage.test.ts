@@ -2,32 +2,21 @@
  * The query timeout reaches into the storage: a select that decodes many series yields to the
  * event loop and stops once the engine's signal fires, instead of finishing a lost query.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { labelsFromRecord, Matcher, type Queryable, type SelectHints } from "../../src/model/index.ts";
-import { Engine, QueryError } from "../../src/promql/index.ts";
-import { openTSDB, type TSDB } from "../../src/storage/index.ts";
+import { Engine } from "../../src/promql/index.ts";
+import { fileTSDB, queryFailure, withSelect } from "./tsdb-fixture.ts";
 
-let db: TSDB;
-let dir: string;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "shoal-query-timeout-"));
-  db = await openTSDB({ dir });
-  const app = db.appender();
-  for (let i = 0; i < 4000; i++) {
-    const ls = labelsFromRecord({ __name__: "wide_total", instance: `i${i}` });
-    for (let s = 0; s < 480; s++) app.append(ls, s * 15_000, s * ((i % 7) + 1));
-  }
-  await app.commit();
-}, 60_000);
-
-afterAll(async () => {
-  await db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = fileTSDB(
+  "shoal-query-timeout-",
+  (app) => {
+    for (let i = 0; i < 4000; i++) {
+      const ls = labelsFromRecord({ __name__: "wide_total", instance: `i${i}` });
+      for (let s = 0; s < 480; s++) app.append(ls, s * 15_000, s * ((i % 7) + 1));
+    }
+  },
+  60_000,
+);
 
 /**
  * The real storage, recording how each select ended and what hints it got; `before` runs first
@@ -36,38 +25,19 @@ afterAll(async () => {
 function observed(before: () => Promise<void> = async () => {}): { q: Queryable; outcomes: string[]; hints: (SelectHints | undefined)[] } {
   const outcomes: string[] = [];
   const hints: (SelectHints | undefined)[] = [];
-  const q: Queryable = {
-    querier(mint, maxt) {
-      const inner = db.querier(mint, maxt);
-      return {
-        select: async (ms: readonly Matcher[], h?: SelectHints) => {
-          hints.push(h);
-          await before();
-          try {
-            const set = await inner.select(ms, h);
-            outcomes.push(`resolved with ${set.series.length} series`);
-            return set;
-          } catch (e) {
-            outcomes.push(`rejected: ${(e as Error).message}`);
-            throw e;
-          }
-        },
-        labelNames: (ms) => inner.labelNames(ms),
-        labelValues: (n, ms) => inner.labelValues(n, ms),
-        close: () => inner.close(),
-      };
-    },
-  };
+  const q = withSelect(fixture.db, async (inner, ms, h) => {
+    hints.push(h);
+    await before();
+    try {
+      const set = await inner.select(ms, h);
+      outcomes.push(`resolved with ${set.series.length} series`);
+      return set;
+    } catch (e) {
+      outcomes.push(`rejected: ${(e as Error).message}`);
+      throw e;
+    }
+  });
   return { q, outcomes, hints };
-}
-
-async function failure(p: Promise<unknown>): Promise<QueryError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(QueryError);
-  return e as QueryError;
 }
 
 test("the engine hands the storage a signal that is not serialized with the hints", async () => {
@@ -82,7 +52,7 @@ test("the engine hands the storage a signal that is not serialized with the hint
 
 test("a select stops with the timeout error once the query's deadline has passed", async () => {
   const { q, outcomes } = observed(() => Bun.sleep(30));
-  const e = await failure(new Engine({ timeout: 5 }).instantQuery(q, "count(wide_total)", 7_200_000));
+  const e = await queryFailure(new Engine({ timeout: 5 }).instantQuery(q, "count(wide_total)", 7_200_000));
   expect(e.type).toBe("timeout");
   expect(e.message).toBe("query timed out in expression evaluation");
   // The storage gave up too rather than decoding 4000 series for nobody.
@@ -93,7 +63,7 @@ test("a select stops with the timeout error once the query's deadline has passed
 test("cancelling a query stops its select too", async () => {
   const ctl = new AbortController();
   const { q, outcomes } = observed(async () => ctl.abort());
-  const e = await failure(new Engine().instantQuery(q, "count(wide_total)", 7_200_000, { signal: ctl.signal }));
+  const e = await queryFailure(new Engine().instantQuery(q, "count(wide_total)", 7_200_000, { signal: ctl.signal }));
   expect(e.type).toBe("canceled");
   await Bun.sleep(50);
   expect(outcomes).toEqual(["rejected: query was canceled in expression evaluation"]);
@@ -103,7 +73,7 @@ test("a long select gives the event loop turns (timers run, so a deadline can fi
   const ticks: number[] = [];
   const timer = setInterval(() => ticks.push(performance.now()), 2);
   const began = performance.now();
-  const querier = db.querier(0, 7_200_000);
+  const querier = fixture.db.querier(0, 7_200_000);
   let done = 0;
   try {
     const set = await querier.select([new Matcher("=~", "__name__", "wide_.*")], { start: 0, end: 7_200_000 });
