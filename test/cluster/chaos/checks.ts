@@ -39,7 +39,7 @@ function seriesIndex(log: AckedLog, labels: Record<string, string>): number {
 }
 
 /** Differences between a raw range-vector answer and the truth for rounds [from, to). */
-export function diffRaw(log: AckedLog, body: PromResponse, from: number, to: number, limit = 8): string[] {
+export function diffRaw(log: AckedLog, body: PromResponse, from: number, to: number, limit = 8, lo = NaN, hi = NaN): string[] {
   const out: string[] = [];
   const seen = new Uint8Array(log.seriesCount);
   for (const r of body.data?.result ?? []) {
@@ -58,10 +58,11 @@ export function diffRaw(log: AckedLog, body: PromResponse, from: number, to: num
     let dup = 0;
     let k = 0;
     let prev = -Infinity;
+    let firstExtra = NaN;
     for (let round = from; round < to; round++) {
       const t = log.timestamp(round);
       while (k < values.length && Math.round(values[k]![0] * 1000) < t) {
-        extra++;
+        if (extra++ === 0) firstExtra = Math.round(values[k]![0] * 1000);
         k++;
       }
       if (k < values.length && Math.round(values[k]![0] * 1000) === t) {
@@ -72,6 +73,7 @@ export function diffRaw(log: AckedLog, body: PromResponse, from: number, to: num
         if (missing++ === 0) firstMissing = round;
       }
     }
+    if (k < values.length && extra === 0) firstExtra = Math.round(values[k]![0] * 1000);
     extra += values.length - k;
     for (const [ts] of values) {
       const t = Math.round(ts * 1000);
@@ -80,7 +82,8 @@ export function diffRaw(log: AckedLog, body: PromResponse, from: number, to: num
     }
     if (missing || wrong || extra || dup) {
       const where = missing ? ` (first missing: round ${firstMissing} @${log.timestamp(firstMissing)})` : "";
-      out.push(`s${i}: ${missing} missing${where}, ${wrong} wrong, ${extra} extra, ${dup} duplicated of ${to - from}`);
+      const what = extra ? ` (first extra @${firstExtra}, window (${lo}, ${hi}])` : "";
+      out.push(`s${i}: ${missing} missing${where}, ${wrong} wrong, ${extra} extra${what}, ${dup} duplicated of ${to - from}`);
     }
   }
   if (to > from) for (let i = 0; i < log.seriesCount; i++) if (!seen[i]) out.push(`s${i} missing (${to - from} samples)`);
@@ -139,16 +142,17 @@ export async function checkWindow(url: string, log: AckedLog, kind: WindowKind, 
       if (o.kind === "short") {
         // Which samples: the same window raw (moments later; a repair may have run meanwhile).
         const raw = await promQuery(url, `${m}[${rangeS}s]`, end, timeoutMs);
-        const rd = raw.status === "success" ? diffRaw(log, raw, from, to, 4) : [`failed: ${raw.error}`];
+        const rd = raw.status === "success" ? diffRaw(log, raw, from, to, 4, end - rangeS * 1000, end) : [`failed: ${raw.error}`];
         o.diffs.push(`raw re-query${raw.warnings?.length ? " (warned)" : ""}: ${rd.length ? rd.join("; ") : "complete"}`);
       }
       return { outcome: o, what };
     }
-    const at = kind === "recent" ? end : first + pick() * Math.max(0, end - first);
+    // Whole milliseconds: the query's evaluation time is what the window is computed from.
+    const at = kind === "recent" ? end : Math.round(first + pick() * Math.max(0, end - first));
     const [from, to] = log.roundsIn(at - 10_000, at);
-    const what = `${m}[10s] @${Math.round(at)} (${to - from} rounds)`;
-    const body = await promQuery(url, `${m}[10s]`, Math.round(at), timeoutMs);
-    return { outcome: outcome(body, diffRaw(log, body, from, to)), what };
+    const what = `${m}[10s] @${at} (${to - from} rounds)`;
+    const body = await promQuery(url, `${m}[10s]`, at, timeoutMs);
+    return { outcome: outcome(body, diffRaw(log, body, from, to, 8, at - 10_000, at)), what };
   } catch (err) {
     return { outcome: { kind: "error", error: (err as Error).message }, what: kind };
   }
@@ -164,7 +168,7 @@ export async function checkEverything(url: string, log: AckedLog, chunkMs: numbe
     if (body.status !== "success") out.push(`window ending ${hi}: ${body.error}`);
     else {
       if (body.warnings?.length) out.push(`window ending ${hi}: warnings ${JSON.stringify(body.warnings)}`);
-      for (const d of diffRaw(log, body, from, to)) out.push(`window ending ${hi}: ${d}`);
+      for (const d of diffRaw(log, body, from, to, 8, hi - chunkS * 1000, hi)) out.push(`window ending ${hi}: ${d}`);
     }
     if (hi >= log.closedT()) break;
   }
