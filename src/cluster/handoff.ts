@@ -72,6 +72,7 @@ export class Handoff {
   private settledSince = performance.now();
   private settledKey = "";
   private droppedForKey = "";
+  private lastDropPerf = 0;
   private dropping = false;
   /** The sender's start time when an incoming transfer began (a restart loses its pushes). */
   private readonly senderEpoch = new Map<string, number>();
@@ -365,6 +366,29 @@ export class Handoff {
           if (!inTime()) throw new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s`);
         }
       }
+      if (others.length > 0 && wasJoining && this.verifyBeforeDrop) {
+        // A joining node took writes as a pending owner, and they counted towards the write
+        // quorum: make sure the owners readers use hold everything it has before it goes.
+        await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
+        const read = this.membership.readRing();
+        const byOwner = new Map<string, HashInterval[]>();
+        compareRings(read, read, (iv, ro) => {
+          for (const id of ro) {
+            if (id === self) continue;
+            let l = byOwner.get(id);
+            if (!l) byOwner.set(id, (l = []));
+            l.push(iv);
+          }
+        });
+        const sync = Promise.all(
+          [...byOwner].map(([peer, ivs]) =>
+            this.membership.get(peer)?.health === "alive" ? this.verifyBeforeDrop!(peer, new HashRanges(ivs).toWire()) : Promise.resolve(0),
+          ),
+        );
+        const pushed = await Promise.race([sync, Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null)]);
+        if (pushed === null) throw new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s`);
+        this.logger.info("leaving while joining: the owners hold what this node received", { pushed: pushed.reduce((a, b) => a + b, 0) });
+      }
       if (others.length > 0 && this.hintsPending() > 0) {
         this.logger.info("leaving: delivering the hinted batches this node holds", { batches: this.hintsPending() });
         while (this.hintsPending() > 0) {
@@ -470,7 +494,10 @@ export class Handoff {
       this.settledSince = now;
       return;
     }
-    if (now - this.settledSince < this.cfg.handoffDropGraceMs || this.droppedForKey === key) return;
+    if (now - this.settledSince < this.cfg.handoffDropGraceMs) return;
+    // Once per ring, then again every grace period (at least 5 s): late deliveries (a hinted
+    // batch replayed after the ring changed) can bring series this node does not own.
+    if (this.droppedForKey === key && now - this.lastDropPerf < Math.max(5000, this.cfg.handoffDropGraceMs)) return;
     const self = this.membership.selfId;
     const owned: HashInterval[] = [];
     compareRings(read, this.membership.futureRing(), (iv, ro, fo) => {
@@ -479,6 +506,19 @@ export class Handoff {
     const mine = new HashRanges(owned);
     this.dropping = true;
     try {
+      // Usually there is nothing to drop: then no digests are asked of anybody.
+      let holdsForeign = false;
+      for await (const part of this.local.summarizeSeries({ filter: (_l, h) => !mine.has(h), mint: -8.64e15, maxt: 8.64e15, batchSeries: 16 })) {
+        if (part.length > 0) {
+          holdsForeign = true;
+          break;
+        }
+      }
+      if (!holdsForeign) {
+        this.droppedForKey = key;
+        this.lastDropPerf = performance.now();
+        return;
+      }
       // Nothing is deleted before its owners confirmed they hold it: compare digests with each
       // owner of the ranges to drop and push whatever it lacks (a write it missed while it was
       // briefly taken for dead, say).
@@ -497,10 +537,13 @@ export class Handoff {
         if (this.verifyBeforeDrop) pushed += await this.verifyBeforeDrop(peer, new HashRanges(ivs).toWire());
       }
       if (pushed > 0) this.logger.info("pushed series their owners lacked before dropping them", { series: pushed });
-      // The ring must not have changed meanwhile.
-      if (this.membership.readRing() !== read || this.membership.pendingChange()) return;
+      // The owners must not have changed meanwhile (a health flap that left them as they were
+      // does not matter).
+      const now2 = this.membership.readRing();
+      if (now2.ids.join(",") + "|" + now2.replicationFactor !== key || this.membership.pendingChange()) return;
       const n = await this.local.dropSeries((_l, h) => !mine.has(h));
       this.droppedForKey = key;
+      this.lastDropPerf = performance.now();
       this.lastDropAt = Date.now();
       this.droppedSeries += n;
       if (n > 0) this.logger.info("dropped series this node no longer owns", { series: n, grace_s: this.cfg.handoffDropGraceMs / 1000 });
