@@ -74,6 +74,15 @@ export class Fleet {
     const proc = await startNode(n.name, clusterArgs(this.clusterName, [...this.extraArgs, ...join]), { dir: n.dir });
     if (n.proc) n.past.push(n.proc);
     n.proc = proc;
+    // A process that ends when nobody killed it or asked it to leave crashed.
+    void proc.proc.exited.then((code) => {
+      if (n.proc !== proc || n.state === "killed" || n.state === "leaving" || n.state === "left") return;
+      const last = proc.log.slice(-12).join("\n");
+      this.problems.push(`${n.name} exited by itself (code ${code}, signal ${proc.proc.signalCode}) in state ${n.state}; its last log lines:\n${last}`);
+      this.note(`${n.name} CRASHED (exit ${code})`);
+      n.state = "killed";
+      n.clusterPort = undefined;
+    });
     n.starts++;
     n.clusterPort = await clusterPort(proc);
     n.state = "up";

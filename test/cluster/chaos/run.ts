@@ -181,7 +181,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (why) failures.push(`not settled after ${settleMs} ms: ${why}`);
     note(`settled after ${Date.now() - settleStart} ms${why ? ` (NOT: ${why})` : ""}`);
     const memberNames = new Set(members.map((m) => m.name));
-    for (const n of members) for (const odd of statusOddities(n.name, await statusOf(n), memberNames)) stats.push(`status oddity: ${odd}`);
+    for (const n of members) {
+      try {
+        for (const odd of statusOddities(n.name, await statusOf(n), memberNames)) stats.push(`status oddity: ${odd}`);
+      } catch (err) {
+        failures.push(`${n.name}: status failed after the run: ${(err as Error).message}`);
+      }
+    }
 
     for (const n of members) {
       const diffs = await checkEverything(n.proc!.url, log, 30_000, 60_000);
