@@ -5,8 +5,11 @@
  * warning, and at the end every acknowledged sample exactly once in every node's query results
  * and on exactly R nodes' own data.
  *
- *   CHAOS_SEED=n      replays a run (the seed is printed first)
+ *   CHAOS_SEED=n      replays a run (the seed is printed first; the whole plan comes from it)
  *   CHAOS_SECONDS=s   length of the chaos phase (default 110: the test takes about 3 minutes)
+ *
+ * A longer run: CHAOS_SECONDS=600 bun test test/cluster/chaos.test.ts -t "chaos: seed". On
+ * failure the schedule, the failures and every node's log are kept in $TMPDIR/shoal-chaos-SEED-*.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { aliveMembers, clusterArgs, clusterPort, removeDirs, startNode, stopAll, uniqueClusterName, waitFor } from "./harness.ts";
