@@ -18,7 +18,7 @@ import {
   type Logger,
   type RejectReason,
 } from "../model/index.ts";
-import { decodeBatch, encodeBatch, type BatchSeries, type WireBatch } from "./batch.ts";
+import { decodeBatch, encodeRuns, type BatchSeries, type WireBatch } from "./batch.ts";
 import { encodeFrame } from "./codec.ts";
 import type { HintedHandoff } from "./hints.ts";
 import type { Membership } from "./membership.ts";
@@ -162,18 +162,6 @@ export class PendingRuns {
     v.set(this.values); // typed-array copy keeps the stale marker's bits
     this.timestamps = t;
     this.values = v;
-  }
-
-  /** The selected runs (all when `runs` is null) as batch series (views into the columns). */
-  toBatch(runs: Int32Array | null, count: number): BatchSeries[] {
-    const out: BatchSeries[] = new Array(runs === null ? this.runs : count);
-    for (let k = 0; k < out.length; k++) {
-      const r = runs === null ? k : runs[k]!;
-      const a = this.start(r);
-      const b = this.ends[r]!;
-      out[k] = { labels: this.labels[r]!, timestamps: this.timestamps.subarray(a, b), values: this.values.subarray(a, b) };
-    }
-    return out;
   }
 }
 
@@ -362,7 +350,7 @@ export class Distributor implements Appendable {
         );
         continue;
       }
-      const frame = encodeFrame({ b: encodeBatch(pending.toBatch(share.runs, share.n)), ts: Date.now() } satisfies WriteRequest);
+      const frame = encodeFrame({ b: encodeRuns(pending, share.runs, share.n), ts: Date.now() } satisfies WriteRequest);
       const m = this.membership.get(member);
       if (!m || m.health !== "alive") {
         // A suspect member is probably hung: do not wait for it, queue its share at once. (A
