@@ -126,9 +126,6 @@ const AGGREGATOR_KINDS = new Set<TokenKind>([
 ]);
 const KEYWORD_KINDS = new Set<TokenKind>(["BOOL", "BY", "GROUP_LEFT", "GROUP_RIGHT", "IGNORING", "OFFSET", "ON", "WITHOUT"]);
 
-export function isOperatorKind(k: TokenKind): boolean {
-  return OPERATOR_KINDS.has(k);
-}
 export function isAggregatorKind(k: TokenKind): boolean {
   return AGGREGATOR_KINDS.has(k);
 }

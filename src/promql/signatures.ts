@@ -161,10 +161,6 @@ export const AGGREGATIONS: Readonly<Record<AggregateOp, AggregationSignature>> =
   limit_ratio: { op: "limit_ratio", paramType: "scalar", experimental: true },
 });
 
-export function isAggregateOp(name: string): name is AggregateOp {
-  return Object.prototype.hasOwnProperty.call(AGGREGATIONS, name);
-}
-
 /** Prometheus's name for a value type in messages ("range vector" for matrix). */
 export function documentedType(t: ValueType): string {
   switch (t) {

@@ -448,16 +448,6 @@ export class Head {
   }
 }
 
-/** Samples of ts/vs with mint <= t <= maxt, as views (see viewRange). */
-export function sliceRange(
-  ts: Float64Array,
-  vs: Float64Array,
-  mint: number,
-  maxt: number,
-): { timestamps: Float64Array; values: Float64Array } | null {
-  return viewRange(ts, vs, 0, ts.length, mint, maxt);
-}
-
 /**
  * FNV-1a over the label names and values (with separators), straight from the strings: no key
  * string is built and nothing is encoded. Only used inside this process (the series table), so it

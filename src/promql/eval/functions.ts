@@ -8,6 +8,7 @@ import { evalSort } from "./sortfns.ts";
 import { KEEPS_NAME, KERNELS, type Kernel, type WindowCtx } from "./rangefns.ts";
 import { newSeries, EvalError, type StepSeries, type Value, type VectorValue } from "./types.ts";
 import { firstAfter, withoutStale, type Evaluator, type Steps } from "./evaluator.ts";
+import { isMatrixArg } from "./preprocess.ts";
 
 type MathFn = (x: number) => number;
 
@@ -71,9 +72,9 @@ function unwrapInvariant(e: Expr): Expr {
 export async function evalCall(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   const name = e.func;
   // A range argument with `@` is step invariant; range functions read it directly.
-  const args = e.args.map((a) => (a.type === "StepInvariantExpr" && (a.expr.type === "MatrixSelector" || a.expr.type === "SubqueryExpr") ? a.expr : a));
+  const args = e.args.map((a) => (a.type === "StepInvariantExpr" && isMatrixArg(a.expr) ? a.expr : a));
   if (args.some((a, i) => a !== e.args[i])) e = { ...e, args };
-  const matrixIdx = args.findIndex((a) => a.type === "MatrixSelector" || a.type === "SubqueryExpr");
+  const matrixIdx = args.findIndex(isMatrixArg);
   if (matrixIdx >= 0) {
     if (name === "absent_over_time") return await absentOverTime(ev, e, st, args[matrixIdx] as MatrixSelector | SubqueryExpr);
     const kernel = KERNELS[name];
@@ -426,7 +427,7 @@ function walkSteps(
 /** The index of a call's range argument when it is a range function over one; else -1. */
 export function rangeFunctionArg(e: Expr): number {
   if (e.type !== "Call" || !KERNELS[e.func]) return -1;
-  return e.args.findIndex((a) => a.type === "MatrixSelector" || a.type === "SubqueryExpr");
+  return e.args.findIndex(isMatrixArg);
 }
 
 function counterResets(vs: Float64Array): Int32Array | null {

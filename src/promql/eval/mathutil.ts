@@ -42,11 +42,6 @@ export function sortNaNFirst(a: Float64Array): void {
   }
 }
 
-/** Go's math.Mod semantics (sign of the dividend), which JavaScript's % already has. */
-export function goMod(a: number, b: number): number {
-  return a % b;
-}
-
 /** Go's math.Pow special cases differ from JavaScript's ** in a few places. */
 export function goPow(x: number, y: number): number {
   if (y === 0) return 1;

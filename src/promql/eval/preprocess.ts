@@ -189,6 +189,7 @@ export function subqueryRange(
   return { start: s, end: be - e.offset, step };
 }
 
+/** A range-vector argument: a matrix selector or a subquery. */
 export function isMatrixArg(e: Expr): e is MatrixSelector | SubqueryExpr {
   return e.type === "MatrixSelector" || e.type === "SubqueryExpr";
 }
