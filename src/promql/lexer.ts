@@ -111,7 +111,7 @@ const KEYWORDS: Record<string, TokenKind> = {
   nan: "NUMBER",
 };
 
-export function keywordKind(word: string): TokenKind | undefined {
+function keywordKind(word: string): TokenKind | undefined {
   const k = word.toLowerCase();
   return Object.prototype.hasOwnProperty.call(KEYWORDS, k) ? KEYWORDS[k] : undefined;
 }
@@ -222,7 +222,7 @@ function isHex(c: string): boolean {
 // The scanner.
 
 /** Names usable inside duration expressions (`[step() * 2]`, `[max_of(5m, range())]`). */
-export const DURATION_FUNCTIONS = new Set(["step", "range", "min_of", "max_of", "min", "max"]);
+const DURATION_FUNCTIONS = new Set(["step", "range", "min_of", "max_of", "min", "max"]);
 
 class Lexer {
   readonly tokens: Token[] = [];
@@ -950,7 +950,7 @@ function goEscapeRune(ch: string, cp: number, quote: string): string {
 }
 
 /** Go's %q of a rune: 'x'. */
-export function goQuoteRune(r: string): string {
+function goQuoteRune(r: string): string {
   if (r === "") return "'\\x00'";
   const cp = r.codePointAt(0)!;
   if (r === "'") return "'\\''";

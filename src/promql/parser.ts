@@ -112,10 +112,10 @@ const BINARY_OPS: Partial<Record<TokenKind, [BinaryOp, Prec]>> = {
 const COMPARISON_OPS = new Set<BinaryOp>(["==", "!=", "<=", "<", ">=", ">"]);
 const SET_OPS = new Set<BinaryOp>(["and", "or", "unless"]);
 
-export function isComparisonOp(op: BinaryOp): boolean {
+function isComparisonOp(op: BinaryOp): boolean {
   return COMPARISON_OPS.has(op);
 }
-export function isSetOp(op: BinaryOp): boolean {
+function isSetOp(op: BinaryOp): boolean {
   return SET_OPS.has(op);
 }
 

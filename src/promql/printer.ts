@@ -91,7 +91,7 @@ const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const LEGACY_METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /** A label name as PromQL writes it: bare when it is a classic name, else quoted. */
-export function formatLabelName(name: string): string {
+function formatLabelName(name: string): string {
   return LEGACY_LABEL.test(name) ? name : goQuoteString(name);
 }
 
@@ -100,7 +100,7 @@ function formatLabelList(names: readonly string[]): string {
 }
 
 /** `name="value"` with Prometheus's quoting. */
-export function formatMatcher(m: Matcher): string {
+function formatMatcher(m: Matcher): string {
   return `${formatLabelName(m.name)}${m.type}${goQuoteString(m.value)}`;
 }
 
@@ -156,7 +156,7 @@ export function subquerySuffix(e: SubqueryExpr): string {
 }
 
 /** A duration expression as written canonically: `5m + 1m`, `-step()`, `min_of(5m, range())`. */
-export function formatDurationExpr(d: DurationExpr): string {
+function formatDurationExpr(d: DurationExpr): string {
   let s: string;
   switch (d.op) {
     case "literal":

@@ -55,7 +55,7 @@ function readLabels(r: ByteReader): Labels {
   return out;
 }
 
-export function encodeBackfillSamples(w: ByteWriter, series: readonly LoggedSeries[]): void {
+function encodeBackfillSamples(w: ByteWriter, series: readonly LoggedSeries[]): void {
   writeFrame(w, (w) => {
     w.u8(REC_BACKFILL_SAMPLES);
     w.uvarint(series.length);

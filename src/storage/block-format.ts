@@ -7,7 +7,7 @@ import type { Labels } from "../model/index.ts";
 import { ByteReader, ByteWriter, checksum, CorruptError } from "./bytes.ts";
 
 export const INDEX_MAGIC = 0x58494853; // "SHIX"
-export const TOMB_MAGIC = 0x42544853; // "SHTB"
+const TOMB_MAGIC = 0x42544853; // "SHTB"
 export const FRAME_RAW_BYTES = 512 * 1024;
 export const CHUNK_FILE_BYTES = 512 * 1024 * 1024;
 export const BLOCK_ZSTD_LEVEL = 9;

@@ -515,7 +515,7 @@ function adjacent(a: Float64Array, n: number, b: Float64Array): boolean {
   return b.buffer === a.buffer && b.byteOffset === a.byteOffset + n * 8;
 }
 
-export function dropIntervals(
+function dropIntervals(
   ts: Float64Array,
   vs: Float64Array,
   ivs: readonly [number, number][],

@@ -101,11 +101,11 @@ export interface TSDB extends Appendable, Queryable {
   dropSeries(filter: (labels: Labels, hash: number) => boolean): Promise<number>;
 }
 
-export const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
+const DEFAULT_RETENTION_MS = 15 * 24 * 3600 * 1000;
 export const DEFAULT_BLOCK_DURATION_MS = 2 * 3600 * 1000;
-export const DEFAULT_WAL_FSYNC_INTERVAL_MS = 1000;
+const DEFAULT_WAL_FSYNC_INTERVAL_MS = 1000;
 
-export const COMPACTION_INTERVAL_MS = 60_000;
+const COMPACTION_INTERVAL_MS = 60_000;
 
 function processAlive(pid: number): boolean {
   try {

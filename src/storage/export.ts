@@ -49,8 +49,8 @@ export interface WalkSources {
   stores: readonly BackfillStore[];
 }
 
-export const DEFAULT_EXPORT_BATCH_SAMPLES = 100_000;
-export const DEFAULT_SUMMARY_BATCH_SERIES = 1000;
+const DEFAULT_EXPORT_BATCH_SAMPLES = 100_000;
+const DEFAULT_SUMMARY_BATCH_SERIES = 1000;
 
 /** One series met by the walk: its labels and the merged samples in range (null: none there). */
 interface Visit {

@@ -9,7 +9,7 @@ import { regexShape } from "./regex-shape.ts";
 
 export type PostingsList = number[];
 
-export function intersect(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+function intersect(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   const out: number[] = [];
   let i = 0;
   let j = 0;
@@ -26,7 +26,7 @@ export function intersect(a: ArrayLike<number>, b: ArrayLike<number>): number[] 
   return out;
 }
 
-export function subtract(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
+function subtract(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   if (b.length === 0) return Array.from(a);
   const out: number[] = [];
   let j = 0;

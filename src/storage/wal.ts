@@ -31,10 +31,10 @@ import type { Labels, Logger } from "../model/index.ts";
 import { ByteReader, ByteWriter, checksum, CorruptError, plainBytes } from "./bytes.ts";
 import type { CommitLog, MemSeries } from "./head.ts";
 
-export const REC_SERIES = 1;
-export const REC_SAMPLES = 2;
-export const REC_TOMBSTONES = 3;
-export const REC_CHUNKS = 4;
+const REC_SERIES = 1;
+const REC_SAMPLES = 2;
+const REC_TOMBSTONES = 3;
+const REC_CHUNKS = 4;
 const FRAME_HEADER = 8;
 const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
 

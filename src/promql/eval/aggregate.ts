@@ -266,7 +266,7 @@ const textEncoder = new TextEncoder();
  * encoding, each name and value preceded by its byte length (one byte below 255, else 255 and
  * three bytes little-endian). limit_ratio samples series by this hash, so it must match.
  */
-export function prometheusLabelsHash(ls: Labels): bigint {
+function prometheusLabelsHash(ls: Labels): bigint {
   const parts: Uint8Array[] = [];
   let len = 0;
   for (const l of ls) {

@@ -42,7 +42,7 @@ export function formatFloat(v: number): string {
 }
 
 /** labels.Labels.String() of Prometheus 3: `{__name__="x", a="b"}`. */
-export function labelsString(ls: Labels): string {
+function labelsString(ls: Labels): string {
   return "{" + ls.map((l) => `${isLegacyLabelName(l.name) ? l.name : q(l.name)}=${q(l.value)}`).join(", ") + "}";
 }
 

@@ -365,7 +365,7 @@ export function firstAfter(ts: Float64Array, t: number): number {
 }
 
 /** Samples with mint < t <= maxt, staleness markers left out. */
-export function windowSamples(s: SelectedSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } {
+function windowSamples(s: SelectedSeries, mint: number, maxt: number): { timestamps: Float64Array; values: Float64Array } {
   const lo = firstAfter(s.timestamps, mint);
   const hi = firstAfter(s.timestamps, maxt);
   // Views: selected data is read-only (the Queryable contract), so no copy is needed.

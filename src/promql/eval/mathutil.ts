@@ -31,7 +31,7 @@ export function quantileOf(q: number, values: Float64Array | number[]): number {
   return values[lower]! * (1 - weight) + values[upper]! * weight;
 }
 
-export function sortNaNFirst(a: Float64Array): void {
+function sortNaNFirst(a: Float64Array): void {
   // Float64Array.sort puts NaN last; move NaNs to the front to match Prometheus.
   a.sort();
   let nan = 0;

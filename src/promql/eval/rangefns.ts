@@ -85,7 +85,7 @@ function instantValue(isRate: boolean): Kernel {
 }
 
 /** Least-squares fit with Kahan sums, x in seconds relative to `interceptTime`. */
-export function linearRegression(ts: Float64Array, vs: Float64Array, lo: number, hi: number, interceptTime: number): [number, number] {
+function linearRegression(ts: Float64Array, vs: Float64Array, lo: number, hi: number, interceptTime: number): [number, number] {
   let n = 0;
   let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
   const initY = vs[lo]!;

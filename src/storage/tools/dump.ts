@@ -9,7 +9,7 @@ import { mergeSamples, type SourceSeries } from "../merge.ts";
 import { formatValueAt } from "./textformat.ts";
 
 /** Labels the way promtool dump prints them: `{__name__="m", a="b"}` (JSON string escapes). */
-export function formatDumpLabels(labels: readonly { name: string; value: string }[]): string {
+function formatDumpLabels(labels: readonly { name: string; value: string }[]): string {
   let s = "{";
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;

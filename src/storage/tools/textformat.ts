@@ -44,7 +44,7 @@ export function formatValueAt(values: Float64Array, i: number): string {
 }
 
 /** Parses a value token into its (hi, lo) bits; null when it is not a number. */
-export function parseValueBits(tok: string): [number, number] | null {
+function parseValueBits(tok: string): [number, number] | null {
   switch (tok) {
     case "StaleNaN":
       return [STALE_NAN_HI, STALE_NAN_LO];
