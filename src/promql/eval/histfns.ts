@@ -1,10 +1,9 @@
 /** histogram_quantile, histogram_quantiles and histogram_fraction over classic `le` buckets. */
-import { labelsKey, METRIC_NAME, type Labels } from "../../model/index.ts";
+import { getLabel, labelsKey, labelsWith as setLabel, METRIC_NAME, type Labels } from "../../model/index.ts";
 import type { Call, Expr } from "../ast.ts";
 import { ann, formatFloat } from "./annotations.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
-import { bucketFraction, bucketQuantile } from "./histogram.ts";
-import { getLabel, labelsWith as setLabel } from "../../model/index.ts";
+import { bucketFraction, bucketQuantile, type BucketResult } from "./histogram.ts";
 import { stringArg } from "./labelfns.ts";
 import { newSeries, type StepSeries, type Value, type VectorValue } from "./types.ts";
 
@@ -80,28 +79,8 @@ function parseLe(s: string): number | null {
 export async function histogramQuantile(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   const q = await ev.evalScalar(e.args[0]!, st);
   const v = await ev.evalVector(e.args[1]!, st);
-  for (let i = 0; i < st.n; i++) {
-    const x = q[i]!;
-    if (Number.isNaN(x) || x < 0 || x > 1) ev.warn(ann.invalidQuantile(x), e.args[0]!.pos);
-  }
-  const groups = groupBuckets(ev, v, st, e.args[1]!.pos);
-  const out: StepSeries[] = [];
-  const scratch = new Scratch();
-  for (const g of groups) {
-    const res = newSeries(g.labels, st.n);
-    let any = false;
-    for (let i = 0; i < st.n; i++) {
-      const nb = scratch.fill(g, i);
-      if (nb === 0) continue;
-      const r = bucketQuantile(q[i]!, scratch.up, scratch.cnt, nb);
-      if (r.forcedMonotonic) ev.info(ann.forcedMonotonicity(g.metricName), e.args[1]!.pos);
-      res.values[i] = r.value;
-      res.present[i] = 1;
-      any = true;
-    }
-    if (any) out.push(res);
-  }
-  return { kind: "vector", series: mergeSameLabels(out, st.n) };
+  warnInvalidQuantiles(ev, q, st.n, e.args[0]!);
+  return perGroup(ev, groupBuckets(ev, v, st, e.args[1]!.pos), st, e.args[1]!, (i, up, cnt, nb) => bucketQuantile(q[i]!, up, cnt, nb));
 }
 
 export async function histogramQuantiles(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
@@ -109,12 +88,7 @@ export async function histogramQuantiles(ev: Evaluator, e: Call, st: Steps): Pro
   const labelName = stringArg(e.args[1]!);
   const qs: { expr: Expr; values: Float64Array }[] = [];
   for (const a of e.args.slice(2)) qs.push({ expr: a, values: await ev.evalScalar(a, st) });
-  for (const q of qs) {
-    for (let i = 0; i < st.n; i++) {
-      const x = q.values[i]!;
-      if (Number.isNaN(x) || x < 0 || x > 1) ev.warn(ann.invalidQuantile(x), q.expr.pos);
-    }
-  }
+  for (const q of qs) warnInvalidQuantiles(ev, q.values, st.n, q.expr);
   const groups = groupBuckets(ev, v, st, e.args[0]!.pos);
   const out: StepSeries[] = [];
   const scratch = new Scratch();
@@ -145,7 +119,28 @@ export async function histogramFraction(ev: Evaluator, e: Call, st: Steps): Prom
   const lower = await ev.evalScalar(e.args[0]!, st);
   const upper = await ev.evalScalar(e.args[1]!, st);
   const v = await ev.evalVector(e.args[2]!, st);
-  const groups = groupBuckets(ev, v, st, e.args[2]!.pos);
+  return perGroup(ev, groupBuckets(ev, v, st, e.args[2]!.pos), st, e.args[2]!, (i, up, cnt, nb) => bucketFraction(lower[i]!, upper[i]!, up, cnt, nb));
+}
+
+/** A warning for each step whose quantile is NaN or outside [0, 1] (the result is ±Inf or NaN there). */
+function warnInvalidQuantiles(ev: Evaluator, q: Float64Array, n: number, arg: Expr): void {
+  for (let i = 0; i < n; i++) {
+    const x = q[i]!;
+    if (Number.isNaN(x) || x < 0 || x > 1) ev.warn(ann.invalidQuantile(x), arg.pos);
+  }
+}
+
+/**
+ * One series per bucket group (histogram_quantile, histogram_fraction): `at` reduces the group's
+ * buckets present at step i (sorted upper bounds `up`, counts `cnt`, `nb` of them) to its value.
+ */
+function perGroup(
+  ev: Evaluator,
+  groups: readonly BucketGroup[],
+  st: Steps,
+  bucketsArg: Expr,
+  at: (i: number, up: Float64Array, cnt: Float64Array, nb: number) => BucketResult,
+): Value {
   const out: StepSeries[] = [];
   const scratch = new Scratch();
   for (const g of groups) {
@@ -154,8 +149,8 @@ export async function histogramFraction(ev: Evaluator, e: Call, st: Steps): Prom
     for (let i = 0; i < st.n; i++) {
       const nb = scratch.fill(g, i);
       if (nb === 0) continue;
-      const r = bucketFraction(lower[i]!, upper[i]!, scratch.up, scratch.cnt, nb);
-      if (r.forcedMonotonic) ev.info(ann.forcedMonotonicity(g.metricName), e.args[2]!.pos);
+      const r = at(i, scratch.up, scratch.cnt, nb);
+      if (r.forcedMonotonic) ev.info(ann.forcedMonotonicity(g.metricName), bucketsArg.pos);
       res.values[i] = r.value;
       res.present[i] = 1;
       any = true;
