@@ -350,8 +350,11 @@ export class Membership {
    * from it. A query that reached no owner of some range of this ring may be missing data.
    */
   coverageRing(): Ring {
-    // Joining members do not hold their ranges' data yet; members that left handed it over.
-    const all = [...this.members.values()].filter((m) => m.tokens.length > 0 && m.state !== "joining" && m.state !== "left");
+    // A new member that is joining holds no data yet; one that joins again after a restart or a
+    // pause holds what it had (its identity is older than its start); members that left handed
+    // their data over.
+    const holdsData = (m: Member) => m.state !== "left" && (m.state !== "joining" || (m.createdAt > 0 && m.createdAt + 2000 < m.startedAt));
+    const all = [...this.members.values()].filter((m) => m.tokens.length > 0 && holdsData(m));
     let firstDeath = Infinity;
     const perfNow = performance.now();
     const wallNow = Date.now();
