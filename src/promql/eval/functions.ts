@@ -465,46 +465,29 @@ function absentLabels(arg: Expr): Labels {
 
 async function absent(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   const v = await ev.evalVector(e.args[0]!, st);
-  const res = newSeries(absentLabels(e.args[0]!), st.n);
-  let any = false;
-  for (let i = 0; i < st.n; i++) {
-    let found = false;
-    for (const s of v.series) {
-      if (s.present[i]) {
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      res.values[i] = 1;
-      res.present[i] = 1;
-      any = true;
-    }
-  }
-  return { kind: "vector", series: any ? [res] : [] };
+  return absentWhere(newSeries(absentLabels(e.args[0]!), st.n), st, (i) => v.series.some((s) => s.present[i] !== 0));
 }
 
 async function absentOverTime(ev: Evaluator, e: Call, st: Steps, arg: MatrixSelector | SubqueryExpr): Promise<Value> {
   const { series, range, offset, at } = await rangeInputs(ev, arg, st);
-  const res = newSeries(absentLabels(arg), st.n, true);
+  return absentWhere(newSeries(absentLabels(arg), st.n, true), st, (i) => {
+    const maxt = (at ?? st.start + i * st.step) - offset;
+    const mint = maxt - range;
+    return series.some((s) => {
+      const hi = firstAfter(s.timestamps, maxt);
+      return hi > 0 && s.timestamps[hi - 1]! > mint;
+    });
+  });
+}
+
+/** The result of absent()/absent_over_time(): `res` is 1 at the steps where nothing was `found`. */
+function absentWhere(res: StepSeries, st: Steps, found: (i: number) => boolean): Value {
   let any = false;
   for (let i = 0; i < st.n; i++) {
-    const t = st.start + i * st.step;
-    const maxt = (at ?? t) - offset;
-    const mint = maxt - range;
-    let found = false;
-    for (const s of series) {
-      const hi = firstAfter(s.timestamps, maxt);
-      if (hi > 0 && s.timestamps[hi - 1]! > mint) {
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      res.values[i] = 1;
-      res.present[i] = 1;
-      any = true;
-    }
+    if (found(i)) continue;
+    res.values[i] = 1;
+    res.present[i] = 1;
+    any = true;
   }
   return { kind: "vector", series: any ? [res] : [] };
 }
