@@ -9,6 +9,23 @@ import { formatDuration, formatExpr, formatNumber } from "../../src/promql/print
 
 const TESTDATA = join(import.meta.dir, "../../../shared/promql-testdata");
 
+/** Every eval query of Prometheus's test scripts that parses (those that must fail are checked by the engine's suite). */
+function* scriptQueries(): Generator<{ file: string; query: string; e: Expr }> {
+  for (const file of readdirSync(TESTDATA).filter((f) => f.endsWith(".test"))) {
+    for (const line of readFileSync(join(TESTDATA, file), "utf8").split("\n")) {
+      const m = /^\s*eval(?:_\w+)?\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$/.exec(line);
+      if (!m) continue;
+      let e: Expr;
+      try {
+        e = parseExpr(m[1]!);
+      } catch {
+        continue;
+      }
+      yield { file, query: m[1]!, e };
+    }
+  }
+}
+
 /** A tree without positions, with selector matchers as a sorted set (the printer sorts them). */
 function normalize(e: Expr): string {
   return JSON.stringify(e, (k, v) => {
@@ -176,22 +193,12 @@ describe("prettyExpr: the multi-line form of /api/v1/format_query", () => {
   });
 
   test("what it prints parses back to the same tree, for every query of the test scripts", () => {
-    for (const f of readdirSync(TESTDATA).filter((f) => f.endsWith(".test"))) {
-      for (const line of readFileSync(join(TESTDATA, f), "utf8").split("\n")) {
-        const m = /^\s*eval(?:_\w+)?\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$/.exec(line);
-        if (!m) continue;
-        let e: Expr;
-        try {
-          e = parseExpr(m[1]!);
-        } catch {
-          continue;
-        }
-        // Also as part of a long expression, so that it gets split over lines.
-        const t = typeOf(e);
-        const long = t === "vector" || t === "scalar" ? [parseExpr(`(${m[1]!}) + (${m[1]!}) + (${m[1]!})`)] : [];
-        for (const x of [e, ...long]) {
-          if (normalize(parseExpr(prettyExpr(x))) !== normalize(x)) throw new Error(`${f}: ${m[1]} pretty-printed as ${prettyExpr(x)} parses differently`);
-        }
+    for (const { file, query, e } of scriptQueries()) {
+      // Also as part of a long expression, so that it gets split over lines.
+      const t = typeOf(e);
+      const long = t === "vector" || t === "scalar" ? [parseExpr(`(${query}) + (${query}) + (${query})`)] : [];
+      for (const x of [e, ...long]) {
+        if (normalize(parseExpr(prettyExpr(x))) !== normalize(x)) throw new Error(`${file}: ${query} pretty-printed as ${prettyExpr(x)} parses differently`);
       }
     }
   });
@@ -200,22 +207,11 @@ describe("prettyExpr: the multi-line form of /api/v1/format_query", () => {
 describe("round trip: parseExpr(formatExpr(e)) equals e", () => {
   test("every eval query of Prometheus's test scripts", () => {
     let n = 0;
-    for (const f of readdirSync(TESTDATA).filter((f) => f.endsWith(".test"))) {
-      const lines = readFileSync(join(TESTDATA, f), "utf8").split("\n");
-      for (const line of lines) {
-        const m = /^\s*eval(?:_\w+)?\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$/.exec(line);
-        if (!m) continue;
-        let e: Expr;
-        try {
-          e = parseExpr(m[1]!);
-        } catch {
-          continue; // queries that must fail are checked by the engine's suite
-        }
-        const s = formatExpr(e);
-        const e2 = parseExpr(s);
-        if (normalize(e2) !== normalize(e)) throw new Error(`${f}: ${m[1]} printed as ${s} parses differently`);
-        n++;
-      }
+    for (const { file, query, e } of scriptQueries()) {
+      const s = formatExpr(e);
+      const e2 = parseExpr(s);
+      if (normalize(e2) !== normalize(e)) throw new Error(`${file}: ${query} printed as ${s} parses differently`);
+      n++;
     }
     expect(n).toBeGreaterThan(1000);
   });
