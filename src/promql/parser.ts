@@ -411,25 +411,29 @@ class Parser {
     const nameTok = this.next();
     const name = nameTok.val;
     this.next(); // (
-    const args: Expr[] = [];
-    if (this.kind() !== "RIGHT_PAREN") {
-      for (;;) {
-        args.push(this.parseBinary(Prec.None));
-        const k = this.kind();
-        if (k === "RIGHT_PAREN") break;
-        if (k !== "COMMA") this.unexpected();
-        const comma = this.next();
-        if (this.kind() === "RIGHT_PAREN") {
-          this.fail({ start: comma.pos, end: comma.pos + 1 }, "trailing commas not allowed in function call args");
-        }
-      }
-    }
+    const args = this.parseArgs();
     const close = this.next();
     const namePos = { start: nameTok.pos, end: nameTok.pos + name.length };
     const fn = getFunction(name);
     if (!fn) this.fail(namePos, `unknown function with name ${goQuoteString(name)}`);
     if (fn.experimental && !this.experimental) this.fail(namePos, `function ${goQuoteString(name)} is not enabled`);
     return { type: "Call", func: name, args, pos: { start: nameTok.pos, end: close.pos + 1 } };
+  }
+
+  /** The comma-separated arguments of a call or aggregation, after `(`, up to (not past) `)`. */
+  private parseArgs(): Expr[] {
+    const args: Expr[] = [];
+    if (this.kind() === "RIGHT_PAREN") return args;
+    for (;;) {
+      args.push(this.parseBinary(Prec.None));
+      const k = this.kind();
+      if (k === "RIGHT_PAREN") return args;
+      if (k !== "COMMA") this.unexpected();
+      const comma = this.next();
+      if (this.kind() === "RIGHT_PAREN") {
+        this.fail({ start: comma.pos, end: comma.pos + 1 }, "trailing commas not allowed in function call args");
+      }
+    }
   }
 
   private parseAggregate(): AggregateExpr {
@@ -451,19 +455,7 @@ class Parser {
     if (this.kind() !== "LEFT_PAREN") this.unexpected("aggregation");
     this.next();
     this.recovery.push("aggregation");
-    const args: Expr[] = [];
-    if (this.kind() !== "RIGHT_PAREN") {
-      for (;;) {
-        args.push(this.parseBinary(Prec.None));
-        const k = this.kind();
-        if (k === "RIGHT_PAREN") break;
-        if (k !== "COMMA") this.unexpected();
-        const comma = this.next();
-        if (this.kind() === "RIGHT_PAREN") {
-          this.fail({ start: comma.pos, end: comma.pos + 1 }, "trailing commas not allowed in function call args");
-        }
-      }
-    }
+    const args = this.parseArgs();
     this.next(); // )
     this.recovery.pop();
     if (!modifierSeen) modifier();
