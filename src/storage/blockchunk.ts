@@ -170,6 +170,30 @@ function readUvarint(bytes: Uint8Array, pos: number): number {
   throw new CorruptError("block chunk: varint too long");
 }
 
+/**
+ * A zigzag varint at `pos` (any length up to 2^53); sets varintEnd. The one-byte case (most
+ * timestamp and value deltas) comes first; longer ones are read here too, without a call (large
+ * gauges move by several bytes' worth every sample). Throws on truncation.
+ */
+function readZigzag(bytes: Uint8Array, pos: number): number {
+  const b = bytes[pos];
+  if (b !== undefined && b < 128) {
+    varintEnd = pos + 1;
+    return (b >>> 1) ^ -(b & 1);
+  }
+  let z = 0;
+  let mul = 1;
+  for (;;) {
+    const c = bytes[pos++];
+    if (c === undefined || mul > 2 ** 49) throw new CorruptError(`block chunk: bad varint at ${pos - 1}`);
+    z += (c & 127) * mul;
+    if (c < 128) break;
+    mul *= 128;
+  }
+  varintEnd = pos;
+  return z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : unzigzag(z);
+}
+
 function unzigzag(z: number): number {
   return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 }
@@ -178,13 +202,13 @@ function unzigzag(z: number): number {
  * Decodes a block chunk into outT / outW (value words, lo at 2i) at `off`; returns the count.
  * With `outV` (a Float64Array over the same memory as outW) ordinary values are stored as
  * doubles directly, which is faster than through the words; exact bits are kept either way.
- * This is the hottest loop of a query: varints are read inline (one byte is the common case)
+ * This is the hottest loop of a query: deltas are read by readZigzag (one byte is the common case)
  * and nothing is allocated (exceptions are read with a second cursor as their indices come up).
  */
 export function decodeBlockChunk(bytes: Uint8Array, outT: Float64Array, outW: Uint32Array, off: number, outV?: Float64Array): number {
   const len = bytes.length;
   let pos = 0;
-  let b = bytes[0];
+  const b = bytes[0];
   let n: number;
   if (b !== undefined && b < 128) {
     n = b;
@@ -195,20 +219,13 @@ export function decodeBlockChunk(bytes: Uint8Array, outT: Float64Array, outW: Ui
   }
   if (n === 0) return 0;
   // Timestamps: t0, t1 - t0, then delta-of-deltas (mostly 0: one byte each).
-  let t = unzigzag(readUvarint(bytes, pos));
+  let t = readZigzag(bytes, pos);
   pos = varintEnd;
   outT[off] = t;
   let d = 0;
   for (let i = 1; i < n; i++) {
-    b = bytes[pos];
-    let x: number;
-    if (b !== undefined && b < 128) {
-      x = (b >>> 1) ^ -(b & 1);
-      pos++;
-    } else {
-      x = unzigzag(readUvarint(bytes, pos));
-      pos = varintEnd;
-    }
+    const x = readZigzag(bytes, pos);
+    pos = varintEnd;
     if (i === 1) d = x;
     else d += x;
     t += d;
@@ -256,24 +273,8 @@ export function decodeBlockChunk(bytes: Uint8Array, outT: Float64Array, outW: Ui
   let m = 0;
   let dm = 0;
   for (let i = 0; i < n; i++) {
-    b = bytes[pos];
-    let x: number;
-    if (b !== undefined && b < 128) {
-      x = (b >>> 1) ^ -(b & 1);
-      pos++;
-    } else {
-      // Longer varints inline too (large gauges move by several bytes' worth every sample).
-      let z = 0;
-      let mul = 1;
-      for (;;) {
-        const c = bytes[pos++];
-        if (c === undefined || mul > 2 ** 49) throw new CorruptError(`block chunk: bad varint at ${pos - 1}`);
-        z += (c & 127) * mul;
-        if (c < 128) break;
-        mul *= 128;
-      }
-      x = z < 0x80000000 ? (z >>> 1) ^ -(z & 1) : unzigzag(z);
-    }
+    const x = readZigzag(bytes, pos);
+    pos = varintEnd;
     if (i === 0) m = x;
     else if (i === 1 || !second) m += dm = x;
     else m += dm += x;
