@@ -356,6 +356,15 @@ test("a slow graceful leave ends at --cluster.handoff.leave-timeout, or at once 
     }));
     const res = await remoteWrite(n1.url, writeRequestBody(series));
     expect(res.status).toBe(204);
+    // The node-local read names what is wrong with its parameters.
+    const bad = await fetch(`${n1.url}/api/v1/cluster/local/series`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toBe("no match[] parameter provided");
+    const badSel = await fetch(`${n1.url}/api/v1/cluster/local/series?match[]=${encodeURIComponent("lt_test{")}`);
+    expect(badSel.status).toBe(400);
+    const badTime = await fetch(`${n1.url}/api/v1/cluster/local/series?match[]=lt_test&start=yesterday`);
+    expect(badTime.status).toBe(400);
+    expect(((await badTime.json()) as { error: string }).error).toContain('invalid parameter "start"');
 
     // Second SIGTERM while n3 hands its ranges over: it exits at once, with status 1.
     n3.proc.kill("SIGTERM");
