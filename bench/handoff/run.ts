@@ -350,7 +350,7 @@ console.log(
     "",
     table,
     "",
-    `After the three steps the cluster answers ${finalCount} samples (of ${ds.samples}).`,
+    `After these steps the cluster answers ${finalCount} samples (of ${ds.samples}).`,
   ].join("\n"),
 );
 if (finalCount !== ds.samples) process.exitCode = 1;
