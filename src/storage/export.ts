@@ -203,40 +203,42 @@ function own(ts: Float64Array, vs: Float64Array): { timestamps: Float64Array; va
 const WALK_STEP_SERIES = 20_000;
 const nextTick = () => new Promise<void>((r) => setImmediate(r));
 
-export async function* exportSeries(sources: () => WalkSources, opts: ExportOptions): AsyncGenerator<SeriesData[]> {
-  const limit = Math.max(1, opts.batchSamples ?? DEFAULT_EXPORT_BATCH_SAMPLES);
+export function exportSeries(sources: () => WalkSources, opts: ExportOptions): AsyncGenerator<SeriesData[]> {
   const walk = new SeriesWalk(sources, opts.filter, opts.mint ?? -Infinity, opts.maxt ?? Infinity, opts.after);
-  let batch: SeriesData[] = [];
-  let samples = 0;
-  const emit = (v: Visit): boolean => {
-    batch.push({ labels: v.labels, ...own(v.timestamps, v.values) });
-    return (samples += v.timestamps.length) >= limit;
-  };
-  while (!walk.done) {
-    const full = walk.step(emit, WALK_STEP_SERIES);
-    if (full || (walk.done && batch.length > 0)) {
-      const out = batch;
-      batch = [];
-      samples = 0;
-      yield out;
-    } else if (!walk.done) await nextTick();
-  }
+  const limit = Math.max(1, opts.batchSamples ?? DEFAULT_EXPORT_BATCH_SAMPLES);
+  return inBatches(walk, limit, (v) => ({ labels: v.labels, ...own(v.timestamps, v.values) }), (s) => s.timestamps.length);
 }
 
-export async function* summarizeSeries(sources: () => WalkSources, opts: SummaryOptions): AsyncGenerator<SeriesSummary[]> {
-  const limit = Math.max(1, opts.batchSeries ?? DEFAULT_SUMMARY_BATCH_SERIES);
+export function summarizeSeries(sources: () => WalkSources, opts: SummaryOptions): AsyncGenerator<SeriesSummary[]> {
   const walk = new SeriesWalk(sources, opts.filter, opts.mint, opts.maxt, opts.after);
-  let batch: SeriesSummary[] = [];
+  const limit = Math.max(1, opts.batchSeries ?? DEFAULT_SUMMARY_BATCH_SERIES);
   // Each series is reduced to its summary at once: a batch never holds samples.
+  return inBatches(
+    walk,
+    limit,
+    (v) => ({ labels: v.labels, hash: v.hash, count: v.timestamps.length, checksum: samplesChecksum(v.timestamps, v.values) }),
+    () => 1,
+  );
+}
+
+/**
+ * Runs `walk` in steps of WALK_STEP_SERIES series (other work runs between them), turning each
+ * series into an item; yields a batch once the items' sizes reach `limit`, and the rest at the end.
+ */
+async function* inBatches<T>(walk: SeriesWalk, limit: number, item: (v: Visit) => T, size: (t: T) => number): AsyncGenerator<T[]> {
+  let batch: T[] = [];
+  let total = 0;
   const emit = (v: Visit): boolean => {
-    batch.push({ labels: v.labels, hash: v.hash, count: v.timestamps.length, checksum: samplesChecksum(v.timestamps, v.values) });
-    return batch.length >= limit;
+    const t = item(v);
+    batch.push(t);
+    return (total += size(t)) >= limit;
   };
   while (!walk.done) {
     const full = walk.step(emit, WALK_STEP_SERIES);
     if (full || (walk.done && batch.length > 0)) {
       const out = batch;
       batch = [];
+      total = 0;
       yield out;
     } else if (!walk.done) await nextTick();
   }
