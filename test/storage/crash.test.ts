@@ -1,37 +1,18 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { isStaleAt } from "../../src/model/index.ts";
 import { openTSDB } from "../../src/storage/index.ts";
-import { selectAll, tempDir } from "./helpers.ts";
+import { runChildUntil, selectAll, tempDir } from "./helpers.ts";
 
 let cleanup = () => {};
 afterEach(() => cleanup());
 
-const BUN = process.execPath;
-
 /** Runs the appender child until it has acknowledged `minAcks` batches, then SIGKILLs it. */
 async function runAndKill(dir: string, minAcks: number, startT = 0): Promise<number[]> {
-  const child = Bun.spawn([BUN, join(import.meta.dir, "fixtures", "crash-appender.ts"), dir, String(startT)], {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
   const acked: number[] = [];
-  const reader = child.stdout.getReader();
-  const dec = new TextDecoder();
-  let rest = "";
-  try {
-    while (acked.length < minAcks) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      rest += dec.decode(value, { stream: true });
-      const lines = rest.split("\n");
-      rest = lines.pop()!;
-      for (const l of lines) if (l.startsWith("ack ")) acked.push(Number(l.slice(4)));
-    }
-  } finally {
-    child.kill("SIGKILL");
-    await child.exited;
-  }
+  await runChildUntil("crash-appender.ts", [dir, String(startT)], (l) => {
+    if (l.startsWith("ack ")) acked.push(Number(l.slice(4)));
+    return acked.length >= minAcks;
+  });
   // Acks that were already in the pipe count too: the commit resolved before they were printed.
   return acked;
 }

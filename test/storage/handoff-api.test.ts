@@ -9,7 +9,7 @@ import { AppendError, compareLabels, labelsHash32, labelsKey, Matcher, type Labe
 import { openLocalTSDB, type LocalTSDB } from "../../src/storage/db.ts";
 import { openTSDB, type SeriesData, type TSDB } from "../../src/storage/index.ts";
 import { startShoal } from "../e2e/harness.ts";
-import { L, bitsOf, selectAll, tempDir } from "./helpers.ts";
+import { L, bitsOf, runChildUntil, selectAll, tempDir } from "./helpers.ts";
 
 let cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -214,27 +214,6 @@ describe("backfill", () => {
   });
 });
 
-/** Runs the backfill child with `args` until `until(line)` holds for a line it printed, then SIGKILLs it. */
-async function runChild(args: string[], until: (line: string) => boolean): Promise<void> {
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "backfill-child.ts"), ...args], { stdout: "pipe", stderr: "inherit" });
-  const reader = child.stdout.getReader();
-  const dec = new TextDecoder();
-  let rest = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("backfill child exited early");
-      rest += dec.decode(value, { stream: true });
-      const lines = rest.split("\n");
-      rest = lines.pop()!;
-      if (lines.some(until)) return;
-    }
-  } finally {
-    child.kill("SIGKILL");
-    await child.exited;
-  }
-}
-
 describe("deleteSeries (the admin API's delete) reaches backfilled samples", () => {
   test("in memory or in blocks, across a restart", async () => {
     const t = tempDir();
@@ -259,7 +238,7 @@ describe("durability", () => {
     cleanups.push(t.cleanup);
     const T0 = Math.floor((Date.now() - 15 * 60_000) / 10_000) * 10_000;
     let acked = -1;
-    await runChild([t.dir, String(T0)], (l) => {
+    await runChildUntil("backfill-child.ts", [t.dir, String(T0)], (l) => {
       if (l.startsWith("ack ")) acked = Number(l.slice(4));
       return acked >= 60;
     });
@@ -328,13 +307,13 @@ describe("durability", () => {
     const t = tempDir("shoal-bfdrop-");
     cleanups.push(t.cleanup);
     const T0 = B;
-    await runChild([t.dir, String(T0)], (l) => l === "ack 30");
+    await runChildUntil("backfill-child.ts", [t.dir, String(T0)], (l) => l === "ack 30");
     const db = await openTSDB({ dir: t.dir });
     const before = await snapshot(db);
     await db.close();
     expect(before.size).toBe(20);
     let dropped = -1;
-    await runChild([t.dir, "drop"], (l) => {
+    await runChildUntil("backfill-child.ts", [t.dir, "drop"], (l) => {
       if (l.startsWith("dropped ")) dropped = Number(l.slice(8));
       return dropped >= 0;
     });
@@ -351,7 +330,7 @@ describe("durability of a big call", () => {
   test("a call logged as several records comes back whole after SIGKILL", async () => {
     const t = tempDir("shoal-bfbig-");
     cleanups.push(t.cleanup);
-    await runChild([t.dir, "big"], (l) => l === "ack big");
+    await runChildUntil("backfill-child.ts", [t.dir, "big"], (l) => l === "ack big");
     // Bigger than one record (4 MiB): the call went out as several.
     const logBytes = readdirSync(join(t.dir, "wbl")).reduce((n, f) => n + statSync(join(t.dir, "wbl", f)).size, 0);
     expect(logBytes).toBeGreaterThan(4 * 1024 * 1024);

@@ -26,3 +26,30 @@ export function bitsOf(values: Float64Array): string[] {
   for (let i = 0; i < values.length; i++) out.push(w[2 * i + 1]!.toString(16) + ":" + w[2 * i]!.toString(16));
   return out;
 }
+
+/**
+ * Runs the fixture child `fixtures/<name>` with `args`, hands every line it prints to `onLine`
+ * (all lines of a read, in order), and SIGKILLs it once `onLine` has returned true. Throws when
+ * the child exits first.
+ */
+export async function runChildUntil(name: string, args: string[], onLine: (line: string) => boolean): Promise<void> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", name), ...args], { stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  const dec = new TextDecoder();
+  let rest = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`${name} exited early`);
+      rest += dec.decode(value, { stream: true });
+      const lines = rest.split("\n");
+      rest = lines.pop()!;
+      let stop = false;
+      for (const l of lines) if (onLine(l)) stop = true;
+      if (stop) return;
+    }
+  } finally {
+    child.kill("SIGKILL");
+    await child.exited;
+  }
+}
