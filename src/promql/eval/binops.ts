@@ -138,19 +138,24 @@ function matchLabels(ls: Labels, m: VectorMatching): Labels {
   return ls.filter((l) => l.name !== METRIC_NAME && !names.has(l.name));
 }
 
+/** For each matching signature of `side`, the steps where some series with it has a sample. */
+function presentBySignature(side: StepSeries[], m: VectorMatching, n: number): Map<string, Uint8Array> {
+  const bySig = new Map<string, Uint8Array>();
+  for (const s of side) {
+    const sig = signature(s.labels, m);
+    let p = bySig.get(sig);
+    if (!p) {
+      p = new Uint8Array(n);
+      bySig.set(sig, p);
+    }
+    for (let i = 0; i < n; i++) if (s.present[i]) p[i] = 1;
+  }
+  return bySig;
+}
+
 function setOp(op: "and" | "or" | "unless", lhs: StepSeries[], rhs: StepSeries[], m: VectorMatching, n: number): Value {
   if (op === "or") {
-    // Steps where a signature is present on the left.
-    const leftPresent = new Map<string, Uint8Array>();
-    for (const s of lhs) {
-      const sig = signature(s.labels, m);
-      let p = leftPresent.get(sig);
-      if (!p) {
-        p = new Uint8Array(n);
-        leftPresent.set(sig, p);
-      }
-      for (let i = 0; i < n; i++) if (s.present[i]) p[i] = 1;
-    }
+    const leftPresent = presentBySignature(lhs, m, n);
     const out: StepSeries[] = [...lhs];
     for (const s of rhs) {
       const p = leftPresent.get(signature(s.labels, m));
@@ -170,16 +175,7 @@ function setOp(op: "and" | "or" | "unless", lhs: StepSeries[], rhs: StepSeries[]
     }
     return { kind: "vector", series: mergeSameLabels(out, n) };
   }
-  const rightPresent = new Map<string, Uint8Array>();
-  for (const s of rhs) {
-    const sig = signature(s.labels, m);
-    let p = rightPresent.get(sig);
-    if (!p) {
-      p = new Uint8Array(n);
-      rightPresent.set(sig, p);
-    }
-    for (let i = 0; i < n; i++) if (s.present[i]) p[i] = 1;
-  }
+  const rightPresent = presentBySignature(rhs, m, n);
   const out: StepSeries[] = [];
   for (const s of lhs) {
     const p = rightPresent.get(signature(s.labels, m));
