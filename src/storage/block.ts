@@ -360,8 +360,7 @@ export class Block implements QuerySource {
     const out: ChunkData[] = [];
     for (let c = this.chunkStart[id]!; c < this.chunkStart[id + 1]!; c++) {
       if (this.cMaxT[c]! < mint || this.cMinT[c]! > maxt) continue;
-      const f = this.frame(this.cFile[c]!, this.cFrame[c]!);
-      out.push({ minT: this.cMinT[c]!, maxT: this.cMaxT[c]!, bytes: f.subarray(this.cOff[c]!, this.cOff[c]! + this.cLen[c]!) });
+      out.push({ minT: this.cMinT[c]!, maxT: this.cMaxT[c]!, bytes: this.chunkBytes(c) });
     }
     return out;
   }
@@ -387,20 +386,26 @@ export class Block implements QuerySource {
       last = c;
     }
     if (first < 0) return null;
-    const a = arena ?? new SampleArena(0);
-    const ranged = cached ? this.readCached(first, last, mint, maxt) : this.readDecoding(first, last, mint, maxt, a);
+    const ranged = cached ? this.readCached(first, last, mint, maxt) : this.readDecoding(first, last, mint, maxt, arena ?? new SampleArena(0), false);
     const tomb = this.tombstones.get(id);
     if (ranged === null || tomb === undefined) return ranged;
     return dropIntervals(ranged.timestamps, ranged.values, tomb);
   }
 
-  /** Chunks first..last decoded into one arena region, trimmed to [mint, maxt]. */
-  private readDecoding(first: number, last: number, mint: number, maxt: number, arena: SampleArena) {
+  /**
+   * Chunks first..last decoded side by side into one arena region, trimmed to [mint, maxt]; with
+   * `cache`, each decoded chunk is also put in the decoded-chunk cache (a view of that region).
+   */
+  private readDecoding(first: number, last: number, mint: number, maxt: number, arena: SampleArena, cache: boolean) {
     let total = 0;
     for (let c = first; c <= last; c++) total += blockChunkCount(this.chunkBytes(c));
     const { ts, vs, w, off: base } = arena.reserve(total);
     let off = base;
-    for (let c = first; c <= last; c++) off += decodeBlockChunk(this.chunkBytes(c), ts, w, off, vs);
+    for (let c = first; c <= last; c++) {
+      const n = decodeBlockChunk(this.chunkBytes(c), ts, w, off, vs);
+      if (cache) putDecoded(decodedKey(this.serial, c), { ts: ts.subarray(off, off + n), vs: vs.subarray(off, off + n) });
+      off += n;
+    }
     return viewRange(ts, vs, base, base + total, mint, maxt);
   }
 
@@ -426,16 +431,7 @@ export class Block implements QuerySource {
         return viewRange(ts, vs, 0, n, mint, maxt);
       }
     }
-    let total = 0;
-    for (let c = first; c <= last; c++) total += blockChunkCount(this.chunkBytes(c));
-    const { ts, vs, w, off: base } = decodedArena.reserve(total);
-    let off = base;
-    for (let c = first; c <= last; c++) {
-      const n = decodeBlockChunk(this.chunkBytes(c), ts, w, off, vs);
-      putDecoded(decodedKey(this.serial, c), { ts: ts.subarray(off, off + n), vs: vs.subarray(off, off + n) });
-      off += n;
-    }
-    return viewRange(ts, vs, base, base + total, mint, maxt);
+    return this.readDecoding(first, last, mint, maxt, decodedArena, true);
   }
 
   /** The encoded bytes of chunk `c` (a view of its cached frame). */
