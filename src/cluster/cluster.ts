@@ -169,11 +169,18 @@ export class Cluster {
     // past the dead timeout, so the others stopped writing to it) pulls the same way.
     const startedAt = performance.now();
     let pulling = false;
+    let lastState = c.membership.self().state;
+    let joiningSince = startedAt;
     const settleTick = () => {
       const self = c.membership.self();
-      if (self.state !== "joining" || pulling || c.handoff.leaving()) return;
       const now = performance.now();
+      if (self.state === "joining" && lastState !== "joining") joiningSince = now;
+      lastState = self.state;
+      if (self.state !== "joining" || pulling || c.handoff.leaving()) return;
       const hb = opts.config.heartbeatIntervalMs;
+      // Joining again (after a pause): the others learn it from the next heartbeats; pull once
+      // they write to this node again, so that nothing written meanwhile is missed.
+      if (now - joiningSince < 3 * hb && joiningSince > startedAt) return;
       const waited = now - startedAt;
       // A node that never was in a cluster (no join targets, nobody remembered) owes nobody
       // anything: it is active at once, so a single node starts scraping without delay.
