@@ -15,11 +15,11 @@
  * backfill() resolves only after that: a hand-off sender deletes its copy once we acknowledge,
  * so even a machine crash must not lose it.
  */
-import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Labels, Logger } from "../model/index.ts";
 import { ByteReader, ByteWriter, CorruptError, plainBytes } from "./bytes.ts";
-import { readFrames, segName, syncDir, truncateSegment, writeFrame } from "./wal.ts";
+import { openSegmentFile, readFrames, segName, syncDir, truncateSegment, writeAll, writeFrame } from "./wal.ts";
 
 const REC_BACKFILL_SAMPLES = 1;
 const REC_BACKFILL_DROP = 2;
@@ -175,9 +175,8 @@ export class BackfillLog {
 
   private openSegment(n: number): void {
     this.segment = n;
-    this.fd = openSync(join(this.dir, segName(n)), "a");
+    this.fd = openSegmentFile(this.dir, n);
     this.segmentSize = 0;
-    syncDir(this.dir);
   }
 
   /** Writes one samples record (write(2)); `sync()` makes it survive a machine crash. */
@@ -214,8 +213,7 @@ export class BackfillLog {
   private write(b: Uint8Array): void {
     if (this.fd < 0) throw new Error("backfill log is closed");
     if (this.segmentSize > 0 && this.segmentSize + b.length > SEGMENT_BYTES) this.rotate();
-    let off = 0;
-    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    writeAll(this.fd, b);
     this.segmentSize += b.length;
     this.bytesWritten += b.length;
     this.dirty = true;

@@ -249,6 +249,19 @@ function replayBuffer(file: Uint8Array, h: ReplayHandler): { good: number; error
   return readFrames(plainBytes(file), (payload) => decodeRecord(payload, h));
 }
 
+/** Creates (or opens for appending) segment `n` of `dir`, durably named; returns its descriptor. */
+export function openSegmentFile(dir: string, n: number): number {
+  const fd = openSync(join(dir, segName(n)), "a");
+  syncDir(dir);
+  return fd;
+}
+
+/** write(2) until all of `b` is written. */
+export function writeAll(fd: number, b: Uint8Array): void {
+  let off = 0;
+  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+}
+
 /** Cuts a segment durably at `size` bytes (its torn or corrupt tail goes). */
 export function truncateSegment(file: string, size: number): void {
   const fd = openSync(file, "r+");
@@ -351,9 +364,8 @@ export class WAL implements CommitLog {
 
   private openSegment(n: number): void {
     this.segment = n;
-    this.fd = openSync(join(this.dir, segName(n)), "a");
+    this.fd = openSegmentFile(this.dir, n);
     this.segmentSize = 0;
-    syncDir(this.dir);
   }
 
   /** Closes the current segment (fsync'd) and starts the next; returns the closed number. */
@@ -386,8 +398,7 @@ export class WAL implements CommitLog {
   private write(b: Uint8Array): void {
     if (this.fd < 0) throw new Error("WAL is closed");
     if (this.segmentSize > 0 && this.segmentSize + b.length > this.segmentLimit) this.rotate();
-    let off = 0;
-    while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
+    writeAll(this.fd, b);
     this.segmentSize += b.length;
     this.stats.bytesWritten += b.length;
     this.dirty = true;
