@@ -110,9 +110,9 @@ export class Fleet {
 
   async sigkill(n: FleetNode): Promise<void> {
     if (n.state !== "up") throw new Error(`kill of ${n.name} in state ${n.state}`);
+    n.state = "killed"; // before the signal: the exit is expected
     kill(n.proc!, "SIGKILL");
     await n.proc!.proc.exited;
-    n.state = "killed";
     n.clusterPort = undefined;
   }
 

@@ -39,6 +39,8 @@ export interface ChaosResult {
 }
 
 const LEAVE_TIMEOUT_MS = 60_000;
+/** Anti-entropy compares data older than max(60 s, 3 × write timeout) (src/cluster/antientropy.ts). */
+const ANTI_ENTROPY_HOLDBACK_MS = 60_000;
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const print = o.print ?? ((l: string) => console.log(l));
@@ -158,6 +160,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     stopWriter = true;
     stopQueries = true;
     await writer;
+    const writerStoppedAt = Date.now();
     await queries;
     if (writerError) failures.push(`writer: ${writerError.message}`);
     note(`writer stopped: ${log.summary()}`);
@@ -171,13 +174,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const members = fleet.members();
     const settleStart = Date.now();
     const settleMs = o.settleTimeoutMs ?? 120_000;
-    let why = await settled(members, settleMs, handoff);
-    if (!why && hasHandoffFlags) {
-      // Two anti-entropy rounds and the drop grace, then settled again (repairs may have run).
-      note(`settled after ${Date.now() - settleStart} ms; waiting for anti-entropy and the drop grace`);
-      await Bun.sleep(2 * antiEntropyMs + dropGraceMs + 3000);
-      why = await settled(members, Math.max(10_000, settleMs - (Date.now() - settleStart)), handoff);
-    }
+    const why = await settled(members, settleMs, handoff);
     if (why) failures.push(`not settled after ${settleMs} ms: ${why}`);
     note(`settled after ${Date.now() - settleStart} ms${why ? ` (NOT: ${why})` : ""}`);
     const memberNames = new Set(members.map((m) => m.name));
@@ -194,6 +191,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (diffs.length) failures.push(`final query on ${n.name}: ${diffs.slice(0, 10).join("; ")}`);
     }
     note(`final queries on ${members.length} nodes done`);
+
+    if (hasHandoffFlags && !why) {
+      // Anti-entropy leaves out the newest minute (writes may still be on their way), so a
+      // replica that missed one of the last writes is repaired only once that minute has passed:
+      // wait for it, two anti-entropy rounds and the drop grace, then for the cluster to settle.
+      const horizon = writerStoppedAt + ANTI_ENTROPY_HOLDBACK_MS + 2 * antiEntropyMs + dropGraceMs + 3000;
+      note(`waiting ${((horizon - Date.now()) / 1000).toFixed(0)} s for anti-entropy to cover the last writes and the drop grace`);
+      await Bun.sleep(Math.max(0, horizon - Date.now()));
+      const again = await settled(members, 60_000, handoff);
+      if (again) failures.push(`not settled after the anti-entropy wait: ${again}`);
+    }
 
     const copies = new CopyCounter(log);
     const local = await readLocalCopies(members, log.metric, (dir) => dumpDir(dir, log.metric));

@@ -108,7 +108,11 @@ export async function settled(members: FleetNode[], timeoutMs: number, handoff: 
  * SIGTERM would be a graceful leave and move data away) and their directories dumped.
  */
 export async function readLocalCopies(members: FleetNode[], _metric: string, dump: (dir: string) => Promise<string>): Promise<Map<string, string>> {
-  for (const n of members) if (n.proc) kill(n.proc, "SIGKILL");
+  for (const n of members) {
+    if (!n.proc) continue;
+    n.state = "killed"; // before the signal: the exit is expected
+    kill(n.proc, "SIGKILL");
+  }
   for (const n of members) if (n.proc) await n.proc.proc.exited;
   const out = new Map<string, string>();
   for (const n of members) out.set(n.name, await dump(n.dir));
