@@ -8,7 +8,7 @@ import { goQuoteString } from "../lexer.ts";
 import { ann, fmtG, formatFloat } from "./annotations.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { evalRangeFunction, rangeFunctionArg } from "./functions.ts";
-import { kahanInc, quantileOf } from "./mathutil.ts";
+import { kahan, kahanInc, quantileOf } from "./mathutil.ts";
 import { EvalError, newSeries, type StepSeries, type Value } from "./types.ts";
 
 interface Grouping {
@@ -160,10 +160,10 @@ class Reducer {
           }
           const c = cnt[i]!;
           if (!incremental[i]) {
-            const [nv, nc] = kahanInc(f, value[i]!, comp[i]!);
+            const nv = kahanInc(f, value[i]!, comp[i]!);
             if (Number.isFinite(nv) || Number.isNaN(nv)) {
               value[i] = nv;
-              comp[i] = nc;
+              comp[i] = kahan.c;
               break;
             }
             incremental[i] = 1;
@@ -171,7 +171,8 @@ class Reducer {
             comp[i] = comp[i]! / (c - 1);
           }
           const q = (c - 1) / c;
-          [mean[i], comp[i]] = kahanInc(f / c, q * mean[i]!, q * comp[i]!);
+          mean[i] = kahanInc(f / c, q * mean[i]!, q * comp[i]!);
+          comp[i] = kahan.c;
           break;
         }
         case "max":

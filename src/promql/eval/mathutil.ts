@@ -1,12 +1,16 @@
 /** Numeric helpers shared by functions and aggregations, with Prometheus's exact float behaviour. */
 
-/** Kahan–Babuška compensated summation step; returns [sum, compensation]. */
-export function kahanInc(inc: number, sum: number, c: number): [number, number] {
+/** The compensation left by the last `kahanInc` (an out-parameter: returning a pair allocates per sample). */
+export const kahan = { c: 0 };
+
+/** Kahan–Babuška compensated summation step: returns the new sum; the new compensation is `kahan.c`. */
+export function kahanInc(inc: number, sum: number, c: number): number {
   const t = sum + inc;
   if (!Number.isFinite(t) && !Number.isNaN(t)) c = 0;
   else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
   else c += inc - t + sum;
-  return [t, c];
+  kahan.c = c;
+  return t;
 }
 
 /** Sort order of Prometheus's vectorByValueHeap: NaN first, then ascending. */

@@ -2,7 +2,7 @@
  * Range-vector functions (`rate`, `*_over_time`, …) as kernels over a window [lo, hi) of one
  * series' samples. They return null when Prometheus would output no sample for that step.
  */
-import { compareNaNFirst, kahanInc, quantileOf } from "./mathutil.ts";
+import { compareNaNFirst, kahan, kahanInc, quantileOf } from "./mathutil.ts";
 
 export interface WindowCtx {
   /** Evaluation time of the step (ms). */
@@ -95,10 +95,14 @@ function linearRegression(ts: Float64Array, vs: Float64Array, lo: number, hi: nu
     if (constY && i > lo && y !== initY) constY = false;
     n += 1;
     const x = (ts[i]! - interceptTime) / 1000;
-    [sumX, cX] = kahanInc(x, sumX, cX);
-    [sumY, cY] = kahanInc(y, sumY, cY);
-    [sumXY, cXY] = kahanInc(x * y, sumXY, cXY);
-    [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
+    sumX = kahanInc(x, sumX, cX);
+    cX = kahan.c;
+    sumY = kahanInc(y, sumY, cY);
+    cY = kahan.c;
+    sumXY = kahanInc(x * y, sumXY, cXY);
+    cXY = kahan.c;
+    sumX2 = kahanInc(x * x, sumX2, cX2);
+    cX2 = kahan.c;
   }
   if (constY) {
     if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];
@@ -140,7 +144,8 @@ function avgOverTime(_ts: Float64Array, vs: Float64Array, lo: number, hi: number
     const f = vs[i]!;
     count++;
     const q = (count - 1) / count;
-    [mean, kc] = kahanInc(f / count, q * mean, q * kc);
+    mean = kahanInc(f / count, q * mean, q * kc);
+    kc = kahan.c;
   }
   return mean + kc;
 }
@@ -152,8 +157,10 @@ function variance(vs: Float64Array, lo: number, hi: number): number {
     const f = vs[i]!;
     count++;
     const delta = f - (mean + cMean);
-    [mean, cMean] = kahanInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanInc(delta * (f - (mean + cMean)), aux, cAux);
+    mean = kahanInc(delta / count, mean, cMean);
+    cMean = kahan.c;
+    aux = kahanInc(delta * (f - (mean + cMean)), aux, cAux);
+    cAux = kahan.c;
   }
   return (aux + cAux) / count;
 }
