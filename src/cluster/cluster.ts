@@ -349,7 +349,8 @@ export class Cluster {
   /**
    * How much of the ring has no live replica at all (queries there return partial results: the
    * ring as data was written, dead members included), and how much is being re-replicated after
-   * a death (fewer than R copies until the surviving owners' pushes complete). A range whose
+   * a death (fewer than R copies until the surviving owners' pushes complete) or has a suspect
+   * owner. A range whose
    * owner died and whose data is back on R live members counts as fully replicated.
    */
   replicationHealth(): { healthy: boolean; fullyReplicatedFraction: number; underReplicatedFraction: number; unavailableFraction: number } {
@@ -359,7 +360,14 @@ export class Cluster {
       const live = set.filter((i) => this.membership.isLive(ring.ids[i]!) && this.membership.get(ring.ids[i]!)!.health === "alive").length;
       if (live === 0) none += width / 2 ** 32;
     });
-    const under = Math.min(1 - none, this.handoff.underReplicatedFraction());
+    // Ranges of the ring readers use now with an owner that stopped answering heartbeats
+    // (suspect: not yet dead, so nobody re-replicates) have fewer than R live copies too.
+    const read = this.membership.readRing();
+    let unanswered = 0;
+    read.forEachRange((width, set) => {
+      if (set.some((i) => this.membership.get(read.ids[i]!)?.health !== "alive")) unanswered += width / 2 ** 32;
+    });
+    const under = Math.min(1 - none, unanswered + this.handoff.underReplicatedFraction());
     return { healthy: under === 0 && none === 0, fullyReplicatedFraction: Math.max(0, 1 - under - none), underReplicatedFraction: under, unavailableFraction: none };
   }
 
