@@ -53,7 +53,18 @@ export interface HandoffStatus {
     samples: { in: number; out: number };
     failedTransfers: number;
   };
-  drop: { graceSeconds: number; droppedSeries: number; lastDropAt: string | null; settledForSeconds: number };
+  drop: {
+    graceSeconds: number;
+    droppedSeries: number;
+    lastDropAt: string | null;
+    settledForSeconds: number;
+    /**
+     * Whether this node held series it does not own at its last check (they are dropped after
+     * the grace); null before the first check. False on every node: each series is on its R
+     * owners only.
+     */
+    holdsForeignSeries: boolean | null;
+  };
   leave: { requested: boolean; startedAt: string | null; finishedAt: string | null; error: string | null };
 }
 
@@ -73,6 +84,7 @@ export class Handoff {
   private settledKey = "";
   private droppedForKey = "";
   private lastDropPerf = 0;
+  private holdsForeign: boolean | null = null;
   private dropping = false;
   /** The sender's start time when an incoming transfer began (a restart loses its pushes). */
   private readonly senderEpoch = new Map<string, number>();
@@ -490,6 +502,8 @@ export class Handoff {
       this.activeTransfers() > 0 ||
       this.membership.all().some((m) => !m.self && m.health !== "dead" && ((m.load.handoffActive ?? 0) > 0 || (m.load.handoffPendingRanges ?? 0) > 0));
     if (busy || key !== this.settledKey) {
+      // The owners changed: what this node holds has to be checked again.
+      if (key !== this.settledKey) this.holdsForeign = null;
       this.settledKey = key;
       this.settledSince = now;
       return;
@@ -514,6 +528,7 @@ export class Handoff {
           break;
         }
       }
+      this.holdsForeign = holdsForeign;
       if (!holdsForeign) {
         this.droppedForKey = key;
         this.lastDropPerf = performance.now();
@@ -544,6 +559,7 @@ export class Handoff {
       const n = await this.local.dropSeries((_l, h) => !mine.has(h));
       this.droppedForKey = key;
       this.lastDropPerf = performance.now();
+      this.holdsForeign = false;
       this.lastDropAt = Date.now();
       this.droppedSeries += n;
       if (n > 0) this.logger.info("dropped series this node no longer owns", { series: n, grace_s: this.cfg.handoffDropGraceMs / 1000 });
@@ -581,6 +597,7 @@ export class Handoff {
         droppedSeries: this.droppedSeries,
         lastDropAt: this.lastDropAt === null ? null : new Date(this.lastDropAt).toISOString(),
         settledForSeconds: Math.round((performance.now() - this.settledSince) / 100) / 10,
+        holdsForeignSeries: this.holdsForeign,
       },
       leave: { ...this.leaveInfo },
     };

@@ -38,7 +38,7 @@ interface HandoffStatus {
   transfers: { direction: string; reason: string; state: string; done: { series: number; samples: number; bytes: number } }[];
   recent: { direction: string; reason: string; state: string; peerName: string; done: { series: number; samples: number; bytes: number }; total: { series: number; samples: number } }[];
   totals: { bytes: { in: number; out: number }; samples: { in: number; out: number } };
-  drop: { droppedSeries: number; lastDropAt: string | null };
+  drop: { droppedSeries: number; lastDropAt: string | null; holdsForeignSeries: boolean | null };
 }
 
 interface Status {
@@ -189,6 +189,13 @@ test("scale 1 → 3 → 5 → 3 under writes: queries complete at every step; ea
       expect({ step, problems: problems.slice(0, 10) }).toEqual({ step, problems: [] });
     };
     await checkPlacement(five, "5 nodes");
+    // Each node says so itself in its status (what a settle wait can watch).
+    await waitFor(
+      "no node holds series it does not own",
+      async () => (await Promise.all(five.map(status))).every((x) => x.handoff.drop.holdsForeignSeries === false),
+      20_000,
+      250,
+    );
     const dropped = (await Promise.all(five.map(status))).reduce((s, x) => s + x.handoff.drop.droppedSeries, 0);
     expect(dropped).toBeGreaterThan(0);
 
