@@ -182,8 +182,10 @@ export class AntiEntropy {
           l.push(iv);
         }
       });
-      // Recent samples may still be on their way (in-flight writes, hinted batches): stop short.
-      const end = Date.now() - Math.max(60_000, 3 * this.cfg.writeTimeoutMs);
+      // Samples of the last few write timeouts may still be on their way (in-flight writes):
+      // stop short of them. (Repairing a sample that was on its way anyway costs a little
+      // work, nothing else: the receiver keeps identical samples once.)
+      const end = Date.now() - 3 * this.cfg.writeTimeoutMs;
       const begin = end - this.cfg.antiEntropyLookbackMs;
       const windows: [number, number][] = [];
       for (let t = Math.floor(begin / WINDOW_MS) * WINDOW_MS; t < end; t += WINDOW_MS) windows.push([Math.max(t, begin), Math.min(t + WINDOW_MS - 1, end)]);
