@@ -252,7 +252,7 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
     // Hinted batches are dropped at once: a replica that misses writes keeps a hole until
     // anti-entropy finds it.
     "--cluster.hinted-handoff.max-bytes=1B",
-    "--cluster.handoff.anti-entropy-interval=2s",
+    "--cluster.handoff.anti-entropy-interval=3s",
     "--cluster.handoff.drop-grace=1h",
   ];
   const nodes: TestNode[] = [];
@@ -286,10 +286,11 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
     targets = [n1, n2, n4];
     writer = writeContinuously({ metric: METRIC, seriesCount: SERIES, targets: () => targets, until: () => stop, truth, startMs, stepMs: 10 });
     await Bun.sleep(1000);
-    // n3 hangs past the write timeout (2 s) but not past the dead timeout: writes to it fail and
-    // their hints are dropped, so it misses them.
+    // n3 hangs past the write timeout (2 s) and the suspect timeout (3 s) but not past the dead
+    // timeout (6 s): writes to it fail or go straight to hinted handoff, whose batches are
+    // dropped, so it misses them.
     kill(n3, "SIGSTOP");
-    await Bun.sleep(2500);
+    await Bun.sleep(4000);
     const pausedUpTo = truth.maxT();
     kill(n3, "SIGCONT");
     // The hole, as seen right after the pause (anti-entropy may already be at work).
@@ -307,6 +308,7 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
     };
     let repairedSeries = 0;
     for (const n of nodes) repairedSeries += await metric(n);
+    expect(holeAfterPause).toBeGreaterThan(0);
     expect(repairs).toBeGreaterThan(0);
     expect(repairedSeries).toBeGreaterThan(0);
 
