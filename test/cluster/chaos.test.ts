@@ -14,6 +14,7 @@
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { aliveMembers, clusterArgs, clusterPort, removeDirs, startNode, stopAll, uniqueClusterName, waitFor } from "./harness.ts";
+import { planSchedule } from "./chaos/plan.ts";
 import { randomSeed } from "./chaos/prng.ts";
 import { runChaos } from "./chaos/run.ts";
 import { diff, GroundTruth, queryRaw, writeContinuously } from "./writer.ts";
@@ -65,3 +66,27 @@ test("a node queried as soon as it is ready answers completely or with a warning
   expect(complete).toBeGreaterThan(0);
   console.log(`queried at once after ready: ${warned} answers with a warning, then ${complete} complete`);
 }, 60_000);
+
+test("chaos plans: never more than R−1 nodes down, never fewer than 4 members staying, same seed same plan", () => {
+  for (let seed = 1; seed <= 500; seed++) {
+    const plan = planSchedule({ seed, seconds: 300, startNodes: 5, replication: 3, membershipChanges: true });
+    expect(planSchedule({ seed, seconds: 300, startNodes: 5, replication: 3, membershipChanges: true })).toEqual(plan);
+    const state = new Map<string, string>(["c1", "c2", "c3", "c4", "c5"].map((n) => [n, "up"]));
+    let last = 0;
+    for (const e of plan) {
+      expect(e.at).toBeGreaterThanOrEqual(last);
+      last = e.at;
+      const before = state.get(e.node);
+      if (e.kind === "kill" || e.kind === "pause" || e.kind === "leave") expect(before).toBe("up");
+      if (e.kind === "restart") expect(before).toBe("killed");
+      if (e.kind === "resume") expect(before).toBe("paused");
+      if (e.kind === "join") expect(before).toBeUndefined();
+      state.set(e.node, { kill: "killed", pause: "paused", leave: "leaving", gone: "left", resume: "up", restart: "up", join: "up" }[e.kind]);
+      const v = [...state.values()];
+      expect(v.filter((x) => x === "killed" || x === "paused" || x === "leaving").length).toBeLessThanOrEqual(2);
+      expect(v.filter((x) => x !== "left" && x !== "leaving").length).toBeGreaterThanOrEqual(4);
+    }
+    // The plan ends with everyone up.
+    expect([...state.values()].every((x) => x === "up" || x === "left")).toBe(true);
+  }
+});

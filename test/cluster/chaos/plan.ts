@@ -65,7 +65,9 @@ export function planSchedule(o: PlanOptions): PlannedEvent[] {
     const up = names("up");
     const killed = names("killed");
     const down = names("paused").length + killed.length + names("leaving").length;
-    const members = [...state.values()].filter((s) => s !== "left").length;
+    // Members that stay: a leaving node is on its way out (two leaves at once must not take the
+    // membership below the minimum).
+    const members = [...state.values()].filter((s) => s !== "left" && s !== "leaving").length;
     const canDown = down < maxDown && up.length > 1;
     const weights: [string, number][] = [
       ["kill", canDown ? 3 : 0],
@@ -102,9 +104,10 @@ export function planSchedule(o: PlanOptions): PlannedEvent[] {
     }
   }
   // Healing: what is still pending happens at the end.
-  pending.sort((a, b) => a.at - b.at);
-  for (const e of pending) events.push({ ...e, at: Math.max(e.at, end) } as PlannedEvent);
-  for (const n of names("killed")) events.push({ at: end, kind: "restart", node: n });
+  const healing: PlannedEvent[] = [...pending.map((e) => ({ ...e, at: Math.max(e.at, end) }) as PlannedEvent)];
+  for (const n of names("killed")) healing.push({ at: end, kind: "restart", node: n });
+  healing.sort((a, b) => a.at - b.at);
+  events.push(...healing);
   return events;
 }
 
