@@ -124,6 +124,8 @@ export class Membership {
   private coverageKey = "";
   private lastPersist = -Infinity;
   private lastPublishAt = 0;
+  private lastHealthCheck = 0;
+  private healthGraceUntil = 0;
   /** Members that left gracefully (handed their ranges over) and were removed. */
   readonly departed = new Set<string>();
   private stopped = false;
@@ -447,6 +449,9 @@ export class Membership {
     const now = performance.now();
     this.firstHeard ??= now;
     let m = this.members.get(hb.id);
+    // Whether the sender has been alive all along in our view: only then does its view of us
+    // count (a member that was itself paused holds everybody dead when it resumes).
+    const senderWasAlive = m !== undefined && m.health === "alive";
     let ringChanged = false;
     if (!m) {
       m = {
@@ -495,10 +500,10 @@ export class Membership {
     this.remember(m);
     if (this.host.getConnections(peerIdOf(m.id)).length === 0) this.dialPeer(m.id, m.addrs);
     if (this.learnDead(hb.dead, now)) ringChanged = true;
-    // A member holds this node dead (it was paused, or its heartbeats were lost): it stopped
-    // writing to it meanwhile, without hints. Join again, pulling the ranges it owns.
+    // A member that was alive all along holds this node dead (our heartbeats did not reach it):
+    // it stopped writing to it meanwhile, without hints. Join again, pulling the ranges it owns.
     const self = this.self();
-    if (self.state === "active" && Array.isArray(hb.dead) && hb.dead.some((d) => d?.id === this.selfId)) {
+    if (senderWasAlive && self.state === "active" && Array.isArray(hb.dead) && hb.dead.some((d) => d?.id === this.selfId)) {
       this.logger.warn("a member holds this node dead; joining again to pull what it missed", { member: m.name });
       self.state = "joining";
       ringChanged = true;
@@ -540,6 +545,11 @@ export class Membership {
 
   private checkHealth(): void {
     const now = performance.now();
+    // This node itself was stalled (paused, event loop blocked): the heartbeats that arrived
+    // meanwhile are still queued. Judge the others only once they had a chance to be read.
+    if (this.lastHealthCheck > 0 && now - this.lastHealthCheck > this.cfg.suspectTimeoutMs) this.healthGraceUntil = now + 2 * this.cfg.heartbeatIntervalMs;
+    this.lastHealthCheck = now;
+    if (now < this.healthGraceUntil) return;
     let changed = false;
     for (const m of this.members.values()) {
       if (m.self) continue;
