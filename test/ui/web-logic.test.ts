@@ -113,7 +113,7 @@ describe("cluster status reader", () => {
       recent: [],
       underReplicatedRanges: 0,
       totals: { bytes: { in: 0, out: 2048 }, series: { in: 0, out: 25 }, samples: { in: 0, out: 500 }, failedTransfers: 0 },
-      drop: { graceSeconds: 300, droppedSeries: 0, lastDropAt: null, settledForSeconds: 10 },
+      drop: { graceSeconds: 300, droppedSeries: 0, lastDropAt: null, settledForSeconds: 10, holdsForeignSeries: false },
       leave: { requested: false, startedAt: null, finishedAt: null, error: null },
       antiEntropy: { runs: 3, lastRunAt: null, lastDurationSeconds: 0.1, lastComparedCells: 40, lastDifferingCells: 1, repairs: 7, lastError: null },
     },
