@@ -67,17 +67,25 @@ export function statusOddities(view: string, s: ClusterStatusJSON, want: Set<str
 
 /**
  * The node's hand-off is idle: no transfer running or waiting, no range it re-replicates short
- * of R copies (`handoff.state`, `handoff.transfers`, `handoff.underReplicatedRanges`).
+ * of R copies, no series it does not own left to drop (`handoff.state`, `handoff.transfers`,
+ * `handoff.underReplicatedRanges`, `handoff.drop.holdsForeignSeries`).
  */
 function handoffBusy(view: string, h: unknown): string[] {
   if (!h || typeof h !== "object") return [`${view}: no handoff object in the status`];
-  const o = h as { state?: string; transfers?: { state?: string; peerName?: string; reason?: string; direction?: string }[]; underReplicatedRanges?: number };
+  const o = h as {
+    state?: string;
+    transfers?: { state?: string; peerName?: string; reason?: string; direction?: string }[];
+    underReplicatedRanges?: number;
+    drop?: { holdsForeignSeries?: boolean | null };
+  };
   const out: string[] = [];
   if (o.state !== "idle") out.push(`${view}: handoff ${o.state}`);
   for (const t of o.transfers ?? []) {
     if (t.state !== "done") out.push(`${view}: transfer ${t.direction} ${t.peerName} (${t.reason}) ${t.state}`);
   }
   if ((o.underReplicatedRanges ?? 0) > 0) out.push(`${view}: ${o.underReplicatedRanges} ranges under-replicated`);
+  // Series it no longer owns, not dropped yet (the drop grace runs after the ring settled).
+  if (o.drop?.holdsForeignSeries === true) out.push(`${view}: still holds series it does not own`);
   return out;
 }
 
