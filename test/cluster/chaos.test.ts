@@ -5,11 +5,12 @@
  * warning, and at the end every acknowledged sample exactly once in every node's query results
  * and on exactly R nodes' own data.
  *
- *   CHAOS_SEED=n      replays a run (the seed is printed first; the whole plan comes from it)
+ *   CHAOS_SEED=n      replays a run (the seed is printed first; the whole plan comes from it);
+ *                     unset: the pinned seed below; CHAOS_SEED=random: a new seed
  *   CHAOS_SECONDS=s   length of the chaos phase (default 90: with start-up, settling and anti-entropy
  *                     catching up with the last writes the test takes about 3.5 minutes)
  *
- * A longer run: CHAOS_SECONDS=600 bun test test/cluster/chaos.test.ts -t "chaos: seed". On
+ * A longer run: CHAOS_SEED=random CHAOS_SECONDS=600 bun test test/cluster/chaos.test.ts -t "chaos: seed". On
  * failure the schedule, the failures and every node's log are kept in $TMPDIR/shoal-chaos-SEED-*.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
@@ -22,7 +23,11 @@ import { diff, GroundTruth, queryRaw, writeContinuously } from "./writer.ts";
 afterEach(stopAll);
 afterAll(removeDirs);
 
-const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : randomSeed();
+// `npm test` (and so CI) replays one reviewed seed, so that a red run points at a change, not
+// at the dice; soak runs take a new seed each time with CHAOS_SEED=random.
+const PINNED_SEED = 450316010;
+const seedEnv = process.env.CHAOS_SEED;
+const seed = seedEnv === "random" ? randomSeed() : seedEnv ? Number(seedEnv) : PINNED_SEED;
 const seconds = Number(process.env.CHAOS_SECONDS ?? 90);
 const settleMs = 120_000;
 
