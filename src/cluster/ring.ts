@@ -21,6 +21,18 @@ export function nodeTokens(id: string, count: number): Uint32Array {
 
 const RING_SIZE = 2 ** 32;
 
+/** The id of an owner set, added to `sets` when new: many ring positions share few sets. */
+function internSet(set: number[], sets: number[][], index: Map<string, number>): number {
+  const key = set.join(",");
+  let id = index.get(key);
+  if (id === undefined) {
+    id = sets.length;
+    index.set(key, id);
+    sets.push(set);
+  }
+  return id;
+}
+
 export class Ring {
   /** Member ids, by member index. */
   readonly ids: readonly string[];
@@ -55,14 +67,7 @@ export class Ring {
         const set: number[] = [];
         for (const id of a.owners(t)) set.push(index.get(id)!);
         for (const id of b.owners(t)) if (!set.includes(index.get(id)!)) set.push(index.get(id)!);
-        const key = set.join(",");
-        let id = setIndex.get(key);
-        if (id === undefined) {
-          id = sets.length;
-          setIndex.set(key, id);
-          sets.push(set);
-        }
-        this.positionSet[i] = id;
+        this.positionSet[i] = internSet(set, sets, setIndex);
       }
       this.sets = sets;
       this.setIdsOf = sets.map((s) => s.map((i) => this.ids[i]!));
@@ -93,14 +98,7 @@ export class Ring {
         const m = ownerAt[(i + j) % n]!;
         if (!set.includes(m)) set.push(m);
       }
-      const key = set.join(",");
-      let id = setIndex.get(key);
-      if (id === undefined) {
-        id = sets.length;
-        setIndex.set(key, id);
-        sets.push(set);
-      }
-      this.positionSet[i] = id;
+      this.positionSet[i] = internSet(set, sets, setIndex);
     }
     this.sets = sets;
     this.setIdsOf = sets.map((s) => s.map((i) => this.ids[i]!));
