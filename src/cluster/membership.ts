@@ -44,7 +44,7 @@ interface HeartbeatMessage {
   /** The sender's wall clock when it published (Date.now()). */
   now?: number;
   /** Members the sender holds dead (not yet forgotten), so that newcomers know their ranges. */
-  dead?: { id: string; name: string; tokens: Uint8Array; createdAt: number; deadMs: number }[];
+  dead?: { id: string; name: string; tokens: Uint8Array; createdAt: number; deadMs: number; replaced?: boolean }[];
 }
 
 export interface Member {
@@ -67,6 +67,14 @@ export interface Member {
   /** When the member's identity (data directory) was created; 0 when unknown. */
   createdAt: number;
   deadSince: number;
+  /**
+   * Dead, and its data is on the survivors again: every range it owned had a live co-owner when
+   * it died and the re-replication that followed is over. It no longer counts for query coverage
+   * (members created after its death hold its data through the survivors' pushes and pulls).
+   */
+  replaced?: boolean;
+  /** Dead with a live co-owner for every range it owned (judged when this node saw it die). */
+  recoverable?: boolean;
 }
 
 interface RememberedPeer {
@@ -356,7 +364,7 @@ export class Membership {
     // pause holds what it had (its identity is older than its start); members that left handed
     // their data over.
     const holdsData = (m: Member) => m.state !== "left" && (m.state !== "joining" || (m.createdAt > 0 && m.createdAt + 2000 < m.startedAt));
-    const all = [...this.members.values()].filter((m) => m.tokens.length > 0 && holdsData(m));
+    const all = [...this.members.values()].filter((m) => m.tokens.length > 0 && holdsData(m) && !(m.health === "dead" && m.replaced));
     let firstDeath = Infinity;
     const perfNow = performance.now();
     const wallNow = Date.now();
@@ -364,7 +372,7 @@ export class Membership {
       if (m.health === "dead") firstDeath = Math.min(firstDeath, wallNow - (perfNow - m.lastHeartbeat));
     }
     const chosen = all.filter((m) => m.health === "dead" || m.createdAt <= firstDeath);
-    const key = chosen.map((m) => `${m.id}:${m.state}`).sort().join();
+    const key = chosen.map((m) => `${m.id}:${m.state}:${m.health === "dead"}`).sort().join();
     if (!this.coverageCache || this.coverageKey !== key) {
       this.coverageCache = new Ring(chosen, this.cfg.replicationFactor);
       this.coverageKey = key;
@@ -430,6 +438,7 @@ export class Membership {
           tokens: new Uint8Array(m.tokens.buffer, m.tokens.byteOffset, m.tokens.byteLength),
           createdAt: m.createdAt,
           deadMs: Math.round(performance.now() - m.deadSince),
+          replaced: m.replaced === true,
         })),
     };
     try {
@@ -497,6 +506,8 @@ export class Membership {
     m.startedAt = hb.startedAt;
     m.createdAt = typeof hb.createdAt === "number" ? hb.createdAt : 0;
     m.deadSince = 0;
+    m.replaced = false;
+    m.recoverable = false;
     this.remember(m);
     if (this.host.getConnections(peerIdOf(m.id)).length === 0) this.dialPeer(m.id, m.addrs);
     if (this.learnDead(hb.dead, now)) ringChanged = true;
@@ -516,7 +527,16 @@ export class Membership {
     if (!Array.isArray(list)) return false;
     let added = false;
     for (const d of list) {
-      if (typeof d?.id !== "string" || d.id === this.selfId || this.members.has(d.id)) continue;
+      if (typeof d?.id !== "string" || d.id === this.selfId || this.departed.has(d.id)) continue;
+      const known = this.members.get(d.id);
+      if (known) {
+        // The sender saw its ranges re-replicated (perhaps before we knew it was dead).
+        if (known.health === "dead" && d.replaced === true && !known.replaced) {
+          known.replaced = true;
+          added = true;
+        }
+        continue;
+      }
       if (!(d.tokens instanceof Uint8Array) || typeof d.deadMs !== "number" || d.deadMs >= this.cfg.forgetTimeoutMs) continue;
       const tokens = new Uint32Array(d.tokens.byteLength >>> 2);
       new Uint8Array(tokens.buffer).set(d.tokens.subarray(0, tokens.byteLength));
@@ -537,6 +557,8 @@ export class Membership {
         startedAt: 0,
         createdAt: typeof d.createdAt === "number" ? d.createdAt : 0,
         deadSince,
+        replaced: d.replaced === true,
+        recoverable: false,
       });
       added = true;
     }
@@ -569,10 +591,15 @@ export class Membership {
           this.members.delete(m.id);
           this.logger.info("cluster member forgotten", { member: m.name, id: m.id });
           changed = true;
+        } else if (!m.replaced && m.recoverable && this.reReplicationDone(m, now)) {
+          m.replaced = true;
+          this.logger.info("dead member's ranges are re-replicated; it no longer counts for query coverage", { member: m.name, id: m.id });
+          changed = true;
         }
         continue;
       }
       if (age > this.cfg.deadTimeoutMs) {
+        m.recoverable = this.hasLiveCoOwners(m.id);
         m.health = "dead";
         m.deadSince = now;
         this.logger.warn("cluster member is dead", { member: m.name, id: m.id, last_heartbeat_ms: Math.round(age) });
@@ -584,6 +611,34 @@ export class Membership {
       }
     }
     if (changed) this.changed();
+  }
+
+  /** Whether every range of the read ring that `id` owns has another owner that is not dead. */
+  private hasLiveCoOwners(id: string): boolean {
+    const ring = this.readRing();
+    const idx = ring.ids.indexOf(id);
+    if (idx < 0) return true;
+    let ok = true;
+    ring.forEachRange((_w, set) => {
+      if (ok && set.includes(idx) && !set.some((i) => i !== idx && this.isLive(ring.ids[i]!))) ok = false;
+    });
+    return ok;
+  }
+
+  /**
+   * Whether the re-replication that followed a death is over: every member had time to see the
+   * death and publish its pending re-replication (two dead timeouts), none reports ranges still
+   * pending, and no member is joining (it pulls from the survivors).
+   */
+  private reReplicationDone(dead: Member, now: number): boolean {
+    if (now - dead.deadSince < 2 * this.cfg.deadTimeoutMs) return false;
+    for (const m of this.members.values()) {
+      if (m.health === "dead" || m.state === "left") continue;
+      if (m.state === "joining") return false;
+      // Our own figures are refreshed at every heartbeat we publish, like the others'.
+      if ((m.load.handoffPendingRanges ?? 0) > 0) return false;
+    }
+    return true;
   }
 
   /** Dials a known peer id at its advertised addresses (no-op while connected or backing off). */
