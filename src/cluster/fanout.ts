@@ -178,6 +178,7 @@ export class FanoutQueryable implements Queryable {
     const warnings: string[] = [];
     const coverage = this.membership.coverageRing();
     const gap = coverage.uncovered(answered);
+    let unheard: string[] = [];
     if (coverage.size === 0) {
       // A node that is joining (just started or restarted) and has not heard from any member
       // that holds data yet: an empty ring has no uncovered range, but nothing is covered.
@@ -185,6 +186,14 @@ export class FanoutQueryable implements Queryable {
       warnings.push(
         `${PARTIAL_RESULT_WARNING_PREFIX} this node does not know yet which members hold the data ` +
           `(it is joining the cluster); series or samples may be missing`,
+      );
+    } else if ((unheard = this.membership.unheardMembers()).length > 0) {
+      // A node that has just started knows only the members it has heard so far: the ring it
+      // judges coverage by may lack the owners of some ranges.
+      this.metrics.partialResults++;
+      warnings.push(
+        `${PARTIAL_RESULT_WARNING_PREFIX} this node has not heard from every cluster member yet ` +
+          `(${unheard.length} not heard); series or samples may be missing`,
       );
     } else if (gap.fraction > 0) {
       this.metrics.partialResults++;

@@ -45,6 +45,8 @@ interface HeartbeatMessage {
   now?: number;
   /** Members the sender holds dead (not yet forgotten), so that newcomers know their ranges. */
   dead?: { id: string; name: string; tokens: Uint8Array; createdAt: number; deadMs: number; replaced?: boolean }[];
+  /** Members the sender holds alive or suspect (ids), so that a receiver knows whom it has not heard yet. */
+  peers?: string[];
 }
 
 export interface Member {
@@ -140,6 +142,11 @@ export class Membership {
   private readonly loadFn: () => Record<string, number>;
   private readonly hintsFn: () => Record<string, number>;
   private firstHeard: number | null = null;
+  private readonly startedPerf = performance.now();
+  /** The view was complete once: members that appear later join as any newcomer does. */
+  private viewCompleted = false;
+  /** Per sender, the members its last heartbeat named as alive or suspect. */
+  private readonly namedBy = new Map<string, string[]>();
   /** HOST:PORT join targets, retried while we are not connected to the peer behind them. */
   private readonly joinTargets: { addr: string; peer?: string }[];
 
@@ -247,6 +254,34 @@ export class Membership {
   /** performance.now() of the first heartbeat heard from another member, or null. */
   firstPeerHeartbeat(): number | null {
     return this.firstHeard;
+  }
+
+  /**
+   * Members that some live member's last heartbeat named but that this node has not heard from
+   * yet (nor learnt dead or departed): while there are any, or while no member has been heard at
+   * all though some are expected, this node's view of the ring is partial and its coverage
+   * judgement cannot be trusted (a just-started node would take the few members it knows for the
+   * whole cluster). Ids; empty when the view is complete. Once complete it stays so: a member
+   * that starts later is heard within a heartbeat and holds no data before it is active.
+   */
+  unheardMembers(): string[] {
+    if (this.viewCompleted) return [];
+    if (this.firstHeard === null) {
+      // Members are expected (join targets, peers.json) but none was heard yet. After a dead
+      // timeout without a heartbeat they would be held dead anyway: the node is alone.
+      const alone = performance.now() - this.startedPerf > this.cfg.deadTimeoutMs;
+      return this.expectsPeers() && !alone ? ["(any member)"] : [];
+    }
+    const out = new Set<string>();
+    for (const [sender, named] of this.namedBy) {
+      const s = this.members.get(sender);
+      if (!s || s.health === "dead" || s.state === "left") continue;
+      for (const id of named) {
+        if (id !== this.selfId && !this.members.has(id) && !this.departed.has(id)) out.add(id);
+      }
+    }
+    if (out.size === 0) this.viewCompleted = true;
+    return [...out];
   }
 
   /** Whether other members exist or are expected (join targets, members remembered on disk). */
@@ -440,6 +475,7 @@ export class Membership {
           deadMs: Math.round(performance.now() - m.deadSince),
           replaced: m.replaced === true,
         })),
+      peers: [...this.members.values()].filter((m) => !m.self && m.health !== "dead" && m.state !== "left").map((m) => m.id),
     };
     try {
       await this.host.services.pubsub.publish(this.topic, encodeFrame(hb));
@@ -508,6 +544,7 @@ export class Membership {
     m.deadSince = 0;
     m.replaced = false;
     m.recoverable = false;
+    this.namedBy.set(hb.id, Array.isArray(hb.peers) ? hb.peers.filter((p): p is string => typeof p === "string") : []);
     this.remember(m);
     if (this.host.getConnections(peerIdOf(m.id)).length === 0) this.dialPeer(m.id, m.addrs);
     if (this.learnDead(hb.dead, now)) ringChanged = true;
