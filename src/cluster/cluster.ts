@@ -383,14 +383,11 @@ export class Cluster {
     const f = this.fanout.metrics;
     const h = this.hints.totals;
     let hintBytes = 0;
-    let hintBatches = 0;
     const hintSamples = this.hints.peers().map((p) => {
       const s = this.hints.stats(p);
       hintBytes += s.bytes;
-      hintBatches += s.records;
       return { suffix: "", labels: { peer: this.membership.get(p)?.name ?? p }, value: s.bytes };
     });
-    void hintBatches;
     return [
       {
         name: "shoal_cluster_members",
@@ -485,31 +482,30 @@ export class Cluster {
 
   private handoffMetrics(): MetricFamily[] {
     const c = this.transfers.book.counters;
-    const zero = (samples: MetricFamily["samples"]) => (samples.length ? samples : []);
     return [
       {
         name: "shoal_cluster_handoff_bytes_total",
         help: "Compressed bytes of hand-off transfers, by direction (in, out) and reason (join, leave, death, repair).",
         type: "counter",
-        samples: zero(c.bytes.samples()),
+        samples: c.bytes.samples(),
       },
       {
         name: "shoal_cluster_handoff_series_total",
         help: "Series moved by hand-off transfers, by direction and reason.",
         type: "counter",
-        samples: zero(c.series.samples()),
+        samples: c.series.samples(),
       },
       {
         name: "shoal_cluster_handoff_samples_total",
         help: "Samples moved by hand-off transfers, by direction and reason.",
         type: "counter",
-        samples: zero(c.samples.samples()),
+        samples: c.samples.samples(),
       },
       {
         name: "shoal_cluster_handoff_failed_transfers_total",
         help: "Hand-off transfers that broke off (resumed or retried elsewhere), by direction and reason.",
         type: "counter",
-        samples: zero(c.failures.samples()),
+        samples: c.failures.samples(),
       },
       {
         name: "shoal_cluster_handoff_transfers_active",
