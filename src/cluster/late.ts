@@ -8,7 +8,8 @@
  * out-of-order write is still refused as in Prometheus when the node it talks to owns the series.
  */
 import { AppendError, setStaleAt, type Appendable, type Appender, type Labels } from "../model/index.ts";
-import type { HandoffStorage, SeriesData } from "./transfer.ts";
+import type { SeriesData } from "../storage/index.ts";
+import type { HandoffStorage } from "./transfer.ts";
 
 export class LateTolerantAppendable implements Appendable {
   /** Late samples handed to backfill since start (the head counted them as out of order). */

@@ -10,31 +10,14 @@
 import { compareLabels, type Appendable, type Labels, type Logger, type Queryable } from "../model/index.ts";
 import { decodeBatch, encodeBatch, type WireBatch } from "./batch.ts";
 import { decodeCbor, encodeCbor, encodeFrame, flattenLabels, unflattenLabels } from "./codec.ts";
+import type { SeriesData, SeriesFilter, TSDB } from "../storage/index.ts";
 import { LabelledCounter } from "./metrics.ts";
 import { EncodedFrame, type Rpc } from "./rpc.ts";
 
 export const HANDOFF_BATCH_PROTOCOL = "/shoal/handoff/batch/1";
 
-/** The series of one member's storage as hand-off moves them (src/storage's TSDB provides these). */
-export interface SeriesData {
-  labels: Labels;
-  timestamps: Float64Array;
-  values: Float64Array;
-}
-
-export type SeriesFilter = (labels: Labels, hash: number) => boolean;
-
-export interface HandoffStorage extends Appendable, Queryable {
-  backfill(series: readonly SeriesData[]): Promise<{ series: number; samples: number }>;
-  exportSeries(opts: { filter: SeriesFilter; mint?: number; maxt?: number; batchSamples?: number; after?: Labels }): AsyncIterable<SeriesData[]>;
-  summarizeSeries(opts: {
-    filter: SeriesFilter;
-    mint: number;
-    maxt: number;
-    batchSeries?: number;
-  }): AsyncIterable<{ labels: Labels; hash: number; count: number; checksum: number }[]>;
-  dropSeries(filter: SeriesFilter): Promise<number>;
-}
+/** What hand-off needs of a member's storage: its TSDB's backfill, export, summaries and drop. */
+export type HandoffStorage = Appendable & Queryable & Pick<TSDB, "backfill" | "exportSeries" | "summarizeSeries" | "dropSeries">;
 
 export type HandoffReason = "join" | "leave" | "death" | "repair";
 export type TransferDirection = "in" | "out";
