@@ -2,8 +2,9 @@
  * The distributor: the `Appender` that scrapes and remote write talk to when the cluster is on.
  * On commit it groups series by their owner set on the ring, writes the local share straight to
  * the local storage and sends every other owner one batch over the write protocol; the commit
- * succeeds once each owner set reached a quorum (⌊R/2⌋+1) of acknowledgements. Replicas that
- * failed get the batch through hinted handoff.
+ * succeeds once each owner set reached a quorum (⌊R/2⌋+1) of acknowledgements (while members
+ * join or leave: of the current owners and of the owners taking over). Replicas that failed get
+ * the batch through hinted handoff.
  */
 import {
   AppendError,
@@ -301,14 +302,11 @@ export class Distributor implements Appendable {
       perMember.set(id, { runs, n, samples: samplesIn(pending, runs, n) });
     }
 
-    // Quorum bookkeeping per owner set.
-    const sets = setIds.map((id) => {
-      const members = ring.setMembers(id);
-      // While members join or leave, a set holds the old and the new owners (up to R + a few);
-      // the quorum stays that of R copies, so a hand-off adds no write failures.
-      const copies = Math.min(members.length, ring.replicationFactor);
-      return { members, need: Math.floor(copies / 2) + 1, ok: 0, failed: 0, errors: [] as string[] };
-    });
+    // Quorum bookkeeping per owner set: each of its groups (the owners readers use now and,
+    // while members join or leave, the owners that take over) needs a quorum of its own.
+    const groups = setIds.flatMap((id) =>
+      ring.quorumGroups(id).map((members) => ({ members, need: Math.floor(members.length / 2) + 1, ok: 0, failed: 0, errors: [] as string[] })),
+    );
     const rejects: WriteReply[] = [];
     let settle!: (err?: Error) => void;
     const done = new Promise<void>((resolve, reject) => {
@@ -317,15 +315,15 @@ export class Distributor implements Appendable {
     let finished = false;
     const record = (member: string, outcome: WriteReply | Error) => {
       if (!(outcome instanceof Error) && outcome.rej > 0) rejects.push(outcome);
-      for (const s of sets) {
-        if (!s.members.includes(member)) continue;
+      for (const g of groups) {
+        if (!g.members.includes(member)) continue;
         if (outcome instanceof Error) {
-          s.failed++;
-          s.errors.push(`${this.memberName(member)}: ${outcome.message}`);
-        } else s.ok++;
+          g.failed++;
+          g.errors.push(`${this.memberName(member)}: ${outcome.message}`);
+        } else g.ok++;
       }
       if (finished) return;
-      const broken = sets.find((s) => s.failed > s.members.length - s.need);
+      const broken = groups.find((g) => g.failed > g.members.length - g.need);
       if (broken) {
         finished = true;
         this.metrics.quorumFailures++;
@@ -335,7 +333,7 @@ export class Distributor implements Appendable {
               `quorum is ${broken.need} (${broken.errors.join("; ")})`,
           ),
         );
-      } else if (sets.every((s) => s.ok >= s.need)) {
+      } else if (groups.every((g) => g.ok >= g.need)) {
         finished = true;
         settle();
       }

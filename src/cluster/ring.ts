@@ -22,8 +22,8 @@ export function nodeTokens(id: string, count: number): Uint32Array {
 const RING_SIZE = 2 ** 32;
 
 /** The id of an owner set, added to `sets` when new: many ring positions share few sets. */
-function internSet(set: number[], sets: number[][], index: Map<string, number>): number {
-  const key = set.join(",");
+function internSet(set: number[], sets: number[][], index: Map<string, number>, qualifier = ""): number {
+  const key = set.join(",") + qualifier;
   let id = index.get(key);
   if (id === undefined) {
     id = sets.length;
@@ -44,6 +44,11 @@ export class Ring {
   /** Owner sets as member indexes; the first is the primary owner. */
   readonly sets: readonly (readonly number[])[];
   private readonly setIdsOf: readonly (readonly string[])[];
+  /**
+   * Per owner set, the groups that must each reach a write quorum: the set itself on a plain
+   * ring; on a union ring the read ring's owners and the future ring's owners separately.
+   */
+  private readonly groupsOf: readonly (readonly (readonly string[])[])[];
 
   /**
    * A ring of `members`; or, with `union`, the ring whose owner set at every position is the
@@ -62,15 +67,23 @@ export class Ring {
       this.positionSet = new Uint32Array(this.tokens.length);
       const setIndex = new Map<string, number>();
       const sets: number[][] = [];
+      const groups: (readonly string[])[][] = [];
       for (let i = 0; i < this.tokens.length; i++) {
         const t = this.tokens[i]!;
         const set: number[] = [];
-        for (const id of a.owners(t)) set.push(index.get(id)!);
-        for (const id of b.owners(t)) if (!set.includes(index.get(id)!)) set.push(index.get(id)!);
-        this.positionSet[i] = internSet(set, sets, setIndex);
+        const ao = a.owners(t);
+        const bo = b.owners(t);
+        for (const id of ao) set.push(index.get(id)!);
+        for (const id of bo) if (!set.includes(index.get(id)!)) set.push(index.get(id)!);
+        // The same union can come from different splits ({A,B,C}+{A,B,D} and {A,B,C}+{A,C,D}),
+        // and the split decides the quorum, so it is part of the set's identity.
+        const id = internSet(set, sets, setIndex, `|${ao.join()}|${bo.join()}`);
+        if (id === groups.length) groups.push([ao, bo]);
+        this.positionSet[i] = id;
       }
       this.sets = sets;
       this.setIdsOf = sets.map((s) => s.map((i) => this.ids[i]!));
+      this.groupsOf = groups;
       return;
     }
     const sorted = [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -102,6 +115,7 @@ export class Ring {
     }
     this.sets = sets;
     this.setIdsOf = sets.map((s) => s.map((i) => this.ids[i]!));
+    this.groupsOf = this.setIdsOf.map((s) => [s]);
   }
 
   /** The ring's token positions, sorted (a view; do not modify). */
@@ -135,6 +149,16 @@ export class Ring {
   /** Owner ids of an owner-set id. */
   setMembers(setId: number): readonly string[] {
     return this.setIdsOf[setId] ?? [];
+  }
+
+  /**
+   * The groups of an owner set that must each acknowledge a write with a quorum of their own.
+   * While members join or leave, a quorum of the union could be made of old owners only (then
+   * lost once readers move to the new ones) or new owners only (not yet read); requiring a
+   * quorum of both is what Cassandra does with pending ranges.
+   */
+  quorumGroups(setId: number): readonly (readonly string[])[] {
+    return this.groupsOf[setId] ?? [];
   }
 
   owners(hash: number): readonly string[] {

@@ -64,6 +64,21 @@ describe("rings", () => {
     expect(u.replicationFactor).toBe(3);
   });
 
+  test("a union ring's writes need a quorum of the read owners and of the future owners", () => {
+    const read = ringOf(["a", "b", "c", "d"], 3);
+    const future = ringOf(["a", "b", "c", "e"], 3);
+    const u = new Ring([], 0, [read, future]);
+    let splits = 0;
+    for (const h of randomHashes(3000)) {
+      const set = u.ownerSetOf(h);
+      expect(u.quorumGroups(set)).toEqual([read.owners(h), future.owners(h)]);
+      if (read.owners(h).join() !== future.owners(h).join()) splits++;
+    }
+    expect(splits).toBeGreaterThan(0);
+    // A plain ring's only group is the owner set.
+    for (const h of randomHashes(100)) expect(read.quorumGroups(read.ownerSetOf(h))).toEqual([read.owners(h)]);
+  });
+
   test("hash ranges: membership, merging, wire form and its validation", () => {
     const r = new HashRanges([
       [10, 20],
