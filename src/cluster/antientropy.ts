@@ -209,25 +209,26 @@ export class AntiEntropy {
   }
 
   /**
-   * One-way sync before a drop: makes sure `peer` holds everything this node holds in `ranges`
-   * (all time), pushing the series it lacks or holds differently. Returns the series pushed.
+   * One-way sync of `ranges` over all time. "push" (before a drop): makes sure `peer` holds
+   * everything this node holds, pushing the series it lacks or holds differently. "pull" (a
+   * restarted node joining again): makes this node hold everything `peer` holds. Returns the
+   * series moved.
    */
-  async syncTo(peer: string, ranges: number[]): Promise<number> {
+  async sync(peer: string, ranges: number[], mode: "push" | "pull"): Promise<number> {
     const before = this.stats.repairs;
     // Time windows, so that only the windows that differ are compared series by series and
-    // pushed: the owner keeps receiving new samples, this node's copy stopped when the ring
-    // changed, so the newest window always differs and older ones normally do not.
+    // moved: normally only the newest ones (writes since the ring changed or the node went down).
     const now = Date.now();
     const from = Math.floor((now - this.cfg.antiEntropyLookbackMs) / WINDOW_MS) * WINDOW_MS;
     const to = Math.ceil((now + WINDOW_MS) / WINDOW_MS) * WINDOW_MS;
     const windows: [number, number][] = [[-8.64e15, from - 1]];
     for (let t = from; t < to; t += WINDOW_MS) windows.push([t, t + WINDOW_MS - 1]);
     windows.push([to, 8.64e15]);
-    await this.comparePeer(peer, ranges, windows, "push");
+    await this.comparePeer(peer, ranges, windows, mode);
     return this.stats.repairs - before;
   }
 
-  private async comparePeer(peer: string, ranges: number[], windows: [number, number][], mode: "both" | "push" = "both"): Promise<{ compared: number; differing: number }> {
+  private async comparePeer(peer: string, ranges: number[], windows: [number, number][], mode: "both" | "push" | "pull" = "both"): Promise<{ compared: number; differing: number }> {
     const flatWindows = windows.flat();
     const remote = (await this.rpc.call(peer, DIGEST_PROTOCOL, { op: "cells", ranges, windows: flatWindows } satisfies DigestRequest, this.cfg.queryTimeoutMs)) as CellDigest;
     const rc = bytesF64(remote.counts);
@@ -264,12 +265,14 @@ export class AntiEntropy {
           fetch.push(k);
         }
       }
-      if (mode === "both") {
+      if (mode !== "push") {
         for (const k of theirMap.keys()) if (!ours.has(k)) fetch.push(k);
       } else {
         // Before a drop only the peer's copy matters.
         fetch.length = 0;
       }
+      // Catching up after a restart only this node's copy matters.
+      if (mode === "pull") send.length = 0;
       if (send.length === 0 && fetch.length === 0) continue;
       this.logger.info("anti-entropy: repairing series that differ", { peer: peerName, window_start: new Date(mint).toISOString(), send: send.length, fetch: fetch.length });
       const sendSet = new Set(send);
@@ -286,7 +289,7 @@ export class AntiEntropy {
               maxt,
             })
           : Promise.resolve(),
-        fetch.length > 0 ? this.handoff.pullFrom(peer, { reason: "repair", keys: fetch, mint, maxt }) : Promise.resolve(),
+        fetch.length > 0 ? this.handoff.pullFrom(peer, { reason: mode === "pull" ? "join" : "repair", keys: fetch, mint, maxt }) : Promise.resolve(),
       ]);
       this.stats.repairs += new Set([...send, ...fetch]).size;
     }

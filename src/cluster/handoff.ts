@@ -98,6 +98,11 @@ export class Handoff {
    * delivers them before it goes: they may be the only way a replica gets those writes.
    */
   hintsPending: () => number = () => 0;
+  /**
+   * Makes this node hold everything a peer holds in some ranges, pulling only the series windows
+   * whose digests differ (set by the cluster: the anti-entropy one-way sync). Returns the series pulled.
+   */
+  catchUpFrom: ((peer: string, ranges: number[]) => Promise<number>) | null = null;
 
   constructor(
     private readonly cfg: ClusterConfig,
@@ -222,6 +227,10 @@ export class Handoff {
     this.joining = true;
     try {
       const self = this.membership.selfId;
+      // An identity older than this process: a restart on the same data directory (the data
+      // written before the crash is still here).
+      const me = this.membership.self();
+      const restarted = me.createdAt > 0 && me.createdAt + 2000 < me.startedAt;
       // The ring may change while pulling (a member dies, another joins or leaves): the ranges
       // are computed again afterwards and whatever is new is pulled too.
       const pulled: HashInterval[] = [];
@@ -232,8 +241,14 @@ export class Handoff {
           if (fo.includes(self) && !ro.includes(self) && !done.covers(iv[0], iv[1])) wanted.push(iv);
         });
         if (wanted.length === 0) break;
-        this.logger.info("joining: pulling the ranges this node takes over", { ranges: wanted.length, fraction: new HashRanges(wanted).fraction().toFixed(3), round });
-        await this.pullIntervals(wanted, "join", undefined, new Set());
+        const fraction = new HashRanges(wanted).fraction().toFixed(3);
+        if (restarted && this.catchUpFrom && (await this.holdsAny(wanted))) {
+          this.logger.info("joining again: comparing what this node holds with the owners", { ranges: wanted.length, fraction, round });
+          await this.catchUpIntervals(wanted);
+        } else {
+          this.logger.info("joining: pulling the ranges this node takes over", { ranges: wanted.length, fraction, round });
+          await this.pullIntervals(wanted, "join", undefined, new Set());
+        }
         pulled.push(...wanted);
       }
       if (pulled.length > 0) this.logger.info("joining: pull complete");
@@ -242,8 +257,11 @@ export class Handoff {
     }
   }
 
-  /** Pulls intervals from live read-ring owners, spread over them; retries failed ones elsewhere. */
-  private async pullIntervals(intervals: HashInterval[], reason: HandoffReason, after: Labels | undefined, failed: Set<string>, attempt = 0): Promise<void> {
+  /**
+   * Spreads intervals over their live read-ring owners (avoiding `failed` ones when another is
+   * live), so that several sources send at once. Intervals with no live owner are left out.
+   */
+  private assignSources(intervals: HashInterval[], reason: HandoffReason, failed: ReadonlySet<string>): Map<string, HashInterval[]> {
     const self = this.membership.selfId;
     const read = this.membership.readRing();
     const bySource = new Map<string, HashInterval[]>();
@@ -256,15 +274,19 @@ export class Handoff {
         skipped++;
         continue;
       }
-      // Spread the ranges over their owners, so that several sources send at once.
       const src = list[(iv[0] >>> 8) % list.length]!;
       let l = bySource.get(src);
       if (!l) bySource.set(src, (l = []));
       l.push(iv);
     }
     if (skipped > 0) this.logger.warn("no live owner to pull some ranges from; their data is unavailable", { ranges: skipped, reason });
+    return bySource;
+  }
+
+  /** Pulls intervals from live read-ring owners, spread over them; retries failed ones elsewhere. */
+  private async pullIntervals(intervals: HashInterval[], reason: HandoffReason, after: Labels | undefined, failed: Set<string>, attempt = 0): Promise<void> {
     await Promise.all(
-      [...bySource].map(async ([src, ivs]) => {
+      [...this.assignSources(intervals, reason, failed)].map(async ([src, ivs]) => {
         const ranges = new HashRanges(ivs);
         try {
           await this.pullFrom(src, { reason, ranges: ranges.toWire() }, after);
@@ -277,6 +299,36 @@ export class Handoff {
         }
       }),
     );
+  }
+
+  /**
+   * A restarted node's join: it still holds what it had, so instead of pulling its whole share
+   * again it compares digests with the sources (per range and time window) and pulls only the
+   * series windows that differ — normally the writes it missed while it was down. A source that
+   * fails is replaced by a plain pull from another owner.
+   */
+  private async catchUpIntervals(intervals: HashInterval[]): Promise<void> {
+    await Promise.all(
+      [...this.assignSources(intervals, "join", new Set())].map(async ([src, ivs]) => {
+        try {
+          const series = await this.catchUpFrom!(src, new HashRanges(ivs).toWire());
+          this.logger.info("joining: caught up by digest comparison", { source: this.name(src), ranges: ivs.length, series });
+        } catch (err) {
+          if (this.stopped) throw err;
+          this.logger.warn("catching up by digests failed; pulling the ranges instead", { source: this.name(src), err });
+          await this.pullIntervals(ivs, "join", undefined, new Set([src]));
+        }
+      }),
+    );
+  }
+
+  /** Whether the local storage holds any series in the intervals. */
+  private async holdsAny(intervals: HashInterval[]): Promise<boolean> {
+    const ranges = new HashRanges(intervals);
+    for await (const part of this.local.summarizeSeries({ filter: (_l, h) => ranges.has(h), mint: -8.64e15, maxt: 8.64e15, batchSeries: 1 })) {
+      if (part.length > 0) return true;
+    }
+    return false;
   }
 
   /** Pushes intervals to a peer, resuming after failures while the peer is live. */
