@@ -8,7 +8,9 @@
  *      figures, and the time until the process exited;
  *   3. another join (back to 4 nodes), then a SIGKILL — the time until every range is back to R
  *      copies (the status JSON's under-replicated fraction and `handoff` counters, and
- *      /metrics' shoal_cluster_ranges_under_replicated), and what was copied meanwhile.
+ *      /metrics' shoal_cluster_ranges_under_replicated), and what was copied meanwhile;
+ *   4. the killed node restarted on its data directory — time until `active` and what it moved
+ *      (it compares digests with the owners and pulls only what differs).
  * Moved samples and bytes are the increase of shoal_cluster_handoff_samples_total and
  * shoal_cluster_handoff_bytes_total{direction="in"} summed over the nodes still running; the
  * rates divide them by the transfer window (first inbound transfer's start to the last one's
@@ -81,9 +83,10 @@ async function movedIn(nodes: Server[]): Promise<{ samples: number; bytes: numbe
 }
 
 let nodeCount = 0;
-async function startNode(joinVia: Server | undefined): Promise<Server> {
+/** Starts a new node, or (with `restart`) a stopped one again on its data directory. */
+async function startNode(joinVia: Server | undefined, restart?: string): Promise<Server> {
   const port = await freePort();
-  const name = `n${++nodeCount}`;
+  const name = restart ?? `n${++nodeCount}`;
   const joinArgs: string[] = [];
   if (joinVia) {
     const self = (await status(joinVia)).members.find((m) => m.self)!;
@@ -313,6 +316,25 @@ try {
       transferSeconds: await transferWindow(running, wall0),
     });
     log(`SIGKILL: ${seconds.toFixed(1)} s`);
+
+    // 4. The killed node restarts on its data directory: it compares digests with the owners
+    // and pulls only what it missed (written while it was down), not its whole share.
+    const before2 = await movedIn(running);
+    const t1 = performance.now();
+    const wall1 = Date.now();
+    const back = await startNode(running[0], victim.name);
+    running.push(back);
+    await until("the restarted node active", async () => (await status(back)).members.find((m) => m.self)?.state === "active", 50);
+    const seconds2 = (performance.now() - t1) / 1000;
+    rows.push({
+      event: `restart (${back.name})`,
+      seconds: seconds2,
+      until: "`active`",
+      moved: diff(await movedIn(running), before2),
+      transferSeconds: await transferWindow(running, wall1),
+    });
+    await until("4 nodes settled", () => settled(running));
+    log(`restart: ${seconds2.toFixed(1)} s`);
   }
   finalCount = await answeredSamples(running[0]!, ds);
   log(`the cluster answers ${finalCount} samples of ${ds.samples}`);
