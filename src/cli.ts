@@ -7,17 +7,19 @@ const argv = process.argv.slice(2);
 
 async function main(): Promise<number> {
   const [first, second] = argv;
-  if (first === "tsdb" && second !== undefined && !second.startsWith("-")) {
+  // `shoal tsdb`, `shoal tsdb --help`: the sub-command's usage, not the node's flags.
+  const sub = second === undefined || second.startsWith("-") ? "help" : second;
+  if (first === "tsdb") {
     const { runTsdbCommand } = await import("./storage/tools/cli.ts");
-    return runTsdbCommand(second, argv.slice(2));
+    return runTsdbCommand(sub, argv.slice(2));
   }
   if (first === "check" && second === "config") {
     const { runCheckConfig } = await import("./config/check.ts");
     return runCheckConfig(argv.slice(2));
   }
-  if (first === "cluster" && second !== undefined && !second.startsWith("-")) {
+  if (first === "cluster") {
     const { runClusterCommand } = await import("./cluster/index.ts");
-    return runClusterCommand(second, argv.slice(2));
+    return runClusterCommand(sub, argv.slice(2));
   }
   const { runNodeCommand } = await import("./node.ts");
   return runNodeCommand(argv);

@@ -132,6 +132,10 @@ async function runLeave(url: string, wait: boolean): Promise<number> {
 }
 
 export async function runClusterCommand(sub: string, args: readonly string[]): Promise<number> {
+  if (sub === "help" || args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   if (sub !== "status" && sub !== "leave") {
     console.error(`unknown cluster command ${JSON.stringify(sub)}\n${USAGE}`);
     return 2;

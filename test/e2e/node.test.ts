@@ -19,6 +19,19 @@ describe("flags", () => {
     expect(r.stdout).toMatch(/remote write receiver.*always on/i);
   });
 
+  test("a sub-command without a verb, or with --help, prints its own usage", async () => {
+    for (const [args, want] of [
+      [["tsdb"], "shoal tsdb dump"],
+      [["tsdb", "--help"], "shoal tsdb import"],
+      [["cluster"], "shoal cluster status"],
+      [["cluster", "leave", "--help"], "shoal cluster leave"],
+    ] as const) {
+      const r = await run([BUN, "src/cli.ts", ...args]);
+      expect({ args, code: r.code }).toEqual({ args, code: 0 });
+      expect(r.stdout).toContain(want);
+    }
+  });
+
   test("--version", async () => {
     const r = await run([BUN, "src/cli.ts", "--version"]);
     expect(r.code).toBe(0);
