@@ -20,6 +20,8 @@ export const DIGEST_PROTOCOL = "/shoal/handoff/digest/1";
 
 /** Time windows of the digest. */
 const WINDOW_MS = 2 * 3600_000;
+/** Windows of the last two hours in the one-way syncs (a drop, a restarted node's catch-up). */
+const FINE_WINDOW_MS = 10 * 60_000;
 
 interface DigestRequest {
   op: "cells" | "series";
@@ -209,23 +211,41 @@ export class AntiEntropy {
   }
 
   /**
-   * One-way sync of `ranges` over all time. "push" (before a drop): makes sure `peer` holds
-   * everything this node holds, pushing the series it lacks or holds differently. "pull" (a
-   * restarted node joining again): makes this node hold everything `peer` holds. Returns the
-   * series moved.
+   * One-way sync before a drop: makes sure `peer` holds everything this node holds in `ranges`
+   * (all time), pushing the series it lacks or holds differently. Returns the series pushed.
    */
-  async sync(peer: string, ranges: number[], mode: "push" | "pull"): Promise<number> {
+  async syncTo(peer: string, ranges: number[]): Promise<number> {
     const before = this.stats.repairs;
-    // Time windows, so that only the windows that differ are compared series by series and
-    // moved: normally only the newest ones (writes since the ring changed or the node went down).
+    await this.comparePeer(peer, ranges, this.allTimeWindows(), "push");
+    return this.stats.repairs - before;
+  }
+
+  /**
+   * A restarted node joining again: makes this node hold everything `peer` holds in `ranges`,
+   * pulling the (range × window) cells whose digests differ — normally the last minutes, written
+   * while it was down. Returns the cells pulled.
+   */
+  async catchUp(peer: string, ranges: number[]): Promise<number> {
+    return (await this.comparePeer(peer, ranges, this.allTimeWindows(), "pull")).differing;
+  }
+
+  /**
+   * Windows covering all time, so that only the windows that differ are compared series by
+   * series and moved: 2 h windows over the lookback, the last two hours in windows of
+   * FINE_WINDOW_MS (a copy that stopped receiving writes minutes ago, because the ring changed or
+   * the node went down, differs from the owners' in the last of them only), and one window each
+   * for everything older and everything newer.
+   */
+  private allTimeWindows(): [number, number][] {
     const now = Date.now();
     const from = Math.floor((now - this.cfg.antiEntropyLookbackMs) / WINDOW_MS) * WINDOW_MS;
-    const to = Math.ceil((now + WINDOW_MS) / WINDOW_MS) * WINDOW_MS;
+    const fine = Math.floor((now - WINDOW_MS) / FINE_WINDOW_MS) * FINE_WINDOW_MS;
+    const to = Math.ceil((now + FINE_WINDOW_MS) / FINE_WINDOW_MS) * FINE_WINDOW_MS;
     const windows: [number, number][] = [[-8.64e15, from - 1]];
-    for (let t = from; t < to; t += WINDOW_MS) windows.push([t, t + WINDOW_MS - 1]);
+    for (let t = from; t < fine; t += WINDOW_MS) windows.push([t, Math.min(t + WINDOW_MS, fine) - 1]);
+    for (let t = Math.max(from, fine); t < to; t += FINE_WINDOW_MS) windows.push([t, t + FINE_WINDOW_MS - 1]);
     windows.push([to, 8.64e15]);
-    await this.comparePeer(peer, ranges, windows, mode);
-    return this.stats.repairs - before;
+    return windows;
   }
 
   private async comparePeer(peer: string, ranges: number[], windows: [number, number][], mode: "both" | "push" | "pull" = "both"): Promise<{ compared: number; differing: number }> {
@@ -251,6 +271,12 @@ export class AntiEntropy {
     const peerName = this.membership.get(peer)?.name ?? peer;
     for (const [w, sub] of diffByWindow) {
       const [mint, maxt] = windows[w]!;
+      if (mode === "pull") {
+        // Catching up: the differing cells as they are on the peer, by range — no list of series
+        // (after a restart the newest cells hold every series of the ranges).
+        await this.handoff.pullFrom(peer, { reason: "join", ranges: sub, mint, maxt });
+        continue;
+      }
       const theirs = (await this.rpc.call(peer, DIGEST_PROTOCOL, { op: "series", ranges: sub, windows: [mint, maxt] } satisfies DigestRequest, this.cfg.queryTimeoutMs)) as SeriesDigest;
       const ours = await localSeries(this.local, sub, mint, maxt);
       const theirMap = new Map<string, [number, number]>();
@@ -265,14 +291,12 @@ export class AntiEntropy {
           fetch.push(k);
         }
       }
-      if (mode !== "push") {
+      if (mode === "both") {
         for (const k of theirMap.keys()) if (!ours.has(k)) fetch.push(k);
       } else {
         // Before a drop only the peer's copy matters.
         fetch.length = 0;
       }
-      // Catching up after a restart only this node's copy matters.
-      if (mode === "pull") send.length = 0;
       if (send.length === 0 && fetch.length === 0) continue;
       this.logger.info("anti-entropy: repairing series that differ", { peer: peerName, window_start: new Date(mint).toISOString(), send: send.length, fetch: fetch.length });
       const sendSet = new Set(send);
@@ -289,7 +313,7 @@ export class AntiEntropy {
               maxt,
             })
           : Promise.resolve(),
-        fetch.length > 0 ? this.handoff.pullFrom(peer, { reason: mode === "pull" ? "join" : "repair", keys: fetch, mint, maxt }) : Promise.resolve(),
+        fetch.length > 0 ? this.handoff.pullFrom(peer, { reason: "repair", keys: fetch, mint, maxt }) : Promise.resolve(),
       ]);
       this.stats.repairs += new Set([...send, ...fetch]).size;
     }

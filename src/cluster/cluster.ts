@@ -119,8 +119,8 @@ export class Cluster {
     this.transfers = new Transfers(this.rpc, opts.local, new Throttle(config.handoffMaxBytesPerSecond), hlog);
     this.handoff = new Handoff(config, this.membership, this.rpc, opts.local, this.transfers, hlog);
     this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, this.handoff, hlog);
-    this.handoff.verifyBeforeDrop = (peer, ranges) => this.antiEntropy.sync(peer, ranges, "push");
-    this.handoff.catchUpFrom = (peer, ranges) => this.antiEntropy.sync(peer, ranges, "pull");
+    this.handoff.verifyBeforeDrop = (peer, ranges) => this.antiEntropy.syncTo(peer, ranges);
+    this.handoff.catchUpFrom = (peer, ranges) => this.antiEntropy.catchUp(peer, ranges);
     this.handoff.hintsPending = () => {
       let n = 0;
       for (const p of this.hints.peers()) {

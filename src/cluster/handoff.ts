@@ -99,8 +99,9 @@ export class Handoff {
    */
   hintsPending: () => number = () => 0;
   /**
-   * Makes this node hold everything a peer holds in some ranges, pulling only the series windows
-   * whose digests differ (set by the cluster: the anti-entropy one-way sync). Returns the series pulled.
+   * Makes this node hold everything a peer holds in some ranges, pulling only the (range × time
+   * window) cells whose digests differ (set by the cluster: anti-entropy's catch-up). Returns the
+   * cells pulled.
    */
   catchUpFrom: ((peer: string, ranges: number[]) => Promise<number>) | null = null;
 
@@ -304,15 +305,15 @@ export class Handoff {
   /**
    * A restarted node's join: it still holds what it had, so instead of pulling its whole share
    * again it compares digests with the sources (per range and time window) and pulls only the
-   * series windows that differ — normally the writes it missed while it was down. A source that
+   * cells that differ — normally the last minutes, written while it was down. A source that
    * fails is replaced by a plain pull from another owner.
    */
   private async catchUpIntervals(intervals: HashInterval[]): Promise<void> {
     await Promise.all(
       [...this.assignSources(intervals, "join", new Set())].map(async ([src, ivs]) => {
         try {
-          const series = await this.catchUpFrom!(src, new HashRanges(ivs).toWire());
-          this.logger.info("joining: caught up by digest comparison", { source: this.name(src), ranges: ivs.length, series });
+          const cells = await this.catchUpFrom!(src, new HashRanges(ivs).toWire());
+          this.logger.info("joining: caught up by digest comparison", { source: this.name(src), ranges: ivs.length, differing_cells: cells });
         } catch (err) {
           if (this.stopped) throw err;
           this.logger.warn("catching up by digests failed; pulling the ranges instead", { source: this.name(src), err });
