@@ -14,7 +14,7 @@ import type { Handoff } from "./handoff.ts";
 import type { Membership } from "./membership.ts";
 import { compareRings, HashRanges, type HashInterval } from "./ring.ts";
 import type { Rpc } from "./rpc.ts";
-import type { HandoffStorage, Transfers } from "./transfer.ts";
+import type { HandoffReason, HandoffStorage, Transfers } from "./transfer.ts";
 
 export const DIGEST_PROTOCOL = "/shoal/handoff/digest/1";
 
@@ -221,12 +221,13 @@ export class AntiEntropy {
   }
 
   /**
-   * A restarted node joining again: makes this node hold everything `peer` holds in `ranges`,
-   * pulling the (range × window) cells whose digests differ — normally the last minutes, written
-   * while it was down. Returns the cells pulled.
+   * Makes this node hold everything `peer` holds in `ranges`, pulling the (range × window) cells
+   * whose digests differ: a restarted node joining again (normally the last minutes differ,
+   * written while it was down), a member that took over a dead one's ranges (what one survivor
+   * had and the other had not received yet). Returns the cells pulled.
    */
-  async catchUp(peer: string, ranges: number[]): Promise<number> {
-    return (await this.comparePeer(peer, ranges, this.allTimeWindows(), "pull")).differing;
+  async catchUp(peer: string, ranges: number[], reason: HandoffReason): Promise<number> {
+    return (await this.comparePeer(peer, ranges, this.allTimeWindows(), "pull", reason)).differing;
   }
 
   /**
@@ -248,7 +249,13 @@ export class AntiEntropy {
     return windows;
   }
 
-  private async comparePeer(peer: string, ranges: number[], windows: [number, number][], mode: "both" | "push" | "pull" = "both"): Promise<{ compared: number; differing: number }> {
+  private async comparePeer(
+    peer: string,
+    ranges: number[],
+    windows: [number, number][],
+    mode: "both" | "push" | "pull" = "both",
+    pullReason: HandoffReason = "repair",
+  ): Promise<{ compared: number; differing: number }> {
     const flatWindows = windows.flat();
     const remote = (await this.rpc.call(peer, DIGEST_PROTOCOL, { op: "cells", ranges, windows: flatWindows } satisfies DigestRequest, this.cfg.queryTimeoutMs)) as CellDigest;
     const rc = bytesF64(remote.counts);
@@ -274,7 +281,7 @@ export class AntiEntropy {
       if (mode === "pull") {
         // Catching up: the differing cells as they are on the peer, by range — no list of series
         // (after a restart the newest cells hold every series of the ranges).
-        await this.handoff.pullFrom(peer, { reason: "join", ranges: sub, mint, maxt });
+        await this.handoff.pullFrom(peer, { reason: pullReason, ranges: sub, mint, maxt });
         continue;
       }
       const theirs = (await this.rpc.call(peer, DIGEST_PROTOCOL, { op: "series", ranges: sub, windows: [mint, maxt] } satisfies DigestRequest, this.cfg.queryTimeoutMs)) as SeriesDigest;

@@ -120,7 +120,7 @@ export class Cluster {
     this.handoff = new Handoff(config, this.membership, this.rpc, opts.local, this.transfers, hlog);
     this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, this.handoff, hlog);
     this.handoff.verifyBeforeDrop = (peer, ranges) => this.antiEntropy.syncTo(peer, ranges);
-    this.handoff.catchUpFrom = (peer, ranges) => this.antiEntropy.catchUp(peer, ranges);
+    this.handoff.catchUpFrom = (peer, ranges, reason) => this.antiEntropy.catchUp(peer, ranges, reason);
     this.handoff.hintsPending = () => {
       let n = 0;
       for (const p of this.hints.peers()) {

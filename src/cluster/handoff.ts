@@ -6,8 +6,11 @@
  *   read and future rings) and turns active once every pull is done.
  * - Leave: a leaving member pushes the ranges it owns to the members that take them over (the
  *   future ring's new owners), waits for their acknowledgements, then announces `left`.
- * - Death: when a member is declared dead, for each range it held, the first surviving owner in
- *   ring order streams the range to the member(s) that now own it.
+ * - Death: when a member is declared dead, each member that now owns some of its ranges pulls
+ *   them from one surviving owner, then compares digests with every survivor and pulls what
+ *   differs (writes acknowledged by the dead member and only one of the survivors).
+ * - Restart: a member joining again on its old data compares digests with the owners instead of
+ *   pulling its whole share.
  * - Drop: once the ring has been settled (no joining or leaving member, no transfer anywhere)
  *   for the grace period, a member drops the series it no longer owns.
  */
@@ -71,9 +74,9 @@ export interface HandoffStatus {
 export class Handoff {
   private seq = 0;
   private prevRead: Ring | null = null;
-  /** Intervals this node is re-replicating per target, while the push runs. */
-  private readonly deathPushes = new Map<number, HashInterval[]>();
-  private deathPushSeq = 0;
+  /** Intervals this node is re-replicating (pulling after a death), while the pull runs. */
+  private readonly deathPulls = new Map<number, HashInterval[]>();
+  private deathPullSeq = 0;
   private leavePromise: Promise<void> | null = null;
   private leaveInfo: HandoffStatus["leave"] = { requested: false, startedAt: null, finishedAt: null, error: null };
   private joining = false;
@@ -103,7 +106,7 @@ export class Handoff {
    * window) cells whose digests differ (set by the cluster: anti-entropy's catch-up). Returns the
    * cells pulled.
    */
-  catchUpFrom: ((peer: string, ranges: number[]) => Promise<number>) | null = null;
+  catchUpFrom: ((peer: string, ranges: number[], reason: HandoffReason) => Promise<number>) | null = null;
 
   constructor(
     private readonly cfg: ClusterConfig,
@@ -127,7 +130,7 @@ export class Handoff {
     return async (raw, ctx) => {
       const req = raw as PullRequest;
       if (!req || typeof req !== "object" || typeof req.id !== "string") throw new Error("malformed pull request: no id");
-      const reason: HandoffReason = req.reason === "join" || req.reason === "repair" ? req.reason : "join";
+      const reason: HandoffReason = req.reason === "join" || req.reason === "repair" || req.reason === "death" ? req.reason : "join";
       let filter: (l: Labels, h: number) => boolean;
       let fraction = 0;
       if (Array.isArray(req.keys)) {
@@ -262,14 +265,15 @@ export class Handoff {
    * Spreads intervals over their live read-ring owners (avoiding `failed` ones when another is
    * live), so that several sources send at once. Intervals with no live owner are left out.
    */
-  private assignSources(intervals: HashInterval[], reason: HandoffReason, failed: ReadonlySet<string>): Map<string, HashInterval[]> {
+  private assignSources(intervals: HashInterval[], reason: HandoffReason, failed: ReadonlySet<string>, only?: readonly string[]): Map<string, HashInterval[]> {
     const self = this.membership.selfId;
     const read = this.membership.readRing();
     const bySource = new Map<string, HashInterval[]>();
     let skipped = 0;
     for (const iv of intervals) {
-      const cands = read.owners(iv[1]).filter((id) => id !== self && this.membership.isLive(id) && !failed.has(id));
-      const fallback = read.owners(iv[1]).filter((id) => id !== self && this.membership.isLive(id));
+      const owners = only ?? read.owners(iv[1]);
+      const cands = owners.filter((id) => id !== self && this.membership.isLive(id) && !failed.has(id));
+      const fallback = owners.filter((id) => id !== self && this.membership.isLive(id));
       const list = cands.length > 0 ? cands : fallback;
       if (list.length === 0) {
         skipped++;
@@ -284,10 +288,13 @@ export class Handoff {
     return bySource;
   }
 
-  /** Pulls intervals from live read-ring owners, spread over them; retries failed ones elsewhere. */
-  private async pullIntervals(intervals: HashInterval[], reason: HandoffReason, after: Labels | undefined, failed: Set<string>, attempt = 0): Promise<void> {
+  /**
+   * Pulls intervals from live read-ring owners (or the `only` members), spread over them; retries
+   * failed ones elsewhere.
+   */
+  private async pullIntervals(intervals: HashInterval[], reason: HandoffReason, after: Labels | undefined, failed: Set<string>, attempt = 0, only?: readonly string[]): Promise<void> {
     await Promise.all(
-      [...this.assignSources(intervals, reason, failed)].map(async ([src, ivs]) => {
+      [...this.assignSources(intervals, reason, failed, only)].map(async ([src, ivs]) => {
         const ranges = new HashRanges(ivs);
         try {
           await this.pullFrom(src, { reason, ranges: ranges.toWire() }, after);
@@ -296,7 +303,7 @@ export class Handoff {
           const cursor = (err as { cursor?: Labels }).cursor ?? after;
           this.logger.warn("pull failed; asking another owner", { source: this.name(src), err, attempt });
           await Bun.sleep(RETRY_DELAY_MS);
-          await this.pullIntervals(ivs, reason, cursor, new Set([...failed, src]), attempt + 1);
+          await this.pullIntervals(ivs, reason, cursor, new Set([...failed, src]), attempt + 1, only);
         }
       }),
     );
@@ -312,7 +319,7 @@ export class Handoff {
     await Promise.all(
       [...this.assignSources(intervals, "join", new Set())].map(async ([src, ivs]) => {
         try {
-          const cells = await this.catchUpFrom!(src, new HashRanges(ivs).toWire());
+          const cells = await this.catchUpFrom!(src, new HashRanges(ivs).toWire(), "join");
           this.logger.info("joining: caught up by digest comparison", { source: this.name(src), ranges: ivs.length, differing_cells: cells });
         } catch (err) {
           if (this.stopped) throw err;
@@ -474,8 +481,11 @@ export class Handoff {
   }
 
   /**
-   * Called on every membership change: when the read ring lost a member that is dead, the first
-   * surviving owner of each of its ranges (in ring order) streams it to the members that gained it.
+   * Called on every membership change: when the read ring lost a member that is dead, the
+   * members that gained its ranges copy them from the surviving owners. One survivor is not
+   * enough: a write acknowledged by the dead member and one survivor may still be on its way to
+   * the other (a hinted batch), so the gainer pulls each range from one survivor, then compares
+   * digests with every survivor and pulls whatever differs.
    */
   onRingChange(): void {
     const cur = this.membership.readRing();
@@ -483,42 +493,48 @@ export class Handoff {
     this.prevRead = cur;
     if (!prev || prev === cur || this.stopped) return;
     const self = this.membership.selfId;
-    const byTarget = new Map<string, HashInterval[]>();
+    const bySurvivors = new Map<string, { survivors: string[]; ivs: HashInterval[] }>();
     compareRings(prev, cur, (iv, po, co) => {
-      const lost = po.filter((id) => !co.includes(id));
-      if (!lost.some((id) => this.membership.get(id)?.health === "dead")) return;
-      const gained = co.filter((id) => !po.includes(id));
-      if (gained.length === 0) return;
+      if (po.includes(self) || !co.includes(self)) return;
+      if (!po.some((id) => !co.includes(id) && this.membership.get(id)?.health === "dead")) return;
       const survivors = po.filter((id) => co.includes(id) && this.membership.isLive(id));
-      if (survivors[0] !== self) return;
-      for (const g of gained) {
-        if (g === self) continue;
-        let l = byTarget.get(g);
-        if (!l) byTarget.set(g, (l = []));
-        l.push(iv);
-      }
+      if (survivors.length === 0) return;
+      const key = survivors.join();
+      let g = bySurvivors.get(key);
+      if (!g) bySurvivors.set(key, (g = { survivors, ivs: [] }));
+      g.ivs.push(iv);
     });
-    for (const [target, ivs] of byTarget) {
-      const key = ++this.deathPushSeq;
-      this.deathPushes.set(key, ivs);
-      this.logger.info("re-replicating ranges of a dead member", { to: this.name(target), ranges: ivs.length });
-      this.pushIntervals(target, ivs, "death", () => !this.stopped && this.membership.isLive(target))
-        .catch((err: unknown) => this.logger.error("re-replication failed", { to: this.name(target), err }))
-        .finally(() => this.deathPushes.delete(key));
+    for (const { survivors, ivs } of bySurvivors.values()) {
+      const key = ++this.deathPullSeq;
+      this.deathPulls.set(key, ivs);
+      this.logger.info("re-replicating ranges of a dead member", { from: survivors.map((id) => this.name(id)).join(","), ranges: ivs.length });
+      this.reReplicate(ivs, survivors)
+        .catch((err: unknown) => this.logger.error("re-replication failed", { from: survivors.map((id) => this.name(id)).join(","), err }))
+        .finally(() => this.deathPulls.delete(key));
+    }
+  }
+
+  private async reReplicate(ivs: HashInterval[], survivors: string[]): Promise<void> {
+    await this.pullIntervals(ivs, "death", undefined, new Set(), 0, survivors);
+    if (!this.catchUpFrom) return;
+    const ranges = new HashRanges(ivs).toWire();
+    for (const s of survivors) {
+      if (this.stopped) return;
+      if (this.membership.isLive(s)) await this.catchUpFrom(s, ranges, "death");
     }
   }
 
   /** Ranges this node is re-replicating right now (published in heartbeats). */
   pendingRanges(): number {
     let n = 0;
-    for (const v of this.deathPushes.values()) n += v.length;
+    for (const v of this.deathPulls.values()) n += v.length;
     return n;
   }
 
   /** Fraction of the hash ring this node is re-replicating right now (published in heartbeats). */
   pendingFraction(): number {
-    if (this.deathPushes.size === 0) return 0;
-    return new HashRanges([...this.deathPushes.values()].flat()).fraction();
+    if (this.deathPulls.size === 0) return 0;
+    return new HashRanges([...this.deathPulls.values()].flat()).fraction();
   }
 
   /** Fraction of the hash ring being re-replicated anywhere in the cluster (at most 1). */
