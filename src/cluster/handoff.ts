@@ -223,18 +223,20 @@ export class Handoff {
 
   /**
    * The join pull: every range this node owns in the future ring and not in the read ring comes
-   * from a live owner in the read ring. Resolves when all of it arrived (ranges that have no
-   * live owner at all are skipped with a warning: nobody can provide them).
+   * from a live owner in the read ring; then digests are compared with every other owner and
+   * whatever differs is pulled too (a write acknowledged by a quorum may not have reached the
+   * owner that sent the range yet). A node that still holds its data (restarted on its data
+   * directory, or back after a silence) only compares digests. Resolves when all of it arrived
+   * (ranges that have no live owner at all are skipped with a warning: nobody can provide them).
    */
   async join(): Promise<void> {
     if (this.joining) return;
     this.joining = true;
     try {
       const self = this.membership.selfId;
-      // An identity older than this process: a restart on the same data directory (the data
-      // written before the crash is still here).
+      // An identity older than this process: a restart on the same data directory.
       const me = this.membership.self();
-      const restarted = me.createdAt > 0 && me.createdAt + 2000 < me.startedAt;
+      const returning = (me.createdAt > 0 && me.createdAt + 2000 < me.startedAt) || this.membership.wasActive;
       // The ring may change while pulling (a member dies, another joins or leaves): the ranges
       // are computed again afterwards and whatever is new is pulled too.
       const pulled: HashInterval[] = [];
@@ -246,19 +248,61 @@ export class Handoff {
         });
         if (wanted.length === 0) break;
         const fraction = new HashRanges(wanted).fraction().toFixed(3);
-        if (restarted && this.catchUpFrom && (await this.holdsAny(wanted))) {
+        if (returning && this.catchUpFrom && (await this.holdsAny(wanted))) {
           this.logger.info("joining again: comparing what this node holds with the owners", { ranges: wanted.length, fraction, round });
-          await this.catchUpIntervals(wanted);
         } else {
           this.logger.info("joining: pulling the ranges this node takes over", { ranges: wanted.length, fraction, round });
           await this.pullIntervals(wanted, "join", undefined, new Set());
         }
+        await this.catchUpFromOwners(wanted, "join");
         pulled.push(...wanted);
       }
       if (pulled.length > 0) this.logger.info("joining: pull complete");
     } finally {
       this.joining = false;
     }
+  }
+
+  /**
+   * Compares digests with every live owner of the intervals (the read ring's, or the `only`
+   * members) and pulls the cells that differ. An owner that is suspect is waited for, one that
+   * fails is asked again; one that died or left is skipped (what only it held went with it).
+   */
+  private async catchUpFromOwners(intervals: HashInterval[], reason: HandoffReason, only?: readonly string[]): Promise<void> {
+    if (!this.catchUpFrom) return;
+    const self = this.membership.selfId;
+    const read = this.membership.readRing();
+    const byOwner = new Map<string, HashInterval[]>();
+    for (const iv of intervals) {
+      for (const id of only ?? read.owners(iv[1])) {
+        if (id === self) continue;
+        let l = byOwner.get(id);
+        if (!l) byOwner.set(id, (l = []));
+        l.push(iv);
+      }
+    }
+    await Promise.all(
+      [...byOwner].map(async ([peer, ivs]) => {
+        const ranges = new HashRanges(ivs).toWire();
+        for (let attempt = 0; !this.stopped; attempt++) {
+          const m = this.membership.get(peer);
+          if (!m || m.health === "dead" || m.state === "left") return;
+          if (m.health !== "alive") {
+            await Bun.sleep(RETRY_DELAY_MS / 4);
+            continue;
+          }
+          try {
+            const cells = await this.catchUpFrom!(peer, ranges, reason);
+            if (cells > 0) this.logger.info("pulled what an owner held and this node did not", { owner: this.name(peer), reason, ranges: ivs.length, differing_cells: cells });
+            return;
+          } catch (err) {
+            if (attempt >= MAX_ATTEMPTS) throw err;
+            this.logger.warn("comparing digests with an owner failed; asking again", { owner: this.name(peer), reason, err, attempt });
+            await Bun.sleep(RETRY_DELAY_MS);
+          }
+        }
+      }),
+    );
   }
 
   /**
@@ -304,27 +348,6 @@ export class Handoff {
           this.logger.warn("pull failed; asking another owner", { source: this.name(src), err, attempt });
           await Bun.sleep(RETRY_DELAY_MS);
           await this.pullIntervals(ivs, reason, cursor, new Set([...failed, src]), attempt + 1, only);
-        }
-      }),
-    );
-  }
-
-  /**
-   * A restarted node's join: it still holds what it had, so instead of pulling its whole share
-   * again it compares digests with the sources (per range and time window) and pulls only the
-   * cells that differ — normally the last minutes, written while it was down. A source that
-   * fails is replaced by a plain pull from another owner.
-   */
-  private async catchUpIntervals(intervals: HashInterval[]): Promise<void> {
-    await Promise.all(
-      [...this.assignSources(intervals, "join", new Set())].map(async ([src, ivs]) => {
-        try {
-          const cells = await this.catchUpFrom!(src, new HashRanges(ivs).toWire(), "join");
-          this.logger.info("joining: caught up by digest comparison", { source: this.name(src), ranges: ivs.length, differing_cells: cells });
-        } catch (err) {
-          if (this.stopped) throw err;
-          this.logger.warn("catching up by digests failed; pulling the ranges instead", { source: this.name(src), err });
-          await this.pullIntervals(ivs, "join", undefined, new Set([src]));
         }
       }),
     );
@@ -516,12 +539,7 @@ export class Handoff {
 
   private async reReplicate(ivs: HashInterval[], survivors: string[]): Promise<void> {
     await this.pullIntervals(ivs, "death", undefined, new Set(), 0, survivors);
-    if (!this.catchUpFrom) return;
-    const ranges = new HashRanges(ivs).toWire();
-    for (const s of survivors) {
-      if (this.stopped) return;
-      if (this.membership.isLive(s)) await this.catchUpFrom(s, ranges, "death");
-    }
+    await this.catchUpFromOwners(ivs, "death", survivors);
   }
 
   /** Ranges this node is re-replicating right now (published in heartbeats). */

@@ -228,10 +228,14 @@ export class Membership {
     this.persistRemembered(true);
   }
 
+  /** Whether this process was ever `active` (a later `joining` is a return after a silence). */
+  wasActive = false;
+
   setState(state: MemberState): void {
     const self = this.self();
     if (self.state === state) return;
     self.state = state;
+    if (state === "active") this.wasActive = true;
     this.logger.info("cluster member state", { state });
     this.changed();
     this.publish();
