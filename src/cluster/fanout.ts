@@ -19,6 +19,7 @@ import {
 } from "../model/index.ts";
 import { decodeBatch, encodeBatch, type WireBatch } from "./batch.ts";
 import type { Membership } from "./membership.ts";
+import type { Ring } from "./ring.ts";
 import { Histogram, LabelledCounter } from "./metrics.ts";
 import type { Rpc } from "./rpc.ts";
 
@@ -205,15 +206,19 @@ export class FanoutQueryable implements Queryable {
     } else {
       // A write is acknowledged by a quorum (⌊R/2⌋+1) of its R replicas; the others may receive
       // it later (hinted handoff). Where fewer than R − ⌊R/2⌋ replicas answered, all of them may
-      // be among those that have not received an acknowledged write yet.
-      const R = coverage.replicationFactor;
-      const readQuorum = R - Math.floor(R / 2);
-      const thin = readQuorum > 1 ? coverage.uncovered(answered, readQuorum) : { fraction: 0, missing: [] };
-      if (thin.fraction > 0) {
+      // be among those that have not received an acknowledged write yet. Checked on the ring as
+      // data was written and on the read ring (where writes go now): a member back from a crash
+      // counts for the first while it still lacks what was written during its absence.
+      const then = thinRanges(coverage, answered);
+      const now = thinRanges(this.membership.readRing(), answered);
+      // The larger of the two parts (they overlap, so their sum would overstate it).
+      const fraction = Math.max(then.fraction, now.fraction);
+      if (fraction > 0) {
         this.metrics.partialResults++;
-        const names = thin.missing.map((id) => this.membership.get(id)?.name ?? id);
+        const names = [...new Set([...then.missing, ...now.missing])].map((id) => this.membership.get(id)?.name ?? id).sort();
+        const R = coverage.replicationFactor;
         warnings.push(
-          `${PARTIAL_RESULT_WARNING_PREFIX} fewer than ${readQuorum} of ${R} replicas answered for ${(thin.fraction * 100).toFixed(1)}% ` +
+          `${PARTIAL_RESULT_WARNING_PREFIX} fewer than ${R - Math.floor(R / 2)} of ${R} replicas answered for ${(fraction * 100).toFixed(1)}% ` +
             `of the series hash ring (unavailable members: ${names.join(", ")}); the newest samples may be missing`,
         );
       }
@@ -290,4 +295,11 @@ class FanoutQuerier implements Querier {
   }
 
   close(): void {}
+}
+
+/** The part of a ring where fewer than R − ⌊R/2⌋ owners answered (empty when R < 3). */
+function thinRanges(ring: Ring, answered: ReadonlySet<string>): { fraction: number; missing: string[] } {
+  const R = ring.replicationFactor;
+  const readQuorum = R - Math.floor(R / 2);
+  return readQuorum > 1 ? ring.uncovered(answered, readQuorum) : { fraction: 0, missing: [] };
 }
