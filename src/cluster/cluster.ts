@@ -46,7 +46,7 @@ export interface MemberStatus {
   replicaShare: number;
   /** Hinted-handoff batches this node holds for the member. */
   hintedHandoff: { pendingBatches: number; pendingBytes: number };
-  /** Some member still holds hinted batches for it: it is kept out of the write ring meanwhile. */
+  /** Some live member still holds hinted batches for it: writes it has not received yet. */
   catchingUp: boolean;
   load: Record<string, number>;
 }
@@ -327,7 +327,7 @@ export class Cluster {
           ringShare: share?.primary ?? 0,
           replicaShare: share?.replica ?? 0,
           hintedHandoff: { pendingBatches: h.records, pendingBytes: h.bytes },
-          catchingUp: behind.has(m.id) && m.state === "joining",
+          catchingUp: behind.has(m.id),
           load: m.load,
         };
       })
