@@ -234,9 +234,7 @@ export class Handoff {
     this.joining = true;
     try {
       const self = this.membership.selfId;
-      // An identity older than this process: a restart on the same data directory.
-      const me = this.membership.self();
-      const returning = (me.createdAt > 0 && me.createdAt + 2000 < me.startedAt) || this.membership.wasActive;
+      const returning = this.membership.isReturning(this.membership.self());
       // The ring may change while pulling (a member dies, another joins or leaves): the ranges
       // are computed again afterwards and whatever is new is pulled too.
       const pulled: HashInterval[] = [];

@@ -47,6 +47,8 @@ interface HeartbeatMessage {
   dead?: { id: string; name: string; tokens: Uint8Array; createdAt: number; deadMs: number; replaced?: boolean }[];
   /** Members the sender holds alive or suspect (ids), so that a receiver knows whom it has not heard yet. */
   peers?: string[];
+  /** The sender is joining but holds its earlier data (restarted on its data directory, or back after a silence). */
+  returning?: boolean;
 }
 
 export interface Member {
@@ -77,6 +79,8 @@ export interface Member {
   replaced?: boolean;
   /** Dead with a live co-owner for every range it owned (judged when this node saw it die). */
   recoverable?: boolean;
+  /** Joining, but holding its earlier data (restarted on its data directory, or back after a silence). */
+  returning?: boolean;
 }
 
 interface RememberedPeer {
@@ -230,6 +234,16 @@ export class Membership {
 
   /** Whether this process was ever `active` (a later `joining` is a return after a silence). */
   wasActive = false;
+
+  /**
+   * Whether a member still holds its earlier data: for this node, it was active before in this
+   * process or it was restarted on an older data directory; for others, what they publish (or,
+   * from older versions, an identity older than the process).
+   */
+  isReturning(m: Member): boolean {
+    const restarted = m.createdAt > 0 && m.createdAt + 2000 < m.startedAt;
+    return m.self ? this.wasActive || restarted : (m.returning ?? restarted);
+  }
 
   setState(state: MemberState): void {
     const self = this.self();
@@ -400,9 +414,9 @@ export class Membership {
    */
   coverageRing(): Ring {
     // A new member that is joining holds no data yet; one that joins again after a restart or a
-    // pause holds what it had (its identity is older than its start); members that left handed
-    // their data over.
-    const holdsData = (m: Member) => m.state !== "left" && (m.state !== "joining" || (m.createdAt > 0 && m.createdAt + 2000 < m.startedAt));
+    // silence holds what it had (what it missed meanwhile is on the read ring's owners, which the
+    // fan-out checks too); members that left handed their data over.
+    const holdsData = (m: Member) => m.state !== "left" && (m.state !== "joining" || this.isReturning(m));
     const all = [...this.members.values()].filter((m) => m.tokens.length > 0 && holdsData(m) && !(m.health === "dead" && m.replaced));
     let firstDeath = Infinity;
     const perfNow = performance.now();
@@ -480,6 +494,7 @@ export class Membership {
           replaced: m.replaced === true,
         })),
       peers: [...this.members.values()].filter((m) => !m.self && m.health !== "dead" && m.state !== "left").map((m) => m.id),
+      returning: this.isReturning(self),
     };
     try {
       await this.host.services.pubsub.publish(this.topic, encodeFrame(hb));
@@ -545,6 +560,7 @@ export class Membership {
     m.lastHeartbeat = now;
     m.startedAt = hb.startedAt;
     m.createdAt = typeof hb.createdAt === "number" ? hb.createdAt : 0;
+    if (typeof hb.returning === "boolean") m.returning = hb.returning;
     m.deadSince = 0;
     m.replaced = false;
     m.recoverable = false;
