@@ -354,7 +354,7 @@ export class Handoff {
   /** Whether the local storage holds any series in the intervals. */
   private async holdsAny(intervals: HashInterval[]): Promise<boolean> {
     const ranges = new HashRanges(intervals);
-    for await (const part of this.local.summarizeSeries({ filter: (_l, h) => ranges.has(h), mint: -8.64e15, maxt: 8.64e15, batchSeries: 1 })) {
+    for await (const part of this.local.summarizeSeries({ filter: (_l, h) => ranges.has(h), mint: -8.64e15, maxt: 8.64e15, batchSeries: 1, countOnly: true })) {
       if (part.length > 0) return true;
     }
     return false;
@@ -607,7 +607,7 @@ export class Handoff {
     try {
       // Usually there is nothing to drop: then no digests are asked of anybody.
       let holdsForeign = false;
-      for await (const part of this.local.summarizeSeries({ filter: (_l, h) => !mine.has(h), mint: -8.64e15, maxt: 8.64e15, batchSeries: 16 })) {
+      for await (const part of this.local.summarizeSeries({ filter: (_l, h) => !mine.has(h), mint: -8.64e15, maxt: 8.64e15, batchSeries: 16, countOnly: true })) {
         if (part.length > 0) {
           holdsForeign = true;
           break;

@@ -183,7 +183,7 @@ export class Transfers {
     let seq = 0;
     try {
       // Totals first (counts only), so progress can say how far along it is.
-      for await (const part of this.local.summarizeSeries({ filter: o.filter, mint: o.mint ?? SUMMARY_RANGE.mint, maxt: o.maxt ?? SUMMARY_RANGE.maxt })) {
+      for await (const part of this.local.summarizeSeries({ filter: o.filter, mint: o.mint ?? SUMMARY_RANGE.mint, maxt: o.maxt ?? SUMMARY_RANGE.maxt, countOnly: true })) {
         for (const s of part) {
           if (o.after && compareLabels(s.labels, o.after) <= 0) continue;
           t.total.series++;

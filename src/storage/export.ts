@@ -31,6 +31,8 @@ export interface SummaryOptions {
   /** Series per batch; 1000. */
   batchSeries?: number;
   after?: Labels;
+  /** Counts only: the checksum is left 0 (progress totals, "is anything there"). */
+  countOnly?: boolean;
 }
 
 export interface SeriesSummary {
@@ -38,7 +40,7 @@ export interface SeriesSummary {
   hash: number;
   /** Samples in [mint, maxt]. */
   count: number;
-  /** xxHash32 over the (timestamp, value bits) pairs in [mint, maxt], in time order. */
+  /** xxHash32 over the (timestamp, value bits) pairs in [mint, maxt], in time order (0 with countOnly). */
   checksum: number;
 }
 
@@ -213,12 +215,8 @@ export function summarizeSeries(sources: () => WalkSources, opts: SummaryOptions
   const walk = new SeriesWalk(sources, opts.filter, opts.mint, opts.maxt, opts.after);
   const limit = Math.max(1, opts.batchSeries ?? DEFAULT_SUMMARY_BATCH_SERIES);
   // Each series is reduced to its summary at once: a batch never holds samples.
-  return inBatches(
-    walk,
-    limit,
-    (v) => ({ labels: v.labels, hash: v.hash, count: v.timestamps.length, checksum: samplesChecksum(v.timestamps, v.values) }),
-    () => 1,
-  );
+  const checksum = opts.countOnly ? () => 0 : samplesChecksum;
+  return inBatches(walk, limit, (v) => ({ labels: v.labels, hash: v.hash, count: v.timestamps.length, checksum: checksum(v.timestamps, v.values) }), () => 1);
 }
 
 /**

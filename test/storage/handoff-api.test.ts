@@ -481,6 +481,9 @@ describe("summaries", () => {
     }
     const differ = sc.filter((s, k) => s.checksum !== sa[k]!.checksum).map((s) => s.labels.find((l) => l.name === "i")!.value);
     expect(differ).toEqual(["7"]);
+    // Counts only: the same series and counts, no checksum.
+    const counts = (await collect(c.summarizeSeries({ filter: () => true, mint: B, maxt: B + 3 * H, countOnly: true }))).flat();
+    expect(counts.map((s) => [s.labels, s.count, s.checksum])).toEqual(sc.map((s) => [s.labels, s.count, 0]));
     // Outside the changed sample's window the checksums agree again.
     const late = ts[101]!;
     expect((await sum(c, late, B + 3 * H)).map((s) => s.checksum)).toEqual((await sum(a, late, B + 3 * H)).map((s) => s.checksum));
