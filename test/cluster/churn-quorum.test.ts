@@ -7,7 +7,7 @@
  * it is refused with 503 (the client retries), as it would be with no join going on.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { clusterArgs, clusterPort, dumpLogs, getJSON, removeDirs, startNode, stopAll, uniqueClusterName, waitFor, type TestNode } from "./harness.ts";
+import { clusterArgs, dumpLogs, getJSON, removeDirs, startCluster, startNode, stopAll, waitFor, type TestNode } from "./harness.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
 
 afterEach(stopAll);
@@ -37,18 +37,13 @@ async function writeEach(n: TestNode, prefix: string, count: number): Promise<nu
 }
 
 test("while a member joins, a write acknowledged by one current and one joining owner is refused", async () => {
-  const name = uniqueClusterName("churnq");
   // Death only after a minute: the paused members stay owners (suspect), as in a short pause.
   // 1 KB/s keeps n4 joining for the whole test.
   const extra = ["--cluster.replication-factor=3", "--cluster.dead-timeout=60s", "--cluster.handoff.max-bytes-per-second=1KB"];
   const nodes: TestNode[] = [];
   try {
-    const n1 = await startNode("n1", clusterArgs(name, extra));
-    nodes.push(n1);
-    const join = `--cluster.join=127.0.0.1:${await clusterPort(n1)}`;
-    nodes.push(await startNode("n2", clusterArgs(name, [...extra, join])));
-    nodes.push(await startNode("n3", clusterArgs(name, [...extra, join])));
-    const [, n2, n3] = nodes as [TestNode, TestNode, TestNode];
+    const { name, join } = await startCluster("churnq", 3, extra, nodes);
+    const [n1, n2, n3] = nodes as [TestNode, TestNode, TestNode];
     for (const other of ["n1", "n2"]) await waitFor(`n3 sees ${other} active`, async () => (await memberState(n3, other)) === "active/alive", 20_000, 100);
     // Data for n4 to pull: a few hundred KB, minutes at 1 KB/s per source.
     const t0 = Date.now() - 3600_000;

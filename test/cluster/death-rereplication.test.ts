@@ -8,7 +8,7 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { Ring, nodeTokens } from "../../src/cluster/ring.ts";
 import { labelsFromRecord } from "../../src/model/index.ts";
-import { clusterArgs, clusterPort, dumpLogs, getJSON, kill, removeDirs, startNode, stopAll, uniqueClusterName, waitFor, type TestNode } from "./harness.ts";
+import { dumpLogs, getJSON, kill, removeDirs, startCluster, stopAll, waitFor, type TestNode } from "./harness.ts";
 import { remoteWrite, writeRequestBody } from "../e2e/remote_write_client.ts";
 
 afterEach(stopAll);
@@ -29,14 +29,11 @@ async function localTimestamps(n: TestNode, series: string): Promise<number[]> {
 }
 
 test("after a death, the member taking over a range gets writes that only one of the survivors holds", async () => {
-  const name = uniqueClusterName("deathrr");
   const extra = ["--cluster.replication-factor=3"];
   const nodes: TestNode[] = [];
   try {
-    const first = await startNode("n1", clusterArgs(name, extra));
-    nodes.push(first);
-    const join = `--cluster.join=127.0.0.1:${await clusterPort(first)}`;
-    for (const n of ["n2", "n3", "n4"]) nodes.push(await startNode(n, clusterArgs(name, [...extra, join])));
+    await startCluster("deathrr", 4, extra, nodes);
+    const first = nodes[0]!;
     await waitFor("4 active members everywhere", async () => {
       for (const n of nodes) if ((await status(n)).members.filter((m) => m.state === "active" && m.health === "alive").length !== 4) return false;
       return true;

@@ -180,6 +180,20 @@ export function clusterArgs(clusterName: string, extra: string[] = []): string[]
   return ["--cluster.listen-address=127.0.0.1:0", "--cluster.mdns=false", `--cluster.name=${clusterName}`, ...FAST_TIMING, ...extra];
 }
 
+/**
+ * Starts nodes n1..n`count` of a new cluster, the others joining through n1, and pushes them to
+ * `into` as they start (so that a failing test can print their logs). Returns the cluster name
+ * and the --cluster.join flag for nodes started later.
+ */
+export async function startCluster(prefix: string, count: number, extra: string[], into: TestNode[]): Promise<{ name: string; join: string }> {
+  const name = uniqueClusterName(prefix);
+  const first = await startNode("n1", clusterArgs(name, extra));
+  into.push(first);
+  const join = `--cluster.join=127.0.0.1:${await clusterPort(first)}`;
+  for (let i = 2; i <= count; i++) into.push(await startNode(`n${i}`, clusterArgs(name, [...extra, join])));
+  return { name, join };
+}
+
 /** Runs `bun src/cli.ts ARGS` to completion. */
 export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "src", "cli.ts"), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });

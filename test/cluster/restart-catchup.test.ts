@@ -4,7 +4,7 @@
  * written while it was down, and ends up holding every acknowledged sample.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { clusterArgs, clusterPort, dumpLogs, getJSON, kill, removeDirs, startNode, stopAll, uniqueClusterName, waitFor, type TestNode } from "./harness.ts";
+import { dumpLogs, getJSON, kill, removeDirs, startCluster, startNode, stopAll, waitFor, type TestNode } from "./harness.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
 import { GroundTruth, writeContinuously } from "./writer.ts";
 
@@ -27,16 +27,11 @@ async function localSamples(n: TestNode, metric: string): Promise<Map<string, Se
 }
 
 test("a restarted node catches up by digests: it moves what it missed, not its whole share", async () => {
-  const name = uniqueClusterName("catchup");
   const extra = ["--cluster.replication-factor=3"];
   const nodes: TestNode[] = [];
   try {
-    const n1 = await startNode("n1", clusterArgs(name, extra));
-    nodes.push(n1);
-    const join = `--cluster.join=127.0.0.1:${await clusterPort(n1)}`;
-    nodes.push(await startNode("n2", clusterArgs(name, [...extra, join])));
-    nodes.push(await startNode("n3", clusterArgs(name, [...extra, join])));
-    const [, n2, n3] = nodes as [TestNode, TestNode, TestNode];
+    await startCluster("catchup", 3, extra, nodes);
+    const [n1, n2, n3] = nodes as [TestNode, TestNode, TestNode];
     await waitFor("3 active members", async () => (await status(n3)).members.filter((m) => m.state === "active" && m.health === "alive").length === 3, 20_000, 100);
 
     // Two hours of history, older than the current digest window: every node holds all of it (R=3).
