@@ -7,7 +7,8 @@
  * differ are streamed both ways (each side sends its samples of that window; the receiving
  * storage keeps identical samples once).
  */
-import { labelsKey, type Labels, type Logger } from "../model/index.ts";
+import { labelsHash32, labelsKey, type Labels, type Logger } from "../model/index.ts";
+import { samplesChecksum } from "../storage/index.ts";
 import { bytesF64, f64Bytes } from "./codec.ts";
 import type { ClusterConfig } from "./config.ts";
 import type { Handoff } from "./handoff.ts";
@@ -91,21 +92,34 @@ function parseWindows(flat: unknown): [number, number][] {
   return out;
 }
 
-/** Digests of the local storage (both sides compute the same way). */
+/**
+ * Digests of the local storage (both sides compute the same way): per (interval × window) cell
+ * the sample count and a combination of the series' checksums over their samples in the window.
+ * One walk over the storage serves every window (`windows` sorted and disjoint).
+ */
 export async function localCells(local: HandoffStorage, rangesFlat: number[], windows: [number, number][]): Promise<{ counts: Float64Array; sums: Float64Array }> {
   const { lo, hi, ranges } = parseIntervals(rangesFlat);
   const counts = new Float64Array(lo.length * windows.length);
   const sums = new Float64Array(lo.length * windows.length);
-  for (let w = 0; w < windows.length; w++) {
-    const [mint, maxt] = windows[w]!;
-    for await (const part of local.summarizeSeries({ filter: (_l, h) => ranges.has(h), mint, maxt })) {
-      for (const s of part) {
-        if (s.count === 0) continue;
-        const i = intervalIndex(lo, hi, s.hash >>> 0);
-        if (i < 0) continue;
+  const mint = windows[0]?.[0] ?? 0;
+  const maxt = windows[windows.length - 1]?.[1] ?? -1;
+  for await (const part of local.exportSeries({ filter: (_l, h) => ranges.has(h), mint, maxt })) {
+    for (const s of part) {
+      const hash = labelsHash32(s.labels) >>> 0;
+      const i = intervalIndex(lo, hi, hash);
+      if (i < 0) continue;
+      const ts = s.timestamps;
+      let a = 0;
+      for (let w = 0; w < windows.length && a < ts.length; w++) {
+        const [wmin, wmax] = windows[w]!;
+        while (a < ts.length && ts[a]! < wmin) a++;
+        let b = a;
+        while (b < ts.length && ts[b]! <= wmax) b++;
+        if (b === a) continue;
         const cell = i * windows.length + w;
-        counts[cell] += s.count;
-        sums[cell] = mix(sums[cell]!, s.hash >>> 0, s.count, s.checksum >>> 0);
+        counts[cell] += b - a;
+        sums[cell] = mix(sums[cell]!, hash, b - a, samplesChecksum(ts.subarray(a, b), s.values.subarray(a, b)));
+        a = b;
       }
     }
   }
