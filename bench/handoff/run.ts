@@ -357,7 +357,7 @@ const table = markdownTable(
     r.seconds.toFixed(1),
     r.until,
     String(r.moved.series),
-    fmtNum(r.moved.samples),
+    r.moved.samples >= 1e4 ? fmtNum(r.moved.samples) : String(r.moved.samples),
     (r.moved.bytes / 2 ** 20).toFixed(1),
     r.transferSeconds.toFixed(1),
     fmtNum(r.moved.samples / r.transferSeconds),
