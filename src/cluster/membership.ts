@@ -685,13 +685,16 @@ export class Membership {
   /**
    * Whether the re-replication that followed a death is over: every member had time to see the
    * death and publish its pending re-replication (two dead timeouts), none reports ranges still
-   * pending, and no member is joining (it pulls from the survivors).
+   * pending or is suspect (its report may be stale), and no member is joining (it pulls from the
+   * survivors).
    */
   private reReplicationDone(dead: Member, now: number): boolean {
     if (now - dead.deadSince < 2 * this.cfg.deadTimeoutMs) return false;
     for (const m of this.members.values()) {
       if (m.health === "dead" || m.state === "left") continue;
       if (m.state === "joining") return false;
+      // A suspect member's published figures are stale: it may not have started its pulls.
+      if (m.health !== "alive") return false;
       // Our own figures are refreshed at every heartbeat we publish, like the others'.
       if ((m.load.handoffPendingRanges ?? 0) > 0) return false;
     }
