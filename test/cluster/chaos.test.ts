@@ -7,8 +7,8 @@
  *
  *   CHAOS_SEED=n      replays a run (the seed is printed first; the whole plan comes from it);
  *                     unset: the pinned seed below; CHAOS_SEED=random: a new seed
- *   CHAOS_SECONDS=s   length of the chaos phase (default 90: with start-up, settling and anti-entropy
- *                     catching up with the last writes the test takes about 3.5 minutes)
+ *   CHAOS_SECONDS=s   length of the chaos phase (default 180: with start-up, settling and anti-entropy
+ *                     catching up with the last writes the test takes about 5 minutes)
  *
  * A longer run: CHAOS_SEED=random CHAOS_SECONDS=600 bun test test/cluster/chaos.test.ts -t "chaos: seed". On
  * failure the schedule, the failures and every node's log are kept in $TMPDIR/shoal-chaos-SEED-*.
@@ -28,7 +28,7 @@ afterAll(removeDirs);
 const PINNED_SEED = 450316010;
 const seedEnv = process.env.CHAOS_SEED;
 const seed = seedEnv === "random" ? randomSeed() : seedEnv ? Number(seedEnv) : PINNED_SEED;
-const seconds = Number(process.env.CHAOS_SECONDS ?? 90);
+const seconds = Number(process.env.CHAOS_SECONDS ?? 180);
 const settleMs = 120_000;
 
 test(`chaos: seed ${seed}, ${seconds} s`, async () => {
