@@ -154,8 +154,8 @@ export class Ring {
   /**
    * The groups of an owner set that must each acknowledge a write with a quorum of their own.
    * While members join or leave, a quorum of the union could be made of old owners only (then
-   * lost once readers move to the new ones) or new owners only (not yet read); requiring a
-   * quorum of both is what Cassandra does with pending ranges.
+   * lost once readers move to the new ones) or new owners only (not yet read); a quorum of each
+   * keeps the write readable before and after the change.
    */
   quorumGroups(setId: number): readonly (readonly string[])[] {
     return this.groupsOf[setId] ?? [];
