@@ -350,9 +350,9 @@ export class Cluster {
   /**
    * How much of the ring has no live replica at all (queries there return partial results: the
    * ring as data was written, dead members included), and how much is being re-replicated after
-   * a death (fewer than R copies until the surviving owners' pushes complete) or has a suspect
-   * owner. A range whose
-   * owner died and whose data is back on R live members counts as fully replicated.
+   * a death (fewer than R copies until the new owners' copies from the survivors complete) or has
+   * a suspect owner. A range whose owner died and whose data is back on R live members counts as
+   * fully replicated.
    */
   replicationHealth(): { healthy: boolean; fullyReplicatedFraction: number; underReplicatedFraction: number; unavailableFraction: number } {
     const ring = this.membership.coverageRing();

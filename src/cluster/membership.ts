@@ -74,7 +74,7 @@ export interface Member {
   /**
    * Dead, and its data is on the survivors again: every range it owned had a live co-owner when
    * it died and the re-replication that followed is over. It no longer counts for query coverage
-   * (members created after its death hold its data through the survivors' pushes and pulls).
+   * (members created after its death hold its data through the copies from the survivors).
    */
   replaced?: boolean;
   /** Dead with a live co-owner for every range it owned (judged when this node saw it die). */
