@@ -44,6 +44,15 @@ interface SeriesDigest {
   sums: number[];
 }
 
+/** This node's digests of a catch-up's intervals (see AntiEntropy.prepareCatchUp). */
+export interface CatchUpBase {
+  windows: [number, number][];
+  counts: Float64Array;
+  sums: Float64Array;
+  /** Interval start → row of the cells. */
+  row: Map<number, number>;
+}
+
 export interface AntiEntropyStatus {
   runs: number;
   lastRunAt: string | null;
@@ -235,13 +244,35 @@ export class AntiEntropy {
   }
 
   /**
-   * Makes this node hold everything `peer` holds in `ranges`, pulling the (range × window) cells
-   * whose digests differ: a restarted node joining again (normally the last minutes differ,
-   * written while it was down), a member that took over a dead one's ranges (what one survivor
-   * had and the other had not received yet). Returns the cells pulled.
+   * This node's digests of `intervals` over all time, computed once for a catch-up with several
+   * owners (each compares its own subset of the intervals).
    */
-  async catchUp(peer: string, ranges: number[], reason: HandoffReason): Promise<number> {
-    return (await this.comparePeer(peer, ranges, this.allTimeWindows(), "pull", reason)).differing;
+  async prepareCatchUp(intervals: readonly HashInterval[]): Promise<CatchUpBase> {
+    const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+    const windows = this.allTimeWindows();
+    const { counts, sums } = await localCells(this.local, sorted.flat(), windows);
+    return { windows, counts, sums, row: new Map(sorted.map((iv, i) => [iv[0], i])) };
+  }
+
+  /**
+   * Makes this node hold everything `peer` holds in `intervals` (some of those `base` was made
+   * for), pulling the (interval × window) cells whose digests differ: a node joining (what the
+   * owner that sent a range had not received yet), a restarted node joining again (normally the
+   * last minutes differ, written while it was down), a member that took over a dead one's ranges.
+   * Returns the cells pulled.
+   */
+  async catchUp(peer: string, intervals: readonly HashInterval[], reason: HandoffReason, base: CatchUpBase): Promise<number> {
+    const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+    const nW = base.windows.length;
+    const counts = new Float64Array(sorted.length * nW);
+    const sums = new Float64Array(sorted.length * nW);
+    sorted.forEach((iv, k) => {
+      const r = base.row.get(iv[0]);
+      if (r === undefined) throw new Error(`catch-up interval [${iv[0]}, ${iv[1]}] was not prepared`);
+      counts.set(base.counts.subarray(r * nW, (r + 1) * nW), k * nW);
+      sums.set(base.sums.subarray(r * nW, (r + 1) * nW), k * nW);
+    });
+    return (await this.comparePeer(peer, sorted.flat(), base.windows, "pull", reason, { counts, sums })).differing;
   }
 
   /**
@@ -269,12 +300,14 @@ export class AntiEntropy {
     windows: [number, number][],
     mode: "both" | "push" | "pull" = "both",
     pullReason: HandoffReason = "repair",
+    /** This node's digests of the same cells, when computed beforehand. */
+    given?: { counts: Float64Array; sums: Float64Array },
   ): Promise<{ compared: number; differing: number }> {
     const flatWindows = windows.flat();
     const remote = (await this.rpc.call(peer, DIGEST_PROTOCOL, { op: "cells", ranges, windows: flatWindows } satisfies DigestRequest, this.cfg.queryTimeoutMs)) as CellDigest;
     const rc = bytesF64(remote.counts);
     const rs = bytesF64(remote.sums);
-    const mine = await localCells(this.local, ranges, windows);
+    const mine = given ?? (await localCells(this.local, ranges, windows));
     const nW = windows.length;
     if (rc.length !== mine.counts.length) throw new Error(`digest of ${rc.length} cells from peer, expected ${mine.counts.length}`);
     // Per window: the intervals whose cells differ.

@@ -120,7 +120,10 @@ export class Cluster {
     this.handoff = new Handoff(config, this.membership, this.rpc, opts.local, this.transfers, hlog);
     this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, this.handoff, hlog);
     this.handoff.verifyBeforeDrop = (peer, ranges) => this.antiEntropy.syncTo(peer, ranges);
-    this.handoff.catchUpFrom = (peer, ranges, reason) => this.antiEntropy.catchUp(peer, ranges, reason);
+    this.handoff.catchUp = {
+      prepare: (intervals) => this.antiEntropy.prepareCatchUp(intervals),
+      from: (peer, intervals, reason, base) => this.antiEntropy.catchUp(peer, intervals, reason, base),
+    };
     this.handoff.hintsPending = () => {
       let n = 0;
       for (const p of this.hints.peers()) {

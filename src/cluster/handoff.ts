@@ -15,6 +15,7 @@
  *   for the grace period, a member drops the series it no longer owns.
  */
 import { labelsKey, type Labels, type Logger } from "../model/index.ts";
+import type { CatchUpBase } from "./antientropy.ts";
 import type { ClusterConfig } from "./config.ts";
 import type { Membership } from "./membership.ts";
 import { compareRings, HashRanges, type HashInterval, type Ring } from "./ring.ts";
@@ -102,11 +103,14 @@ export class Handoff {
    */
   hintsPending: () => number = () => 0;
   /**
-   * Makes this node hold everything a peer holds in some ranges, pulling only the (range × time
-   * window) cells whose digests differ (set by the cluster: anti-entropy's catch-up). Returns the
-   * cells pulled.
+   * Makes this node hold everything some peers hold in some intervals, pulling only the
+   * (interval × time window) cells whose digests differ (set by the cluster: anti-entropy's
+   * catch-up). `prepare` digests this node's side once for all of them.
    */
-  catchUpFrom: ((peer: string, ranges: number[], reason: HandoffReason) => Promise<number>) | null = null;
+  catchUp: {
+    prepare(intervals: readonly HashInterval[]): Promise<CatchUpBase>;
+    from(peer: string, intervals: readonly HashInterval[], reason: HandoffReason, base: CatchUpBase): Promise<number>;
+  } | null = null;
 
   constructor(
     private readonly cfg: ClusterConfig,
@@ -246,13 +250,15 @@ export class Handoff {
         });
         if (wanted.length === 0) break;
         const fraction = new HashRanges(wanted).fraction().toFixed(3);
-        if (returning && this.catchUpFrom && (await this.holdsAny(wanted))) {
+        // Which owner sent each interval: its copy needs no comparison afterwards.
+        const served = new Map<number, string>();
+        if (returning && this.catchUp && (await this.holdsAny(wanted))) {
           this.logger.info("joining again: comparing what this node holds with the owners", { ranges: wanted.length, fraction, round });
         } else {
           this.logger.info("joining: pulling the ranges this node takes over", { ranges: wanted.length, fraction, round });
-          await this.pullIntervals(wanted, "join", undefined, new Set());
+          await this.pullIntervals(wanted, "join", undefined, new Set(), 0, undefined, served);
         }
-        await this.catchUpFromOwners(wanted, "join");
+        await this.catchUpFromOwners(wanted, "join", undefined, served);
         pulled.push(...wanted);
       }
       if (pulled.length > 0) this.logger.info("joining: pull complete");
@@ -263,25 +269,28 @@ export class Handoff {
 
   /**
    * Compares digests with every live owner of the intervals (the read ring's, or the `only`
-   * members) and pulls the cells that differ. An owner that is suspect is waited for, one that
-   * fails is asked again; one that died or left is skipped (what only it held went with it).
+   * members; not the one that `served` an interval) and pulls the cells that differ. An owner
+   * that is suspect is waited for, one that fails is asked again; one that died or left is
+   * skipped (what only it held went with it).
    */
-  private async catchUpFromOwners(intervals: HashInterval[], reason: HandoffReason, only?: readonly string[]): Promise<void> {
-    if (!this.catchUpFrom) return;
+  private async catchUpFromOwners(intervals: HashInterval[], reason: HandoffReason, only?: readonly string[], served?: ReadonlyMap<number, string>): Promise<void> {
+    const catchUp = this.catchUp;
+    if (!catchUp) return;
     const self = this.membership.selfId;
     const read = this.membership.readRing();
     const byOwner = new Map<string, HashInterval[]>();
     for (const iv of intervals) {
       for (const id of only ?? read.owners(iv[1])) {
-        if (id === self) continue;
+        if (id === self || served?.get(iv[0]) === id) continue;
         let l = byOwner.get(id);
         if (!l) byOwner.set(id, (l = []));
         l.push(iv);
       }
     }
+    if (byOwner.size === 0) return;
+    const base = await catchUp.prepare(intervals);
     await Promise.all(
       [...byOwner].map(async ([peer, ivs]) => {
-        const ranges = new HashRanges(ivs).toWire();
         for (let attempt = 0; !this.stopped; attempt++) {
           const m = this.membership.get(peer);
           if (!m || m.health === "dead" || m.state === "left") return;
@@ -290,7 +299,7 @@ export class Handoff {
             continue;
           }
           try {
-            const cells = await this.catchUpFrom!(peer, ranges, reason);
+            const cells = await catchUp.from(peer, ivs, reason, base);
             if (cells > 0) this.logger.info("pulled what an owner held and this node did not", { owner: this.name(peer), reason, ranges: ivs.length, differing_cells: cells });
             return;
           } catch (err) {
@@ -332,20 +341,29 @@ export class Handoff {
 
   /**
    * Pulls intervals from live read-ring owners (or the `only` members), spread over them; retries
-   * failed ones elsewhere.
+   * failed ones elsewhere. Records in `served` which owner sent each interval.
    */
-  private async pullIntervals(intervals: HashInterval[], reason: HandoffReason, after: Labels | undefined, failed: Set<string>, attempt = 0, only?: readonly string[]): Promise<void> {
+  private async pullIntervals(
+    intervals: HashInterval[],
+    reason: HandoffReason,
+    after: Labels | undefined,
+    failed: Set<string>,
+    attempt = 0,
+    only?: readonly string[],
+    served?: Map<number, string>,
+  ): Promise<void> {
     await Promise.all(
       [...this.assignSources(intervals, reason, failed, only)].map(async ([src, ivs]) => {
         const ranges = new HashRanges(ivs);
         try {
           await this.pullFrom(src, { reason, ranges: ranges.toWire() }, after);
+          for (const iv of ivs) served?.set(iv[0], src);
         } catch (err) {
           if (this.stopped || attempt >= MAX_ATTEMPTS) throw err;
           const cursor = (err as { cursor?: Labels }).cursor ?? after;
           this.logger.warn("pull failed; asking another owner", { source: this.name(src), err, attempt });
           await Bun.sleep(RETRY_DELAY_MS);
-          await this.pullIntervals(ivs, reason, cursor, new Set([...failed, src]), attempt + 1, only);
+          await this.pullIntervals(ivs, reason, cursor, new Set([...failed, src]), attempt + 1, only, served);
         }
       }),
     );
@@ -536,8 +554,9 @@ export class Handoff {
   }
 
   private async reReplicate(ivs: HashInterval[], survivors: string[]): Promise<void> {
-    await this.pullIntervals(ivs, "death", undefined, new Set(), 0, survivors);
-    await this.catchUpFromOwners(ivs, "death", survivors);
+    const served = new Map<number, string>();
+    await this.pullIntervals(ivs, "death", undefined, new Set(), 0, survivors, served);
+    await this.catchUpFromOwners(ivs, "death", survivors, served);
   }
 
   /** Ranges this node is re-replicating right now (published in heartbeats). */

@@ -567,7 +567,7 @@ export class Membership {
     this.namedBy.set(hb.id, Array.isArray(hb.peers) ? hb.peers.filter((p): p is string => typeof p === "string") : []);
     this.remember(m);
     if (this.host.getConnections(peerIdOf(m.id)).length === 0) this.dialPeer(m.id, m.addrs);
-    if (this.learnDead(hb.dead, now)) ringChanged = true;
+    if (this.learnDead(hb.dead, now, m.name)) ringChanged = true;
     // A member that was alive all along holds this node dead (our heartbeats did not reach it):
     // it stopped writing to it meanwhile, without hints. Join again, pulling the ranges it owns.
     const self = this.self();
@@ -580,7 +580,7 @@ export class Membership {
   }
 
   /** Adds dead members we never knew (they died before we joined): queries must know their ranges. */
-  private learnDead(list: HeartbeatMessage["dead"], now: number): boolean {
+  private learnDead(list: HeartbeatMessage["dead"], now: number, from: string): boolean {
     if (!Array.isArray(list)) return false;
     let added = false;
     for (const d of list) {
@@ -591,6 +591,7 @@ export class Membership {
         if (known.health === "dead" && d.replaced === true && !known.replaced) {
           known.replaced = true;
           added = true;
+          this.logger.info("dead member's ranges are re-replicated; it no longer counts for query coverage", { member: known.name, id: known.id, reported_by: from });
         }
         continue;
       }
