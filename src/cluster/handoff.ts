@@ -252,7 +252,8 @@ export class Handoff {
         const fraction = new HashRanges(wanted).fraction().toFixed(3);
         // Which owner sent each interval: its copy needs no comparison afterwards.
         const served = new Map<number, string>();
-        if (returning && this.catchUp && (await this.holdsAny(wanted))) {
+        const wantedRanges = new HashRanges(wanted);
+        if (returning && this.catchUp && (await this.holdsAny((h) => wantedRanges.has(h)))) {
           this.logger.info("joining again: comparing what this node holds with the owners", { ranges: wanted.length, fraction, round });
         } else {
           this.logger.info("joining: pulling the ranges this node takes over", { ranges: wanted.length, fraction, round });
@@ -369,13 +370,29 @@ export class Handoff {
     );
   }
 
-  /** Whether the local storage holds any series in the intervals. */
-  private async holdsAny(intervals: HashInterval[]): Promise<boolean> {
-    const ranges = new HashRanges(intervals);
-    for await (const part of this.local.summarizeSeries({ filter: (_l, h) => ranges.has(h), mint: -8.64e15, maxt: 8.64e15, batchSeries: 1, countOnly: true })) {
+  /** Whether the local storage holds any series whose hash passes `filter`. */
+  private async holdsAny(filter: (hash: number) => boolean): Promise<boolean> {
+    for await (const part of this.local.summarizeSeries({ filter: (_l, h) => filter(h), mint: -8.64e15, maxt: 8.64e15, batchSeries: 1, countOnly: true })) {
       if (part.length > 0) return true;
     }
     return false;
+  }
+
+  /** For every read-ring owner but this node, the intervals it owns among those `want` selects (by their owners). */
+  private intervalsByOwner(want: (owners: readonly string[]) => boolean): Map<string, HashInterval[]> {
+    const self = this.membership.selfId;
+    const read = this.membership.readRing();
+    const byOwner = new Map<string, HashInterval[]>();
+    compareRings(read, read, (iv, ro) => {
+      if (!want(ro)) return;
+      for (const id of ro) {
+        if (id === self) continue;
+        let l = byOwner.get(id);
+        if (!l) byOwner.set(id, (l = []));
+        l.push(iv);
+      }
+    });
+    return byOwner;
   }
 
   /** Pushes intervals to a peer, resuming after failures while the peer is live. */
@@ -481,18 +498,8 @@ export class Handoff {
         // A joining node took writes as a pending owner, and they counted towards the write
         // quorum: make sure the owners readers use hold everything it has before it goes.
         await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
-        const read = this.membership.readRing();
-        const byOwner = new Map<string, HashInterval[]>();
-        compareRings(read, read, (iv, ro) => {
-          for (const id of ro) {
-            if (id === self) continue;
-            let l = byOwner.get(id);
-            if (!l) byOwner.set(id, (l = []));
-            l.push(iv);
-          }
-        });
         const sync = Promise.all(
-          [...byOwner].map(([peer, ivs]) =>
+          [...this.intervalsByOwner(() => true)].map(([peer, ivs]) =>
             this.membership.get(peer)?.health === "alive" ? this.verifyBeforeDrop!(peer, new HashRanges(ivs).toWire()) : Promise.resolve(0),
           ),
         );
@@ -625,13 +632,7 @@ export class Handoff {
     this.dropping = true;
     try {
       // Usually there is nothing to drop: then no digests are asked of anybody.
-      let holdsForeign = false;
-      for await (const part of this.local.summarizeSeries({ filter: (_l, h) => !mine.has(h), mint: -8.64e15, maxt: 8.64e15, batchSeries: 16, countOnly: true })) {
-        if (part.length > 0) {
-          holdsForeign = true;
-          break;
-        }
-      }
+      const holdsForeign = await this.holdsAny((h) => !mine.has(h));
       this.holdsForeign = holdsForeign;
       if (!holdsForeign) {
         this.droppedForKey = key;
@@ -641,17 +642,8 @@ export class Handoff {
       // Nothing is deleted before its owners confirmed they hold it: compare digests with each
       // owner of the ranges to drop and push whatever it lacks (a write it missed while it was
       // briefly taken for dead, say).
-      const byOwner = new Map<string, HashInterval[]>();
-      compareRings(read, read, (iv, ro) => {
-        if (ro.includes(self)) return;
-        for (const id of ro) {
-          let l = byOwner.get(id);
-          if (!l) byOwner.set(id, (l = []));
-          l.push(iv);
-        }
-      });
       let pushed = 0;
-      for (const [peer, ivs] of byOwner) {
+      for (const [peer, ivs] of this.intervalsByOwner((ro) => !ro.includes(self))) {
         if (this.membership.get(peer)?.health !== "alive") throw new Error(`owner ${this.name(peer)} is not alive`);
         if (this.verifyBeforeDrop) pushed += await this.verifyBeforeDrop(peer, new HashRanges(ivs).toWire());
       }

@@ -151,6 +151,8 @@ export class Membership {
   private viewCompleted = false;
   /** Per sender, the members its last heartbeat named as alive or suspect. */
   private readonly namedBy = new Map<string, string[]>();
+  /** Whether this process was ever `active` (a later `joining` is a return after a silence). */
+  private wasActive = false;
   /** HOST:PORT join targets, retried while we are not connected to the peer behind them. */
   private readonly joinTargets: { addr: string; peer?: string }[];
 
@@ -231,9 +233,6 @@ export class Membership {
     this.timers = [];
     this.persistRemembered(true);
   }
-
-  /** Whether this process was ever `active` (a later `joining` is a return after a silence). */
-  wasActive = false;
 
   /**
    * Whether a member still holds its earlier data: for this node, it was active before in this

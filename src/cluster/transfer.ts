@@ -7,7 +7,7 @@
  * a transfer that broke off resumes after it. A final `done` message tells the receiver the
  * transfer is complete.
  */
-import { compareLabels, type Appendable, type Labels, type Logger, type Queryable } from "../model/index.ts";
+import { type Appendable, type Labels, type Logger, type Queryable } from "../model/index.ts";
 import { decodeBatch, encodeBatch, type WireBatch } from "./batch.ts";
 import { decodeCbor, encodeCbor, encodeFrame, flattenLabels, unflattenLabels } from "./codec.ts";
 import type { SeriesData, SeriesFilter, TSDB } from "../storage/index.ts";
@@ -183,9 +183,10 @@ export class Transfers {
     let seq = 0;
     try {
       // Totals first (counts only), so progress can say how far along it is.
-      for await (const part of this.local.summarizeSeries({ filter: o.filter, mint: o.mint ?? SUMMARY_RANGE.mint, maxt: o.maxt ?? SUMMARY_RANGE.maxt, countOnly: true })) {
+      const summaryOpts: Parameters<HandoffStorage["summarizeSeries"]>[0] = { filter: o.filter, mint: o.mint ?? SUMMARY_RANGE.mint, maxt: o.maxt ?? SUMMARY_RANGE.maxt, countOnly: true };
+      if (o.after) summaryOpts.after = o.after;
+      for await (const part of this.local.summarizeSeries(summaryOpts)) {
         for (const s of part) {
-          if (o.after && compareLabels(s.labels, o.after) <= 0) continue;
           t.total.series++;
           t.total.samples += s.count;
         }
