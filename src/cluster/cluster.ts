@@ -367,10 +367,8 @@ export class Cluster {
     // Ranges of the ring readers use now with an owner that stopped answering heartbeats
     // (suspect: not yet dead, so nobody re-replicates) have fewer than R live copies too.
     const read = this.membership.readRing();
-    let unanswered = 0;
-    read.forEachRange((width, set) => {
-      if (set.some((i) => this.membership.get(read.ids[i]!)?.health !== "alive")) unanswered += width / 2 ** 32;
-    });
+    const alive = new Set(read.ids.filter((id) => this.membership.get(id)?.health === "alive"));
+    const unanswered = read.uncovered(alive, Infinity).fraction;
     const under = Math.min(1 - none, unanswered + this.handoff.underReplicatedFraction());
     return { healthy: under === 0 && none === 0, fullyReplicatedFraction: Math.max(0, 1 - under - none), underReplicatedFraction: under, unavailableFraction: none };
   }
