@@ -20,6 +20,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { bundleUi, outputUrlPath, UI_SOURCE_ENTRY } from "../src/api/ui_assets.ts";
+import { MAX_HEADER_SIZE_FLAG } from "../src/api/http_limits.ts";
 
 const root = resolve(import.meta.dir, "..");
 
@@ -153,6 +154,8 @@ async function main(): Promise<number> {
     workers.push(file);
   }
   const cmd = [process.execPath, "build", "--compile", entry, ...workers, "--outfile", opts.outfile];
+  // Prometheus's (Go's) 1 MiB for request lines and headers instead of Bun's 16 KiB.
+  cmd.push(`--compile-exec-argv=${MAX_HEADER_SIZE_FLAG}`);
   if (opts.minify) cmd.push("--minify");
   if (opts.bytecode) cmd.push("--bytecode", "--format=esm");
   if (opts.target !== null) cmd.push(`--target=${opts.target}`);

@@ -20,11 +20,26 @@ export const FLAG_SPECS: FlagSpec[] = [
   { name: "web.listen-address", kind: "string", def: "0.0.0.0:9090", help: "Address to listen on for UI, API, and telemetry." },
   { name: "web.enable-remote-write-receiver", kind: "bool", def: "true", help: "Accepted for compatibility with Prometheus. The remote write receiver at /api/v1/write is always on in Shoal." },
   { name: "web.remote-write-decode-workers", kind: "int", def: "1", help: "Worker threads that decode remote-write request bodies (snappy, protobuf) off the request thread. 0 decodes on the request thread." },
+  { name: "web.config.file", kind: "string", def: "", help: "[EXPERIMENTAL] Path to configuration file that can enable TLS or authentication (Prometheus's web configuration file: tls_server_config, http_server_config, rate_limit, basic_auth_users). Re-read when it or its certificate files change." },
+  { name: "web.client-config.file", kind: "string", def: "", help: "HTTP client configuration file (the format of promtool's --http.config.file: basic_auth, authorization, tls_config) used when this node calls its peers' HTTP API and when the built-in config scrapes the node itself. Needed when --web.config.file turns on basic auth or client certificates." },
   { name: "web.enable-admin-api", kind: "bool", def: "false", help: "Enable API endpoints for admin control actions (delete_series, clean_tombstones)." },
-  { name: "web.enable-lifecycle", kind: "bool", def: "true", help: "Accepted for compatibility with Prometheus. POST /-/reload is always on in Shoal." },
+  { name: "web.enable-lifecycle", kind: "bool", def: "false", help: "Enable shutdown and reload via HTTP request: POST|PUT /-/quit, POST|PUT /-/reload and POST /api/v1/cluster/leave (cross-site browser requests are refused). SIGTERM and SIGHUP work without it." },
+  { name: "web.external-url", kind: "string", def: "", help: "The URL under which Shoal is externally reachable (for example, behind a reverse proxy). If it has a path, that path prefixes every HTTP endpoint unless --web.route-prefix is given. Default: http://<hostname>:<port>/ from --web.listen-address." },
+  { name: "web.route-prefix", kind: "string", def: "", help: "Prefix for the internal routes of web endpoints (UI, API, /metrics, /-/healthy, ...); / redirects to it. Defaults to the path of --web.external-url." },
+  { name: "web.page-title", kind: "string", def: "Shoal", help: "Document title of the web UI's pages." },
+  { name: "web.cors.origin", kind: "string", def: ".*", help: "Regex for CORS origin. It is fully anchored. Example: 'https?://(domain1|domain2)\\.com'" },
+  { name: "web.read-timeout", kind: "duration", def: "5m", help: "Maximum duration a connection may stay idle (no request being read or answered) before it is closed. Bun caps it at 255s." },
+  { name: "web.max-connections", kind: "int", def: "512", help: "Accepted for compatibility with Prometheus; Shoal's HTTP server (Bun) has no connection limit, so a value is logged as having no effect." },
+  { name: "web.console.templates", kind: "string", def: "consoles", help: "Accepted for compatibility with Prometheus; Shoal has no console templates (a value is logged as having no effect)." },
+  { name: "web.console.libraries", kind: "string", def: "console_libraries", help: "Accepted for compatibility with Prometheus; Shoal has no console templates (a value is logged as having no effect)." },
+  { name: "enable-feature", kind: "list", def: "", help: "Comma separated Prometheus feature names to enable (repeatable). Names whose behaviour Shoal has always on, or does not have, are logged as having no effect; unknown names are warned about." },
   { name: "storage.tsdb.path", kind: "string", def: "./data", help: "Base path for metrics storage." },
   { name: "storage.tsdb.retention.time", kind: "duration", def: "15d", help: "How long to retain samples in storage." },
   { name: "storage.tsdb.retention.size", kind: "size", def: "0B", help: "Maximum number of bytes that can be stored for blocks (units: B, KB, MB, GB, TB, PB, EB; base 1024). 0 disables it." },
+  { name: "storage.tsdb.min-block-duration", kind: "duration", def: "2h", help: "Minimum duration of a data block before being persisted: the range of the blocks cut from the head." },
+  { name: "storage.tsdb.max-block-duration", kind: "duration", def: "", help: "Maximum duration compacted blocks may span. Default: 10% of the retention time, at most 31d." },
+  { name: "storage.tsdb.wal-compression", kind: "bool", def: "false", help: "Accepted for compatibility with Prometheus; Shoal's WAL records are not compressed, so turning it on is logged as having no effect." },
+  { name: "storage.tsdb.no-lockfile", kind: "bool", def: "false", help: "Accepted for compatibility with Prometheus; Shoal always locks its data directory (two writers would corrupt it), so turning it on is logged as having no effect." },
   { name: "query.lookback-delta", kind: "duration", def: "5m", help: "The maximum lookback duration for retrieving metrics during expression evaluations and federation." },
   { name: "query.timeout", kind: "duration", def: "2m", help: "Maximum time a query may take before being aborted." },
   { name: "query.max-samples", kind: "int", def: "50000000", help: "Maximum number of samples a single query can load into memory." },
@@ -66,6 +81,14 @@ export class Flags {
 
   int(name: string): number {
     return Number.parseInt(this.string(name), 10);
+  }
+
+  /** A list flag's items: every occurrence, each split at commas, blanks dropped. */
+  list(name: string): string[] {
+    return this.string(name)
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
   }
 
   /** Flags as Prometheus's /api/v1/status/flags shows them: every flag, textual values. */

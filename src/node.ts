@@ -7,8 +7,14 @@ import { createApiApp, type ApiDeps } from "./api/server.ts";
 import { DEFAULT_REMOTE_WRITE_LIMITS } from "./api/remote_write.ts";
 import { createPromqlTools } from "./api/promql_tools.ts";
 import { createUiApp } from "./api/ui.ts";
+import { createWebGate } from "./api/web_auth.ts";
+import { LiveWebConfig } from "./api/web_live.ts";
+import { startTlsFront, type TlsFront } from "./api/web_tls.ts";
+import { computeExternalUrl, computeRoutePrefix, mountAtRoutePrefix } from "./api/route_prefix.ts";
+import { idleTimeoutSeconds, reportCompatibilityFlags } from "./compat_flags.ts";
+import { RE2JS } from "re2js";
 import { Cluster, CLUSTER_FLAGS, clusterConfigFromFlagValues, registerClusterRoutes } from "./cluster/index.ts";
-import { defaultConfig, loadConfigFile, type Config } from "./config/index.ts";
+import { configDisplayYaml, defaultConfig, httpClientRequestOptions, loadConfigFile, loadHttpClientConfigFile, type Config } from "./config/index.ts";
 import { FLAG_SPECS, FlagError, formatHelp, parseFlags, type Flags } from "./flags.ts";
 import { createLogger, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
 import { Engine } from "./promql/index.ts";
@@ -16,7 +22,13 @@ import { ScrapeManager } from "./scrape/index.ts";
 import { openTSDB, type TSDB } from "./storage/index.ts";
 import { registerProcessMetrics } from "./telemetry/process.ts";
 import { Registry } from "./telemetry/registry.ts";
-import { registerTsdbMetrics } from "./telemetry/tsdb_metrics.ts";
+import { registerTsdbMetrics, tsdbObservers } from "./telemetry/tsdb_metrics.ts";
+import { registerScrapeMetrics, scrapeObservers } from "./telemetry/scrape_metrics.ts";
+import { registerBuildInfo } from "./telemetry/build_info.ts";
+import { warnIfHeaderLimitLow } from "./api/http_limits.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
 export const BUILD_INFO = {
@@ -26,6 +38,7 @@ export const BUILD_INFO = {
   buildUser: "shoal",
   buildDate: process.env.SHOAL_BUILD_DATE ?? "unknown",
   goVersion: `bun${Bun.version}`,
+  tags: process.env.SHOAL_BUILD_TAGS ?? "unknown",
 };
 
 /** `host:port` → Bun.serve's hostname and port (`:9090` listens on every interface). */
@@ -47,6 +60,17 @@ function retentionText(flags: Flags): string {
   return flags.bytes("storage.tsdb.retention.size") > 0 ? `${t} or ${s}` : t;
 }
 
+/** --web.cors.origin: an RE2 regex, fully anchored, as Prometheus compiles it. */
+function compileCorsOrigin(pattern: string): (origin: string) => boolean {
+  if (pattern === ".*") return () => true;
+  try {
+    const re = RE2JS.compile(`^(?:${pattern})$`);
+    return (origin) => re.matches(origin);
+  } catch (e) {
+    throw new FlagError(`invalid --web.cors.origin ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+  }
+}
+
 /** A running node; `stop()` shuts it down in order and resolves when the WAL is flushed. */
 export interface RunningNode {
   readonly url: string;
@@ -63,8 +87,20 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   const startTime = Date.now();
   const listen = parseListenAddress(flags.string("web.listen-address"));
   const configFile = flags.string("config.file");
+  // Web: where users reach the node and the path prefix it serves under (checked before anything is opened).
+  const externalUrl = computeExternalUrl(flags.string("web.external-url"), flags.string("web.listen-address"));
+  const routePrefix = computeRoutePrefix(flags.string("web.route-prefix"), externalUrl);
+  // Web config (TLS, basic auth, headers) and the client side for calls to itself and its peers:
+  // an unusable file stops the node here, before anything is opened.
+  const webConfigFile = flags.string("web.config.file");
+  const web = webConfigFile === "" ? null : LiveWebConfig.load(webConfigFile, logger.with({ component: "web" }));
+  const webTls = web !== null && web.current().tls !== null;
+  const clientConfigFile = flags.string("web.client-config.file");
+  const webClient = clientConfigFile === "" ? null : loadHttpClientConfigFile(clientConfigFile);
   const loadConfig = (): Config =>
-    configFile === "" ? defaultConfig(flags.string("web.listen-address")) : loadConfigFile(configFile);
+    configFile === ""
+      ? defaultConfig(flags.string("web.listen-address"), { scheme: webTls ? "https" : "http", client: webClient, metricsPath: `${routePrefix}/metrics` })
+      : loadConfigFile(configFile);
 
   let config = loadConfig();
   // Ingest: remote-write decoding threads (checked before anything is opened).
@@ -72,12 +108,21 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   if (!(decodeWorkers >= 0)) throw new Error(`--web.remote-write-decode-workers: not a count of threads: ${flags.string("web.remote-write-decode-workers")}`);
   // Cluster wiring: a bad --cluster.* flag is reported before anything is opened.
   const clusterConfig = clusterConfigFromFlagValues(flags.values);
+  const corsOrigin = compileCorsOrigin(flags.string("web.cors.origin"));
+  const blockDurationMs = flags.durationMs("storage.tsdb.min-block-duration");
+  if (blockDurationMs <= 0) throw new Error("--storage.tsdb.min-block-duration must be longer than 0");
+  reportCompatibilityFlags(flags, logger);
   logger.info("Starting Shoal", { version: BUILD_INFO.version, config: configFile || "<default config>" });
+  warnIfHeaderLimitLow(logger);
 
+  const registry = new Registry();
   const tsdb: TSDB = await openTSDB({
+    observers: tsdbObservers(registry),
     dir: flags.string("storage.tsdb.path"),
     retentionMs: flags.durationMs("storage.tsdb.retention.time"),
     retentionBytes: flags.bytes("storage.tsdb.retention.size"),
+    blockDurationMs,
+    maxBlockDurationMs: flags.given.has("storage.tsdb.max-block-duration") ? flags.durationMs("storage.tsdb.max-block-duration") : 0,
     logger,
   });
   let ready = true;
@@ -114,24 +159,18 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
 
   // Each target is scraped by its one live owner on the ring; ownership is re-checked whenever
   // the membership changes (a dead owner's targets move to the next node).
-  const scrape = new ScrapeManager({ appendable, logger, ownsTarget: (labels) => cluster.ownsTarget(labels) });
+  const scrape = new ScrapeManager({ appendable, logger, ownsTarget: (labels) => cluster.ownsTarget(labels), observers: scrapeObservers(registry) });
   let reshardTimer: ReturnType<typeof setTimeout> | undefined;
   cluster.onRingChange(() => {
     clearTimeout(reshardTimer);
     reshardTimer = setTimeout(() => void scrape.reshard().catch((e: unknown) => logger.error("reshard failed", { err: e as Error })), 100);
   });
 
-  const registry = new Registry();
   registerProcessMetrics(registry, startTime);
+  registerScrapeMetrics(registry, () => scrape.stats());
   registerTsdbMetrics(registry, () => tsdb.stats());
   registry.collector(() => cluster.metrics()); // cluster wiring
-  const buildInfo = registry.gauge("shoal_build_info", "A metric with a constant '1' value labeled by version, revision, branch, and the Bun version.", [
-    "version",
-    "revision",
-    "branch",
-    "goversion",
-  ]);
-  buildInfo.set(1, BUILD_INFO.version, BUILD_INFO.revision, BUILD_INFO.branch, BUILD_INFO.goVersion);
+  registerBuildInfo(registry, BUILD_INFO, () => ready);
   const reloadOk = registry.gauge("prometheus_config_last_reload_successful", "Whether the last configuration reload attempt was successful.");
   const reloadTime = registry.gauge("prometheus_config_last_reload_success_timestamp_seconds", "Timestamp of the last successful configuration reload.");
   let lastConfigTime = Date.now();
@@ -179,7 +218,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     targets: scrape,
     registry,
     buildInfo: BUILD_INFO,
-    configYaml: () => config.source.text,
+    configYaml: () => configDisplayYaml(config),
     externalLabels: () => config.global.externalLabels,
     reload,
     flags: flagRecord,
@@ -206,35 +245,68 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
 
   const app = createApiApp(deps, {
     remoteWrite: { ...DEFAULT_REMOTE_WRITE_LIMITS, decodeWorkers },
+    lifecycle: { enabled: flags.bool("web.enable-lifecycle"), trustedOrigins: [externalUrl.origin] },
+    corsOrigin,
     extend: (a) => {
       // Cluster wiring: members, ring shares and hinted-handoff backlog (`shoal cluster status`).
       // Hand-off: POST /api/v1/cluster/leave (graceful leave = SIGTERM), node-local reads.
       registerClusterRoutes(a, { cluster, local: tsdb, parseSelector: deps.promql.parseMetricSelector, shutdown: () => process.kill(process.pid, "SIGTERM") });
-      a.route("/", createUiApp({ cluster: () => cluster.status() })); // UI: cluster-wide targets
+      a.route("/", createUiApp({ cluster: () => cluster.status(), routePrefix, pageTitle: flags.string("web.page-title"), memberRequest: () => httpClientRequestOptions(webClient) })); // UI: cluster-wide targets
     },
   });
+  const routes = mountAtRoutePrefix(app, routePrefix).fetch;
+  // Web config: rate limit, headers and basic auth in front of every route.
+  const fetchHandler = web ? createWebGate(() => web.current().config).wrap(routes) : routes;
+  // With TLS, node:tls terminates it on the listen address (it can check client certificates'
+  // SANs and re-read certificates per connection, Bun.serve's TLS cannot) and passes the
+  // decrypted connections to this server on a Unix socket in a private (0700) directory.
+  const backendDir = webTls ? mkdtempSync(join(tmpdir(), "shoal-web-")) : "";
+  const backendSocket = join(backendDir, "http.sock");
+  let tlsFront: TlsFront | null = null;
   let server: ReturnType<typeof Bun.serve>;
   try {
-    server = Bun.serve({
-      hostname: listen.hostname,
-      port: listen.port,
-      fetch: app.fetch,
+    const idleTimeout = idleTimeoutSeconds(flags, logger);
+    const serveOptions = {
+      fetch: fetchHandler,
       maxRequestBodySize: 64 << 20,
-      idleTimeout: 255,
-      error: (err) => {
+      error: (err: Error) => {
         logger.error("HTTP server error", { err });
         return new Response("internal server error\n", { status: 500 });
       },
-    });
+    };
+    // Over the Unix socket, the TLS front keeps the idle timeout of the client's connection.
+    server = webTls ? Bun.serve({ ...serveOptions, unix: backendSocket }) : Bun.serve({ ...serveOptions, idleTimeout, hostname: listen.hostname, port: listen.port });
+    if (webTls) {
+      try {
+        tlsFront = await startTlsFront({ hostname: listen.hostname, port: listen.port, live: web!, backendSocket, idleTimeoutMs: idleTimeout * 1000, logger: logger.with({ component: "web" }) });
+      } catch (e) {
+        await server.stop(true);
+        throw e;
+      }
+    }
   } catch (e) {
+    if (backendDir !== "") rmSync(backendDir, { recursive: true, force: true });
     await scrape.stop();
     await cluster.stop();
     await tsdb.close();
     throw new Error(`cannot listen on ${flags.string("web.listen-address")}: ${(e as Error).message}`);
   }
-  const url = `http://${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${server.port}`;
-  logger.info("Server is ready to receive web requests.", { address: `${listen.hostname}:${server.port}` });
-  cluster.setHttpAddress(`${listen.hostname}:${server.port}`); // cluster wiring: the real port
+  const port = tlsFront?.port ?? server.port;
+  const scheme = webTls ? "https" : "http";
+  if (web) {
+    const wc = web.current().config;
+    logger.info(webTls ? "TLS is enabled." : "TLS is disabled.", { http2: false, basicAuthUsers: wc.users.size, file: web.path });
+    if (webTls && wc.http2) logger.info("http_server_config.http2 has no effect: Shoal's HTTP server speaks HTTP/1.1 only");
+    if ((wc.users.size > 0 || (wc.tls !== null && wc.tls.clientAuthType !== "NoClientCert")) && webClient === null) {
+      logger.warn("The web config asks clients for credentials, but no --web.client-config.file gives this node its own: its self-scrape and its calls to peers will be refused");
+    }
+  }
+  // The node's base URL: every endpoint lives under the route prefix.
+  const url = `${scheme}://${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${port}${routePrefix}`;
+  logger.info("Server is ready to receive web requests.", { address: `${listen.hostname}:${port}`, externalUrl: externalUrl.href, routePrefix: routePrefix || "/" });
+  // Cluster wiring: the real port; under a route prefix or with TLS, the whole base URL (members
+  // and the UI reach each other's endpoints under it, with its scheme).
+  cluster.setHttpAddress(routePrefix === "" && !webTls ? `${listen.hostname}:${port}` : url);
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
@@ -246,8 +318,11 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
       await cluster.leave().catch(() => {}); // logged by the cluster
       logger.info("Stopping the HTTP server");
       // In-flight requests (a remote write being committed) finish first; then anything left.
+      tlsFront?.stopListening();
       await Promise.race([server.stop(false), Bun.sleep(5000)]);
+      tlsFront?.closeAll();
       await server.stop(true);
+      if (backendDir !== "") rmSync(backendDir, { recursive: true, force: true });
       logger.info("Stopping scrape manager");
       await scrape.stop();
       logger.info("Leaving the cluster");

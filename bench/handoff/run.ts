@@ -102,6 +102,8 @@ async function startNode(joinVia: Server | undefined, restart?: string): Promise
       "--log.level=warn",
       "--cluster.listen-address=127.0.0.1:0",
       "--cluster.mdns=false",
+      // The graceful leave is asked for through POST /api/v1/cluster/leave.
+      "--web.enable-lifecycle",
       `--cluster.name=${clusterName}`,
       `--cluster.node-name=${name}`,
       `--cluster.replication-factor=${R}`,

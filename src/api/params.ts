@@ -2,8 +2,14 @@
  * Request parameters as Prometheus reads them: form values from the URL query and, for POST, an
  * urlencoded body (body values first, as Go's Request.Form), times as RFC 3339 or Unix seconds,
  * durations as Prometheus durations or float seconds. Error messages match Prometheus's.
+ *
+ * Values are decoded to text keeping bytes that are not UTF-8 (as lone surrogates, see
+ * decodeUtf8Escaped) instead of replacing them with U+FFFD: Go keeps the bytes, so Prometheus's
+ * parsers see them and answer 400 (`invalid UTF-8 rune`); a replacement character would slip
+ * through as valid text.
  */
 import type { Context } from "hono";
+import { decodeUtf8Escaped } from "../model/index.ts";
 import { badData } from "./respond.ts";
 
 export class Form {
@@ -34,7 +40,7 @@ export async function readForm(c: Context): Promise<Form> {
   if (method === "POST" || method === "PUT") {
     const ct = c.req.header("content-type") ?? "";
     if (ct.startsWith("application/x-www-form-urlencoded")) {
-      for (const [k, v] of new URLSearchParams(await c.req.text())) add(k, v);
+      parseUrlEncoded(new Uint8Array(await c.req.arrayBuffer()), add);
     } else if (ct.startsWith("multipart/form-data")) {
       const fd = await c.req.formData();
       fd.forEach((v, k) => {
@@ -42,9 +48,60 @@ export async function readForm(c: Context): Promise<Form> {
       });
     }
   }
-  const url = new URL(c.req.url);
-  for (const [k, v] of url.searchParams) add(k, v);
+  const url = c.req.url;
+  const q = url.indexOf("?");
+  // The URL's query is ASCII: anything else arrives percent-encoded.
+  if (q >= 0) parseUrlEncoded(asciiBytes(url, q + 1, hashAt(url, q)), add);
   return new Form(values);
+}
+
+function hashAt(url: string, from: number): number {
+  const h = url.indexOf("#", from);
+  return h < 0 ? url.length : h;
+}
+
+function asciiBytes(s: string, from: number, to: number): Uint8Array {
+  const out = new Uint8Array(to - from);
+  for (let i = from; i < to; i++) out[i - from] = s.charCodeAt(i) & 0xff;
+  return out;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 65 && c <= 70) return c - 55;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/**
+ * application/x-www-form-urlencoded as URLSearchParams reads it (pairs split on `&`, `+` is a
+ * space, a `%` not followed by two hex digits stays as it is), except that the percent-decoded
+ * bytes are decoded with decodeUtf8Escaped.
+ */
+export function parseUrlEncoded(b: Uint8Array, add: (name: string, value: string) => void): void {
+  const buf = new Uint8Array(b.length);
+  const decode = (from: number, to: number): string => {
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const c = b[i]!;
+      if (c === 43 /* + */) buf[n++] = 32;
+      else if (c === 37 /* % */ && i + 2 < to && hexDigit(b[i + 1]!) >= 0 && hexDigit(b[i + 2]!) >= 0) {
+        buf[n++] = hexDigit(b[i + 1]!) * 16 + hexDigit(b[i + 2]!);
+        i += 2;
+      } else buf[n++] = c;
+    }
+    return decodeUtf8Escaped(buf.subarray(0, n));
+  };
+  for (let start = 0; start < b.length; ) {
+    let end = b.indexOf(38 /* & */, start);
+    if (end < 0) end = b.length;
+    if (end > start) {
+      let eq = b.indexOf(61 /* = */, start);
+      if (eq < 0 || eq > end) eq = end;
+      add(decode(start, eq), eq < end ? decode(eq + 1, end) : "");
+    }
+    start = end + 1;
+  }
 }
 
 const FLOAT_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;

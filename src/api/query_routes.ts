@@ -23,11 +23,14 @@ function timeoutParam(form: Form, serverMs: number | undefined): number {
   return serverMs !== undefined && serverMs > 0 ? Math.min(ms, serverMs) : ms;
 }
 
-/** Engine errors become API errors; parse errors are reported against the `query` parameter. */
-function toApiError(e: unknown): ApiError {
+/**
+ * Engine errors become API errors. Parse errors of an instant query are reported against the
+ * `query` parameter; a range query's are not (Prometheus's query_range returns them as they are).
+ */
+function toApiError(e: unknown, range = false): ApiError {
   if (e instanceof ApiError) return e;
   if (e instanceof QueryError) {
-    if (e.type === "bad_data") return invalidParam("query", e);
+    if (e.type === "bad_data") return range ? badData(e.message) : invalidParam("query", e);
     return new ApiError(e.type, e.message);
   }
   return new ApiError("execution", e instanceof Error ? e.message : String(e));
@@ -97,7 +100,7 @@ export function registerQueryRoutes(app: Hono, deps: ApiDeps): void {
     try {
       res = await deps.engine.rangeQuery(deps.queryable, form.get("query"), start, end, step, timeout > 0 ? { timeout, signal } : { signal });
     } catch (e) {
-      throw toApiError(e);
+      throw toApiError(e, true);
     }
     return respondQuery(res, form, limit);
   };

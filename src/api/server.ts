@@ -7,6 +7,7 @@ import { Hono, type Context, type Next } from "hono";
 import { registerAdminRoutes } from "./admin_routes.ts";
 import type { ApiDeps } from "./deps.ts";
 import { registerFederate } from "./federate.ts";
+import { lifecycleGuard } from "./lifecycle.ts";
 import { registerQueryRoutes } from "./query_routes.ts";
 import { registerRemoteRead } from "./remote_read.ts";
 import { DEFAULT_REMOTE_WRITE_LIMITS, registerRemoteWrite, type RemoteWriteOptions } from "./remote_write.ts";
@@ -19,6 +20,10 @@ export type * from "./deps.ts";
 
 export interface ApiAppOptions {
   remoteWrite?: RemoteWriteOptions;
+  /** --web.enable-lifecycle, and origins besides the request's host that may use it. */
+  lifecycle?: { enabled: boolean; trustedOrigins?: readonly string[] };
+  /** --web.cors.origin as a predicate; every origin when absent. */
+  corsOrigin?: (origin: string) => boolean;
   /** Adds routes after the API's own (the web UI, cluster endpoints). */
   extend?: (app: Hono) => void;
 }
@@ -51,8 +56,10 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
 
   // CORS as Prometheus sets it (its --web.cors.origin defaults to every origin), so browser-side
   // clients such as Grafana's direct access mode can call the API.
+  const corsOrigin = opts.corsOrigin ?? (() => true);
   app.use("/api/*", async (c, next) => {
-    const origin = c.req.header("origin");
+    const header = c.req.header("origin");
+    const origin = header !== undefined && corsOrigin(header) ? header : undefined;
     if (c.req.method === "OPTIONS") {
       const headers = new Headers({
         "Access-Control-Allow-Headers": "Accept, Authorization, Content-Type, Origin",
@@ -108,6 +115,10 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
       return new Response(`failed to reload config: ${(e as Error).message}\n`, { status: 500 });
     }
   };
+  // Registered before the routes they guard (and before `extend`'s cluster leave): hono runs
+  // middleware in registration order.
+  const guard = lifecycleGuard(opts.lifecycle ?? { enabled: false });
+  for (const path of ["/-/quit", "/-/reload", "/api/v1/cluster/leave"]) app.use(path, guard);
   app.post("/-/reload", reload);
   const quit = () => {
     if (!deps.quit) return new Response("quit is not available\n", { status: 404 });
@@ -118,6 +129,7 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
   app.post("/-/quit", quit);
   app.put("/-/quit", quit);
   app.put("/-/reload", reload);
+  for (const path of ["/-/quit", "/-/reload"]) app.get(path, (c) => c.text("Only POST or PUT requests allowed\n", 405));
   app.get("/metrics", () => new Response(reg.render(), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }));
 
   registerQueryRoutes(app, deps);

@@ -37,9 +37,14 @@ export function uncompressBlock(buf: Uint8Array, maxLength: number): Uint8Array 
   const declared = snappyDecodedLength(buf);
   if (declared < 0) throw new SnappyError("bad length preamble");
   if (declared > maxLength) throw new SnappyError(`decoded length ${declared} exceeds the limit of ${maxLength} bytes`);
-  const out = new Uint8Array(declared);
   const inLen = buf.length;
   let pos = preambleLength(buf);
+  // No element yields more than 64 bytes from 3 of input (a copy with a 2-byte offset), so a
+  // larger declared length is corrupt: refuse it before allocating what a 5-byte body claims.
+  if (declared > Math.ceil(((inLen - pos) * 64) / 3)) {
+    throw new SnappyError(`the preamble declares ${declared} bytes, more than ${inLen - pos} bytes of input can hold`);
+  }
+  const out = new Uint8Array(declared);
   let o = 0;
   while (pos < inLen) {
     const at = pos;

@@ -5,6 +5,9 @@
  * - `/` and the UI's client-side routes (`/query`, `/graph`, `/targets`, `/cluster`, ...):
  *   `index.html`, revalidated on every load (no-cache) so a new binary's UI shows at once.
  * Only these paths are claimed: /api, /metrics, /federate and the rest stay with their owners.
+ * Under a route prefix (--web.route-prefix) the app is mounted at that prefix; index.html then
+ * names its assets under the prefix and tells the page the prefix (`<meta name="shoal-route-prefix">`)
+ * so that its links and API calls stay under it.
  * Text files are gzip-compressed once and served compressed to clients that accept it.
  *
  * `/ui/api/targets` is the one data route of its own: scrape targets are sharded over the
@@ -50,6 +53,31 @@ export interface UiAppOptions {
   cluster?: () => { readonly members: readonly UiClusterMember[] };
   /** How long to wait for a member's target list. */
   memberTimeoutMs?: number;
+  /** Path the node's routes live under ("" or e.g. "/shoal"); see mountAtRoutePrefix. */
+  routePrefix?: string;
+  /** --web.page-title */
+  pageTitle?: string;
+  /** Credentials and TLS settings for calls to members (--web.client-config.file), per call. */
+  memberRequest?: () => { headers: Record<string, string>; tls: NonNullable<BunFetchRequestInit["tls"]> };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/**
+ * index.html as served: the bundler writes asset URLs relative to the file ("./assets/…"),
+ * which would break on a nested client route such as /targets/; they become absolute under the
+ * route prefix. The prefix and the page title travel to the page in the head.
+ */
+export function servedIndexHtml(html: string, routePrefix: string, pageTitle: string): string {
+  const head =
+    `<meta name="shoal-route-prefix" content="${escapeHtml(routePrefix)}" />` +
+    `<meta name="shoal-page-title" content="${escapeHtml(pageTitle)}" />`;
+  return html
+    .replace(/(src|href)="\.\/assets\//g, (_m, attr: string) => `${attr}="${routePrefix}/assets/`)
+    .replace(/<title>[^<]*<\/title>/, `<title>${escapeHtml(pageTitle)}</title>`)
+    .replace("</head>", `${head}</head>`);
 }
 
 interface MemberTargets {
@@ -62,7 +90,13 @@ interface MemberTargets {
  * `:9090`, `[::]:9090`) is where a node listens, not where it can be reached: use loopback.
  */
 export function memberUrl(httpAddress: string): string {
-  if (/^https?:\/\//.test(httpAddress)) return httpAddress.replace(/\/$/, "");
+  if (/^https?:\/\//.test(httpAddress)) {
+    // A whole base URL (a member with TLS or a route prefix): its host may be a wildcard too.
+    const u = new URL(httpAddress);
+    if (u.hostname === "0.0.0.0") u.hostname = "127.0.0.1";
+    else if (u.hostname === "[::]") u.hostname = "[::1]";
+    return u.href.replace(/\/$/, "");
+  }
   const i = httpAddress.lastIndexOf(":");
   let host = i >= 0 ? httpAddress.slice(0, i) : httpAddress;
   const port = i >= 0 ? httpAddress.slice(i) : "";
@@ -72,10 +106,12 @@ export function memberUrl(httpAddress: string): string {
   return `http://${host.includes(":") ? `[${host}]` : host}${port}`;
 }
 
-async function fetchMemberTargets(member: UiClusterMember, timeoutMs: number): Promise<MemberTargets> {
+async function fetchMemberTargets(member: UiClusterMember, timeoutMs: number, request: UiAppOptions["memberRequest"]): Promise<MemberTargets> {
+  const r = request?.();
   const res = await fetch(`${memberUrl(member.httpAddress)}/api/v1/targets?state=active`, {
     signal: AbortSignal.timeout(timeoutMs),
-  });
+    ...(r ? { headers: r.headers, tls: r.tls } : {}),
+  } as BunFetchRequestInit);
   const body = (await res.json()) as { status?: string; data?: MemberTargets; error?: string };
   if (!res.ok || body.status !== "success" || !body.data) throw new Error(body.error ?? `HTTP ${res.status}`);
   return body.data;
@@ -93,10 +129,11 @@ function compressible(type: string): boolean {
 }
 
 /** Reads every file once: bodies stay in memory, compressed when it pays off. */
-async function prepare(assets: UiAssets): Promise<Map<string, Prepared>> {
+async function prepare(assets: UiAssets, routePrefix: string, pageTitle: string): Promise<Map<string, Prepared>> {
   const out = new Map<string, Prepared>();
   for (const [path, asset] of assets) {
-    const body = new Uint8Array(await asset.body.arrayBuffer());
+    let body = new Uint8Array(await asset.body.arrayBuffer());
+    if (path === "/index.html") body = new TextEncoder().encode(servedIndexHtml(new TextDecoder().decode(body), routePrefix, pageTitle));
     const gz = compressible(asset.contentType) && body.length > 1024 ? Bun.gzipSync(body, { level: 6 }) : null;
     const etag = `"${Bun.hash(body).toString(36)}"`;
     out.set(path, { body, gzip: gz && gz.length < body.length ? gz : null, etag, asset });
@@ -106,10 +143,11 @@ async function prepare(assets: UiAssets): Promise<Map<string, Prepared>> {
 
 export function createUiApp(options: UiAppOptions = {}): Hono {
   const load = options.load ?? loadUiAssets;
+  const routePrefix = options.routePrefix ?? "";
   let files: Promise<Map<string, Prepared> | null> | null = null;
   const getFiles = (): Promise<Map<string, Prepared> | null> => {
     files ??= load()
-      .then((a) => (a ? prepare(a) : null))
+      .then((a) => (a ? prepare(a, routePrefix, options.pageTitle ?? "Shoal") : null))
       .catch((err: unknown) => {
         files = null; // try again on the next request
         throw err;
@@ -157,7 +195,7 @@ export function createUiApp(options: UiAppOptions = {}): Hono {
   const app = new Hono();
   app.get("/ui/api/targets", async (c) => {
     const origin = new URL(c.req.url).origin;
-    const members: readonly UiClusterMember[] = options.cluster?.().members ?? [{ name: "", httpAddress: origin, self: true }];
+    const members: readonly UiClusterMember[] = options.cluster?.().members ?? [{ name: "", httpAddress: origin + routePrefix, self: true }];
     const timeoutMs = options.memberTimeoutMs ?? 5000;
     const activeTargets: Record<string, unknown>[] = [];
     const warnings: string[] = [];
@@ -168,7 +206,7 @@ export function createUiApp(options: UiAppOptions = {}): Hono {
           return;
         }
         try {
-          const data = await fetchMemberTargets(m, timeoutMs);
+          const data = await fetchMemberTargets(m, timeoutMs, options.memberRequest);
           for (const t of data.activeTargets ?? []) activeTargets.push(m.name ? { ...t, scrapedBy: m.name } : t);
         } catch (err) {
           warnings.push(`cannot list the targets of ${m.name} (${m.httpAddress}): ${err instanceof Error ? err.message : String(err)}`);
@@ -190,7 +228,8 @@ export function createUiApp(options: UiAppOptions = {}): Hono {
     } catch (err) {
       return unavailable(c, err);
     }
-    const file = map?.get(c.req.path);
+    const assetPath = c.req.path.slice(routePrefix.length);
+    const file = map?.get(assetPath);
     if (!file) return c.text(`no UI asset at ${c.req.path}\n`, 404);
     return send(c, file, file.asset.immutable ? IMMUTABLE : REVALIDATE);
   });

@@ -33,10 +33,11 @@ export interface EmbeddedUiFile {
 
 /**
  * Bundler options shared by the build script and the in-memory bundle, so that the binary and
- * `bun src/cli.ts` serve the same URLs. Asset URLs are absolute (`/assets/...`): the UI is
- * mounted at the root of the HTTP server, like Prometheus's.
+ * `bun src/cli.ts` serve the same URLs. No public path: chunks import each other relative to
+ * their own URL, so the same files work under any --web.route-prefix; index.html's relative
+ * asset URLs are made absolute under the prefix when it is served (ui.ts).
  */
-export const UI_PUBLIC_PATH = "/";
+export const UI_PUBLIC_PATH = "";
 export const UI_BUILD_NAMING = {
   entry: "[name].[ext]",
   chunk: "assets/[name]-[hash].[ext]",

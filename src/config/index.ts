@@ -23,7 +23,9 @@ export {
 } from "./load.ts";
 export { DEFAULT_CONFIG_YAML, defaultConfig, selfTarget } from "./defaults.ts";
 export { formatDuration, parseByteSize, parseDuration } from "./duration.ts";
-export { compileRelabelRegex, RelabelRegexError } from "./regex.ts";
 export { runCheckConfig } from "./check.ts";
+export { loadWebConfigFile, parseGoDuration, parseWebConfig, type ClientAuthType, type TlsServerConfig, type WebConfig } from "./web_config.ts";
+export { httpClientRequestOptions, loadHttpClientConfigFile, parseHttpClientConfig, type HttpClientConfig, type HttpClientRequestOptions } from "./http_client_config.ts";
+export { configDisplayYaml, redactedYaml, SECRET_TOKEN } from "./redact.ts";
 export { parseFileSD, type TargetGroup } from "./filesd.ts";
 export { loadRuleFile, parseRuleFile, type ExprChecker, type RuleConfig, type RuleGroupConfig } from "./rules.ts";

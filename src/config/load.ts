@@ -6,9 +6,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
-import { isLegacyLabelName, labelsFromRecord } from "../model/index.ts";
+import { compileRegex, isLegacyLabelName, labelsFromRecord, RegexError } from "../model/index.ts";
 import { ConfigError } from "./error.ts";
-import { compileRelabelRegex, RelabelRegexError } from "./regex.ts";
 import { YamlDoc } from "./yamldoc.ts";
 import { configSchema, type RawRelabel, type RawScrapeConfig } from "./schema.ts";
 import {
@@ -114,9 +113,9 @@ function checkRelabel(c: Checker, raw: RawRelabel, path: Path): RelabelConfig {
   if (!RELABEL_ACTIONS.includes(action)) c.fail(path, `unknown relabel action ${JSON.stringify(rawAction)}`, "action");
   const regex = raw.regex ?? RELABEL_DEFAULTS.regex;
   try {
-    compileRelabelRegex(regex);
+    compileRegex(regex);
   } catch (e) {
-    if (e instanceof RelabelRegexError) c.fail(path, e.message, "regex");
+    if (e instanceof RegexError) c.fail(path, e.message, "regex");
     throw e;
   }
   const sourceLabels = raw.source_labels ?? [];

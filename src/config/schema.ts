@@ -52,19 +52,19 @@ const fileSDSchema = z.strictObject({
   refresh_interval: duration.nullish(),
 });
 
-const basicAuthSchema = z.strictObject({
+export const basicAuthSchema = z.strictObject({
   username: str.nullish(),
   password: str.nullish(),
   password_file: str.nullish(),
 });
 
-const authorizationSchema = z.strictObject({
+export const authorizationSchema = z.strictObject({
   type: str.nullish(),
   credentials: str.nullish(),
   credentials_file: str.nullish(),
 });
 
-const tlsSchema = z.strictObject({
+export const tlsSchema = z.strictObject({
   ca_file: str.nullish(),
   cert_file: str.nullish(),
   key_file: str.nullish(),

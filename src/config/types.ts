@@ -34,7 +34,7 @@ export const RELABEL_ACTIONS: readonly RelabelAction[] = [
 export interface RelabelConfig {
   sourceLabels: string[];
   separator: string;
-  /** The pattern as written (unanchored); compile with compileRelabelRegex. */
+  /** The pattern as written (unanchored); compile with the model's compileRegex. */
   regex: string;
   modulus: number;
   targetLabel: string;

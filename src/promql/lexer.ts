@@ -3,6 +3,7 @@
  * lexer does (same token kinds, same keyword rules, same error texts), plus the decoding of the
  * literals it produces (numbers, durations, quoted strings) with Go's rules.
  */
+import { decodeUtf8Escaped } from "../model/index.ts";
 
 export type TokenKind =
   | "EOF"
@@ -632,15 +633,32 @@ class Lexer {
     return !isAlphaNumeric(this.next());
   }
 
+  /**
+   * Whether `c` (just read) starts a valid character; consumes the low half of a surrogate pair.
+   * Bytes that were not UTF-8 arrive as lone surrogates (see decodeUtf8Escaped); like Go's
+   * lexer, which reads them as utf8.RuneError, U+FFFD itself is refused too.
+   */
+  private validRune(c: string): boolean {
+    const code = c.charCodeAt(0);
+    if (!(code >= 0xd800)) return true;
+    if (code === 0xfffd || (code >= 0xdc00 && code < 0xe000)) return false;
+    if (code >= 0xe000) return true;
+    const low = this.input.charCodeAt(this.pos);
+    if (!(low >= 0xdc00 && low < 0xe000)) return false;
+    this.pos++;
+    return true;
+  }
+
   private string(quote: string): void {
     const input = this.input;
     const q = quote.charCodeAt(0);
     while (true) {
       // Skip plain characters quickly; the loop below handles the rest.
       let p = this.pos;
-      for (let c = input.charCodeAt(p); c === c && c !== q && c !== 92 /* \ */ && c !== 10; c = input.charCodeAt(++p));
+      for (let c = input.charCodeAt(p); c === c && c !== q && c !== 92 /* \ */ && c !== 10 && c < 0xd800; c = input.charCodeAt(++p));
       this.pos = p;
       let c = this.next();
+      if (!this.validRune(c)) return this.error("invalid UTF-8 rune");
       if (c === "\\") {
         c = this.next();
         if (!this.escape(c, quote)) return;
@@ -712,6 +730,7 @@ class Lexer {
   private rawString(): void {
     while (true) {
       const c = this.next();
+      if (!this.validRune(c)) return this.error("invalid UTF-8 rune");
       if (c === "") return this.error("unterminated raw string");
       if (c === "`") break;
     }
@@ -866,49 +885,6 @@ export function unquoteString(text: string): string {
   return out;
 }
 
-/** UTF-8 decoding that maps each invalid byte to U+DC00+byte (a lone surrogate). */
-function decodeUtf8Escaped(b: number[]): string {
-  let out = "";
-  for (let i = 0; i < b.length; ) {
-    const c = b[i]!;
-    let need = 0;
-    let cp = 0;
-    if (c < 0x80) {
-      out += String.fromCharCode(c);
-      i++;
-      continue;
-    } else if (c >= 0xc2 && c < 0xe0) {
-      need = 1;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c < 0xf0) {
-      need = 2;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c < 0xf5) {
-      need = 3;
-      cp = c & 0x07;
-    } else {
-      out += String.fromCharCode(0xdc00 + c);
-      i++;
-      continue;
-    }
-    let ok = i + need < b.length + 0 && i + need <= b.length - 1 + 1;
-    for (let k = 1; ok && k <= need; k++) {
-      const d = b[i + k];
-      if (d === undefined || (d & 0xc0) !== 0x80) ok = false;
-      else cp = (cp << 6) | (d & 0x3f);
-    }
-    if (ok && ((need === 2 && (cp < 0x800 || (cp >= 0xd800 && cp < 0xe000))) || (need === 3 && (cp < 0x10000 || cp > 0x10ffff)))) ok = false;
-    if (!ok) {
-      out += String.fromCharCode(0xdc00 + c);
-      i++;
-      continue;
-    }
-    out += String.fromCodePoint(cp);
-    i += need + 1;
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Go-style quoting, used in messages and by the printer.
 
@@ -953,6 +929,8 @@ function goEscapeRune(ch: string, cp: number, quote: string): string {
 function goQuoteRune(r: string): string {
   if (r === "") return "'\\x00'";
   const cp = r.codePointAt(0)!;
+  // A byte that was not UTF-8: Go read it as utf8.RuneError.
+  if (cp >= 0xdc00 && cp < 0xe000) return "'\ufffd'";
   if (r === "'") return "'\\''";
   if (cp >= 0x20 && cp < 0x7f) return `'${r}'`;
   return `'${goEscapeRune(r, cp, "'")}'`;

@@ -743,11 +743,12 @@ class Parser {
     const end = this.prevEnd();
     const target = this.modifierTarget(e, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
     if (target.offset !== 0 || target.offsetExpr) this.fail(e.pos, "offset may not be set multiple times");
+    // `|| 0`: Prometheus's offsets are int64 milliseconds, where `offset -0s` is plain 0.
     if (d.op === "literal") {
       if (Math.abs(d.value) * 1000 > MAX_DURATION_MS) this.fail(d.pos, "duration out of range");
-      target.offset = secondsToMs(d.value);
+      target.offset = secondsToMs(d.value) || 0;
     } else {
-      target.offset = this.durationValue(d, true);
+      target.offset = this.durationValue(d, true) || 0;
       target.offsetExpr = d;
     }
     return this.extend(e, end);
@@ -776,7 +777,7 @@ class Parser {
       if (!Number.isFinite(v) || v >= 9223372036854775807 || v <= -9223372036854775808) {
         this.fail(e.pos, `timestamp out of bounds for @ modifier: ${goFloatF(v)}`);
       }
-      ts = goRound(v * 1000);
+      ts = goRound(v * 1000) || 0; // int64 milliseconds: `@ -0` is 0
     }
     const end = this.prevEnd();
     const target = this.modifierTarget(e, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery");

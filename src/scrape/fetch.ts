@@ -23,6 +23,9 @@ export interface ScrapeResponse {
 
 export class ScrapeError extends Error {}
 
+/** The body was longer than body_size_limit. */
+export class BodySizeLimitError extends ScrapeError {}
+
 export function formatFromContentType(contentType: string): ExpositionFormat {
   const media = contentType.split(";")[0]!.trim().toLowerCase();
   return media === "application/openmetrics-text" ? "openmetrics" : "text";
@@ -71,7 +74,7 @@ async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw new ScrapeError("body size limit exceeded");
+      throw new BodySizeLimitError("body size limit exceeded");
     }
     chunks.push(value);
   }

@@ -8,6 +8,7 @@ export {
   type TargetMetadata,
 } from "./manager.ts";
 export { ExpositionError, ExpositionParser, parseSeriesKey, type ExpositionFormat, type MetricMetadata } from "./exposition.ts";
-export { relabel, expandTemplate } from "./relabel.ts";
+export { relabel } from "./relabel.ts";
 export { SCRAPE_ACCEPT_HEADER, formatFromContentType } from "./fetch.ts";
 export type { TargetGroup } from "./discovery.ts";
+export type { ScrapeCounters, ScrapeObservers } from "./metrics.ts";

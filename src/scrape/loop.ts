@@ -16,10 +16,12 @@ import {
   type Label,
   type Labels,
   type Logger,
+  type Observer,
 } from "../model/index.ts";
 import type { ScrapeConfig } from "../config/index.ts";
 import { parseSeriesKey, type ExpositionParser, type MetricMetadata } from "./exposition.ts";
-import { fetchTarget, type ScrapeResponse } from "./fetch.ts";
+import { BodySizeLimitError, fetchTarget, type ScrapeResponse } from "./fetch.ts";
+import { countRejected, goDurationString, newScrapeCounters, type ScrapeCounters } from "./metrics.ts";
 import { relabel } from "./relabel.ts";
 import type { TargetSpec } from "./targets.ts";
 
@@ -40,6 +42,8 @@ export interface LoopState {
   cache: Map<number, SeriesCacheEntry>;
   prev: SeriesCacheEntry[];
   iter: number;
+  /** Cache size after the last successful scrape (the yardstick for a forced flush). */
+  successfulSize?: number;
 }
 
 export type TargetHealth = "up" | "down" | "unknown";
@@ -57,6 +61,13 @@ const REPORT_NAMES = [
 
 /** Keep unseen cache entries this many scrapes before forgetting them. */
 const CACHE_KEEP_ITERATIONS = 10;
+
+/**
+ * Failed scrapes never evict, so a target whose failing scrapes keep bringing new series would
+ * grow its cache forever: past twice its last good size plus this margin, it is emptied
+ * (Prometheus's rule, counted as a forced flush).
+ */
+const CACHE_FLUSH_MARGIN = 1000;
 
 /**
  * Merges two sorted label sets. Returns null when a name is in both (a conflict the caller
@@ -181,13 +192,7 @@ function evictUnseen(cache: Map<number, SeriesCacheEntry>, before: number): void
   }
 }
 
-/** Running totals over all loops of a manager, for the node's own /metrics. */
-export interface ScrapeCounters {
-  scrapes: number;
-  failedScrapes: number;
-  samplesScraped: number;
-  samplesRejected: number;
-}
+export type { ScrapeCounters } from "./metrics.ts";
 
 export interface ScrapeLoopOptions {
   counters?: ScrapeCounters;
@@ -199,6 +204,8 @@ export interface ScrapeLoopOptions {
   /** Phase within the interval, in ms (see ScrapeManager). */
   offset: number;
   state?: LoopState;
+  /** Told the seconds between the starts of consecutive scrapes, labelled by the configured interval. */
+  intervalLength?: Observer;
 }
 
 export class ScrapeLoop {
@@ -221,6 +228,7 @@ export class ScrapeLoop {
   private readonly logger: Logger;
   private readonly offset: number;
   private readonly counters: ScrapeCounters;
+  private readonly intervalLength: Observer | undefined;
   private readonly reportLabels: Labels[];
   private state: LoopState;
   private cur: SeriesCacheEntry[] = [];
@@ -237,7 +245,8 @@ export class ScrapeLoop {
     this.parser = opts.parser;
     this.logger = opts.logger.with({ scrape_pool: opts.config.jobName, target: opts.target.url });
     this.offset = opts.offset;
-    this.counters = opts.counters ?? { scrapes: 0, failedScrapes: 0, samplesScraped: 0, samplesRejected: 0 };
+    this.counters = opts.counters ?? newScrapeCounters();
+    this.intervalLength = opts.intervalLength;
     this.state = opts.state ?? { cache: new Map(), prev: [], iter: 0 };
     this.reportLabels = REPORT_NAMES.map((n) => labelsWith(opts.target.publicLabels, METRIC_NAME, n));
   }
@@ -303,6 +312,7 @@ export class ScrapeLoop {
   /** One scrape, start to commit. Never throws: failures end up in health/lastError. */
   async scrapeOnce(): Promise<void> {
     const start = Date.now();
+    if (this.lastScrape > 0) this.intervalLength?.observe((start - this.lastScrape) / 1000, goDurationString(this.target.interval));
     const t = Math.max(start, this.lastTimestamp + 1);
     let response: ScrapeResponse | null = null;
     let error = "";
@@ -313,6 +323,7 @@ export class ScrapeLoop {
         response = await fetchTarget(this.target.url, this.config, this.target.timeout, this.stopController.signal);
       } catch (e) {
         error = (e as Error).message;
+        if (e instanceof BodySizeLimitError) this.counters.bodySizeLimitExceeded++;
       }
     }
     if (this.stopped) return;
@@ -328,6 +339,7 @@ export class ScrapeLoop {
           error = (e as Error).message;
           counts.scraped = this.parser.count;
           this.parser.release();
+          this.flushGrownCache();
           this.appendEmpty(app, t);
         }
       } else {
@@ -371,9 +383,17 @@ export class ScrapeLoop {
       if (!(e instanceof AppendError)) throw e;
       const n = Number(/^(\d+) samples? rejected/.exec(e.message)?.[1] ?? 1);
       this.appendErrors += n;
-      this.counters.samplesRejected += n;
+      countRejected(this.counters, e.reason, n);
       this.logger.warn("Storage refused samples of a scrape", { reason: e.reason, err: e.message });
     }
+  }
+
+  /** After a failed scrape: empties the series cache when it grew too far past its last good size. */
+  private flushGrownCache(): void {
+    const st = this.state;
+    if (st.cache.size <= (st.successfulSize ?? 0) * 2 + CACHE_FLUSH_MARGIN) return;
+    evictUnseen(st.cache, st.iter);
+    this.counters.cacheFlushForced++;
   }
 
   /** A failed scrape is an empty one: every series of the previous scrape goes stale. */
@@ -414,7 +434,10 @@ export class ScrapeLoop {
       e.seen = iter;
       if (e.labels === null) continue;
       post++;
-      if (cfg.sampleLimit > 0 && post > cfg.sampleLimit) throw new ScrapeFailure("sample limit exceeded");
+      if (cfg.sampleLimit > 0 && post > cfg.sampleLimit) {
+        this.counters.sampleLimitExceeded++;
+        throw new ScrapeFailure("sample limit exceeded");
+      }
       const ts = timestamps[i]!;
       const explicit = honorTs && ts === ts;
       try {
@@ -422,6 +445,7 @@ export class ScrapeLoop {
       } catch (err) {
         if (!(err instanceof AppendError)) throw err;
         rejected++;
+        countRejected(this.counters, err.reason, 1);
         continue;
       }
       if (miss) added++;
@@ -431,10 +455,10 @@ export class ScrapeLoop {
     this.cur = st.prev;
     st.prev = cur;
     if (iter % CACHE_KEEP_ITERATIONS === 0) evictUnseen(cache, iter - CACHE_KEEP_ITERATIONS);
+    st.successfulSize = cache.size;
     parser.release();
     this.metadata = keepMetadata(this.metadata, parser.metadata);
     this.appendErrors = rejected;
-    this.counters.samplesRejected += rejected;
     if (rejected > 0) this.logger.warn("Storage refused samples of a scrape", { num_dropped: rejected });
     return { scraped: count, post, added };
   }
@@ -450,7 +474,12 @@ export class ScrapeLoop {
     const final = relabel(mutated, this.config.metricRelabelConfigs);
     if (final !== null) {
       if (getLabel(final, METRIC_NAME) === "") throw new ScrapeFailure("missing metric name (__name__ label)");
-      checkLabelLimits(final, this.config);
+      try {
+        checkLabelLimits(final, this.config);
+      } catch (e) {
+        this.counters.labelLimitsExceeded++;
+        throw e;
+      }
     }
     return { key, next, labels: final, seen: -1 };
   }

@@ -9,7 +9,8 @@ import { labelsKey, labelsToRecord, nopLogger, type Appendable, type Labels, typ
 import { formatDuration, type Config, type ScrapeConfig } from "../config/index.ts";
 import { FileDiscoverer, StaticDiscoverer, type Discoverer, type TargetGroup } from "./discovery.ts";
 import { ExpositionParser } from "./exposition.ts";
-import { ScrapeLoop, type LoopState, type ScrapeCounters } from "./loop.ts";
+import { ScrapeLoop, type LoopState } from "./loop.ts";
+import { newScrapeCounters, withDefaultScrapeObservers, type ScrapeCounters, type ScrapeObservers } from "./metrics.ts";
 import { buildTargets, globalURL, type TargetSpec } from "./targets.ts";
 
 export interface ScrapeManagerOptions {
@@ -23,6 +24,8 @@ export interface ScrapeManagerOptions {
   ownsTarget?: (labels: Labels) => boolean;
   /** How often file_sd files are checked for changes, in ms (default 1000). */
   fileSDPollInterval?: number;
+  /** Where scrape interval lengths and pool sync durations are reported (the node's own metrics). */
+  observers?: Partial<ScrapeObservers>;
 }
 
 /** One entry of /api/v1/targets' activeTargets. */
@@ -73,6 +76,18 @@ export interface ScrapeManagerStats {
   samplesScrapedTotal: number;
   /** Samples the storage refused (out of order, duplicate, too old). */
   samplesRejectedTotal: number;
+  /** Every loop's totals (limits exceeded, refusals by kind, forced cache flushes). */
+  scrapeCounters: Readonly<ScrapeCounters>;
+  /** New pools created (a job appearing in the config), and how many of those failed. */
+  poolsCreatedTotal: number;
+  poolsFailedTotal: number;
+  /** Pools restarted with a changed job config, and how many of those failed. */
+  poolReloadsTotal: number;
+  poolReloadsFailedTotal: number;
+  /** Pool syncs that found more targets than target_limit. */
+  targetLimitExceededTotal: number;
+  /** Per job: syncs with discovered targets, targets that could not be built, targets scraped here. */
+  jobs: { job: string; syncs: number; syncFailedTargets: number; targets: number }[];
 }
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -120,8 +135,11 @@ class ScrapePool {
   /** Brings loops in line with the current groups (and ownership). */
   async sync(inherited: Map<string, ScrapeLoop> | null): Promise<void> {
     if (this.stopped) return;
+    const t0 = performance.now();
+    const job = this.config.jobName;
     const built = buildTargets(this.groups.flat(), this.config);
     for (const err of built.errors) this.logger.warn("Creating target failed", { err });
+    this.mgr.countSync(job, built.errors.length);
     const keep = this.config.keepDroppedTargets;
     this.dropped = keep > 0 ? built.dropped.slice(0, keep) : built.dropped;
     this.droppedCount = built.dropped.length;
@@ -154,8 +172,10 @@ class ScrapePool {
     // Prometheus's target_limit: too many targets fail them all, visibly, until fixed.
     const limit = this.config.targetLimit;
     const forced = limit > 0 && this.loops.size > limit ? `target_limit exceeded (number of targets: ${this.loops.size}, limit: ${limit})` : "";
+    if (forced !== "") this.mgr.poolCounters.targetLimitExceeded++;
     for (const loop of this.loops.values()) loop.forcedError = forced;
     await Promise.all(stops);
+    this.mgr.observers.syncLength.observe((performance.now() - t0) / 1000, job);
   }
 
   async stop(stale: boolean): Promise<void> {
@@ -179,7 +199,13 @@ export class ScrapeManager {
   private readonly logger: Logger;
   private readonly ownsTarget: (labels: Labels) => boolean;
   private readonly parser = new ExpositionParser();
-  private readonly counters: ScrapeCounters = { scrapes: 0, failedScrapes: 0, samplesScraped: 0, samplesRejected: 0 };
+  private readonly counters: ScrapeCounters = newScrapeCounters();
+  /** @internal For the pools. */
+  readonly observers: ScrapeObservers;
+  /** @internal For the pools. */
+  readonly poolCounters = { created: 0, failed: 0, reloads: 0, reloadsFailed: 0, targetLimitExceeded: 0 };
+  /** Per job, kept across reloads of its pool. */
+  private readonly jobCounters = new Map<string, { syncs: number; syncFailedTargets: number }>();
   private pools = new Map<string, ScrapePool>();
   private offsetSeed = 0;
 
@@ -188,6 +214,15 @@ export class ScrapeManager {
     this.logger = (opts.logger ?? nopLogger).with({ component: "scrape manager" });
     this.ownsTarget = opts.ownsTarget ?? (() => true);
     this.fileSDPollInterval = opts.fileSDPollInterval ?? 1000;
+    this.observers = withDefaultScrapeObservers(opts.observers);
+  }
+
+  /** @internal For the pools: one sync of `job`'s pool, with `failedTargets` targets that could not be built. */
+  countSync(job: string, failedTargets: number): void {
+    let c = this.jobCounters.get(job);
+    if (!c) this.jobCounters.set(job, (c = { syncs: 0, syncFailedTargets: 0 }));
+    c.syncs++;
+    c.syncFailedTargets += failedTargets;
   }
 
   /** @internal For the pools: whether this node scrapes a target (ownsTarget, failing open). */
@@ -214,6 +249,7 @@ export class ScrapeManager {
       offset,
       state,
       counters: this.counters,
+      intervalLength: this.observers.intervalLength,
     });
   }
 
@@ -228,11 +264,25 @@ export class ScrapeManager {
         next.set(sc.jobName, old);
         continue;
       }
-      const pool = new ScrapePool(sc, this, this.logger.with({ scrape_pool: sc.jobName }));
-      next.set(sc.jobName, pool);
-      pool.start(old ? old.detach() : new Map());
+      const pc = this.poolCounters;
+      if (old) pc.reloads++;
+      else pc.created++;
+      try {
+        const pool = new ScrapePool(sc, this, this.logger.with({ scrape_pool: sc.jobName }));
+        next.set(sc.jobName, pool);
+        pool.start(old ? old.detach() : new Map());
+      } catch (e) {
+        if (old) pc.reloadsFailed++;
+        else pc.failed++;
+        throw e;
+      }
     }
-    for (const [job, pool] of this.pools) if (!next.has(job)) work.push(pool.stop(true));
+    for (const [job, pool] of this.pools) {
+      if (next.has(job)) continue;
+      work.push(pool.stop(true));
+      // As Prometheus drops a removed pool's labelled series: a job gone from the config leaves /metrics.
+      this.jobCounters.delete(job);
+    }
     this.pools = next;
     await Promise.all(work);
   }
@@ -261,7 +311,17 @@ export class ScrapeManager {
       failedScrapesTotal: this.counters.failedScrapes,
       samplesScrapedTotal: this.counters.samplesScraped,
       samplesRejectedTotal: this.counters.samplesRejected,
+      scrapeCounters: { ...this.counters },
+      poolsCreatedTotal: this.poolCounters.created,
+      poolsFailedTotal: this.poolCounters.failed,
+      poolReloadsTotal: this.poolCounters.reloads,
+      poolReloadsFailedTotal: this.poolCounters.reloadsFailed,
+      targetLimitExceededTotal: this.poolCounters.targetLimitExceeded,
+      jobs: [],
     };
+    for (const [job, c] of this.jobCounters) {
+      st.jobs.push({ job, syncs: c.syncs, syncFailedTargets: c.syncFailedTargets, targets: this.pools.get(job)?.loops.size ?? 0 });
+    }
     for (const pool of this.pools.values()) {
       st.droppedTargets += pool.droppedCount;
       for (const loop of pool.loops.values()) {

@@ -1,61 +1,11 @@
 /**
  * Relabeling with Prometheus's semantics (relabel.Process): the rules run in order over a
- * label set; `keep`/`drop`/`keepequal`/`dropequal` may drop it (null). Regexes are fully
+ * label set; `keep`/`drop`/`keepequal`/`dropequal` may drop it (null). Regexes are RE2, fully
  * anchored; replacements use Go's template syntax ($1, ${1}, $name, ${name}, $$).
  */
 import { createHash } from "node:crypto";
-import { labelsFromPairs, type Labels } from "../model/index.ts";
-import { compileRelabelRegex, type RelabelConfig } from "../config/index.ts";
-
-/** Go's regexp.Expand: `$name` takes the longest run of word characters as the name. */
-export function expandTemplate(template: string, match: RegExpExecArray): string {
-  if (!template.includes("$")) return template;
-  let out = "";
-  let i = 0;
-  const n = template.length;
-  while (i < n) {
-    const c = template[i]!;
-    if (c !== "$") {
-      out += c;
-      i++;
-      continue;
-    }
-    if (template[i + 1] === "$") {
-      out += "$";
-      i += 2;
-      continue;
-    }
-    let name: string | null = null;
-    let next = i + 1;
-    if (template[i + 1] === "{") {
-      const close = template.indexOf("}", i + 2);
-      const inner = close < 0 ? "" : template.slice(i + 2, close);
-      if (close >= 0 && /^\w+$/.test(inner)) {
-        name = inner;
-        next = close + 1;
-      }
-    } else {
-      const m = /^\w+/.exec(template.slice(i + 1));
-      if (m) {
-        name = m[0];
-        next = i + 1 + name.length;
-      }
-    }
-    if (name === null) {
-      out += "$";
-      i++;
-      continue;
-    }
-    if (/^\d+$/.test(name)) {
-      const idx = Number(name);
-      out += idx < match.length ? (match[idx] ?? "") : "";
-    } else {
-      out += match.groups?.[name] ?? "";
-    }
-    i = next;
-  }
-  return out;
-}
+import { compileRegex, expandTemplate, labelsFromPairs, type Labels } from "../model/index.ts";
+import type { RelabelConfig } from "../config/index.ts";
 
 function hashMod(value: string, modulus: number): number {
   const digest = createHash("md5").update(value).digest();
@@ -71,12 +21,12 @@ function applyRule(lb: Map<string, string>, cfg: RelabelConfig): boolean {
     if (i > 0) val += cfg.separator;
     val += lb.get(cfg.sourceLabels[i]!) ?? "";
   }
-  const re = compileRelabelRegex(cfg.regex);
+  const re = compileRegex(cfg.regex);
   switch (cfg.action) {
     case "drop":
-      return !re.test(val);
+      return !re.matches(val);
     case "keep":
-      return re.test(val);
+      return re.matches(val);
     case "dropequal":
       return (lb.get(cfg.targetLabel) ?? "") !== val;
     case "keepequal":
@@ -110,10 +60,10 @@ function applyRule(lb: Map<string, string>, cfg: RelabelConfig): boolean {
       return true;
     }
     case "labeldrop":
-      for (const name of [...lb.keys()]) if (re.test(name)) lb.delete(name);
+      for (const name of [...lb.keys()]) if (re.matches(name)) lb.delete(name);
       return true;
     case "labelkeep":
-      for (const name of [...lb.keys()]) if (!re.test(name)) lb.delete(name);
+      for (const name of [...lb.keys()]) if (!re.matches(name)) lb.delete(name);
       return true;
   }
 }

@@ -15,11 +15,12 @@
  * backfill() resolves only after that: a hand-off sender deletes its copy once we acknowledge,
  * so even a machine crash must not lose it.
  */
-import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, fsync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Labels, Logger } from "../model/index.ts";
 import { ByteReader, ByteWriter, CorruptError, plainBytes } from "./bytes.ts";
-import { openSegmentFile, readFrames, segName, syncDir, truncateSegment, writeAll, writeFrame } from "./wal.ts";
+import { readFrames, writeFrame } from "./wal.ts";
+import { SegmentWriter, segName, syncDir, truncateSegment } from "./segment-writer.ts";
 
 const REC_BACKFILL_SAMPLES = 1;
 const REC_BACKFILL_DROP = 2;
@@ -121,9 +122,8 @@ function decodeRecord(payload: Uint8Array, h: BackfillReplay): void {
 
 export class BackfillLog {
   readonly dir: string;
-  private fd = -1;
-  private segment = 0;
-  private segmentSize = 0;
+  /** The segment appended to; null while closed. */
+  private seg: SegmentWriter | null = null;
   private w = new ByteWriter(1 << 20);
   bytesWritten = 0;
   fsyncs = 0;
@@ -173,29 +173,43 @@ export class BackfillLog {
     this.openSegment((after.length > 0 ? after[after.length - 1]! : 0) + 1);
   }
 
-  private openSegment(n: number): void {
-    this.segment = n;
-    this.fd = openSegmentFile(this.dir, n);
-    this.segmentSize = 0;
+  private get fd(): number {
+    return this.seg?.fd ?? -1;
   }
 
-  /** Writes one samples record (write(2)); `sync()` makes it survive a machine crash. */
+  private openSegment(n: number): void {
+    this.seg = new SegmentWriter(this.dir, n, "backfill log");
+  }
+
+  /**
+   * Writes the samples records of one call (write(2)); `sync()` makes them survive a machine
+   * crash. A failure removes the call's earlier records too: the call is refused as a whole.
+   */
   logSamples(series: readonly LoggedSeries[]): void {
     const w = this.w;
     w.pos = 0;
     let from = 0;
     let estimate = 0;
-    for (let i = 0; i < series.length; i++) {
-      estimate += series[i]!.n * 12 + 64;
-      if (estimate < RECORD_BYTES && i < series.length - 1) continue;
-      encodeBackfillSamples(w, series.slice(from, i + 1));
-      from = i + 1;
-      estimate = 0;
-      this.write(w.result());
-      w.pos = 0;
+    let first: { seg: SegmentWriter; start: number } | null = null;
+    try {
+      for (let i = 0; i < series.length; i++) {
+        estimate += series[i]!.n * 12 + 64;
+        if (estimate < RECORD_BYTES && i < series.length - 1) continue;
+        encodeBackfillSamples(w, series.slice(from, i + 1));
+        from = i + 1;
+        estimate = 0;
+        const start = this.write(w.result());
+        first ??= { seg: this.seg!, start };
+        w.pos = 0;
+      }
+    } catch (e) {
+      // Records in an earlier segment (a rotate in between) stay; replay dedups them.
+      if (first !== null && first.seg === this.seg) first.seg.cutTo(first.start);
+      throw e;
+    } finally {
+      // One huge series may have grown the buffer: do not keep it.
+      if (w.buf.length > 4 * RECORD_BYTES) this.w = new ByteWriter(1 << 20);
     }
-    // One huge series may have grown the buffer: do not keep it.
-    if (w.buf.length > 4 * RECORD_BYTES) this.w = new ByteWriter(1 << 20);
   }
 
   logDrop(labelSets: readonly Labels[]): void {
@@ -210,13 +224,16 @@ export class BackfillLog {
     this.syncNow();
   }
 
-  private write(b: Uint8Array): void {
-    if (this.fd < 0) throw new Error("backfill log is closed");
-    if (this.segmentSize > 0 && this.segmentSize + b.length > SEGMENT_BYTES) this.rotate();
-    writeAll(this.fd, b);
-    this.segmentSize += b.length;
+  /** Appends whole records or nothing (throws LogWriteError); returns where they start. */
+  private write(b: Uint8Array): number {
+    if (this.seg === null) throw new Error("backfill log is closed");
+    if (this.seg.size > 0 && this.seg.size + b.length > SEGMENT_BYTES) this.rotate();
+    const seg = this.seg;
+    const start = seg.size;
+    seg.append(b);
     this.bytesWritten += b.length;
     this.dirty = true;
+    return start;
   }
 
   /**
@@ -257,21 +274,24 @@ export class BackfillLog {
   }
 
   private syncNow(): void {
-    if (this.fd < 0) return;
-    fsyncSync(this.fd);
+    if (this.seg === null) return;
+    this.seg.fsync();
     this.dirty = false;
     this.fsyncs++;
   }
 
   /** Starts a new segment; returns the number of the last closed one. */
   rotate(): number {
-    const closed = this.segment;
-    if (this.fd >= 0) {
-      this.syncNow();
-      closeSync(this.fd);
-    }
-    this.openSegment(closed + 1);
-    return closed;
+    const cur = this.seg;
+    if (cur === null) throw new Error("backfill log is closed");
+    // Replay drops every segment after one that ends in a torn record.
+    cur.ensureWhole();
+    this.syncNow();
+    // The next segment exists before this one is let go: a failure leaves appends where they were.
+    const next = new SegmentWriter(this.dir, cur.n + 1, "backfill log");
+    cur.close();
+    this.seg = next;
+    return cur.n;
   }
 
   /** Deletes segments ≤ upTo (their samples are now in durable blocks). */
@@ -281,9 +301,13 @@ export class BackfillLog {
   }
 
   close(): void {
-    if (this.fd < 0) return;
-    this.syncNow();
-    closeSync(this.fd);
-    this.fd = -1;
+    const seg = this.seg;
+    if (seg === null) return;
+    try {
+      this.syncNow();
+    } finally {
+      seg.close();
+      this.seg = null;
+    }
   }
 }

@@ -22,13 +22,25 @@ import { syncDir } from "./wal.ts";
  * block (maxTime exclusive); samples must lie inside. Yields to the event loop every few hundred
  * series so that a big head cut or compaction does not stall appends and queries.
  */
-export async function writeBlock(
+export async function writeBlock(...args: Parameters<typeof writeBlockFiles>): Promise<BlockMeta> {
+  try {
+    return await writeBlockFiles(...args);
+  } catch (e) {
+    // A failed write (a full disk) frees its space now, not at the next start's cleanup.
+    rmSync(join(args[0], args[1] + ".tmp"), { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function writeBlockFiles(
   parentDir: string,
   ulid: string,
   minTime: number,
   maxTime: number,
   series: Iterable<WriteSeries>,
   compaction: BlockMeta["compaction"],
+  /** Told of every chunk written: its encoded bytes, samples and time range (ms). */
+  onChunk?: (bytes: number, samples: number, rangeMs: number) => void,
 ): Promise<BlockMeta> {
   const tmp = join(parentDir, ulid + ".tmp");
   rmSync(tmp, { recursive: true, force: true });
@@ -109,6 +121,7 @@ export async function writeBlock(
         const off = frame.pos;
         encodeBlockChunk(frame, s.timestamps, s.values, a, b);
         refs.push({ minT: s.timestamps[a]!, maxT: s.timestamps[b - 1]!, file: fileIdx, frame: fileSize, off, len: frame.pos - off });
+        onChunk?.(frame.pos - off, b - a, s.timestamps[b - 1]! - s.timestamps[a]!);
         numSamples += b - a;
         numChunks++;
       }

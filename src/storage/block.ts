@@ -11,6 +11,7 @@
  * A block is written into <ULID>.tmp and renamed into place once complete and fsync'd.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync } from "node:fs";
+import { open as openFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Labels, Matcher } from "../model/index.ts";
 import { ByteReader, checksum, CorruptError } from "./bytes.ts";
@@ -22,6 +23,7 @@ import { blockChunkCount, decodeBlockChunk } from "./blockchunk.ts";
 import { SampleArena, viewRange } from "./sample-arena.ts";
 import { decodedArena, decodedKey, dropDecoded, getDecoded, newBlockSerial, putDecoded } from "./decoded-cache.ts";
 import {
+  FRAME_RAW_BYTES,
   INDEX_MAGIC,
   decodeTombstones,
   encodeTombstones,
@@ -36,6 +38,19 @@ export type { BlockMeta, ChunkData, Tombstones, WriteSeries } from "./block-form
 export { writeBlock } from "./block-writer.ts";
 
 const NO_SAMPLES = new Float64Array(0);
+
+/** Damage found in the chunks of block `block` (its directory). */
+export class BlockCorruptError extends CorruptError {
+  constructor(
+    readonly block: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Bytes of chunk frames checked between two yields to the event loop. */
+const VERIFY_YIELD_BYTES = 4 * 1024 * 1024;
 
 /** Decompressed frames shared by all blocks, bounded by bytes. */
 const frameCache = new Map<string, Uint8Array>();
@@ -122,6 +137,8 @@ export class Block implements QuerySource {
   /** Queriers using this block; deletion waits for them. */
   refs = 0;
   pendingDelete = false;
+  /** Found corrupt after opening: moved aside instead of deleted once unused. */
+  quarantined = false;
 
   /** Opens and verifies a block directory; throws CorruptError (or an fs error) on any damage. */
   constructor(dir: string) {
@@ -335,12 +352,13 @@ export class Block implements QuerySource {
     const fd = openSync(join(this.dir, "chunks", String(file).padStart(6, "0")), "r");
     try {
       const hdr = new Uint8Array(12);
-      if (readSync(fd, hdr, 0, 12, off) !== 12) throw new CorruptError(`block ${this.meta.ulid}: chunk frame header at ${off} truncated`);
+      const corrupt = (what: string) => new BlockCorruptError(this.dir, `block ${this.meta.ulid}: chunk frame at ${off} of chunks/${file}: ${what}`);
+      if (readSync(fd, hdr, 0, 12, off) !== 12) throw corrupt("header truncated");
       const dv = new DataView(hdr.buffer);
       const clen = dv.getUint32(0, true);
       const comp = new Uint8Array(clen);
-      if (readSync(fd, comp, 0, clen, off + 12) !== clen) throw new CorruptError(`block ${this.meta.ulid}: chunk frame at ${off} truncated`);
-      if (checksum(comp) !== dv.getUint32(8, true)) throw new CorruptError(`block ${this.meta.ulid}: chunk frame at ${off} of chunks/${file}: checksum mismatch`);
+      if (readSync(fd, comp, 0, clen, off + 12) !== clen) throw corrupt("truncated");
+      if (checksum(comp) !== dv.getUint32(8, true)) throw corrupt("checksum mismatch");
       const raw = new Uint8Array(Bun.zstdDecompressSync(comp));
       frameCache.set(key, raw);
       frameCacheBytes += raw.length;
@@ -352,6 +370,48 @@ export class Block implements QuerySource {
       return raw;
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /**
+   * Reads every chunk file whole and checks it: frames that tile the file, each frame's
+   * checksum, and the file's checksum in meta.json (a hash of its frames' checksums). Reads are
+   * asynchronous and it yields every few MB, so queries go on meanwhile; `stop` ends it early
+   * (shutdown). Throws BlockCorruptError naming the file and offset.
+   */
+  async verifyChunks(stop: () => boolean = () => false): Promise<void> {
+    for (const [name, f] of Object.entries(this.meta.files)) {
+      if (!name.startsWith("chunks/")) continue;
+      const corrupt = (what: string) => new BlockCorruptError(this.dir, `block ${this.meta.ulid}: ${name}: ${what}`);
+      const fh = await openFile(join(this.dir, name), "r");
+      try {
+        const hdr = new Uint8Array(12);
+        const dv = new DataView(hdr.buffer);
+        let comp = new Uint8Array(FRAME_RAW_BYTES);
+        const sums: number[] = [];
+        let off = 0;
+        let sinceYield = 0;
+        while (off < f.size) {
+          if (stop()) return;
+          if (f.size - off < 12 || (await fh.read(hdr, 0, 12, off)).bytesRead !== 12) throw corrupt(`frame header at ${off} truncated`);
+          const clen = dv.getUint32(0, true);
+          if (clen > f.size - off - 12) throw corrupt(`frame at ${off} runs past the end of the file`);
+          if (comp.length < clen) comp = new Uint8Array(clen);
+          if ((await fh.read(comp, 0, clen, off + 12)).bytesRead !== clen) throw corrupt(`frame at ${off} truncated`);
+          const sum = dv.getUint32(8, true);
+          if (checksum(comp.subarray(0, clen)) !== sum) throw corrupt(`frame at ${off}: checksum mismatch`);
+          sums.push(sum);
+          off += 12 + clen;
+          sinceYield += 12 + clen;
+          if (sinceYield >= VERIFY_YIELD_BYTES) {
+            sinceYield = 0;
+            await new Promise<void>((r) => setImmediate(r));
+          }
+        }
+        if (hashFile(new Uint8Array(Uint32Array.from(sums).buffer)) !== f.xxhash64) throw corrupt("checksum of its frames does not match meta.json");
+      } finally {
+        await fh.close();
+      }
     }
   }
 

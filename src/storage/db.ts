@@ -3,7 +3,7 @@
  * Queryable interfaces of model/storage.ts. Background maintenance (every minute) cuts the head
  * into blocks, compacts blocks and applies retention, one task at a time.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   nopLogger,
@@ -16,7 +16,8 @@ import {
   type Queryable,
   type RejectReason,
 } from "../model/index.ts";
-import { Block, writeBlock, type BlockMeta } from "./block.ts";
+import { Block, BlockCorruptError, writeBlock, type BlockMeta } from "./block.ts";
+import { CorruptError } from "./bytes.ts";
 import { blockRanges, headSeriesForBlock, mergedBlockSeries, planCompaction } from "./compact.ts";
 import { Head, type MemSeries } from "./head.ts";
 import { blockChunkCount, decodeBlockChunk } from "./blockchunk.ts";
@@ -27,6 +28,8 @@ import { computeStatus, type TSDBStatus } from "./status.ts";
 import { isULID, newULID } from "./ulid.ts";
 import { encodeHeadSnapshot } from "./head-snapshot.ts";
 import { WAL } from "./wal.ts";
+import { DirLock } from "./dir-lock.ts";
+import { withDefaultObservers, type TSDBObservers } from "./observers.ts";
 import { BACKFILL_HINT, Backfiller, DEFAULT_BACKFILL_FLUSH_SAMPLES, isBackfillBlock, type BackfillResult, type BackfillStats, type SeriesData } from "./backfill.ts";
 import { exportSeries, summarizeSeries, type ExportOptions, type SeriesSummary, type SummaryOptions, type WalkSources } from "./export.ts";
 import { dropMatchingSeries } from "./drop.ts";
@@ -39,11 +42,15 @@ export interface TSDBOptions {
   retentionBytes?: number;
   /** Span of a block cut from the head; 2h. */
   blockDurationMs?: number;
+  /** Longest span compaction builds; 0 (default): 10% of the retention time, at most 31 days. */
+  maxBlockDurationMs?: number;
   /** How often the WAL is fsync'd; 1000 ms. 0: fsync before every commit resolves (slow, safest). */
   walFsyncIntervalMs?: number;
   /** Backfilled samples held in memory before they are written out as blocks; 4M. */
   backfillFlushSamples?: number;
   logger?: Logger;
+  /** Where durations and sizes are reported as they are measured (the node's own metrics). */
+  observers?: Partial<TSDBObservers>;
 }
 
 export interface TSDBStats extends BackfillStats {
@@ -61,9 +68,22 @@ export interface TSDBStats extends BackfillStats {
   walFsyncSeconds: number;
   walCorruptions: number;
   walReplaySeconds: number;
+  /** Blocks written (head ranges persisted, merges, rewrites), failed attempts included. */
   compactions: number;
+  /** Maintenance runs that failed. */
   compactionsFailed: number;
+  /** Maintenance runs started (head cut, compaction, retention). */
+  compactionsTriggered: number;
   headCuts: number;
+  walWrites: number;
+  walWritesFailed: number;
+  walTruncations: number;
+  walTruncationsFailed: number;
+  walCheckpointCreations: number;
+  walCheckpointCreationsFailed: number;
+  walCheckpointDeletions: number;
+  walCheckpointDeletionsFailed: number;
+  walSegmentCurrent: number;
   blocks: number;
   blockBytes: number;
   blocksCorrupted: number;
@@ -107,15 +127,6 @@ const DEFAULT_WAL_FSYNC_INTERVAL_MS = 1000;
 
 const COMPACTION_INTERVAL_MS = 60_000;
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
 /**
@@ -125,7 +136,7 @@ const unreleased = new FinalizationRegistry<() => void>((release) => release());
  */
 export type OpenMode = "normal" | "readOnly" | "blocksOnly";
 
-type Opts = Required<Omit<TSDBOptions, "logger">> & { logger: Logger; mode?: OpenMode };
+type Opts = Required<Omit<TSDBOptions, "logger" | "observers">> & { logger: Logger; mode?: OpenMode; observers?: Partial<TSDBObservers> };
 
 export class LocalTSDB implements TSDB {
   readonly head: Head;
@@ -136,13 +147,17 @@ export class LocalTSDB implements TSDB {
   /** Compaction block ranges (2h, 6h, 18h, … up to 10% of the retention). */
   readonly ranges: number[];
   private closed = false;
-  private locked = false;
+  /** The data directory's lock (normal and blocksOnly modes). */
+  private dirLock: DirLock | null = null;
+  /** A head cut happened whose WAL checkpoint has not been written yet. */
+  private checkpointPending = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Serialises compaction, retention and tombstone cleaning. */
   private lock: Promise<void> = Promise.resolve();
   private readonly counters = {
     compactions: 0,
     compactionsFailed: 0,
+    compactionsTriggered: 0,
     headCuts: 0,
     blocksCorrupted: 0,
     retentionDeletions: 0,
@@ -150,14 +165,17 @@ export class LocalTSDB implements TSDB {
     seriesDropped: 0,
   };
   readonly backfiller: Backfiller;
+  private readonly observers: TSDBObservers;
 
   constructor(readonly opts: Opts) {
     this.logger = opts.logger;
+    this.observers = withDefaultObservers(opts.observers);
     this.head = new Head({ chunkRange: opts.blockDurationMs });
     this.headSource = new HeadSource(this.head);
-    this.wal = new WAL(opts.dir, { fsyncIntervalMs: opts.walFsyncIntervalMs, logger: opts.logger });
-    // Like Prometheus: compact up to 10% of the retention, at most 31 days.
-    const maxRange = Math.min(opts.retentionMs / 10, 31 * 24 * 3600 * 1000);
+    this.wal = new WAL(opts.dir, { fsyncIntervalMs: opts.walFsyncIntervalMs, logger: opts.logger, fsyncSeconds: this.observers.walFsyncSeconds });
+    // Like Prometheus: compact up to the max block duration (by default 10% of the retention, at
+    // most 31 days), never below the base range.
+    const maxRange = opts.maxBlockDurationMs > 0 ? opts.maxBlockDurationMs : Math.min(opts.retentionMs / 10, 31 * 24 * 3600 * 1000);
     this.ranges = blockRanges(opts.blockDurationMs, Math.max(maxRange, opts.blockDurationMs));
     this.backfiller = new Backfiller(this, opts.backfillFlushSamples);
   }
@@ -188,19 +206,76 @@ export class LocalTSDB implements TSDB {
     });
     this.timer = setInterval(() => void this.maintain(), Math.min(COMPACTION_INTERVAL_MS, this.opts.blockDurationMs));
     this.timer.unref?.();
+    // Opening read only the indexes, so a large data directory starts at once; the chunk
+    // files are checked right after, in the background.
+    this.chunksVerified = this.verifyBlockChunks([...this.blocks]).catch((e: unknown) => {
+      this.logger.error("checking block chunks failed", { err: e instanceof Error ? e.message : String(e) });
+    });
   }
 
-  /** One writer per directory, like Prometheus's lock file; a dead owner's lock is taken over. */
-  private takeLock(): void {
-    const path = join(this.opts.dir, "lock");
-    if (existsSync(path)) {
-      const pid = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new Error(`data directory ${this.opts.dir} is in use by process ${pid}; stop it first (or remove ${path} if that process is not Shoal)`);
-      }
+  /** Settles when the background check of the chunks of the blocks found at open is done. */
+  chunksVerified: Promise<void> = Promise.resolve();
+
+  /**
+   * Checks every chunk checksum of `blocks`; a corrupt block is quarantined. One block at a time
+   * between other exclusive tasks, so a large data directory does not hold back head cuts and
+   * backfill flushes (a compaction that reads a block not checked yet checks its chunks itself).
+   */
+  private async verifyBlockChunks(blocks: readonly Block[]): Promise<void> {
+    const t0 = performance.now();
+    let corrupt = 0;
+    let bytes = 0;
+    for (const b of blocks) {
+      await this.exclusive(async () => {
+        if (this.closed || !this.blocks.includes(b)) return;
+        try {
+          await b.verifyChunks(() => this.closed);
+          bytes += b.sizeBytes;
+        } catch (e) {
+          if (!(e instanceof CorruptError)) {
+            this.logger.warn("could not verify the chunks of a block; it stays served", { block: b.ulid, err: (e as Error).message });
+            return;
+          }
+          corrupt++;
+          this.quarantineBlock(b, e);
+        }
+      });
+      if (this.closed) return;
     }
-    writeFileSync(path, String(process.pid));
-    this.locked = true;
+    if (blocks.length > 0) {
+      this.logger.info("block chunks verified", { blocks: blocks.length, corrupt, bytes, seconds: ((performance.now() - t0) / 1000).toFixed(3) });
+    }
+  }
+
+  /**
+   * Stops serving a block found corrupt after it was opened (chunk checksums), counts it as a
+   * corrupt block and moves it aside as `<ULID>.corrupted` once no query reads it any more.
+   */
+  private quarantineBlock(b: Block, e: Error): void {
+    if (!this.blocks.includes(b)) return;
+    this.counters.blocksCorrupted++;
+    this.blocks = this.blocks.filter((x) => x !== b);
+    b.quarantined = true;
+    this.logger.error("corrupt block moved aside; its data is not served", { block: b.ulid, movedTo: `${b.dir}.corrupted`, err: e.message });
+    this.deleteBlock(b);
+  }
+
+  /** Renames a corrupt block directory to `<dir>.corrupted` (replacing an older one), kept for inspection. */
+  private moveAside(path: string): void {
+    const aside = `${path}.corrupted`;
+    rmSync(aside, { recursive: true, force: true });
+    renameSync(path, aside);
+  }
+
+  /** One writer per directory: an OS lock that dies with its process (dir-lock.ts). */
+  private takeLock(): void {
+    this.dirLock = DirLock.acquire(this.opts.dir, this.logger);
+  }
+
+  /** Lets the directory go (close, or an open that failed after locking). */
+  releaseLock(): void {
+    this.dirLock?.release();
+    this.dirLock = null;
   }
 
   private loadBlocks(): void {
@@ -220,12 +295,10 @@ export class LocalTSDB implements TSDB {
           this.logger.error("corrupt block skipped", { block: name, err: e instanceof Error ? e.message : String(e) });
           continue;
         }
-        const aside = `${path}.corrupted`;
-        rmSync(aside, { recursive: true, force: true });
-        renameSync(path, aside);
+        this.moveAside(path);
         this.logger.error("corrupt block moved aside; its data is not served", {
           block: name,
-          movedTo: aside,
+          movedTo: `${path}.corrupted`,
           err: e instanceof Error ? e.message : String(e),
         });
       }
@@ -328,6 +401,7 @@ export class LocalTSDB implements TSDB {
   maintain(): Promise<void> {
     return this.exclusive(async () => {
       if (this.closed) return;
+      this.counters.compactionsTriggered++;
       try {
         const cuts = this.counters.headCuts;
         await this.cutHead();
@@ -359,7 +433,13 @@ export class LocalTSDB implements TSDB {
       await this.persistHeadRange(a, a + range);
       cut = true;
     }
-    if (cut) await this.checkpointWAL();
+    // A checkpoint that failed (a full disk) is retried at the next run: until then the WAL
+    // keeps every segment, so nothing is lost, but it does not shrink.
+    if (cut) this.checkpointPending = true;
+    if (this.checkpointPending) {
+      await this.checkpointWAL();
+      this.checkpointPending = false;
+    }
   }
 
   /** Writes [a, b) of the head as a block and drops it from the head (the WAL still has it). */
@@ -369,7 +449,14 @@ export class LocalTSDB implements TSDB {
     // From here on the range is the block's: late samples for it are refused (too_old), so the
     // head's chunks in [a, b) cannot change while the block is written.
     if (b > this.head.minValidTime) this.head.minValidTime = b;
-    const meta = await writeBlock(this.opts.dir, ulid, a, b, headSeriesForBlock(this.head, a, b), { level: 1, sources: [ulid] });
+    const o = this.observers;
+    const meta = await this.timedBlockWrite(() =>
+      writeBlock(this.opts.dir, ulid, a, b, headSeriesForBlock(this.head, a, b), { level: 1, sources: [ulid] }, (bytes, samples, rangeMs) => {
+        o.firstCompactionChunkBytes.observe(bytes);
+        o.firstCompactionChunkSamples.observe(samples);
+        o.firstCompactionChunkRangeMs.observe(rangeMs);
+      }),
+    );
     if (meta.stats.numSeries === 0) {
       rmSync(join(this.opts.dir, ulid), { recursive: true, force: true });
     } else {
@@ -384,16 +471,31 @@ export class LocalTSDB implements TSDB {
         seconds: ((performance.now() - t0) / 1000).toFixed(3),
       });
     }
+    const gc0 = performance.now();
     this.head.truncateBefore(b);
+    this.observers.headGCSeconds.observe((performance.now() - gc0) / 1000);
     this.counters.headCuts++;
+  }
+
+  /** A block write as Prometheus's compactor counts it: every attempt, timed, failed or not. */
+  private async timedBlockWrite(write: () => Promise<BlockMeta>): Promise<BlockMeta> {
+    const t0 = performance.now();
+    try {
+      return await write();
+    } finally {
+      this.counters.compactions++;
+      this.observers.compactionSeconds.observe((performance.now() - t0) / 1000);
+    }
   }
 
   /** Replaces the WAL segments written so far by a snapshot of the (truncated) head. */
   private async checkpointWAL(): Promise<void> {
     // Snapshot synchronously right after the rotate: it holds exactly the segments before it.
+    const t0 = performance.now();
     const upTo = this.wal.rotate();
     const snapshot = encodeHeadSnapshot(this.head);
     await this.wal.writeCheckpoint(upTo, snapshot);
+    this.observers.walTruncateSeconds.observe((performance.now() - t0) / 1000);
   }
 
   /** Compacts blocks now (the planner's normal rules); used by import after backfilling. */
@@ -426,23 +528,30 @@ export class LocalTSDB implements TSDB {
       // become the head's start at the next open.
       const endOf = (bf: boolean) => Math.max(...group.filter((b) => isBackfillBlock(b) === bf).map((b) => b.meta.maxTime));
       const hinted = group.some(isBackfillBlock) && endOf(true) > endOf(false);
-      meta = await writeBlock(this.opts.dir, ulid, mint, maxt, mergedBlockSeries(group), {
-        level,
-        sources,
-        parents: group.map((b) => b.ulid),
-        ...(hinted ? { hints: [BACKFILL_HINT] } : {}),
-      });
+      meta = await this.timedBlockWrite(() =>
+        writeBlock(this.opts.dir, ulid, mint, maxt, mergedBlockSeries(group), {
+          level,
+          sources,
+          parents: group.map((b) => b.ulid),
+          ...(hinted ? { hints: [BACKFILL_HINT] } : {}),
+        }),
+      );
       if (meta.stats.numSeries > 0) created = new Block(join(this.opts.dir, ulid));
       else rmSync(join(this.opts.dir, ulid), { recursive: true, force: true });
     } catch (e) {
       rmSync(join(this.opts.dir, ulid + ".tmp"), { recursive: true, force: true });
+      // A chunk that fails its checksum while being merged: that block goes, and the next run
+      // plans without it (as Prometheus stops compacting a block that failed).
+      if (e instanceof BlockCorruptError) {
+        const bad = group.find((b) => b.dir === e.block);
+        if (bad !== undefined) this.quarantineBlock(bad, e);
+      }
       throw e;
     }
     this.blocks = this.blocks.filter((b) => !group.includes(b));
     if (created !== null) this.blocks.push(created);
     this.sortBlocks();
     for (const b of group) this.deleteBlock(b);
-    this.counters.compactions++;
     this.logger.info(`blocks ${why} done`, {
       from: group.map((b) => b.ulid).join(","),
       to: created?.ulid ?? "(empty)",
@@ -485,6 +594,14 @@ export class LocalTSDB implements TSDB {
 
   private removeBlockDir(b: Block): void {
     b.dropFromCache();
+    if (b.quarantined) {
+      try {
+        this.moveAside(b.dir);
+      } catch (e) {
+        this.logger.error("could not move a corrupt block aside", { dir: b.dir, err: (e as Error).message });
+      }
+      return;
+    }
     const gone = b.dir + ".tmp-for-deletion";
     try {
       if (existsSync(b.dir)) renameSync(b.dir, gone);
@@ -581,7 +698,17 @@ export class LocalTSDB implements TSDB {
       walReplaySeconds: w.replaySeconds,
       compactions: this.counters.compactions,
       compactionsFailed: this.counters.compactionsFailed,
+      compactionsTriggered: this.counters.compactionsTriggered,
       headCuts: this.counters.headCuts,
+      walWrites: w.writes,
+      walWritesFailed: w.writesFailed,
+      walTruncations: w.truncations,
+      walTruncationsFailed: w.truncationsFailed,
+      walCheckpointCreations: w.checkpointCreations,
+      walCheckpointCreationsFailed: w.checkpointCreationsFailed,
+      walCheckpointDeletions: w.checkpointDeletions,
+      walCheckpointDeletionsFailed: w.checkpointDeletionsFailed,
+      walSegmentCurrent: this.wal.currentSegment(),
       blocks: this.blocks.length,
       blockBytes: this.blocks.reduce((n, b) => n + b.sizeBytes, 0),
       blocksCorrupted: this.counters.blocksCorrupted,
@@ -618,7 +745,7 @@ export class LocalTSDB implements TSDB {
       this.wal.close();
       this.backfiller.close();
     }
-    if (this.locked) rmSync(join(this.opts.dir, "lock"), { force: true });
+    this.releaseLock();
   }
 
   private checkOpen(): void {
@@ -637,10 +764,17 @@ export async function openLocalTSDB(opts: TSDBOptions, mode: OpenMode = "normal"
     retentionMs: opts.retentionMs ?? DEFAULT_RETENTION_MS,
     retentionBytes: opts.retentionBytes ?? 0,
     blockDurationMs: opts.blockDurationMs ?? DEFAULT_BLOCK_DURATION_MS,
+    maxBlockDurationMs: opts.maxBlockDurationMs ?? 0,
     walFsyncIntervalMs: opts.walFsyncIntervalMs ?? DEFAULT_WAL_FSYNC_INTERVAL_MS,
     backfillFlushSamples: opts.backfillFlushSamples ?? DEFAULT_BACKFILL_FLUSH_SAMPLES,
     logger: (opts.logger ?? nopLogger).with({ component: "tsdb" }),
+    ...(opts.observers ? { observers: opts.observers } : {}),
   });
-  await db.open();
+  try {
+    await db.open();
+  } catch (e) {
+    db.releaseLock();
+    throw e;
+  }
   return db;
 }

@@ -5,6 +5,7 @@
  * on close, as Prometheus does. See README.md for the guarantees and the on-disk layout.
  */
 export { openTSDB, type TSDB, type TSDBOptions, type TSDBStats } from "./db.ts";
+export type { TSDBObservers } from "./observers.ts";
 export type { TSDBStatus, NameCount } from "./status.ts";
 // Hand-off (issue 6): backfill, export, summaries, drop — see backfill.ts / export.ts / drop.ts.
 export type { SeriesData, BackfillResult, BackfillStats } from "./backfill.ts";

@@ -9,27 +9,18 @@
  * sealed chunks — in the block-chunk encoding — and open chunks' samples as of segment N)
  * replaces segments ≤ N. Replay = newest checkpoint + later segments. A
  * torn or corrupt tail is cut off at the last good record with a warning; later segments, which
- * can only depend on what was lost, are removed.
+ * can only depend on what was lost, are removed. So a write that fails part-way (a full disk) is
+ * cut back at once (segment-writer.ts) and reported to the committer: a record acknowledged
+ * after it never follows a torn one.
  */
-import {
-  closeSync,
-  existsSync,
-  fsync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { Labels, Logger } from "../model/index.ts";
+import { nopObserver, type Labels, type Logger, type Observer } from "../model/index.ts";
 import { ByteReader, ByteWriter, checksum, CorruptError, plainBytes } from "./bytes.ts";
 import type { CommitLog, MemSeries } from "./head.ts";
+import { SegmentWriter, segName, syncDir, truncateSegment, writeAll } from "./segment-writer.ts";
+
+export { LogWriteError, segName, syncDir, truncateSegment, writeAll } from "./segment-writer.ts";
 
 const REC_SERIES = 1;
 const REC_SAMPLES = 2;
@@ -51,16 +42,26 @@ export interface WalStats {
   fsyncSeconds: number;
   corruptions: number;
   replaySeconds: number;
+  /** Appends written to the segment (one write(2) each: Prometheus's page flush). */
+  writes: number;
+  writesFailed: number;
+  /** Removals of the segments a checkpoint replaced (Prometheus's WAL truncation). */
+  truncations: number;
+  truncationsFailed: number;
+  checkpointCreations: number;
+  checkpointCreationsFailed: number;
+  /** Removals of checkpoints older than a new one. */
+  checkpointDeletions: number;
+  checkpointDeletionsFailed: number;
 }
 
 export interface WalOptions {
   fsyncIntervalMs: number;
   logger: Logger;
   segmentBytes?: number;
+  /** Seconds each fsync of a segment takes. */
+  fsyncSeconds?: Observer;
 }
-
-/** A segment's file name: its number, eight digits. */
-export const segName = (n: number) => String(n).padStart(8, "0");
 
 /** Appends a frame (header + payload produced by `body`) to w. */
 export function writeFrame(w: ByteWriter, body: (w: ByteWriter) => void): void {
@@ -249,39 +250,34 @@ function replayBuffer(file: Uint8Array, h: ReplayHandler): { good: number; error
   return readFrames(plainBytes(file), (payload) => decodeRecord(payload, h));
 }
 
-/** Creates (or opens for appending) segment `n` of `dir`, durably named; returns its descriptor. */
-export function openSegmentFile(dir: string, n: number): number {
-  const fd = openSync(join(dir, segName(n)), "a");
-  syncDir(dir);
-  return fd;
-}
-
-/** write(2) until all of `b` is written. */
-export function writeAll(fd: number, b: Uint8Array): void {
-  let off = 0;
-  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-}
-
-/** Cuts a segment durably at `size` bytes (its torn or corrupt tail goes). */
-export function truncateSegment(file: string, size: number): void {
-  const fd = openSync(file, "r+");
-  ftruncateSync(fd, size);
-  fsyncSync(fd);
-  closeSync(fd);
-}
-
 export class WAL implements CommitLog {
   readonly dir: string;
-  private fd = -1;
-  private segment = 0;
-  private segmentSize = 0;
+  /** The segment appended to; null while closed. */
+  private seg: SegmentWriter | null = null;
   private readonly segmentLimit: number;
   private dirty = false;
   private fsyncing = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly w = new ByteWriter(64 * 1024);
-  readonly stats: WalStats = { bytesWritten: 0, fsyncs: 0, fsyncSeconds: 0, corruptions: 0, replaySeconds: 0 };
+  readonly stats: WalStats = {
+    bytesWritten: 0,
+    fsyncs: 0,
+    fsyncSeconds: 0,
+    corruptions: 0,
+    replaySeconds: 0,
+    writes: 0,
+    writesFailed: 0,
+    truncations: 0,
+    truncationsFailed: 0,
+    checkpointCreations: 0,
+    checkpointCreationsFailed: 0,
+    checkpointDeletions: 0,
+    checkpointDeletionsFailed: 0,
+  };
+  private readonly fsyncObserver: Observer;
   private readonly logger: Logger;
+  /** The last append failed (logged once per run of failures). */
+  private failing = false;
 
   constructor(
     dbDir: string,
@@ -289,6 +285,7 @@ export class WAL implements CommitLog {
   ) {
     this.dir = join(dbDir, "wal");
     this.logger = opts.logger;
+    this.fsyncObserver = opts.fsyncSeconds ?? nopObserver;
     this.segmentLimit = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   }
 
@@ -362,21 +359,31 @@ export class WAL implements CommitLog {
     }
   }
 
-  private openSegment(n: number): void {
-    this.segment = n;
-    this.fd = openSegmentFile(this.dir, n);
-    this.segmentSize = 0;
+  private get fd(): number {
+    return this.seg?.fd ?? -1;
   }
 
-  /** Closes the current segment (fsync'd) and starts the next; returns the closed number. */
+  private openSegment(n: number): void {
+    this.seg = new SegmentWriter(this.dir, n, "WAL");
+  }
+
+  /**
+   * Closes the current segment (fsync'd) and starts the next; returns the closed number. The
+   * next segment is created before the current one is let go, so a failure (no space for a new
+   * file) leaves the WAL appending where it was.
+   */
   rotate(): number {
-    const closed = this.segment;
+    const cur = this.seg;
+    if (cur === null) throw new Error("WAL is closed");
+    // A segment must end with a whole record: replay drops every segment after a torn one.
+    cur.ensureWhole();
     // Forced: an asynchronous fsync may still be running on this descriptor.
     this.dirty = true;
     this.fsyncNow();
-    closeSync(this.fd);
-    this.openSegment(closed + 1);
-    return closed;
+    const next = new SegmentWriter(this.dir, cur.n + 1, "WAL");
+    cur.close();
+    this.seg = next;
+    return cur.n;
   }
 
   logCommit(newSeries: readonly MemSeries[], refs: Int32Array, ts: Float64Array, vals: Float64Array, n: number): void {
@@ -384,8 +391,17 @@ export class WAL implements CommitLog {
     w.pos = 0;
     if (newSeries.length > 0) encodeSeries(w, newSeries);
     if (n > 0) encodeSamples(w, refs, ts, vals, n);
-    this.write(w.result());
-    if (this.opts.fsyncIntervalMs === 0) this.fsyncNow();
+    const start = this.write(w.result());
+    if (this.opts.fsyncIntervalMs === 0) {
+      try {
+        this.fsyncNow();
+      } catch (e) {
+        // Reported as failed, so it must not come back at replay either.
+        this.seg!.cutTo(start);
+        this.reportFailure(e);
+        throw e;
+      }
+    }
   }
 
   logTombstones(refs: readonly number[], mint: number, maxt: number): void {
@@ -395,22 +411,50 @@ export class WAL implements CommitLog {
     this.write(w.result());
   }
 
-  private write(b: Uint8Array): void {
-    if (this.fd < 0) throw new Error("WAL is closed");
-    if (this.segmentSize > 0 && this.segmentSize + b.length > this.segmentLimit) this.rotate();
-    writeAll(this.fd, b);
-    this.segmentSize += b.length;
+  /** Appends whole records or nothing (throws LogWriteError); returns where they start. */
+  private write(b: Uint8Array): number {
+    if (this.seg === null) throw new Error("WAL is closed");
+    let seg = this.seg;
+    let start = seg.size;
+    try {
+      if (seg.size > 0 && seg.size + b.length > this.segmentLimit) {
+        this.rotate();
+        seg = this.seg;
+        start = seg.size;
+      }
+      seg.append(b);
+    } catch (e) {
+      this.stats.writesFailed++;
+      this.reportFailure(e);
+      throw e;
+    }
+    if (this.failing) {
+      this.failing = false;
+      this.logger.info("WAL writes succeed again", { segment: seg.path });
+    }
+    this.stats.writes++;
     this.stats.bytesWritten += b.length;
     this.dirty = true;
+    return start;
+  }
+
+  /** Logs the first failed append of a run of failures (a full disk fails every commit). */
+  private reportFailure(e: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.logger.error("WAL write failed; commits are refused (reported as failed) until writing works again", {
+      err: e instanceof Error ? e.message : String(e),
+    });
   }
 
   fsyncNow(): void {
-    if (this.fd < 0 || !this.dirty) return;
+    if (this.seg === null || !this.dirty) return;
     const t0 = performance.now();
-    fsyncSync(this.fd);
+    this.seg.fsync();
     this.dirty = false;
     this.stats.fsyncs++;
     this.stats.fsyncSeconds += (performance.now() - t0) / 1000;
+    this.fsyncObserver.observe((performance.now() - t0) / 1000);
   }
 
   private fsyncAsync(): void {
@@ -430,6 +474,7 @@ export class WAL implements CommitLog {
       }
       this.stats.fsyncs++;
       this.stats.fsyncSeconds += (performance.now() - t0) / 1000;
+      this.fsyncObserver.observe((performance.now() - t0) / 1000);
     });
   }
 
@@ -441,15 +486,45 @@ export class WAL implements CommitLog {
   async writeCheckpoint(upTo: number, snapshot: Uint8Array): Promise<void> {
     const name = `checkpoint.${segName(upTo)}`;
     const tmp = join(this.dir, name + ".tmp");
-    await Bun.write(tmp, snapshot);
-    const fd = openSync(tmp, "r+");
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, join(this.dir, name));
+    this.stats.checkpointCreations++;
+    try {
+      const fd = openSync(tmp, "w");
+      try {
+        writeAll(fd, snapshot);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, join(this.dir, name));
+    } catch (e) {
+      // A full disk: the segments stay (they hold everything); free the space of the attempt.
+      rmSync(tmp, { force: true });
+      this.stats.checkpointCreationsFailed++;
+      throw e;
+    }
     syncDir(this.dir);
+    // Replay starts at the newest checkpoint and skips segments it covers, so a segment or an
+    // older checkpoint left behind by a failed removal only takes space until the next checkpoint.
     const { segments, checkpoints } = this.listFiles();
-    for (const s of segments) if (s <= upTo) unlinkSync(join(this.dir, segName(s)));
-    for (const c of checkpoints) if (c < upTo) unlinkSync(join(this.dir, `checkpoint.${segName(c)}`));
+    this.stats.truncations++;
+    try {
+      for (const s of segments) if (s <= upTo) unlinkSync(join(this.dir, segName(s)));
+    } catch (e) {
+      this.stats.truncationsFailed++;
+      this.logger.error("removing WAL segments replaced by a checkpoint failed; retried at the next checkpoint", { checkpoint: name, err: e as Error });
+    }
+    this.stats.checkpointDeletions++;
+    try {
+      for (const c of checkpoints) if (c < upTo) unlinkSync(join(this.dir, `checkpoint.${segName(c)}`));
+    } catch (e) {
+      this.stats.checkpointDeletionsFailed++;
+      this.logger.error("removing old WAL checkpoints failed; retried at the next checkpoint", { checkpoint: name, err: e as Error });
+    }
+  }
+
+  /** The number of the segment being appended to (0 while closed). */
+  currentSegment(): number {
+    return this.seg?.n ?? 0;
   }
 
   /** Bytes currently on disk in the WAL directory. */
@@ -473,23 +548,14 @@ export class WAL implements CommitLog {
   close(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    if (this.fd < 0) return;
+    const seg = this.seg;
+    if (seg === null) return;
     this.dirty = true;
-    this.fsyncNow();
-    closeSync(this.fd);
-    this.fd = -1;
-  }
-}
-
-export function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, "r");
     try {
-      fsyncSync(fd);
+      this.fsyncNow();
     } finally {
-      closeSync(fd);
+      seg.close();
+      this.seg = null;
     }
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is still atomic.
   }
 }

@@ -129,6 +129,91 @@ export class Histogram implements Family {
   }
 }
 
+interface SummaryCell {
+  sum: number;
+  count: number;
+  /** Observations per age slot (reservoir-sampled beyond the slot's capacity). */
+  slots: { slot: number; seen: number; values: number[] }[];
+}
+
+export interface SummaryOptions {
+  /** Quantiles over the recent window (e.g. [0.5, 0.9, 0.99]); none: only _sum and _count. */
+  quantiles?: readonly number[];
+  /** How far back the quantiles look: Prometheus's client default, 10 minutes. */
+  maxAgeMs?: number;
+  /** The window moves in this many steps (Prometheus's default, 5). */
+  ageBuckets?: number;
+  /** Observations kept per step; beyond it a uniform sample of them is kept. */
+  slotCapacity?: number;
+  now?: () => number;
+}
+
+/**
+ * A summary as Prometheus's client library exposes one: `_sum` and `_count` over all time, and
+ * quantiles over the observations of the last `maxAgeMs` (NaN when there are none). The
+ * quantiles are exact ranks over the kept observations, bounded in memory by `slotCapacity`.
+ */
+export class Summary implements Family {
+  readonly type = "summary";
+  private readonly cells = new Map<string, SummaryCell>();
+  private readonly quantiles: readonly number[];
+  private readonly slotMs: number;
+  private readonly ageBuckets: number;
+  private readonly capacity: number;
+  private readonly now: () => number;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    opts: SummaryOptions = {},
+    private readonly labelNames: readonly string[] = [],
+  ) {
+    this.quantiles = opts.quantiles ?? [];
+    this.ageBuckets = opts.ageBuckets ?? 5;
+    this.slotMs = (opts.maxAgeMs ?? 600_000) / this.ageBuckets;
+    this.capacity = opts.slotCapacity ?? 2048;
+    this.now = opts.now ?? Date.now;
+    if (labelNames.length === 0) this.cells.set("", { sum: 0, count: 0, slots: [] });
+  }
+  observe(v: number, ...labelValues: string[]): void {
+    const k = labelKey(this.labelNames, labelValues);
+    let cell = this.cells.get(k);
+    if (!cell) this.cells.set(k, (cell = { sum: 0, count: 0, slots: [] }));
+    cell.sum += v;
+    cell.count++;
+    if (this.quantiles.length === 0) return;
+    const slot = Math.floor(this.now() / this.slotMs);
+    let cur = cell.slots[cell.slots.length - 1];
+    if (cur === undefined || cur.slot !== slot) {
+      cell.slots = cell.slots.filter((s) => s.slot > slot - this.ageBuckets);
+      cell.slots.push((cur = { slot, seen: 0, values: [] }));
+    }
+    cur.seen++;
+    if (cur.values.length < this.capacity) cur.values.push(v);
+    else {
+      const at = Math.floor(Math.random() * cur.seen);
+      if (at < this.capacity) cur.values[at] = v;
+    }
+  }
+  collect(): CollectedSample[] {
+    const out: CollectedSample[] = [];
+    const oldest = Math.floor(this.now() / this.slotMs) - this.ageBuckets;
+    for (const [k, cell] of this.cells) {
+      const labels = toRecord(this.labelNames, k);
+      if (this.quantiles.length > 0) {
+        const window = cell.slots.filter((s) => s.slot > oldest).flatMap((s) => s.values);
+        window.sort((a, b) => a - b);
+        for (const q of this.quantiles) {
+          const value = window.length === 0 ? NaN : window[Math.min(window.length - 1, Math.max(0, Math.ceil(q * window.length) - 1))]!;
+          out.push({ labels: { ...labels, quantile: formatSampleValue(q) }, value });
+        }
+      }
+      out.push({ suffix: "_sum", labels, value: cell.sum });
+      out.push({ suffix: "_count", labels, value: cell.count });
+    }
+    return out;
+  }
+}
+
 export function exponentialBuckets(start: number, factor: number, count: number): number[] {
   const out: number[] = [];
   for (let i = 0, v = start; i < count; i++, v *= factor) out.push(v);
@@ -174,6 +259,9 @@ export class Registry {
   }
   histogram(name: string, help: string, bounds: readonly number[], labelNames: readonly string[] = []): Histogram {
     return this.add(new Histogram(name, help, bounds, labelNames));
+  }
+  summary(name: string, help: string, opts: SummaryOptions = {}, labelNames: readonly string[] = []): Summary {
+    return this.add(new Summary(name, help, opts, labelNames));
   }
   /** A function called at every scrape that reports whole families (e.g. storage stats). */
   collector(fn: () => CollectedFamily[]): void {

@@ -2,8 +2,8 @@
  * Storage figures as metrics, read from the TSDB's stats() at every scrape, under Prometheus's
  * metric names where Prometheus has one (so existing dashboards work) and `shoal_` otherwise.
  */
-import type { TSDBStats } from "../storage/index.ts";
-import type { CollectedFamily, MetricType, Registry } from "./registry.ts";
+import type { TSDBObservers, TSDBStats } from "../storage/index.ts";
+import { exponentialBuckets, type CollectedFamily, type MetricType, type Registry } from "./registry.ts";
 
 function one(name: string, type: MetricType, help: string, value: number): CollectedFamily {
   return { name, type, help, samples: [{ value }] };
@@ -33,19 +33,23 @@ export function tsdbFamilies(s: TSDBStats): CollectedFamily[] {
     },
     one("prometheus_tsdb_wal_storage_size_bytes", "gauge", "Size of the write log directory.", s.walBytes),
     one("shoal_tsdb_wal_segments", "gauge", "Number of WAL segment files.", s.walSegments),
-    {
-      name: "prometheus_tsdb_wal_fsync_duration_seconds",
-      type: "summary",
-      help: "Duration of write log fsync.",
-      samples: [
-        { suffix: "_sum", value: s.walFsyncSeconds },
-        { suffix: "_count", value: s.walFsyncs },
-      ],
-    },
     one("prometheus_tsdb_wal_corruptions_total", "counter", "Total number of WAL corruptions.", s.walCorruptions),
+    // Shoal writes each commit with one write(2) instead of filling 32 KiB pages: that write is
+    // the flush Prometheus does at the end of every log call. (No completed-pages counter: there
+    // are no pages to complete.)
+    one("prometheus_tsdb_wal_page_flushes_total", "counter", "Total number of page flushes.", s.walWrites),
+    one("prometheus_tsdb_wal_writes_failed_total", "counter", "Total number of write log writes that failed.", s.walWritesFailed),
+    one("prometheus_tsdb_wal_segment_current", "gauge", "Write log segment index that TSDB is currently writing to.", s.walSegmentCurrent),
+    one("prometheus_tsdb_wal_truncations_total", "counter", "Total number of write log truncations attempted.", s.walTruncations),
+    one("prometheus_tsdb_wal_truncations_failed_total", "counter", "Total number of write log truncations that failed.", s.walTruncationsFailed),
+    one("prometheus_tsdb_checkpoint_creations_total", "counter", "Total number of checkpoint creations attempted.", s.walCheckpointCreations),
+    one("prometheus_tsdb_checkpoint_creations_failed_total", "counter", "Total number of checkpoint creations that failed.", s.walCheckpointCreationsFailed),
+    one("prometheus_tsdb_checkpoint_deletions_total", "counter", "Total number of checkpoint deletions attempted.", s.walCheckpointDeletions),
+    one("prometheus_tsdb_checkpoint_deletions_failed_total", "counter", "Total number of checkpoint deletions that failed.", s.walCheckpointDeletionsFailed),
     one("prometheus_tsdb_data_replay_duration_seconds", "gauge", "Time taken to replay the data on disk.", s.walReplaySeconds),
     one("prometheus_tsdb_compactions_total", "counter", "Total number of compactions that were executed for the partition.", s.compactions),
     one("prometheus_tsdb_compactions_failed_total", "counter", "Total number of compactions that failed for the partition.", s.compactionsFailed),
+    one("prometheus_tsdb_compactions_triggered_total", "counter", "Total number of triggered compactions for the partition.", s.compactionsTriggered),
     one("prometheus_tsdb_head_truncations_total", "counter", "Total number of head truncations attempted.", s.headCuts),
     one("prometheus_tsdb_blocks_loaded", "gauge", "Number of currently loaded data blocks.", s.blocks),
     one("prometheus_tsdb_storage_blocks_bytes", "gauge", "The number of bytes that are currently used for local storage by all blocks.", s.blockBytes),
@@ -65,4 +69,20 @@ export function tsdbFamilies(s: TSDBStats): CollectedFamily[] {
 
 export function registerTsdbMetrics(reg: Registry, stats: () => TSDBStats): void {
   reg.collector(() => tsdbFamilies(stats()));
+}
+
+/**
+ * The storage's measured durations and sizes, with Prometheus's names, types and buckets; pass
+ * the result to openTSDB's `observers`.
+ */
+export function tsdbObservers(reg: Registry): TSDBObservers {
+  return {
+    compactionSeconds: reg.histogram("prometheus_tsdb_compaction_duration_seconds", "Duration of compaction runs", exponentialBuckets(1, 2, 14)),
+    firstCompactionChunkBytes: reg.histogram("prometheus_tsdb_compaction_chunk_size_bytes", "Final size of chunks on their first compaction", exponentialBuckets(32, 1.5, 12)),
+    firstCompactionChunkSamples: reg.histogram("prometheus_tsdb_compaction_chunk_samples", "Final number of samples on their first compaction", exponentialBuckets(4, 1.5, 12)),
+    firstCompactionChunkRangeMs: reg.histogram("prometheus_tsdb_compaction_chunk_range_seconds", "Final time range of chunks on their first compaction", exponentialBuckets(100, 4, 10)),
+    headGCSeconds: reg.summary("prometheus_tsdb_head_gc_duration_seconds", "Runtime of garbage collection in the head block."),
+    walTruncateSeconds: reg.summary("prometheus_tsdb_wal_truncate_duration_seconds", "Duration of WAL truncation."),
+    walFsyncSeconds: reg.summary("prometheus_tsdb_wal_fsync_duration_seconds", "Duration of write log fsync.", { quantiles: [0.5, 0.9, 0.99] }),
+  };
 }

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { servedIndexHtml } from "../../src/api/ui.ts";
 import { remoteWrite, writeRequestBody } from "../e2e/remote_write_client.ts";
 
 const root = resolve(import.meta.dir, "../..");
@@ -128,6 +129,9 @@ describe("dist/shoal", () => {
         expect(q.status).toBe("success");
         expect(q.data.resultType).toBe("scalar");
         expect(q.data.result).toEqual([4, "2"]);
+        // Request lines up to Prometheus's (Go's) 1 MiB: a 100 KB query in a GET URL is served, not refused with 431.
+        const long = await fetch(`${base}/api/v1/query?time=4&query=${encodeURIComponent(`vector(3) or absent(x{a="${"z".repeat(100_000)}"})`)}`);
+        expect(long.status).toBe(200);
 
         // Remote write: the decoding worker is compiled into the binary too (scripts/build.ts
         // adds its entry); concurrent writes reach it once it has started.
@@ -150,8 +154,9 @@ describe("dist/shoal", () => {
         expect(rw.data.result[0]?.value[1]).toBe("4");
 
         if (hasUi) {
-          // The UI comes out of the binary: index.html from the build, and every asset it names.
-          const built = readFileSync(join(buildDir, "web", "index.html"), "utf8");
+          // The UI comes out of the binary: index.html from the build (asset URLs made absolute,
+          // prefix and title in the head), and every asset it names.
+          const built = servedIndexHtml(readFileSync(join(buildDir, "web", "index.html"), "utf8"), "", "Shoal");
           const res = await fetch(`${base}/`);
           expect(res.status).toBe(200);
           expect(res.headers.get("content-type")).toContain("text/html");

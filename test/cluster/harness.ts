@@ -58,6 +58,8 @@ export async function startNode(name: string, args: string[], opts: { dir?: stri
     `--web.listen-address=127.0.0.1:${httpPort}`,
     `--storage.tsdb.path=${dir}`,
     `--cluster.node-name=${name}`,
+    // The tests drive graceful leaves through POST /api/v1/cluster/leave and `shoal cluster leave`.
+    "--web.enable-lifecycle",
     ...args,
   ];
   const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });

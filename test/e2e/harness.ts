@@ -13,6 +13,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { MAX_HEADER_SIZE_FLAG } from "../../src/api/http_limits.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 export const BUN = process.execPath;
@@ -131,6 +132,8 @@ export async function startShoal(opts: StartShoalOptions = {}): Promise<ShoalNod
     "shoal",
     [
       BUN,
+      // As the compiled binary runs (scripts/build.ts): Prometheus's 1 MiB for request headers.
+      MAX_HEADER_SIZE_FLAG,
       join(REPO_ROOT, "src/cli.ts"),
       `--web.listen-address=127.0.0.1:${port}`,
       `--storage.tsdb.path=${dataDir}`,

@@ -58,7 +58,7 @@ describe("node process", () => {
 
   beforeAll(async () => {
     writeFileSync(cfgPath, "global:\n  scrape_interval: 1s\n  external_labels:\n    site: one\nscrape_configs: []\n");
-    shoal = await startShoal({ args: [`--config.file=${cfgPath}`, "--storage.tsdb.retention.time", "30d", "--web.enable-remote-write-receiver"] });
+    shoal = await startShoal({ args: [`--config.file=${cfgPath}`, "--storage.tsdb.retention.time", "30d", "--web.enable-remote-write-receiver", "--web.enable-lifecycle"] });
   });
   afterAll(async () => {
     await shoal?.stop("SIGKILL");
@@ -159,7 +159,7 @@ test("SIGTERM shuts down cleanly and acknowledged samples survive a restart", as
 void REPO_ROOT;
 
 test("POST /-/quit shuts the node down cleanly", async () => {
-  const node = await startShoal();
+  const node = await startShoal({ args: ["--web.enable-lifecycle"] });
   try {
     const r = await fetch(`${node.url}/-/quit`, { method: "POST" });
     expect(r.status).toBe(200);

@@ -284,7 +284,7 @@ const ERRORS: [string, string][] = [
   ["foo{__name__= =}", '1:15: parse error: unexpected "=" in label matching, expected string'],
   ["foo{,}", '1:5: parse error: unexpected "," in label matching, expected identifier or "}"'],
   ['foo{__name__="bar" lol}', '1:20: parse error: unexpected identifier "lol" in label matching, expected "," or "}"'],
-  ['foo{a=~"("}', '1:5: parse error: invalid regular expression "(": '],
+  ['foo{a=~"("}', "1:5: parse error: error parsing regexp: missing closing ): `^(?s:()$`"],
   ["foo[5mm]", '1:5: parse error: bad number or duration syntax: "5mm"'],
   ["foo[5m1]", '1:5: parse error: bad number or duration syntax: "5m1"'],
   ["foo[5m:1m1]", '1:8: parse error: bad number or duration syntax: "1m1"'],

@@ -133,7 +133,7 @@ describe("subqueries without a step", () => {
   beforeAll(async () => {
     dir = tempDir("subquery-step");
     writeFileSync(join(dir, "shoal.yml"), config("30s"));
-    node = await startShoal({ args: ["--log.level=warn", `--config.file=${join(dir, "shoal.yml")}`] });
+    node = await startShoal({ args: ["--log.level=warn", `--config.file=${join(dir, "shoal.yml")}`, "--web.enable-lifecycle"] });
   }, 60_000);
   afterAll(async () => {
     await node?.stop();

@@ -52,6 +52,15 @@ test("pattern shapes: alternations of literals and literal prefixes", () => {
   expect(regexShape("ab{2}")).toEqual({ alternatives: null, prefix: "a" });
   expect(regexShape("(?i)abc")).toEqual({ alternatives: null, prefix: "" });
   expect(regexShape("a.*|b")).toEqual({ alternatives: null, prefix: "" });
+  // Sets multiplied out of groups, escapes read as RE2 reads them.
+  expect(regexShape("(a|b|c)_total")).toEqual({ alternatives: ["a_total", "b_total", "c_total"], prefix: "" });
+  expect(regexShape("host\\.(x|y)\\:9100")).toEqual({ alternatives: ["host.x:9100", "host.y:9100"], prefix: "" });
+  // In RE2 a quantifier reaches back across a flag group or an empty \Q\E.
+  expect(regexShape("ab(?i)*c.")).toEqual({ alternatives: null, prefix: "a" });
+  expect(regexShape("ab\\Q\\E*c.")).toEqual({ alternatives: null, prefix: "a" });
+  expect(regexShape("ab(?:x)*c.")).toEqual({ alternatives: null, prefix: "ab" });
+  expect(regexShape("ab+(?i)*?c.")).toEqual({ alternatives: null, prefix: "a" });
+  expect(regexShape("ab+c(?i)*.")).toEqual({ alternatives: null, prefix: "ab" });
 });
 
 test("fast paths select exactly what the regex selects, for =~ and !~, in head and block postings", () => {

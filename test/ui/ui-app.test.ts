@@ -29,9 +29,11 @@ describe("UI sub-app", () => {
     const urls = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
     expect(urls.some((u) => /\/assets\/[\w.-]+-[a-z0-9]{6,}\.js$/.test(u))).toBe(true);
     expect(urls.some((u) => /\/assets\/[\w.-]+-[a-z0-9]{6,}\.css$/.test(u))).toBe(true);
-    // Chunks the entry imports on demand (the query page) are served the same way.
-    const entry = await (await get(urls.find((u) => u.endsWith(".js"))!)).text();
-    const chunks = [...entry.matchAll(/"(\/assets\/[\w.-]+\.js)"/g)].map((m) => m[1]!).filter((u) => !urls.includes(u));
+    // Chunks the entry imports on demand (the query page) are served the same way; the entry
+    // names them relative to itself, so they resolve under any route prefix.
+    const entryUrl = urls.find((u) => u.endsWith(".js"))!;
+    const entry = await (await get(entryUrl)).text();
+    const chunks = [...entry.matchAll(/"(\.\/[\w.-]+\.js)"/g)].map((m) => new URL(m[1]!, `http://ui${entryUrl}`).pathname).filter((u) => !urls.includes(u));
     expect(chunks.length).toBeGreaterThanOrEqual(1);
     for (const u of [...urls, ...chunks]) {
       const plain = await get(u);

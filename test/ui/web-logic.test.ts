@@ -96,6 +96,10 @@ describe("cluster status reader", () => {
   const member = { addresses: [], load: {}, catchingUp: false, hintedHandoff: { pendingBatches: 0, pendingBytes: 0 } };
   const status: ClusterStatus = {
     clusterName: "shoal",
+    clusterId: "0123456789abcdef0123456789abcdef",
+    clusterIdSettled: true,
+    warnings: [],
+    refusedPeers: [],
     self: "id-a",
     replicationFactor: 2,
     configuredReplicationFactor: 3,

@@ -3,6 +3,8 @@
  * envelope plus its warnings, or throws an ApiError carrying the server's own message so that a
  * page can show it as it is.
  */
+import { withPrefix } from "./prefix.ts";
+
 export interface ApiEnvelope<T> {
   status: "success" | "error";
   data?: T;
@@ -47,7 +49,7 @@ export async function apiPost<T>(path: string, params: Record<string, string>, s
 
 async function request(url: string, init: RequestInit): Promise<Response> {
   try {
-    return await fetch(url, init);
+    return await fetch(url.startsWith("/") ? withPrefix(url) : url, init);
   } catch (err) {
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(`cannot reach the server: ${err instanceof Error ? err.message : String(err)}`, 0, "network");

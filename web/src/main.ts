@@ -14,6 +14,7 @@ import type { Page } from "./pages/page.ts";
 import { alertsPage, rulesPage } from "./pages/rules.ts";
 import { statusPage } from "./pages/status.ts";
 import { targetsPage } from "./pages/targets.ts";
+import { PAGE_TITLE, withoutPrefix, withPrefix } from "./prefix.ts";
 
 /** This node's name as the cluster knows it; the targets page shows it as the scraper by default. */
 let selfName = location.host;
@@ -53,20 +54,21 @@ const app = document.getElementById("app")!;
 const topbar = document.getElementById("topbar")!;
 let current: Page | null = null;
 
-const navLinks = ROUTES.map((r) => h("a", { href: r.path, class: "nav-link", "data-path": r.path }, r.label));
+const navLinks = ROUTES.map((r) => h("a", { href: withPrefix(r.path), class: "nav-link", "data-path": r.path }, r.label));
 topbar.append(
   h(
     "nav",
     { class: "topnav" },
-    h("a", { href: "/query", class: "brand" }, h("span", { class: "brand-dot" }), "Shoal"),
+    h("a", { href: withPrefix("/query"), class: "brand" }, h("span", { class: "brand-dot" }), PAGE_TITLE),
     ...navLinks,
     h("span", { class: "spacer" }),
     h("span", { class: "node-host muted" }, location.host),
   ),
 );
 
-function findRoute(path: string): Route | null {
-  const clean = path.replace(/\/+$/, "") || "/";
+/** The route of a browser path (with the route prefix, as in location.pathname). */
+function findRoute(pathname: string): Route | null {
+  const clean = withoutPrefix(pathname).replace(/\/+$/, "") || "/";
   return ROUTES.find((r) => r.path === clean || r.aliases?.includes(clean)) ?? null;
 }
 
@@ -81,7 +83,7 @@ async function render(): Promise<void> {
   for (const a of navLinks) a.classList.toggle("active", route?.path === a.dataset.path);
   if (!route) {
     app.replaceChildren(h("div", { class: "page" }, h("h1", null, "Not found"), h("p", null, `No page at ${location.pathname}.`)));
-    document.title = "Shoal";
+    document.title = PAGE_TITLE;
     return;
   }
   let page: Page;
@@ -97,10 +99,10 @@ async function render(): Promise<void> {
     return;
   }
   current = page;
-  document.title = `${page.title} · Shoal`;
+  document.title = `${page.title} · ${PAGE_TITLE}`;
   app.replaceChildren(page.root);
   page.mounted?.();
-  const anchor = route.anchor?.[location.pathname.replace(/\/+$/, "")];
+  const anchor = route.anchor?.[withoutPrefix(location.pathname).replace(/\/+$/, "")];
   if (anchor) requestAnimationFrame(() => document.getElementById(anchor)?.scrollIntoView());
 }
 

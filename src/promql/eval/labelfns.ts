@@ -1,5 +1,5 @@
 /** label_replace and label_join, with Prometheus's validation errors and RE2 template expansion. */
-import { compileAnchoredRegex, getLabel, labelsWith as setLabel, METRIC_NAME, type Labels } from "../../model/index.ts";
+import { boundedQuote, compileRegex, expandTemplate, getLabel, labelsWith as setLabel, METRIC_NAME, RegexError, type AnchoredRegex } from "../../model/index.ts";
 import type { Call, Expr } from "../ast.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { EvalError, type Value } from "./types.ts";
@@ -15,66 +15,17 @@ function isValidLabelName(name: string): boolean {
   return name.length > 0 && name.isWellFormed();
 }
 
-/** Go regexp.Expand for label_replace templates: `$1`, `${1}`, `$name`, `${name}`, `$$`. */
-function expandTemplate(tpl: string, m: RegExpExecArray): string {
-  let out = "";
-  for (let i = 0; i < tpl.length; i++) {
-    const c = tpl[i]!;
-    if (c !== "$" || i + 1 >= tpl.length) {
-      out += c;
-      continue;
-    }
-    const next = tpl[i + 1]!;
-    if (next === "$") {
-      out += "$";
-      i++;
-      continue;
-    }
-    let name: string;
-    let end: number;
-    if (next === "{") {
-      const close = tpl.indexOf("}", i + 2);
-      if (close < 0) {
-        out += c;
-        continue;
-      }
-      name = tpl.slice(i + 2, close);
-      end = close;
-      if (!/^[A-Za-z0-9_]+$/.test(name)) {
-        out += c;
-        continue;
-      }
-    } else {
-      const mm = /^[A-Za-z0-9_]+/.exec(tpl.slice(i + 1));
-      if (!mm) {
-        out += c;
-        continue;
-      }
-      name = mm[0];
-      end = i + name.length;
-    }
-    if (/^[0-9]+$/.test(name)) {
-      const idx = Number(name);
-      out += idx < m.length ? (m[idx] ?? "") : "";
-    } else {
-      out += m.groups?.[name] ?? "";
-    }
-    i = end;
-  }
-  return out;
-}
-
-
 export async function labelReplace(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   const dst = stringArg(e.args[1]!);
   const repl = stringArg(e.args[2]!);
   const src = stringArg(e.args[3]!);
   const regexStr = stringArg(e.args[4]!);
-  let re: RegExp;
+  let re: AnchoredRegex;
   try {
-    re = compileAnchoredRegex(regexStr);
-  } catch {
-    throw new EvalError(`invalid regular expression in label_replace(): ${regexStr}`);
+    re = compileRegex(regexStr);
+  } catch (e) {
+    if (e instanceof RegexError) throw new EvalError(`invalid regular expression in label_replace(): ${boundedQuote(regexStr)}`);
+    throw e;
   }
   if (!isValidLabelName(dst)) throw new EvalError(`invalid destination label name in label_replace(): ${dst}`);
   const v = await ev.evalVector(e.args[0]!, st);

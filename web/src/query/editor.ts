@@ -10,6 +10,7 @@ import { EditorState, Prec } from "@codemirror/state";
 import { EditorView, highlightSpecialChars, keymap, placeholder } from "@codemirror/view";
 import { tags } from "@lezer/highlight";
 import { PromQLExtension } from "@prometheus-io/codemirror-promql";
+import { ROUTE_PREFIX } from "../prefix.ts";
 
 const promqlHighlight = HighlightStyle.define([
   { tag: tags.number, color: "#09885a" },
@@ -43,7 +44,7 @@ function promql(): PromQLExtension {
   if (!sharedPromQL) {
     sharedPromQL = new PromQLExtension().setComplete({
       remote: {
-        url: window.location.origin,
+        url: window.location.origin + ROUTE_PREFIX,
         httpMethod: "GET",
         // A node without /api/v1/metadata still completes names; no need to show that failure.
         httpErrorHandler: () => {},
