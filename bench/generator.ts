@@ -21,7 +21,7 @@
  */
 import protobuf from "protobufjs";
 import snappy from "snappyjs";
-import { labelsFromRecord, type Labels } from "../src/model/index.ts";
+import { labelsFromRecord, parseDuration as parsePrometheusDuration, type Labels } from "../src/model/index.ts";
 
 export interface GeneratorOptions {
   /** Approximate number of series wanted; rounded to whole targets of SERIES_PER_TARGET. */
@@ -556,17 +556,10 @@ export function forEachScrape(ds: Dataset, fn: (target: number, t: number, serie
 // ---------------------------------------------------------------------------------------------
 // Small helpers the benchmark scripts share.
 
-/** "2h", "90m", "1h30m", "45s" → milliseconds. */
+/** A positive Prometheus duration ("2h", "90m", "1h30m", "45s") → milliseconds. */
 export function parseDuration(s: string): number {
-  const re = /(\d+)(ms|s|m|h|d)/g;
-  let ms = 0;
-  let matched = "";
-  for (const m of s.matchAll(re)) {
-    const n = Number(m[1]);
-    ms += n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms" | "s" | "m" | "h" | "d"];
-    matched += m[0];
-  }
-  if (matched !== s || ms <= 0) throw new Error(`bad duration ${JSON.stringify(s)} (use e.g. 2h, 90m, 1h30m)`);
+  const ms = parsePrometheusDuration(s);
+  if (ms <= 0) throw new Error(`bad duration ${JSON.stringify(s)}: must be longer than 0`);
   return ms;
 }
 

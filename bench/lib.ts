@@ -4,7 +4,6 @@
  * Markdown table (the same text goes into bench/README.md).
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, openSync, closeSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -73,17 +72,8 @@ export function dirBytes(path: string): number {
 // ---------------------------------------------------------------------------------------------
 // Ports and processes.
 
-export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => ok(port));
-    });
-  });
-}
+/** The one free-port probe of the tests and benchmarks. */
+export { freePort } from "../test/support/index.ts";
 
 const running = new Set<Subprocess>();
 

@@ -6,8 +6,7 @@
  * Prometheus's --enable-feature names are handled the same way: each known name says what Shoal
  * does instead; an unknown one is warned about, as Prometheus warns.
  */
-import type { Flags } from "./flags.ts";
-import type { Logger } from "./model/index.ts";
+import type { Flags, Logger } from "./model/index.ts";
 
 interface FeatureNote {
   readonly level: "info" | "warn";

@@ -3,29 +3,39 @@
  * PromQL engine, loads the config and starts scraping, serves the HTTP API, and on SIGTERM stops
  * everything in the reverse order (HTTP, scraping, then storage, which flushes the WAL).
  */
-import { createApiApp, type ApiDeps } from "./api/server.ts";
-import { DEFAULT_REMOTE_WRITE_LIMITS } from "./api/remote_write.ts";
-import { createPromqlTools } from "./api/promql_tools.ts";
-import { createUiApp } from "./api/ui.ts";
-import { createWebGate } from "./api/web_auth.ts";
-import { LiveWebConfig } from "./api/web_live.ts";
-import { startTlsFront, type TlsFront } from "./api/web_tls.ts";
-import { computeExternalUrl, computeRoutePrefix, mountAtRoutePrefix } from "./api/route_prefix.ts";
+import {
+  computeExternalUrl,
+  computeRoutePrefix,
+  createApiApp,
+  createPromqlTools,
+  createUiApp,
+  createWebGate,
+  DEFAULT_REMOTE_WRITE_LIMITS,
+  LiveWebConfig,
+  mountAtRoutePrefix,
+  startTlsFront,
+  warnIfHeaderLimitLow,
+  type ApiDeps,
+  type TlsFront,
+} from "./api/index.ts";
 import { idleTimeoutSeconds, reportCompatibilityFlags } from "./compat_flags.ts";
 import { RE2JS } from "re2js";
 import { Cluster, CLUSTER_FLAGS, clusterConfigFromFlagValues, registerClusterRoutes } from "./cluster/index.ts";
 import { configDisplayYaml, defaultConfig, httpClientRequestOptions, loadConfigFile, loadHttpClientConfigFile, type Config } from "./config/index.ts";
-import { FLAG_SPECS, FlagError, formatHelp, parseFlags, type Flags } from "./flags.ts";
-import { createLogger, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
+import { FLAG_SPECS, formatNodeHelp } from "./flags.ts";
+import { createLogger, FlagError, parseFlags, type Flags, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
 import { Engine } from "./promql/index.ts";
 import { ScrapeManager } from "./scrape/index.ts";
 import { openTSDB, type TSDB } from "./storage/index.ts";
-import { registerProcessMetrics } from "./telemetry/process.ts";
-import { Registry } from "./telemetry/registry.ts";
-import { registerTsdbMetrics, tsdbObservers } from "./telemetry/tsdb_metrics.ts";
-import { registerScrapeMetrics, scrapeObservers } from "./telemetry/scrape_metrics.ts";
-import { registerBuildInfo } from "./telemetry/build_info.ts";
-import { warnIfHeaderLimitLow } from "./api/http_limits.ts";
+import {
+  registerBuildInfo,
+  registerProcessMetrics,
+  registerScrapeMetrics,
+  registerTsdbMetrics,
+  Registry,
+  scrapeObservers,
+  tsdbObservers,
+} from "./telemetry/index.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -106,7 +116,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   // Ingest: remote-write decoding threads (checked before anything is opened).
   const decodeWorkers = flags.int("web.remote-write-decode-workers");
   if (!(decodeWorkers >= 0)) throw new Error(`--web.remote-write-decode-workers: not a count of threads: ${flags.string("web.remote-write-decode-workers")}`);
-  // Cluster wiring: a bad --cluster.* flag is reported before anything is opened.
+  // A bad --cluster.* flag is reported before anything (data dir, ports) is opened.
   const clusterConfig = clusterConfigFromFlagValues(flags.values);
   const corsOrigin = compileCorsOrigin(flags.string("web.cors.origin"));
   const blockDurationMs = flags.durationMs("storage.tsdb.min-block-duration");
@@ -138,7 +148,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     logger: logger.with({ component: "query engine" }),
   });
 
-  // Cluster wiring: writes go through the distributor (owners on the ring, quorum) and reads
+  // Writes go through the distributor (owners on the ring, quorum) and reads
   // through the fan-out querier (all live members, replicas merged). A single node is a
   // cluster of one on the same path.
   let cluster: Cluster;
@@ -169,7 +179,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   registerProcessMetrics(registry, startTime);
   registerScrapeMetrics(registry, () => scrape.stats());
   registerTsdbMetrics(registry, () => tsdb.stats());
-  registry.collector(() => cluster.metrics()); // cluster wiring
+  registry.collector(() => cluster.metrics());
   registerBuildInfo(registry, BUILD_INFO, () => ready);
   const reloadOk = registry.gauge("prometheus_config_last_reload_successful", "Whether the last configuration reload attempt was successful.");
   const reloadTime = registry.gauge("prometheus_config_last_reload_success_timestamp_seconds", "Timestamp of the last successful configuration reload.");
@@ -248,8 +258,8 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     lifecycle: { enabled: flags.bool("web.enable-lifecycle"), trustedOrigins: [externalUrl.origin] },
     corsOrigin,
     extend: (a) => {
-      // Cluster wiring: members, ring shares and hinted-handoff backlog (`shoal cluster status`).
-      // Hand-off: POST /api/v1/cluster/leave (graceful leave = SIGTERM), node-local reads.
+      // Members, ring shares and hinted-handoff backlog (`shoal cluster status`);
+      // POST /api/v1/cluster/leave (graceful leave = SIGTERM), node-local reads.
       registerClusterRoutes(a, { cluster, local: tsdb, parseSelector: deps.promql.parseMetricSelector, shutdown: () => process.kill(process.pid, "SIGTERM") });
       a.route("/", createUiApp({ cluster: () => cluster.status(), routePrefix, pageTitle: flags.string("web.page-title"), memberRequest: () => httpClientRequestOptions(webClient) })); // UI: cluster-wide targets
     },
@@ -304,15 +314,15 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   // The node's base URL: every endpoint lives under the route prefix.
   const url = `${scheme}://${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${port}${routePrefix}`;
   logger.info("Server is ready to receive web requests.", { address: `${listen.hostname}:${port}`, externalUrl: externalUrl.href, routePrefix: routePrefix || "/" });
-  // Cluster wiring: the real port; under a route prefix or with TLS, the whole base URL (members
-  // and the UI reach each other's endpoints under it, with its scheme).
+  // Members learn the real port (the flag may say :0); under a route prefix or with TLS, the
+  // whole base URL, because members and the UI reach each other's endpoints under it, with its scheme.
   cluster.setHttpAddress(routePrefix === "" && !webTls ? `${listen.hostname}:${port}` : url);
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       ready = false;
-      // Cluster wiring: the graceful leave hands every range over first (bounded by
+      // The graceful leave hands every range over first (bounded by
       // --cluster.handoff.leave-timeout), while the HTTP server still answers.
       logger.info("Leaving the cluster: handing ranges over");
       await cluster.leave().catch(() => {}); // logged by the cluster
@@ -337,19 +347,19 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   return { url, logger, stop, reload };
 }
 
-/** The node's flags plus the cluster room's `--cluster.*` flags (cluster wiring). */
+/** The node's flag table: its own rows plus the cluster room's `--cluster.*` rows. */
 const NODE_FLAGS = [...FLAG_SPECS, ...CLUSTER_FLAGS];
 
 export async function runNodeCommand(argv: string[]): Promise<number> {
   let flags: Flags;
   try {
-    flags = parseFlags(argv, NODE_FLAGS);
+    flags = parseFlags(argv, NODE_FLAGS, { version: true });
   } catch (e) {
     process.stderr.write(`shoal: error: ${(e as Error).message}, try --help\n`);
     return 2;
   }
   if (flags.help) {
-    process.stdout.write(formatHelp(NODE_FLAGS));
+    process.stdout.write(formatNodeHelp(NODE_FLAGS));
     return 0;
   }
   if (flags.version) {
@@ -368,7 +378,8 @@ export async function runNodeCommand(argv: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     let signalled = false;
     const shutdown = (signal: string) => {
-      // A second signal while the graceful leave (hand-off) runs forces the exit (cluster wiring).
+      // A second signal while the graceful leave (hand-off) runs forces the exit, for an operator
+      // who cannot wait for the hand-off to finish.
       if (signalled) {
         node.logger.warn("Received a second shutdown signal, exiting now without finishing the hand-off", { signal });
         process.exit(1);

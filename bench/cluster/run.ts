@@ -46,7 +46,7 @@ async function startCluster(label: string, n: number, rf: number): Promise<Serve
   const nodes: Server[] = [];
   let join_: string[] = [];
   for (let i = 0; i < n; i++) {
-    const port = await freePort();
+    const port = freePort();
     const name = `${label}-${i + 1}`;
     const s = await startServer({
       name,

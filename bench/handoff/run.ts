@@ -85,7 +85,7 @@ async function movedIn(nodes: Server[]): Promise<{ samples: number; bytes: numbe
 let nodeCount = 0;
 /** Starts a new node, or (with `restart`) a stopped one again on its data directory. */
 async function startNode(joinVia: Server | undefined, restart?: string): Promise<Server> {
-  const port = await freePort();
+  const port = freePort();
   const name = restart ?? `n${++nodeCount}`;
   const joinArgs: string[] = [];
   if (joinVia) {

@@ -133,7 +133,7 @@ function profileArgs(run: string): string[] {
 
 async function runShoal(shards: RemoteWriteBatch[][]): Promise<Omit<Result, "load">> {
   const id = ++serverRuns;
-  const port = await freePort();
+  const port = freePort();
   const server = await startServer({
     name: "shoal",
     cmd: [...shoalCommand(flags, profileArgs(`${shards.length}-${id}`)), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(work, `shoal-${shards.length}-${id}`)}`, "--log.level=warn", ...SHOAL_ISOLATION_FLAGS, ...(decodeWorkers === undefined ? [] : [`--web.remote-write-decode-workers=${decodeWorkers}`])],
@@ -151,7 +151,7 @@ async function runShoal(shards: RemoteWriteBatch[][]): Promise<Omit<Result, "loa
 }
 
 async function runPrometheus(shards: RemoteWriteBatch[][]): Promise<Omit<Result, "load">> {
-  const port = await freePort();
+  const port = freePort();
   const config = join(work, "prometheus.yml");
   writeFileSync(config, "global:\n  scrape_interval: 15s\nscrape_configs: []\n");
   const server = await startServer({
@@ -177,7 +177,7 @@ async function runPrometheus(shards: RemoteWriteBatch[][]): Promise<Omit<Result,
 }
 
 async function runVictoria(shards: RemoteWriteBatch[][]): Promise<Omit<Result, "load">> {
-  const port = await freePort();
+  const port = freePort();
   const server = await startServer({
     name: "victoria-metrics",
     cmd: ["victoria-metrics", `-storageDataPath=${join(work, `victoria-${shards.length}-${++serverRuns}`)}`, `-httpListenAddr=127.0.0.1:${port}`, "-retentionPeriod=100y", "-loggerLevel=WARN"],

@@ -150,8 +150,8 @@ async function main(): Promise<void> {
 
   const promConfig = join(work, "prometheus.yml");
   writeFileSync(promConfig, "global:\n  scrape_interval: 15s\nscrape_configs: []\n");
-  const shoalPort = await freePort();
-  const promPort = await freePort();
+  const shoalPort = freePort();
+  const promPort = freePort();
   const shoal = await startServer({
     name: "shoal",
     cmd: [...shoalCommand(flags), `--web.listen-address=127.0.0.1:${shoalPort}`, `--storage.tsdb.path=${shoalDir}`, "--log.level=warn", ...SHOAL_ISOLATION_FLAGS],

@@ -89,7 +89,7 @@ async function promtoolImport(file: string, maxBlock: string | null): Promise<Di
 
 async function victoriaImport(file: string): Promise<DiskRow> {
   const dir = join(work, "victoria");
-  const port = await freePort();
+  const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const vm = await startServer({
     name: "victoria-metrics",
@@ -156,7 +156,7 @@ interface ServerRss {
 async function serverRss(system: "Shoal" | "Prometheus", series: number, rounds: number): Promise<ServerRss> {
   const ds = generate({ series, durationMs: rounds * 15_000, seed: 11 });
   const batches = remoteWriteBatches(ds, 2000);
-  const port = await freePort();
+  const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const dir = join(work, `rss-${system.toLowerCase()}`);
   let cmd: string[];

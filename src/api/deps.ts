@@ -2,9 +2,9 @@
  * What the HTTP API needs from the rest of the node. node.ts builds this from the storage, the
  * PromQL engine, the scrape manager and the config; the routes know only these shapes.
  */
-import type { Appendable, Labels, Logger, Matcher, Queryable } from "../model/index.ts";
-import type { QueryResult } from "../promql/result.ts";
-import type { Registry } from "../telemetry/registry.ts";
+import type { ActiveTarget, Appendable, DroppedTarget, Labels, Logger, Matcher, Queryable, TargetMetadata } from "../model/index.ts";
+import type { QueryResult } from "../promql/index.ts";
+import type { Registry } from "../telemetry/index.ts";
 
 export interface QueryOptions {
   /** Milliseconds; 0 means the engine's default (--query.timeout). */
@@ -28,45 +28,15 @@ export interface PromqlTools {
   parseQueryTree?(text: string): unknown;
 }
 
-/** One active scrape target as /api/v1/targets shows it (Prometheus's field names). */
-export interface ApiActiveTarget {
-  discoveredLabels: Record<string, string>;
-  labels: Record<string, string>;
-  scrapePool: string;
-  scrapeUrl: string;
-  globalUrl: string;
-  lastError: string;
-  /** RFC 3339 time of the last scrape ("0001-01-01T00:00:00Z" before the first). */
-  lastScrape: string;
-  lastScrapeDuration: number;
-  health: "up" | "down" | "unknown";
-  scrapeInterval: string;
-  scrapeTimeout: string;
-}
-
-export interface ApiDroppedTarget {
-  discoveredLabels: Record<string, string>;
-  scrapePool: string;
-}
-
-/** Metadata a target exposed for one metric family. */
-export interface ApiTargetMetadata {
-  target: Record<string, string>;
-  metric: string;
-  type: string;
-  help: string;
-  unit: string;
-}
-
 export interface TargetsSource {
-  activeTargets(): ApiActiveTarget[];
-  droppedTargets(): ApiDroppedTarget[];
+  activeTargets(): ActiveTarget[];
+  droppedTargets(): DroppedTarget[];
   /**
    * Dropped targets per scrape pool, every pool included (0 when none), counted before
    * keep_dropped_targets trims the list that droppedTargets() returns.
    */
   droppedTargetCounts?(): Record<string, number>;
-  metadata(): ApiTargetMetadata[];
+  metadata(): TargetMetadata[];
 }
 
 export interface TSDBAdmin {

@@ -5,7 +5,7 @@
  */
 import type { Hono } from "hono";
 import { METRIC_NAME, isStaleAt, labelsKey, type Labels, type Series } from "../model/index.ts";
-import { formatSampleValue } from "../telemetry/registry.ts";
+import { formatSampleValue } from "../telemetry/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { readForm } from "./params.ts";
 

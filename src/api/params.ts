@@ -9,7 +9,7 @@
  * through as valid text.
  */
 import type { Context } from "hono";
-import { decodeUtf8Escaped } from "../model/index.ts";
+import { decodeUtf8Escaped, parseDuration } from "../model/index.ts";
 import { badData } from "./respond.ts";
 
 export class Form {
@@ -130,21 +130,17 @@ export function parseTimeMs(text: string): number {
   throw new Error(`cannot parse ${JSON.stringify(text)} to a valid timestamp`);
 }
 
-const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const DURATION_UNITS_MS = [365 * 86400e3, 7 * 86400e3, 86400e3, 3600e3, 60e3, 1e3, 1];
-
-/** Parses float seconds or a Prometheus duration to ms. */
+/** Parses float seconds or a Prometheus duration to ms, as Prometheus's API reads `step` and `timeout`. */
 export function parseDurationMs(text: string): number {
   if (FLOAT_RE.test(text)) {
     const ms = Number(text) * 1000;
     if (Math.abs(ms) > 9.223372036854776e15) throw new Error(`cannot parse ${JSON.stringify(text)} to a valid duration. It overflows int64`);
     return ms;
   }
-  const m = text === "" || text === "0" ? null : DURATION_RE.exec(text);
-  if (m) {
-    let ms = 0;
-    for (let i = 0; i < DURATION_UNITS_MS.length; i++) if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * DURATION_UNITS_MS[i]!;
-    return ms;
+  try {
+    return parseDuration(text);
+  } catch {
+    // Prometheus words this one error the same whatever the duration parser disliked.
   }
   throw new Error(`cannot parse ${JSON.stringify(text)} to a valid duration`);
 }

@@ -5,7 +5,7 @@
  */
 import type { Matcher } from "../model/index.ts";
 import { getFunction, parseExpr, ParseError, prettyExpr, type Expr } from "../promql/index.ts";
-import { formatSampleValue } from "../telemetry/registry.ts";
+import { formatSampleValue } from "../telemetry/index.ts";
 import type { PromqlTools } from "./deps.ts";
 
 /** Parses a series selector such as `up{job="x"}` (what match[] takes). */

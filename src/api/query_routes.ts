@@ -1,6 +1,6 @@
 /** /api/v1/query, /api/v1/query_range, /api/v1/format_query, /api/v1/parse_query. */
 import type { Hono } from "hono";
-import { QueryError, type QueryResult, type QueryValue } from "../promql/result.ts";
+import { QueryError, type QueryResult, type QueryValue } from "../promql/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { limitParam, invalidParam, parseDurationMs, parseTimeMs, readForm, timeParam, type Form } from "./params.ts";
 import { queryDataJSON } from "./render.ts";

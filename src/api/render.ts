@@ -3,7 +3,7 @@
  * the JSON text is built directly rather than through intermediate objects.
  */
 import type { Labels } from "../model/index.ts";
-import type { QueryStats, QueryValue } from "../promql/result.ts";
+import type { QueryStats, QueryValue } from "../promql/index.ts";
 import { formatFloat, formatTimestamp } from "./format.ts";
 
 export function labelsJSON(labels: Labels): string {

@@ -37,7 +37,7 @@ function mergeSorted(lists: string[][]): string[] {
 function decodeLabelName(name: string): string {
   // Prometheus 3 escapes non-legacy names in the URL path as U__ followed by _xx_ hex code points.
   if (!name.startsWith("U__")) return name;
-  return name.slice(3).replace(/_([0-9a-fA-F]+)_|__/g, (m, hex: string | undefined) => (hex ? String.fromCodePoint(parseInt(hex, 16)) : "_"));
+  return name.slice(3).replace(/_([0-9a-fA-F]+)_|__/g, (_match, hex: string | undefined) => (hex ? String.fromCodePoint(parseInt(hex, 16)) : "_"));
 }
 
 export function registerSeriesRoutes(app: Hono, deps: ApiDeps): void {

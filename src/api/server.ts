@@ -3,14 +3,14 @@
  * Prometheus HTTP API, remote write/read and federation. Errors thrown by routes as ApiError
  * become Prometheus's error envelope; anything else is logged and answered with a 500.
  */
-import { Hono, type Context, type Next } from "hono";
+import { Hono } from "hono";
 import { registerAdminRoutes } from "./admin_routes.ts";
 import type { ApiDeps } from "./deps.ts";
 import { registerFederate } from "./federate.ts";
 import { lifecycleGuard } from "./lifecycle.ts";
+import { apiCompression, apiCors } from "./middleware.ts";
 import { registerQueryRoutes } from "./query_routes.ts";
-import { registerRemoteRead } from "./remote_read.ts";
-import { DEFAULT_REMOTE_WRITE_LIMITS, registerRemoteWrite, type RemoteWriteOptions } from "./remote_write.ts";
+import { DEFAULT_REMOTE_WRITE_LIMITS, registerRemoteRead, registerRemoteWrite, type RemoteWriteOptions } from "./remote/index.ts";
 import { ApiError, errorResponse } from "./respond.ts";
 import { registerSeriesRoutes } from "./series_routes.ts";
 import { registerStatusRoutes } from "./status_routes.ts";
@@ -54,48 +54,10 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
     httpDuration.observe((performance.now() - t0) / 1000, handler);
   });
 
-  // CORS as Prometheus sets it (its --web.cors.origin defaults to every origin), so browser-side
-  // clients such as Grafana's direct access mode can call the API.
-  const corsOrigin = opts.corsOrigin ?? (() => true);
-  app.use("/api/*", async (c, next) => {
-    const header = c.req.header("origin");
-    const origin = header !== undefined && corsOrigin(header) ? header : undefined;
-    if (c.req.method === "OPTIONS") {
-      const headers = new Headers({
-        "Access-Control-Allow-Headers": "Accept, Authorization, Content-Type, Origin",
-        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-        "Access-Control-Expose-Headers": "Date",
-      });
-      if (origin) headers.set("Access-Control-Allow-Origin", origin);
-      return new Response(null, { status: 204, headers });
-    }
-    await next();
-    if (origin) {
-      c.res.headers.set("Access-Control-Allow-Origin", origin);
-      c.res.headers.set("Access-Control-Expose-Headers", "Date");
-    }
-  });
-
-  // Large JSON and text answers are gzip-compressed for clients that accept it, as Prometheus does.
-  const compress = async (c: Context, next: Next) => {
-    await next();
-    const res = c.res;
-    const type = res.headers.get("content-type") ?? "";
-    if (res.headers.has("content-encoding") || !/^(application\/json|text\/plain)/.test(type)) return;
-    if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return;
-    const body = new Uint8Array(await res.arrayBuffer());
-    if (body.length < 2048) {
-      c.res = new Response(body, { status: res.status, headers: res.headers });
-      return;
-    }
-    const headers = new Headers(res.headers);
-    headers.set("Content-Encoding", "gzip");
-    headers.set("Vary", "Accept-Encoding");
-    headers.delete("Content-Length");
-    c.res = new Response(Bun.gzipSync(body, { level: 4 }), { status: res.status, headers });
-  };
-  app.use("/api/v1/*", compress);
-  app.use("/federate", compress);
+  // --web.cors.origin defaults to every origin, as Prometheus's does.
+  app.use("/api/*", apiCors(opts.corsOrigin ?? (() => true)));
+  app.use("/api/v1/*", ...apiCompression());
+  app.use("/federate", ...apiCompression());
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(err.type, err.message);

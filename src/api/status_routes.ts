@@ -3,7 +3,8 @@
  * Shoal evaluates rules and stores exemplars (their shapes are Prometheus's, so clients work).
  */
 import type { Hono } from "hono";
-import type { ApiDeps, ApiTargetMetadata } from "./deps.ts";
+import type { TargetMetadata } from "../model/index.ts";
+import type { ApiDeps } from "./deps.ts";
 import { MAX_TIME_MS, MIN_TIME_MS, invalidParam, readForm, timeParam, type Form } from "./params.ts";
 import { badData, success } from "./respond.ts";
 
@@ -56,7 +57,7 @@ export function registerStatusRoutes(app: Hono, deps: ApiDeps): void {
       }
     }
     // With a metric given, entries leave out the (redundant) `metric` field, as Prometheus's do.
-    const out: (ApiTargetMetadata | Omit<ApiTargetMetadata, "metric">)[] = [];
+    const out: (TargetMetadata | Omit<TargetMetadata, "metric">)[] = [];
     for (const md of deps.targets.metadata()) {
       if (limit >= 0 && out.length >= limit) break;
       if (metric !== "" && md.metric !== metric) continue;
@@ -107,7 +108,11 @@ export function registerStatusRoutes(app: Hono, deps: ApiDeps): void {
   app.get("/api/v1/alerts", () => success({ alerts: [] }));
   app.get("/api/v1/alertmanagers", () => success({ activeAlertmanagers: [], droppedAlertmanagers: [] }));
 
-  app.get("/api/v1/status/buildinfo", () => success(deps.buildInfo));
+  app.get("/api/v1/status/buildinfo", () => {
+    // Exactly Prometheus's fields: the node's build record carries more (tags) for its metric.
+    const { version, revision, branch, buildUser, buildDate, goVersion } = deps.buildInfo;
+    return success({ version, revision, branch, buildUser, buildDate, goVersion });
+  });
   app.get("/api/v1/status/config", () => success({ yaml: deps.configYaml() }));
   app.get("/api/v1/status/flags", () => success(deps.flags));
   app.get("/api/v1/status/runtimeinfo", () => success(deps.runtimeInfo()));

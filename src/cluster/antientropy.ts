@@ -126,7 +126,7 @@ export async function localCells(local: HandoffStorage, rangesFlat: number[], wi
         while (b < ts.length && ts[b]! <= wmax) b++;
         if (b === a) continue;
         const cell = i * windows.length + w;
-        counts[cell] += b - a;
+        counts[cell] = counts[cell]! + (b - a);
         sums[cell] = mix(sums[cell]!, hash, b - a, samplesChecksum(ts.subarray(a, b), s.values.subarray(a, b)));
         a = b;
       }

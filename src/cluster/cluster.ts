@@ -11,7 +11,9 @@ import type { ClusterConfig } from "./config.ts";
 import { decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
 import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";
 import { HintedHandoff } from "./hints.ts";
+import { HandshakeWatch } from "./handshake.ts";
 import { createClusterHost, nodeCreatedAt, type ClusterHost } from "./host.ts";
+import { ClusterIdentity } from "./identity.ts";
 import { Membership, type MemberHealth, type MemberState } from "./membership.ts";
 import { LateTolerantAppendable } from "./late.ts";
 import { Handoff, HANDOFF_PULL_PROTOCOL, type HandoffStatus } from "./handoff.ts";
@@ -53,6 +55,13 @@ export interface MemberStatus {
 
 export interface ClusterStatus {
   clusterName: string;
+  /** The cluster's identity (see identity.ts); `clusterIdSettled` false while a fresh node may still adopt another. */
+  clusterId: string;
+  clusterIdSettled: boolean;
+  /** Things an operator should fix, in words (e.g. running without a cluster secret). */
+  warnings: string[];
+  /** Nodes of other clusters that reached this node and were refused. */
+  refusedPeers: { id: string; name: string; clusterId: string; addresses: string[]; lastSeenSecondsAgo: number }[];
   replication: { healthy: boolean; fullyReplicatedFraction: number; underReplicatedFraction: number; unavailableFraction: number };
   self: string;
   replicationFactor: number;
@@ -66,6 +75,9 @@ export interface ClusterStatus {
 }
 
 const HINT_REPLAY_EVERY_MS = 1000;
+
+export const NO_SECRET_WARNING =
+  "the cluster runs without a secret: any new node that reaches the cluster port can join it and read or write its data; set --cluster.secret-file on every member";
 
 export class Cluster {
   readonly membership: Membership;
@@ -88,6 +100,8 @@ export class Cluster {
     private readonly mdnsOn: boolean,
     stateDir: string,
     opts: ClusterOptions,
+    identity: ClusterIdentity,
+    private readonly handshakes: HandshakeWatch,
   ) {
     const logger = opts.logger;
     this.logger = logger;
@@ -102,6 +116,7 @@ export class Cluster {
       logger,
       load: () => this.loadFigures(),
       createdAt: nodeCreatedAt(stateDir),
+      identity,
       hints: () => {
         const out: Record<string, number> = {};
         for (const p of this.hints.peers()) {
@@ -141,8 +156,15 @@ export class Cluster {
   static async start(opts: ClusterOptions): Promise<Cluster> {
     const stateDir = join(opts.dataDir, "cluster");
     const logger = opts.logger.with({ component: "cluster" });
-    const { host, mdnsOn } = await createClusterHost(opts.config, stateDir, logger);
-    const c = new Cluster(opts.config, host, mdnsOn, stateDir, { ...opts, logger });
+    // A fresh node's provisional identity settles once it went unchanged for two dead timeouts:
+    // long enough for the members it was started with to meet through --cluster.join or mDNS.
+    const identity = ClusterIdentity.load(stateDir, 2 * opts.config.deadTimeoutMs, performance.now(), (change) => {
+      if (change.error) logger.error("cannot write the cluster identity; it holds until this process exits", { err: change.error });
+      if (change.from !== change.to) logger.info("adopted the cluster identity of the members met", { cluster_id: change.to, was: change.from, settled: change.settled });
+      else if (change.settled) logger.info("cluster identity settled", { cluster_id: change.to });
+    });
+    const { host, mdnsOn, handshakes } = await createClusterHost(opts.config, stateDir, logger);
+    const c = new Cluster(opts.config, host, mdnsOn, stateDir, { ...opts, logger }, identity, handshakes);
     await c.rpc.handle(
       WRITE_PROTOCOL,
       writeHandler(
@@ -221,7 +243,10 @@ export class Cluster {
       listen: host.getMultiaddrs().map(String).join(","),
       mdns: mdnsOn,
       private_network: opts.config.secretFile !== "",
+      cluster_id: identity.id,
+      cluster_id_settled: identity.settled,
     });
+    if (opts.config.secretFile === "") logger.warn(NO_SECRET_WARNING);
     return c;
   }
 
@@ -336,9 +361,20 @@ export class Cluster {
       })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
     const R = ring.replicationFactor;
+    const identity = this.membership.clusterIdentity();
     return {
       replication: this.replicationHealth(),
       clusterName: this.config.name,
+      clusterId: identity.id,
+      clusterIdSettled: identity.settled,
+      warnings: this.config.secretFile === "" ? [NO_SECRET_WARNING] : [],
+      refusedPeers: this.membership.refusedPeers().map((p) => ({
+        id: p.id,
+        name: p.name,
+        clusterId: p.clusterId,
+        addresses: p.addrs,
+        lastSeenSecondsAgo: Math.max(0, Math.round(now - p.lastSeen) / 1000),
+      })),
       self: this.selfId,
       replicationFactor: R,
       configuredReplicationFactor: this.config.replicationFactor,
@@ -578,6 +614,7 @@ export class Cluster {
     }
     this.membership.stop();
     this.hints.close();
+    this.handshakes.stop();
     await this.host.stop();
   }
 }

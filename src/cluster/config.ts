@@ -1,7 +1,9 @@
 /**
- * The cluster's flags (`--cluster.*`), their defaults and their parsing. node.ts merges these into
- * its own flag handling with `extractClusterFlags`, so the cluster room owns its flag names.
+ * The cluster's flags (`--cluster.*`): their rows in the node's flag table, their defaults, and
+ * the config built from their values. The cluster room owns these names; node.ts adds the rows to
+ * its table and reads them with the one flag reader, then hands the values here.
  */
+import { FlagError, parseByteSize, parseDuration, type FlagSpec } from "../model/index.ts";
 
 export interface ClusterConfig {
   /** libp2p TCP listen address, HOST:PORT. */
@@ -63,18 +65,6 @@ export function defaultClusterConfig(): ClusterConfig {
   };
 }
 
-/** Same shape and kinds as src/flags.ts's FlagSpec, so node.ts can append these rows to its table. */
-export type ClusterFlagKind = "string" | "duration" | "size" | "int" | "bool" | "list";
-
-export interface ClusterFlagSpec {
-  /** Without the leading dashes, e.g. "cluster.join". */
-  readonly name: string;
-  readonly kind: ClusterFlagKind;
-  /** Default as text ("" = none). */
-  readonly def: string;
-  readonly help: string;
-}
-
 const KEYS: Record<string, keyof ClusterConfig> = {
   "cluster.listen-address": "listenAddress",
   "cluster.join": "join",
@@ -98,7 +88,7 @@ const KEYS: Record<string, keyof ClusterConfig> = {
   "cluster.handoff.anti-entropy-lookback": "antiEntropyLookbackMs",
 };
 
-export const CLUSTER_FLAGS: readonly ClusterFlagSpec[] = [
+export const CLUSTER_FLAGS: readonly FlagSpec[] = [
   { name: "cluster.listen-address", kind: "string", def: "0.0.0.0:7946", help: "Address (HOST:PORT) the cluster transport (libp2p over TCP) listens on." },
   { name: "cluster.join", kind: "list", def: "", help: "HOST:PORT of a cluster member to join through (repeatable)." },
   { name: "cluster.node-name", kind: "string", def: "", help: "Name of this node in the cluster (default: the host name)." },
@@ -121,30 +111,17 @@ export const CLUSTER_FLAGS: readonly ClusterFlagSpec[] = [
   { name: "cluster.handoff.anti-entropy-lookback", kind: "duration", def: "1d", help: "How far back anti-entropy compares replicas." },
 ];
 
-export class ClusterFlagError extends Error {}
-
-const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const DURATION_UNITS_MS = [365 * 86400e3, 7 * 86400e3, 86400e3, 3600e3, 60e3, 1e3, 1];
-
-/** Parses a Prometheus duration ("1s", "1m30s", "500ms") into milliseconds; null if malformed. */
-export function parseDurationMs(s: string): number | null {
-  const m = s === "" ? null : DURATION_RE.exec(s);
-  if (!m) return null;
-  let ms = 0;
-  for (let i = 0; i < DURATION_UNITS_MS.length; i++) if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * DURATION_UNITS_MS[i]!;
-  return ms;
+/** The parser's value, or null where it refuses the text (the caller words the error). */
+function parseOrNull(parse: (text: string) => number, raw: string): number | null {
+  try {
+    return parse(raw);
+  } catch {
+    return null;
+  }
 }
 
-/** Prometheus's base-2 sizes ("512MB"). */
-function parseBytes(s: string): number | null {
-  const m = /^(\d+)(B|KB|MB|GB|TB)$/i.exec(s);
-  if (!m) return null;
-  const mult: Record<string, number> = { B: 1, KB: 2 ** 10, MB: 2 ** 20, GB: 2 ** 30, TB: 2 ** 40 };
-  return Number(m[1]) * mult[m[2]!.toUpperCase()]!;
-}
-
-function applyValue(cfg: ClusterConfig, spec: ClusterFlagSpec, raw: string): void {
-  const bad = (what: string) => new ClusterFlagError(`--${spec.name}: ${what}, got ${JSON.stringify(raw)}`);
+function applyValue(cfg: ClusterConfig, spec: FlagSpec, raw: string): void {
+  const bad = (what: string) => new FlagError(`--${spec.name}: ${what}, got ${JSON.stringify(raw)}`);
   const target = cfg as unknown as Record<string, unknown>;
   const key = KEYS[spec.name]!;
   switch (spec.kind) {
@@ -165,13 +142,13 @@ function applyValue(cfg: ClusterConfig, spec: ClusterFlagSpec, raw: string): voi
       return;
     }
     case "duration": {
-      const ms = parseDurationMs(raw);
+      const ms = parseOrNull(parseDuration, raw);
       if (ms === null || ms <= 0) throw bad("expected a duration such as 500ms, 5s or 1m");
       target[key] = ms;
       return;
     }
     case "size": {
-      const b = parseBytes(raw);
+      const b = parseOrNull(parseByteSize, raw);
       if (b === null || b <= 0) throw bad("expected a size such as 512MB");
       target[key] = b;
       return;
@@ -196,55 +173,17 @@ export function clusterConfigFromFlagValues(values: ReadonlyMap<string, string>)
   return cfg;
 }
 
-/**
- * Takes the `--cluster.*` flags out of argv (forms `--x=v`, `--x v`, `--x` / `--no-x` for
- * booleans) and returns the config plus the arguments that are not cluster flags.
- */
-export function extractClusterFlags(
-  argv: readonly string[],
-  base: ClusterConfig = defaultClusterConfig(),
-): { config: ClusterConfig; rest: string[] } {
-  const cfg: ClusterConfig = { ...base, join: [...base.join] };
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const m = /^--?(no-)?(cluster\.[A-Za-z0-9.-]+)(?:=(.*))?$/s.exec(arg);
-    if (!m) {
-      rest.push(arg);
-      continue;
-    }
-    const spec = CLUSTER_FLAGS.find((f) => f.name === m[2]);
-    if (!spec) throw new ClusterFlagError(`unknown flag --${m[2]}`);
-    let raw = m[3];
-    if (m[1]) {
-      if (spec.kind !== "bool" || raw !== undefined) throw new ClusterFlagError(`--no-${spec.name} is not a boolean flag`);
-      raw = "false";
-    } else if (raw === undefined) {
-      if (spec.kind === "bool") {
-        const next = argv[i + 1];
-        raw = next === "true" || next === "false" ? (i++, next) : "true";
-      } else {
-        if (i + 1 >= argv.length) throw new ClusterFlagError(`--${spec.name} needs a value`);
-        raw = argv[++i]!;
-      }
-    }
-    applyValue(cfg, spec, raw);
-  }
-  validateClusterConfig(cfg);
-  return { config: cfg, rest };
-}
-
-export function validateClusterConfig(cfg: ClusterConfig): void {
+function validateClusterConfig(cfg: ClusterConfig): void {
   splitHostPort(cfg.listenAddress, "--cluster.listen-address");
   for (const j of cfg.join) splitHostPort(j, "--cluster.join");
   if (cfg.suspectTimeoutMs <= cfg.heartbeatIntervalMs) {
-    throw new ClusterFlagError("--cluster.suspect-timeout must be longer than --cluster.heartbeat-interval");
+    throw new FlagError("--cluster.suspect-timeout must be longer than --cluster.heartbeat-interval");
   }
   if (cfg.deadTimeoutMs <= cfg.suspectTimeoutMs) {
-    throw new ClusterFlagError("--cluster.dead-timeout must be longer than --cluster.suspect-timeout");
+    throw new FlagError("--cluster.dead-timeout must be longer than --cluster.suspect-timeout");
   }
   if (!/^[A-Za-z0-9_.-]{1,63}$/.test(cfg.name)) {
-    throw new ClusterFlagError(`--cluster.name: use 1-63 letters, digits, '.', '_' or '-', got ${JSON.stringify(cfg.name)}`);
+    throw new FlagError(`--cluster.name: use 1-63 letters, digits, '.', '_' or '-', got ${JSON.stringify(cfg.name)}`);
   }
 }
 
@@ -252,11 +191,6 @@ export function validateClusterConfig(cfg: ClusterConfig): void {
 export function splitHostPort(s: string, what: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:\s]*)):(\d{1,5})$/.exec(s);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new ClusterFlagError(`${what}: expected HOST:PORT, got ${JSON.stringify(s)}`);
+  if (!m || port > 65535) throw new FlagError(`${what}: expected HOST:PORT, got ${JSON.stringify(s)}`);
   return { host: m[1] ?? m[2] ?? "", port };
-}
-
-/** Help lines for `--help`, one per flag. */
-export function clusterFlagHelp(): string {
-  return CLUSTER_FLAGS.map((f) => `  --${f.name}${f.def ? `=${f.def}` : ""}\n      ${f.help}`).join("\n");
 }

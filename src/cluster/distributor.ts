@@ -18,6 +18,7 @@ import {
   type Labels,
   type Logger,
   type RejectReason,
+  WriteUnavailableError,
 } from "../model/index.ts";
 import { decodeBatch, encodeRuns, type BatchSeries, type WireBatch } from "./batch.ts";
 import { encodeFrame } from "./codec.ts";
@@ -42,11 +43,6 @@ interface WriteReply {
   rej: number;
   reason?: RejectReason;
   msg?: string;
-}
-
-/** The write did not reach a quorum of replicas; retrying later may succeed (HTTP 503). */
-export class ClusterWriteError extends Error {
-  readonly retryable = true;
 }
 
 /** Applies a batch to the local storage; shared by the write protocol and the local share. */
@@ -244,7 +240,7 @@ export class Distributor implements Appendable {
       // Until the members' heartbeats arrived this node would take itself for the only owner
       // of every series and acknowledge writes that no other replica has.
       this.metrics.quorumFailures++;
-      throw new ClusterWriteError("cluster write refused: this node is still joining the cluster, retry shortly");
+      throw new WriteUnavailableError("cluster write refused: this node is still joining the cluster, retry shortly");
     }
     const ring = this.membership.ring();
     const selfId = this.membership.selfId;
@@ -274,7 +270,7 @@ export class Distributor implements Appendable {
       }
       setIds = [...runsOf.keys()];
     }
-    if (runsOf.has(-1)) throw new ClusterWriteError("cluster write failed: the ring has no members");
+    if (runsOf.has(-1)) throw new WriteUnavailableError("cluster write failed: the ring has no members");
 
     // Member → the runs it must receive (the union of its owner sets' runs, in commit order).
     const perMember = new Map<string, { runs: Int32Array | null; n: number; samples: number }>();
@@ -328,7 +324,7 @@ export class Distributor implements Appendable {
         finished = true;
         this.metrics.quorumFailures++;
         settle(
-          new ClusterWriteError(
+          new WriteUnavailableError(
             `cluster write failed: ${broken.ok} of ${broken.members.length} replicas acknowledged, ` +
               `quorum is ${broken.need} (${broken.errors.join("; ")})`,
           ),

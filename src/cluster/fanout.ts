@@ -25,12 +25,8 @@ import type { Rpc } from "./rpc.ts";
 
 export const SELECT_PROTOCOL = "/shoal/select/1";
 
-/** Every partial-result warning starts with this; `partial_response=false` turns it into an error. */
+/** Every partial-result warning starts with this, so a reader can tell an incomplete answer from PromQL's own warnings. */
 export const PARTIAL_RESULT_WARNING_PREFIX = "cluster: partial result:";
-
-export function isPartialResultWarning(w: string): boolean {
-  return w.startsWith(PARTIAL_RESULT_WARNING_PREFIX);
-}
 
 type WireMatcher = [MatchType, string, string];
 

@@ -13,12 +13,13 @@ import { gossipsub, type GossipSub } from "@libp2p/gossipsub";
 import { mdns } from "@libp2p/mdns";
 import { preSharedKey } from "@libp2p/pnet";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
-import type { Libp2p, PrivateKey } from "@libp2p/interface";
+import type { ConnectionProtector, Libp2p, PrivateKey } from "@libp2p/interface";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "../model/index.ts";
-import { ClusterFlagError, defaultClusterConfig, splitHostPort, type ClusterConfig } from "./config.ts";
+import { FlagError, type Logger } from "../model/index.ts";
+import { defaultClusterConfig, splitHostPort, type ClusterConfig } from "./config.ts";
+import { HandshakeWatch } from "./handshake.ts";
 
 export type ClusterHost = Libp2p<{ pubsub: GossipSub; identify: unknown; ping: unknown }>;
 
@@ -51,12 +52,12 @@ export function readSwarmKey(path: string): Uint8Array {
   try {
     content = readFileSync(path);
   } catch (err) {
-    throw new ClusterFlagError(`--cluster.secret-file: cannot read ${path}: ${(err as Error).message}`);
+    throw new FlagError(`--cluster.secret-file: cannot read ${path}: ${(err as Error).message}`);
   }
   const text = content.toString("utf8");
   if (text.startsWith("/key/swarm/psk/1.0.0/")) return new Uint8Array(content);
   const secret = text.trim();
-  if (secret === "") throw new ClusterFlagError(`--cluster.secret-file: ${path} is empty`);
+  if (secret === "") throw new FlagError(`--cluster.secret-file: ${path} is empty`);
   const hex = createHash("sha256").update("shoal-cluster-secret\0").update(secret).digest("hex");
   return new TextEncoder().encode(`/key/swarm/psk/1.0.0/\n/base16/\n${hex}`);
 }
@@ -71,9 +72,10 @@ export async function createClusterHost(
   cfg: ClusterConfig,
   stateDir: string,
   logger: Logger,
-): Promise<{ host: ClusterHost; mdnsOn: boolean }> {
+): Promise<{ host: ClusterHost; mdnsOn: boolean; handshakes: HandshakeWatch }> {
   const privateKey = await loadOrCreateKey(stateDir);
   const psk = cfg.secretFile ? readSwarmKey(cfg.secretFile) : null;
+  const handshakes = new HandshakeWatch(logger, psk !== null);
   let listen = cfg.listenAddress;
   const build = (withMdns: boolean) => {
     const opts: Libp2pOptions<{ pubsub: GossipSub; identify: unknown; ping: unknown }> = {
@@ -95,7 +97,8 @@ export async function createClusterHost(
         }),
       },
     };
-    if (psk) opts.connectionProtector = preSharedKey({ psk });
+    // Also without a secret: the watch names peers whose handshake fails (they may have one).
+    opts.connectionProtector = handshakes.protector(psk ? (preSharedKey({ psk }) as (components: unknown) => ConnectionProtector) : null) as Libp2pOptions["connectionProtector"];
     if (withMdns) {
       opts.peerDiscovery = [
         mdns({ serviceTag: `_shoal-${cfg.name.toLowerCase().replace(/[^a-z0-9-]/g, "-")}._udp.local`, interval: 2000 }),
@@ -104,6 +107,11 @@ export async function createClusterHost(
     return createLibp2p(opts);
   };
   const buildWithFallback = async (withMdns: boolean) => {
+    const host = await buildOnFreePort(withMdns);
+    host.addEventListener("connection:open", (evt) => handshakes.opened(evt.detail.remoteAddr.toString()));
+    return host;
+  };
+  const buildOnFreePort = async (withMdns: boolean) => {
     try {
       return await build(withMdns);
     } catch (err) {
@@ -117,12 +125,12 @@ export async function createClusterHost(
   };
   if (cfg.mdns) {
     try {
-      return { host: await buildWithFallback(true), mdnsOn: true };
+      return { host: await buildWithFallback(true), mdnsOn: true, handshakes };
     } catch (err) {
       if (/EADDRINUSE|address already in use/i.test(String(err))) throw err;
       // mDNS is a convenience: a network without multicast must not keep the node from starting.
       logger.warn("mDNS discovery unavailable, continuing without it", { err });
     }
   }
-  return { host: await buildWithFallback(false), mdnsOn: false };
+  return { host: await buildWithFallback(false), mdnsOn: false, handshakes };
 }

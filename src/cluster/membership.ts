@@ -5,6 +5,7 @@
  * a member is suspect after `suspectTimeout` without one, dead after `deadTimeout` (it then
  * leaves the ring), and forgotten after `forgetTimeout`.
  */
+import { TopicValidatorResult } from "@libp2p/gossipsub";
 import { multiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import { lookup } from "node:dns/promises";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import type { Logger } from "../model/index.ts";
 import { decodeFrame, encodeFrame } from "./codec.ts";
 import { splitHostPort, type ClusterConfig } from "./config.ts";
 import type { ClusterHost } from "./host.ts";
+import { WarnLimiter, type ClusterIdentity } from "./identity.ts";
 import { Ring, type RingMember } from "./ring.ts";
 import { peerIdOf } from "./rpc.ts";
 
@@ -28,6 +30,9 @@ export type MemberHealth = "alive" | "suspect" | "dead";
 interface HeartbeatMessage {
   v: 1;
   cluster: string;
+  /** The sender's cluster identity (see identity.ts) and whether it is final. */
+  clusterId: string;
+  clusterSettled: boolean;
   id: string;
   name: string;
   addrs: string[];
@@ -92,6 +97,12 @@ interface RememberedPeer {
 }
 
 const DIAL_BACKOFF_MS = 2000;
+/** A node of another cluster is not dialled again for this long (then checked anew). */
+const FOREIGN_REDIAL_MS = 60_000;
+/** One warning per refused node per this long. */
+const FOREIGN_WARN_EVERY_MS = 60_000;
+/** How long a refused node stays in the status after its last attempt. */
+const REFUSED_SHOWN_MS = 15 * 60_000;
 const PERSIST_EVERY_MS = 10_000;
 /** Remembered peers not seen for this long are dropped from peers.json. */
 const REMEMBER_FOR_MS = 7 * 24 * 3600_000;
@@ -113,6 +124,18 @@ export interface MembershipOptions {
   createdAt?: number;
   /** Hinted-handoff batches this node holds per peer (published so the peer is kept out of the ring meanwhile). */
   hints?: () => Record<string, number>;
+  /** The cluster's identity: heartbeats of another settled cluster are refused. */
+  identity: ClusterIdentity;
+}
+
+/** A node of another cluster that this node refused, for the status. */
+export interface RefusedPeer {
+  id: string;
+  name: string;
+  clusterId: string;
+  addrs: string[];
+  /** performance.now() of its last refused heartbeat. */
+  lastSeen: number;
 }
 
 export class Membership {
@@ -155,6 +178,10 @@ export class Membership {
   private wasActive = false;
   /** HOST:PORT join targets, retried while we are not connected to the peer behind them. */
   private readonly joinTargets: { addr: string; peer?: string }[];
+  private readonly identity: ClusterIdentity;
+  /** Nodes of other clusters, by peer id: not members, not dialled until `until`. */
+  private readonly refused = new Map<string, RefusedPeer & { until: number }>();
+  private readonly refusedWarnings = new WarnLimiter(FOREIGN_WARN_EVERY_MS);
 
   constructor(private readonly opts: MembershipOptions) {
     this.cfg = opts.config;
@@ -166,6 +193,7 @@ export class Membership {
     this.loadFn = opts.load ?? (() => ({}));
     this.hintsFn = opts.hints ?? (() => ({}));
     this.joinTargets = this.cfg.join.map((addr) => ({ addr }));
+    this.identity = opts.identity;
     const now = performance.now();
     this.members.set(this.selfId, {
       id: this.selfId,
@@ -198,6 +226,18 @@ export class Membership {
 
   start(): void {
     const pubsub = this.host.services.pubsub;
+    // Heartbeats of another cluster are refused before gossipsub forwards them: a fresh member
+    // must not take a foreign cluster's id from a heartbeat relayed to it by chance.
+    pubsub.topicValidators.set(this.topic, (_from, msg) => {
+      try {
+        const hb = decodeFrame<HeartbeatMessage>(msg.data);
+        if (!this.isForeign(hb)) return TopicValidatorResult.Accept;
+        this.refuse(hb);
+      } catch (err) {
+        this.logger.debug("ignoring malformed heartbeat", { err });
+      }
+      return TopicValidatorResult.Ignore;
+    });
     pubsub.subscribe(this.topic);
     pubsub.addEventListener("message", (evt) => {
       if (evt.detail.topic !== this.topic) return;
@@ -467,9 +507,12 @@ export class Membership {
     } catch {
       // load figures are informative only
     }
+    this.identity.tick(now);
     const hb: HeartbeatMessage = {
       v: 1,
       cluster: this.cfg.name,
+      clusterId: this.identity.id,
+      clusterSettled: this.identity.settled,
       id: this.selfId,
       name: self.name,
       addrs: self.addrs,
@@ -506,6 +549,15 @@ export class Membership {
 
   private onHeartbeat(hb: HeartbeatMessage): void {
     if (hb.v !== 1 || hb.cluster !== this.cfg.name || typeof hb.id !== "string" || hb.id === this.selfId) return;
+    if (typeof hb.clusterId !== "string") return;
+    const verdict = this.identity.consider(hb.clusterId, hb.clusterSettled === true, performance.now());
+    if (verdict === "foreign") {
+      this.refuse(hb);
+      return;
+    }
+    // A fresh node with another id takes ours once it hears us; until then it is not a member.
+    if (verdict === "pending" && !this.members.has(hb.id)) return;
+    this.refused.delete(hb.id);
     const tokenBytes = hb.tokens instanceof Uint8Array ? hb.tokens : new Uint8Array(0);
     const tokens = new Uint32Array(tokenBytes.byteLength >>> 2);
     new Uint8Array(tokens.buffer).set(tokenBytes.subarray(0, tokens.byteLength));
@@ -701,9 +753,59 @@ export class Membership {
     return true;
   }
 
+  /** This node's cluster identity: the id, and whether it is final (kept in the data directory). */
+  clusterIdentity(): { id: string; settled: boolean } {
+    return { id: this.identity.id, settled: this.identity.settled };
+  }
+
+  /** Nodes of other clusters that reached this node in the last `REFUSED_SHOWN_MS` (refused, not members). */
+  refusedPeers(): RefusedPeer[] {
+    const since = performance.now() - REFUSED_SHOWN_MS;
+    return [...this.refused.values()].filter((p) => p.lastSeen >= since).map(({ until: _until, ...p }) => p);
+  }
+
+  /** A heartbeat of a node whose cluster id is final and differs from ours, which is final too. */
+  private isForeign(hb: HeartbeatMessage): boolean {
+    if (hb.v !== 1 || hb.cluster !== this.cfg.name || typeof hb.id !== "string" || hb.id === this.selfId) return false;
+    return typeof hb.clusterId === "string" && hb.clusterSettled === true && this.identity.settled && hb.clusterId !== this.identity.id;
+  }
+
+  private isRefused(id: string): boolean {
+    const r = this.refused.get(id);
+    return r !== undefined && performance.now() < r.until;
+  }
+
+  /**
+   * A node of another cluster: never a member (it would merge the rings and replicate the two
+   * clusters' data into each other), not dialled again for a while, disconnected.
+   */
+  private refuse(hb: HeartbeatMessage): void {
+    const now = performance.now();
+    const name = String(hb.name);
+    const addrs = Array.isArray(hb.addrs) ? hb.addrs.map(String) : [];
+    this.refused.set(hb.id, { id: hb.id, name, clusterId: hb.clusterId, addrs, lastSeen: now, until: now + FOREIGN_REDIAL_MS });
+    if (this.refused.size > 1000) this.refused.delete(this.refused.keys().next().value!);
+    const held = this.refusedWarnings.allow(hb.id, now);
+    if (held !== null) {
+      this.logger.warn(
+        `refusing node ${name} of another cluster (its cluster id ${hb.clusterId}, ours ${this.identity.id}): a node that holds data of one cluster never joins another`,
+        { peer: name, peer_id: hb.id, addrs: addrs.join(","), cluster_id: this.identity.id, peer_cluster_id: hb.clusterId, ...(held > 0 ? { repeated: held } : {}) },
+      );
+    }
+    if (this.members.delete(hb.id)) this.changed();
+    if (this.remembered.delete(hb.id)) this.rememberedDirty = true;
+    // Disconnect after a couple of our heartbeats went out: the other side then hears ours and
+    // refuses (and warns about) this node as well, instead of seeing the connection just drop.
+    const peer = peerIdOf(hb.id);
+    const hangUp = setTimeout(() => {
+      if (!this.stopped && this.host.getConnections(peer).length > 0) void this.host.hangUp(peer).catch(() => {});
+    }, 2 * this.cfg.heartbeatIntervalMs);
+    hangUp.unref?.();
+  }
+
   /** Dials a known peer id at its advertised addresses (no-op while connected or backing off). */
   private dialPeer(id: string, addrs: string[]): void {
-    if (this.stopped || id === this.selfId || this.dialing.has(id)) return;
+    if (this.stopped || id === this.selfId || this.dialing.has(id) || this.isRefused(id)) return;
     const peer = peerIdOf(id);
     if (this.host.getConnections(peer).length > 0) return;
     const now = performance.now();
@@ -748,6 +850,7 @@ export class Membership {
   private dialJoinTargets(): void {
     for (const target of this.joinTargets) {
       if (target.peer && this.host.getConnections(peerIdOf(target.peer)).length > 0) continue;
+      if (target.peer && this.isRefused(target.peer)) continue;
       void this.resolveJoin(target.addr).then(
         (addrs) =>
           this.dialAddrs(`join ${target.addr}`, addrs, (id) => {

@@ -1,22 +1,15 @@
 /**
- * The cluster's own metrics as plain data: families of labelled samples that the telemetry room
- * renders in the exposition format. Counters only grow; gauges are computed when collected.
+ * The cluster's own counters and histograms, read at scrape time into the shared
+ * `MetricFamily` shape that the telemetry registry renders. Counters only grow; gauges are
+ * computed when collected.
  */
-export type MetricType = "counter" | "gauge" | "histogram";
+import type { MetricSample } from "../model/index.ts";
 
-export interface MetricSample {
-  /** Suffix appended to the family name ("_bucket", "_sum", "_count" for histograms), or "". */
-  readonly suffix: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
+// One family shape for every room (model's); re-exported for the collector in cluster.ts.
+export type { MetricFamily } from "../model/index.ts";
 
-export interface MetricFamily {
-  readonly name: string;
-  readonly help: string;
-  readonly type: MetricType;
-  readonly samples: MetricSample[];
-}
+/** A sample that always carries its suffix and labels (callers sum over label values). */
+type ClusterSample = Required<MetricSample>;
 
 /** A counter keyed by label values. */
 export class LabelledCounter {
@@ -35,7 +28,7 @@ export class LabelledCounter {
     e.value += by;
   }
 
-  samples(): MetricSample[] {
+  samples(): ClusterSample[] {
     return [...this.values.values()].map((e) => ({ suffix: "", labels: e.labels, value: e.value }));
   }
 }
@@ -55,25 +48,11 @@ export class Histogram {
     for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) this.counts[i]!++;
   }
 
-  samples(): MetricSample[] {
-    const out: MetricSample[] = this.buckets.map((b, i) => ({ suffix: "_bucket", labels: { le: String(b) }, value: this.counts[i]! }));
+  samples(): ClusterSample[] {
+    const out: ClusterSample[] = this.buckets.map((b, i) => ({ suffix: "_bucket", labels: { le: String(b) }, value: this.counts[i]! }));
     out.push({ suffix: "_bucket", labels: { le: "+Inf" }, value: this.count });
     out.push({ suffix: "_sum", labels: {}, value: this.sum });
     out.push({ suffix: "_count", labels: {}, value: this.count });
     return out;
   }
-}
-
-/** Renders families in the Prometheus text format (used by tests and as a fallback). */
-export function renderMetricsText(families: readonly MetricFamily[]): string {
-  const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-  let out = "";
-  for (const f of families) {
-    out += `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`;
-    for (const s of f.samples) {
-      const ls = Object.entries(s.labels).map(([k, v]) => `${k}="${esc(v)}"`);
-      out += `${f.name}${s.suffix}${ls.length ? `{${ls.join(",")}}` : ""} ${s.value}\n`;
-    }
-  }
-  return out;
 }

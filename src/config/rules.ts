@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { isLegacyLabelName, isValidMetricName } from "../model/index.ts";
-import { parseDuration } from "./duration.ts";
+import { duration } from "./schema.ts";
 import { ConfigError } from "./error.ts";
 import { YamlDoc } from "./yamldoc.ts";
 
@@ -35,14 +35,6 @@ export interface RuleGroupConfig {
 }
 
 const str = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const ms = parseDuration(String(v));
-  if (ms === null) {
-    ctx.addIssue({ code: "custom", message: `invalid duration ${JSON.stringify(String(v))}` });
-    return z.NEVER;
-  }
-  return ms;
-});
 const labelMap = z.record(z.string(), str.nullish());
 
 const ruleSchema = z.strictObject({

@@ -4,27 +4,29 @@
  * set", as an empty YAML value does for Go. Defaults and cross-field rules live in load.ts.
  */
 import { z } from "zod";
-import { parseByteSize, parseDuration } from "./duration.ts";
+import { parseByteSize, parseDuration } from "../model/index.ts";
 
 /** Go's YAML decoder turns any scalar into a string field. */
 const str = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const ms = parseDuration(String(v));
-  if (ms === null) {
+export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(String(v));
+  } catch {
     ctx.addIssue({ code: "custom", message: `invalid duration ${JSON.stringify(String(v))}` });
     return z.NEVER;
   }
-  return ms;
 });
 
+/** A YAML number is a count of bytes (Go decodes it into the int64 directly); text needs a unit. */
 const byteSize = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  const n = parseByteSize(String(v));
-  if (n === null) {
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
+  try {
+    return parseByteSize(String(v));
+  } catch {
     ctx.addIssue({ code: "custom", message: `invalid size ${JSON.stringify(String(v))}` });
     return z.NEVER;
   }
-  return n;
 });
 
 const uint = z.number().int().nonnegative();

@@ -54,14 +54,6 @@ export function compareLabels(a: Labels, b: Labels): number {
   return a.length - b.length;
 }
 
-export function labelsEqual(a: Labels, b: Labels): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]!.name !== b[i]!.name || a[i]!.value !== b[i]!.value) return false;
-  }
-  return true;
-}
-
 const SEP = "\xff";
 
 /**
@@ -91,18 +83,6 @@ export function labelsHash32(labels: Labels): number {
     hash32ByLabels.set(labels, h);
   }
   return h;
-}
-
-/** Returns a copy without the named labels. */
-export function labelsWithout(labels: Labels, names: Iterable<string>): Labels {
-  const drop = new Set(names);
-  return labels.filter((l) => !drop.has(l.name));
-}
-
-/** Returns a copy keeping only the named labels. */
-export function labelsKeep(labels: Labels, names: Iterable<string>): Labels {
-  const keep = new Set(names);
-  return labels.filter((l) => keep.has(l.name));
 }
 
 /** Returns a copy with `name` set to `value` (removed when value is empty). */

@@ -7,6 +7,7 @@
  */
 import { RE2JS, RE2JSException } from "re2js";
 import { literalAffix, literalPrefix, literalSet, matchesAffix, type LiteralAffix } from "./regex-literal.ts";
+import { regexCost } from "./regex-size.ts";
 
 /** Thrown for a pattern that is not valid RE2 or is too large; the message quotes it, bounded. */
 export class RegexError extends Error {}
@@ -16,7 +17,23 @@ export class RegexError extends Error {}
  * still apply below it; this one bounds the time one compilation may hold the event loop
  * (re2js compiles about a megabyte of pattern a second).
  */
-export const MAX_REGEX_LENGTH = 512 * 1024;
+const MAX_REGEX_LENGTH = 512 * 1024;
+
+/**
+ * The largest program compiled, in Go's estimate of instructions, a Unicode class (`\pL`)
+ * counting UNICODE_CLASS_WEIGHT times. re2js compiles about 100k plain instructions, or 10k
+ * Unicode classes, in a few hundred milliseconds here; Go allows 3.3M. A 2000-name alternation
+ * that is not a plain literal set (`(?i)host-0001|…`) is about 45k.
+ */
+export const MAX_PROGRAM_SIZE = 100_000;
+const UNICODE_CLASS_WEIGHT = 10;
+
+/**
+ * The most instructions that may be live at one position of a value (regex-size.ts). Matching
+ * costs about this times the value's length: at 256, a 64 KiB label value takes under about a
+ * second even in the worst shape, `(?:.*x){128}` with captures; `(?:.?){1000}` (1000) is refused.
+ */
+export const MAX_PROGRAM_WIDTH = 256;
 
 /** How much of a pattern an error message repeats. */
 const QUOTE_MAX = 100;
@@ -100,11 +117,26 @@ function commonPrefix(xs: readonly string[]): string {
 }
 
 function compileEngine(source: string): RE2JS {
+  checkCost(source);
   try {
     return RE2JS.compile(`^(?s:${source})$`);
   } catch (e) {
     if (e instanceof RE2JSException) throw new RegexError(boundErrorMessage(e.message));
     throw e;
+  }
+}
+
+/**
+ * Refuses, before the engine spends time on it, a pattern whose program would take long to
+ * compile or whose match would hold the event loop long, with Go's message for a program over
+ * its size limit. A repeat Go refuses (`a{1001}`, `(a{1000}){1000}`) is counted once, so that the
+ * engine reports it as Go does.
+ */
+function checkCost(source: string): void {
+  const cost = regexCost(source);
+  const size = cost.size + (UNICODE_CLASS_WEIGHT - 1) * cost.unicodeClasses;
+  if (size > MAX_PROGRAM_SIZE || cost.width > MAX_PROGRAM_WIDTH) {
+    throw new RegexError(`error parsing regexp: expression too large: \`${boundedQuote(`^(?s:${source})$`)}\``);
   }
 }
 

@@ -8,9 +8,6 @@
 export const STALE_NAN_HI = 0x7ff00000;
 export const STALE_NAN_LO = 0x00000002;
 
-/** The stale marker's bits as a 64-bit integer (for code that encodes floats by their bits). */
-export const STALE_NAN_BITS = 0x7ff0000000000002n;
-
 function wordsOf(values: Float64Array): Uint32Array {
   return new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
 }

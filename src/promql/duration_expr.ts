@@ -3,10 +3,8 @@
  * with Prometheus's rules: arithmetic in seconds, division and modulo by zero are errors, and
  * ranges and steps must come out greater than zero.
  */
+import { MAX_DURATION_MS } from "../model/index.ts";
 import type { DurationExpr, Expr, PosRange } from "./ast.ts";
-
-/** The longest duration Prometheus represents (Go's time.Duration), in ms. */
-export const MAX_DURATION_MS = 9223372036854;
 
 /** Go's math.Round: halves away from zero. */
 export function goRound(v: number): number {

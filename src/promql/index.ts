@@ -1,9 +1,9 @@
 /** The PromQL room's door. */
-export { Engine, type EngineOptions, type QueryOptions } from "./engine.ts";
+export { Engine, type QueryOptions } from "./engine.ts";
 export { parseExpr, ParseError } from "./parser.ts";
 export { formatExpr } from "./printer.ts";
 export { prettyExpr } from "./prettier.ts";
-export { getFunction, type FunctionSignature } from "./signatures.ts";
+export { getFunction } from "./signatures.ts";
 export { QueryError } from "./result.ts";
-export type { QueryResult, QueryValue, QueryStats, QueryErrorType, VectorSample, MatrixSeries } from "./result.ts";
+export type { QueryResult, QueryValue, QueryStats } from "./result.ts";
 export type * from "./ast.ts";

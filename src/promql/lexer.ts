@@ -3,7 +3,7 @@
  * lexer does (same token kinds, same keyword rules, same error texts), plus the decoding of the
  * literals it produces (numbers, durations, quoted strings) with Go's rules.
  */
-import { decodeUtf8Escaped } from "../model/index.ts";
+import { decodeUtf8Escaped, goQuoteRune, goQuoteString, goRuneU } from "../model/index.ts";
 
 export type TokenKind =
   | "EOF"
@@ -550,10 +550,6 @@ class Lexer {
     return this.error(`bad number or duration syntax: ${goQuoteString(this.input.slice(this.start, this.pos))}`);
   }
 
-  private lastCharIs(set: string): boolean {
-    return set.includes(this.input[this.pos - 1]!);
-  }
-
   private is(valid: string): boolean {
     const c = this.peek();
     return c !== "" && valid.includes(c);
@@ -780,51 +776,6 @@ function parseHexFloat(s: string): number | null {
   return mant * Math.pow(2, Number(m[3]) - 4 * (m[2] ?? "").length);
 }
 
-/** Duration units in the order they must appear, with their length in ms. */
-const DURATION_UNITS: Record<string, [number, number]> = {
-  y: [0, 365 * 24 * 3600 * 1000],
-  w: [1, 7 * 24 * 3600 * 1000],
-  d: [2, 24 * 3600 * 1000],
-  h: [3, 3600 * 1000],
-  m: [4, 60 * 1000],
-  s: [5, 1000],
-  ms: [6, 1],
-};
-
-/** The largest duration Go's time.Duration holds, in ms. */
-const MAX_DURATION_MS = 9223372036854;
-
-/**
- * Parses a Prometheus duration (`1h30m`, `5m`, `2w`, `500ms`; units from largest to smallest,
- * each at most once) into milliseconds. Throws an Error with Prometheus's message when invalid.
- */
-export function parseDurationMs(text: string): number {
-  if (text === "0") return 0;
-  if (text === "") throw new Error("empty duration string");
-  const bad = () => new Error(`not a valid duration string: ${goQuoteString(text)}`);
-  let i = 0;
-  let lastUnit = -1;
-  let total = 0;
-  while (i < text.length) {
-    let j = i;
-    while (j < text.length && isDigit(text[j]!)) j++;
-    if (j === i) throw bad();
-    const v = Number(text.slice(i, j));
-    let k = j;
-    while (k < text.length && !isDigit(text[k]!)) k++;
-    if (k === j) throw bad();
-    const unit = text.slice(j, k);
-    const u = Object.prototype.hasOwnProperty.call(DURATION_UNITS, unit) ? DURATION_UNITS[unit]! : undefined;
-    if (!u) throw new Error(`unknown unit ${goQuoteString(unit)} in duration ${goQuoteString(text)}`);
-    if (u[0] <= lastUnit) throw bad();
-    lastUnit = u[0];
-    total += v * u[1];
-    if (total > MAX_DURATION_MS) throw new Error("duration out of range");
-    i = k;
-  }
-  return total;
-}
-
 /**
  * Decodes a STRING token (with its quotes) as Prometheus does: Go escapes in "..." and '...',
  * none in `...`. Bytes that are not valid UTF-8 (from \x or octal escapes) become the lone
@@ -883,62 +834,4 @@ export function unquoteString(text: string): string {
   }
   flush();
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Go-style quoting, used in messages and by the printer.
-
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-
-/** Go's strconv.Quote (%q) of a string; lone surrogates U+DC80..U+DCFF print as \xNN bytes. */
-export function goQuoteString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (cp >= 0x20 && cp < 0x7f) {
-      if (ch === '"' || ch === "\\") out += "\\" + ch;
-      else out += ch;
-      continue;
-    }
-    out += goEscapeRune(ch, cp, '"');
-  }
-  return out + '"';
-}
-
-function goEscapeRune(ch: string, cp: number, quote: string): string {
-  switch (cp) {
-    case 0x07: return "\\a";
-    case 0x08: return "\\b";
-    case 0x0c: return "\\f";
-    case 0x0a: return "\\n";
-    case 0x0d: return "\\r";
-    case 0x09: return "\\t";
-    case 0x0b: return "\\v";
-  }
-  if (ch === quote || ch === "\\") return "\\" + ch;
-  if (cp >= 0xdc80 && cp <= 0xdcff) return "\\x" + (cp - 0xdc00).toString(16).padStart(2, "0");
-  if (cp >= 0xd800 && cp < 0xe000) return "\\ufffd";
-  if (cp < 0x20 || cp === 0x7f) return "\\x" + cp.toString(16).padStart(2, "0");
-  if (cp >= 0x20 && cp < 0x7f) return ch;
-  if (PRINTABLE.test(ch)) return ch;
-  if (cp < 0x10000) return "\\u" + cp.toString(16).padStart(4, "0");
-  return "\\U" + cp.toString(16).padStart(8, "0");
-}
-
-/** Go's %q of a rune: 'x'. */
-function goQuoteRune(r: string): string {
-  if (r === "") return "'\\x00'";
-  const cp = r.codePointAt(0)!;
-  // A byte that was not UTF-8: Go read it as utf8.RuneError.
-  if (cp >= 0xdc00 && cp < 0xe000) return "'\ufffd'";
-  if (r === "'") return "'\\''";
-  if (cp >= 0x20 && cp < 0x7f) return `'${r}'`;
-  return `'${goEscapeRune(r, cp, "'")}'`;
-}
-
-/** Go's %#U of a rune: U+0041 'A'. */
-function goRuneU(r: string): string {
-  const cp = r.codePointAt(0) ?? 0;
-  const hex = "U+" + cp.toString(16).toUpperCase().padStart(4, "0");
-  return PRINTABLE.test(r) || (cp >= 0x20 && cp < 0x7f) ? `${hex} '${r}'` : hex;
 }

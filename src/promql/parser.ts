@@ -4,7 +4,7 @@
  * reports errors with Prometheus's texts and positions (the first error wins, as in
  * Prometheus's `ParseErrors.Error()`).
  */
-import { Matcher, RegexError } from "../model/index.ts";
+import { goQuoteString, Matcher, MAX_DURATION_MS, parseDuration, RegexError } from "../model/index.ts";
 import type {
   AggregateExpr,
   AggregateOp,
@@ -28,16 +28,13 @@ import {
   durationNode,
   evalDurationExpr,
   goRound,
-  MAX_DURATION_MS,
   secondsToMs,
 } from "./duration_expr.ts";
 import {
   describeToken,
-  goQuoteString,
   isAggregatorKind,
   isKeywordKind,
   lex,
-  parseDurationMs,
   parseNumberLiteral,
   unquoteString,
   type Token,
@@ -393,7 +390,7 @@ class Parser {
     if (t.kind === "DURATION") {
       let ms: number;
       try {
-        ms = parseDurationMs(t.val);
+        ms = parseDuration(t.val);
       } catch (e) {
         this.fail(pos, (e as Error).message);
       }

@@ -5,11 +5,8 @@
  * an equal tree (up to matcher order and positions).
  */
 import type { AggregateExpr, BinaryExpr, DurationExpr, Expr, SubqueryExpr, VectorMatching, VectorSelector } from "./ast.ts";
-import type { Matcher } from "../model/index.ts";
+import { formatDuration, goQuoteString, type Matcher } from "../model/index.ts";
 import { secondsToMs } from "./duration_expr.ts";
-import { goQuoteString } from "./lexer.ts";
-
-export { goQuoteString } from "./lexer.ts";
 
 /** The canonical single-line text of an expression. */
 export function formatExpr(e: Expr): string {
@@ -174,35 +171,6 @@ function formatDurationExpr(d: DurationExpr): string {
       s = d.lhs ? `${formatDurationExpr(d.lhs)} ${d.op} ${formatDurationExpr(d.rhs!)}` : `${d.op}${formatDurationExpr(d.rhs!)}`;
   }
   return d.wrapped ? `(${s})` : s;
-}
-
-const DURATION_UNITS: [string, number, boolean][] = [
-  ["y", 365 * 24 * 3600 * 1000, true],
-  ["w", 7 * 24 * 3600 * 1000, true],
-  ["d", 24 * 3600 * 1000, false],
-  ["h", 3600 * 1000, false],
-  ["m", 60 * 1000, false],
-  ["s", 1000, false],
-  ["ms", 1, false],
-];
-
-/**
- * A duration in ms as Prometheus prints it (model.Duration): `0s`, `1h30m`, `90d`; years and
- * weeks only when they divide the duration exactly.
- */
-export function formatDuration(ms: number): string {
-  ms = Math.trunc(ms);
-  if (ms === 0) return "0s";
-  let r = "";
-  for (const [unit, mult, exact] of DURATION_UNITS) {
-    if (exact && ms % mult !== 0) continue;
-    const v = Math.floor(ms / mult);
-    if (v > 0) {
-      r += `${v}${unit}`;
-      ms -= v * mult;
-    }
-  }
-  return r;
 }
 
 function formatSignedDuration(ms: number): string {

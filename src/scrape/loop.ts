@@ -192,8 +192,6 @@ function evictUnseen(cache: Map<number, SeriesCacheEntry>, before: number): void
   }
 }
 
-export type { ScrapeCounters } from "./metrics.ts";
-
 export interface ScrapeLoopOptions {
   counters?: ScrapeCounters;
   target: TargetSpec;

@@ -5,8 +5,19 @@
  * cache to its successor; targets and jobs that disappear are stopped with staleness markers.
  */
 import { hostname } from "node:os";
-import { labelsKey, labelsToRecord, nopLogger, type Appendable, type Labels, type Logger } from "../model/index.ts";
-import { formatDuration, type Config, type ScrapeConfig } from "../config/index.ts";
+import {
+  formatDuration,
+  labelsKey,
+  labelsToRecord,
+  nopLogger,
+  type ActiveTarget,
+  type Appendable,
+  type DroppedTarget,
+  type Labels,
+  type Logger,
+  type TargetMetadata,
+} from "../model/index.ts";
+import type { Config, ScrapeConfig } from "../config/index.ts";
 import { FileDiscoverer, StaticDiscoverer, type Discoverer, type TargetGroup } from "./discovery.ts";
 import { ExpositionParser } from "./exposition.ts";
 import { ScrapeLoop, type LoopState } from "./loop.ts";
@@ -26,39 +37,6 @@ export interface ScrapeManagerOptions {
   fileSDPollInterval?: number;
   /** Where scrape interval lengths and pool sync durations are reported (the node's own metrics). */
   observers?: Partial<ScrapeObservers>;
-}
-
-/** One entry of /api/v1/targets' activeTargets. */
-export interface ActiveTarget {
-  discoveredLabels: Record<string, string>;
-  labels: Record<string, string>;
-  scrapePool: string;
-  scrapeUrl: string;
-  globalUrl: string;
-  lastError: string;
-  /** RFC 3339; "0001-01-01T00:00:00Z" before the first scrape. */
-  lastScrape: string;
-  /** Seconds. */
-  lastScrapeDuration: number;
-  health: "up" | "down" | "unknown";
-  scrapeInterval: string;
-  scrapeTimeout: string;
-}
-
-/** One entry of /api/v1/targets' droppedTargets. */
-export interface DroppedTarget {
-  discoveredLabels: Record<string, string>;
-  scrapePool: string;
-}
-
-/** One entry of /api/v1/targets/metadata (also the source of /api/v1/metadata). */
-export interface TargetMetadata {
-  /** The target's labels (`job`, `instance`, …). */
-  target: Record<string, string>;
-  metric: string;
-  type: string;
-  help: string;
-  unit: string;
 }
 
 /** Figures for the node's own metrics. Totals count since the manager was created. */

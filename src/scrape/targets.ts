@@ -5,8 +5,8 @@
  * relabel_configs; `__meta_*` labels are removed and `instance` defaults to `__address__`.
  */
 import { hostname } from "node:os";
-import { labelsFromPairs, labelsKey, type Labels } from "../model/index.ts";
-import { formatDuration, parseDuration, type ScrapeConfig } from "../config/index.ts";
+import { formatDuration, labelsFromPairs, labelsKey, parseDuration, type Labels } from "../model/index.ts";
+import type { ScrapeConfig } from "../config/index.ts";
 import type { TargetGroup } from "./discovery.ts";
 import { relabel } from "./relabel.ts";
 
@@ -37,6 +37,19 @@ function get(labels: Labels, name: string): string {
   return "";
 }
 
+/** A duration label set by relabeling; zero or unparsable refuses the target, as Prometheus does. */
+function relabeledDuration(labels: Labels, name: string, what: string): number {
+  const text = get(labels, name);
+  let ms = 0;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    ms = 0;
+  }
+  if (ms === 0) throw new Error(`error parsing ${what}: ${JSON.stringify(text)}`);
+  return ms;
+}
+
 export function scrapeURL(labels: Labels, cfg: ScrapeConfig): string {
   const params = new Map<string, string[]>();
   for (const [k, v] of Object.entries(cfg.params)) params.set(k, [...v]);
@@ -61,10 +74,8 @@ export function buildTarget(targetLabels: Labels, groupLabels: Labels, cfg: Scra
   if (relabeled === null) return null;
   const address = get(relabeled, "__address__");
   if (address === "") throw new Error("no address");
-  const interval = parseDuration(get(relabeled, "__scrape_interval__"));
-  if (interval === null || interval === 0) throw new Error(`error parsing scrape interval: ${JSON.stringify(get(relabeled, "__scrape_interval__"))}`);
-  const timeout = parseDuration(get(relabeled, "__scrape_timeout__"));
-  if (timeout === null || timeout === 0) throw new Error(`error parsing scrape timeout: ${JSON.stringify(get(relabeled, "__scrape_timeout__"))}`);
+  const interval = relabeledDuration(relabeled, "__scrape_interval__", "scrape interval");
+  const timeout = relabeledDuration(relabeled, "__scrape_timeout__", "scrape timeout");
   if (timeout > interval) {
     throw new Error(`scrape timeout cannot be greater than scrape interval (${JSON.stringify(formatDuration(timeout))} > ${JSON.stringify(formatDuration(interval))})`);
   }

@@ -7,8 +7,6 @@
 import type { Matcher } from "../model/index.ts";
 import { regexShape } from "./regex-shape.ts";
 
-export type PostingsList = number[];
-
 function intersect(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   const out: number[] = [];
   let i = 0;

@@ -3,7 +3,8 @@
  * and, on Linux, from /proc/self at scrape time.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import type { CollectedFamily, Registry } from "./registry.ts";
+import type { MetricFamily } from "../model/index.ts";
+import type { Registry } from "./registry.ts";
 
 function readProc(path: string): string | null {
   try {
@@ -40,7 +41,7 @@ export function registerProcessMetrics(reg: Registry, startTimeMs: number): void
   reg.collector(() => {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    const fams: CollectedFamily[] = [
+    const fams: MetricFamily[] = [
       {
         name: "process_cpu_seconds_total",
         help: "Total user and system CPU time spent in seconds.",

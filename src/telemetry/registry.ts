@@ -3,29 +3,13 @@
  * that read a value at scrape time (storage statistics, process figures). Rendered in the
  * Prometheus text format 0.0.4, which `promtool check metrics` lints.
  */
-
-export type MetricType = "counter" | "gauge" | "histogram" | "summary";
-
-/** One sample of a family as a collector reports it. */
-export interface CollectedSample {
-  /** Suffix appended to the family name (`_bucket`, `_sum`, `_count`), or "". */
-  suffix?: string;
-  labels?: Record<string, string>;
-  value: number;
-}
-
-export interface CollectedFamily {
-  name: string;
-  help: string;
-  type: MetricType;
-  samples: CollectedSample[];
-}
+import type { MetricFamily, MetricSample, MetricType } from "../model/index.ts";
 
 interface Family {
   readonly name: string;
   readonly help: string;
   readonly type: MetricType;
-  collect(): CollectedSample[];
+  collect(): MetricSample[];
 }
 
 function labelKey(labelNames: readonly string[], values: readonly string[]): string {
@@ -60,7 +44,7 @@ export class Counter implements Family {
   get(...labelValues: string[]): number {
     return this.vals.get(labelKey(this.labelNames, labelValues)) ?? 0;
   }
-  collect(): CollectedSample[] {
+  collect(): MetricSample[] {
     return [...this.vals].map(([k, value]) => ({ labels: toRecord(this.labelNames, k), value }));
   }
 }
@@ -82,7 +66,7 @@ export class Gauge implements Family {
     const k = labelKey(this.labelNames, labelValues);
     this.vals.set(k, (this.vals.get(k) ?? 0) + by);
   }
-  collect(): CollectedSample[] {
+  collect(): MetricSample[] {
     return [...this.vals].map(([k, value]) => ({ labels: toRecord(this.labelNames, k), value }));
   }
 }
@@ -116,8 +100,8 @@ export class Histogram implements Family {
     cell.sum += v;
     cell.count++;
   }
-  collect(): CollectedSample[] {
-    const out: CollectedSample[] = [];
+  collect(): MetricSample[] {
+    const out: MetricSample[] = [];
     for (const [k, cell] of this.cells) {
       const labels = toRecord(this.labelNames, k);
       this.bounds.forEach((b, i) => out.push({ suffix: "_bucket", labels: { ...labels, le: formatSampleValue(b) }, value: cell.counts[i]! }));
@@ -194,8 +178,8 @@ export class Summary implements Family {
       if (at < this.capacity) cur.values[at] = v;
     }
   }
-  collect(): CollectedSample[] {
-    const out: CollectedSample[] = [];
+  collect(): MetricSample[] {
+    const out: MetricSample[] = [];
     const oldest = Math.floor(this.now() / this.slotMs) - this.ageBuckets;
     for (const [k, cell] of this.cells) {
       const labels = toRecord(this.labelNames, k);
@@ -249,7 +233,7 @@ function escapeHelp(v: string): string {
 
 export class Registry {
   private readonly families: Family[] = [];
-  private readonly collectors: (() => CollectedFamily[])[] = [];
+  private readonly collectors: (() => MetricFamily[])[] = [];
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     return this.add(new Counter(name, help, labelNames));
@@ -264,7 +248,7 @@ export class Registry {
     return this.add(new Summary(name, help, opts, labelNames));
   }
   /** A function called at every scrape that reports whole families (e.g. storage stats). */
-  collector(fn: () => CollectedFamily[]): void {
+  collector(fn: () => MetricFamily[]): void {
     this.collectors.push(fn);
   }
 
@@ -273,8 +257,8 @@ export class Registry {
     return f;
   }
 
-  gather(): CollectedFamily[] {
-    const out: CollectedFamily[] = this.families.map((f) => ({ name: f.name, help: f.help, type: f.type, samples: f.collect() }));
+  gather(): MetricFamily[] {
+    const out: MetricFamily[] = this.families.map((f) => ({ name: f.name, help: f.help, type: f.type, samples: f.collect() }));
     for (const c of this.collectors) {
       try {
         out.push(...c());

@@ -2,18 +2,19 @@
  * The scrape manager's figures under Prometheus's `prometheus_target_*` names, types, labels
  * and help texts, so that stock dashboards and alert rules read them unchanged.
  */
+import type { MetricFamily } from "../model/index.ts";
 import type { ScrapeManagerStats, ScrapeObservers } from "../scrape/index.ts";
-import type { CollectedFamily, Registry } from "./registry.ts";
+import type { Registry } from "./registry.ts";
 
 const QUANTILES = [0.01, 0.05, 0.5, 0.9, 0.99];
 
-function counter(name: string, help: string, value: number): CollectedFamily {
+function counter(name: string, help: string, value: number): MetricFamily {
   return { name, type: "counter", help, samples: [{ value }] };
 }
 
-export function scrapeFamilies(s: ScrapeManagerStats): CollectedFamily[] {
+export function scrapeFamilies(s: ScrapeManagerStats): MetricFamily[] {
   const c = s.scrapeCounters;
-  const byJob = (name: string, type: "counter" | "gauge", help: string, value: (j: ScrapeManagerStats["jobs"][number]) => number): CollectedFamily => ({
+  const byJob = (name: string, type: "counter" | "gauge", help: string, value: (j: ScrapeManagerStats["jobs"][number]) => number): MetricFamily => ({
     name,
     type,
     help,

@@ -2,14 +2,15 @@
  * Storage figures as metrics, read from the TSDB's stats() at every scrape, under Prometheus's
  * metric names where Prometheus has one (so existing dashboards work) and `shoal_` otherwise.
  */
+import type { MetricFamily, MetricType } from "../model/index.ts";
 import type { TSDBObservers, TSDBStats } from "../storage/index.ts";
-import { exponentialBuckets, type CollectedFamily, type MetricType, type Registry } from "./registry.ts";
+import { exponentialBuckets, type Registry } from "./registry.ts";
 
-function one(name: string, type: MetricType, help: string, value: number): CollectedFamily {
+function one(name: string, type: MetricType, help: string, value: number): MetricFamily {
   return { name, type, help, samples: [{ value }] };
 }
 
-export function tsdbFamilies(s: TSDBStats): CollectedFamily[] {
+export function tsdbFamilies(s: TSDBStats): MetricFamily[] {
   return [
     one("prometheus_tsdb_head_series", "gauge", "Total number of series in the head block.", s.headSeries),
     one("prometheus_tsdb_head_chunks", "gauge", "Total number of chunks in the head block.", s.headChunks),
@@ -57,7 +58,7 @@ export function tsdbFamilies(s: TSDBStats): CollectedFamily[] {
     one("prometheus_tsdb_time_retentions_total", "counter", "The number of times that blocks were deleted because the maximum time limit was exceeded.", s.retentionDeletions),
     one("prometheus_tsdb_size_retentions_total", "counter", "The number of times that blocks were deleted because the maximum number of bytes was exceeded.", s.sizeRetentionDeletions),
     one("prometheus_tsdb_tombstones", "gauge", "Number of deletion intervals waiting to be applied.", s.tombstones),
-    // Hand-off (issue 6): backfilled samples and dropped series.
+    // What the cluster's hand-off stores and drops: backfilled samples and dropped series.
     one("shoal_tsdb_backfilled_samples_total", "counter", "Samples stored by backfill (hand-off), duplicates not counted.", s.samplesBackfilled),
     one("shoal_tsdb_backfill_duplicate_samples_total", "counter", "Backfilled samples already held with the same value (stored once).", s.backfillDuplicates),
     one("shoal_tsdb_backfill_conflicting_samples_total", "counter", "Backfilled samples whose timestamp was already held with another value (the held value was kept).", s.backfillConflicts),

@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { rmSync } from "node:fs";
 import * as snappy from "snappyjs";
-import { WriteRequestType, encodeWriteRequest, int64ToNumber, type PbTimeSeries } from "../../src/api/remote_proto.ts";
-import { DEFAULT_REMOTE_WRITE_LIMITS, handleWriteBody } from "../../src/api/remote_write.ts";
-import { decodeWriteRequest, LabelsCache, WriteDecodeError } from "../../src/api/remote_write_decode.ts";
+import { WriteRequestType, encodeWriteRequest, int64ToNumber, type PbTimeSeries } from "../../src/api/remote/proto.ts";
+import { DEFAULT_REMOTE_WRITE_LIMITS, handleWriteBody } from "../../src/api/remote/write.ts";
+import { decodeWriteRequest, LabelsCache, WriteDecodeError } from "../../src/api/remote/write_decode.ts";
 import { isStaleAt, STALE_NAN_HI, STALE_NAN_LO } from "../../src/model/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
-import { tempDir } from "../e2e/harness.ts";
+import { tempDir } from "../support/index.ts";
 
 const labelName = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/).filter((n) => n !== "__name__");
 const series = fc.record({

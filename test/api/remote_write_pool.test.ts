@@ -5,10 +5,10 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import * as snappy from "snappyjs";
-import { encodeWriteRequest } from "../../src/api/remote_proto.ts";
-import { decodeBody, isOutcome } from "../../src/api/remote_write_body.ts";
-import { LabelsCache } from "../../src/api/remote_write_decode.ts";
-import { DecodePool } from "../../src/api/remote_write_pool.ts";
+import { encodeWriteRequest } from "../../src/api/remote/proto.ts";
+import { decodeBody, isOutcome } from "../../src/api/remote/write_body.ts";
+import { LabelsCache } from "../../src/api/remote/write_decode.ts";
+import { DecodePool } from "../../src/api/remote/write_pool.ts";
 import { isStaleAt, nopLogger, STALE_NAN_HI, STALE_NAN_LO } from "../../src/model/index.ts";
 
 const shared = new LabelsCache();

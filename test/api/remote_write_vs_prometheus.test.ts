@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
-import { eventually, startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "../e2e/harness.ts";
+import { waitFor, startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "../support/index.ts";
 
 let shoal: ShoalNode;
 let prom: PrometheusServer;
@@ -101,7 +101,7 @@ test("many requests over the same series: same data, same series count", async (
 test("Shoal decodes on its worker once that has started", async () => {
   // The worker starts with the first request; until it is up the request thread decodes.
   let t = t0 + 300_000;
-  const onWorker = await eventually("a request decoded on the worker", async () => {
+  const onWorker = await waitFor("a request decoded on the worker", async () => {
     t += 1000;
     const bodies = Array.from({ length: 8 }, (_, k) => writeRequestBody([series("rw_probe", { k: String(k) }, [[t, k]])]));
     const statuses = await Promise.all(bodies.map(async (b) => (await remoteWrite(shoal.url, b)).status));

@@ -2,10 +2,10 @@
 import { expect, test } from "bun:test";
 import fc from "fast-check";
 import * as snappy from "snappyjs";
-import { DEFAULT_REMOTE_WRITE_LIMITS, handleWriteBody } from "../../src/api/remote_write.ts";
-import { SnappyError, uncompressBlock } from "../../src/api/snappy_block.ts";
+import { DEFAULT_REMOTE_WRITE_LIMITS, handleWriteBody } from "../../src/api/remote/write.ts";
+import { SnappyError, uncompressBlock } from "../../src/api/remote/snappy_block.ts";
 import { openTSDB } from "../../src/storage/index.ts";
-import { tempDir } from "../e2e/harness.ts";
+import { tempDir } from "../support/index.ts";
 
 test("every stream snappy produces decompresses to its input", () => {
   fc.assert(

@@ -12,7 +12,7 @@ import { createWebGate } from "../../src/api/web_auth.ts";
 import { LiveWebConfig } from "../../src/api/web_live.ts";
 import { startTlsFront, type TlsFront } from "../../src/api/web_tls.ts";
 import { createLogger } from "../../src/model/index.ts";
-import { tempDir } from "../e2e/harness.ts";
+import { tempDir } from "../support/index.ts";
 import { makeTestPki, type IssuedCert } from "../e2e/tls_certs.ts";
 
 const dir = tempDir("webtls");

@@ -6,13 +6,13 @@
  * a protobuf decoder of remote-write requests.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import protobuf from "protobufjs";
 import snappy from "snappyjs";
 import { generate, remoteWriteBatches, writeOpenMetrics, type Dataset, type GeneratedSeries } from "../../bench/generator.ts";
 import { getLabel, labelsKey } from "../../src/model/index.ts";
+import { run as runCommand, tempDir } from "../support/index.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const opts = { series: 250, durationMs: 3 * 3_600_000, seed: 3, startMs: 1_700_000_000_000 };
@@ -31,9 +31,8 @@ function group(ds: Dataset, name: string, without: string): Map<string, Generate
 }
 
 async function run(cmd: string[], cwd = root): Promise<{ code: number; out: string }> {
-  const p = Bun.spawn(cmd, { cwd, stdout: "pipe", stderr: "pipe" });
-  const [o, e] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
-  return { code: await p.exited, out: o + e };
+  const r = await runCommand(cmd, { cwd, timeoutMs: 300_000 });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 describe("bench/generator", () => {
@@ -110,7 +109,7 @@ describe("bench/generator", () => {
     async () => {
       const promtool = Bun.which("promtool");
       if (promtool === null) throw new Error("promtool is missing: install Debian's prometheus package (.ci/run does)");
-      const dir = mkdtempSync(join(tmpdir(), "shoal-gen-"));
+      const dir = tempDir("gen");
       try {
         const file = join(dir, "data.om");
         await writeOpenMetrics(ds, file);
@@ -132,7 +131,7 @@ describe("bench/generator", () => {
   test(
     "shoal tsdb import takes the same file and dump gives every sample back",
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), "shoal-gen-"));
+      const dir = tempDir("gen");
       try {
         const small = generate({ ...opts, series: 121, durationMs: 3_600_000 });
         const file = join(dir, "data.om");

@@ -4,15 +4,13 @@
  * on a machine that has neither Node nor Bun.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { servedIndexHtml } from "../../src/api/ui.ts";
 import { remoteWrite, writeRequestBody } from "../e2e/remote_write_client.ts";
+import { freePort, REPO_ROOT as root, removeTempDir, run, spawnProcess, tempDir, waitHttpOk } from "../support/index.ts";
 
-const root = resolve(import.meta.dir, "../..");
-const work = mkdtempSync(join(tmpdir(), "shoal-build-test-"));
+const work = tempDir("build-test");
 const bin = join(work, "bin", "shoal");
 const buildDir = join(work, "build");
 const runDir = join(work, "run");
@@ -26,40 +24,18 @@ interface Result {
 }
 
 async function runBinary(args: string[], timeoutMs = 30_000): Promise<Result> {
-  const proc = Bun.spawn([bin, ...args], { cwd: runDir, env: {}, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  const code = await proc.exited;
-  clearTimeout(timer);
-  return { code, out, err };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      const port = typeof a === "object" && a !== null ? a.port : 0;
-      srv.close(() => ok(port));
-    });
-  });
+  const r = await run([bin, ...args], { cwd: runDir, inheritEnv: false, timeoutMs });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 beforeAll(async () => {
   mkdirSync(runDir, { recursive: true });
-  const proc = Bun.spawn([process.execPath, join(root, "scripts/build.ts"), "--outfile", bin, "--build-dir", buildDir], {
-    cwd: root,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  const code = await proc.exited;
-  if (code !== 0) throw new Error(`build failed (exit ${code}):\n${out}\n${err}`);
+  const built = await run([process.execPath, join(root, "scripts/build.ts"), "--outfile", bin, "--build-dir", buildDir], { timeoutMs: 240_000 });
+  if (built.code !== 0) throw new Error(`build failed (exit ${built.code}):\n${built.stdout}\n${built.stderr}`);
 }, 240_000);
 
 afterAll(() => {
-  rmSync(work, { recursive: true, force: true });
+  removeTempDir(work);
 });
 
 describe("dist/shoal", () => {
@@ -89,9 +65,9 @@ describe("dist/shoal", () => {
   test(
     "starts a node: ready, own metrics, PromQL, remote write on the decoding worker, the embedded UI; SIGTERM stops it cleanly",
     async () => {
-      const port = await freePort();
+      const port = freePort();
       const data = join(work, "data");
-      const proc = Bun.spawn([
+      const node = spawnProcess("shoal", [
           bin,
           `--web.listen-address=127.0.0.1:${port}`,
           `--storage.tsdb.path=${data}`,
@@ -99,23 +75,10 @@ describe("dist/shoal", () => {
           // Its own cluster of one: no mDNS, and no fixed cluster port shared with other tests.
           "--cluster.listen-address=127.0.0.1:0",
           "--no-cluster.mdns",
-        ], {
-        cwd: runDir,
-        env: {},
-        stdout: "pipe",
-        stderr: "pipe",
-        stdin: "ignore",
-      });
+        ], { cwd: runDir, inheritEnv: false });
       const base = `http://127.0.0.1:${port}`;
       try {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          const ok = await fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
-          if (ok) break;
-          if (proc.exitCode !== null) throw new Error(`node exited with ${proc.exitCode}: ${await new Response(proc.stderr).text()}`);
-          if (Date.now() > deadline) throw new Error("node not ready within 30s");
-          await Bun.sleep(100);
-        }
+        await waitHttpOk(`${base}/-/ready`, { timeoutMs: 30_000, process: node });
         expect((await fetch(`${base}/-/healthy`)).status).toBe(200);
 
         const metrics = await (await fetch(`${base}/metrics`)).text();
@@ -171,11 +134,7 @@ describe("dist/shoal", () => {
           }
         }
       } finally {
-        proc.kill("SIGTERM");
-        const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
-        const code = await proc.exited;
-        clearTimeout(timer);
-        expect(code).toBe(0);
+        expect(await node.stop("SIGTERM", 15_000)).toBe(0);
       }
     },
     60_000,

@@ -3,9 +3,9 @@
  * the lock file, the flags the README names exist, and the commands it names exist.
  */
 import { describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { run, tempDir } from "../support/index.ts";
 
 const root = resolve(import.meta.dir, "../..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -15,18 +15,12 @@ describe("project", () => {
     "package-lock.json is in sync with package.json (npm ci accepts it)",
     async () => {
       // A dry run in a copy: validates the lock against package.json without touching node_modules.
-      const dir = mkdtempSync(join(tmpdir(), "shoal-lock-"));
+      const dir = tempDir("lock");
       try {
         copyFileSync(join(root, "package.json"), join(dir, "package.json"));
         copyFileSync(join(root, "package-lock.json"), join(dir, "package-lock.json"));
-        const proc = Bun.spawn(["npm", "ci", "--dry-run", "--offline", "--no-audit", "--no-fund"], {
-          cwd: dir,
-          stdout: "pipe",
-          stderr: "pipe",
-        });
-        const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-        const code = await proc.exited;
-        if (code !== 0) throw new Error(`npm ci --dry-run failed (exit ${code}):\n${(out + err).slice(-2000)}`);
+        const npm = await run(["npm", "ci", "--dry-run", "--offline", "--no-audit", "--no-fund"], { cwd: dir });
+        if (npm.code !== 0) throw new Error(`npm ci --dry-run failed (exit ${npm.code}):\n${(npm.stdout + npm.stderr).slice(-2000)}`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -35,10 +29,9 @@ describe("project", () => {
   );
 
   test("every node flag the README names is one `shoal --help` lists", async () => {
-    const proc = Bun.spawn([process.execPath, join(root, "src/cli.ts"), "--help"], { cwd: root, stdout: "pipe", stderr: "pipe" });
-    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-    expect(await proc.exited).toBe(0);
-    const known = new Set([...(out + err).matchAll(/--([a-z][a-z0-9.-]*[a-z0-9])/g)].map((m) => m[1]!));
+    const help = await run([process.execPath, join(root, "src/cli.ts"), "--help"], { cwd: root });
+    expect(help.code).toBe(0);
+    const known = new Set([...(help.stdout + help.stderr).matchAll(/--([a-z][a-z0-9.-]*[a-z0-9])/g)].map((m) => m[1]!));
     expect(known.has("storage.tsdb.path")).toBe(true);
     const named = [...readme.matchAll(/`--([a-z][a-z0-9.-]*[a-z0-9])/g)].map((m) => m[1]!);
     // Names in the README that are not node flags: sub-command and build options, `--no-X` forms.

@@ -14,7 +14,8 @@
  * failure the schedule, the failures and every node's log are kept in $TMPDIR/shoal-chaos-SEED-*.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { aliveMembers, clusterArgs, clusterPort, removeDirs, startNode, stopAll, uniqueClusterName, waitFor } from "./harness.ts";
+import { aliveMembers, clusterArgs, clusterPort, removeDirs, startNode, stopAll, uniqueClusterName } from "./harness.ts";
+import { waitFor } from "../support/index.ts";
 import { planSchedule } from "./chaos/plan.ts";
 import { randomSeed } from "./chaos/prng.ts";
 import { runChaos } from "./chaos/run.ts";

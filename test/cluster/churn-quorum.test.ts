@@ -7,7 +7,8 @@
  * it is refused with 503 (the client retries), as it would be with no join going on.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { clusterArgs, dumpLogs, getJSON, removeDirs, startCluster, startNode, stopAll, waitFor, type TestNode } from "./harness.ts";
+import { clusterArgs, dumpLogs, getJSON, removeDirs, startCluster, startNode, stopAll, type TestNode } from "./harness.ts";
+import { waitFor } from "../support/index.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
 
 afterEach(stopAll);
@@ -44,7 +45,7 @@ test("while a member joins, a write acknowledged by one current and one joining 
   try {
     const { name, join } = await startCluster("churnq", 3, extra, nodes);
     const [n1, n2, n3] = nodes as [TestNode, TestNode, TestNode];
-    for (const other of ["n1", "n2"]) await waitFor(`n3 sees ${other} active`, async () => (await memberState(n3, other)) === "active/alive", 20_000, 100);
+    for (const other of ["n1", "n2"]) await waitFor(`n3 sees ${other} active`, async () => (await memberState(n3, other)) === "active/alive", { timeoutMs: 20_000, intervalMs: 100 });
     // Data for n4 to pull: a few hundred KB, minutes at 1 KB/s per source.
     const t0 = Date.now() - 3600_000;
     const old: TestSeries[] = Array.from({ length: 200 }, (_, i) => ({
@@ -65,21 +66,21 @@ test("while a member joins, a write acknowledged by one current and one joining 
 
     const n4 = await startNode("n4", clusterArgs(name, [...extra, join]));
     nodes.push(n4);
-    await waitFor("n3 sees n4 joining", async () => (await memberState(n3, "n4")) === "joining/alive", 20_000, 100);
+    await waitFor("n3 sees n4 joining", async () => (await memberState(n3, "n4")) === "joining/alive", { timeoutMs: 20_000, intervalMs: 100 });
     // All members up: writes during the join are acknowledged.
     expect(await writeEach(n3, "a", 20)).toEqual(Array(20).fill(204));
 
     n1.proc.kill("SIGSTOP");
     n2.proc.kill("SIGSTOP");
     try {
-      await waitFor("n3 suspects n1 and n2", async () => (await memberState(n3, "n1"))?.endsWith("suspect") && (await memberState(n3, "n2"))?.endsWith("suspect"), 10_000, 100);
+      await waitFor("n3 suspects n1 and n2", async () => (await memberState(n3, "n1"))?.endsWith("suspect") && (await memberState(n3, "n2"))?.endsWith("suspect"), { timeoutMs: 10_000, intervalMs: 100 });
       expect(await memberState(n3, "n4")).toBe("joining/alive");
       expect(await writeEach(n3, "b", 20)).toEqual(Array(20).fill(503));
     } finally {
       n1.proc.kill("SIGCONT");
       n2.proc.kill("SIGCONT");
     }
-    await waitFor("n3 sees n1 and n2 again", async () => (await memberState(n3, "n1")) === "active/alive" && (await memberState(n3, "n2")) === "active/alive", 20_000, 100);
+    await waitFor("n3 sees n1 and n2 again", async () => (await memberState(n3, "n1")) === "active/alive" && (await memberState(n3, "n2")) === "active/alive", { timeoutMs: 20_000, intervalMs: 100 });
     expect(await writeEach(n3, "c", 20)).toEqual(Array(20).fill(204));
   } catch (err) {
     console.log(dumpLogs(nodes));

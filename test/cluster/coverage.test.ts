@@ -6,7 +6,8 @@
  * and every query warns that 100% of the ring is unavailable, although the data is complete.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { clusterArgs, clusterPort, clusterStatus, dumpLogs, getJSON, kill, removeDirs, startNode, stopAll, stopNode, uniqueClusterName, waitFor } from "./harness.ts";
+import { clusterArgs, clusterPort, clusterStatus, dumpLogs, getJSON, kill, removeDirs, startNode, stopAll, stopNode, uniqueClusterName } from "./harness.ts";
+import { waitFor } from "../support/index.ts";
 import { diff, GroundTruth, queryRaw, writeContinuously } from "./writer.ts";
 
 afterEach(stopAll);
@@ -30,7 +31,7 @@ test("a dead member whose ranges were re-replicated stops counting for coverage,
   const c = await startNode("c", clusterArgs(name, [r2, join]));
   const nodes = [a, b, c];
   try {
-    await waitFor("3 active members", async () => (await clusterStatus(a)).members.filter((m) => m.state === "active" && m.health === "alive").length === 3, 30_000);
+    await waitFor("3 active members", async () => (await clusterStatus(a)).members.filter((m) => m.state === "active" && m.health === "alive").length === 3, { timeoutMs: 30_000 });
     const truth = new GroundTruth();
     const startMs = Date.now() - 60_000;
     let rounds = 0;
@@ -38,8 +39,8 @@ test("a dead member whose ranges were re-replicated stops counting for coverage,
 
     kill(c);
     // The survivors see c die, re-replicate its ranges, then no longer count it.
-    await waitFor("c dead on a", async () => (await clusterStatus(a)).members.find((m) => m.name === "c")?.health === "dead", 15_000);
-    await waitFor("a no longer counts c for coverage", async () => a.log.some((l) => l.includes("no longer counts for query coverage")), 30_000);
+    await waitFor("c dead on a", async () => (await clusterStatus(a)).members.find((m) => m.name === "c")?.health === "dead", { timeoutMs: 15_000 });
+    await waitFor("a no longer counts c for coverage", async () => a.log.some((l) => l.includes("no longer counts for query coverage")), { timeoutMs: 30_000 });
 
     // Members created after c's death join; then every member that saw c die leaves.
     const d = await startNode("d", clusterArgs(name, [r2, join]));
@@ -49,13 +50,13 @@ test("a dead member whose ranges were re-replicated stops counting for coverage,
       const s = await clusterStatus(a);
       return ["d", "e"].every((n) => s.members.some((m) => m.name === n && m.state === "active" && m.health === "alive"));
     };
-    await waitFor("d and e active", allActive, 60_000);
+    await waitFor("d and e active", allActive, { timeoutMs: 60_000 });
     expect(await stopNode(a)).toBe(0);
     expect(await stopNode(b)).toBe(0);
 
-    await waitFor("d and e see a and b gone", async () => (await clusterStatus(d)).members.filter((m) => m.health === "alive").length === 2, 30_000);
+    await waitFor("d and e see a and b gone", async () => (await clusterStatus(d)).members.filter((m) => m.health === "alive").length === 2, { timeoutMs: 30_000 });
     for (const n of [d, e]) {
-      await waitFor(`${n.name}: no unavailable ranges`, async () => (await replication(n)).unavailableFraction === 0, 20_000);
+      await waitFor(`${n.name}: no unavailable ranges`, async () => (await replication(n)).unavailableFraction === 0, { timeoutMs: 20_000 });
       const got = await queryRaw(n, "coverage_test", startMs, truth.maxT());
       expect(got.warnings).toEqual([]);
       expect(diff(truth, got)).toEqual([]);

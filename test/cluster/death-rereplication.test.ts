@@ -8,7 +8,8 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { Ring, nodeTokens } from "../../src/cluster/ring.ts";
 import { labelsFromRecord } from "../../src/model/index.ts";
-import { dumpLogs, getJSON, kill, removeDirs, startCluster, stopAll, waitFor, type TestNode } from "./harness.ts";
+import { dumpLogs, getJSON, kill, removeDirs, startCluster, stopAll, type TestNode } from "./harness.ts";
+import { waitFor } from "../support/index.ts";
 import { remoteWrite, writeRequestBody } from "../e2e/remote_write_client.ts";
 
 afterEach(stopAll);
@@ -37,7 +38,7 @@ test("after a death, the member taking over a range gets writes that only one of
     await waitFor("4 active members everywhere", async () => {
       for (const n of nodes) if ((await status(n)).members.filter((m) => m.state === "active" && m.health === "alive").length !== 4) return false;
       return true;
-    }, 20_000, 100);
+    }, { timeoutMs: 20_000, intervalMs: 100 });
     const members = (await status(first)).members;
     const ring = new Ring(members.map((m) => ({ id: m.id, tokens: nodeTokens(m.id, 128) })), 3);
     const byId = new Map(members.map((m) => [m.id, nodes.find((n) => n.name === m.name)!]));
@@ -53,7 +54,7 @@ test("after a death, the member taking over a range gets writes that only one of
     c.proc.kill("SIGSTOP");
     let tLonely = 0;
     try {
-      await waitFor(`${a.name} suspects ${c.name}`, async () => (await status(a)).members.find((m) => m.name === c.name)?.health === "suspect", 5000, 50);
+      await waitFor(`${a.name} suspects ${c.name}`, async () => (await status(a)).members.find((m) => m.name === c.name)?.health === "suspect", { timeoutMs: 5000, intervalMs: 50 });
       tLonely = Date.now();
       expect((await remoteWrite(a.url, writeRequestBody([{ labels: history.labels, samples: [[tLonely, 1]] }]))).status).toBe(204);
       kill(a);
@@ -68,7 +69,7 @@ test("after a death, the member taking over a range gets writes that only one of
         if (s.handoff.underReplicatedRanges > 0 || s.handoff.transfers.length > 0) return false;
       }
       return true;
-    }, 20_000, 100);
+    }, { timeoutMs: 20_000, intervalMs: 100 });
     expect(await localTimestamps(b, "x")).toContain(tLonely);
     const onD = await localTimestamps(d, "x");
     expect(onD.length).toBeGreaterThanOrEqual(100);

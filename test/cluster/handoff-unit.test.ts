@@ -4,9 +4,7 @@
  * late-sample tolerant replica appender.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { encodeBatch } from "../../src/cluster/batch.ts";
 import { encodeCbor } from "../../src/cluster/codec.ts";
 import { LateTolerantAppendable } from "../../src/cluster/late.ts";
@@ -15,6 +13,7 @@ import { Throttle, Transfers } from "../../src/cluster/transfer.ts";
 import type { Rpc } from "../../src/cluster/rpc.ts";
 import { isStaleAt, labelsFromRecord, Matcher, nopLogger, setStaleAt } from "../../src/model/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
+import { tempDir } from "../support/index.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -22,7 +21,7 @@ afterAll(() => {
 });
 
 async function tempDB(): Promise<TSDB> {
-  const dir = mkdtempSync(join(tmpdir(), "shoal-handoff-unit-"));
+  const dir = tempDir("handoff-unit");
   dirs.push(dir);
   return openTSDB({ dir, logger: nopLogger });
 }

@@ -8,20 +8,8 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { Ring, nodeTokens } from "../../src/cluster/ring.ts";
 import { labelsFromRecord, labelsHash32 } from "../../src/model/index.ts";
-import {
-  clusterArgs,
-  clusterPort,
-  dumpLogs,
-  getJSON,
-  kill,
-  removeDirs,
-  runCli,
-  startNode,
-  stopAll,
-  uniqueClusterName,
-  waitFor,
-  type TestNode,
-} from "./harness.ts";
+import { clusterArgs, clusterPort, dumpLogs, getJSON, kill, removeDirs, runCli, startNode, stopAll, uniqueClusterName, type TestNode } from "./harness.ts";
+import { waitFor } from "../support/index.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
 import { diff, GroundTruth, queryRaw, writeContinuously } from "./writer.ts";
 
@@ -136,7 +124,7 @@ test("scale 1 → 3 → 5 → 3 under writes: queries complete at every step; ea
     const [n2, n3] = await Promise.all([startNode("n2", clusterArgs(name, [...extra, join])), startNode("n3", clusterArgs(name, [...extra, join]))]);
     all.push(n2!, n3!);
     const three = [n1, n2!, n3!];
-    const j1 = await checkWhile(() => [n1], "joining 1→3", waitFor("3 nodes active", () => settled(three), 30_000, 200));
+    const j1 = await checkWhile(() => [n1], "joining 1→3", waitFor("3 nodes active", () => settled(three), { timeoutMs: 30_000, intervalMs: 200 }));
     targets = three;
     await Bun.sleep(1000);
     await checkQueries(three, "3 nodes");
@@ -148,7 +136,7 @@ test("scale 1 → 3 → 5 → 3 under writes: queries complete at every step; ea
     const [n4, n5] = await Promise.all([startNode("n4", clusterArgs(name, [...extra, join])), startNode("n5", clusterArgs(name, [...extra, join]))]);
     all.push(n4!, n5!);
     const five = [...three, n4!, n5!];
-    const j2 = await checkWhile(() => three, "joining 3→5", waitFor("5 nodes active", () => settled(five), 30_000, 200));
+    const j2 = await checkWhile(() => three, "joining 3→5", waitFor("5 nodes active", () => settled(five), { timeoutMs: 30_000, intervalMs: 200 }));
     targets = five;
     await Bun.sleep(1000);
     await checkQueries(five, "5 nodes");
@@ -183,8 +171,7 @@ test("scale 1 → 3 → 5 → 3 under writes: queries complete at every step; ea
       await waitFor(
         `${step}: each series on exactly its owners`,
         async () => (problems = await placementProblems(nodes)).length === 0,
-        60_000,
-        500,
+        { timeoutMs: 60_000, intervalMs: 500 },
       ).catch(() => {});
       expect({ step, problems: problems.slice(0, 10) }).toEqual({ step, problems: [] });
     };
@@ -193,8 +180,7 @@ test("scale 1 → 3 → 5 → 3 under writes: queries complete at every step; ea
     await waitFor(
       "no node holds series it does not own",
       async () => (await Promise.all(five.map(status))).every((x) => x.handoff.drop.holdsForeignSeries === false),
-      20_000,
-      250,
+      { timeoutMs: 20_000, intervalMs: 250 },
     );
     const dropped = (await Promise.all(five.map(status))).reduce((s, x) => s + x.handoff.drop.droppedSeries, 0);
     expect(dropped).toBeGreaterThan(0);
@@ -217,7 +203,7 @@ test("scale 1 → 3 → 5 → 3 under writes: queries complete at every step; ea
     expect(l2.value[0].code).toBe(0);
     expect(l2.value[0].stdout).toContain("is leaving the cluster");
     expect(l2.value[1]).toBe(0);
-    await waitFor("3 nodes settled", () => settled(three), 15_000, 200);
+    await waitFor("3 nodes settled", () => settled(three), { timeoutMs: 15_000, intervalMs: 200 });
     await Bun.sleep(1000);
     stop = true;
     await writer;
@@ -281,7 +267,7 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
     nodes.push(n1);
     const join = `--cluster.join=127.0.0.1:${await clusterPort(n1)}`;
     nodes.push(...(await Promise.all(["n2", "n3", "n4"].map((x) => startNode(x, clusterArgs(name, [...extra, join]))))));
-    await waitFor("4 nodes active", () => settled(nodes), 30_000, 200);
+    await waitFor("4 nodes active", () => settled(nodes), { timeoutMs: 30_000, intervalMs: 200 });
     const [, n2, n3, n4] = nodes as [TestNode, TestNode, TestNode, TestNode];
     targets = [n1, n2, n4];
     writer = writeContinuously({ metric: METRIC, seriesCount: SERIES, targets: () => targets, until: () => stop, truth, startMs, stepMs: 10 });
@@ -299,7 +285,7 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
     stop = true;
     await writer;
     const upTo = truth.maxT();
-    await waitFor("n3 repaired by anti-entropy", async () => (await holes(n3, upTo)) === 0, 40_000, 500);
+    await waitFor("n3 repaired by anti-entropy", async () => (await holes(n3, upTo)) === 0, { timeoutMs: 40_000, intervalMs: 500 });
     let repairs = 0;
     for (const n of nodes) repairs += (await status(n)).handoff.recent.filter((t) => t.reason === "repair" && t.direction === "in" && t.done.samples > 0).length;
     const metric = async (n: TestNode) => {
@@ -316,7 +302,7 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
     // that now own them; with 3 members left at R=3 each holds every series, every sample.
     kill(n4);
     const survivors = [n1, n2, n3];
-    for (const n of survivors) await waitFor(`${n.name} sees n4 dead`, async () => (await status(n)).members.find((m) => m.name === "n4")?.health === "dead", 15_000, 200);
+    for (const n of survivors) await waitFor(`${n.name} sees n4 dead`, async () => (await status(n)).members.find((m) => m.name === "n4")?.health === "dead", { timeoutMs: 15_000, intervalMs: 200 });
     // Each survivor starts its pushes the moment it sees the death; wait until all are done.
     await waitFor(
       "re-replication done",
@@ -327,8 +313,7 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
         }
         return true;
       },
-      30_000,
-      250,
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     let deaths = 0;
     for (const n of survivors) deaths += (await status(n)).handoff.recent.filter((t) => t.reason === "death" && t.direction === "out" && t.state === "done").length;
@@ -356,7 +341,7 @@ test("a slow graceful leave ends at --cluster.handoff.leave-timeout, or at once 
     const join = `--cluster.join=127.0.0.1:${await clusterPort(n1)}`;
     nodes.push(await startNode("n2", clusterArgs(name, [...extra, join, "--cluster.handoff.leave-timeout=2s"])));
     nodes.push(await startNode("n3", clusterArgs(name, [...extra, join])));
-    await waitFor("3 nodes active", () => settled(nodes), 30_000, 200);
+    await waitFor("3 nodes active", () => settled(nodes), { timeoutMs: 30_000, intervalMs: 200 });
     const [, n2, n3] = nodes as [TestNode, TestNode, TestNode];
     const t0 = Date.now() - 3600_000;
     const series: TestSeries[] = Array.from({ length: 90 }, (_, i) => ({
@@ -377,7 +362,7 @@ test("a slow graceful leave ends at --cluster.handoff.leave-timeout, or at once 
 
     // Second SIGTERM while n3 hands its ranges over: it exits at once, with status 1.
     n3.proc.kill("SIGTERM");
-    await waitFor("n3 pushing", async () => n3.log.some((l) => l.includes("leaving: handing ranges over")), 10_000, 50);
+    await waitFor("n3 pushing", async () => n3.log.some((l) => l.includes("leaving: handing ranges over")), { timeoutMs: 10_000, intervalMs: 50 });
     const forcedAt = Date.now();
     n3.proc.kill("SIGTERM");
     expect(await n3.proc.exited).toBe(1);

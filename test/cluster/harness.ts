@@ -1,30 +1,12 @@
 /**
  * Starting and stopping real cluster node processes for the tests, on 127.0.0.1 with free ports
- * and temporary data directories. Every process started here is killed by `stopAll`.
+ * and temporary data directories (kept across a node's restarts). Every process started here is
+ * killed by `stopAll`, every directory removed by `removeDirs`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
+import { removeTempDirs, run, SHOAL_CLI, BUN, startShoal, stopAllProcesses, tempDir, type ShoalNode } from "../support/index.ts";
 
-export interface TestNode {
-  name: string;
-  dir: string;
-  args: string[];
-  proc: Subprocess<"ignore", "pipe", "pipe">;
-  httpPort: number;
-  url: string;
-  log: string[];
-}
-
-const live = new Set<TestNode>();
-const dirs: string[] = [];
-
-export function tempDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), `shoal-${prefix}-`));
-  dirs.push(d);
-  return d;
-}
+/** A cluster member; `args` are its cluster flags, as given to `startNode` (to restart it alike). */
+export type TestNode = ShoalNode;
 
 /** Fast failure detection for tests: heartbeats every 200 ms, dead after 2 s. */
 export const FAST_TIMING = [
@@ -35,68 +17,19 @@ export const FAST_TIMING = [
   "--cluster.query-timeout=5s",
 ];
 
-const REPO_ROOT = join(import.meta.dir, "..", "..");
-
-/** A free TCP port on 127.0.0.1 (probed; the tiny race with other processes is acceptable). */
-export function freePort(): number {
-  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = l.port;
-  l.stop(true);
-  return port;
-}
-
 /**
- * Starts a real node (`bun src/cli.ts`) on 127.0.0.1 with its own data directory and cluster
- * port; resolves once /-/ready answers.
+ * Starts a real node (`bun src/cli.ts`) on 127.0.0.1 named `name`, with its own data directory
+ * (or `dataDir`, to restart a node on its data) and HTTP port; resolves once /-/ready answers.
  */
-export async function startNode(name: string, args: string[], opts: { dir?: string; httpPort?: number } = {}): Promise<TestNode> {
-  const dir = opts.dir ?? tempDir(name);
-  const httpPort = opts.httpPort ?? freePort();
-  const cmd = [
-    process.execPath,
-    join(REPO_ROOT, "src", "cli.ts"),
-    `--web.listen-address=127.0.0.1:${httpPort}`,
-    `--storage.tsdb.path=${dir}`,
-    `--cluster.node-name=${name}`,
+export async function startNode(name: string, args: string[], opts: { dataDir?: string; port?: number } = {}): Promise<TestNode> {
+  const node = await startShoal({
+    name,
+    dataDir: opts.dataDir ?? tempDir(name),
+    port: opts.port,
     // The tests drive graceful leaves through POST /api/v1/cluster/leave and `shoal cluster leave`.
-    "--web.enable-lifecycle",
-    ...args,
-  ];
-  const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const log: string[] = [];
-  const node: TestNode = { name, dir, args, proc, httpPort, url: `http://127.0.0.1:${httpPort}`, log };
-  live.add(node);
-  void collect(proc.stdout, log);
-  void collect(proc.stderr, log);
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) break;
-    try {
-      const r = await fetch(node.url + "/-/ready", { signal: AbortSignal.timeout(1000) });
-      if (r.ok) return node;
-    } catch {
-      // not listening yet
-    }
-    await Bun.sleep(50);
-  }
-  throw new Error(`node ${name} did not become ready (exit ${proc.exitCode}):\n${log.slice(-30).join("\n")}`);
-}
-
-async function collect(stream: ReadableStream<Uint8Array>, log: string[]): Promise<void> {
-  const dec = new TextDecoder();
-  let buf = "";
-  const reader = stream.getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += dec.decode(value, { stream: true });
-    let i: number;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      log.push(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      if (log.length > 5000) log.splice(0, 1000);
-    }
-  }
+    args: [`--cluster.node-name=${name}`, "--web.enable-lifecycle", ...args],
+  });
+  return { ...node, args };
 }
 
 export async function getJSON<T>(node: TestNode, path: string): Promise<T> {
@@ -136,41 +69,19 @@ export async function aliveMembers(node: TestNode): Promise<string[]> {
   return s.members.filter((m) => m.health === "alive").map((m) => m.name).sort();
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    await Bun.sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-}
-
+/** Sends `signal` (SIGKILL by default) to a node, e.g. SIGSTOP to freeze it; `stopAll` still ends it. */
 export function kill(node: TestNode, signal: NodeJS.Signals = "SIGKILL"): void {
   node.proc.kill(signal);
-  if (signal === "SIGKILL" || signal === "SIGTERM") live.delete(node);
 }
 
+/** SIGKILLs every node still running. */
 export async function stopAll(): Promise<void> {
-  for (const n of live) {
-    try {
-      n.proc.kill("SIGCONT");
-      n.proc.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-    await n.proc.exited;
-  }
-  live.clear();
+  await stopAllProcesses();
 }
 
+/** Deletes the data directories of every node started in this test file. */
 export function removeDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 }
 
 export function uniqueClusterName(prefix: string): string {
@@ -197,18 +108,16 @@ export async function startCluster(prefix: string, count: number, extra: string[
 }
 
 /** Runs `bun src/cli.ts ARGS` to completion. */
-export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn([process.execPath, join(REPO_ROOT, "src", "cli.ts"), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
+export function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run([BUN, SHOAL_CLI, ...args], { timeoutMs: 300_000 });
 }
 
-/** Stops a node with SIGTERM and waits for it to exit. */
-export async function stopNode(node: TestNode): Promise<number> {
-  node.proc.kill("SIGTERM");
-  const code = await node.proc.exited;
-  live.delete(node);
-  return code;
+/**
+ * Stops a node with SIGTERM and waits for it to exit (a graceful leave hands its data over
+ * first, which may take long: SIGKILL only after two minutes).
+ */
+export function stopNode(node: TestNode): Promise<number> {
+  return node.stop("SIGTERM", 120_000);
 }
 
 export function dumpLogs(nodes: TestNode[]): string {

@@ -3,17 +3,17 @@
  * id, adopt a settled one at once, settle after a quiet period, and a settled id never changes.
  */
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ClusterIdentity, WarnLimiter } from "../../src/cluster/identity.ts";
+import { tempDir } from "../support/index.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 function dir(): string {
-  const d = mkdtempSync(join(tmpdir(), "shoal-identity-"));
+  const d = tempDir("identity");
   dirs.push(d);
   return d;
 }

@@ -5,21 +5,8 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  aliveMembers,
-  clusterArgs,
-  clusterPort,
-  clusterStatus,
-  kill,
-  removeDirs,
-  runCli,
-  startNode,
-  stopAll,
-  stopNode,
-  tempDir,
-  uniqueClusterName,
-  waitFor,
-} from "./harness.ts";
+import { aliveMembers, clusterArgs, clusterPort, clusterStatus, kill, removeDirs, runCli, startNode, stopAll, stopNode, uniqueClusterName } from "./harness.ts";
+import { tempDir, waitFor } from "../support/index.ts";
 
 afterEach(stopAll);
 afterAll(removeDirs);
@@ -51,7 +38,7 @@ test("3 then 5 nodes form one cluster with --cluster.join only", async () => {
   // Every member is directly connected to every other: losing the one it joined through does
   // not cut d off.
   kill(c);
-  await waitFor("d sees c dead", async () => (await clusterStatus(d)).members.find((m) => m.name === "c")!.health === "dead", 10_000);
+  await waitFor("d sees c dead", async () => (await clusterStatus(d)).members.find((m) => m.name === "c")!.health === "dead", { timeoutMs: 10_000 });
   expect(await aliveMembers(d)).toEqual(["a", "b", "d", "e"]);
   const s = await clusterStatus(d);
   // Ring shares of the live members add up to the whole ring.
@@ -64,9 +51,9 @@ test("2 nodes form a cluster through mDNS alone", async () => {
   const args = clusterArgs(name).filter((a) => a !== "--cluster.mdns=false");
   const a = await startNode("a", args);
   const b = await startNode("b", args);
-  for (const n of [a, b]) await waitFor(`${n.name} sees 2 members`, async () => (await aliveMembers(n)).join() === "a,b", 20_000);
+  for (const n of [a, b]) await waitFor(`${n.name} sees 2 members`, async () => (await aliveMembers(n)).join() === "a,b", { timeoutMs: 20_000 });
   // Once both are active, each series has a copy on each.
-  await waitFor("R=2", async () => (await clusterStatus(a)).replicationFactor === 2, 5000);
+  await waitFor("R=2", async () => (await clusterStatus(a)).replicationFactor === 2, { timeoutMs: 5000 });
 }, 40_000);
 
 test("a hung member is suspect, then dead within the dead timeout, and alive again after SIGCONT", async () => {
@@ -77,8 +64,8 @@ test("a hung member is suspect, then dead within the dead timeout, and alive aga
   const t0 = Date.now();
   kill(b, "SIGSTOP");
   try {
-    await waitFor("b suspect", async () => (await clusterStatus(a)).members.find((m) => m.name === "b")!.health === "suspect", 5000, 50);
-    await waitFor("b dead", async () => (await clusterStatus(a)).members.find((m) => m.name === "b")!.health === "dead", 5000, 50);
+    await waitFor("b suspect", async () => (await clusterStatus(a)).members.find((m) => m.name === "b")!.health === "suspect", { timeoutMs: 5000, intervalMs: 50 });
+    await waitFor("b dead", async () => (await clusterStatus(a)).members.find((m) => m.name === "b")!.health === "dead", { timeoutMs: 5000, intervalMs: 50 });
     const detected = Date.now() - t0;
     // --cluster.dead-timeout=2s (harness), checked every 50 ms, polled every 50 ms.
     expect(detected).toBeGreaterThanOrEqual(1900);
@@ -88,7 +75,7 @@ test("a hung member is suspect, then dead within the dead timeout, and alive aga
   } finally {
     kill(b, "SIGCONT");
   }
-  await waitFor("b alive again", async () => (await aliveMembers(a)).join() === "a,b", 5000);
+  await waitFor("b alive again", async () => (await aliveMembers(a)).join() === "a,b", { timeoutMs: 5000 });
 }, 30_000);
 
 test("a node with the wrong secret or another cluster name never joins", async () => {
@@ -122,7 +109,7 @@ test("a restarted node redials the members it remembers, without --cluster.join"
   const idBefore = (await clusterStatus(b)).self;
   await Bun.sleep(300);
   expect(await stopNode(b)).toBe(0);
-  const b2 = await startNode("b", clusterArgs(name), { dir: b.dir });
-  await waitFor("b rejoined from peers.json", async () => (await aliveMembers(b2)).join() === "a,b", 10_000);
+  const b2 = await startNode("b", clusterArgs(name), { dataDir: b.dataDir });
+  await waitFor("b rejoined from peers.json", async () => (await aliveMembers(b2)).join() === "a,b", { timeoutMs: 10_000 });
   expect((await clusterStatus(b2)).self).toBe(idBefore);
 }, 30_000);

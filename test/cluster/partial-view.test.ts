@@ -4,7 +4,8 @@
  * few members it knows for the whole cluster.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { clusterArgs, clusterPort, clusterStatus, dumpLogs, removeDirs, startNode, stopAll, uniqueClusterName, waitFor } from "./harness.ts";
+import { clusterArgs, clusterPort, clusterStatus, dumpLogs, removeDirs, startNode, stopAll, uniqueClusterName } from "./harness.ts";
+import { waitFor } from "../support/index.ts";
 import { diff, GroundTruth, queryRaw, writeContinuously } from "./writer.ts";
 
 afterEach(stopAll);
@@ -22,7 +23,7 @@ test("a just-started node that has not heard every member yet answers completely
   const others = [await startNode("b", clusterArgs(name, [...r2, join])), await startNode("c", clusterArgs(name, [...r2, join])), await startNode("d", clusterArgs(name, [...r2, join]))];
   const nodes = [a, ...others];
   try {
-    await waitFor("4 active members", async () => (await clusterStatus(a)).members.filter((m) => m.state === "active" && m.health === "alive").length === 4, 30_000);
+    await waitFor("4 active members", async () => (await clusterStatus(a)).members.filter((m) => m.state === "active" && m.health === "alive").length === 4, { timeoutMs: 30_000 });
     const truth = new GroundTruth();
     const startMs = Date.now() - 60_000;
     let rounds = 0;

@@ -5,22 +5,8 @@
  * warning when no replica of part of the ring is left (R=1).
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import {
-  aliveMembers,
-  clusterArgs,
-  clusterPort,
-  clusterStatus,
-  dumpLogs,
-  kill,
-  removeDirs,
-  runCli,
-  startNode,
-  stopAll,
-  stopNode,
-  uniqueClusterName,
-  waitFor,
-  type TestNode,
-} from "./harness.ts";
+import { aliveMembers, clusterArgs, clusterPort, clusterStatus, dumpLogs, kill, removeDirs, runCli, startNode, stopAll, stopNode, uniqueClusterName, type TestNode } from "./harness.ts";
+import { waitFor } from "../support/index.ts";
 import { diff, GroundTruth, queryRaw, writeContinuously } from "./writer.ts";
 
 afterEach(stopAll);
@@ -39,7 +25,7 @@ async function startCluster(n: number, name: string, extra: string[] = []): Prom
   // previous owners (which keep them until the drop grace), and the placement tests below
   // count on each series being on its owners only.
   for (const node of nodes) {
-    await waitFor(`${node.name} sees all active`, async () => (await clusterStatus(node)).members.every((m) => m.state === "active"), 15_000);
+    await waitFor(`${node.name} sees all active`, async () => (await clusterStatus(node)).members.every((m) => m.state === "active"), { timeoutMs: 15_000 });
   }
   return nodes;
 }
@@ -78,7 +64,7 @@ test("R=3: a SIGKILLed node does not stop writes nor make queries incomplete; it
     // Until c is declared dead (2 s) writes for it are kept as hints: remember where 1.5 s is.
     await Bun.sleep(1500);
     const roundsAtHintEnd = truth.acknowledged / 50;
-    await waitFor("c dead", async () => (await clusterStatus(a)).members.find((m) => m.name === c.name)?.health === "dead", 10_000);
+    await waitFor("c dead", async () => (await clusterStatus(a)).members.find((m) => m.name === c.name)?.health === "dead", { timeoutMs: 10_000 });
     const deadAfterMs = Date.now() - killedAt;
     await Bun.sleep(1000);
     // Batches for c while it was not yet known dead are waiting in hinted handoff.
@@ -100,13 +86,13 @@ test("R=3: a SIGKILLed node does not stop writes nor make queries incomplete; it
     for (const n of [a, b]) await check(n);
 
     // c comes back while writes go on: hinted batches and its join pull are backfilled.
-    const c2 = await startNode(c.name, clusterArgs(name), { dir: c.dir });
+    const c2 = await startNode(c.name, clusterArgs(name), { dataDir: c.dataDir });
     nodes.push(c2);
-    await waitFor("c back", async () => (await aliveMembers(a)).join() === "n1,n2,n3" && (await aliveMembers(b)).join() === "n1,n2,n3", 10_000);
+    await waitFor("c back", async () => (await aliveMembers(a)).join() === "n1,n2,n3" && (await aliveMembers(b)).join() === "n1,n2,n3", { timeoutMs: 10_000 });
     // It joins again: takes writes at once, pulls its ranges from the others, then is active.
-    await waitFor("c active", async () => (await clusterStatus(c2)).members.find((m) => m.self)!.state === "active", 5000);
+    await waitFor("c active", async () => (await clusterStatus(c2)).members.find((m) => m.self)!.state === "active", { timeoutMs: 5000 });
     current = [a, b, c2];
-    await waitFor("hinted handoff drained", async () => (await pending()) === 0, 15_000);
+    await waitFor("hinted handoff drained", async () => (await pending()) === 0, { timeoutMs: 15_000 });
     await waitFor("everyone sees c active", async () => {
       for (const n of [a, b]) if ((await clusterStatus(n)).members.find((m) => m.name === c.name)?.state !== "active") return false;
       return true;
@@ -130,7 +116,7 @@ test("R=3: a SIGKILLed node does not stop writes nor make queries incomplete; it
     // c's own storage: everything from before it died, the hinted batches, and every sample
     // written after it was back.
     expect(await stopNode(c2)).toBe(0);
-    const dump = await runCli(["tsdb", "dump", `--storage.tsdb.path=${c.dir}`, "--match=ht_test"]);
+    const dump = await runCli(["tsdb", "dump", `--storage.tsdb.path=${c.dataDir}`, "--match=ht_test"]);
     expect(dump.code).toBe(0);
     const ts = dump.stdout
       .split("\n")
@@ -181,7 +167,7 @@ test("R=1: with a member dead, queries carry a partial-result warning naming it"
   const series = (await (await fetch(`${c.url}/api/v1/series?match[]=pr_test`)).json()) as { data: unknown[] };
   expect(series.data.length).toBe(60);
   kill(c);
-  await waitFor("c dead", async () => (await clusterStatus(a)).members.find((m) => m.name === "n3")?.health === "dead", 10_000);
+  await waitFor("c dead", async () => (await clusterStatus(a)).members.find((m) => m.name === "n3")?.health === "dead", { timeoutMs: 10_000 });
   for (const n of [a, b]) {
     const got = await queryRaw(n, "pr_test", startMs, endMs);
     expect(got.warnings.length).toBe(1);
@@ -197,7 +183,7 @@ test("R=1: with a member dead, queries carry a partial-result warning naming it"
   // data: the warning for the old range stays the same.
   const before = (await queryRaw(a, "pr_test", startMs, endMs)).warnings[0]!;
   const d = await startNode("n4", clusterArgs(name, ["--cluster.replication-factor=1", `--cluster.join=127.0.0.1:${await clusterPort(a)}`]));
-  await waitFor("n4 active", async () => (await clusterStatus(a)).members.find((m) => m.name === "n4")?.state === "active", 10_000);
+  await waitFor("n4 active", async () => (await clusterStatus(a)).members.find((m) => m.name === "n4")?.state === "active", { timeoutMs: 10_000 });
   const after = await queryRaw(d, "pr_test", startMs, endMs);
   expect(after.warnings).toEqual([before]);
   // Writes still succeed: the ring re-formed among the live members.
@@ -230,8 +216,8 @@ test("R=3: a replica paused past the write timeout catches up in order when it r
       const s = await clusterStatus(a);
       const m = s.members.find((x) => x.name === "n3")!;
       return m.health === "alive" && m.state === "active" && s.members.every((x) => x.hintedHandoff.pendingBatches === 0);
-    }, 15_000, 50);
-    await waitFor("b sees c active", async () => (await clusterStatus(b)).members.find((m) => m.name === "n3")?.state === "active", 5000, 50);
+    }, { timeoutMs: 15_000, intervalMs: 50 });
+    await waitFor("b sees c active", async () => (await clusterStatus(b)).members.find((m) => m.name === "n3")?.state === "active", { timeoutMs: 5000, intervalMs: 50 });
     const activeAt = truth.acknowledged / 50;
     await Bun.sleep(800);
     stop = true;
@@ -249,7 +235,7 @@ test("R=3: a replica paused past the write timeout catches up in order when it r
     // sockets, what a and b kept for it) and everything after it was active again. Writes while
     // it caught up went to a and b only.
     expect(await stopNode(c)).toBe(0);
-    const dump = await runCli(["tsdb", "dump", `--storage.tsdb.path=${c.dir}`, "--match=pz_test"]);
+    const dump = await runCli(["tsdb", "dump", `--storage.tsdb.path=${c.dataDir}`, "--match=pz_test"]);
     const have = new Set(dump.stdout.split("\n").filter((l) => l.includes("pz_test")).map((l) => l.replace(/ [^ ]+ ([^ ]+)$/, " $1")));
     const missing = (pred: (t: number) => boolean) => {
       let n = 0;

@@ -4,7 +4,8 @@
  * written while it was down, and ends up holding every acknowledged sample.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { dumpLogs, getJSON, kill, removeDirs, startCluster, startNode, stopAll, waitFor, type TestNode } from "./harness.ts";
+import { dumpLogs, getJSON, kill, removeDirs, startCluster, startNode, stopAll, type TestNode } from "./harness.ts";
+import { waitFor } from "../support/index.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
 import { GroundTruth, writeContinuously } from "./writer.ts";
 
@@ -32,7 +33,7 @@ test("a restarted node catches up by digests: it moves what it missed, not its w
   try {
     await startCluster("catchup", 3, extra, nodes);
     const [n1, n2, n3] = nodes as [TestNode, TestNode, TestNode];
-    await waitFor("3 active members", async () => (await status(n3)).members.filter((m) => m.state === "active" && m.health === "alive").length === 3, 20_000, 100);
+    await waitFor("3 active members", async () => (await status(n3)).members.filter((m) => m.state === "active" && m.health === "alive").length === 3, { timeoutMs: 20_000, intervalMs: 100 });
 
     // Two hours of history, older than the current digest window: every node holds all of it (R=3).
     const t0 = Date.now() - 5 * 3600_000;
@@ -41,18 +42,18 @@ test("a restarted node catches up by digests: it moves what it missed, not its w
       samples: Array.from({ length: 720 }, (_, k) => [t0 + k * 10_000, k] as [number, number]),
     }));
     expect((await remoteWrite(n1.url, writeRequestBody(history))).status).toBe(204);
-    await waitFor("n3 holds the history", async () => [...(await localSamples(n3, "cu_old")).values()].reduce((a, s) => a + s.size, 0) === 72_000, 10_000, 100);
+    await waitFor("n3 holds the history", async () => [...(await localSamples(n3, "cu_old")).values()].reduce((a, s) => a + s.size, 0) === 72_000, { timeoutMs: 10_000, intervalMs: 100 });
 
     // n3 crashes; writes go on to the others until it is back.
     kill(n3);
-    await waitFor("n3 dead", async () => (await status(n1)).members.find((m) => m.name === "n3")?.health === "dead", 10_000, 100);
+    await waitFor("n3 dead", async () => (await status(n1)).members.find((m) => m.name === "n3")?.health === "dead", { timeoutMs: 10_000, intervalMs: 100 });
     const truth = new GroundTruth();
     let rounds = 0;
     await writeContinuously({ metric: "cu_new", seriesCount: 50, targets: () => [n1, n2], until: () => rounds++ >= 40, truth, startMs: Date.now() });
 
-    const again = await startNode("n3", n3.args, { dir: n3.dir, httpPort: n3.httpPort });
+    const again = await startNode("n3", n3.args, { dataDir: n3.dataDir, port: n3.port });
     nodes.push(again);
-    await waitFor("n3 active again", async () => (await status(again)).members.find((m) => m.self)?.state === "active", 30_000, 100);
+    await waitFor("n3 active again", async () => (await status(again)).members.find((m) => m.self)?.state === "active", { timeoutMs: 30_000, intervalMs: 100 });
     expect(again.log.join("\n")).toContain("joining again: comparing what this node holds with the owners");
 
     // Everything is there: the history it kept and the writes it missed.

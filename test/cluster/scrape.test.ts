@@ -6,22 +6,8 @@
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  aliveMembers,
-  clusterArgs,
-  clusterPort,
-  clusterStatus,
-  dumpLogs,
-  kill,
-  removeDirs,
-  startNode,
-  stopAll,
-  stopNode,
-  tempDir,
-  uniqueClusterName,
-  waitFor,
-  type TestNode,
-} from "./harness.ts";
+import { aliveMembers, clusterArgs, clusterPort, clusterStatus, dumpLogs, kill, removeDirs, startNode, stopAll, stopNode, uniqueClusterName, type TestNode } from "./harness.ts";
+import { tempDir, waitFor } from "../support/index.ts";
 
 const servers: ReturnType<typeof Bun.serve>[] = [];
 afterEach(async () => {
@@ -87,8 +73,7 @@ test("a gracefully stopped node hands its targets over at once", async () => {
   await waitFor(
     "targets taken over",
     async () => (await Promise.all(survivors.map(activeInstances))).flat().sort().join() === instances.join(),
-    10_000,
-    50,
+    { timeoutMs: 10_000, intervalMs: 50 },
   );
   expect(Date.now() - stoppedAt).toBeLessThan(1500);
   expect(await exited).toBe(0);
@@ -114,7 +99,7 @@ test("every target has one scraper; a dead owner's targets move to the survivors
         const all = (await Promise.all(survivors.map(activeInstances))).flat().sort();
         return all.join() === instances.join();
       },
-      10_000,
+      { timeoutMs: 10_000 },
     );
     const takeoverMs = Date.now() - killedAt;
     expect(takeoverMs).toBeLessThan(2000 + 1000 + 1500);

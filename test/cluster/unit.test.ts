@@ -1,14 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { clusterConfigFromFlagValues, ClusterFlagError, extractClusterFlags } from "../../src/cluster/config.ts";
+import { CLUSTER_FLAGS, clusterConfigFromFlagValues } from "../../src/cluster/config.ts";
+import { FLAG_SPECS } from "../../src/flags.ts";
 import { decodeBatch, encodeBatch, type WireBatch } from "../../src/cluster/batch.ts";
 import { bytesF64, decodeFrame, encodeFrame, f64Bytes } from "../../src/cluster/codec.ts";
 import { mergeReplicas } from "../../src/cluster/fanout.ts";
 import { HintedHandoff } from "../../src/cluster/hints.ts";
 import { nodeTokens, Ring } from "../../src/cluster/ring.ts";
-import { isStaleAt, labelsFromRecord, nopLogger, setStaleAt } from "../../src/model/index.ts";
+import { FlagError, isStaleAt, labelsFromRecord, nopLogger, parseFlags, setStaleAt } from "../../src/model/index.ts";
+import { tempDir } from "../support/index.ts";
 
 function ringOf(ids: string[], r: number, tokens = 128): Ring {
   return new Ring(ids.map((id) => ({ id, tokens: nodeTokens(id, tokens) })), r);
@@ -74,8 +75,11 @@ describe("ring", () => {
 });
 
 describe("flags", () => {
-  test("extracts cluster flags and leaves the rest", () => {
-    const { config, rest } = extractClusterFlags([
+  // The node reads its flags and the cluster's with one table and one reader.
+  const clusterConfigOf = (argv: string[]) => clusterConfigFromFlagValues(parseFlags(argv, [...FLAG_SPECS, ...CLUSTER_FLAGS]).values);
+
+  test("cluster flags are ordinary rows of the node's flag table", () => {
+    const config = clusterConfigOf([
       "--web.listen-address=:9090",
       "--cluster.join",
       "h1:7946",
@@ -83,19 +87,23 @@ describe("flags", () => {
       "--no-cluster.mdns",
       "--cluster.dead-timeout=10s",
       "--cluster.replication-factor=2",
+      "--cluster.hinted-handoff.max-bytes=1GiB",
     ]);
-    expect(rest).toEqual(["--web.listen-address=:9090"]);
     expect(config.join).toEqual(["h1:7946", "h2:7000"]);
     expect(config.mdns).toBe(false);
     expect(config.deadTimeoutMs).toBe(10_000);
     expect(config.replicationFactor).toBe(2);
+    expect(config.hintedHandoffMaxBytes).toBe(2 ** 30);
   });
 
   test("bad values name the flag", () => {
-    expect(() => extractClusterFlags(["--cluster.join=nohost"])).toThrow(/--cluster.join: expected HOST:PORT/);
-    expect(() => extractClusterFlags(["--cluster.dead-timeout=soon"])).toThrow(ClusterFlagError);
-    expect(() => extractClusterFlags(["--cluster.suspect-timeout=10s"])).toThrow(/dead-timeout must be longer/);
-    expect(() => extractClusterFlags(["--cluster.bogus=1"])).toThrow(/unknown flag --cluster.bogus/);
+    expect(() => clusterConfigOf(["--cluster.join=nohost"])).toThrow(/--cluster.join: expected HOST:PORT/);
+    expect(() => clusterConfigOf(["--cluster.dead-timeout=soon"])).toThrow(FlagError);
+    expect(() => clusterConfigOf(["--cluster.dead-timeout=soon"])).toThrow('invalid value "soon" for flag --cluster.dead-timeout');
+    expect(() => clusterConfigOf(["--cluster.dead-timeout=0"])).toThrow('--cluster.dead-timeout: expected a duration such as 500ms, 5s or 1m, got "0"');
+    expect(() => clusterConfigOf(["--cluster.tokens=0"])).toThrow('--cluster.tokens: expected a positive integer, got "0"');
+    expect(() => clusterConfigOf(["--cluster.suspect-timeout=10s"])).toThrow(/dead-timeout must be longer/);
+    expect(() => clusterConfigOf(["--cluster.bogus=1"])).toThrow(/unknown flag --cluster.bogus/);
   });
 
   test("config from src/flags.ts-style values", () => {
@@ -171,7 +179,7 @@ describe("codec and merge", () => {
 
 describe("hinted handoff", () => {
   test("queues survive a restart, replay in order, stay bounded", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "shoal-hints-"));
+    const dir = tempDir("hints");
     try {
       let h = new HintedHandoff(dir, 1 << 20, nopLogger);
       for (let i = 0; i < 100; i++) h.enqueue("peer1", new TextEncoder().encode(`batch-${i}`));

@@ -3,9 +3,9 @@
  * verdict (exit status) must agree for every file.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "../support/index.ts";
 
 const root = join(import.meta.dir, "../..");
 const bun = process.execPath;
@@ -133,7 +133,7 @@ const VALID = new Set([
 ]);
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "shoal-check-"));
+  dir = tempDir("check");
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
   for (const [name, text] of Object.entries(RULE_FILES)) writeFileSync(join(dir, name), text);
   Bun.spawnSync(["mkdir", "-p", join(dir, "rules"), join(dir, "sd"), join(dir, "broken")]);

@@ -3,10 +3,7 @@ import {
   ConfigError,
   DEFAULT_CONFIG_YAML,
   defaultConfig,
-  formatDuration,
-  parseByteSize,
   parseConfig,
-  parseDuration,
 } from "../../src/config/index.ts";
 import { labelsToRecord } from "../../src/model/index.ts";
 
@@ -19,36 +16,6 @@ function errorOf(text: string, file = "config.yml"): string {
   }
   throw new Error("expected the config to be rejected");
 }
-
-describe("durations", () => {
-  test("parse Prometheus units", () => {
-    expect(parseDuration("15s")).toBe(15_000);
-    expect(parseDuration("1h30m")).toBe(5_400_000);
-    expect(parseDuration("1d")).toBe(86_400_000);
-    expect(parseDuration("1w")).toBe(7 * 86_400_000);
-    expect(parseDuration("1y")).toBe(365 * 86_400_000);
-    expect(parseDuration("100ms")).toBe(100);
-    expect(parseDuration("0")).toBe(0);
-    for (const bad of ["", "15x", "1.5s", "1m1h", "s", "-1s", "1h 30m"]) expect(parseDuration(bad)).toBeNull();
-  });
-  test("format like model.Duration", () => {
-    expect(formatDuration(0)).toBe("0s");
-    expect(formatDuration(15_000)).toBe("15s");
-    expect(formatDuration(60_000)).toBe("1m");
-    expect(formatDuration(5_400_000)).toBe("1h30m");
-    expect(formatDuration(8 * 86_400_000)).toBe("8d");
-    expect(formatDuration(14 * 86_400_000)).toBe("2w");
-    expect(formatDuration(365 * 86_400_000)).toBe("1y");
-    expect(formatDuration(1500)).toBe("1s500ms");
-  });
-  test("byte sizes", () => {
-    expect(parseByteSize("0")).toBe(0);
-    expect(parseByteSize("10MB")).toBe(10 * 1024 * 1024);
-    expect(parseByteSize("1GiB")).toBe(1024 ** 3);
-    expect(parseByteSize("1KB512B")).toBe(1536);
-    expect(parseByteSize("10XB")).toBeNull();
-  });
-});
 
 describe("parseConfig", () => {
   test("an empty file gives Prometheus's defaults", () => {

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as snappy from "snappyjs";
-import { ReadRequestType, ReadResponseType, encodeWriteRequest, int64ToNumber, type PbTimeSeries } from "../../src/api/remote_proto.ts";
-import { startShoal, type ShoalNode } from "./harness.ts";
+import { ReadRequestType, ReadResponseType, encodeWriteRequest, int64ToNumber, type PbTimeSeries } from "../../src/api/remote/proto.ts";
+import { startShoal, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "./remote_write_client.ts";
 
 let shoal: ShoalNode;
@@ -327,6 +327,7 @@ test("large answers are gzip-compressed for clients that accept it", async () =>
     decompress: false,
   } as RequestInit);
   expect(r.headers.get("content-encoding")).toBe("gzip");
+  expect(r.headers.get("vary") ?? "").toMatch(/\bAccept-Encoding\b/);
   const body = JSON.parse(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await r.arrayBuffer())))) as Envelope;
   expect(body.data.result.length).toBe(3);
   const small = await fetch(`${shoal.url}/api/v1/query?query=1`, { headers: { "Accept-Encoding": "gzip" }, decompress: false } as RequestInit);

@@ -3,7 +3,7 @@
  * same data: status codes, `status`, `errorType` and `error` texts, and result data must agree.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "./harness.ts";
+import { startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "./remote_write_client.ts";
 
 let shoal: ShoalNode;
@@ -137,7 +137,7 @@ test("/federate prints the same text as Prometheus's", async () => {
 });
 
 test("remote read answers what Prometheus answers", async () => {
-  const { ReadRequestType, ReadResponseType } = await import("../../src/api/remote_proto.ts");
+  const { ReadRequestType, ReadResponseType } = await import("../../src/api/remote/proto.ts");
   const snappy = await import("snappyjs");
   const req = ReadRequestType.encode(
     ReadRequestType.fromObject({

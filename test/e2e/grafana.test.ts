@@ -5,7 +5,7 @@
  * every response field by field.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { startShoal, type ShoalNode } from "./harness.ts";
+import { startShoal, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "./remote_write_client.ts";
 
 let shoal: ShoalNode;
@@ -156,4 +156,12 @@ test("CORS: browser-side clients may call the API", async () => {
   expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
   const r = await fetch(`${shoal.url}/api/v1/labels`, { headers: { Origin: "http://grafana.local" } });
   expect(r.headers.get("access-control-allow-origin")).toBe("http://grafana.local");
+});
+
+test("CORS: an answer that names the origin says it varies by Origin, so caches keep origins apart", async () => {
+  const pre = await fetch(`${shoal.url}/api/v1/query`, { method: "OPTIONS", headers: { Origin: "http://grafana.local" } });
+  expect(pre.headers.get("vary") ?? "").toMatch(/\bOrigin\b/);
+  const r = await fetch(`${shoal.url}/api/v1/labels`, { headers: { Origin: "http://grafana.local" } });
+  expect(r.headers.get("access-control-allow-origin")).toBe("http://grafana.local");
+  expect(r.headers.get("vary") ?? "").toMatch(/\bOrigin\b/);
 });

@@ -5,7 +5,7 @@
  * served as Prometheus serves it (it used to be refused with 431).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "./harness.ts";
+import { startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "../support/index.ts";
 
 let shoal: ShoalNode;
 let prom: PrometheusServer;

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchBrowser } from "../ui/harness.ts";
-import { BUN, eventually, REPO_ROOT, run, startShoal, tempDir, type ShoalNode } from "./harness.ts";
+import { BUN, waitFor, REPO_ROOT, run, startShoal, tempDir, type ShoalNode } from "../support/index.ts";
 
 const started: ShoalNode[] = [];
 afterAll(async () => {
@@ -58,7 +58,7 @@ describe("without --web.enable-lifecycle", () => {
     // The signals are the operator's own door and stay open.
     writeFileSync(cfg, "global:\n  external_labels:\n    site: two\nscrape_configs: []\n");
     n.proc.kill("SIGHUP");
-    await eventually("SIGHUP reload", async () => (await configYaml(n)).includes("site: two"), 10_000);
+    await waitFor("SIGHUP reload", async () => (await configYaml(n)).includes("site: two"), { timeoutMs: 10_000 });
     expect((await fetch(`${n.url}/api/v1/status/flags`)).ok).toBe(true);
     const flags = ((await (await fetch(`${n.url}/api/v1/status/flags`)).json()) as { data: Record<string, string> }).data;
     expect(flags["web.enable-lifecycle"]).toBe("false");

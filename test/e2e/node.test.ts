@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, REPO_ROOT, eventually, run, startShoal, tempDir, type ShoalNode } from "./harness.ts";
+import { BUN, REPO_ROOT, waitFor, run, startShoal, tempDir, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody } from "./remote_write_client.ts";
 
 describe("flags", () => {
@@ -127,7 +127,7 @@ describe("node process", () => {
 
     writeFileSync(cfgPath, "global:\n  external_labels:\n    site: three\nscrape_configs: []\n");
     shoal.proc.kill("SIGHUP");
-    await eventually("SIGHUP reload", async () => (await ext()).includes("site: three"), 10_000);
+    await waitFor("SIGHUP reload", async () => (await ext()).includes("site: three"), { timeoutMs: 10_000 });
   });
 });
 

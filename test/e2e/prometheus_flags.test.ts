@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchBrowser } from "../ui/harness.ts";
-import { BUN, eventually, freePort, REPO_ROOT, run, startShoal, waitHttpOk, type ShoalNode } from "./harness.ts";
+import { BUN, waitFor, freePort, REPO_ROOT, run, startShoal, waitHttpOk, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody } from "./remote_write_client.ts";
 
 const started: ShoalNode[] = [];
@@ -73,6 +73,9 @@ describe("flags from Prometheus units and charts", () => {
     const other = await fetch(`${n.url}/api/v1/query?query=1`, { headers: { Origin: "https://grafana.example.com.evil.net" } });
     expect(other.status).toBe(200);
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    // Both answers depend on the Origin header: a cache must not hand one to the other origin.
+    expect(allowed.headers.get("vary") ?? "").toMatch(/\bOrigin\b/);
+    expect(other.headers.get("vary") ?? "").toMatch(/\bOrigin\b/);
   }, 60_000);
 
   test("bad values are refused with the flag's name, not a crash", async () => {
@@ -95,11 +98,11 @@ describe("flags from Prometheus units and charts", () => {
 
 describe("serving under a route prefix", () => {
   test("the external URL's path prefixes every endpoint; / redirects there", async () => {
-    const port = await freePort();
+    const port = freePort();
     const n = await startShoal({ port, waitReady: false, args: [`--web.external-url=http://proxy.example:8080/monitoring/shoal/`] });
     started.push(n);
     const base = `http://127.0.0.1:${port}`;
-    await waitHttpOk(`${base}/monitoring/shoal/-/ready`, 30_000, n);
+    await waitHttpOk(`${base}/monitoring/shoal/-/ready`, { timeoutMs: 30_000, process: n });
 
     const root = await fetch(`${base}/`, { redirect: "manual" });
     expect(root.status).toBe(302);
@@ -134,13 +137,13 @@ describe("serving under a route prefix", () => {
   }, 60_000);
 
   test("the UI works under the prefix in a real browser: pages, navigation and API calls stay under it", async () => {
-    const port = await freePort();
+    const port = freePort();
     const n = await startShoal({ port, waitReady: false, args: ["--web.route-prefix=/shoal/", "--web.external-url=http://ignored.example/other"] });
     started.push(n);
     const base = `http://127.0.0.1:${port}`;
-    await waitHttpOk(`${base}/shoal/-/ready`, 30_000, n);
+    await waitHttpOk(`${base}/shoal/-/ready`, { timeoutMs: 30_000, process: n });
     // The default config scrapes the node itself (under its prefix).
-    await eventually("self-scrape", async () => {
+    await waitFor("self-scrape", async () => {
       const r = (await (await fetch(`${base}/shoal/api/v1/query?query=up`)).json()) as { data: { result: { value: [number, string] }[] } };
       return r.data.result[0]?.value[1] === "1";
     });
@@ -204,8 +207,8 @@ describe("block durations", () => {
     started.push(small, capped);
     await Promise.all([writeMinutes(small), writeMinutes(capped)]);
     // Without a cap, 10 s blocks are compacted into 30 s (and 90 s) ones; with the cap they stay.
-    await eventually("compacted blocks", async () => blockSpans(small.dataDir).some((s) => s > 10_000), 40_000);
-    await eventually("cut blocks", async () => blockSpans(capped.dataDir).length >= 5, 40_000);
+    await waitFor("compacted blocks", async () => blockSpans(small.dataDir).some((s) => s > 10_000), { timeoutMs: 40_000 });
+    await waitFor("cut blocks", async () => blockSpans(capped.dataDir).length >= 5, { timeoutMs: 40_000 });
     await Bun.sleep(11_000); // one more maintenance round for the capped node
     const spans = blockSpans(capped.dataDir);
     expect(spans.every((s) => s <= 10_000)).toBe(true);

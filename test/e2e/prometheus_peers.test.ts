@@ -3,14 +3,14 @@
  * a second Prometheus federates from Shoal's /federate, and Shoal scrapes node exporter.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { eventually, freePort, spawnProcess, startPrometheus, startShoal, tempDir, waitHttpOk, type PrometheusServer, type RunningProcess, type ShoalNode } from "./harness.ts";
+import { removeTempDir, startNodeExporter, startPrometheus, startShoal, tempDir, waitFor, type NodeExporter, type PrometheusServer, type ShoalNode } from "../support/index.ts";
 
 let shoal: ShoalNode;
 let writer: PrometheusServer;
 let federator: PrometheusServer | undefined;
-let nodeExporter: RunningProcess;
+let nodeExporter: NodeExporter;
 let nodeExporterPort: number;
 let cfgDir = "";
 
@@ -43,16 +43,8 @@ ${scrape}remote_write:
 }
 
 beforeAll(async () => {
-  nodeExporterPort = await freePort();
-  nodeExporter = spawnProcess("node_exporter", [
-    "prometheus-node-exporter",
-    `--web.listen-address=127.0.0.1:${nodeExporterPort}`,
-    "--collector.disable-defaults",
-    "--collector.cpu",
-    "--collector.meminfo",
-    "--collector.loadavg",
-  ]);
-  await waitHttpOk(`http://127.0.0.1:${nodeExporterPort}/metrics`, 15_000, nodeExporter);
+  nodeExporter = await startNodeExporter(["--collector.disable-defaults", "--collector.cpu", "--collector.meminfo", "--collector.loadavg"]);
+  nodeExporterPort = nodeExporter.port;
   cfgDir = tempDir("peers");
   const cfg = join(cfgDir, "shoal.yml");
   writeFileSync(
@@ -81,12 +73,12 @@ afterAll(async () => {
   // The writer first: on shutdown it flushes its remote-write queue into Shoal.
   await Promise.all([timed("writer", writer?.stop()), timed("federator", federator?.stop()), timed("node_exporter", nodeExporter?.stop())]);
   const shoalCode = await timed("shoal", shoal?.stop());
-  if (cfgDir) rmSync(cfgDir, { recursive: true, force: true });
+  if (cfgDir) removeTempDir(cfgDir);
   expect(shoalCode).toBe(0);
 }, 30_000);
 
 test("Shoal scrapes node exporter", async () => {
-  const r = await eventually("node exporter series in Shoal", async () => {
+  const r = await waitFor("node exporter series in Shoal", async () => {
     const res = await query(shoal.url, 'node_load1{job="node"}');
     return res.length > 0 ? res : null;
   });
@@ -109,7 +101,7 @@ test("Shoal scrapes node exporter", async () => {
 
 test("Prometheus remote-writes into Shoal", async () => {
   // The writer scrapes an unreachable target (port 0): `up` is 0 and its scrape series flow to Shoal.
-  const r = await eventually("remote-written series in Shoal", async () => {
+  const r = await waitFor("remote-written series in Shoal", async () => {
     const res = await query(shoal.url, 'scrape_duration_seconds{job="prom"}');
     return res.length > 0 ? res : null;
   });
@@ -124,13 +116,13 @@ test("Prometheus remote-writes into Shoal", async () => {
 }, 30_000);
 
 test("staleness markers sent by Prometheus end the series in Shoal at once", async () => {
-  await eventually("series present", async () => (await query(shoal.url, 'up{job="prom"}')).length > 0);
+  await waitFor("series present", async () => (await query(shoal.url, 'up{job="prom"}')).length > 0);
   // A target that goes away gets staleness markers for its series (Prometheus writes none when
   // a whole job is removed, so the job stays and its target changes).
   writeFileSync(join(writer.dataDir, "prometheus.yml"), writerConfig("127.0.0.1:1"));
   writer.proc.kill("SIGHUP");
   // Without the markers the series would stay visible for the 5 minute lookback.
-  await eventually("up{job=prom} to go stale in Shoal", async () => (await query(shoal.url, 'up{instance="127.0.0.1:0"}')).length === 0, 20_000);
+  await waitFor("up{job=prom} to go stale in Shoal", async () => (await query(shoal.url, 'up{instance="127.0.0.1:0"}')).length === 0, { timeoutMs: 20_000 });
   const range = (await (
     await fetch(`${shoal.url}/api/v1/query?query=${encodeURIComponent('count_over_time(up{instance="127.0.0.1:0"}[1m])')}`)
   ).json()) as Vector;
@@ -155,7 +147,7 @@ scrape_configs:
     static_configs:
       - targets: ["${host}:${port}"]
 `);
-  const r = await eventually("federated series in Prometheus", async () => {
+  const r = await waitFor("federated series in Prometheus", async () => {
     const res = await query(federator!.url, 'node_load1{job="node"}');
     return res.length > 0 ? res : null;
   });

@@ -4,7 +4,7 @@
  * `query series` and `query labels` must print the same thing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { run, startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "./harness.ts";
+import { run, startPrometheus, startShoal, type PrometheusServer, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "./remote_write_client.ts";
 
 let shoal: ShoalNode;

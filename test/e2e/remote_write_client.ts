@@ -1,6 +1,6 @@
 /** Builds remote-write 1.0 requests (protobufjs + snappy) and sends them, for tests. */
 import * as snappy from "snappyjs";
-import { encodeWriteRequest, type PbTimeSeries } from "../../src/api/remote_proto.ts";
+import { encodeWriteRequest, type PbTimeSeries } from "../../src/api/remote/proto.ts";
 
 export interface TestSeries {
   labels: Record<string, string>;

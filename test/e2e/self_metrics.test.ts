@@ -5,10 +5,9 @@
  * a WAL checkpoint, a write on a full disk). The output passes `promtool check metrics`.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, mkdirSync, openSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { eventually, freePort, startShoal, tempDir, type ShoalNode } from "./harness.ts";
+import { waitFor, freePort, run, startShoal, tempDir, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody } from "./remote_write_client.ts";
 
 /** The value of one sample in an exposition text; `labels` must match the sample's labels exactly. */
@@ -37,9 +36,8 @@ async function metrics(node: ShoalNode): Promise<string> {
 }
 
 async function promtoolCheck(text: string): Promise<{ code: number; out: string }> {
-  const p = Bun.spawn(["promtool", "check", "metrics"], { stdin: new TextEncoder().encode(text), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, out: out + err };
+  const r = await run(["promtool", "check", "metrics"], { stdin: text });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 const nodes: ShoalNode[] = [];
@@ -52,7 +50,7 @@ afterAll(async () => {
 async function nodeWithConfig(yaml: (port: number) => string, args: string[] = []): Promise<{ node: ShoalNode; configPath: string }> {
   const dir = tempDir("selfmetrics");
   dirs.push(dir);
-  const port = await freePort();
+  const port = freePort();
   const configPath = join(dir, "prometheus.yml");
   await Bun.write(configPath, yaml(port));
   const node = await startShoal({ port, args: ["--config.file", configPath, ...args] });
@@ -94,7 +92,7 @@ scrape_configs:
     static_configs: [{targets: ["127.0.0.1:${port}"]}]
 `;
     const { node, configPath } = await nodeWithConfig(cfg);
-    const text = await eventually("two scrapes of every job", async () => {
+    const text = await waitFor("two scrapes of every job", async () => {
       const t = await metrics(node);
       return (sample(t, "prometheus_target_interval_length_seconds_count", { interval: "1s" }) ?? 0) >= 8 ? t : null;
     });
@@ -137,7 +135,7 @@ scrape_configs:
     );
     await Bun.write(configPath, limited);
     node.proc.kill("SIGHUP");
-    const after = await eventually("the reload counted", async () => {
+    const after = await waitFor("the reload counted", async () => {
       const t = await metrics(node);
       return (sample(t, "prometheus_target_scrape_pool_reloads_total") ?? 0) >= 1 ? t : null;
     });
@@ -159,14 +157,14 @@ describe("storage metrics", () => {
       (port) => `global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: self\n    static_configs: [{targets: ["127.0.0.1:${port}"]}]\n`,
       ["--storage.tsdb.min-block-duration=2s"],
     );
-    const text = await eventually(
+    const text = await waitFor(
       "a merged block and a WAL checkpoint",
       async () => {
         const t = await metrics(node);
         const ok = (sample(t, "prometheus_tsdb_compactions_total") ?? 0) >= 4 && (sample(t, "prometheus_tsdb_checkpoint_creations_total") ?? 0) >= 2;
         return ok ? t : null;
       },
-      45_000,
+      { timeoutMs: 45_000 },
     );
     expect(typeOf(text, "prometheus_tsdb_compaction_duration_seconds")).toBe("histogram");
     expect(sample(text, "prometheus_tsdb_compaction_duration_seconds_count")).toBe(sample(text, "prometheus_tsdb_compactions_total"));
@@ -202,7 +200,7 @@ describe("storage metrics", () => {
   }, 90_000);
 
   test("a WAL write refused by a full disk is counted in prometheus_tsdb_wal_writes_failed_total", async () => {
-    const mnt = mkdtempSync(join(tmpdir(), "shoal-selfmetrics-full-"));
+    const mnt = tempDir("selfmetrics-full");
     const mount = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt], { stderr: "pipe" });
     if (mount.exitCode !== 0) {
       rmSync(mnt, { recursive: true, force: true });

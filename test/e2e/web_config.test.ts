@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, eventually, freePort, REPO_ROOT, run, startShoal, tempDir, type ShoalNode } from "./harness.ts";
+import { BUN, waitFor, freePort, REPO_ROOT, run, startShoal, tempDir, type ShoalNode } from "../support/index.ts";
 import { makeTestPki, type IssuedCert } from "./tls_certs.ts";
 
 const dir = tempDir("webcfg");
@@ -61,15 +61,14 @@ async function startTlsNode(webYaml: string, extraArgs: string[] = []): Promise<
 
 /** Waits until the node answers at all over TLS (any HTTP status). */
 async function waitTls(node: ShoalNode, base: string, call: Call): Promise<void> {
-  await eventually(
+  await waitFor(
     `${base} to answer over TLS`,
     async () => {
       if (node.proc.exitCode !== null) throw new Error(`node exited ${node.proc.exitCode}:\n${node.output()}`);
       await get(`${base}/-/healthy`, call);
       return true;
     },
-    30_000,
-    200,
+    { timeoutMs: 30_000, intervalMs: 200 },
   );
 }
 
@@ -132,15 +131,14 @@ ${Object.entries(users)
   });
 
   test("the built-in config scrapes the node itself over https with the client config's credentials", async () => {
-    await eventually(
+    await waitFor(
       "up{job=shoal} == 1",
       async () => {
         const res = await get(`${base}/api/v1/query?query=${encodeURIComponent('up{job="shoal"}')}`, alice);
         const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
         return body.data.result[0]?.value[1] === "1";
       },
-      40_000,
-      500,
+      { timeoutMs: 40_000, intervalMs: 500 },
     );
   }, 45_000);
 
@@ -163,20 +161,19 @@ ${Object.entries(users)
 
   test("a changed web config file is picked up without a restart; a broken one keeps the last good one", async () => {
     writeFileSync(webFile, webYaml({ bob: bobHash }, "sameorigin"));
-    await eventually("bob accepted", async () => (await get(`${base}/-/healthy`, { ca: pki.ca, auth: basic("bob", "hunter2") })).status === 200, 10_000, 200);
+    await waitFor("bob accepted", async () => (await get(`${base}/-/healthy`, { ca: pki.ca, auth: basic("bob", "hunter2") })).status === 200, { timeoutMs: 10_000, intervalMs: 200 });
     expect((await get(`${base}/-/healthy`, alice)).status).toBe(401);
     expect((await get(`${base}/-/healthy`, { ca: pki.ca, auth: basic("bob", "hunter2") })).headers.get("x-frame-options")).toBe("sameorigin");
 
     writeFileSync(webFile, "basic_auth_users:\n  bob: not-a-hash\n");
     // The file is looked at when requests come in (at most once a second).
-    await eventually(
+    await waitFor(
       "the reload error is logged",
       async () => {
         await get(`${base}/-/healthy`, { ca: pki.ca, auth: basic("bob", "hunter2") });
         return node.output().includes("Error reloading the web config file");
       },
-      10_000,
-      200,
+      { timeoutMs: 10_000, intervalMs: 200 },
     );
     expect(node.output()).toContain("basic_auth_users.bob: not a bcrypt hash");
     expect((await get(`${base}/-/healthy`, { ca: pki.ca, auth: basic("bob", "hunter2") })).status).toBe(200);
@@ -188,7 +185,7 @@ describe("peers with TLS and basic auth", async () => {
   const webYaml = `tls_server_config:\n  cert_file: ${serverCert.certFile}\n  key_file: ${serverCert.keyFile}\nbasic_auth_users:\n  peer: '${hash}'\n`;
   const clientFile = join(dir, "peer-client.yml");
   writeFileSync(clientFile, `basic_auth:\n  username: peer\n  password: peer-pw\ntls_config:\n  ca_file: ${pki.caFile}\n`);
-  const clusterPort = await freePort();
+  const clusterPort = freePort();
   const cluster = [`--cluster.name=webcfg-${process.pid}`, `--web.client-config.file=${clientFile}`];
   const a = await startTlsNode(webYaml, [...cluster, `--cluster.listen-address=127.0.0.1:${clusterPort}`]);
   const b = await startTlsNode(webYaml, [...cluster, `--cluster.join=127.0.0.1:${clusterPort}`]);
@@ -197,7 +194,7 @@ describe("peers with TLS and basic auth", async () => {
   await waitTls(b.node, b.base, peer);
 
   test("a node lists its peers' targets over https with --web.client-config.file", async () => {
-    const body = await eventually(
+    const body = await waitFor(
       "both members' targets without warnings",
       async () => {
         const status = (await (await get(`${a.base}/api/v1/status/cluster`, peer)).json()) as { data: { members: { httpAddress: string; health: string }[] } };
@@ -206,8 +203,7 @@ describe("peers with TLS and basic auth", async () => {
         const res = (await (await get(`${a.base}/ui/api/targets`, peer)).json()) as { warnings?: string[]; data: { activeTargets: unknown[] } };
         return res.warnings === undefined ? res : null;
       },
-      40_000,
-      500,
+      { timeoutMs: 40_000, intervalMs: 500 },
     );
     expect(body.data.activeTargets.length).toBeGreaterThan(0);
   }, 45_000);
@@ -247,7 +243,7 @@ describe("a bad web config file", () => {
     test(`${name}: the node refuses to start and says what is wrong`, async () => {
       const file = join(dir, `bad-${name.replace(/\W+/g, "-")}.yml`);
       writeFileSync(file, yaml);
-      const port = await freePort();
+      const port = freePort();
       const res = await run(
         [BUN, join(REPO_ROOT, "src/cli.ts"), `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(dir, "bad-data")}`, "--cluster.mdns=false", "--cluster.listen-address=127.0.0.1:0", `--web.config.file=${file}`],
         { timeoutMs: 30_000 },

@@ -11,11 +11,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import * as snappy from "snappyjs";
-import { encodeWriteRequest, type PbTimeSeries } from "../../src/api/remote_proto.ts";
-import { decodeBody, isOutcome } from "../../src/api/remote_write_body.ts";
-import { decodeWriteRequest, LabelsCache, WriteDecodeError } from "../../src/api/remote_write_decode.ts";
-import { SnappyError, uncompressBlock } from "../../src/api/snappy_block.ts";
-import { startShoal, type ShoalNode } from "../e2e/harness.ts";
+import { encodeWriteRequest, type PbTimeSeries } from "../../src/api/remote/proto.ts";
+import { decodeBody, isOutcome } from "../../src/api/remote/write_body.ts";
+import { decodeWriteRequest, LabelsCache, WriteDecodeError } from "../../src/api/remote/write_decode.ts";
+import { SnappyError, uncompressBlock } from "../../src/api/remote/snappy_block.ts";
+import { startShoal, type ShoalNode } from "../support/index.ts";
 import { remoteWrite } from "../e2e/remote_write_client.ts";
 import { fuzzParams, fuzzTimeout } from "./budget.ts";
 

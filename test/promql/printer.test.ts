@@ -5,7 +5,8 @@ import { join } from "node:path";
 import type { Expr } from "../../src/promql/ast.ts";
 import { parseExpr, typeOf } from "../../src/promql/parser.ts";
 import { prettyExpr } from "../../src/promql/prettier.ts";
-import { formatDuration, formatExpr, formatNumber } from "../../src/promql/printer.ts";
+import { formatDuration } from "../../src/model/index.ts";
+import { formatExpr, formatNumber } from "../../src/promql/printer.ts";
 
 const TESTDATA = join(import.meta.dir, "../../../shared/promql-testdata");
 

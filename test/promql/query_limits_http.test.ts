@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startShoal, tempDir, type ShoalNode } from "../e2e/harness.ts";
+import { startShoal, tempDir, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
 
 /**

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, REPO_ROOT, run, startPrometheus, startShoal, tempDir, type PrometheusServer, type ShoalNode } from "../e2e/harness.ts";
+import { BUN, REPO_ROOT, run, startPrometheus, startShoal, tempDir, type PrometheusServer, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
 
 const T = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
@@ -233,7 +233,7 @@ describe("relabeling speaks RE2", () => {
     for (const [regex, msg] of [
       ["(a)\\\\1", "error parsing regexp: invalid escape sequence: `\\1`"],
       ["a(?=b)", "error parsing regexp: invalid or unsupported Perl syntax: `(?=`"],
-    ]) {
+    ] as const) {
       const bad = join(dir, "bad.yml");
       await Bun.write(bad, `scrape_configs:\n  - job_name: a\n    relabel_configs:\n      - {source_labels: [a], regex: "${regex}", action: drop}\n`);
       const res = await run([BUN, join(REPO_ROOT, "src/cli.ts"), "check", "config", bad]);

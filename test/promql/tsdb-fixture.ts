@@ -3,12 +3,11 @@
  * that observes the storage's select calls.
  */
 import { afterAll, beforeAll, expect } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import type { Appender, Matcher, Querier, Queryable, SelectHints, SeriesSet } from "../../src/model/index.ts";
 import { QueryError } from "../../src/promql/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
+import { tempDir } from "../support/index.ts";
 
 /**
  * Opens a TSDB in a fresh temp dir before the file's tests, fills it through one appender and
@@ -18,7 +17,7 @@ export function fileTSDB(prefix: string, fill: (app: Appender) => void, timeoutM
   let db: TSDB | undefined;
   let dir = "";
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), prefix));
+    dir = tempDir(prefix);
     db = await openTSDB({ dir });
     const app = db.appender();
     fill(app);

@@ -4,41 +4,17 @@
  * series; the config's file_sd target list is followed while the node runs.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { waitFor } from "./helpers.ts";
+import { removeTempDir, startNodeExporter, startShoal, tempDir, waitFor, type NodeExporter, type ShoalNode } from "../support/index.ts";
 
 const exporter = Bun.which("prometheus-node-exporter");
-const root = join(import.meta.dir, "../..");
 let dir = "";
-let exporterProc: ReturnType<typeof Bun.spawn> | null = null;
-let shoal: ReturnType<typeof Bun.spawn> | null = null;
+let exporterProc: NodeExporter | null = null;
+let shoal: ShoalNode | null = null;
 let exporterAddr = "";
 let api = "";
 let extra: ReturnType<typeof Bun.serve> | null = null;
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
-  const p = s.port!;
-  s.stop(true);
-  return p;
-}
-
-async function startWithRetry(make: (port: number) => ReturnType<typeof Bun.spawn>, ready: (port: number) => Promise<boolean>): Promise<[ReturnType<typeof Bun.spawn>, number]> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = freePort();
-    const proc = make(port);
-    try {
-      await waitFor("process ready", async () => (await ready(port).catch(() => false)) || undefined, 20_000);
-      return [proc, port];
-    } catch {
-      proc.kill();
-      await proc.exited;
-    }
-  }
-  throw new Error("could not start process");
-}
 
 function writeTargets(targets: string[]): void {
   writeFileSync(join(dir, "extra.json.tmp"), JSON.stringify([{ targets, labels: { source: "file" } }]));
@@ -47,40 +23,24 @@ function writeTargets(targets: string[]): void {
 
 beforeAll(async () => {
   if (!exporter) return;
-  dir = mkdtempSync(join(tmpdir(), "shoal-e2e-scrape-"));
-  const [ep, eport] = await startWithRetry(
-    (port) => Bun.spawn([exporter, `--web.listen-address=127.0.0.1:${port}`], { stdout: "ignore", stderr: "ignore" }),
-    async (port) => (await fetch(`http://127.0.0.1:${port}/metrics`)).ok,
-  );
-  exporterProc = ep;
-  exporterAddr = `127.0.0.1:${eport}`;
+  dir = tempDir("e2e-scrape");
+  exporterProc = await startNodeExporter();
+  exporterAddr = exporterProc.address;
   extra = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("extra_metric 42\n", { headers: { "content-type": "text/plain" } }) });
   writeTargets([]);
   writeFileSync(
     join(dir, "shoal.yml"),
     `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ["${exporterAddr}"]\n  - job_name: files\n    file_sd_configs:\n      - files: ["extra.json"]\n        refresh_interval: 1s\n`,
   );
-  const [sp, sport] = await startWithRetry(
-    (port) =>
-      Bun.spawn(
-        [process.execPath, join(root, "src/cli.ts"), `--config.file=${join(dir, "shoal.yml")}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(dir, "data")}`, `--cluster.listen-address=127.0.0.1:${freePort()}`, "--cluster.mdns=false"],
-        { stdout: "ignore", stderr: "ignore" },
-      ),
-    async (port) => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok,
-  );
-  shoal = sp;
-  api = `http://127.0.0.1:${sport}`;
+  shoal = await startShoal({ dataDir: join(dir, "data"), args: [`--config.file=${join(dir, "shoal.yml")}`] });
+  api = shoal.url;
 }, 90_000);
 
 afterAll(async () => {
-  for (const p of [shoal, exporterProc]) {
-    if (p) {
-      p.kill();
-      await p.exited;
-    }
-  }
+  await shoal?.stop();
+  await exporterProc?.stop();
   extra?.stop(true);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) removeTempDir(dir);
 });
 
 async function get<T>(path: string): Promise<T> {
@@ -95,7 +55,7 @@ test.skipIf(!exporter)("shoal scrapes node exporter and follows file_sd while ru
   const node = await waitFor("node exporter target up", async () => {
     const d = await get<Targets>("/api/v1/targets");
     return d.activeTargets.find((t) => t.scrapePool === "node" && t.health === "up");
-  }, 30_000);
+  }, { timeoutMs: 30_000 });
   expect(node.lastError).toBe("");
   expect(node.scrapeUrl).toBe(`http://${exporterAddr}/metrics`);
   const up = await get<Vector>(`/api/v1/query?query=${encodeURIComponent('up{job="node"}')}`);
@@ -109,7 +69,7 @@ test.skipIf(!exporter)("shoal scrapes node exporter and follows file_sd while ru
   await waitFor("file_sd target scraped", async () => {
     const v = await get<Vector>(`/api/v1/query?query=extra_metric`);
     return v.result.length === 1 ? v : undefined;
-  }, 30_000);
+  }, { timeoutMs: 30_000 });
   const extraUp = await get<Vector>(`/api/v1/query?query=${encodeURIComponent('up{job="files"}')}`);
   expect(extraUp.result[0]!.metric).toEqual({ __name__: "up", instance: `127.0.0.1:${extra!.port}`, job: "files", source: "file" });
 }, 90_000);
@@ -120,8 +80,8 @@ test.skipIf(!exporter)("SIGHUP reload: a new job starts, the unchanged job keeps
     join(dir, "shoal.yml"),
     `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ["${exporterAddr}"]\n  - job_name: added\n    static_configs:\n      - targets: ["127.0.0.1:${extra!.port}"]\n`,
   );
-  shoal!.kill("SIGHUP");
-  await waitFor("new job scraped", async () => (await get<Targets>("/api/v1/targets")).activeTargets.find((t) => t.scrapePool === "added" && t.health === "up"), 20_000);
+  shoal!.proc.kill("SIGHUP");
+  await waitFor("new job scraped", async () => (await get<Targets>("/api/v1/targets")).activeTargets.find((t) => t.scrapePool === "added" && t.health === "up"), { timeoutMs: 20_000 });
   const pools = (await get<Targets>("/api/v1/targets")).activeTargets.map((t) => t.scrapePool).sort();
   expect(pools).toEqual(["added", "node"]);
   const node = (await get<Targets>("/api/v1/targets")).activeTargets.find((t) => t.scrapePool === "node")!;
@@ -129,10 +89,8 @@ test.skipIf(!exporter)("SIGHUP reload: a new job starts, the unchanged job keeps
   expect(node.labels).toEqual(before.labels);
 
   writeFileSync(join(dir, "shoal.yml"), "scrape_configs:\n  - job_name: broken\n    scrape_interval: 15x\n");
-  shoal!.kill("SIGHUP");
-  await Bun.sleep(1500);
+  shoal!.proc.kill("SIGHUP");
+  await waitFor("the bad file refused", async () => /^prometheus_config_last_reload_successful 0$/m.test(await (await fetch(`${api}/metrics`)).text()), { timeoutMs: 10_000 });
   const after = (await get<Targets>("/api/v1/targets")).activeTargets.map((t) => t.scrapePool).sort();
   expect(after).toEqual(["added", "node"]);
-  const own = await (await fetch(`${api}/metrics`)).text();
-  expect(own).toMatch(/^prometheus_config_last_reload_successful 0$/m);
 }, 60_000);

@@ -1,9 +1,7 @@
 /** Shared by the scrape tests: a real TSDB in a temp dir, and reading series back from it. */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { formatLabels, isStaleAt, Matcher, type Series } from "../../src/model/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
+import { removeTempDir, tempDir } from "../support/index.ts";
 
 export interface TempDB {
   db: TSDB;
@@ -12,14 +10,14 @@ export interface TempDB {
 }
 
 export async function openTempDB(): Promise<TempDB> {
-  const dir = mkdtempSync(join(tmpdir(), "shoal-scrape-"));
+  const dir = tempDir("scrape");
   const db = await openTSDB({ dir });
   return {
     db,
     dir,
     async close() {
       await db.close();
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     },
   };
 }
@@ -48,14 +46,4 @@ export function points(s: Series): Point[] {
   const out: Point[] = [];
   for (let i = 0; i < s.timestamps.length; i++) out.push({ t: s.timestamps[i]!, v: s.values[i]!, stale: isStaleAt(s.values, i) });
   return out;
-}
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
 }

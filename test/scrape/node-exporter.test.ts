@@ -3,43 +3,23 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { parseConfig } from "../../src/config/index.ts";
 import { Matcher } from "../../src/model/index.ts";
 import { ScrapeManager } from "../../src/scrape/index.ts";
-import { openTempDB, readSeries, waitFor, type TempDB } from "./helpers.ts";
+import { openTempDB, readSeries, type TempDB } from "./helpers.ts";
+import { startNodeExporter, waitFor, type NodeExporter } from "../support/index.ts";
 
 const exporter = Bun.which("prometheus-node-exporter");
-let proc: ReturnType<typeof Bun.spawn> | null = null;
+let proc: NodeExporter | null = null;
 let addr = "";
 let t: TempDB;
-
-function freePort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
-  const port = s.port!;
-  s.stop(true);
-  return port;
-}
 
 beforeAll(async () => {
   if (!exporter) return;
   t = await openTempDB();
-  for (let attempt = 0; attempt < 5 && addr === ""; attempt++) {
-    const candidate = `127.0.0.1:${freePort()}`;
-    proc = Bun.spawn([exporter, `--web.listen-address=${candidate}`], { stdout: "ignore", stderr: "ignore" });
-    try {
-      await waitFor("node exporter", async () => (await fetch(`http://${candidate}/metrics`).catch(() => null))?.ok, 5000);
-      addr = candidate;
-    } catch {
-      proc.kill();
-      await proc.exited;
-      proc = null;
-    }
-  }
-  if (addr === "") throw new Error("could not start prometheus-node-exporter");
+  proc = await startNodeExporter();
+  addr = proc.address;
 });
 
 afterAll(async () => {
-  if (proc) {
-    proc.kill();
-    await proc.exited;
-  }
+  await proc?.stop();
   await t?.close();
 });
 
@@ -49,7 +29,7 @@ test.skipIf(!exporter)("node exporter: up=1 and node_* series stored with metada
     await mgr.applyConfig(
       parseConfig(`scrape_configs:\n  - job_name: node\n    scrape_interval: 500ms\n    static_configs:\n      - targets: ["${addr}"]\n`, "node.yml"),
     );
-    const target = await waitFor("a successful scrape", () => mgr.activeTargets().find((a) => a.health !== "unknown"), 15_000);
+    const target = await waitFor("a successful scrape", () => mgr.activeTargets().find((a) => a.health !== "unknown"), { timeoutMs: 15_000 });
     expect(target.lastError).toBe("");
     expect(target.health).toBe("up");
     const up = await readSeries(t.db, "up", { job: "node" });

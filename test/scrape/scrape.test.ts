@@ -3,8 +3,7 @@
  * negotiation, limits, honor_labels/timestamps, reload, file discovery, sharding.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync, renameSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfig, type ScrapeConfig } from "../../src/config/index.ts";
 import { getLabel, labelsFromRecord } from "../../src/model/index.ts";
@@ -12,7 +11,8 @@ import { ScrapeManager } from "../../src/scrape/index.ts";
 import { ExpositionParser } from "../../src/scrape/exposition.ts";
 import { ScrapeLoop } from "../../src/scrape/loop.ts";
 import { buildTargets } from "../../src/scrape/targets.ts";
-import { openTempDB, readSeries, waitFor, type Point, type TempDB } from "./helpers.ts";
+import { openTempDB, readSeries, type Point, type TempDB } from "./helpers.ts";
+import { waitFor, tempDir } from "../support/index.ts";
 import { nopLogger } from "../../src/model/index.ts";
 
 type Handler = (req: Request) => Response | Promise<Response>;
@@ -263,7 +263,7 @@ describe("a scrape loop", () => {
   });
 
   test("basic_auth (password_file) and authorization headers", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "shoal-auth-"));
+    const dir = tempDir("auth");
     writeFileSync(join(dir, "pw"), "s3cret\n");
     handler = (req) => (req.headers.get("authorization") === `Basic ${btoa("u:s3cret")}` || req.headers.get("authorization") === "Bearer tok" ? text("a 1\n") : new Response("no", { status: 401, statusText: "Unauthorized" }));
     const basic = loopFor(jobConfig(`basic_auth: {username: u, password_file: ${join(dir, "pw")}}`), t);
@@ -295,7 +295,7 @@ describe("the scrape manager", () => {
   let dir = "";
   beforeAll(async () => {
     t = await openTempDB();
-    dir = mkdtempSync(join(tmpdir(), "shoal-sd-"));
+    dir = tempDir("sd");
   });
   afterAll(async () => {
     await t.close();

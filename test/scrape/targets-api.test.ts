@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { startShoal, tempDir, type ShoalNode } from "../e2e/harness.ts";
+import { startShoal, tempDir, type ShoalNode } from "../support/index.ts";
 
 let shoal: ShoalNode;
 let dir = "";

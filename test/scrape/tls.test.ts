@@ -1,7 +1,6 @@
 /** tls_config against a real HTTPS endpoint with a throwaway self-signed certificate. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
 import { labelsFromRecord, nopLogger } from "../../src/model/index.ts";
@@ -9,6 +8,7 @@ import { ExpositionParser } from "../../src/scrape/exposition.ts";
 import { ScrapeLoop } from "../../src/scrape/loop.ts";
 import { buildTargets } from "../../src/scrape/targets.ts";
 import { openTempDB, type TempDB } from "./helpers.ts";
+import { tempDir } from "../support/index.ts";
 
 const openssl = Bun.which("openssl");
 let dir = "";
@@ -17,7 +17,7 @@ let t: TempDB;
 
 beforeAll(async () => {
   if (!openssl) return;
-  dir = mkdtempSync(join(tmpdir(), "shoal-tls-"));
+  dir = tempDir("tls");
   const gen = Bun.spawnSync([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=shoal-test", "-addext", "subjectAltName=DNS:shoal-test,IP:127.0.0.1"]);
   if (gen.exitCode !== 0) throw new Error(gen.stderr.toString());
   server = Bun.serve({

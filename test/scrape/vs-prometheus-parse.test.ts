@@ -4,12 +4,10 @@
  * rejected by both alike, with the same number of samples when accepted.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
 import { ScrapeManager } from "../../src/scrape/index.ts";
-import { openTempDB, readSeries, waitFor, type TempDB } from "./helpers.ts";
+import { openTempDB, readSeries, type TempDB } from "./helpers.ts";
+import { startPrometheus, waitFor, type PrometheusServer } from "../support/index.ts";
 
 const TEXT = "text/plain; version=0.0.4";
 const OM = "application/openmetrics-text; version=1.0.0";
@@ -79,9 +77,8 @@ const BODIES: Record<string, [string, string]> = {
 };
 
 const prometheus = Bun.which("prometheus");
-let dir = "";
 let server: ReturnType<typeof Bun.serve>;
-let proc: ReturnType<typeof Bun.spawn> | null = null;
+let prom: PrometheusServer | null = null;
 let promURL = "";
 let t: TempDB;
 
@@ -93,7 +90,6 @@ function config(port: number): string {
 
 beforeAll(async () => {
   if (!prometheus) return;
-  dir = mkdtempSync(join(tmpdir(), "shoal-vs-prom-parse-"));
   server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -102,36 +98,15 @@ beforeAll(async () => {
       return new Response(body, { headers: { "content-type": type } });
     },
   });
-  writeFileSync(join(dir, "prometheus.yml"), config(server.port!));
-  for (let attempt = 0; attempt < 5 && promURL === ""; attempt++) {
-    const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
-    const port = probe.port!;
-    probe.stop(true);
-    proc = Bun.spawn(
-      [prometheus, `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdout: "ignore", stderr: "ignore" },
-    );
-    try {
-      await waitFor("prometheus ready", async () => (await fetch(`http://127.0.0.1:${port}/-/ready`).catch(() => null))?.ok, 15_000);
-      promURL = `http://127.0.0.1:${port}`;
-    } catch {
-      proc.kill();
-      await proc.exited;
-      proc = null;
-    }
-  }
-  if (promURL === "") throw new Error("could not start prometheus");
+  prom = await startPrometheus(config(server.port!));
+  promURL = prom.url;
   t = await openTempDB();
 }, 60_000);
 
 afterAll(async () => {
-  if (proc) {
-    proc.kill();
-    await proc.exited;
-  }
+  await prom?.stop();
   server?.stop(true);
   await t?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 type PromTarget = { scrapePool: string; health: string; lastError: string };
@@ -145,8 +120,8 @@ test.skipIf(!prometheus)("each body is accepted or rejected alike, with the same
       const res = await fetch(`${promURL}/api/v1/targets`);
       const d = ((await res.json()) as { data: { activeTargets: PromTarget[] } }).data.activeTargets;
       return d.length === n && d.every((x) => x.health !== "unknown") ? d : undefined;
-    }, 30_000);
-    await waitFor("shoal scraped every target", () => mgr.activeTargets().length === n && mgr.activeTargets().every((x) => x.health !== "unknown"), 30_000);
+    }, { timeoutMs: 30_000 });
+    await waitFor("shoal scraped every target", () => mgr.activeTargets().length === n && mgr.activeTargets().every((x) => x.health !== "unknown"), { timeoutMs: 30_000 });
     const promCount = async (job: string) => {
       const res = await fetch(`${promURL}/api/v1/query?${new URLSearchParams({ query: `scrape_samples_scraped{job="${job}"}` })}`);
       const r = ((await res.json()) as { data: { result: { value: [number, string] }[] } }).data.result;

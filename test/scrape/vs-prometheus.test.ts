@@ -5,18 +5,16 @@
  * relabeling checked against the reference implementation.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
 import { formatLabels, labelsFromRecord, Matcher } from "../../src/model/index.ts";
 import { ScrapeManager } from "../../src/scrape/index.ts";
-import { openTempDB, waitFor, type TempDB } from "./helpers.ts";
+import { openTempDB, type TempDB } from "./helpers.ts";
+import { startPrometheus, waitFor, type PrometheusServer } from "../support/index.ts";
 
 const prometheus = Bun.which("prometheus");
-let dir = "";
 let server: ReturnType<typeof Bun.serve>;
-let proc: ReturnType<typeof Bun.spawn> | null = null;
+let prom: PrometheusServer | null = null;
 let promURL = "";
 let t: TempDB;
 
@@ -82,38 +80,16 @@ async function promGet(path: string): Promise<any> {
 
 beforeAll(async () => {
   if (!prometheus) return;
-  dir = mkdtempSync(join(tmpdir(), "shoal-vs-prom-"));
   server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(BODY, { headers: { "content-type": "text/plain; version=0.0.4" } }) });
-  writeFileSync(join(dir, "prometheus.yml"), config(server.port!));
-  for (let attempt = 0; attempt < 5 && promURL === ""; attempt++) {
-    const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
-    const port = probe.port!;
-    probe.stop(true);
-    proc = Bun.spawn(
-      [prometheus, `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdout: "ignore", stderr: "ignore" },
-    );
-    try {
-      await waitFor("prometheus ready", async () => (await fetch(`http://127.0.0.1:${port}/-/ready`).catch(() => null))?.ok, 15_000);
-      promURL = `http://127.0.0.1:${port}`;
-    } catch {
-      proc.kill();
-      await proc.exited;
-      proc = null;
-    }
-  }
-  if (promURL === "") throw new Error("could not start prometheus");
+  prom = await startPrometheus(config(server.port!));
+  promURL = prom.url;
   t = await openTempDB();
 }, 60_000);
 
 afterAll(async () => {
-  if (proc) {
-    proc.kill();
-    await proc.exited;
-  }
+  await prom?.stop();
   server?.stop(true);
   await t?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 type Target = { labels: Record<string, string>; discoveredLabels: Record<string, string>; scrapePool: string; scrapeUrl: string; health: string };
@@ -122,12 +98,12 @@ const key = (x: Target) => `${x.scrapePool} ${x.scrapeUrl} ${JSON.stringify(x.la
 test.skipIf(!prometheus)("same targets and same series as Prometheus", async () => {
   const mgr = new ScrapeManager({ appendable: t.db });
   try {
-    await mgr.applyConfig(parseConfig(config(server.port!), join(dir, "prometheus.yml")));
+    await mgr.applyConfig(parseConfig(config(server.port!), join(prom!.dataDir, "prometheus.yml")));
     await waitFor("prometheus scraped every target", async () => {
       const d = (await promGet("/api/v1/targets")) as { activeTargets: Target[] };
       return d.activeTargets.length === 4 && d.activeTargets.every((x) => x.health === "up") ? true : undefined;
-    }, 20_000);
-    await waitFor("shoal scraped every target", () => mgr.activeTargets().length === 4 && mgr.activeTargets().every((x) => x.health === "up"), 20_000);
+    }, { timeoutMs: 20_000 });
+    await waitFor("shoal scraped every target", () => mgr.activeTargets().length === 4 && mgr.activeTargets().every((x) => x.health === "up"), { timeoutMs: 20_000 });
 
     const theirs = (await promGet("/api/v1/targets")) as { activeTargets: Target[]; droppedTargets: { discoveredLabels: Record<string, string> }[] };
     const ours = mgr.activeTargets();

@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger, Matcher, setStaleAt } from "../../src/model/index.ts";
 import { LocalTSDB, openTSDB } from "../../src/storage/db.ts";
-import { bitsOf, L, selectAll, tempDir } from "./helpers.ts";
+import { removeTempDir, tempDir } from "../support/index.ts";
+import { bitsOf, L, selectAll } from "./helpers.ts";
 
 let cleanup = () => {};
 afterEach(() => cleanup());
@@ -46,10 +47,10 @@ const open = async (dir: string, extra: Partial<Parameters<typeof openTSDB>[0]> 
 
 describe("blocks", () => {
   test("head is cut into blocks, compacted, and everything reads back bit-exact across restarts", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
     const N = 600; // ten minutes = ten block ranges
-    const db = await open(t.dir);
+    const db = await open(t);
     await fill(db, N);
     await db.maintain();
     const st = db.stats();
@@ -74,10 +75,10 @@ describe("blocks", () => {
     late.rollback();
     expect(db.stats().rejected.too_old).toBe(1);
     // WAL segments before the cut are replaced by a checkpoint.
-    expect(readdirSync(join(t.dir, "wal")).some((f) => f.startsWith("checkpoint."))).toBe(true);
+    expect(readdirSync(join(t, "wal")).some((f) => f.startsWith("checkpoint."))).toBe(true);
     await db.close();
 
-    const db2 = await open(t.dir);
+    const db2 = await open(t);
     await checkAll(db2, N);
     await fill(db2, N + 120, N);
     await db2.maintain();
@@ -91,9 +92,9 @@ describe("blocks", () => {
   });
 
   test("retention by time and by size deletes whole blocks", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await open(t.dir, { retentionMs: 4 * RANGE });
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await open(t, { retentionMs: 4 * RANGE });
     await fill(db, 600);
     await db.maintain();
     const st = db.stats();
@@ -102,32 +103,32 @@ describe("blocks", () => {
     expect(series[0]!.timestamps[0]).toBeGreaterThanOrEqual(600 * STEP - 7 * RANGE);
     await db.close();
 
-    const t2 = tempDir();
-    const db2 = await open(t2.dir, { retentionBytes: 1 });
+    const t2 = tempDir("storage");
+    const db2 = await open(t2, { retentionBytes: 1 });
     await fill(db2, 600);
     await db2.maintain();
     expect(db2.stats().blocks).toBe(0);
     expect(db2.stats().sizeRetentionDeletions).toBeGreaterThan(0);
     await db2.close();
-    t2.cleanup();
+    removeTempDir(t2);
   });
 
   test("a corrupt block is moved aside with a log line and the node still starts", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await open(t.dir, { retentionMs: 1e12 });
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await open(t, { retentionMs: 1e12 });
     await fill(db, 300);
     await db.maintain();
     const blocks = db.blocks.map((b) => b.ulid);
     expect(blocks.length).toBeGreaterThan(0);
     await db.close();
-    const victim = join(t.dir, blocks[0]!, "index");
+    const victim = join(t, blocks[0]!, "index");
     const buf = readFileSync(victim);
     buf[buf.length >> 1] = buf[buf.length >> 1]! ^ 0x55;
     writeFileSync(victim, buf);
     const lines: string[] = [];
-    const db2 = await open(t.dir, { logger: createLogger({ write: (l) => lines.push(l) }) });
-    expect(existsSync(join(t.dir, blocks[0]! + ".corrupted"))).toBe(true);
+    const db2 = await open(t, { logger: createLogger({ write: (l) => lines.push(l) }) });
+    expect(existsSync(join(t, blocks[0]! + ".corrupted"))).toBe(true);
     expect(lines.some((l) => l.includes("corrupt block moved aside") && l.includes(blocks[0]!))).toBe(true);
     expect(db2.stats().blocksCorrupted).toBe(1);
     expect((await selectAll(db2)).length).toBe(SERIES);
@@ -135,9 +136,9 @@ describe("blocks", () => {
   });
 
   test("deleteSeries hides samples in blocks and head; cleanTombstones rewrites blocks", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await open(t.dir, { retentionMs: 1e12 });
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await open(t, { retentionMs: 1e12 });
     await fill(db, 300);
     await db.maintain();
     await db.deleteSeries([new Matcher("=", "i", "5")], 10_000, 250_000);
@@ -151,7 +152,7 @@ describe("blocks", () => {
     await check(db);
     expect(db.stats().tombstones).toBeGreaterThan(0);
     await db.close();
-    const db2 = await open(t.dir, { retentionMs: 1e12 });
+    const db2 = await open(t, { retentionMs: 1e12 });
     await check(db2);
     await db2.cleanTombstones();
     expect(db2.stats().tombstones).toBe(0);
@@ -160,9 +161,9 @@ describe("blocks", () => {
   });
 
   test("a sample stamped far in the future does not flush the present out of the head", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await open(t.dir, { retentionMs: 1e12 });
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await open(t, { retentionMs: 1e12 });
     const now = Date.now();
     const s = L({ __name__: "m", i: "now" });
     for (let k = 600; k >= 0; k -= 10) {
@@ -185,9 +186,9 @@ describe("blocks", () => {
   });
 
   test("appends and queries keep working while the head is being cut and compacted", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await open(t.dir, { retentionMs: 1e12 });
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await open(t, { retentionMs: 1e12 });
     const labels = Array.from({ length: 2000 }, (_, i) => L({ __name__: "busy", i: String(i) }));
     const append = async (k: number) => {
       const app = db.appender();
@@ -217,20 +218,20 @@ describe("blocks", () => {
   }, 60_000);
 
   test("changing the block duration between restarts keeps every sample", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await open(t.dir, { retentionMs: 1e12 });
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await open(t, { retentionMs: 1e12 });
     await fill(db, 300);
     await db.maintain();
     await db.close();
     for (const range of [45_000, 100_000, 60_000]) {
-      const d = await open(t.dir, { retentionMs: 1e12, blockDurationMs: range });
+      const d = await open(t, { retentionMs: 1e12, blockDurationMs: range });
       await checkAll(d, 300);
       await d.maintain();
       await checkAll(d, 300);
       await d.close();
     }
-    const last = await open(t.dir, { retentionMs: 1e12 });
+    const last = await open(t, { retentionMs: 1e12 });
     await checkAll(last, 300);
     expect(last.stats().samplesAppended).toBe(0); // replay is not counted as ingestion
     await last.close();

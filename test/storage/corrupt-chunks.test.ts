@@ -9,8 +9,8 @@ import { existsSync, openSync, readdirSync, readSync, closeSync, writeSync } fro
 import { join } from "node:path";
 import { nopLogger } from "../../src/model/index.ts";
 import { openLocalTSDB, type LocalTSDB } from "../../src/storage/db.ts";
-import { eventually, startShoal, type ShoalNode } from "../e2e/harness.ts";
-import { L, selectAll, tempDir } from "./helpers.ts";
+import { waitFor, startShoal, type ShoalNode, tempDir, removeTempDir } from "../support/index.ts";
+import { L, selectAll } from "./helpers.ts";
 
 let cleanup = () => {};
 afterEach(() => cleanup());
@@ -59,23 +59,23 @@ async function instant(node: ShoalNode, query: string, at: number): Promise<{ me
 
 describe("chunk checksums", () => {
   test("a real node quarantines a block with a damaged chunk at start, counts and logs it, and serves the rest", async () => {
-    const t = tempDir("shoal-corrupt-chunks-");
-    cleanup = t.cleanup;
+    const t = tempDir("corrupt-chunks");
+    cleanup = () => removeTempDir(t);
     // Two 2h blocks well inside the default retention: `early` in the first, `late` in the second.
     const t0 = Math.floor((Date.now() - 8 * HOUR) / (2 * HOUR)) * 2 * HOUR;
-    const db = await openLocalTSDB({ dir: t.dir, logger: nopLogger });
+    const db = await openLocalTSDB({ dir: t, logger: nopLogger });
     await fill(db, "early", t0, t0 + 2 * HOUR);
     await fill(db, "late", t0 + 2 * HOUR, t0 + 4 * HOUR);
     await db.persistHeadRange(t0, t0 + 2 * HOUR);
     await db.persistHeadRange(t0 + 2 * HOUR, t0 + 4 * HOUR);
     await db.close();
-    const [bad, good] = blockDirs(t.dir);
+    const [bad, good] = blockDirs(t);
     expect(good).toBeDefined();
-    flipChunkByte(t.dir, bad!);
+    flipChunkByte(t, bad!);
 
-    const node = await startShoal({ dataDir: t.dir });
+    const node = await startShoal({ dataDir: t });
     try {
-      const metric = await eventually("the corrupt block counter at /metrics", async () => {
+      const metric = await waitFor("the corrupt block counter at /metrics", async () => {
         const text = await (await fetch(`${node.url}/metrics`)).text();
         const m = /^shoal_tsdb_corrupt_blocks_total (\S+)$/m.exec(text);
         return m !== null && Number(m[1]) > 0 ? Number(m[1]) : null;
@@ -85,7 +85,7 @@ describe("chunk checksums", () => {
       expect(log).toBeDefined();
       expect(log).toContain(bad!);
       expect(log).toContain("checksum mismatch");
-      await eventually("the block moved aside", async () => existsSync(join(t.dir, `${bad}.corrupted`)) && !existsSync(join(t.dir, bad!)));
+      await waitFor("the block moved aside", async () => existsSync(join(t, `${bad}.corrupted`)) && !existsSync(join(t, bad!)));
       // The other block is still served in full; the damaged one's series are gone, not an error.
       const late = await instant(node, "count_over_time(late[3h])", t0 + 4 * HOUR - 1);
       expect(late.length).toBe(SERIES);
@@ -98,27 +98,27 @@ describe("chunk checksums", () => {
   }, 60_000);
 
   test("compaction quarantines a block whose chunk fails its checksum and compacts the rest later", async () => {
-    const t = tempDir("shoal-corrupt-compact-");
-    cleanup = t.cleanup;
+    const t = tempDir("corrupt-compact");
+    cleanup = () => removeTempDir(t);
     const RANGE = 60_000;
-    const opts = { dir: t.dir, blockDurationMs: RANGE, retentionMs: 1e12, logger: nopLogger };
+    const opts = { dir: t, blockDurationMs: RANGE, retentionMs: 1e12, logger: nopLogger };
     const db = await openLocalTSDB(opts);
     await db.chunksVerified;
     await fill(db, "m", 0, 4 * RANGE);
     for (let k = 0; k < 4; k++) await db.persistHeadRange(k * RANGE, (k + 1) * RANGE);
-    const blocks = blockDirs(t.dir);
+    const blocks = blockDirs(t);
     expect(blocks.length).toBe(4);
     // Damaged after the check at open: only the compaction's reads can find it.
-    flipChunkByte(t.dir, blocks[1]!);
+    flipChunkByte(t, blocks[1]!);
     await db.compactBlocksNow().catch(() => {});
     expect(db.stats().blocksCorrupted).toBe(1);
-    expect(existsSync(join(t.dir, `${blocks[1]}.corrupted`))).toBe(true);
+    expect(existsSync(join(t, `${blocks[1]}.corrupted`))).toBe(true);
     // The blocks left keep their data and are still served.
     const series = await selectAll(db);
     expect(series.length).toBe(SERIES);
     for (const s of series) expect(s.timestamps.length).toBe((3 * RANGE) / STEP);
     await db.compactBlocksNow();
-    expect(blockDirs(t.dir).length).toBe(2);
+    expect(blockDirs(t).length).toBe(2);
     expect((await selectAll(db)).map((s) => s.timestamps.length)).toEqual(series.map(() => (3 * RANGE) / STEP));
     await db.close();
   });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { isStaleAt } from "../../src/model/index.ts";
 import { openTSDB } from "../../src/storage/index.ts";
-import { runChildUntil, selectAll, tempDir } from "./helpers.ts";
+import { removeTempDir, tempDir } from "../support/index.ts";
+import { runChildUntil, selectAll } from "./helpers.ts";
 
 let cleanup = () => {};
 afterEach(() => cleanup());
@@ -19,13 +20,13 @@ async function runAndKill(dir: string, minAcks: number, startT = 0): Promise<num
 
 describe("crash safety", () => {
   test("every acknowledged sample survives SIGKILL, across head cuts and checkpoints", async () => {
-    const t = tempDir("shoal-crash-");
-    cleanup = t.cleanup;
-    const acked = await runAndKill(t.dir, 600);
+    const t = tempDir("crash");
+    cleanup = () => removeTempDir(t);
+    const acked = await runAndKill(t, 600);
     expect(acked.length).toBeGreaterThanOrEqual(600);
     const last = acked[acked.length - 1]!;
 
-    const db = await openTSDB({ dir: t.dir, blockDurationMs: 2000, retentionMs: 1e12 });
+    const db = await openTSDB({ dir: t, blockDurationMs: 2000, retentionMs: 1e12 });
     const series = await selectAll(db);
     expect(series.length).toBe(50);
     for (const s of series) {
@@ -47,8 +48,8 @@ describe("crash safety", () => {
     await db.close();
 
     // A second life, killed again, keeps both lives' data.
-    const acked2 = await runAndKill(t.dir, 200, last + 1000);
-    const db2 = await openTSDB({ dir: t.dir, blockDurationMs: 2000, retentionMs: 1e12 });
+    const acked2 = await runAndKill(t, 200, last + 1000);
+    const db2 = await openTSDB({ dir: t, blockDurationMs: 2000, retentionMs: 1e12 });
     const s0 = (await selectAll(db2)).find((s) => s.labels.some((l) => l.name === "i" && l.value === "7"))!;
     const have = new Set(s0.timestamps);
     for (const at of [...acked, ...acked2]) expect(have.has(at)).toBe(true);

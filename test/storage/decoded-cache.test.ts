@@ -10,21 +10,18 @@ import { join } from "node:path";
 import { labelsFromRecord, Matcher, setStaleAt } from "../../src/model/index.ts";
 import { Block, writeBlock } from "../../src/storage/block.ts";
 import { decodedCacheStats } from "../../src/storage/decoded-cache.ts";
-import { bitsOf, tempDir } from "./helpers.ts";
+import { removeTempDir, tempDir } from "../support/index.ts";
+import { bitsOf } from "./helpers.ts";
 
 const N = 1000; // samples per series: several block chunks each
 const STEP = 15_000;
-let dir: { dir: string; cleanup: () => void } | string;
+let dir: string;
 let block: Block;
 let blockDir: string;
 const expected = new Map<string, { ts: Float64Array; vs: Float64Array }>();
 
-function root(): string {
-  return typeof dir === "string" ? dir : dir.dir;
-}
-
 beforeAll(async () => {
-  dir = tempDir("shoal-decoded-cache-");
+  dir = tempDir("decoded-cache");
   const series = [];
   for (let k = 0; k < 20; k++) {
     const ts = new Float64Array(N);
@@ -40,15 +37,12 @@ beforeAll(async () => {
     series.push({ labels, timestamps: ts, values: vs });
     expected.set(String(k).padStart(2, "0"), { ts, vs });
   }
-  const meta = await writeBlock(root(), "01HZZZZZZZZZZZZZZZZZZZZZZZ", 0, N * STEP, series, { level: 1, sources: ["01HZZZZZZZZZZZZZZZZZZZZZZZ"] });
-  blockDir = join(root(), meta.ulid);
+  const meta = await writeBlock(dir, "01HZZZZZZZZZZZZZZZZZZZZZZZ", 0, N * STEP, series, { level: 1, sources: ["01HZZZZZZZZZZZZZZZZZZZZZZZ"] });
+  blockDir = join(dir, meta.ulid);
   block = new Block(blockDir);
 });
 
-afterAll(() => {
-  if (typeof dir === "string") rmSync(dir, { recursive: true, force: true });
-  else dir.cleanup();
-});
+afterAll(() => removeTempDir(dir));
 
 function check(mint: number, maxt: number): void {
   const got = block.select([new Matcher("=", "__name__", "cached")], mint, maxt);

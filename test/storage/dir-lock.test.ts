@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { spawnProcess, startShoal, tempDir, type RunningProcess, type ShoalNode } from "../e2e/harness.ts";
+import { spawnProcess, startShoal, tempDir, type RunningProcess, type ShoalNode } from "../support/index.ts";
 
 const running: { stop(signal?: NodeJS.Signals): Promise<number> }[] = [];
 let dataDir = "";

@@ -5,13 +5,12 @@
  * the full disk left in the WAL.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, ftruncateSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, ftruncateSync, fstatSync, mkdirSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { nopLogger } from "../../src/model/index.ts";
 import { openLocalTSDB } from "../../src/storage/db.ts";
 import { LogWriteError, WAL } from "../../src/storage/wal.ts";
-import { eventually, freePort, startShoal, tempDir, type ShoalNode } from "../e2e/harness.ts";
+import { waitFor, freePort, startShoal, tempDir, type ShoalNode } from "../support/index.ts";
 import { remoteWrite, writeRequestBody } from "../e2e/remote_write_client.ts";
 import { L, selectAll } from "./helpers.ts";
 
@@ -22,7 +21,7 @@ let mounted = false;
 let mountError = "";
 
 beforeAll(() => {
-  mnt = mkdtempSync(join(tmpdir(), "shoal-enospc-"));
+  mnt = tempDir("enospc");
   const r = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt], { stderr: "pipe" });
   mounted = r.exitCode === 0;
   if (!mounted) mountError = r.stderr.toString().trim() || `mount exited with ${r.exitCode}`;
@@ -111,7 +110,7 @@ describe("full disk", () => {
     };
 
     // The node scrapes itself every second: a scrape whose samples cannot be stored fails too.
-    const port = await freePort();
+    const port = freePort();
     const confDir = tempDir("enospc-config");
     const config = join(confDir, "shoal.yml");
     await Bun.write(config, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`);
@@ -134,7 +133,7 @@ describe("full disk", () => {
       // Once full, it stays refused while the disk is full.
       expect(statuses[statuses.length - 1]).toBeGreaterThanOrEqual(500);
       // The scrape reports it, the WAL counts it, the log says so.
-      const down = await eventually("a scrape failing on the full disk", async () => {
+      const down = await waitFor("a scrape failing on the full disk", async () => {
         const t = await selfTarget(node);
         return t.health === "down" ? t : null;
       });
@@ -144,7 +143,7 @@ describe("full disk", () => {
 
       unlinkSync(fillerPath);
       for (let i = 0; i < 20; i++) expect(await send()).toBe(204);
-      await eventually("the scrape to succeed again", async () => (await selfTarget(node)).health === "up");
+      await waitFor("the scrape to succeed again", async () => (await selfTarget(node)).health === "up");
       const before = await sampleCounts(node, base + k * SAMPLES_PER_WRITE * 10);
       for (const b of acked) expect(before.get(String(b))).toBe(SAMPLES_PER_WRITE);
       // A refused write was not applied either.

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { AppendError, compareLabels, labelsHash32, labelsKey, Matcher, type Labels, type Series } from "../../src/model/index.ts";
 import { openLocalTSDB, type LocalTSDB } from "../../src/storage/db.ts";
 import { openTSDB, type SeriesData, type TSDB } from "../../src/storage/index.ts";
-import { startShoal } from "../e2e/harness.ts";
-import { L, bitsOf, runChildUntil, selectAll, tempDir } from "./helpers.ts";
+import { removeTempDir, startShoal, tempDir } from "../support/index.ts";
+import { L, bitsOf, runChildUntil, selectAll } from "./helpers.ts";
 
 let cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -62,9 +62,9 @@ async function collect<T>(it: AsyncIterable<T[]>): Promise<T[][]> {
 
 describe("backfill", () => {
   test("old, in-block, in-head and newer samples merge with held data; identical ones are held once; held data wins", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = await open(t.dir);
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
+    const db = await open(t);
     const head = (x: number) => x / 1000;
     // 3h of minutely samples; maintenance cuts [B, B+2h) into blocks, the head keeps the rest.
     await append(db, M(1), range(B, B + 3 * H, 60_000), head);
@@ -127,7 +127,7 @@ describe("backfill", () => {
     // A restart keeps everything: the backfilled blocks inside the head's range must not make
     // the head drop its samples there.
     await db.close();
-    const db2 = await open(t.dir);
+    const db2 = await open(t);
     expect(db2.head.minValidTime).toBe(B + 2 * H);
     const [s2] = await selectAll(db2);
     expect(Array.from(s2!.timestamps)).toEqual(want.map((p) => p[0]));
@@ -135,10 +135,10 @@ describe("backfill", () => {
   });
 
   test("weeks of old data go out as a few wide blocks, not one per block range", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
     // 2h blocks, 30d retention: compaction ranges up to 54h.
-    const db = await open(t.dir, { blockDurationMs: 2 * H, retentionMs: 30 * 24 * H });
+    const db = await open(t, { blockDurationMs: 2 * H, retentionMs: 30 * 24 * H });
     const end = Math.floor(Date.now() / H) * H - 24 * H;
     const ts = range(end - 14 * 24 * H, end, 5 * 60_000);
     await db.backfill(Array.from({ length: 20 }, (_, i) => data(M(i), ts, (x) => i + x / 1e9)));
@@ -157,9 +157,9 @@ describe("backfill", () => {
   });
 
   test("unsorted input and repeated series are sorted and merged; the first sample of a repeated timestamp wins; bits are kept", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = await open(t.dir);
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
+    const db = await open(t);
     const stale = new Float64Array([0]);
     new Uint32Array(stale.buffer).set([2, 0x7ff00000]);
     const a = data(M(2), [B + 3000, B + 1000, B + 2000, B + 1000], [3, 1, 2, 99]);
@@ -179,9 +179,9 @@ describe("backfill", () => {
   });
 
   test("concurrent calls all resolve durable and visible, sharing fsyncs", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = await open(t.dir);
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
+    const db = await open(t);
     const calls = Array.from({ length: 40 }, (_, k) => db.backfill([data(M(k), range(B, B + 600_000, 10_000), (x) => k + x)]));
     const res = await Promise.all(calls);
     expect(res.every((r) => r.samples === 60)).toBe(true);
@@ -193,9 +193,9 @@ describe("backfill", () => {
   });
 
   test("bad input is refused with a clear error and stores nothing", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = await open(t.dir);
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
+    const db = await open(t);
     const good = data(M(3), [B], [1]);
     const cases: [SeriesData, RegExp][] = [
       [data([{ name: "b", value: "1" }, { name: "a", value: "2" }], [B], [1]), /series 1: labels not sorted/],
@@ -216,9 +216,9 @@ describe("backfill", () => {
 
 describe("deleteSeries (the admin API's delete) reaches backfilled samples", () => {
   test("in memory or in blocks, across a restart", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = await open(t.dir);
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
+    const db = await open(t);
     await db.backfill([data(M(1), range(B, B + 60_000 * 10, 60_000), (x) => x), data(M(2), range(B, B + 60_000 * 10, 60_000), (x) => x)]);
     await db.deleteSeries([new Matcher("=", "i", "1")], B + 2 * 60_000, B + 5 * 60_000);
     const check = async (d: TSDB) => {
@@ -228,23 +228,23 @@ describe("deleteSeries (the admin API's delete) reaches backfilled samples", () 
     };
     await check(db);
     await db.close();
-    await check(await open(t.dir));
+    await check(await open(t));
   });
 });
 
 describe("durability", () => {
   test("every resolved backfill survives SIGKILL (log replay and flushed blocks); a node serves it merged with head data over HTTP", async () => {
-    const t = tempDir("shoal-bfcrash-");
-    cleanups.push(t.cleanup);
+    const t = tempDir("bfcrash");
+    cleanups.push(() => removeTempDir(t));
     const T0 = Math.floor((Date.now() - 15 * 60_000) / 10_000) * 10_000;
     let acked = -1;
-    await runChildUntil("backfill-child.ts", [t.dir, String(T0)], (l) => {
+    await runChildUntil("backfill-child.ts", [t, String(T0)], (l) => {
       if (l.startsWith("ack ")) acked = Number(l.slice(4));
       return acked >= 60;
     });
     expect(acked).toBeGreaterThanOrEqual(60);
     // Some samples went out to blocks before the kill, the rest is replayed from the log.
-    const hinted = readdirSync(t.dir).filter((d) => existsSync(join(t.dir, d, "meta.json")) && readFileSync(join(t.dir, d, "meta.json"), "utf8").includes("from-out-of-order"));
+    const hinted = readdirSync(t).filter((d) => existsSync(join(t, d, "meta.json")) && readFileSync(join(t, d, "meta.json"), "utf8").includes("from-out-of-order"));
     expect(hinted.length).toBeGreaterThan(0);
 
     const value = (i: number, x: number) => i * 1000 + x / 1000;
@@ -264,7 +264,7 @@ describe("durability", () => {
       }
     };
     // `shoal tsdb dump` (read-only: the log is replayed, not repaired) prints them all too.
-    const dumped = Bun.spawnSync([process.execPath, join(import.meta.dir, "../../src/cli.ts"), "tsdb", "dump", `--storage.tsdb.path=${t.dir}`, '--match=handoff_test{i="3"}']);
+    const dumped = Bun.spawnSync([process.execPath, join(import.meta.dir, "../../src/cli.ts"), "tsdb", "dump", `--storage.tsdb.path=${t}`, '--match=handoff_test{i="3"}']);
     expect(dumped.exitCode).toBe(0);
     const lines = dumped.stdout.toString().trim().split("\n");
     const dumpedTs = new Set(lines.map((l) => Number(l.split(" ").pop())));
@@ -274,7 +274,7 @@ describe("durability", () => {
 
     // The node process replays the log: a range query returns backfilled and head samples as
     // one series each.
-    const node = await startShoal({ dataDir: t.dir });
+    const node = await startShoal({ dataDir: t });
     let stopped = false;
     cleanups.push(() => (stopped ? 0 : node.stop("SIGKILL")));
     const start = (T0 - (acked + 1) * 60_000) / 1000;
@@ -298,27 +298,27 @@ describe("durability", () => {
     // there, read in process.
     stopped = true;
     await node.stop("SIGTERM", 10_000);
-    const db = await openTSDB({ dir: t.dir });
+    const db = await openTSDB({ dir: t });
     cleanups.push(() => db.close());
     expectAll(await selectAll(db), true);
   }, 60_000);
 
   test("dropSeries survives SIGKILL right after it resolves; the other series keep every sample", async () => {
-    const t = tempDir("shoal-bfdrop-");
-    cleanups.push(t.cleanup);
+    const t = tempDir("bfdrop");
+    cleanups.push(() => removeTempDir(t));
     const T0 = B;
-    await runChildUntil("backfill-child.ts", [t.dir, String(T0)], (l) => l === "ack 30");
-    const db = await openTSDB({ dir: t.dir });
+    await runChildUntil("backfill-child.ts", [t, String(T0)], (l) => l === "ack 30");
+    const db = await openTSDB({ dir: t });
     const before = await snapshot(db);
     await db.close();
     expect(before.size).toBe(20);
     let dropped = -1;
-    await runChildUntil("backfill-child.ts", [t.dir, "drop"], (l) => {
+    await runChildUntil("backfill-child.ts", [t, "drop"], (l) => {
       if (l.startsWith("dropped ")) dropped = Number(l.slice(8));
       return dropped >= 0;
     });
     expect(dropped).toBe(10);
-    const db2 = await openTSDB({ dir: t.dir });
+    const db2 = await openTSDB({ dir: t });
     cleanups.push(() => db2.close());
     const after = await snapshot(db2);
     expect([...after.keys()].sort()).toEqual([...before.keys()].filter((k) => Number(k.split("\xff")[3]) % 2 === 1).sort());
@@ -328,13 +328,13 @@ describe("durability", () => {
 
 describe("durability of a big call", () => {
   test("a call logged as several records comes back whole after SIGKILL", async () => {
-    const t = tempDir("shoal-bfbig-");
-    cleanups.push(t.cleanup);
-    await runChildUntil("backfill-child.ts", [t.dir, "big"], (l) => l === "ack big");
+    const t = tempDir("bfbig");
+    cleanups.push(() => removeTempDir(t));
+    await runChildUntil("backfill-child.ts", [t, "big"], (l) => l === "ack big");
     // Bigger than one record (4 MiB): the call went out as several.
-    const logBytes = readdirSync(join(t.dir, "wbl")).reduce((n, f) => n + statSync(join(t.dir, "wbl", f)).size, 0);
+    const logBytes = readdirSync(join(t, "wbl")).reduce((n, f) => n + statSync(join(t, "wbl", f)).size, 0);
     expect(logBytes).toBeGreaterThan(4 * 1024 * 1024);
-    const db = await openTSDB({ dir: t.dir });
+    const db = await openTSDB({ dir: t });
     cleanups.push(() => db.close());
     expect(db.stats().backfillInMemorySamples).toBe(900_000);
     const got = await selectAll(db);
@@ -363,9 +363,9 @@ describe("export", () => {
   }
 
   test("batches in label order hold every series with its merged samples; resume after a series; hash filter; time range", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = await fixture(t.dir);
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
+    const db = await fixture(t);
     const truth = await selectAll(db);
     expect(truth.length).toBe(30);
 
@@ -402,9 +402,9 @@ describe("export", () => {
   });
 
   test("a filter that passes few of many series: the walk goes in steps and finds them all", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = await open(t.dir);
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
+    const db = await open(t);
     const app = db.appender();
     for (let i = 0; i < 50_000; i++) app.append(L({ __name__: "many", i: String(i) }), B, i);
     await app.commit();
@@ -422,9 +422,9 @@ describe("export", () => {
   });
 
   test("a head cut, a flush and a compaction between batches neither lose nor repeat a series", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = await fixture(t.dir);
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
+    const db = await fixture(t);
     const truth = await snapshot(db);
     const got: SeriesData[] = [];
     let k = 0;
@@ -450,13 +450,13 @@ describe("export", () => {
 
 describe("summaries", () => {
   test("equal data gives equal summaries whatever the path it came by; one changed sample changes one checksum", async () => {
-    const ta = tempDir();
-    const tb = tempDir();
-    const tc = tempDir();
-    cleanups.push(ta.cleanup, tb.cleanup, tc.cleanup);
-    const a = await open(ta.dir);
-    const b = await open(tb.dir, { backfillFlushSamples: 500 });
-    const c = await open(tc.dir);
+    const ta = tempDir("storage");
+    const tb = tempDir("storage");
+    const tc = tempDir("storage");
+    cleanups.push(() => removeTempDir(ta), () => removeTempDir(tb), () => removeTempDir(tc));
+    const a = await open(ta);
+    const b = await open(tb, { backfillFlushSamples: 500 });
+    const c = await open(tc);
     const f = (i: number) => (x: number) => Math.sin(i + x / 1e6);
     const ts = range(B, B + 3 * H, 30_000);
     // a: appended to the head, then cut into blocks; b: backfilled (and flushed to blocks);
@@ -465,7 +465,8 @@ describe("summaries", () => {
     await a.maintain();
     await b.backfill(Array.from({ length: 12 }, (_, i) => data(M(i), ts, f(i))));
     const changed = Array.from({ length: 12 }, (_, i) => data(M(i), ts, f(i)));
-    new Uint32Array(changed[7]!.values.buffer)[2 * 100] ^= 1;
+    const bits = new Uint32Array(changed[7]!.values.buffer);
+    bits[2 * 100] = bits[2 * 100]! ^ 1;
     await c.backfill(changed);
     const sum = async (db: TSDB, mint = B, maxt = B + 3 * H) =>
       (await collect(db.summarizeSeries({ filter: () => true, mint, maxt, batchSeries: 5 }))).flat();
@@ -492,9 +493,9 @@ describe("summaries", () => {
 
 describe("dropSeries", () => {
   test("drops whole series from head, backfill store and blocks; a restart keeps them gone; others untouched", async () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    const db = await open(t.dir, { backfillFlushSamples: 1_000_000 });
+    const t = tempDir("storage");
+    cleanups.push(() => removeTempDir(t));
+    const db = await open(t, { backfillFlushSamples: 1_000_000 });
     const f = (i: number) => (x: number) => i * 10 + x / 60_000;
     for (let i = 0; i < 12; i++) await append(db, M(i), range(B, B + 3 * H, 60_000), f(i));
     await db.maintain();
@@ -523,10 +524,10 @@ describe("dropSeries", () => {
     expect(await db.dropSeries((l) => even(l))).toBe(0);
 
     await db.close();
-    const db2 = await open(t.dir);
+    const db2 = await open(t);
     await check(db2);
     await db2.close();
-    const db3 = await open(t.dir);
+    const db3 = await open(t);
     await check(db3);
   });
 });

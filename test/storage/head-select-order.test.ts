@@ -5,17 +5,17 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { labelsFromRecord, Matcher, type Labels } from "../../src/model/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
-import { tempDir } from "./helpers.ts";
+import { removeTempDir, tempDir } from "../support/index.ts";
 
 let db: TSDB;
-const tmp = tempDir("shoal-head-order-");
+const tmp = tempDir("head-order");
 
 beforeAll(async () => {
-  db = await openTSDB({ dir: tmp.dir });
+  db = await openTSDB({ dir: tmp });
 });
 afterAll(async () => {
   await db.close();
-  tmp.cleanup();
+  removeTempDir(tmp);
 });
 
 const L = (i: string): Labels => labelsFromRecord({ __name__: "ordered", i });

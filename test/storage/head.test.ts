@@ -1,15 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { AppendError, Matcher, isStaleAt, labelsFromRecord, type Labels } from "../../src/model/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
 import { hashLabels } from "../../src/storage/head.ts";
+import { tempDir } from "../support/index.ts";
 
 let dir: string;
 let db: TSDB;
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "shoal-head-"));
+  dir = tempDir("head");
   db = await openTSDB({ dir });
 });
 afterEach(async () => {

@@ -1,12 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnProcess } from "../support/index.ts";
 import { Matcher, labelsFromRecord, type Labels, type Queryable, type Series } from "../../src/model/index.ts";
-
-export function tempDir(prefix = "shoal-storage-"): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 export const L = (r: Record<string, string>): Labels => labelsFromRecord(r);
 
@@ -29,27 +23,21 @@ export function bitsOf(values: Float64Array): string[] {
 
 /**
  * Runs the fixture child `fixtures/<name>` with `args`, hands every line it prints to `onLine`
- * (all lines of a read, in order), and SIGKILLs it once `onLine` has returned true. Throws when
- * the child exits first.
+ * (in order, also the lines it wrote before the kill took effect), and SIGKILLs it once
+ * `onLine` has returned true. Throws when the child exits first.
  */
 export async function runChildUntil(name: string, args: string[], onLine: (line: string) => boolean): Promise<void> {
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", name), ...args], { stdout: "pipe", stderr: "inherit" });
-  const reader = child.stdout.getReader();
-  const dec = new TextDecoder();
-  let rest = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`${name} exited early`);
-      rest += dec.decode(value, { stream: true });
-      const lines = rest.split("\n");
-      rest = lines.pop()!;
-      let stop = false;
-      for (const l of lines) if (onLine(l)) stop = true;
-      if (stop) return;
-    }
-  } finally {
-    child.kill("SIGKILL");
-    await child.exited;
-  }
+  let reached = false;
+  const child = spawnProcess(name, [process.execPath, join(import.meta.dir, "fixtures", name), ...args], {
+    // Killed from the output callback itself, so that the child stops right after that line.
+    onLine(line, p) {
+      if (onLine(line) && !reached) {
+        reached = true;
+        p.proc.kill("SIGKILL");
+      }
+    },
+  });
+  await child.proc.exited;
+  await child.stop("SIGKILL");
+  if (!reached) throw new Error(`${name} exited early:\n${child.output()}`);
 }

@@ -9,13 +9,13 @@ import { labelsFromRecord, Matcher, type Labels } from "../../src/model/index.ts
 import { Block, writeBlock } from "../../src/storage/block.ts";
 import { MemPostings, postingsForMatchers, unionMany } from "../../src/storage/postings.ts";
 import { regexShape } from "../../src/storage/regex-shape.ts";
-import { tempDir } from "./helpers.ts";
+import { removeTempDir, tempDir } from "../support/index.ts";
 
 const VALUES = ["", "a", "ab", "abc", "abd", "b", "ba", "a.b", "a_b", "node_cpu", "node_mem", "nodes", "n", "x|y", "aab", "abab"];
 const labelSets: Labels[] = [];
 let block: Block;
 let mem: MemPostings;
-let tmp: { dir: string; cleanup: () => void };
+let tmp: string;
 
 beforeAll(async () => {
   // Series k has v=VALUES[k % n] and w=VALUES[(k * 7) % n]; some lack w.
@@ -27,15 +27,15 @@ beforeAll(async () => {
     labelSets.push(labelsFromRecord(r));
   }
   labelSets.sort((a, b) => (a.map((l) => `${l.name}=${l.value}`).join(",") < b.map((l) => `${l.name}=${l.value}`).join(",") ? -1 : 1));
-  tmp = tempDir("shoal-regex-postings-");
+  tmp = tempDir("regex-postings");
   const series = labelSets.map((labels) => ({ labels, timestamps: Float64Array.of(1000), values: Float64Array.of(1) }));
-  const meta = await writeBlock(tmp.dir, "01HYYYYYYYYYYYYYYYYYYYYYYY", 0, 2000, series, { level: 1, sources: ["01HYYYYYYYYYYYYYYYYYYYYYYY"] });
-  block = new Block(`${tmp.dir}/${meta.ulid}`);
+  const meta = await writeBlock(tmp, "01HYYYYYYYYYYYYYYYYYYYYYYY", 0, 2000, series, { level: 1, sources: ["01HYYYYYYYYYYYYYYYYYYYYYYY"] });
+  block = new Block(`${tmp}/${meta.ulid}`);
   mem = new MemPostings();
   labelSets.forEach((ls, id) => mem.add(id, ls));
 });
 
-afterAll(() => tmp.cleanup());
+afterAll(() => removeTempDir(tmp));
 
 const piece = fc.constantFrom("a", "b", "ab", "node_", "n", "x", "", "a.b", "a_b");
 const tail = fc.constantFrom("", ".*", ".+", "?", "*", "[bc]", "b{1,2}", "(c|d)", "\\.b", ".", "(?i)B");

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { tempDir } from "./helpers.ts";
+import { BUN, removeTempDir, run, SHOAL_CLI, tempDir, type RunResult } from "../support/index.ts";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -9,12 +9,8 @@ afterEach(() => {
   cleanups = [];
 });
 
-const CLI = join(import.meta.dir, "..", "..", "src", "cli.ts");
-
-async function shoal(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([process.execPath, CLI, "tsdb", ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, stdout, stderr };
+function shoal(...args: string[]): Promise<RunResult> {
+  return run([BUN, SHOAL_CLI, "tsdb", ...args], { timeoutMs: 120_000 });
 }
 
 /** A seeded PRNG so failures reproduce. */
@@ -55,8 +51,8 @@ function generate(seed: number): string[] {
 
 describe("shoal tsdb (through the binary)", () => {
   test("import then dump returns exactly the input samples, bit-exact, stale markers included", async () => {
-    const t = tempDir("shoal-import-");
-    cleanups.push(t.cleanup);
+    const t = tempDir("import");
+    cleanups.push(() => removeTempDir(t));
     const lines = generate(42);
     // Shuffle the input: import sorts per series.
     const r = rng(7);
@@ -65,9 +61,9 @@ describe("shoal tsdb (through the binary)", () => {
       const j = Math.floor(r() * (i + 1));
       [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
     }
-    const file = join(t.dir, "in.txt");
+    const file = join(t, "in.txt");
     writeFileSync(file, "# a comment\n" + shuffled.join("\n") + "\n");
-    const data = join(t.dir, "data");
+    const data = join(t, "data");
     const imp = await shoal("import", file, `--storage.tsdb.path=${data}`);
     expect(imp.stderr).not.toContain("error");
     expect(imp.code).toBe(0);
@@ -94,9 +90,9 @@ describe("shoal tsdb (through the binary)", () => {
     expect(sel.stdout.trimEnd().split("\n")).toEqual(want);
 
     // Re-importing dump's own output into a fresh directory gives the same dump.
-    const again = join(t.dir, "again.txt");
+    const again = join(t, "again.txt");
     writeFileSync(again, d.stdout);
-    const data2 = join(t.dir, "data2");
+    const data2 = join(t, "data2");
     expect((await shoal("import", again, `--storage.tsdb.path=${data2}`)).code).toBe(0);
     expect((await shoal("dump", `--storage.tsdb.path=${data2}`)).stdout).toBe(d.stdout);
 
@@ -109,8 +105,8 @@ describe("shoal tsdb (through the binary)", () => {
   }, 60_000);
 
   test("OpenMetrics input as promtool takes it gives the same samples as promtool's own blocks", async () => {
-    const t = tempDir("shoal-om-");
-    cleanups.push(t.cleanup);
+    const t = tempDir("om");
+    cleanups.push(() => removeTempDir(t));
     const r = rng(3);
     const out: string[] = ["# HELP om_requests Requests.", "# TYPE om_requests counter"];
     for (let k = 0; k < 600; k++) {
@@ -121,16 +117,16 @@ describe("shoal tsdb (through the binary)", () => {
     out.push("# TYPE om_temp gauge");
     for (let k = 0; k < 300; k++) out.push(`om_temp ${(20 + r() * 5).toFixed(3)} ${1_700_000_000 + k * 30}`);
     out.push("# EOF");
-    const file = join(t.dir, "in.om");
+    const file = join(t, "in.om");
     writeFileSync(file, out.join("\n") + "\n");
 
-    const ours = join(t.dir, "ours");
+    const ours = join(t, "ours");
     const imp = await shoal("import", file, `--storage.tsdb.path=${ours}`);
     expect(imp.code).toBe(0);
     expect(imp.stdout).toContain("openmetrics format");
     const dumpOurs = (await shoal("dump", `--storage.tsdb.path=${ours}`)).stdout;
 
-    const theirs = join(t.dir, "theirs");
+    const theirs = join(t, "theirs");
     const pt = Bun.spawnSync(["promtool", "tsdb", "create-blocks-from", "openmetrics", file, theirs]);
     expect(pt.exitCode).toBe(0);
     // promtool's dump opens the directory as a TSDB and wants a wal folder to exist.
@@ -154,11 +150,11 @@ describe("shoal tsdb (through the binary)", () => {
   }, 60_000);
 
   test("bad input and bad flags fail with a clear message and write nothing", async () => {
-    const t = tempDir("shoal-bad-");
-    cleanups.push(t.cleanup);
-    const file = join(t.dir, "bad.txt");
+    const t = tempDir("bad");
+    cleanups.push(() => removeTempDir(t));
+    const file = join(t, "bad.txt");
     writeFileSync(file, 'ok_metric 1 1000\nbad_metric{a="1"} 12\n');
-    const data = join(t.dir, "data");
+    const data = join(t, "data");
     const r1 = await shoal("import", file, `--storage.tsdb.path=${data}`);
     expect(r1.code).toBe(1);
     expect(r1.stderr).toContain("line 2");
@@ -181,11 +177,11 @@ describe("shoal tsdb (through the binary)", () => {
   }, 60_000);
 
   test("dump merges blocks and the WAL-backed head of a stopped node", async () => {
-    const t = tempDir("shoal-dumphead-");
-    cleanups.push(t.cleanup);
+    const t = tempDir("dumphead");
+    cleanups.push(() => removeTempDir(t));
     const { openLocalTSDB } = await import("../../src/storage/db.ts");
     const { labelsFromRecord } = await import("../../src/model/index.ts");
-    const db = await openLocalTSDB({ dir: t.dir, blockDurationMs: 10_000, retentionMs: 1e12 });
+    const db = await openLocalTSDB({ dir: t, blockDurationMs: 10_000, retentionMs: 1e12 });
     const want: string[] = [];
     for (let k = 0; k < 100; k++) {
       const app = db.appender();
@@ -201,22 +197,22 @@ describe("shoal tsdb (through the binary)", () => {
     for (const inst of ["a", "b"]) {
       for (let k = 0; k < 100; k++) want.push(`{__name__="mixed", inst="${inst}"} ${k === 50 ? "StaleNaN" : k + 0.25} ${k * 1000}`);
     }
-    const d = await shoal("dump", `--storage.tsdb.path=${t.dir}`);
+    const d = await shoal("dump", `--storage.tsdb.path=${t}`);
     expect(d.code).toBe(0);
     expect(d.stdout.trimEnd().split("\n")).toEqual(want);
-    const part = await shoal("dump", `--storage.tsdb.path=${t.dir}`, "--match", '{inst="b"}', "--min-time=45000", "--max-time=94000");
+    const part = await shoal("dump", `--storage.tsdb.path=${t}`, "--match", '{inst="b"}', "--min-time=45000", "--max-time=94000");
     expect(part.stdout.trimEnd().split("\n")).toEqual(want.filter((l) => l.includes('inst="b"')).slice(45, 95));
   }, 60_000);
 
   test("the importer streams a file in pieces with the same result as parsing it whole", async () => {
-    const t = tempDir("shoal-stream-");
-    cleanups.push(t.cleanup);
+    const t = tempDir("stream");
+    cleanups.push(() => removeTempDir(t));
     const { readImportFile } = await import("../../src/storage/tools/import.ts");
     const { parseImportText } = await import("../../src/storage/tools/textformat.ts");
     const lines = generate(5).slice(0, 3000);
     // Multi-byte UTF-8 in label values so that pieces split characters too.
     const text = lines.map((l, i) => l.replace("job=", `x="é€${i % 7}", job=`)).join("\n") + "\n";
-    const file = join(t.dir, "in.txt");
+    const file = join(t, "in.txt");
     writeFileSync(file, text);
     const collect = () => {
       const out: string[] = [];

@@ -3,7 +3,8 @@ import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writ
 import { join } from "node:path";
 import { createLogger, isStaleAt } from "../../src/model/index.ts";
 import { openTSDB } from "../../src/storage/index.ts";
-import { L, selectAll, tempDir } from "./helpers.ts";
+import { removeTempDir, tempDir } from "../support/index.ts";
+import { L, selectAll } from "./helpers.ts";
 
 let cleanup = () => {};
 afterEach(() => cleanup());
@@ -46,14 +47,14 @@ function lastSegment(dir: string): string {
 
 describe("WAL", () => {
   test("a clean close leaves a checkpoint that the next start loads", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await fill(t.dir, 200);
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await fill(t, 200);
     await db.close();
-    const files = readdirSync(join(t.dir, "wal"));
+    const files = readdirSync(join(t, "wal"));
     expect(files.some((f) => f.startsWith("checkpoint."))).toBe(true);
-    for (const f of files.filter((f) => /^\d{8}$/.test(f))) expect(statSync(join(t.dir, "wal", f)).size).toBe(0);
-    const db2 = await openTSDB({ dir: t.dir });
+    for (const f of files.filter((f) => /^\d{8}$/.test(f))) expect(statSync(join(t, "wal", f)).size).toBe(0);
+    const db2 = await openTSDB({ dir: t });
     const series = await selectAll(db2);
     expect(series.length).toBe(50);
     for (const s of series) expect(s.timestamps.length).toBe(200);
@@ -62,11 +63,11 @@ describe("WAL", () => {
   });
 
   test("replay restores committed samples, stale markers included", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await fill(t.dir, 10);
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await fill(t, 10);
     await db.close();
-    const db2 = await openTSDB({ dir: t.dir });
+    const db2 = await openTSDB({ dir: t });
     const series = await selectAll(db2);
     expect(series.length).toBe(50);
     const s0 = series.find((s) => s.labels.some((l) => l.name === "i" && l.value === "0"))!;
@@ -79,19 +80,19 @@ describe("WAL", () => {
     app.append(L({ __name__: "m", i: "0" }), 11000, 1);
     await app.commit();
     await db2.close();
-    const db3 = await openTSDB({ dir: t.dir });
+    const db3 = await openTSDB({ dir: t });
     expect((await selectAll(db3)).find((s) => s.labels[1]!.value === "0")!.timestamps.length).toBe(11);
     await db3.close();
   });
 
   test("a truncated last segment keeps every earlier record and logs a warning", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    fillAndCrash(t.dir, 10);
-    const seg = lastSegment(t.dir);
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    fillAndCrash(t, 10);
+    const seg = lastSegment(t);
     truncateSync(seg, statSync(seg).size - 100);
     const lines: string[] = [];
-    const db2 = await openTSDB({ dir: t.dir, logger: createLogger({ write: (l) => lines.push(l) }) });
+    const db2 = await openTSDB({ dir: t, logger: createLogger({ write: (l) => lines.push(l) }) });
     const series = await selectAll(db2);
     expect(series.length).toBe(50);
     for (const s of series) expect(s.timestamps.length).toBe(9);
@@ -101,61 +102,61 @@ describe("WAL", () => {
   });
 
   test("a garbled last record and trailing garbage are cut off", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    fillAndCrash(t.dir, 10);
-    const seg = lastSegment(t.dir);
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    fillAndCrash(t, 10);
+    const seg = lastSegment(t);
     const buf = readFileSync(seg);
     buf[buf.length - 30] = buf[buf.length - 30]! ^ 0xff;
     writeFileSync(seg, buf);
     appendFileSync(seg, new Uint8Array([1, 2, 3]));
-    const db2 = await openTSDB({ dir: t.dir });
+    const db2 = await openTSDB({ dir: t });
     const series = await selectAll(db2);
     for (const s of series) expect(s.timestamps.length).toBe(9);
     await db2.close();
     // The repaired WAL opens cleanly again.
-    const db3 = await openTSDB({ dir: t.dir });
+    const db3 = await openTSDB({ dir: t });
     expect(db3.stats().walCorruptions).toBe(0);
     expect((await selectAll(db3))[0]!.timestamps.length).toBe(9);
     await db3.close();
   });
 
   test("tombstones in the head survive a restart", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await fill(t.dir, 10);
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await fill(t, 10);
     const { Matcher } = await import("../../src/model/index.ts");
     await db.deleteSeries([new Matcher("=", "i", "7")], 2000, 5000);
     expect((await selectAll(db)).find((s) => s.labels[1]!.value === "7")!.timestamps.length).toBe(6);
     await db.close();
-    const db2 = await openTSDB({ dir: t.dir });
+    const db2 = await openTSDB({ dir: t });
     const s7 = (await selectAll(db2)).find((s) => s.labels[1]!.value === "7")!;
     expect([...s7.timestamps]).toEqual([1000, 6000, 7000, 8000, 9000, 10000]);
     await db2.close();
   });
 
   test("a second process cannot open a directory in use; a dead owner's lock is taken over", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await openTSDB({ dir: t.dir });
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await openTSDB({ dir: t });
     const code = `
       const { openTSDB } = await import(${JSON.stringify(join(import.meta.dir, "../../src/storage/index.ts"))});
-      try { await openTSDB({ dir: ${JSON.stringify(t.dir)} }); console.log("opened"); } catch (e) { console.log(e.message); }
+      try { await openTSDB({ dir: ${JSON.stringify(t)} }); console.log("opened"); } catch (e) { console.log(e.message); }
       process.exit(0);`;
     const other = Bun.spawnSync([process.execPath, "-e", code]);
     expect(other.stdout.toString()).toContain("is in use by process " + process.pid);
     await db.close();
-    writeFileSync(join(t.dir, "lock"), "999999999");
-    const db2 = await openTSDB({ dir: t.dir });
+    writeFileSync(join(t, "lock"), "999999999");
+    const db2 = await openTSDB({ dir: t });
     await db2.close();
   });
 
   test("records spread over many small segments replay in order; a bad middle segment drops what follows", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
     const { WAL } = await import("../../src/storage/wal.ts");
     const { nopLogger } = await import("../../src/model/index.ts");
-    const wal = new WAL(t.dir, { fsyncIntervalMs: 60_000, logger: nopLogger, segmentBytes: 4096 });
+    const wal = new WAL(t, { fsyncIntervalMs: 60_000, logger: nopLogger, segmentBytes: 4096 });
     const seen: number[] = [];
     const handler = {
       series: () => {},
@@ -171,19 +172,19 @@ describe("WAL", () => {
       wal.logCommit([], new Int32Array(10), ts, new Float64Array(10), 10);
     }
     wal.close();
-    const segs = readdirSync(join(t.dir, "wal")).filter((f) => /^\d{8}$/.test(f)).sort();
+    const segs = readdirSync(join(t, "wal")).filter((f) => /^\d{8}$/.test(f)).sort();
     expect(segs.length).toBeGreaterThan(10);
-    const again = new WAL(t.dir, { fsyncIntervalMs: 60_000, logger: nopLogger, segmentBytes: 4096 });
+    const again = new WAL(t, { fsyncIntervalMs: 60_000, logger: nopLogger, segmentBytes: 4096 });
     again.open(handler);
     again.close();
     expect(seen).toEqual(Array.from({ length: 5000 }, (_, i) => i));
     // Garble a segment in the middle: records before it survive, later segments are removed.
-    const mid = join(t.dir, "wal", segs[5]!);
+    const mid = join(t, "wal", segs[5]!);
     const buf = readFileSync(mid);
     buf[20] = buf[20]! ^ 0xff;
     writeFileSync(mid, buf);
     seen.length = 0;
-    const third = new WAL(t.dir, { fsyncIntervalMs: 60_000, logger: nopLogger, segmentBytes: 4096 });
+    const third = new WAL(t, { fsyncIntervalMs: 60_000, logger: nopLogger, segmentBytes: 4096 });
     third.open(handler);
     third.close();
     expect(seen.length).toBeGreaterThan(0);
@@ -193,9 +194,9 @@ describe("WAL", () => {
   });
 
   test("walFsyncIntervalMs 0 fsyncs before each commit resolves; otherwise on the schedule and on close", async () => {
-    const t = tempDir();
-    cleanup = t.cleanup;
-    const db = await openTSDB({ dir: t.dir, walFsyncIntervalMs: 0 });
+    const t = tempDir("storage");
+    cleanup = () => removeTempDir(t);
+    const db = await openTSDB({ dir: t, walFsyncIntervalMs: 0 });
     for (let k = 1; k <= 3; k++) {
       const app = db.appender();
       app.append(L({ __name__: "m" }), k, k);
@@ -203,7 +204,7 @@ describe("WAL", () => {
       expect(db.stats().walFsyncs).toBe(k);
     }
     await db.close();
-    const db2 = await openTSDB({ dir: t.dir, walFsyncIntervalMs: 20 });
+    const db2 = await openTSDB({ dir: t, walFsyncIntervalMs: 20 });
     const app = db2.appender();
     app.append(L({ __name__: "m" }), 10, 1);
     await app.commit();

@@ -4,11 +4,11 @@
  * Screenshots of each page land in test-output/ui/.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { checkClusterPage, checkClusterShowsJoinHandoff, checkClusterShowsLostMember, checkQueryPage, checkStatusPages, checkTargetsPage, measureColdLoad } from "./checks.ts";
-import { freePort, getJson, launchBrowser, shoalBinary, start, stop, tempDir, waitFor, type Proc } from "./harness.ts";
+import { freePort, removeTempDir, spawnProcess, tempDir, waitFor, type RunningProcess } from "../support/index.ts";
+import { getJson, launchBrowser, shoalBinary } from "./harness.ts";
 
 const METRIC = "ui_test_temperature_celsius";
 const VALUES = { kitchen: "21.5", hall: "18", cellar: "12.25" };
@@ -17,7 +17,7 @@ const NODES = ["ui-a", "ui-b", "ui-c"];
 let dir = "";
 let binCleanup = () => {};
 let target: ReturnType<typeof Bun.serve> | null = null;
-const nodes: { name: string; url: string; proc: Proc }[] = [];
+const nodes: { name: string; url: string; proc: RunningProcess }[] = [];
 let browser: Browser | null = null;
 let page: Page | null = null;
 let config = "";
@@ -25,8 +25,8 @@ let clusterName = "";
 let seed = "";
 let binPath = "";
 
-async function startNode(name: string): Promise<{ name: string; url: string; proc: Proc }> {
-  const [http, p2p] = [await freePort(), await freePort()];
+async function startNode(name: string): Promise<{ name: string; url: string; proc: RunningProcess }> {
+  const [http, p2p] = [freePort(), freePort()];
   const args = [
     binPath,
     `--web.listen-address=127.0.0.1:${http}`,
@@ -40,7 +40,7 @@ async function startNode(name: string): Promise<{ name: string; url: string; pro
   ];
   if (seed) args.push(`--cluster.join=${seed}`);
   else seed = `127.0.0.1:${p2p}`;
-  const n = { name, url: `http://127.0.0.1:${http}`, proc: start(name, args, dir) };
+  const n = { name, url: `http://127.0.0.1:${http}`, proc: spawnProcess(name, args, { cwd: dir }) };
   nodes.push(n);
   return n;
 }
@@ -52,7 +52,7 @@ function exposition(): string {
 }
 
 beforeAll(async () => {
-  dir = tempDir("shoal-ui-");
+  dir = tempDir("ui");
   const bin = await shoalBinary();
   binCleanup = bin.cleanup;
   target = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(exposition(), { headers: { "Content-Type": "text/plain; version=0.0.4" } }) });
@@ -72,8 +72,7 @@ beforeAll(async () => {
         const s = await getJson<{ data: { members: { state: string }[] } }>(`${n.url}/api/v1/status/cluster`);
         return s.data.members.length === NODES.length && s.data.members.every((m) => m.state === "active");
       },
-      60_000,
-      procs,
+      { timeoutMs: 60_000, processes: procs },
     );
   }
   await waitFor(
@@ -82,8 +81,7 @@ beforeAll(async () => {
       const r = await getJson<{ data: { result: unknown[] } }>(`${nodes[0]!.url}/api/v1/query?query=${METRIC}`);
       return r.data.result.length === Object.keys(VALUES).length;
     },
-    60_000,
-    procs,
+    { timeoutMs: 60_000, processes: procs },
   );
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
@@ -92,10 +90,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
-  await Promise.all(nodes.map((n) => stop(n.proc)));
+  await Promise.all(nodes.map((n) => n.proc.stop("SIGTERM", 5000)));
   target?.stop(true);
   binCleanup();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) removeTempDir(dir);
 });
 
 describe("web UI in a browser, against a 3-node cluster (and a fourth that joins)", () => {

@@ -6,6 +6,7 @@ import { expect } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { waitFor } from "../support/index.ts";
 import { SCREENSHOT_DIR } from "./harness.ts";
 
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
@@ -90,7 +91,7 @@ export async function checkQueryPage(page: Page, base: string, exp: ExpectedSeri
   const rows = page.locator(".panel .result-table tr");
   await waitUntil(async () => (await rows.count()) === Object.keys(exp.values).length, "table rows");
   const table = await page.locator(".panel .result-table").first().evaluate((t) =>
-    Array.from(t.querySelectorAll("tr")).map((tr) => [tr.querySelector(".series")!.textContent!, tr.querySelector(".value")!.textContent!]),
+    Array.from(t.querySelectorAll("tr")).map((tr): [string, string] => [tr.querySelector(".series")!.textContent!, tr.querySelector(".value")!.textContent!]),
   );
   const got: Record<string, string> = {};
   for (const [series, value] of table) {
@@ -277,11 +278,13 @@ export async function checkStatusPages(page: Page, base: string): Promise<void> 
 
 /** Waits on a condition in the page, with an optional action between tries (e.g. reload). */
 export async function waitUntil(check: () => Promise<boolean>, what: string, between?: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    if (between) await between();
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await waitFor(
+    what,
+    async () => {
+      if (await check()) return true;
+      await between?.();
+      return false;
+    },
+    { timeoutMs, intervalMs: 150 },
+  );
 }

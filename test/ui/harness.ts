@@ -1,33 +1,13 @@
 /**
- * What the browser tests need around them: the compiled binary, free ports, processes that are
- * always killed, polling, and a headless Chromium driven by playwright-core.
+ * What the browser tests need around them (beyond test/support): the compiled binary and a
+ * headless Chromium driven by playwright-core.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import { REPO_ROOT as ROOT, removeTempDir, run, tempDir } from "../support/index.ts";
 
-export const ROOT = resolve(import.meta.dir, "../..");
 export const SCREENSHOT_DIR = join(ROOT, "test-output", "ui");
-
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -55,71 +35,11 @@ export async function shoalBinary(): Promise<{ path: string; cleanup: () => void
   } catch {
     // no dist/shoal yet
   }
-  const dir = tempDir("shoal-ui-bin-");
+  const dir = tempDir("ui-bin");
   const outfile = join(dir, "shoal");
-  const proc = Bun.spawn([process.execPath, "scripts/build.ts", "--outfile", outfile, "--build-dir", join(dir, "build")], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  if ((await proc.exited) !== 0) throw new Error(`building the binary failed:\n${out}\n${err}`);
-  return { path: outfile, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-export interface Proc {
-  name: string;
-  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  output: () => string;
-}
-
-/** Starts a process whose output is kept (shown when a test fails). */
-export function start(name: string, cmd: string[], cwd: string): Proc {
-  const proc = Bun.spawn(cmd, { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  let log = "";
-  const drain = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    const reader = s.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      log += dec.decode(value, { stream: true });
-      if (log.length > 200_000) log = log.slice(-100_000);
-    }
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
-  return { name, proc, output: () => log };
-}
-
-export async function stop(p: Proc): Promise<void> {
-  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
-  p.proc.kill("SIGTERM");
-  const done = await Promise.race([p.proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
-  if (!done) {
-    p.proc.kill("SIGKILL");
-    await p.proc.exited;
-  }
-}
-
-/** Polls `check` until it returns a value (not undefined/false) or the time is up. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, procs: Proc[] = []): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown = null;
-  while (Date.now() < deadline) {
-    for (const p of procs) {
-      if (p.proc.exitCode !== null) throw new Error(`${p.name} exited with ${p.proc.exitCode} while waiting for ${what}:\n${p.output().slice(-4000)}`);
-    }
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    await Bun.sleep(200);
-  }
-  const logs = procs.map((p) => `--- ${p.name}\n${p.output().slice(-3000)}`).join("\n");
-  throw new Error(`timed out waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ""}\n${logs}`);
+  const built = await run([process.execPath, "scripts/build.ts", "--outfile", outfile, "--build-dir", join(dir, "build")], { timeoutMs: 600_000 });
+  if (built.code !== 0) throw new Error(`building the binary failed:\n${built.stdout}\n${built.stderr}`);
+  return { path: outfile, cleanup: () => removeTempDir(dir) };
 }
 
 export async function getJson<T>(url: string): Promise<T> {

@@ -2,9 +2,8 @@
  * Aggregation operators. Series are mapped to groups once; each group accumulates over all
  * steps in typed arrays. topk/bottomk/limitk/limit_ratio select whole input series per step.
  */
-import { labelsKey, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
+import { goQuoteString, labelsKey, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
 import type { AggregateExpr } from "../ast.ts";
-import { goQuoteString } from "../lexer.ts";
 import { ann, fmtG, formatFloat } from "./annotations.ts";
 import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { evalRangeFunction, rangeFunctionArg } from "./functions.ts";

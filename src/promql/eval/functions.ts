@@ -76,7 +76,7 @@ export async function evalCall(ev: Evaluator, e: Call, st: Steps): Promise<Value
   if (args.some((a, i) => a !== e.args[i])) e = { ...e, args };
   const matrixIdx = args.findIndex(isMatrixArg);
   if (matrixIdx >= 0) {
-    if (name === "absent_over_time") return await absentOverTime(ev, e, st, args[matrixIdx] as MatrixSelector | SubqueryExpr);
+    if (name === "absent_over_time") return await absentOverTime(ev, st, args[matrixIdx] as MatrixSelector | SubqueryExpr);
     const kernel = KERNELS[name];
     if (!kernel) throw new EvalError(`function ${name} is not supported on range vectors`);
     return await evalRangeFunction(ev, e, st, matrixIdx);
@@ -468,7 +468,7 @@ async function absent(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
   return absentWhere(newSeries(absentLabels(e.args[0]!), st.n), st, (i) => v.series.some((s) => s.present[i] !== 0));
 }
 
-async function absentOverTime(ev: Evaluator, e: Call, st: Steps, arg: MatrixSelector | SubqueryExpr): Promise<Value> {
+async function absentOverTime(ev: Evaluator, st: Steps, arg: MatrixSelector | SubqueryExpr): Promise<Value> {
   const { series, range, offset, at } = await rangeInputs(ev, arg, st);
   return absentWhere(newSeries(absentLabels(arg), st.n, true), st, (i) => {
     const maxt = (at ?? st.start + i * st.step) - offset;

@@ -71,7 +71,7 @@ export class Fleet {
 
   private async launch(n: FleetNode): Promise<void> {
     const join = await this.joinArgs(n);
-    const proc = await startNode(n.name, clusterArgs(this.clusterName, [...this.extraArgs, ...join]), { dir: n.dir });
+    const proc = await startNode(n.name, clusterArgs(this.clusterName, [...this.extraArgs, ...join]), { dataDir: n.dir });
     if (n.proc) n.past.push(n.proc);
     n.proc = proc;
     // A process that ends when nobody killed it or asked it to leave crashed.

@@ -9,7 +9,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dumpLogs, runCli, tempDir, waitFor } from "../harness.ts";
+import { dumpLogs, runCli } from "../harness.ts";
+import { tempDir, waitFor } from "../../support/index.ts";
 import { AckedLog, runWriter } from "./acked.ts";
 import { checkEverything, checkWindow, CopyCounter, type WindowKind } from "./checks.ts";
 import { Fleet, type FleetNode } from "./fleet.ts";
@@ -45,7 +46,6 @@ const ANTI_ENTROPY_HOLDBACK_MS = 60_000;
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const print = o.print ?? ((l: string) => console.log(l));
   const R = o.replication ?? 3;
-  const maxDown = R - 1;
   const startCount = o.nodes ?? 5;
   const queryRng = new Prng(o.seed ^ 0x5bd1e995);
   const schedule: string[] = [];
@@ -88,7 +88,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       await waitFor(`${n.name} sees ${names} alive and active`, async () => {
         const s = await nodeStatus(n);
         return s.members.filter((m) => m.health === "alive" && m.state === "active").map((m) => m.name).sort().join() === names;
-      }, 30_000);
+      }, { timeoutMs: 30_000 });
     }
     const handoff = o.membershipChanges ?? (await supportsHandoff(fleet.up()[0]!));
     t0 = Date.now();

@@ -1,6 +1,7 @@
 /** The test-script reader: series value notation and eval/expect syntax. */
 import { describe, expect, test } from "bun:test";
-import { readScript, parseDuration } from "./reader.ts";
+import { parseDuration } from "../../../src/model/index.ts";
+import { readScript } from "./reader.ts";
 import { parseSeriesDesc } from "./series.ts";
 
 const vals = (s: string) => parseSeriesDesc(s).values.map((v) => (v.omitted ? "_" : v.stale ? "stale" : v.histogram ?? v.value));

@@ -2,7 +2,7 @@
  * Reads Prometheus's PromQL test scripts (load / clear / eval with expect lines), following
  * promql/promqltest's grammar as FORMAT.md describes it.
  */
-import type { Labels } from "../../../src/model/index.ts";
+import { parseDuration, type Labels } from "../../../src/model/index.ts";
 import { parseNumber, parseSeriesDesc, unquote, type SeqValue } from "./series.ts";
 
 export type ExpectType = "fail" | "warn" | "no_warn" | "info" | "no_info" | "ordered";
@@ -60,19 +60,6 @@ export interface EvalCmd {
 }
 
 export type Command = LoadCmd | ClearCmd | EvalCmd;
-
-const DURATION_RE = /^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/;
-
-/** Prometheus's model.ParseDuration, in milliseconds. */
-export function parseDuration(s: string): number {
-  if (s === "0") return 0;
-  const m = DURATION_RE.exec(s);
-  if (!m || s === "") throw new Error(`not a valid duration string: ${JSON.stringify(s)}`);
-  const mult = [365 * 86400e3, 7 * 86400e3, 86400e3, 3600e3, 60e3, 1e3, 1];
-  let ms = 0;
-  for (let i = 0; i < 7; i++) if (m[i + 1] !== undefined) ms += Number(m[i + 1]) * mult[i]!;
-  return ms;
-}
 
 const PAT_LOAD = /^load(?:_(with_nhcb))?\s+(.+?)$/;
 const PAT_EVAL_INSTANT = /^eval(?:_(fail|warn|ordered|info))?\s+instant\s+(?:at\s+(.+?))?\s+(.+)$/;

@@ -3,15 +3,14 @@
  * promqltest runs it: instant evals are re-run in range mode around the evaluation time and,
  * with `@ <time>` appended to every selector, at several other evaluation times.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { labelsFromPairs, labelsKey, METRIC_NAME, type Labels, type Matcher } from "../../../src/model/index.ts";
 import { Engine, parseExpr, QueryError, type Expr, type QueryResult, type QueryValue } from "../../../src/promql/index.ts";
 import { openTSDB, type TSDB } from "../../../src/storage/index.ts";
 import { checkAnnotations, checkFailure, compareValue, isFail, isOrdered } from "./compare.ts";
 import { readScript, type EvalCmd, type LoadCmd } from "./reader.ts";
 import { atModifierVariants } from "./at_modifier.ts";
+import { tempDir } from "../../support/index.ts";
 
 export type CaseStatus = "passed" | "failed" | "skipped";
 
@@ -97,7 +96,7 @@ export class ScriptRunner {
 
   private async open(): Promise<TSDB> {
     if (!this.db) {
-      this.dir = mkdtempSync(join(tmpdir(), "shoal-promql-"));
+      this.dir = tempDir("promql");
       this.db = await openTSDB({ dir: this.dir, walFsyncIntervalMs: 60_000 });
     }
     return this.db;

@@ -70,6 +70,13 @@ export interface ClusterView {
   handoff: HandoffView;
   /** This node's transfers, running and recently ended; the page adds the other members'. */
   transfers: TransferView[];
+  /** The cluster's identity, and whether it is final on this node. */
+  clusterId: string;
+  clusterIdSettled: boolean;
+  /** What the operator should fix (e.g. no cluster secret). */
+  warnings: string[];
+  /** Nodes of other clusters that reached this node and were refused. */
+  refused: { name: string; id: string; clusterId: string }[];
 }
 
 export function readClusterStatus(s: ClusterStatus): ClusterView {
@@ -85,6 +92,10 @@ export function readClusterStatus(s: ClusterStatus): ClusterView {
     replication: replicationText(s.replication),
     handoff: handoffView(s.handoff),
     transfers: readTransfers(self, [...s.handoff.transfers, ...s.handoff.recent]),
+    clusterId: s.clusterId,
+    clusterIdSettled: s.clusterIdSettled,
+    warnings: s.warnings,
+    refused: s.refusedPeers.map((p) => ({ name: p.name, id: p.id, clusterId: p.clusterId })),
   };
 }
 

@@ -111,7 +111,11 @@ function renderCluster(view: ClusterView, transfers: TransferView[]): HTMLElemen
   return h(
     "div",
     null,
-    view.name ? h("div", { class: "subtitle" }, `cluster "${view.name}"`) : null,
+    view.name ? h("div", { class: "subtitle" }, `cluster "${view.name}"`, view.clusterId ? ` · id ${view.clusterId}${view.clusterIdSettled ? "" : " (provisional)"}` : "") : null,
+    ...view.warnings.map((w) => h("div", { class: "notice warning cluster-warning", role: "alert" }, `Warning: ${w}`)),
+    ...view.refused.map((p) =>
+      h("div", { class: "notice warning cluster-warning refused-peer", role: "status" }, `Refused node ${p.name} (${p.id}) of another cluster (id ${p.clusterId}).`),
+    ),
     summary,
     h("div", { class: "cluster-grid" }, ring, h("div", { class: "members table-scroll" }, table, handoffSection(view, transfers))),
   );

@@ -1,0 +1,134 @@
+/**
+ * `shoal check config FILE...`: validates config files and reports like `promtool check config`
+ * (same wording, stdout for success, stderr for failure, exit status 1 if any file failed).
+ * Rule files that a config names are checked too, their expressions with the PromQL parser.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, relative } from "node:path";
+import { Glob } from "bun";
+import { loadConfigFile, loadRuleFile, parseFileSD, type Config } from "../../config/index.ts";
+import { FlagError, formatHelp, parseFlags, type FlagSpec } from "../../model/index.ts";
+import { parseExpr } from "../../promql/index.ts";
+
+interface CheckOutput {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const stdio: CheckOutput = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+function globFiles(pattern: string): string[] {
+  const dir = dirname(pattern);
+  const base = basename(pattern);
+  if (!base.includes("*")) return existsSync(pattern) ? [pattern] : [];
+  try {
+    return [...new Glob(base).scanSync({ cwd: dir, absolute: true, onlyFiles: true })].sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * What promtool checks beyond syntax: referenced credential and TLS files exist, and file_sd
+ * files that exist parse (a pattern matching nothing is only a warning).
+ */
+function checkReferencedFiles(cfg: Config, io: CheckOutput): void {
+  for (const sc of cfg.scrapeConfigs) {
+    const cred = sc.authorization?.credentialsFile;
+    if (cred !== undefined && !existsSync(cred)) {
+      throw new Error(`error checking authorization credentials or bearer token file ${JSON.stringify(cred)}: stat ${cred}: no such file or directory`);
+    }
+    const tls = sc.tlsConfig;
+    if (tls.certFile !== undefined && tls.keyFile === undefined) throw new Error(`client cert file ${JSON.stringify(tls.certFile)} specified without client key file`);
+    if (tls.keyFile !== undefined && tls.certFile === undefined) throw new Error(`client key file ${JSON.stringify(tls.keyFile)} specified without client cert file`);
+    for (const [what, f] of [["client cert", tls.certFile], ["client key", tls.keyFile]] as const) {
+      if (f !== undefined && !existsSync(f)) throw new Error(`error checking ${what} file ${JSON.stringify(f)}: stat ${f}: no such file or directory`);
+    }
+    // promtool lets a missing CA file pass; scraping would fail, so say so without failing.
+    if (tls.caFile !== undefined && !existsSync(tls.caFile)) {
+      io.out(`  WARNING: CA file ${JSON.stringify(tls.caFile)} for scrape job ${JSON.stringify(sc.jobName)} does not exist\n`);
+    }
+    for (const fsd of sc.fileSDConfigs) {
+      for (const pattern of fsd.files) {
+        const files = globFiles(pattern);
+        if (files.length === 0) {
+          io.out(`  WARNING: file ${JSON.stringify(pattern)} for file_sd in scrape job ${JSON.stringify(sc.jobName)} does not exist\n`);
+        }
+        for (const f of files) {
+          try {
+            parseFileSD(f, readFileSync(f, "utf8"));
+          } catch (e) {
+            throw new Error(`checking SD file ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+          }
+        }
+      }
+    }
+  }
+}
+
+const CHECK_CONFIG_FLAGS: readonly FlagSpec[] = [
+  { name: "syntax-only", kind: "bool", def: "false", help: "Only check the config file's syntax, not the files it refers to (rule files, credentials, certificates, file_sd files), as promtool's --syntax-only." },
+];
+
+const USAGE = "shoal check config [--syntax-only] FILE...";
+
+const CHECK_CONFIG_HELP = formatHelp({
+  usage: [USAGE],
+  description: "Check configuration files, and the rule files they name, with promtool's verdicts and wording.",
+  flags: CHECK_CONFIG_FLAGS,
+});
+
+export async function runCheckConfig(args: readonly string[], io: CheckOutput = stdio): Promise<number> {
+  let files: readonly string[];
+  let syntaxOnly: boolean;
+  try {
+    const flags = parseFlags(args, CHECK_CONFIG_FLAGS, { positionals: true });
+    if (flags.help) {
+      io.out(CHECK_CONFIG_HELP);
+      return 0;
+    }
+    files = flags.positionals;
+    syntaxOnly = flags.bool("syntax-only");
+  } catch (e) {
+    if (!(e instanceof FlagError)) throw e;
+    io.err(`shoal check config: ${e.message}\nusage: ${USAGE}\n`);
+    return 2;
+  }
+  if (files.length === 0) {
+    io.err(`usage: ${USAGE}\n`);
+    return 2;
+  }
+  const checkExpr = (expr: string) => void parseExpr(expr);
+  let failed = false;
+  for (const file of files) {
+    io.out(`Checking ${file}\n`);
+    try {
+      const cfg = loadConfigFile(file);
+      if (!syntaxOnly) checkReferencedFiles(cfg, io);
+      // As promtool's --syntax-only: the config alone, not the files it refers to.
+      const ruleFiles = syntaxOnly ? [] : cfg.ruleFiles.flatMap(globFiles);
+      if (cfg.ruleFiles.length > 0 && !syntaxOnly) io.out(`  SUCCESS: ${ruleFiles.length} rule files found\n`);
+      io.out(` SUCCESS: ${file} is valid prometheus config file syntax\n\n`);
+      for (const rf of ruleFiles) {
+        const shown = relative(process.cwd(), rf).startsWith("..") ? rf : relative(process.cwd(), rf);
+        io.out(`Checking ${shown}\n`);
+        try {
+          const groups = loadRuleFile(shown, checkExpr);
+          io.out(`  SUCCESS: ${groups.reduce((n, g) => n + g.rules.length, 0)} rules found\n\n`);
+        } catch (e) {
+          failed = true;
+          io.out("\n");
+          io.err(`  FAILED:\n     ${(e as Error).message}\n`);
+        }
+      }
+    } catch (e) {
+      failed = true;
+      io.out("\n");
+      io.err(`  FAILED: ${(e as Error).message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,6 @@
+/** The telemetry room's door: the node's own metrics registry and every room's metric definitions. */
+export { Registry, formatSampleValue, type Counter } from "./registry.ts";
+export { registerProcessMetrics } from "./process.ts";
+export { registerBuildInfo } from "./build_info.ts";
+export { registerTsdbMetrics, tsdbObservers } from "./tsdb_metrics.ts";
+export { registerScrapeMetrics, scrapeObservers } from "./scrape_metrics.ts";

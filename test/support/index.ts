@@ -1,0 +1,12 @@
+/**
+ * Test support shared by every test room and the benchmarks: free ports, temporary
+ * directories, waiting on conditions, child processes, and Shoal / Prometheus servers.
+ */
+export { BUN, REPO_ROOT, SHOAL_CLI } from "./paths.ts";
+export { freePort } from "./ports.ts";
+export { removeTempDir, removeTempDirs, tempDir } from "./temp.ts";
+export { waitFor, waitHttpOk, type WaitHttpOkOptions, type WaitOptions, type WatchedProcess } from "./wait.ts";
+export { run, spawnProcess, stopAllProcesses, type RunOptions, type RunResult, type RunningProcess, type SpawnOptions } from "./process.ts";
+export { startShoal, type ShoalNode, type StartShoalOptions } from "./shoal.ts";
+export { startPrometheus, type PrometheusServer } from "./prometheus.ts";
+export { startNodeExporter, type NodeExporter } from "./exporters.ts";
