@@ -19,16 +19,16 @@ import {
   type TlsFront,
 } from "./api/index.ts";
 import { idleTimeoutSeconds, reportCompatibilityFlags } from "./compat_flags.ts";
-import { RE2JS } from "re2js";
 import { Cluster, CLUSTER_FLAGS, clusterConfigFromFlagValues, registerClusterRoutes } from "./cluster/index.ts";
 import { configDisplayYaml, defaultConfig, httpClientRequestOptions, loadConfigFile, loadHttpClientConfigFile, type Config } from "./config/index.ts";
 import { FLAG_SPECS, formatNodeHelp } from "./flags.ts";
-import { createLogger, FlagError, parseFlags, type Flags, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
+import { compileRegex, createLogger, FlagError, parseFlags, type Flags, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
 import { Engine } from "./promql/index.ts";
 import { ScrapeManager } from "./scrape/index.ts";
 import { openTSDB, type TSDB } from "./storage/index.ts";
 import {
   registerBuildInfo,
+  registerClusterMetrics,
   registerProcessMetrics,
   registerScrapeMetrics,
   registerTsdbMetrics,
@@ -70,11 +70,14 @@ function retentionText(flags: Flags): string {
   return flags.bytes("storage.tsdb.retention.size") > 0 ? `${t} or ${s}` : t;
 }
 
-/** --web.cors.origin: an RE2 regex, fully anchored, as Prometheus compiles it. */
+/**
+ * --web.cors.origin: an RE2 regex, fully anchored, as Prometheus compiles it (its `.` also
+ * matching a newline makes no difference: an Origin header holds none).
+ */
 function compileCorsOrigin(pattern: string): (origin: string) => boolean {
   if (pattern === ".*") return () => true;
   try {
-    const re = RE2JS.compile(`^(?:${pattern})$`);
+    const re = compileRegex(pattern);
     return (origin) => re.matches(origin);
   } catch (e) {
     throw new FlagError(`invalid --web.cors.origin ${JSON.stringify(pattern)}: ${(e as Error).message}`);
@@ -179,7 +182,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   registerProcessMetrics(registry, startTime);
   registerScrapeMetrics(registry, () => scrape.stats());
   registerTsdbMetrics(registry, () => tsdb.stats());
-  registry.collector(() => cluster.metrics());
+  registerClusterMetrics(registry, () => cluster.metricFigures());
   registerBuildInfo(registry, BUILD_INFO, () => ready);
   const reloadOk = registry.gauge("prometheus_config_last_reload_successful", "Whether the last configuration reload attempt was successful.");
   const reloadTime = registry.gauge("prometheus_config_last_reload_success_timestamp_seconds", "Timestamp of the last successful configuration reload.");

@@ -10,6 +10,7 @@
 import { labelsHash32, labelsKey, type Labels, type Logger } from "../model/index.ts";
 import { samplesChecksum } from "../storage/index.ts";
 import { bytesF64, f64Bytes } from "./codec.ts";
+import { realClock, type Clock } from "./clock.ts";
 import type { ClusterConfig } from "./config.ts";
 import type { Handoff } from "./handoff.ts";
 import type { Membership } from "./membership.ts";
@@ -183,6 +184,7 @@ export class AntiEntropy {
     private readonly transfers: Transfers,
     private readonly handoff: Handoff,
     private readonly logger: Logger,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** One comparison round with every peer this node shares ranges with. Skipped while the ring changes. */
@@ -191,7 +193,7 @@ export class AntiEntropy {
     const self = this.membership.self();
     if (self.state !== "active" || this.membership.pendingChange() || this.handoff.activeTransfers() > 0) return;
     this.running = true;
-    const started = performance.now();
+    const started = this.clock.now();
     let compared = 0;
     let differing = 0;
     try {
@@ -210,7 +212,7 @@ export class AntiEntropy {
       // Samples of the last few write timeouts may still be on their way (in-flight writes):
       // stop short of them. (Repairing a sample that was on its way anyway costs a little
       // work, nothing else: the receiver keeps identical samples once.)
-      const end = Date.now() - 3 * this.cfg.writeTimeoutMs;
+      const end = this.clock.wallNow() - 3 * this.cfg.writeTimeoutMs;
       const begin = end - this.cfg.antiEntropyLookbackMs;
       const windows: [number, number][] = [];
       for (let t = Math.floor(begin / WINDOW_MS) * WINDOW_MS; t < end; t += WINDOW_MS) windows.push([Math.max(t, begin), Math.min(t + WINDOW_MS - 1, end)]);
@@ -226,8 +228,8 @@ export class AntiEntropy {
     } finally {
       this.running = false;
       this.stats.runs++;
-      this.stats.lastRunAt = new Date().toISOString();
-      this.stats.lastDurationSeconds = (performance.now() - started) / 1000;
+      this.stats.lastRunAt = new Date(this.clock.wallNow()).toISOString();
+      this.stats.lastDurationSeconds = (this.clock.now() - started) / 1000;
       this.stats.lastComparedCells = compared;
       this.stats.lastDifferingCells = differing;
     }
@@ -283,7 +285,7 @@ export class AntiEntropy {
    * for everything older and everything newer.
    */
   private allTimeWindows(): [number, number][] {
-    const now = Date.now();
+    const now = this.clock.wallNow();
     const from = Math.floor((now - this.cfg.antiEntropyLookbackMs) / WINDOW_MS) * WINDOW_MS;
     const fine = Math.floor((now - WINDOW_MS) / FINE_WINDOW_MS) * FINE_WINDOW_MS;
     const to = Math.ceil((now + FINE_WINDOW_MS) / FINE_WINDOW_MS) * FINE_WINDOW_MS;
@@ -357,7 +359,7 @@ export class AntiEntropy {
       await Promise.all([
         send.length > 0
           ? this.transfers.push({
-              id: `${this.membership.selfId.slice(-8)}-repair-${Date.now().toString(36)}-${w}`,
+              id: `${this.membership.selfId.slice(-8)}-repair-${this.clock.wallNow().toString(36)}-${w}`,
               peer,
               peerName,
               reason: "repair",

@@ -5,8 +5,9 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { labelsHash32, type Appendable, type Labels, type Logger, type Queryable } from "../model/index.ts";
+import { labelsHash32, type Appendable, type ClusterFigures, type Labels, type Logger, type Queryable } from "../model/index.ts";
 import { AntiEntropy, DIGEST_PROTOCOL, digestHandler, type AntiEntropyStatus } from "./antientropy.ts";
+import { realClock, type Clock, type ClockTimer } from "./clock.ts";
 import type { ClusterConfig } from "./config.ts";
 import { decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
 import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";
@@ -17,8 +18,8 @@ import { ClusterIdentity } from "./identity.ts";
 import { Membership, type MemberHealth, type MemberState } from "./membership.ts";
 import { LateTolerantAppendable } from "./late.ts";
 import { Handoff, HANDOFF_PULL_PROTOCOL, type HandoffStatus } from "./handoff.ts";
-import type { MetricFamily } from "./metrics.ts";
 import { nodeTokens } from "./ring.ts";
+import { JoinSettle } from "./settle.ts";
 import { Rpc, RpcRemoteError } from "./rpc.ts";
 import { HANDOFF_BATCH_PROTOCOL, Throttle, Transfers, type HandoffStorage } from "./transfer.ts";
 
@@ -31,6 +32,8 @@ export interface ClusterOptions {
   /** HOST:PORT of this node's HTTP API, announced to the other members. */
   httpAddress: string;
   logger: Logger;
+  /** Time for every state machine of the cluster (the process's clock unless a test drives it). */
+  clock?: Clock;
 }
 
 export interface MemberStatus {
@@ -91,7 +94,8 @@ export class Cluster {
   readonly lateTolerant: LateTolerantAppendable;
   private readonly rpc: Rpc;
   private readonly logger: Logger;
-  private timers: ReturnType<typeof setInterval>[] = [];
+  private readonly clock: Clock;
+  private timers: ClockTimer[] = [];
   private readonly ringListeners: (() => void)[] = [];
 
   private constructor(
@@ -105,6 +109,8 @@ export class Cluster {
   ) {
     const logger = opts.logger;
     this.logger = logger;
+    const clock = opts.clock ?? realClock;
+    this.clock = clock;
     this.rpc = new Rpc(host, logger);
     this.hints = new HintedHandoff(join(stateDir, "hints"), config.hintedHandoffMaxBytes, logger);
     this.membership = new Membership({
@@ -117,6 +123,7 @@ export class Cluster {
       load: () => this.loadFigures(),
       createdAt: nodeCreatedAt(stateDir),
       identity,
+      clock,
       hints: () => {
         const out: Record<string, number> = {};
         for (const p of this.hints.peers()) {
@@ -132,8 +139,8 @@ export class Cluster {
     const hlog = logger.with({ component: "handoff" });
     this.lateTolerant = new LateTolerantAppendable(opts.local);
     this.transfers = new Transfers(this.rpc, opts.local, new Throttle(config.handoffMaxBytesPerSecond), hlog);
-    this.handoff = new Handoff(config, this.membership, this.rpc, opts.local, this.transfers, hlog);
-    this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, this.handoff, hlog);
+    this.handoff = new Handoff(config, this.membership, this.rpc, opts.local, this.transfers, hlog, clock);
+    this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, this.handoff, hlog, clock);
     this.handoff.verifyBeforeDrop = (peer, ranges) => this.antiEntropy.syncTo(peer, ranges);
     this.handoff.catchUp = {
       prepare: (intervals) => this.antiEntropy.prepareCatchUp(intervals),
@@ -156,9 +163,11 @@ export class Cluster {
   static async start(opts: ClusterOptions): Promise<Cluster> {
     const stateDir = join(opts.dataDir, "cluster");
     const logger = opts.logger.with({ component: "cluster" });
+    const clock = opts.clock ?? realClock;
     // A fresh node's provisional identity settles once it went unchanged for two dead timeouts:
     // long enough for the members it was started with to meet through --cluster.join or mDNS.
-    const identity = ClusterIdentity.load(stateDir, 2 * opts.config.deadTimeoutMs, performance.now(), (change) => {
+    const identityOpts = { settleMs: 2 * opts.config.deadTimeoutMs, waitForPeer: opts.config.join.length > 0 };
+    const identity = ClusterIdentity.load(stateDir, identityOpts, clock.now(), (change) => {
       if (change.error) logger.error("cannot write the cluster identity; it holds until this process exits", { err: change.error });
       if (change.from !== change.to) logger.info("adopted the cluster identity of the members met", { cluster_id: change.to, was: change.from, settled: change.settled });
       else if (change.settled) logger.info("cluster identity settled", { cluster_id: change.to });
@@ -171,7 +180,7 @@ export class Cluster {
         c.lateTolerant,
         (from, sentAt) => {
           const offset = c.membership.clockOffset(from);
-          return offset === null ? null : Date.now() - sentAt - offset;
+          return offset === null ? null : clock.wallNow() - sentAt - offset;
         },
         opts.config.writeTimeoutMs,
       ),
@@ -188,54 +197,23 @@ export class Cluster {
     await c.rpc.handle(DIGEST_PROTOCOL, digestHandler(opts.local));
     c.membership.start();
     c.handoff.onRingChange();
-    c.timers.push(setInterval(() => c.replayHints(), HINT_REPLAY_EVERY_MS));
-    // A (re)starting node is `joining`: its tokens are pending, it takes writes, and once the
-    // members' heartbeats had time to arrive it pulls the ranges it owns from their current
-    // owners, then turns active. A node that finds itself joining again later (it was paused
-    // past the dead timeout, so the others stopped writing to it) pulls the same way.
-    const startedAt = performance.now();
-    let pulling = false;
-    let lastState = c.membership.self().state;
-    let joiningSince = startedAt;
-    const settleTick = () => {
-      const self = c.membership.self();
-      const now = performance.now();
-      if (self.state === "joining" && lastState !== "joining") joiningSince = now;
-      lastState = self.state;
-      if (self.state !== "joining" || pulling || c.handoff.leaving()) return;
-      const hb = opts.config.heartbeatIntervalMs;
-      // Joining again (after a pause): the others learn it from the next heartbeats; pull once
-      // they write to this node again, so that nothing written meanwhile is missed.
-      if (now - joiningSince < 3 * hb && joiningSince > startedAt) return;
-      const waited = now - startedAt;
-      // A node that never was in a cluster (no join targets, nobody remembered) owes nobody
-      // anything: it is active at once, so a single node starts scraping without delay.
-      if (waited < 2 * hb && c.membership.expectsPeers()) return;
-      // With members expected (join targets, remembered peers), wait until their heartbeats
-      // (their states and tokens) have arrived, unless they are all gone; and until they have
-      // heard that this node is joining (then new writes reach it before the pull starts).
-      if (c.membership.expectsPeers() && waited < opts.config.deadTimeoutMs) {
-        const first = c.membership.firstPeerHeartbeat();
-        if (first === null || now - first < 3 * hb) return;
-      }
-      pulling = true;
-      void c.handoff
-        .join()
-        .then(
-          () => {
-            if (c.membership.self().state === "joining" && !c.handoff.leaving()) c.membership.setState("active");
-          },
-          (err: unknown) => logger.error("join pull failed; retrying", { err }),
-        )
-        .finally(() => {
-          pulling = false;
-        });
-    };
-    settleTick(); // a node alone turns active before its first request
-    c.timers.push(setInterval(settleTick, Math.max(20, opts.config.heartbeatIntervalMs / 4)));
+    c.timers.push(clock.setInterval(() => c.replayHints(), HINT_REPLAY_EVERY_MS));
+    const settle = new JoinSettle(
+      {
+        selfState: () => c.membership.self().state,
+        expectsPeers: () => c.membership.expectsPeers(),
+        firstPeerHeartbeat: () => c.membership.firstPeerHeartbeat(),
+        leaving: () => c.handoff.leaving(),
+        join: () => c.handoff.join(),
+        activate: () => c.membership.setState("active"),
+      },
+      { heartbeatIntervalMs: opts.config.heartbeatIntervalMs, deadTimeoutMs: opts.config.deadTimeoutMs, clock, logger },
+    );
+    settle.tick(); // a node alone turns active before its first request
+    c.timers.push(clock.setInterval(() => settle.tick(), Math.max(20, opts.config.heartbeatIntervalMs / 4)));
     const dropEvery = Math.max(250, Math.min(10_000, opts.config.handoffDropGraceMs / 4));
-    c.timers.push(setInterval(() => void c.handoff.dropTick(), dropEvery));
-    c.timers.push(setInterval(() => void c.antiEntropy.run(), opts.config.antiEntropyIntervalMs));
+    c.timers.push(clock.setInterval(() => void c.handoff.dropTick(), dropEvery));
+    c.timers.push(clock.setInterval(() => void c.antiEntropy.run(), opts.config.antiEntropyIntervalMs));
     logger.info("cluster started", {
       id: c.membership.selfId,
       name: c.membership.self().name,
@@ -300,7 +278,7 @@ export class Cluster {
       }
       if (!m) {
         // The member was forgotten (dead past the forget timeout): it will not come back.
-        if (this.membership.all().length > 0 && performance.now() > this.config.forgetTimeoutMs) this.hints.drop(peer);
+        if (this.membership.all().length > 0 && this.clock.now() > this.config.forgetTimeoutMs) this.hints.drop(peer);
         continue;
       }
       // The replica backfills replays, so they may go while it takes new writes.
@@ -336,7 +314,7 @@ export class Cluster {
     const ring = this.membership.readRing();
     const shares = ring.shares();
     const behind = this.membership.catchingUp();
-    const now = performance.now();
+    const now = this.clock.now();
     const members: MemberStatus[] = this.membership
       .all()
       .map((m) => {
@@ -409,179 +387,34 @@ export class Cluster {
     return { healthy: under === 0 && none === 0, fullyReplicatedFraction: Math.max(0, 1 - under - none), underReplicatedFraction: under, unavailableFraction: none };
   }
 
-  metrics(): MetricFamily[] {
-    const now = performance.now();
-    const all = this.membership.all();
-    const byState = new Map<string, number>();
-    for (const m of all) {
-      const k = `${m.state}\xff${m.health}`;
-      byState.set(k, (byState.get(k) ?? 0) + 1);
-    }
+  /** The figures behind the `shoal_cluster_*` metrics (telemetry's cluster_metrics.ts shapes them). */
+  metricFigures(): ClusterFigures {
+    const now = this.clock.now();
     const d = this.distributor.metrics;
     const f = this.fanout.metrics;
     const h = this.hints.totals;
-    let hintBytes = 0;
-    const hintSamples = this.hints.peers().map((p) => {
-      const s = this.hints.stats(p);
-      hintBytes += s.bytes;
-      return { suffix: "", labels: { peer: this.membership.get(p)?.name ?? p }, value: s.bytes };
-    });
-    return [
-      {
-        name: "shoal_cluster_members",
-        help: "Cluster members by announced state and locally observed health.",
-        type: "gauge",
-        samples: [...byState].map(([k, v]) => {
-          const [state, health] = k.split("\xff");
-          return { suffix: "", labels: { state: state!, health: health! }, value: v };
-        }),
-      },
-      {
-        name: "shoal_cluster_member_heartbeat_age_seconds",
-        help: "Seconds since the last heartbeat of each member.",
-        type: "gauge",
-        samples: all.map((m) => ({ suffix: "", labels: { member: m.name, id: m.id }, value: (now - m.lastHeartbeat) / 1000 })),
-      },
-      {
-        name: "shoal_cluster_replication_factor",
-        help: "Effective replication factor (configured, capped by the member count).",
-        type: "gauge",
-        samples: [{ suffix: "", labels: {}, value: this.membership.readRing().replicationFactor }],
-      },
-      {
-        name: "shoal_cluster_forwarded_samples_total",
-        help: "Samples sent to replicas, by peer and outcome (success, failure, hinted).",
-        type: "counter",
-        samples: d.forwardedSamples.samples(),
-      },
-      {
-        name: "shoal_cluster_forwarded_batches_total",
-        help: "Write batches sent to replicas, by peer and outcome (success, failure, hinted).",
-        type: "counter",
-        samples: d.forwardedBatches.samples(),
-      },
-      {
-        name: "shoal_cluster_write_quorum_failures_total",
-        help: "Commits that did not reach a write quorum.",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: d.quorumFailures }],
-      },
-      {
-        name: "shoal_cluster_hinted_handoff_queue_bytes",
-        help: "Bytes in the on-disk hinted-handoff queue, by peer.",
-        type: "gauge",
-        samples: hintSamples.length ? hintSamples : [{ suffix: "", labels: {}, value: hintBytes }],
-      },
-      {
-        name: "shoal_cluster_hinted_handoff_queued_batches_total",
-        help: "Batches put into the hinted-handoff queue.",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: h.queuedRecords }],
-      },
-      {
-        name: "shoal_cluster_hinted_handoff_replayed_batches_total",
-        help: "Hinted-handoff batches delivered to their replica.",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: h.replayedRecords }],
-      },
-      {
-        name: "shoal_cluster_hinted_handoff_replayed_bytes_total",
-        help: "Bytes of hinted-handoff batches delivered to their replica.",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: h.replayedBytes }],
-      },
-      {
-        name: "shoal_cluster_hinted_handoff_dropped_batches_total",
-        help: "Hinted-handoff batches dropped because a queue was full or its member forgotten.",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: h.droppedRecords }],
-      },
-      ...this.handoffMetrics(),
-      {
-        name: "shoal_cluster_fanout_query_duration_seconds",
-        help: "Latency of fan-out selects and label queries across the members.",
-        type: "histogram",
-        samples: f.latency.samples(),
-      },
-      {
-        name: "shoal_cluster_fanout_partial_results_total",
-        help: "Fan-out queries answered with a partial-result warning.",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: f.partialResults }],
-      },
-      {
-        name: "shoal_cluster_fanout_member_errors_total",
-        help: "Members that did not answer a fan-out query, by member.",
-        type: "counter",
-        samples: f.memberErrors.samples(),
-      },
-    ];
-  }
-
-  private handoffMetrics(): MetricFamily[] {
     const c = this.transfers.book.counters;
-    return [
-      {
-        name: "shoal_cluster_handoff_bytes_total",
-        help: "Compressed bytes of hand-off transfers, by direction (in, out) and reason (join, leave, death, repair).",
-        type: "counter",
-        samples: c.bytes.samples(),
-      },
-      {
-        name: "shoal_cluster_handoff_series_total",
-        help: "Series moved by hand-off transfers, by direction and reason.",
-        type: "counter",
-        samples: c.series.samples(),
-      },
-      {
-        name: "shoal_cluster_handoff_samples_total",
-        help: "Samples moved by hand-off transfers, by direction and reason.",
-        type: "counter",
+    return {
+      members: this.membership.all().map((m) => ({ id: m.id, name: m.name, state: m.state, health: m.health, heartbeatAgeSeconds: (now - m.lastHeartbeat) / 1000 })),
+      replicationFactor: this.membership.readRing().replicationFactor,
+      forwardedSamples: d.forwardedSamples.samples(),
+      forwardedBatches: d.forwardedBatches.samples(),
+      writeQuorumFailures: d.quorumFailures,
+      hintQueues: this.hints.peers().map((p) => ({ peer: this.membership.get(p)?.name ?? p, bytes: this.hints.stats(p).bytes })),
+      hints: { queuedBatches: h.queuedRecords, replayedBatches: h.replayedRecords, replayedBytes: h.replayedBytes, droppedBatches: h.droppedRecords },
+      handoff: {
+        bytes: c.bytes.samples(),
+        series: c.series.samples(),
         samples: c.samples.samples(),
+        failedTransfers: c.failures.samples(),
+        activeTransfers: this.handoff.activeTransfers(),
+        droppedSeries: this.handoff.status().drop.droppedSeries,
+        underReplicatedRanges: this.handoff.underReplicatedRanges(),
       },
-      {
-        name: "shoal_cluster_handoff_failed_transfers_total",
-        help: "Hand-off transfers that broke off (resumed or retried elsewhere), by direction and reason.",
-        type: "counter",
-        samples: c.failures.samples(),
-      },
-      {
-        name: "shoal_cluster_handoff_transfers_active",
-        help: "Hand-off transfers running on this node.",
-        type: "gauge",
-        samples: [{ suffix: "", labels: {}, value: this.handoff.activeTransfers() }],
-      },
-      {
-        name: "shoal_cluster_handoff_dropped_series_total",
-        help: "Series dropped because this node no longer owns them (after the hand-off grace period).",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: this.handoff.status().drop.droppedSeries }],
-      },
-      {
-        name: "shoal_cluster_ranges_under_replicated",
-        help: "Token ranges being re-replicated after a member died, not yet back to R copies (from every member's heartbeat).",
-        type: "gauge",
-        samples: [{ suffix: "", labels: {}, value: this.handoff.underReplicatedRanges() }],
-      },
-      {
-        name: "shoal_cluster_antientropy_repairs_total",
-        help: "Series repaired by anti-entropy (streamed to or from a replica whose copy differed).",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: this.antiEntropy.stats.repairs }],
-      },
-      {
-        name: "shoal_cluster_late_samples_backfilled_total",
-        help: "Forwarded samples that arrived after a newer sample of their series (overtaken between distributors) and were backfilled instead of refused.",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: this.lateTolerant.lateSamples }],
-      },
-      {
-        name: "shoal_cluster_antientropy_runs_total",
-        help: "Anti-entropy comparison rounds.",
-        type: "counter",
-        samples: [{ suffix: "", labels: {}, value: this.antiEntropy.stats.runs }],
-      },
-    ];
+      antiEntropy: { repairs: this.antiEntropy.stats.repairs, runs: this.antiEntropy.stats.runs },
+      lateSamplesBackfilled: this.lateTolerant.lateSamples,
+      fanout: { latency: f.latency.samples(), partialResults: f.partialResults, memberErrors: f.memberErrors.samples() },
+    };
   }
 
   /**
@@ -600,14 +433,14 @@ export class Cluster {
 
   /** Leaves the cluster: announces `leaving`, stops heartbeats and the host. */
   async stop(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) this.clock.clearInterval(t);
     this.timers = [];
     this.handoff.stop();
     try {
       if (this.membership.self().state !== "left") {
         this.membership.setState("leaving");
         // Give the `leaving` heartbeat a moment to go out so peers stop routing to us at once.
-        await new Promise((r) => setTimeout(r, 100));
+        await this.clock.sleep(100);
       }
     } catch {
       // best effort

@@ -16,6 +16,7 @@
  */
 import { labelsKey, type Labels, type Logger } from "../model/index.ts";
 import type { CatchUpBase } from "./antientropy.ts";
+import { realClock, type Clock, type ClockTimer } from "./clock.ts";
 import type { ClusterConfig } from "./config.ts";
 import type { Membership } from "./membership.ts";
 import { compareRings, HashRanges, type HashInterval, type Ring } from "./ring.ts";
@@ -84,7 +85,7 @@ export class Handoff {
   private stopped = false;
   private droppedSeries = 0;
   private lastDropAt: number | null = null;
-  private settledSince = performance.now();
+  private settledSince: number;
   private settledKey = "";
   private droppedForKey = "";
   private lastDropPerf = 0;
@@ -119,10 +120,13 @@ export class Handoff {
     private readonly local: HandoffStorage,
     readonly transfers: Transfers,
     private readonly logger: Logger,
-  ) {}
+    private readonly clock: Clock = realClock,
+  ) {
+    this.settledSince = clock.now();
+  }
 
   private nextId(kind: string): string {
-    return `${this.membership.selfId.slice(-8)}-${kind}-${Date.now().toString(36)}-${++this.seq}`;
+    return `${this.membership.selfId.slice(-8)}-${kind}-${this.clock.wallNow().toString(36)}-${++this.seq}`;
   }
 
   private name(id: string): string {
@@ -175,13 +179,13 @@ export class Handoff {
     if (w) full.after = w;
     await this.rpc.call(source, HANDOFF_PULL_PROTOCOL, full, 10_000);
     const done = this.transfers.book.waitDone(id);
-    const started = performance.now();
-    let timer: ReturnType<typeof setInterval> | undefined;
+    const started = this.clock.now();
+    let timer: ClockTimer | undefined;
     const watchdog = new Promise<never>((_, reject) => {
-      timer = setInterval(() => {
+      timer = this.clock.setInterval(() => {
         const t = this.transfers.book.active.get(id);
         const last = t ? Date.parse(t.updatedAt) : NaN;
-        const quiet = t ? Date.now() - last : performance.now() - started;
+        const quiet = t ? this.clock.wallNow() - last : this.clock.now() - started;
         const gone = this.senderGone(source, id);
         if (gone || quiet > STALL_MS || this.stopped) {
           const e = new TransferError(gone ? `source ${this.name(source)} is gone` : this.stopped ? "stopping" : `source ${this.name(source)} sent nothing for ${Math.round(quiet / 1000)}s`);
@@ -194,7 +198,7 @@ export class Handoff {
     try {
       await Promise.race([done, watchdog]);
     } finally {
-      clearInterval(timer);
+      this.clock.clearInterval(timer);
       this.transfers.book.forgetWaiter(id);
       this.transfers.book.cursors.delete(id);
     }
@@ -214,7 +218,7 @@ export class Handoff {
    * otherwise show as running forever and hold off drops and anti-entropy.
    */
   expireIncoming(): void {
-    const now = Date.now();
+    const now = this.clock.wallNow();
     for (const t of [...this.transfers.book.active.values()]) {
       if (t.direction !== "in") continue;
       const gone = this.senderGone(t.peer, t.id);
@@ -296,7 +300,7 @@ export class Handoff {
           const m = this.membership.get(peer);
           if (!m || m.health === "dead" || m.state === "left") return;
           if (m.health !== "alive") {
-            await Bun.sleep(RETRY_DELAY_MS / 4);
+            await this.clock.sleep(RETRY_DELAY_MS / 4);
             continue;
           }
           try {
@@ -306,7 +310,7 @@ export class Handoff {
           } catch (err) {
             if (attempt >= MAX_ATTEMPTS) throw err;
             this.logger.warn("comparing digests with an owner failed; asking again", { owner: this.name(peer), reason, err, attempt });
-            await Bun.sleep(RETRY_DELAY_MS);
+            await this.clock.sleep(RETRY_DELAY_MS);
           }
         }
       }),
@@ -363,7 +367,7 @@ export class Handoff {
           if (this.stopped || attempt >= MAX_ATTEMPTS) throw err;
           const cursor = (err as { cursor?: Labels }).cursor ?? after;
           this.logger.warn("pull failed; asking another owner", { source: this.name(src), err, attempt });
-          await Bun.sleep(RETRY_DELAY_MS);
+          await this.clock.sleep(RETRY_DELAY_MS);
           await this.pullIntervals(ivs, reason, cursor, new Set([...failed, src]), attempt + 1, only, served);
         }
       }),
@@ -417,7 +421,7 @@ export class Handoff {
         after = (err as { cursor?: Labels }).cursor ?? after;
         if (!keepGoing() || !this.membership.isLive(peer) || attempt >= MAX_ATTEMPTS) throw err;
         this.logger.warn("hand-off push failed; resuming", { peer: this.name(peer), reason, err, attempt });
-        await Bun.sleep(RETRY_DELAY_MS);
+        await this.clock.sleep(RETRY_DELAY_MS);
       }
     }
   }
@@ -437,13 +441,13 @@ export class Handoff {
   }
 
   private async runLeave(): Promise<void> {
-    const startedAt = Date.now();
+    const startedAt = this.clock.wallNow();
     this.leaveInfo = { requested: true, startedAt: new Date(startedAt).toISOString(), finishedAt: null, error: null };
     const self = this.membership.selfId;
     const wasJoining = this.membership.self().state === "joining";
     this.membership.setState("leaving");
     const deadline = startedAt + this.cfg.handoffLeaveTimeoutMs;
-    const inTime = () => Date.now() < deadline;
+    const inTime = () => this.clock.wallNow() < deadline;
     const others = this.membership.all().filter((m) => !m.self && m.health !== "dead" && m.state !== "left");
     try {
       const takers = (): Map<string, HashInterval[]> => {
@@ -463,9 +467,9 @@ export class Handoff {
       };
       if (others.length > 0 && !wasJoining && takers().size > 0) {
         // Let every member hear `leaving` first, so new writes reach the takers directly.
-        await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
+        await this.clock.sleep(2 * this.cfg.heartbeatIntervalMs);
         const timeout = new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s`)), Math.max(0, deadline - Date.now())).unref(),
+          this.clock.setTimeout(() => reject(new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s`)), Math.max(0, deadline - this.clock.wallNow())).unref?.(),
         );
         // Pieces already acknowledged, by taker and interval. When a taker dies or a member
         // joins meanwhile, the takers are computed again and only what is missing is pushed.
@@ -478,7 +482,7 @@ export class Handoff {
           }
           if (todo.size === 0) break;
           if (round >= MAX_ATTEMPTS) throw new Error("leave: the takers kept changing or failing");
-          if (round > 0) await Bun.sleep(RETRY_DELAY_MS);
+          if (round > 0) await this.clock.sleep(RETRY_DELAY_MS);
           this.logger.info("leaving: handing ranges over", { takers: [...todo.keys()].map((id) => this.name(id)).join(","), round });
           const work = Promise.all(
             [...todo].map(([peer, ivs]) =>
@@ -497,13 +501,13 @@ export class Handoff {
       if (others.length > 0 && wasJoining && this.verifyBeforeDrop) {
         // A joining node took writes as a pending owner, and they counted towards the write
         // quorum: make sure the owners readers use hold everything it has before it goes.
-        await Bun.sleep(2 * this.cfg.heartbeatIntervalMs);
+        await this.clock.sleep(2 * this.cfg.heartbeatIntervalMs);
         const sync = Promise.all(
           [...this.intervalsByOwner(() => true)].map(([peer, ivs]) =>
             this.membership.get(peer)?.health === "alive" ? this.verifyBeforeDrop!(peer, new HashRanges(ivs).toWire()) : Promise.resolve(0),
           ),
         );
-        const pushed = await Promise.race([sync, Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null)]);
+        const pushed = await Promise.race([sync, this.clock.sleep(Math.max(0, deadline - this.clock.wallNow())).then(() => null)]);
         if (pushed === null) throw new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s`);
         this.logger.info("leaving while joining: the owners hold what this node received", { pushed: pushed.reduce((a, b) => a + b, 0) });
       }
@@ -511,14 +515,14 @@ export class Handoff {
         this.logger.info("leaving: delivering the hinted batches this node holds", { batches: this.hintsPending() });
         while (this.hintsPending() > 0) {
           if (!inTime()) throw new Error(`leave timed out after ${this.cfg.handoffLeaveTimeoutMs / 1000}s with ${this.hintsPending()} hinted batches undelivered`);
-          await Bun.sleep(100);
+          await this.clock.sleep(100);
         }
       }
       this.membership.setState("left");
       // A few heartbeats saying `left`, so nobody mistakes the exit for a death.
-      if (others.length > 0) await Bun.sleep(this.cfg.heartbeatIntervalMs);
-      this.leaveInfo.finishedAt = new Date().toISOString();
-      this.logger.info("left the cluster; every range was handed over", { seconds: ((Date.now() - startedAt) / 1000).toFixed(1) });
+      if (others.length > 0) await this.clock.sleep(this.cfg.heartbeatIntervalMs);
+      this.leaveInfo.finishedAt = new Date(this.clock.wallNow()).toISOString();
+      this.logger.info("left the cluster; every range was handed over", { seconds: ((this.clock.wallNow() - startedAt) / 1000).toFixed(1) });
     } catch (err) {
       this.leaveInfo.error = err instanceof Error ? err.message : String(err);
       this.logger.error("graceful leave incomplete; exiting anyway (the others re-replicate from the surviving owners)", { err });
@@ -604,7 +608,7 @@ export class Handoff {
   async dropTick(): Promise<void> {
     this.expireIncoming();
     if (this.dropping || this.stopped) return;
-    const now = performance.now();
+    const now = this.clock.now();
     const read = this.membership.readRing();
     const key = read.ids.join(",") + "|" + read.replicationFactor;
     const busy =
@@ -636,7 +640,7 @@ export class Handoff {
       this.holdsForeign = holdsForeign;
       if (!holdsForeign) {
         this.droppedForKey = key;
-        this.lastDropPerf = performance.now();
+        this.lastDropPerf = this.clock.now();
         return;
       }
       // Nothing is deleted before its owners confirmed they hold it: compare digests with each
@@ -654,9 +658,9 @@ export class Handoff {
       if (now2.ids.join(",") + "|" + now2.replicationFactor !== key || this.membership.pendingChange()) return;
       const n = await this.local.dropSeries((_l, h) => !mine.has(h));
       this.droppedForKey = key;
-      this.lastDropPerf = performance.now();
+      this.lastDropPerf = this.clock.now();
       this.holdsForeign = false;
-      this.lastDropAt = Date.now();
+      this.lastDropAt = this.clock.wallNow();
       this.droppedSeries += n;
       if (n > 0) this.logger.info("dropped series this node no longer owns", { series: n, grace_s: this.cfg.handoffDropGraceMs / 1000 });
     } catch (err) {
@@ -692,7 +696,7 @@ export class Handoff {
         graceSeconds: this.cfg.handoffDropGraceMs / 1000,
         droppedSeries: this.droppedSeries,
         lastDropAt: this.lastDropAt === null ? null : new Date(this.lastDropAt).toISOString(),
-        settledForSeconds: Math.round((performance.now() - this.settledSince) / 100) / 10,
+        settledForSeconds: Math.round((this.clock.now() - this.settledSince) / 100) / 10,
         holdsForeignSeries: this.holdsForeign,
       },
       leave: { ...this.leaveInfo },

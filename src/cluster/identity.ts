@@ -9,6 +9,9 @@
  * the smallest id wins, so nodes started together agree on one id whatever order they meet in.
  * A provisional id settles on its own after `settleMs` without a change: the node then holds
  * data of a cluster of its own (a node alone is a cluster of one) and keeps that id for good.
+ * A node told where its cluster is (`--cluster.join`) never settles alone: until it has heard a
+ * member it waits, however long that takes on a loaded machine, because settling early would
+ * make it refuse the very cluster it was sent to join and keep the writes it accepts to itself.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -33,14 +36,22 @@ export interface IdentityChange {
   error?: Error;
 }
 
+export interface IdentityOptions {
+  /** How long a provisional id must go unchanged before it settles. */
+  settleMs: number;
+  /** The node was given members to join: it settles only after it has heard one. */
+  waitForPeer: boolean;
+}
+
 export class ClusterIdentity {
   private changedAt: number;
+  private heardPeer = false;
 
   private constructor(
     private readonly file: string,
     private currentId: string,
     private isSettled: boolean,
-    private readonly settleMs: number,
+    private readonly opts: IdentityOptions,
     now: number,
     /** Called after every change of id or settlement (for logs). */
     private readonly onChange: (c: IdentityChange) => void,
@@ -52,7 +63,7 @@ export class ClusterIdentity {
    * Reads `<stateDir>/cluster.json`; a missing file means a fresh node with a provisional id.
    * A file that is there but unreadable is an error: guessing would let the node join anything.
    */
-  static load(stateDir: string, settleMs: number, now: number, onChange: (c: IdentityChange) => void = () => {}): ClusterIdentity {
+  static load(stateDir: string, opts: IdentityOptions, now: number, onChange: (c: IdentityChange) => void = () => {}): ClusterIdentity {
     const file = join(stateDir, "cluster.json");
     if (existsSync(file)) {
       let id: unknown;
@@ -62,9 +73,9 @@ export class ClusterIdentity {
         throw new Error(`cannot read the cluster identity ${file}: ${(err as Error).message}`);
       }
       if (typeof id !== "string" || !ID_RE.test(id)) throw new Error(`cluster identity ${file} has no valid "id" (32 hex digits)`);
-      return new ClusterIdentity(file, id, true, settleMs, now, onChange);
+      return new ClusterIdentity(file, id, true, opts, now, onChange);
     }
-    return new ClusterIdentity(file, randomBytes(16).toString("hex"), false, settleMs, now, onChange);
+    return new ClusterIdentity(file, randomBytes(16).toString("hex"), false, opts, now, onChange);
   }
 
   get id(): string {
@@ -76,9 +87,10 @@ export class ClusterIdentity {
     return this.isSettled;
   }
 
-  /** Settles a provisional id that has not changed for `settleMs`. */
+  /** Settles a provisional id that has not changed for `settleMs` (once a peer was heard, if it must wait). */
   tick(now: number): void {
-    if (!this.isSettled && now - this.changedAt >= this.settleMs) this.set(this.currentId, true, now);
+    if (this.isSettled || (this.opts.waitForPeer && !this.heardPeer)) return;
+    if (now - this.changedAt >= this.opts.settleMs) this.set(this.currentId, true, now);
   }
 
   /**
@@ -86,6 +98,11 @@ export class ClusterIdentity {
    * node may: a provisional node takes a settled id, or a smaller provisional one.
    */
   consider(peerId: string, peerSettled: boolean, now: number): IdentityVerdict {
+    if (!this.heardPeer) {
+      // The settle window starts at first contact: the peers met get the whole window to agree.
+      this.heardPeer = true;
+      if (!this.isSettled) this.changedAt = now;
+    }
     if (peerId === this.currentId) {
       if (peerSettled && !this.isSettled) this.set(peerId, true, now);
       return "same";

@@ -6,7 +6,7 @@
  * scrapes and remote write, `cluster.queryable` for the engine and the API,
  * `cluster.ownsTarget(labels)` for scrape sharding, `registerClusterRoutes` for
  * `/api/v1/status/cluster`, `POST /api/v1/cluster/leave` and `/api/v1/cluster/local/series`,
- * `cluster.metrics()` for `/metrics`, and `await cluster.leave()` first when stopping (the
+ * `registerClusterMetrics(registry, () => cluster.metricFigures())` (telemetry) for `/metrics`, and `await cluster.leave()` first when stopping (the
  * graceful leave: ranges handed over, then `left`).
  *
  * Hand-off: ring.ts (read / future / union write rings, compareRings, HashRanges),

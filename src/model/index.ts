@@ -5,6 +5,7 @@ export * from "./storage.ts";
 export * from "./write_unavailable.ts";
 export * from "./targets.ts";
 export * from "./metric_family.ts";
+export type { ClusterFigures } from "./cluster_figures.ts";
 export * from "./values.ts";
 export * from "./log.ts";
 export * from "./observer.ts";

@@ -30,6 +30,8 @@ export interface RegexCost {
    * hundreds of ranges, and the engine compiles and first matches them several times slower.
    */
   readonly unicodeClasses: number;
+  /** Capture groups: finding them (label_replace, relabeling) makes each live thread dearer. */
+  readonly captures: number;
   /** An upper bound on the instructions live at one position of the value. */
   readonly width: number;
 }
@@ -346,10 +348,12 @@ function classEnd(s: string, i: number): number {
 }
 
 /** The cost of compiling and running `pattern` (read as RE2 syntax; see the module comment). */
-export function regexCost(pattern: string): RegexCost & { readonly invalidRepeat: boolean } {
+export function regexCost(pattern: string): RegexCost & { readonly invalidRepeat: boolean; readonly unbalanced: boolean } {
   const s = pattern;
   const stack: Frame[] = [newFrame(false)];
   let invalidRepeat = false;
+  let unbalanced = false;
+  let captures = 0;
   let i = 0;
   const top = () => stack[stack.length - 1]!;
   // Case folding makes letters equal that differ: ASCII ones are then compared lowercased, and
@@ -402,12 +406,14 @@ export function regexCost(pattern: string): RegexCost & { readonly invalidRepeat
       }
       case "(": {
         if (s[i + 1] !== "?") {
+          captures++;
           stack.push(newFrame(true));
           i++;
           break;
         }
         if (s.startsWith("(?P<", i) || s.startsWith("(?<", i)) {
           const close = s.indexOf(">", i);
+          captures++;
           stack.push(newFrame(true));
           i = close < 0 ? s.length : close + 1;
           break;
@@ -423,7 +429,7 @@ export function regexCost(pattern: string): RegexCost & { readonly invalidRepeat
         if (stack.length > 1) {
           const group = closeFrame(stack.pop()!);
           pushAtom(top(), group);
-        }
+        } else unbalanced = true;
         i++;
         break;
       case "|": {
@@ -465,10 +471,11 @@ export function regexCost(pattern: string): RegexCost & { readonly invalidRepeat
     }
   }
   // An unclosed group is a syntax error the engine reports; count what it holds.
+  if (stack.length > 1) unbalanced = true;
   while (stack.length > 1) {
     const group = closeFrame(stack.pop()!);
     pushAtom(top(), group);
   }
   const whole = closeFrame(stack[0]!);
-  return { size: Math.max(1, whole.size), width: whole.width, unicodeClasses: whole.unicode, invalidRepeat };
+  return { size: Math.max(1, whole.size), width: whole.width, unicodeClasses: whole.unicode, captures, invalidRepeat, unbalanced };
 }

@@ -30,10 +30,20 @@ const UNICODE_CLASS_WEIGHT = 10;
 
 /**
  * The most instructions that may be live at one position of a value (regex-size.ts). Matching
- * costs about this times the value's length: at 256, a 64 KiB label value takes under about a
- * second even in the worst shape, `(?:.*x){128}` with captures; `(?:.?){1000}` (1000) is refused.
+ * costs about this times the value's length: at 512, a 1 KiB value takes tens of milliseconds
+ * and a 64 KiB one about 2 s in the worst shape, `(?:.*x){256}`; `(?:.?){1000}` (1000) is
+ * refused. The bound is loose for nested optional groups, so a lower limit would refuse small
+ * ordinary patterns. With capture groups, which label_replace and relabeling find, a live thread
+ * costs the NFA about four times as much (`((.*x)){64}` takes as long as `(?:.*x){256}`).
  */
-export const MAX_PROGRAM_WIDTH = 256;
+export const MAX_PROGRAM_WIDTH = 512;
+/**
+ * Programs up to this size are never refused for width: no more instructions than they have can
+ * be live, and the width bound, loose for nested optional groups, would otherwise refuse small
+ * patterns Go accepts. The worst of them, all live, takes about 4 s on a 64 KiB value.
+ */
+const MIN_SIZE_CHECKED_FOR_WIDTH = 1024;
+const CAPTURE_WIDTH_WEIGHT = 4;
 
 /** How much of a pattern an error message repeats. */
 const QUOTE_MAX = 100;
@@ -129,13 +139,16 @@ function compileEngine(source: string): RE2JS {
 /**
  * Refuses, before the engine spends time on it, a pattern whose program would take long to
  * compile or whose match would hold the event loop long, with Go's message for a program over
- * its size limit. A repeat Go refuses (`a{1001}`, `(a{1000}){1000}`) is counted once, so that the
- * engine reports it as Go does.
+ * its size limit. A repeat Go refuses (`a{1001}`, `(a{1000}){1000}`) is counted once, and
+ * unbalanced parentheses are left to the engine, whose parser stops at them before compiling:
+ * either way the error is Go's.
  */
 function checkCost(source: string): void {
   const cost = regexCost(source);
+  if (cost.unbalanced) return;
   const size = cost.size + (UNICODE_CLASS_WEIGHT - 1) * cost.unicodeClasses;
-  if (size > MAX_PROGRAM_SIZE || cost.width > MAX_PROGRAM_WIDTH) {
+  const width = cost.width * (cost.captures > 0 ? CAPTURE_WIDTH_WEIGHT : 1);
+  if (size > MAX_PROGRAM_SIZE || (width > MAX_PROGRAM_WIDTH && cost.size > MIN_SIZE_CHECKED_FOR_WIDTH)) {
     throw new RegexError(`error parsing regexp: expression too large: \`${boundedQuote(`^(?s:${source})$`)}\``);
   }
 }

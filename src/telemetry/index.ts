@@ -4,3 +4,4 @@ export { registerProcessMetrics } from "./process.ts";
 export { registerBuildInfo } from "./build_info.ts";
 export { registerTsdbMetrics, tsdbObservers } from "./tsdb_metrics.ts";
 export { registerScrapeMetrics, scrapeObservers } from "./scrape_metrics.ts";
+export { registerClusterMetrics } from "./cluster_metrics.ts";

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { servedIndexHtml } from "../../src/api/ui.ts";
 import { remoteWrite, writeRequestBody } from "../e2e/remote_write_client.ts";
-import { freePort, REPO_ROOT as root, removeTempDir, run, spawnProcess, tempDir, waitHttpOk } from "../support/index.ts";
+import { freePort, REPO_ROOT as root, removeTempDir, run, spawnProcess, tempDir, waitFor, waitHttpOk } from "../support/index.ts";
 
 const work = tempDir("build-test");
 const bin = join(work, "bin", "shoal");
@@ -99,20 +99,23 @@ describe("dist/shoal", () => {
         // Remote write: the decoding worker is compiled into the binary too (scripts/build.ts
         // adds its entry); concurrent writes reach it once it has started.
         const t0 = Date.now() - 60_000;
-        let decodedOnWorker = 0;
-        for (let round = 0; round < 100 && decodedOnWorker === 0; round++) {
-          const statuses = await Promise.all(
-            Array.from({ length: 4 }, async (_, k) => {
-              const body = writeRequestBody([{ labels: { __name__: "bin_rw", k: String(k) }, samples: [[t0 + round, k]] }]);
-              return (await remoteWrite(base, body)).status;
-            }),
-          );
-          expect(statuses).toEqual([204, 204, 204, 204]);
-          const m = /^shoal_remote_write_decoded_requests_total\{thread="worker"\} (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text());
-          decodedOnWorker = Number(m?.[1] ?? 0);
-          if (decodedOnWorker === 0) await Bun.sleep(100);
-        }
-        expect(decodedOnWorker).toBeGreaterThan(0);
+        let round = 0;
+        await waitFor(
+          "a remote write decoded on the worker",
+          async () => {
+            round++;
+            const statuses = await Promise.all(
+              Array.from({ length: 4 }, async (_, k) => {
+                const body = writeRequestBody([{ labels: { __name__: "bin_rw", k: String(k) }, samples: [[t0 + round, k]] }]);
+                return (await remoteWrite(base, body)).status;
+              }),
+            );
+            expect(statuses).toEqual([204, 204, 204, 204]);
+            const m = /^shoal_remote_write_decoded_requests_total\{thread="worker"\} (\d+)/m.exec(await (await fetch(`${base}/metrics`)).text());
+            return Number(m?.[1] ?? 0) > 0;
+          },
+          { timeoutMs: 20_000, processes: [node] },
+        );
         const rw = (await (await fetch(`${base}/api/v1/query?query=${encodeURIComponent("count(bin_rw)")}`)).json()) as { data: { result: { value: [number, string] }[] } };
         expect(rw.data.result[0]?.value[1]).toBe("4");
 

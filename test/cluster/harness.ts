@@ -26,6 +26,8 @@ export async function startNode(name: string, args: string[], opts: { dataDir?: 
     name,
     dataDir: opts.dataDir ?? tempDir(name),
     port: opts.port,
+    // The cluster flags come from `args` alone (clusterArgs), so that a test can turn mDNS on.
+    isolated: false,
     // The tests drive graceful leaves through POST /api/v1/cluster/leave and `shoal cluster leave`.
     args: [`--cluster.node-name=${name}`, "--web.enable-lifecycle", ...args],
   });

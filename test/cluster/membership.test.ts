@@ -3,7 +3,7 @@
  * of a hung (SIGSTOPped) member, isolation by secret and by cluster name, redial after restart.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { aliveMembers, clusterArgs, clusterPort, clusterStatus, kill, removeDirs, runCli, startNode, stopAll, stopNode, uniqueClusterName } from "./harness.ts";
 import { tempDir, waitFor } from "../support/index.ts";
@@ -107,7 +107,9 @@ test("a restarted node redials the members it remembers, without --cluster.join"
   const b = await startNode("b", clusterArgs(name, [`--cluster.join=127.0.0.1:${await clusterPort(a)}`]));
   await waitFor("formed", async () => (await aliveMembers(b)).join() === "a,b");
   const idBefore = (await clusterStatus(b)).self;
-  await Bun.sleep(300);
+  const idOfA = (await clusterStatus(a)).self;
+  const peersFile = join(b.dataDir, "cluster", "peers.json");
+  await waitFor("b remembers a in peers.json", () => existsSync(peersFile) && readFileSync(peersFile, "utf8").includes(idOfA), { timeoutMs: 10_000 });
   expect(await stopNode(b)).toBe(0);
   const b2 = await startNode("b", clusterArgs(name), { dataDir: b.dataDir });
   await waitFor("b rejoined from peers.json", async () => (await aliveMembers(b2)).join() === "a,b", { timeoutMs: 10_000 });

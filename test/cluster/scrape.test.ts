@@ -103,6 +103,7 @@ test("every target has one scraper; a dead owner's targets move to the survivors
     );
     const takeoverMs = Date.now() - killedAt;
     expect(takeoverMs).toBeLessThan(2000 + 1000 + 1500);
+    // Scrapes go on on the survivors meanwhile (their `up` samples are checked below).
     await Bun.sleep(2500);
     const status = await clusterStatus(survivors[0]!);
     expect(status.members.find((m) => m.name === victim.name)!.health).toBe("dead");

@@ -52,7 +52,6 @@ export interface ContractOptions {
   setupTimeoutMs?: number;
 }
 
-type Sample = [t: number, v: number];
 const STALE = Symbol("stale");
 type Point = [t: number, v: number | typeof STALE];
 
@@ -126,6 +125,14 @@ export function runStorageContract(name: string, make: () => Promise<StorageUnde
         const s = L({ __name__: "c_commit", job: "a" });
         expect(await write(db.appendable, [[s, 1000, 1], [s, 2000, 2]])).toEqual([]);
         expect(await contents(db.queryable, [metric("c_commit")])).toEqual([['c_commit{job="a"}', [[1000, 1], [2000, 2]]]]);
+        // A complete answer carries no warnings (a cluster warns only when a part of the ring had no replica).
+        const q = db.queryable.querier(0, 1e13);
+        try {
+          expect((await q.select([metric("c_commit")])).warnings).toEqual([]);
+          expect((await q.labelValues("job", [metric("c_commit")])).warnings).toEqual([]);
+        } finally {
+          q.close();
+        }
       },
       timeout,
     );

@@ -190,7 +190,7 @@ test("remote writes acknowledged while SIGTERM arrives are all there after a res
     }
   });
   try {
-    await Bun.sleep(700);
+    await waitFor("writes acknowledged while the node runs", () => acked.length >= 30, { timeoutMs: 20_000, intervalMs: 20 });
     first.proc.kill("SIGTERM");
     await first.proc.exited;
   } finally {

@@ -85,6 +85,8 @@ describe("flags from Prometheus units and charts", () => {
       [["--web.external-url=ftp://example.com/x"], 1, /invalid --web\.external-url "ftp:\/\/example\.com\/x": the scheme must be http or https/],
       [["--web.external-url=\"http://example.com\""], 1, /must not begin or end with quotes/],
       [["--web.cors.origin=(unclosed"], 1, /invalid --web\.cors\.origin "\(unclosed"/],
+      // Compiling it would take minutes: refused at once, as any regex whose program is too costly.
+      [[`--web.cors.origin=${"(?:.?){1000}".repeat(600)}`], 1, /invalid --web\.cors\.origin .*error parsing regexp: expression too large/],
       [["--storage.tsdb.min-block-duration=banana"], 2, /invalid value "banana" for flag --storage\.tsdb\.min-block-duration/],
       [["--storage.tsdb.min-block-duration=0"], 1, /--storage\.tsdb\.min-block-duration must be longer than 0/],
     ];

@@ -205,6 +205,42 @@ describe("a huge pattern's error quotes only a bounded prefix of it", () => {
   });
 });
 
+describe("a costly program is refused before it can hold the node", () => {
+  test("a small pathological pattern answers 400 expression too large at once, and /-/healthy keeps answering", async () => {
+    // 7 KB of RE2 that compiles to 1.2M instructions: within Go's limits, minutes in re2js.
+    const pattern = "(?:.?){1000}".repeat(600);
+    const heavy = query(shoal.url, `count(syn{v=~"${pattern}"})`);
+    const began = performance.now();
+    const healthy = await fetch(`${shoal.url}/-/healthy`);
+    const healthyMs = performance.now() - began;
+    const a = await heavy;
+    expect(a.status, a.text).toBe(400);
+    expect(JSON.parse(a.text).error).toContain("error parsing regexp: expression too large: `^(?s:(?:.?){1000}");
+    expect(a.ms).toBeLessThan(1000);
+    expect(healthy.status).toBe(200);
+    expect(healthyMs).toBeLessThan(1000);
+    const relabel = await query(shoal.url, `label_replace(syn, "a", "$1", "v", "${"\\\\pL{1000}".repeat(24)}")`);
+    // An execution error for Prometheus too (422), raised before the engine compiles anything.
+    expect(relabel.status, relabel.text).toBe(422);
+    expect(JSON.parse(relabel.text).error).toContain("invalid regular expression in label_replace(): \\pL{1000}");
+    expect(relabel.ms).toBeLessThan(1000);
+  }, 20_000);
+
+  test("a 2000-name alternation is accepted and selects quickly", async () => {
+    const names = Array.from({ length: 2000 }, (_, i) => `name${i}`);
+    for (const p of [
+      `${names.join("|")}|FooBar|abc`, // a literal set
+      `(?i)(?:${names.join("|")}|foobar|ABC)`, // the engine
+    ]) {
+      const a = await query(shoal.url, `syn{v=~"${p}"}`);
+      expect(a.status, a.text).toBe(200);
+      expect(a.ms).toBeLessThan(3000);
+      const got = (JSON.parse(a.text).data.result as { metric: { v: string } }[]).map((r) => r.metric.v).sort();
+      expect(got).toEqual(p.startsWith("(?i)") ? ["AbC", "FooBar", "abc", "fooBAR", "foobar"] : ["FooBar", "abc"]);
+    }
+  });
+});
+
 describe("relabeling speaks RE2", () => {
   test("target relabeling: classes, \\Q…\\E, \\pL, (?U), (?i) mid-pattern, ${name} and $$", async () => {
     const r = await fetch(`${shoal.url}/api/v1/targets`);

@@ -3,7 +3,7 @@ import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writ
 import { join } from "node:path";
 import { createLogger, isStaleAt } from "../../src/model/index.ts";
 import { openTSDB } from "../../src/storage/index.ts";
-import { removeTempDir, tempDir } from "../support/index.ts";
+import { removeTempDir, tempDir, waitFor } from "../support/index.ts";
 import { L, selectAll } from "./helpers.ts";
 
 let cleanup = () => {};
@@ -209,8 +209,7 @@ describe("WAL", () => {
     app.append(L({ __name__: "m" }), 10, 1);
     await app.commit();
     const before = db2.stats().walFsyncs;
-    await Bun.sleep(200);
-    expect(db2.stats().walFsyncs).toBeGreaterThan(before);
+    await waitFor("a background WAL fsync", () => db2.stats().walFsyncs > before, { timeoutMs: 5000, intervalMs: 10 });
     expect(db2.stats().walFsyncSeconds).toBeGreaterThan(0);
     await db2.close();
   });

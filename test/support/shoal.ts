@@ -29,6 +29,12 @@ export interface StartShoalOptions {
   name?: string;
   /** Flags after the defaults, which they override (the last occurrence of a flag wins). */
   args?: string[];
+  /**
+   * Start with `--cluster.mdns=false --cluster.listen-address=127.0.0.1:0` (default true): a
+   * cluster of one that no other test's node finds. False leaves the cluster flags to `args`
+   * (e.g. a test of mDNS discovery).
+   */
+  isolated?: boolean;
   /** Reuse this data directory (never deleted here); a fresh temporary one otherwise. */
   dataDir?: string;
   /** Keep a temporary data directory on stop (default false); `removeTempDirs()` deletes it later. */
@@ -59,8 +65,7 @@ export async function startShoal(options: StartShoalOptions = {}): Promise<Shoal
       `--storage.tsdb.path=${dataDir}`,
       // A test node is a cluster of one unless told otherwise: no mDNS (other tests' nodes on this
       // machine would join it) and a free cluster port.
-      "--cluster.mdns=false",
-      "--cluster.listen-address=127.0.0.1:0",
+      ...((options.isolated ?? true) ? ["--cluster.mdns=false", "--cluster.listen-address=127.0.0.1:0"] : []),
       ...args,
     ],
     { env: options.env },

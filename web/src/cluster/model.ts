@@ -3,8 +3,7 @@
  * own types (type-only imports, erased from the bundle), so a change of the status shape fails
  * the type check instead of silently emptying the page.
  */
-import type { ClusterStatus, MemberStatus } from "../../../src/cluster/cluster.ts";
-import type { TransferProgress } from "../../../src/cluster/transfer.ts";
+import type { ClusterStatus, MemberStatus, TransferProgress } from "../../../src/cluster/index.ts";
 
 export type { ClusterStatus, MemberStatus, TransferProgress };
 
