@@ -12,8 +12,8 @@ import { samplesChecksum } from "../storage/index.ts";
 import { bytesF64, f64Bytes } from "./codec.ts";
 import { realClock, type Clock } from "./clock.ts";
 import type { ClusterConfig } from "./config.ts";
-import type { Handoff } from "./handoff.ts";
 import type { Membership } from "./membership.ts";
+import type { Puller } from "./puller.ts";
 import { compareRings, HashRanges, type HashInterval } from "./ring.ts";
 import type { Rpc } from "./rpc.ts";
 import type { HandoffReason, HandoffStorage, Transfers } from "./transfer.ts";
@@ -182,7 +182,7 @@ export class AntiEntropy {
     private readonly rpc: Rpc,
     private readonly local: HandoffStorage,
     private readonly transfers: Transfers,
-    private readonly handoff: Handoff,
+    private readonly puller: Pick<Puller, "pullFrom">,
     private readonly logger: Logger,
     private readonly clock: Clock = realClock,
   ) {}
@@ -191,7 +191,7 @@ export class AntiEntropy {
   async run(): Promise<void> {
     if (this.running) return;
     const self = this.membership.self();
-    if (self.state !== "active" || this.membership.pendingChange() || this.handoff.activeTransfers() > 0) return;
+    if (self.state !== "active" || this.membership.pendingChange() || this.transfers.book.active.size > 0) return;
     this.running = true;
     const started = this.clock.now();
     let compared = 0;
@@ -330,7 +330,7 @@ export class AntiEntropy {
       if (mode === "pull") {
         // Catching up: the differing cells as they are on the peer, by range — no list of series
         // (after a restart the newest cells hold every series of the ranges).
-        await this.handoff.pullFrom(peer, { reason: pullReason, ranges: sub, mint, maxt });
+        await this.puller.pullFrom(peer, { reason: pullReason, ranges: sub, mint, maxt });
         continue;
       }
       const theirs = (await this.rpc.call(peer, DIGEST_PROTOCOL, { op: "series", ranges: sub, windows: [mint, maxt] } satisfies DigestRequest, this.cfg.queryTimeoutMs)) as SeriesDigest;
@@ -369,7 +369,7 @@ export class AntiEntropy {
               maxt,
             })
           : Promise.resolve(),
-        fetch.length > 0 ? this.handoff.pullFrom(peer, { reason: "repair", keys: fetch, mint, maxt }) : Promise.resolve(),
+        fetch.length > 0 ? this.puller.pullFrom(peer, { reason: "repair", keys: fetch, mint, maxt }) : Promise.resolve(),
       ]);
       this.stats.repairs += new Set([...send, ...fetch]).size;
     }

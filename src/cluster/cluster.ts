@@ -17,7 +17,8 @@ import { createClusterHost, nodeCreatedAt, type ClusterHost } from "./host.ts";
 import { ClusterIdentity } from "./identity.ts";
 import { Membership, type MemberHealth, type MemberState } from "./membership.ts";
 import { LateTolerantAppendable } from "./late.ts";
-import { Handoff, HANDOFF_PULL_PROTOCOL, type HandoffStatus } from "./handoff.ts";
+import { HANDOFF_PULL_PROTOCOL, Puller } from "./puller.ts";
+import { Handoff, type HandoffStatus } from "./handoff/index.ts";
 import { nodeTokens } from "./ring.ts";
 import { JoinSettle } from "./settle.ts";
 import { Rpc, RpcRemoteError } from "./rpc.ts";
@@ -139,21 +140,26 @@ export class Cluster {
     const hlog = logger.with({ component: "handoff" });
     this.lateTolerant = new LateTolerantAppendable(opts.local);
     this.transfers = new Transfers(this.rpc, opts.local, new Throttle(config.handoffMaxBytesPerSecond), hlog);
-    this.handoff = new Handoff(config, this.membership, this.rpc, opts.local, this.transfers, hlog, clock);
-    this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, this.handoff, hlog, clock);
-    this.handoff.verifyBeforeDrop = (peer, ranges) => this.antiEntropy.syncTo(peer, ranges);
-    this.handoff.catchUp = {
-      prepare: (intervals) => this.antiEntropy.prepareCatchUp(intervals),
-      from: (peer, intervals, reason, base) => this.antiEntropy.catchUp(peer, intervals, reason, base),
-    };
-    this.handoff.hintsPending = () => {
-      let n = 0;
-      for (const p of this.hints.peers()) {
-        const m = this.membership.get(p);
-        if (m && m.health !== "dead" && m.state !== "left") n += this.hints.stats(p).records;
-      }
-      return n;
-    };
+    const puller = new Puller(this.membership, this.rpc, this.transfers, clock);
+    this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, puller, hlog, clock);
+    this.handoff = new Handoff({
+      cfg: config,
+      membership: this.membership,
+      local: opts.local,
+      transfers: this.transfers,
+      puller,
+      repairer: this.antiEntropy,
+      hintsPending: () => {
+        let n = 0;
+        for (const p of this.hints.peers()) {
+          const m = this.membership.get(p);
+          if (m && m.health !== "dead" && m.state !== "left") n += this.hints.stats(p).records;
+        }
+        return n;
+      },
+      logger: hlog,
+      clock,
+    });
     this.membership.onChange(() => {
       this.handoff.onRingChange();
       for (const fn of this.ringListeners) fn();

@@ -10,7 +10,8 @@
  * graceful leave: ranges handed over, then `left`).
  *
  * Hand-off: ring.ts (read / future / union write rings, compareRings, HashRanges),
- * handoff.ts (join pull, leave push, re-replication after a death, drop after grace),
+ * handoff/ (join pull, leave push, re-replication after a death, drop after grace, one unit each),
+ * puller.ts (the asking side of the pull protocol, for hand-off and anti-entropy),
  * transfer.ts (throttled, resumable zstd+CBOR batch streams), antientropy.ts (digests per token
  * range × time window, two-way repairs), late.ts (replicas backfill overtaken samples).
  */
@@ -20,6 +21,6 @@ export { PARTIAL_RESULT_WARNING_PREFIX, mergeReplicas } from "./fanout.ts";
 export type { MemberHealth, MemberState } from "./membership.ts";
 export { Ring, nodeTokens } from "./ring.ts";
 export { registerClusterRoutes, type ClusterRouteDeps } from "./http.ts";
-export type { HandoffStatus } from "./handoff.ts";
+export type { HandoffStatus } from "./handoff/index.ts";
 export type { AntiEntropyStatus } from "./antientropy.ts";
 export type { HandoffReason, HandoffStorage, TransferProgress } from "./transfer.ts";
