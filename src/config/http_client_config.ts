@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "./error.ts";
+import { ConfigError, readConfigText } from "./error.ts";
 import { authorizationSchema, basicAuthSchema, tlsSchema } from "./schema.ts";
 import type { AuthorizationConfig, BasicAuthConfig, TLSConfig } from "./types.ts";
 import { YamlDoc } from "./yamldoc.ts";
@@ -98,14 +98,7 @@ export function parseHttpClientConfig(text: string, filename: string): HttpClien
 }
 
 export function loadHttpClientConfigFile(path: string): HttpClientConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`open ${path}: ${code === "ENOENT" ? "no such file or directory" : (e as Error).message}`, path, null, "");
-  }
-  return parseHttpClientConfig(text, path);
+  return parseHttpClientConfig(readConfigText(path), path);
 }
 
 function readFileField(what: string, path: string): string {

@@ -3,11 +3,10 @@
  * name its line), shape through zod, then Prometheus's defaults and cross-field rules.
  * Every error is a ConfigError whose message reads `file:line: field.path: what is wrong`.
  */
-import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { compileRegex, isLegacyLabelName, labelsFromRecord, RegexError } from "../model/index.ts";
-import { ConfigError } from "./error.ts";
+import { ConfigError, readConfigText } from "./error.ts";
 import { YamlDoc } from "./yamldoc.ts";
 import { configSchema, type RawRelabel, type RawScrapeConfig } from "./schema.ts";
 import {
@@ -343,13 +342,5 @@ export function parseConfig(text: string, filename: string): Config {
 
 /** Reads and parses a config file; a missing or unreadable file is a ConfigError too. */
 export function loadConfigFile(path: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file or directory" : (e as Error).message;
-    throw new ConfigError(`open ${path}: ${why}`, path, null, "");
-  }
-  return parseConfig(text, path);
+  return parseConfig(readConfigText(path), path);
 }

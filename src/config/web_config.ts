@@ -7,10 +7,9 @@
  * and file forms of one value). Certificates themselves are read by the web layer (src/api),
  * which also re-reads them when they change.
  */
-import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "./error.ts";
+import { ConfigError, readConfigText } from "./error.ts";
 import { YamlDoc } from "./yamldoc.ts";
 
 /** exporter-toolkit's client_auth_type values (RequireClientCert is its old name for RequireAnyClientCert). */
@@ -298,12 +297,5 @@ function checkTls(
 
 /** Reads and parses a web config file; a missing or unreadable file is a ConfigError too. */
 export function loadWebConfigFile(path: string): WebConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`open ${path}: ${code === "ENOENT" ? "no such file or directory" : (e as Error).message}`, path, null, "");
-  }
-  return parseWebConfig(text, path);
+  return parseWebConfig(readConfigText(path), path);
 }
