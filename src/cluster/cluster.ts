@@ -135,7 +135,7 @@ export class Cluster {
       },
     });
     this.membership.setSelfTokens(nodeTokens(this.membership.selfId, config.tokensPerNode));
-    this.distributor = new Distributor(this.membership, this.rpc, opts.local, this.hints, config.writeTimeoutMs, logger);
+    this.distributor = new Distributor(this.membership, this.rpc, opts.local, this.hints, config.writeTimeoutMs);
     this.fanout = new FanoutQueryable(this.membership, this.rpc, opts.local, config.queryTimeoutMs, logger);
     const hlog = logger.with({ component: "handoff" });
     this.lateTolerant = new LateTolerantAppendable(opts.local);

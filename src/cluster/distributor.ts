@@ -16,7 +16,6 @@ import {
   type Appender,
   type AppenderOptions,
   type Labels,
-  type Logger,
   type RejectReason,
   WriteUnavailableError,
 } from "../model/index.ts";
@@ -222,7 +221,6 @@ export class Distributor implements Appendable {
     private readonly local: Appendable,
     private readonly hints: HintedHandoff,
     private readonly writeTimeoutMs: number,
-    private readonly logger: Logger,
   ) {}
 
   appender(opts?: AppenderOptions): Appender {
