@@ -5,7 +5,6 @@
  * for the label does not match"; regexes are fully anchored (Matcher does that).
  */
 import type { Matcher } from "../model/index.ts";
-import { regexShape } from "./regex-shape.ts";
 
 function intersect(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   const out: number[] = [];
@@ -122,16 +121,18 @@ function matchingValueLists(p: PostingsReader, m: Matcher, want: boolean): Array
   if (m.type === "=~" || m.type === "!~") {
     // R: the values the regex itself matches; the caller wants R or its complement.
     const wantR = (m.type === "=~") === want;
-    const shape = regexShape(m.value);
-    if (wantR && shape.alternatives !== null) {
-      for (const v of shape.alternatives) {
+    // The matcher's compiled regex knows its literal set and prefix (found without running it).
+    const re = m.re!;
+    const alternatives = re.literals();
+    if (wantR && alternatives !== null) {
+      for (const v of alternatives) {
         const l = p.get(m.name, v);
         if (l.length > 0) lists.push(l);
       }
       return lists;
     }
-    if (shape.prefix !== "") {
-      const pre = shape.prefix;
+    if (re.prefix !== "") {
+      const pre = re.prefix;
       if (wantR) {
         const candidates = p.valuesWithPrefix ? p.valuesWithPrefix(m.name, pre) : p.values(m.name);
         for (const v of candidates) if (v.startsWith(pre) && m.matches(v) === want) lists.push(p.get(m.name, v));

@@ -5,10 +5,9 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
-import { labelsFromRecord, Matcher, type Labels } from "../../src/model/index.ts";
+import { compileRegex, labelsFromRecord, Matcher, type Labels } from "../../src/model/index.ts";
 import { Block, writeBlock } from "../../src/storage/block.ts";
 import { MemPostings, postingsForMatchers, unionMany } from "../../src/storage/postings.ts";
-import { regexShape } from "../../src/storage/regex-shape.ts";
 import { removeTempDir, tempDir } from "../support/index.ts";
 
 const VALUES = ["", "a", "ab", "abc", "abd", "b", "ba", "a.b", "a_b", "node_cpu", "node_mem", "nodes", "n", "x|y", "aab", "abab"];
@@ -44,6 +43,12 @@ const pattern = fc.oneof(
   fc.tuple(piece, tail).map(([p, t]) => p + t),
   fc.tuple(piece, tail, piece).map(([p, t, q]) => p + t + q),
 );
+
+/** What postings' fast paths read from a pattern's compiled regex. */
+function regexShape(pattern: string): { alternatives: readonly string[] | null; prefix: string } {
+  const re = compileRegex(pattern);
+  return { alternatives: re.literals(), prefix: re.prefix };
+}
 
 test("pattern shapes: alternations of literals and literal prefixes", () => {
   expect(regexShape("a|b|a")).toEqual({ alternatives: ["a", "b"], prefix: "" });
