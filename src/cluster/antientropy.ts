@@ -10,7 +10,7 @@
 import { labelsHash32, labelsKey, type Labels, type Logger } from "../model/index.ts";
 import { samplesChecksum } from "../storage/index.ts";
 import { bytesF64, f64Bytes } from "./codec.ts";
-import { realClock, type Clock } from "./clock.ts";
+import { realClock, type Clock } from "../model/index.ts";
 import type { ClusterConfig } from "./config.ts";
 import type { Membership } from "./membership.ts";
 import type { Puller } from "./puller.ts";

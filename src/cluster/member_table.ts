@@ -7,7 +7,7 @@
  * and forgotten after `forgetTimeout`. Time is read from the injected clock only.
  */
 import type { Logger } from "../model/index.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../model/index.ts";
 import { tokensFromWire, tokensToWire, type DeadMemberNotice, type HeartbeatMessage, type MemberState } from "./heartbeat.ts";
 import type { Ring } from "./ring.ts";
 

@@ -7,7 +7,7 @@
  */
 import { TopicValidatorResult } from "@libp2p/gossipsub";
 import type { Logger } from "../model/index.ts";
-import { realClock, type Clock, type ClockTimer } from "./clock.ts";
+import { realClock, type Clock, type ClockTimer } from "../model/index.ts";
 import { decodeFrame, encodeFrame } from "./codec.ts";
 import type { ClusterConfig } from "./config.ts";
 import { tokensToWire, type HeartbeatMessage, type MemberState } from "./heartbeat.ts";

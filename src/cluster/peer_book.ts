@@ -9,7 +9,7 @@ import { lookup } from "node:dns/promises";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../model/index.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../model/index.ts";
 import { splitHostPort } from "./config.ts";
 import type { ClusterHost } from "./host.ts";
 import { peerIdOf } from "./rpc.ts";

@@ -4,7 +4,7 @@
  * incoming transfer and gives it up when its sender stalls, dies, leaves or restarts.
  */
 import type { Labels } from "../model/index.ts";
-import type { Clock, ClockTimer } from "./clock.ts";
+import type { Clock, ClockTimer } from "../model/index.ts";
 import type { Membership } from "./membership.ts";
 import type { Rpc } from "./rpc.ts";
 import { labelsToWire, TransferError, type HandoffReason, type Transfers } from "./transfer.ts";

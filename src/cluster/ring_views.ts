@@ -4,7 +4,7 @@
  * the write ring (their union), the scrape ring (who scrapes and evaluates rules) and the
  * coverage ring (the ring as data was written, for query warnings).
  */
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../model/index.ts";
 import type { Member, MemberState, MemberTable } from "./member_table.ts";
 import { Ring, type RingMember } from "./ring.ts";
 

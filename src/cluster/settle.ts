@@ -6,7 +6,7 @@
  * to it) pulls the same way.
  */
 import type { Logger } from "../model/index.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../model/index.ts";
 import type { MemberState } from "./heartbeat.ts";
 
 /** What the settle logic reads of the membership and asks of the hand-off. */

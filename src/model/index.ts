@@ -14,3 +14,4 @@ export * from "./go_quote.ts";
 export * from "./duration.ts";
 export * from "./byte_size.ts";
 export * from "./flags.ts";
+export * from "./clock.ts";

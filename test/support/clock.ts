@@ -3,7 +3,7 @@
  * the timers that fall due meanwhile run in order of their due time, so that a sequence of
  * heartbeats, silences and ticks plays out the same way on every run, in microseconds.
  */
-import type { Clock, ClockTimer } from "../../src/cluster/clock.ts";
+import type { Clock, ClockTimer } from "../../src/model/index.ts";
 
 interface ManualTimer extends ClockTimer {
   due: number;

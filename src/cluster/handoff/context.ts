@@ -6,7 +6,7 @@
  */
 import type { Logger } from "../../model/index.ts";
 import type { CatchUpBase } from "../antientropy.ts";
-import type { Clock } from "../clock.ts";
+import type { Clock } from "../../model/index.ts";
 import type { ClusterConfig } from "../config.ts";
 import type { Membership } from "../membership.ts";
 import type { HashInterval } from "../ring.ts";

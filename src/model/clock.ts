@@ -1,7 +1,8 @@
 /**
- * Time as the cluster's state machines see it. Every timeout in membership, hand-off and the
- * settle logic is read through a `Clock` handed in at construction, so that tests can drive the
- * suspect → dead → replaced transitions by advancing a manual clock instead of sleeping.
+ * Time as the state machines see it (cluster membership, hand-off, settle, rule evaluation).
+ * Every timeout is read through a `Clock` handed in at construction, so that tests can drive
+ * transitions (suspect → dead → replaced, pending → firing) by advancing a manual clock instead
+ * of sleeping.
  */
 
 /** A pending timer; `unref` lets the process exit while it is pending (real clock only). */
