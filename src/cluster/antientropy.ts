@@ -7,10 +7,9 @@
  * differ are streamed both ways (each side sends its samples of that window; the receiving
  * storage keeps identical samples once).
  */
-import { labelsHash32, labelsKey, type Labels, type Logger } from "../model/index.ts";
+import { type Clock, type Labels, labelsHash32, labelsKey, type Logger, realClock } from "../model/index.ts";
 import { samplesChecksum } from "../storage/index.ts";
 import { bytesF64, f64Bytes } from "./codec.ts";
-import { realClock, type Clock } from "../model/index.ts";
 import type { ClusterConfig } from "./config.ts";
 import type { Membership } from "./membership.ts";
 import type { Puller } from "./puller.ts";

@@ -5,9 +5,8 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { labelsHash32, type Appendable, type ClusterFigures, type Labels, type Logger, type Queryable } from "../model/index.ts";
+import { labelsHash32, type Appendable, type ClusterFigures, type Labels, type Logger, type Queryable, realClock, type Clock, type ClockTimer } from "../model/index.ts";
 import { AntiEntropy, DIGEST_PROTOCOL, digestHandler, type AntiEntropyStatus } from "./antientropy.ts";
-import { realClock, type Clock, type ClockTimer } from "../model/index.ts";
 import type { ClusterConfig } from "./config.ts";
 import { decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
 import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";

@@ -6,8 +6,7 @@
  * `deadTimeout` (it then leaves the ring), replaced once its ranges are back on R live copies,
  * and forgotten after `forgetTimeout`. Time is read from the injected clock only.
  */
-import type { Logger } from "../model/index.ts";
-import type { Clock } from "../model/index.ts";
+import type { Clock, Logger } from "../model/index.ts";
 import { tokensFromWire, tokensToWire, type DeadMemberNotice, type HeartbeatMessage, type MemberState } from "./heartbeat.ts";
 import type { Ring } from "./ring.ts";
 

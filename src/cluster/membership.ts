@@ -6,8 +6,7 @@
  * forwards them.
  */
 import { TopicValidatorResult } from "@libp2p/gossipsub";
-import type { Logger } from "../model/index.ts";
-import { realClock, type Clock, type ClockTimer } from "../model/index.ts";
+import { type Clock, type ClockTimer, type Logger, realClock } from "../model/index.ts";
 import { decodeFrame, encodeFrame } from "./codec.ts";
 import type { ClusterConfig } from "./config.ts";
 import { tokensToWire, type HeartbeatMessage, type MemberState } from "./heartbeat.ts";

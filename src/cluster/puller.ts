@@ -3,8 +3,7 @@
  * anti-entropy (repairs, catch-ups): asks a member to push some series to this node, watches the
  * incoming transfer and gives it up when its sender stalls, dies, leaves or restarts.
  */
-import type { Labels } from "../model/index.ts";
-import type { Clock, ClockTimer } from "../model/index.ts";
+import type { Clock, ClockTimer, Labels } from "../model/index.ts";
 import type { Membership } from "./membership.ts";
 import type { Rpc } from "./rpc.ts";
 import { labelsToWire, TransferError, type HandoffReason, type Transfers } from "./transfer.ts";

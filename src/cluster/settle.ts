@@ -5,8 +5,7 @@
  * itself joining again later (it was paused past the dead timeout, so the others stopped writing
  * to it) pulls the same way.
  */
-import type { Logger } from "../model/index.ts";
-import type { Clock } from "../model/index.ts";
+import type { Clock, Logger } from "../model/index.ts";
 import type { MemberState } from "./heartbeat.ts";
 
 /** What the settle logic reads of the membership and asks of the hand-off. */

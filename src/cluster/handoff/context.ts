@@ -4,9 +4,8 @@
  * handed in at construction, so that a unit can be driven by a test with a manual clock and a
  * membership of its own making.
  */
-import type { Logger } from "../../model/index.ts";
+import type { Clock, Logger } from "../../model/index.ts";
 import type { CatchUpBase } from "../antientropy.ts";
-import type { Clock } from "../../model/index.ts";
 import type { ClusterConfig } from "../config.ts";
 import type { Membership } from "../membership.ts";
 import type { HashInterval } from "../ring.ts";
