@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { labelsHash32, type Appendable, type ClusterFigures, type Labels, type Logger, type Queryable, realClock, type Clock, type ClockTimer } from "../model/index.ts";
+import { labelsFromRecord, labelsHash32, type Appendable, type ClusterFigures, type Labels, type Logger, type Queryable, realClock, type Clock, type ClockTimer } from "../model/index.ts";
 import { AntiEntropy, DIGEST_PROTOCOL, digestHandler, type AntiEntropyStatus } from "./antientropy.ts";
 import type { ClusterConfig } from "./config.ts";
 import { decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
@@ -260,6 +260,17 @@ export class Cluster {
     // A node alone or outside the ring (leaving) keeps what it has only if nobody else can take it.
     if (ring.size === 0) return true;
     return ring.primaryOf(hash) === this.selfId;
+  }
+
+  /**
+   * Whether this node evaluates the rule group with this key (`file;name`): the first alive,
+   * active member on the ring from the key's hash; the next ones are its standbys.
+   */
+  ownsRuleGroup(key: string): boolean {
+    if (this.membership.self().state === "joining") return false;
+    const ring = this.membership.ruleRing();
+    if (ring.size === 0) return true;
+    return ring.primaryOf(labelsHash32(labelsFromRecord({ rule_group: key }))) === this.selfId;
   }
 
   /** Called whenever ownership may have changed (members came, went, died). */

@@ -227,6 +227,10 @@ export class Membership {
     return this.views.scrapeRing();
   }
 
+  ruleRing(): Ring {
+    return this.views.ruleRing();
+  }
+
   coverageRing(): Ring {
     return this.views.coverageRing();
   }

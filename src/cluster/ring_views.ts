@@ -13,6 +13,7 @@ export class RingViews {
   private readRingCache: Ring | null = null;
   private futureRingCache: Ring | null = null;
   private scrapeRingCache: Ring | null = null;
+  private ruleRingCache: Ring | null = null;
   private coverageCache: Ring | null = null;
   private coverageKey = "";
 
@@ -28,14 +29,15 @@ export class RingViews {
     this.readRingCache = null;
     this.futureRingCache = null;
     this.scrapeRingCache = null;
+    this.ruleRingCache = null;
     this.coverageCache = null;
   }
 
-  /** Live members (alive or suspect) with tokens in one of `states`. */
-  private liveIn(states: readonly MemberState[]): RingMember[] {
+  /** Live members (alive, and suspect ones unless `aliveOnly`) with tokens in one of `states`. */
+  private liveIn(states: readonly MemberState[], aliveOnly = false): RingMember[] {
     const out: RingMember[] = [];
     for (const m of this.table.all()) {
-      if (m.health === "dead" || !states.includes(m.state) || m.tokens.length === 0) continue;
+      if (m.health === "dead" || (aliveOnly && m.health !== "alive") || !states.includes(m.state) || m.tokens.length === 0) continue;
       out.push(m);
     }
     return out;
@@ -81,8 +83,8 @@ export class RingViews {
   }
 
   /**
-   * The ring of scrape-target and rule-group owners: active members only (a joining member does
-   * not know the others' targets yet; a leaving one hands them over at once).
+   * The ring of scrape-target owners: active members only (a joining member does not know the
+   * others' targets yet; a leaving one hands them over at once).
    */
   scrapeRing(): Ring {
     if (!this.scrapeRingCache) {
@@ -92,6 +94,22 @@ export class RingViews {
       this.scrapeRingCache = new Ring(ms, this.replicationFactor);
     }
     return this.scrapeRingCache;
+  }
+
+  /**
+   * The ring of rule-group owners: active members that are alive. Unlike a scrape target, whose
+   * scrapes a suspect member may still be doing, a rule group moves to its first standby as soon
+   * as its owner goes quiet: a double evaluation writes the same samples at the same slotted
+   * timestamps and sends alerts Alertmanager merges, while no evaluation loses them.
+   */
+  ruleRing(): Ring {
+    if (!this.ruleRingCache) {
+      const ms = this.liveIn(["active"], true);
+      const self = this.table.self();
+      if (ms.length === 0 && self.state !== "leaving" && self.state !== "left") ms.push(self);
+      this.ruleRingCache = new Ring(ms, this.replicationFactor);
+    }
+    return this.ruleRingCache;
   }
 
   /**

@@ -1,6 +1,7 @@
 export * from "./labels.ts";
 export * from "./matchers.ts";
 export * from "./regex.ts";
+export * from "./relabel.ts";
 export * from "./storage.ts";
 export * from "./write_unavailable.ts";
 export * from "./targets.ts";
@@ -15,3 +16,4 @@ export * from "./duration.ts";
 export * from "./byte_size.ts";
 export * from "./flags.ts";
 export * from "./clock.ts";
+export * from "./rule_status.ts";

@@ -279,3 +279,24 @@ test("a node that expects members and heard none holds its view partial only for
   const alone = fixture({ expectsOthers: false });
   expect(alone.table.unheardMembers()).toEqual([]);
 });
+
+test("a rule group moves to its first standby when its owner is suspect, and back when it is heard again", () => {
+  const f = fixture();
+  f.table.setState("active");
+  f.run(1000, ["a", "b"]);
+  // A group key whose owner is "a" on the rule ring of self, a and b.
+  const hashOf = (i: number) => Bun.hash.xxHash32(`group-${i}`);
+  let hash = 0;
+  for (let i = 0; ; i++) {
+    hash = hashOf(i);
+    if (f.views.ruleRing().primaryOf(hash) === "a") break;
+  }
+  const standby = f.views.ruleRing().owners(hash)[1];
+  expect(f.views.scrapeRing().primaryOf(hash)).toBe("a");
+  f.run(T.suspectTimeoutMs + 2 * TICK, ["b"]);
+  expect(f.table.condition("a")).toBe("suspect");
+  expect(f.views.scrapeRing().primaryOf(hash)).toBe("a"); // scrapes wait for the dead timeout
+  expect(f.views.ruleRing().primaryOf(hash)).toBe(standby!); // rule groups do not
+  f.hb("a");
+  expect(f.views.ruleRing().primaryOf(hash)).toBe("a");
+});
