@@ -36,6 +36,15 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "query.timeout", kind: "duration", def: "2m", help: "Maximum time a query may take before being aborted." },
   { name: "query.max-samples", kind: "int", def: "50000000", help: "Maximum number of samples a single query can load into memory." },
   { name: "query.max-concurrency", kind: "int", def: "20", help: "Maximum number of queries executed concurrently." },
+  { name: "rules.alert.for-outage-tolerance", kind: "duration", def: "1h", help: 'Max time to tolerate prometheus outage for restoring "for" state of alert.' },
+  {
+    name: "rules.alert.for-grace-period",
+    kind: "duration",
+    def: "10m",
+    help: 'Minimum duration between alert and restored "for" state. This is maintained only for alerts with configured "for" time greater than grace period.',
+  },
+  { name: "rules.alert.resend-delay", kind: "duration", def: "1m", help: "Minimum amount of time to wait before resending an alert to Alertmanager." },
+  { name: "alertmanager.notification-queue-capacity", kind: "int", def: "10000", help: "The capacity of the queue for pending Alertmanager notifications." },
   { name: "log.level", kind: "string", def: "info", choices: ["debug", "info", "warn", "error"], help: "Only log messages with the given severity or above. One of: [debug, info, warn, error]" },
   { name: "log.format", kind: "string", def: "logfmt", choices: ["logfmt", "json"], help: "Output format of log messages. One of: [logfmt, json]" },
 ];

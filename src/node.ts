@@ -19,25 +19,31 @@ import {
   type TlsFront,
 } from "./api/index.ts";
 import { idleTimeoutSeconds, reportCompatibilityFlags } from "./compat_flags.ts";
-import { Cluster, CLUSTER_FLAGS, clusterConfigFromFlagValues, registerClusterRoutes } from "./cluster/index.ts";
-import { configDisplayYaml, defaultConfig, httpClientRequestOptions, loadConfigFile, loadHttpClientConfigFile, type Config } from "./config/index.ts";
+import { Cluster, CLUSTER_FLAGS, clusterAlertRuleFiles, clusterConfigFromFlagValues, registerClusterRoutes } from "./cluster/index.ts";
+import { configDisplayYaml, defaultConfig, httpClientRequestOptions, loadConfigFile, loadHttpClientConfigFile, ruleFilePaths, type Config } from "./config/index.ts";
 import { FLAG_SPECS, formatNodeHelp } from "./flags.ts";
-import { compileRegex, createLogger, FlagError, parseFlags, type Flags, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
+import { compileRegex, createLogger, getLabel, realClock, type Labels, FlagError, parseFlags, type Flags, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
 import { Engine } from "./promql/index.ts";
+import { Notifier, RuleManager } from "./rules/index.ts";
 import { ScrapeManager } from "./scrape/index.ts";
 import { openTSDB, type TSDB } from "./storage/index.ts";
 import {
   registerBuildInfo,
   registerClusterMetrics,
+  registerStorageFsMetrics,
+  notifierObservers,
+  registerNotifierMetrics,
   registerProcessMetrics,
+  registerRuleMetrics,
   registerScrapeMetrics,
   registerTsdbMetrics,
   Registry,
+  ruleObservers,
   scrapeObservers,
   tsdbObservers,
 } from "./telemetry/index.ts";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
@@ -110,17 +116,22 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   const webTls = web !== null && web.current().tls !== null;
   const clientConfigFile = flags.string("web.client-config.file");
   const webClient = clientConfigFile === "" ? null : loadHttpClientConfigFile(clientConfigFile);
+  // A bad --cluster.* flag is reported before anything (data dir, ports) is opened.
+  const clusterConfig = clusterConfigFromFlagValues(flags.values);
+  // The built-in config scrapes the node itself: in a cluster every member does so under its own
+  // `instance` (the members' series would be one otherwise) and never hands that target to another
+  // member, which could not reach it as localhost.
+  const selfInstance = `${clusterConfig.nodeName || hostname()}:${listen.port}`;
+  const isSelfScrape = (labels: Labels) => configFile === "" && getLabel(labels, "job") === "shoal" && getLabel(labels, "instance") === selfInstance;
   const loadConfig = (): Config =>
     configFile === ""
-      ? defaultConfig(flags.string("web.listen-address"), { scheme: webTls ? "https" : "http", client: webClient, metricsPath: `${routePrefix}/metrics` })
+      ? defaultConfig(flags.string("web.listen-address"), { scheme: webTls ? "https" : "http", client: webClient, metricsPath: `${routePrefix}/metrics`, instance: selfInstance })
       : loadConfigFile(configFile);
 
   let config = loadConfig();
   // Ingest: remote-write decoding threads (checked before anything is opened).
   const decodeWorkers = flags.int("web.remote-write-decode-workers");
   if (!(decodeWorkers >= 0)) throw new Error(`--web.remote-write-decode-workers: not a count of threads: ${flags.string("web.remote-write-decode-workers")}`);
-  // A bad --cluster.* flag is reported before anything (data dir, ports) is opened.
-  const clusterConfig = clusterConfigFromFlagValues(flags.values);
   const corsOrigin = compileCorsOrigin(flags.string("web.cors.origin"));
   const blockDurationMs = flags.durationMs("storage.tsdb.min-block-duration");
   if (blockDurationMs <= 0) throw new Error("--storage.tsdb.min-block-duration must be longer than 0");
@@ -170,19 +181,52 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   const appendable = cluster.appendable;
   const queryable = cluster.queryable;
 
+  // Alerts go to every configured Alertmanager; rule groups are evaluated by the member that owns
+  // them on the cluster's rule ring, reading and writing through the cluster like any query.
+  const notifier = new Notifier({
+    logger: logger.with({ component: "notifier" }),
+    queueCapacity: flags.int("alertmanager.notification-queue-capacity"),
+    observers: notifierObservers(registry),
+  });
+  const rules = new RuleManager({
+    query: async (expr, timeMs) => (await engine.instantQuery(queryable, expr, timeMs)).value,
+    queryable,
+    appendable,
+    notify: (alerts) => notifier.send(alerts),
+    clock: realClock,
+    ownsGroup: (key) => cluster.ownsRuleGroup(key),
+    nodeName: cluster.nodeName,
+    externalLabels: () => config.global.externalLabels,
+    externalURL: externalUrl.href.replace(/\/$/, ""),
+    forOutageToleranceMs: flags.durationMs("rules.alert.for-outage-tolerance"),
+    forGracePeriodMs: flags.durationMs("rules.alert.for-grace-period"),
+    resendDelayMs: flags.durationMs("rules.alert.resend-delay"),
+    logger: logger.with({ component: "rule manager" }),
+    observers: ruleObservers(registry),
+  });
+  const builtinRules = clusterAlertRuleFiles(clusterConfig);
+  const applyRules = async (c: Config) => {
+    await notifier.applyConfig(c.alerting, c.global.externalLabels);
+    await rules.update(ruleFilePaths(c.ruleFiles), c.global.evaluationInterval, builtinRules, c.global.ruleQueryOffset);
+  };
+
   // Each target is scraped by its one live owner on the ring; ownership is re-checked whenever
   // the membership changes (a dead owner's targets move to the next node).
-  const scrape = new ScrapeManager({ appendable, logger, ownsTarget: (labels) => cluster.ownsTarget(labels), observers: scrapeObservers(registry) });
+  const scrape = new ScrapeManager({ appendable, logger, ownsTarget: (labels) => isSelfScrape(labels) || cluster.ownsTarget(labels), observers: scrapeObservers(registry) });
   let reshardTimer: ReturnType<typeof setTimeout> | undefined;
   cluster.onRingChange(() => {
     clearTimeout(reshardTimer);
     reshardTimer = setTimeout(() => void scrape.reshard().catch((e: unknown) => logger.error("reshard failed", { err: e as Error })), 100);
+    rules.reshard();
   });
 
   registerProcessMetrics(registry, startTime);
   registerScrapeMetrics(registry, () => scrape.stats());
   registerTsdbMetrics(registry, () => tsdb.stats());
   registerClusterMetrics(registry, () => cluster.metricFigures());
+  registerRuleMetrics(registry, () => rules.stats());
+  registerNotifierMetrics(registry, () => notifier.stats());
+  registerStorageFsMetrics(registry, flags.string("storage.tsdb.path"));
   registerBuildInfo(registry, BUILD_INFO, () => ready);
   const reloadOk = registry.gauge("prometheus_config_last_reload_successful", "Whether the last configuration reload attempt was successful.");
   const reloadTime = registry.gauge("prometheus_config_last_reload_success_timestamp_seconds", "Timestamp of the last successful configuration reload.");
@@ -192,6 +236,14 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   reloadTime.set(Math.floor(lastConfigTime / 1000));
 
   await scrape.applyConfig(config);
+  try {
+    await applyRules(config);
+  } catch (e) {
+    await Promise.all([scrape.stop(), rules.stop(), notifier.stop()]);
+    await cluster.stop();
+    await tsdb.close();
+    throw e;
+  }
 
   // Reloads never overlap: a SIGHUP during a reload waits for it.
   let reloading: Promise<void> = Promise.resolve();
@@ -204,6 +256,14 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
         reloadSuccess = false;
         reloadOk.set(0);
         logger.error("Error reloading config; keeping the old one", { err: e as Error });
+        throw e;
+      }
+      try {
+        await applyRules(next);
+      } catch (e) {
+        reloadSuccess = false;
+        reloadOk.set(0);
+        logger.error("Error reloading rules; keeping the running ones", { err: e as Error });
         throw e;
       }
       await scrape.applyConfig(next);
@@ -229,6 +289,12 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     promql: createPromqlTools(),
     admin: tsdb,
     targets: scrape,
+    // What is true until the rule manager and the notifier are wired in: rule_files are not
+    // loaded (no groups) and no Alertmanager is sent to.
+    rules,
+    alertmanagers: notifier,
+    // /api/v1/rules and /api/v1/alerts gather every member's groups (each evaluated by one member).
+    members: { members: () => cluster.status().members, request: () => httpClientRequestOptions(webClient) },
     registry,
     buildInfo: BUILD_INFO,
     configYaml: () => configDisplayYaml(config),
@@ -299,7 +365,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     }
   } catch (e) {
     if (backendDir !== "") rmSync(backendDir, { recursive: true, force: true });
-    await scrape.stop();
+    await Promise.all([scrape.stop(), rules.stop(), notifier.stop()]);
     await cluster.stop();
     await tsdb.close();
     throw new Error(`cannot listen on ${flags.string("web.listen-address")}: ${(e as Error).message}`);
@@ -329,6 +395,9 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
       // --cluster.handoff.leave-timeout), while the HTTP server still answers.
       logger.info("Leaving the cluster: handing ranges over");
       await cluster.leave().catch(() => {}); // logged by the cluster
+      logger.info("Stopping rule manager and notifier");
+      await rules.stop();
+      await notifier.stop();
       logger.info("Stopping the HTTP server");
       // In-flight requests (a remote write being committed) finish first; then anything left.
       tlsFront?.stopListening();

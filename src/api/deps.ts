@@ -2,9 +2,10 @@
  * What the HTTP API needs from the rest of the node. node.ts builds this from the storage, the
  * PromQL engine, the scrape manager and the config; the routes know only these shapes.
  */
-import type { ActiveTarget, Appendable, DroppedTarget, Labels, Logger, Matcher, Queryable, TargetMetadata } from "../model/index.ts";
+import type { ActiveTarget, AlertmanagersSource, Appendable, DroppedTarget, Labels, Logger, Matcher, Queryable, RulesSource, TargetMetadata } from "../model/index.ts";
 import type { QueryResult } from "../promql/index.ts";
 import type { Registry } from "../telemetry/index.ts";
+import type { MemberDirectory } from "./members.ts";
 
 export interface QueryOptions {
   /** Milliseconds; 0 means the engine's default (--query.timeout). */
@@ -65,6 +66,15 @@ export interface ApiDeps {
   promql: PromqlTools;
   admin: TSDBAdmin;
   targets: TargetsSource;
+  /** The rule groups this node has loaded, with the state of those it evaluates. */
+  rules: RulesSource;
+  /** The Alertmanagers the notifier sends to. */
+  alertmanagers: AlertmanagersSource;
+  /**
+   * The cluster's members, so that /api/v1/rules and /api/v1/alerts answer for the whole
+   * cluster; absent, they answer from this node's own groups.
+   */
+  members?: MemberDirectory;
   registry: Registry;
   buildInfo: BuildInfo;
   /** The loaded config's YAML text. */

@@ -12,11 +12,13 @@ import { apiCompression, apiCors } from "./middleware.ts";
 import { registerQueryRoutes } from "./query_routes.ts";
 import { DEFAULT_REMOTE_WRITE_LIMITS, registerRemoteRead, registerRemoteWrite, type RemoteWriteOptions } from "./remote/index.ts";
 import { ApiError, errorResponse } from "./respond.ts";
+import { registerRulesRoutes } from "./rules_routes.ts";
 import { registerSeriesRoutes } from "./series_routes.ts";
 import { registerStatusRoutes } from "./status_routes.ts";
 
 export { ApiError } from "./respond.ts";
 export type * from "./deps.ts";
+export type { MemberDirectory, MemberRef } from "./members.ts";
 
 export interface ApiAppOptions {
   remoteWrite?: RemoteWriteOptions;
@@ -97,6 +99,7 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
   registerQueryRoutes(app, deps);
   registerSeriesRoutes(app, deps);
   registerStatusRoutes(app, deps);
+  registerRulesRoutes(app, deps);
   registerAdminRoutes(app, deps);
   registerRemoteWrite(app, deps.appendable, deps.logger.with({ component: "remote_write" }), remoteWriteMetrics, opts.remoteWrite ?? DEFAULT_REMOTE_WRITE_LIMITS);
   registerRemoteRead(app, deps.queryable, deps.externalLabels);

@@ -1,6 +1,6 @@
 /**
- * Targets, metadata, status pages, and the rule/alert/exemplar endpoints that are empty until
- * Shoal evaluates rules and stores exemplars (their shapes are Prometheus's, so clients work).
+ * Targets, metadata, status pages, and the exemplar endpoint that is empty until Shoal stores
+ * exemplars (its shape is Prometheus's, so clients work). Rules and alerts: rules_routes.ts.
  */
 import type { Hono } from "hono";
 import type { TargetMetadata } from "../model/index.ts";
@@ -103,10 +103,6 @@ export function registerStatusRoutes(app: Hono, deps: ApiDeps): void {
   };
   app.get("/api/v1/query_exemplars", async (c) => exemplars(await readForm(c)));
   app.post("/api/v1/query_exemplars", async (c) => exemplars(await readForm(c)));
-
-  app.get("/api/v1/rules", () => success({ groups: [] }));
-  app.get("/api/v1/alerts", () => success({ alerts: [] }));
-  app.get("/api/v1/alertmanagers", () => success({ activeAlertmanagers: [], droppedAlertmanagers: [] }));
 
   app.get("/api/v1/status/buildinfo", () => {
     // Exactly Prometheus's fields: the node's build record carries more (tags) for its metric.

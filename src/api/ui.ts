@@ -16,6 +16,7 @@
  * member that scrapes it (`scrapedBy`).
  */
 import { Hono, type Context } from "hono";
+import { askMembers, type MemberRef, type MemberRequest } from "./members.ts";
 import { loadUiAssets, type UiAsset, type UiAssets } from "./ui_assets.ts";
 
 /** The UI's client-side routes; each serves index.html and the page picks the view from the path. */
@@ -39,12 +40,7 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 const REVALIDATE = "no-cache";
 
 /** The part of the cluster status the UI needs to reach every member. */
-export interface UiClusterMember {
-  readonly name: string;
-  readonly httpAddress: string;
-  readonly self: boolean;
-  readonly health?: string;
-}
+export type UiClusterMember = MemberRef;
 
 export interface UiAppOptions {
   /** Where the UI's files come from; the embedded/in-memory bundle by default. */
@@ -58,7 +54,7 @@ export interface UiAppOptions {
   /** --web.page-title */
   pageTitle?: string;
   /** Credentials and TLS settings for calls to members (--web.client-config.file), per call. */
-  memberRequest?: () => { headers: Record<string, string>; tls: NonNullable<BunFetchRequestInit["tls"]> };
+  memberRequest?: MemberRequest;
 }
 
 function escapeHtml(s: string): string {
@@ -83,38 +79,6 @@ export function servedIndexHtml(html: string, routePrefix: string, pageTitle: st
 interface MemberTargets {
   activeTargets?: Record<string, unknown>[];
   droppedTargets?: Record<string, unknown>[];
-}
-
-/**
- * A member's HTTP base URL from its announced HOST:PORT. A wildcard host (`0.0.0.0:9090`,
- * `:9090`, `[::]:9090`) is where a node listens, not where it can be reached: use loopback.
- */
-export function memberUrl(httpAddress: string): string {
-  if (/^https?:\/\//.test(httpAddress)) {
-    // A whole base URL (a member with TLS or a route prefix): its host may be a wildcard too.
-    const u = new URL(httpAddress);
-    if (u.hostname === "0.0.0.0") u.hostname = "127.0.0.1";
-    else if (u.hostname === "[::]") u.hostname = "[::1]";
-    return u.href.replace(/\/$/, "");
-  }
-  const i = httpAddress.lastIndexOf(":");
-  let host = i >= 0 ? httpAddress.slice(0, i) : httpAddress;
-  const port = i >= 0 ? httpAddress.slice(i) : "";
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (host === "" || host === "0.0.0.0") host = "127.0.0.1";
-  else if (host === "::") host = "::1";
-  return `http://${host.includes(":") ? `[${host}]` : host}${port}`;
-}
-
-async function fetchMemberTargets(member: UiClusterMember, timeoutMs: number, request: UiAppOptions["memberRequest"]): Promise<MemberTargets> {
-  const r = request?.();
-  const res = await fetch(`${memberUrl(member.httpAddress)}/api/v1/targets?state=active`, {
-    signal: AbortSignal.timeout(timeoutMs),
-    ...(r ? { headers: r.headers, tls: r.tls } : {}),
-  } as BunFetchRequestInit);
-  const body = (await res.json()) as { status?: string; data?: MemberTargets; error?: string };
-  if (!res.ok || body.status !== "success" || !body.data) throw new Error(body.error ?? `HTTP ${res.status}`);
-  return body.data;
 }
 
 interface Prepared {
@@ -196,23 +160,13 @@ export function createUiApp(options: UiAppOptions = {}): Hono {
   app.get("/ui/api/targets", async (c) => {
     const origin = new URL(c.req.url).origin;
     const members: readonly UiClusterMember[] = options.cluster?.().members ?? [{ name: "", httpAddress: origin + routePrefix, self: true }];
-    const timeoutMs = options.memberTimeoutMs ?? 5000;
+    const asked = await askMembers<MemberTargets>({ members: () => members, request: options.memberRequest, timeoutMs: options.memberTimeoutMs }, "/api/v1/targets?state=active");
     const activeTargets: Record<string, unknown>[] = [];
-    const warnings: string[] = [];
-    await Promise.all(
-      members.map(async (m) => {
-        if (m.health === "dead") {
-          warnings.push(`${m.name} is dead; its targets are not listed`);
-          return;
-        }
-        try {
-          const data = await fetchMemberTargets(m, timeoutMs, options.memberRequest);
-          for (const t of data.activeTargets ?? []) activeTargets.push(m.name ? { ...t, scrapedBy: m.name } : t);
-        } catch (err) {
-          warnings.push(`cannot list the targets of ${m.name} (${m.httpAddress}): ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }),
-    );
+    const warnings: string[] = asked.dead.map((m) => `${m.name} is dead; its targets are not listed`);
+    for (const { member: m, error } of asked.failed) warnings.push(`cannot list the targets of ${m.name} (${m.httpAddress}): ${error}`);
+    for (const { member: m, data } of asked.answers) {
+      for (const t of data.activeTargets ?? []) activeTargets.push(m.name ? { ...t, scrapedBy: m.name } : t);
+    }
     activeTargets.sort((a, b) => String(a.scrapePool).localeCompare(String(b.scrapePool)) || String(a.scrapeUrl).localeCompare(String(b.scrapeUrl)));
     return c.json({ status: "success", data: { activeTargets, droppedTargets: [] }, ...(warnings.length > 0 ? { warnings } : {}) });
   });

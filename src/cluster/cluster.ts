@@ -18,6 +18,7 @@ import { Membership, type MemberHealth, type MemberState } from "./membership.ts
 import { LateTolerantAppendable } from "./late.ts";
 import { HANDOFF_PULL_PROTOCOL, Puller } from "./puller.ts";
 import { Handoff, type HandoffStatus } from "./handoff/index.ts";
+import { assessReplication, type ReplicationHealth } from "./replication_health.ts";
 import { nodeTokens } from "./ring.ts";
 import { JoinSettle } from "./settle.ts";
 import { Rpc, RpcRemoteError } from "./rpc.ts";
@@ -65,7 +66,8 @@ export interface ClusterStatus {
   warnings: string[];
   /** Nodes of other clusters that reached this node and were refused. */
   refusedPeers: { id: string; name: string; clusterId: string; addresses: string[]; lastSeenSecondsAgo: number }[];
-  replication: { healthy: boolean; fullyReplicatedFraction: number; underReplicatedFraction: number; unavailableFraction: number };
+  /** Copies held against the configured replication factor (see replication_health.ts). */
+  replication: ReplicationHealth;
   self: string;
   replicationFactor: number;
   configuredReplicationFactor: number;
@@ -74,7 +76,11 @@ export interface ClusterStatus {
   privateNetwork: boolean;
   members: MemberStatus[];
   /** Hand-off progress: transfers, counters, drops, the graceful leave, anti-entropy. */
-  handoff: HandoffStatus & { antiEntropy: AntiEntropyStatus };
+  handoff: HandoffStatus & {
+    antiEntropy: AntiEntropyStatus;
+    /** Ranges with fewer live copies than the configured factor (the same count as `replication.underReplicatedRanges`). */
+    underReplicatedRanges: number;
+  };
 }
 
 const HINT_REPLAY_EVERY_MS = 1000;
@@ -243,6 +249,11 @@ export class Cluster {
     return this.fanout;
   }
 
+  /** This member's --cluster.node-name (the host name when the flag is empty). */
+  get nodeName(): string {
+    return this.membership.self().name;
+  }
+
   get selfId(): string {
     return this.membership.selfId;
   }
@@ -356,8 +367,9 @@ export class Cluster {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
     const R = ring.replicationFactor;
     const identity = this.membership.clusterIdentity();
+    const replication = this.replicationHealth();
     return {
-      replication: this.replicationHealth(),
+      replication,
       clusterName: this.config.name,
       clusterId: identity.id,
       clusterIdSettled: identity.settled,
@@ -376,31 +388,26 @@ export class Cluster {
       mdns: this.mdnsOn,
       privateNetwork: this.config.secretFile !== "",
       members,
-      handoff: { ...this.handoff.status(), antiEntropy: { ...this.antiEntropy.stats } },
+      handoff: { ...this.handoff.status(), antiEntropy: { ...this.antiEntropy.stats }, underReplicatedRanges: replication.underReplicatedRanges },
     };
   }
 
   /**
-   * How much of the ring has no live replica at all (queries there return partial results: the
-   * ring as data was written, dead members included), and how much is being re-replicated after
-   * a death (fewer than R copies until the new owners' copies from the survivors complete) or has
-   * a suspect owner. A range whose owner died and whose data is back on R live members counts as
-   * fully replicated.
+   * How many copies the cluster holds against the configured replication factor: the part of the
+   * ring with no live copy at all (queries there return partial results), and the part with fewer
+   * live copies than configured — an owner suspect or dead, a range still being re-replicated
+   * after a death, or fewer members than the factor. A dead member's ranges count as fully
+   * replicated again once they are back on as many live members as configured.
    */
-  replicationHealth(): { healthy: boolean; fullyReplicatedFraction: number; underReplicatedFraction: number; unavailableFraction: number } {
-    const ring = this.membership.coverageRing();
-    let none = 0;
-    ring.forEachRange((width, set) => {
-      const live = set.filter((i) => this.membership.isLive(ring.ids[i]!) && this.membership.get(ring.ids[i]!)!.health === "alive").length;
-      if (live === 0) none += width / 2 ** 32;
+  replicationHealth(): ReplicationHealth {
+    return assessReplication({
+      readRing: this.membership.readRing(),
+      coverageRing: this.membership.coverageRing(),
+      answering: (id) => this.membership.isLive(id) && this.membership.get(id)?.health === "alive",
+      configuredFactor: this.config.replicationFactor,
+      standalone: !this.membership.expectsPeers(),
+      reReplicating: { fraction: this.handoff.underReplicatedFraction(), ranges: this.handoff.underReplicatedRanges() },
     });
-    // Ranges of the ring readers use now with an owner that stopped answering heartbeats
-    // (suspect: not yet dead, so nobody re-replicates) have fewer than R live copies too.
-    const read = this.membership.readRing();
-    const alive = new Set(read.ids.filter((id) => this.membership.get(id)?.health === "alive"));
-    const unanswered = read.uncovered(alive, Infinity).fraction;
-    const under = Math.min(1 - none, unanswered + this.handoff.underReplicatedFraction());
-    return { healthy: under === 0 && none === 0, fullyReplicatedFraction: Math.max(0, 1 - under - none), underReplicatedFraction: under, unavailableFraction: none };
   }
 
   /** The figures behind the `shoal_cluster_*` metrics (telemetry's cluster_metrics.ts shapes them). */
@@ -410,9 +417,17 @@ export class Cluster {
     const f = this.fanout.metrics;
     const h = this.hints.totals;
     const c = this.transfers.book.counters;
+    const rep = this.replicationHealth();
     return {
-      members: this.membership.all().map((m) => ({ id: m.id, name: m.name, state: m.state, health: m.health, heartbeatAgeSeconds: (now - m.lastHeartbeat) / 1000 })),
-      replicationFactor: this.membership.readRing().replicationFactor,
+      members: this.membership.all().map((m) => ({ id: m.id, name: m.name, self: m.self, state: m.state, health: m.health, heartbeatAgeSeconds: (now - m.lastHeartbeat) / 1000 })),
+      replicationFactor: this.config.replicationFactor,
+      effectiveReplicationFactor: this.membership.readRing().replicationFactor,
+      replication: {
+        underReplicatedRanges: rep.underReplicatedRanges,
+        underReplicatedFraction: rep.underReplicatedFraction,
+        unavailableFraction: rep.unavailableFraction,
+        minLiveReplicas: rep.minLiveReplicas,
+      },
       forwardedSamples: d.forwardedSamples.samples(),
       forwardedBatches: d.forwardedBatches.samples(),
       writeQuorumFailures: d.quorumFailures,
@@ -425,7 +440,7 @@ export class Cluster {
         failedTransfers: c.failures.samples(),
         activeTransfers: this.handoff.activeTransfers(),
         droppedSeries: this.handoff.status().drop.droppedSeries,
-        underReplicatedRanges: this.handoff.underReplicatedRanges(),
+        reReplicatingRanges: this.handoff.underReplicatedRanges(),
       },
       antiEntropy: { repairs: this.antiEntropy.stats.repairs, runs: this.antiEntropy.stats.runs },
       lateSamplesBackfilled: this.lateTolerant.lateSamples,

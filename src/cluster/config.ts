@@ -38,6 +38,8 @@ export interface ClusterConfig {
   antiEntropyIntervalMs: number;
   /** How far back anti-entropy compares. */
   antiEntropyLookbackMs: number;
+  /** Evaluate the built-in alert rules about the cluster (alert_rules.ts). */
+  alertRules: boolean;
 }
 
 export function defaultClusterConfig(): ClusterConfig {
@@ -62,6 +64,7 @@ export function defaultClusterConfig(): ClusterConfig {
     handoffLeaveTimeoutMs: 10 * 60_000,
     antiEntropyIntervalMs: 10 * 60_000,
     antiEntropyLookbackMs: 24 * 3600_000,
+    alertRules: true,
   };
 }
 
@@ -86,13 +89,14 @@ const KEYS: Record<string, keyof ClusterConfig> = {
   "cluster.handoff.leave-timeout": "handoffLeaveTimeoutMs",
   "cluster.handoff.anti-entropy-interval": "antiEntropyIntervalMs",
   "cluster.handoff.anti-entropy-lookback": "antiEntropyLookbackMs",
+  "cluster.alert-rules": "alertRules",
 };
 
 export const CLUSTER_FLAGS: readonly FlagSpec[] = [
   { name: "cluster.listen-address", kind: "string", def: "0.0.0.0:7946", help: "Address (HOST:PORT) the cluster transport (libp2p over TCP) listens on." },
   { name: "cluster.join", kind: "list", def: "", help: "HOST:PORT of a cluster member to join through (repeatable)." },
   { name: "cluster.node-name", kind: "string", def: "", help: "Name of this node in the cluster (default: the host name)." },
-  { name: "cluster.replication-factor", kind: "int", def: "3", help: "Copies kept of every series (capped by the member count)." },
+  { name: "cluster.replication-factor", kind: "int", def: "3", help: "Copies kept of every series. The ring places as many as there are live members; fewer than this is reported as under-replication." },
   { name: "cluster.mdns", kind: "bool", def: "true", help: "Discover members on the local network with mDNS." },
   { name: "cluster.name", kind: "string", def: "shoal", help: "Cluster name; nodes only form a cluster with nodes of the same name." },
   { name: "cluster.secret-file", kind: "string", def: "", help: "File holding the cluster's pre-shared key (any secret text, or a libp2p swarm key); turns on a private network that nodes without it cannot connect to." },
@@ -109,6 +113,12 @@ export const CLUSTER_FLAGS: readonly FlagSpec[] = [
   { name: "cluster.handoff.leave-timeout", kind: "duration", def: "10m", help: "Longest a graceful leave (SIGTERM, shoal cluster leave, POST /api/v1/cluster/leave) waits for its hand-off before the node exits anyway. A second SIGTERM exits at once." },
   { name: "cluster.handoff.anti-entropy-interval", kind: "duration", def: "10m", help: "How often replicas compare digests of the series they hold per token range and time window, and repair what differs." },
   { name: "cluster.handoff.anti-entropy-lookback", kind: "duration", def: "1d", help: "How far back anti-entropy compares replicas." },
+  {
+    name: "cluster.alert-rules",
+    kind: "bool",
+    def: "true",
+    help: "Evaluate the built-in alert rules about the cluster (a member down, ranges under-replicated or without a live copy, hinted-handoff backlog growing, hand-off stalled, write-quorum failures, disk nearly full, scrape targets no member scrapes), sent to the configured Alertmanagers like any other rule. --no-cluster.alert-rules turns them off.",
+  },
 ];
 
 /** The parser's value, or null where it refuses the text (the caller words the error). */

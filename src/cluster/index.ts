@@ -16,6 +16,8 @@
  * range × time window, two-way repairs), late.ts (replicas backfill overtaken samples).
  */
 export { CLUSTER_FLAGS, clusterConfigFromFlagValues, defaultClusterConfig, type ClusterConfig } from "./config.ts";
+export { CLUSTER_ALERT_RULES_FILE, CLUSTER_ALERT_RULES_YAML, clusterAlertRuleFiles } from "./alert_rules.ts";
+export type { ReplicationHealth } from "./replication_health.ts";
 export { Cluster, type ClusterOptions, type ClusterStatus, type MemberStatus } from "./cluster.ts";
 export { PARTIAL_RESULT_WARNING_PREFIX, mergeReplicas } from "./fanout.ts";
 export type { MemberHealth, MemberState } from "./membership.ts";

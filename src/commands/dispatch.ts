@@ -23,9 +23,15 @@ const COMMANDS: readonly Command[] = [
   },
   {
     name: "check",
-    usage: ["shoal check config [--syntax-only] FILE..."],
-    summary: "Check configuration files and the rule files they name, as promtool check does.",
+    usage: ["shoal check config [--syntax-only] [--lint=duplicate-rules] [--lint-fatal] FILE...", "shoal check rules [--lint=duplicate-rules] [--lint-fatal] FILE..."],
+    summary: "Check configuration and rule files, as promtool check does.",
     run: async (args) => (await import("./check/command.ts")).runCheckCommand(args),
+  },
+  {
+    name: "test",
+    usage: ["shoal test rules FILE..."],
+    summary: "Run rule unit tests (promtool's test file format), as promtool test rules does.",
+    run: async (args) => (await import("./test_rules/command.ts")).runTestCommand(args),
   },
   {
     name: "cluster",

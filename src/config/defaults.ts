@@ -23,6 +23,7 @@ scrape_configs:
 export function defaultConfig(listenAddress = "localhost:9090", self: SelfScrapeOptions = {}): Config {
   const target = selfTarget(listenAddress);
   let text = DEFAULT_CONFIG_YAML.replace('"localhost:9090"', JSON.stringify(target));
+  if (self.instance !== undefined) text = text.replace(/(- targets: .*\n)/, `$1        labels:\n          instance: ${JSON.stringify(self.instance)}\n`);
   const extra = selfScrapeClientYaml(self);
   if (extra !== "") text = text.replace("    scrape_interval: 15s\n", `    scrape_interval: 15s\n${extra}`);
   return parseConfig(text, "<default config>");
@@ -30,6 +31,11 @@ export function defaultConfig(listenAddress = "localhost:9090", self: SelfScrape
 
 /** How the node reaches itself when its web config turns on TLS or authentication. */
 export interface SelfScrapeOptions {
+  /**
+   * The self-scrape's `instance` label. Every member of a cluster reaches itself as localhost:
+   * without a label naming the member, their series would be one and the same.
+   */
+  instance?: string;
   scheme?: "http" | "https";
   /** Where the node serves /metrics (under its --web.route-prefix). */
   metricsPath?: string;

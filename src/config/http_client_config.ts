@@ -6,10 +6,12 @@
  * so a rotated password or certificate needs no restart.
  */
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError, readConfigText } from "./error.ts";
-import { authorizationSchema, basicAuthSchema, tlsSchema } from "./schema.ts";
+import { Checker, type Path } from "./checker.ts";
+import { readConfigText } from "./error.ts";
+import { checkHttpClientFields } from "./http_client_fields.ts";
+import { httpClientFields } from "./schema.ts";
 import type { AuthorizationConfig, BasicAuthConfig, TLSConfig } from "./types.ts";
 import { YamlDoc } from "./yamldoc.ts";
 
@@ -26,75 +28,27 @@ export interface HttpClientRequestOptions {
   tls: { ca?: string; cert?: string; key?: string; serverName?: string; rejectUnauthorized: boolean };
 }
 
-const httpClientSchema = z
-  .strictObject({
-    basic_auth: basicAuthSchema.nullish(),
-    authorization: authorizationSchema.nullish(),
-    bearer_token: z.string().nullish(),
-    bearer_token_file: z.string().nullish(),
-    tls_config: tlsSchema.nullish(),
-    follow_redirects: z.boolean().nullish(),
-  })
-  .nullable();
+const httpClientSchema = z.strictObject(httpClientFields).nullable();
 
 /** Fields of Prometheus's HTTP client config that Shoal does not implement: said so, not "unknown". */
 const PROMETHEUS_ONLY = new Set(["oauth2", "proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header", "enable_http2", "http_headers"]);
 
-type Path = (string | number)[];
-
 export function parseHttpClientConfig(text: string, filename: string): HttpClientConfig {
   const yaml = YamlDoc.parse(text, filename);
-  const baseDir = dirname(resolve(filename));
-  const fail = (path: Path, message: string, key?: string): never => {
-    const line = yaml.line(path, key);
-    const field = (key !== undefined ? [...path, key] : path).join(".");
-    throw new ConfigError(`${line === null ? filename : `${filename}:${line}`}: ${field === "" ? "" : field + ": "}${message}`, filename, line, field);
-  };
-  const file = (p: string | null | undefined): string | undefined => (p ? (isAbsolute(p) ? p : resolve(baseDir, p)) : undefined);
+  const c = new Checker(filename, yaml, dirname(resolve(filename)));
   const parsed = httpClientSchema.safeParse(yaml.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     if (issue.code === "unrecognized_keys") {
       const key = issue.keys[0]!;
-      fail(issue.path as Path, PROMETHEUS_ONLY.has(key) ? `field ${JSON.stringify(key)} is not supported by Shoal` : `unknown field ${JSON.stringify(key)}`, key);
+      c.fail(issue.path as Path, PROMETHEUS_ONLY.has(key) ? `field ${JSON.stringify(key)} is not supported by Shoal` : `unknown field ${JSON.stringify(key)}`, key);
     }
-    fail(issue.path as Path, issue.message);
+    c.fail(issue.path as Path, issue.message);
   }
   const raw = parsed.data ?? {};
-  let basicAuth: BasicAuthConfig | undefined;
-  if (raw.basic_auth) {
-    const b = raw.basic_auth;
-    if (b.password && b.password_file) fail(["basic_auth"], "at most one of basic_auth password & password_file must be configured");
-    basicAuth = { username: b.username ?? "", password: b.password ?? undefined, passwordFile: file(b.password_file) };
-  }
-  let authorization: AuthorizationConfig | undefined;
-  if (raw.authorization) {
-    const a = raw.authorization;
-    const type = a.type ?? "Bearer";
-    if (type.toLowerCase() === "basic") fail(["authorization"], `authorization type cannot be set to "basic", use "basic_auth" instead`, "type");
-    if (a.credentials && a.credentials_file) fail(["authorization"], "at most one of authorization credentials & credentials_file must be configured");
-    authorization = { type, credentials: a.credentials ?? undefined, credentialsFile: file(a.credentials_file) };
-  }
-  if (raw.bearer_token || raw.bearer_token_file) {
-    if (raw.bearer_token && raw.bearer_token_file) fail([], "at most one of bearer_token & bearer_token_file must be configured");
-    if (authorization) fail([], "at most one of bearer_token, bearer_token_file & authorization must be configured");
-    authorization = { type: "Bearer", credentials: raw.bearer_token ?? undefined, credentialsFile: file(raw.bearer_token_file) };
-  }
-  if (basicAuth && authorization) fail([], "at most one of basic_auth, bearer_token & bearer_token_file & authorization must be configured");
-  if (raw.follow_redirects === false) fail([], "follow_redirects: false is not supported here (Shoal's own endpoints do not redirect)", "follow_redirects");
-  const t = raw.tls_config ?? {};
-  return {
-    filename,
-    basicAuth,
-    authorization,
-    tlsConfig: {
-      caFile: file(t.ca_file),
-      certFile: file(t.cert_file),
-      keyFile: file(t.key_file),
-      serverName: t.server_name ?? undefined,
-      insecureSkipVerify: t.insecure_skip_verify ?? false,
-    },
-  };
+  const { basicAuth, authorization, tlsConfig, followRedirects } = checkHttpClientFields(c, raw, []);
+  if (!followRedirects) c.fail([], "follow_redirects: false is not supported here (Shoal's own endpoints do not redirect)", "follow_redirects");
+  return { filename, basicAuth, authorization, tlsConfig };
 }
 
 export function loadHttpClientConfigFile(path: string): HttpClientConfig {
@@ -109,8 +63,11 @@ function readFileField(what: string, path: string): string {
   }
 }
 
+/** What a request needs from any HTTP client config (this file's, a scrape job's, an Alertmanager set's). */
+export type HttpClientAuth = Pick<HttpClientConfig, "basicAuth" | "authorization" | "tlsConfig">;
+
 /** The request options for one call; reads the referenced files now (they may have been rotated). */
-export function httpClientRequestOptions(cfg: HttpClientConfig | null): HttpClientRequestOptions {
+export function httpClientRequestOptions(cfg: HttpClientAuth | null): HttpClientRequestOptions {
   const headers: Record<string, string> = {};
   const tls: HttpClientRequestOptions["tls"] = { rejectUnauthorized: true };
   if (!cfg) return { headers, tls };

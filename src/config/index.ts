@@ -1,9 +1,19 @@
 /** The config room's door: Prometheus-format config files, parsed, defaulted and checked. */
-export type { Config, FileSDConfig, RelabelConfig, ScrapeConfig, TargetGroupConfig } from "./types.ts";
+export type { AlertingConfig, AlertmanagerConfig, Config, FileSDConfig, RelabelConfig, ScrapeConfig, TargetGroupConfig } from "./types.ts";
 export { ConfigError, loadConfigFile, parseConfig } from "./load.ts";
 export { DEFAULT_CONFIG_YAML, defaultConfig, selfTarget } from "./defaults.ts";
 export { loadWebConfigFile, parseGoDuration, parseWebConfig, type TlsServerConfig, type WebConfig } from "./web_config.ts";
-export { httpClientRequestOptions, loadHttpClientConfigFile, parseHttpClientConfig, type HttpClientConfig } from "./http_client_config.ts";
+export {
+  httpClientRequestOptions,
+  loadHttpClientConfigFile,
+  parseHttpClientConfig,
+  type HttpClientAuth,
+  type HttpClientConfig,
+  type HttpClientRequestOptions,
+} from "./http_client_config.ts";
 export { configDisplayYaml, redactedYaml, SECRET_TOKEN } from "./redact.ts";
 export { parseFileSD, type TargetGroup } from "./filesd.ts";
-export { loadRuleFile, parseRuleFile, type ExprChecker } from "./rules.ts";
+export { loadRuleFile, parseRuleFile, RuleFileError, type ExprChecker, type RuleConfig, type RuleGroupConfig, type TemplateChecker } from "./rules.ts";
+/** YAML documents with positions and Go-decoder checks, for commands that read other Prometheus file formats (rule unit tests). */
+export { YamlDoc } from "./yamldoc.ts";
+export { globFiles, ruleFilePaths } from "./glob.ts";

@@ -2,8 +2,8 @@
  * The config as it may be shown (status API, UI, logs): re-marshalled from the parsed YAML, so
  * comments (which may hold old passwords) are gone and aliases are resolved, with every field
  * that Prometheus types as `config.Secret` replaced by `<secret>`, as Prometheus marshals them.
- * Sections Shoal keeps without acting on (remote_write, remote_read, alerting) hold Prometheus's
- * HTTP client, SigV4 and service-discovery configs, so the same names are redacted there too.
+ * Sections Shoal keeps without acting on (remote_write, remote_read) and Prometheus-only fields
+ * hold HTTP client, SigV4 and service-discovery configs, so the same names are redacted there too.
  */
 import { Document, parseDocument } from "yaml";
 import type { Config } from "./types.ts";

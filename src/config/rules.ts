@@ -1,14 +1,15 @@
 /**
  * Prometheus rule files (`groups:` of recording and alerting rules), parsed and validated as
- * Prometheus's rulefmt does, with every error naming file and line. Used by
- * `shoal check config` for the files that `rule_files` matches, and by whoever evaluates rules.
- * The PromQL parser is passed in (`checkExpr`) so that loading a config never pulls in the
- * query engine.
+ * Prometheus's rulefmt does: a file is decoded strictly first (unknown fields and wrong types are
+ * reported together, as Go's YAML decoder reports them), then every group and rule is validated
+ * and EVERY error is reported, each with the line and column promtool prints
+ * (`file: 5:15: group "g", rule 1, "a:b": could not parse expression: …`).
+ * The PromQL parser and the template parser are passed in (`checkExpr`, `checkTemplate`) so that
+ * loading a config never pulls in the query engine or the rules room.
  */
 import { readFileSync } from "node:fs";
-import { z } from "zod";
-import { isLegacyLabelName, isValidMetricName } from "../model/index.ts";
-import { duration } from "./schema.ts";
+import { isMap, isScalar, isSeq, type Pair } from "yaml";
+import { goQuoteString, isLegacyLabelName, isValidMetricName, parseDuration } from "../model/index.ts";
 import { ConfigError } from "./error.ts";
 import { YamlDoc } from "./yamldoc.ts";
 
@@ -30,116 +31,358 @@ export interface RuleGroupConfig {
   name: string;
   /** ms; 0 means the global evaluation_interval. */
   interval: number;
+  /** ms; 0 means none (the global rule_query_offset, where there is one). */
+  queryOffset: number;
   limit: number;
+  /** Added to every rule's labels; a rule's own label of the same name wins (Prometheus 3). */
+  labels: Record<string, string>;
   rules: RuleConfig[];
 }
-
-const str = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
-const labelMap = z.record(z.string(), str.nullish());
-
-const ruleSchema = z.strictObject({
-  record: str.nullish(),
-  alert: str.nullish(),
-  expr: str.nullish(),
-  for: duration.nullish(),
-  keep_firing_for: duration.nullish(),
-  labels: labelMap.nullish(),
-  annotations: labelMap.nullish(),
-});
-
-const fileSchema = z
-  .strictObject({
-    groups: z
-      .array(
-        z.strictObject({
-          name: str.nullish(),
-          interval: duration.nullish(),
-          query_offset: duration.nullish(),
-          limit: z.number().int().nonnegative().nullish(),
-          rules: z.array(ruleSchema).nullish(),
-        }),
-      )
-      .nullish(),
-  })
-  .nullable();
 
 /** Throws with the parser's message when `expr` is not valid PromQL. */
 export type ExprChecker = (expr: string) => void;
 
-export function parseRuleFile(text: string, filename: string, checkExpr: ExprChecker): RuleGroupConfig[] {
-  const yaml = YamlDoc.parse(text, filename);
-  const fail = (path: (string | number)[], message: string, key?: string): never => {
-    const line = yaml.line(path, key);
-    throw new ConfigError(`${filename}${line === null ? "" : ":" + line}: ${message}`, filename, line, "");
-  };
-  const js = yaml.value;
-  const parsed = fileSchema.safeParse(js);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
-    if (issue.code === "unrecognized_keys") fail(path, `field ${issue.keys[0]} not found`, issue.keys[0]);
-    fail(path, `${path.join(".")}: ${issue.message}`);
+/**
+ * Throws with Go's template error (`template: NAME:LINE: …`) when `text`, a label or annotation
+ * of the alerting rule `alertName`, does not parse as an alert template.
+ */
+export type TemplateChecker = (alertName: string, text: string) => void;
+
+/** Every error of one rule file; the message lists them one per line, as promtool prints them. */
+export class RuleFileError extends ConfigError {
+  constructor(
+    filename: string,
+    readonly errors: readonly ConfigError[],
+  ) {
+    super(errors.map((e) => e.message).join("\n"), filename, errors[0]?.line ?? null, "");
   }
-  const groups: RuleGroupConfig[] = [];
-  const names = new Set<string>();
-  (parsed.data?.groups ?? []).forEach((g, gi) => {
-    const name = g.name ?? "";
-    if (name === "") fail(["groups", gi], "Groupname must not be empty");
-    if (names.has(name)) fail(["groups", gi], `groupname: ${JSON.stringify(name)} is repeated in the same file`, "name");
-    names.add(name);
-    const rules = (g.rules ?? []).map((r, ri): RuleConfig => {
-      const path = ["groups", gi, "rules", ri];
-      const ruleName = r.record ?? r.alert ?? "";
-      const where = `group ${JSON.stringify(name)}, rule ${ri + 1}, ${JSON.stringify(ruleName)}`;
-      const bad = (msg: string, key?: string): never => fail(path, `${where}: ${msg}`, key);
-      if (r.record != null && r.alert != null) bad("only one of 'record' and 'alert' must be set");
-      if (r.record == null && r.alert == null) bad("one of 'record' or 'alert' must be set");
-      if (r.record === "" || r.alert === "") bad(`field '${r.record === "" ? "record" : "alert"}' must be set in rule`);
-      const expr = r.expr ?? "";
-      if (expr === "") bad("field 'expr' must be set in rule");
-      try {
-        checkExpr(expr);
-      } catch (e) {
-        bad(`could not parse expression: ${(e as Error).message}`, "expr");
-      }
-      if (r.record != null) {
-        if (r.annotations != null && Object.keys(r.annotations).length > 0) bad("invalid field 'annotations' in recording rule", "annotations");
-        if (r.for) bad("invalid field 'for' in recording rule", "for");
-        if (r.keep_firing_for) bad("invalid field 'keep_firing_for' in recording rule", "keep_firing_for");
-        if (!isValidMetricName(r.record)) bad(`invalid recording rule name: ${r.record}`, "record");
-      }
-      const labels: Record<string, string> = {};
-      for (const [k, v] of Object.entries(r.labels ?? {})) {
-        if (!isLegacyLabelName(k) || k === "__name__") bad(`invalid label name: ${k}`, "labels");
-        labels[k] = v ?? "";
-      }
-      const annotations: Record<string, string> = {};
-      for (const [k, v] of Object.entries(r.annotations ?? {})) {
-        if (!isLegacyLabelName(k)) bad(`invalid annotation name: ${k}`, "annotations");
-        annotations[k] = v ?? "";
-      }
-      return {
-        record: r.record ?? undefined,
-        alert: r.alert ?? undefined,
-        expr,
-        for: r.for ?? 0,
-        keepFiringFor: r.keep_firing_for ?? 0,
-        labels,
-        annotations,
-        line: yaml.line(path) ?? 0,
-      };
-    });
-    groups.push({ name, interval: g.interval ?? 0, limit: g.limit ?? 0, rules });
-  });
-  return groups;
 }
 
-export function loadRuleFile(path: string, checkExpr: ExprChecker): RuleGroupConfig[] {
+interface Position {
+  line: number;
+  col: number;
+}
+
+/** A field kept as its YAML node (Go's yaml.Node): its scalar text and where it is. */
+interface TextNode {
+  value: string;
+  pos: Position | null;
+}
+
+interface DecodedRule {
+  record: TextNode;
+  alert: TextNode;
+  expr: TextNode;
+  for: number;
+  keepFiringFor: number;
+  labels: [string, string][];
+  annotations: [string, string][];
+  pos: Position | null;
+}
+
+interface DecodedGroup {
+  name: string;
+  interval: number;
+  queryOffset: number;
+  limit: number;
+  labels: [string, string][];
+  rules: DecodedRule[];
+  pos: Position | null;
+}
+
+/** A custom unmarshaler's error (a bad duration): Go's decoder stops at the first one. */
+class DecodeAbort extends Error {}
+
+const ABSENT: TextNode = { value: "", pos: null };
+
+/**
+ * Go's strict YAML decoding of a rule file into rulefmt's types: wrong types and unknown fields
+ * are collected (`line N: …`) and reported together; a bad duration stops decoding.
+ */
+class RuleFileDecoder {
+  readonly typeErrors: string[] = [];
+
+  constructor(private readonly yaml: YamlDoc) {}
+
+  private node(n: unknown): unknown {
+    return this.yaml.resolve(n);
+  }
+
+  private pos(n: unknown): Position | null {
+    return this.yaml.position(n);
+  }
+
+  private lineOf(n: unknown): number {
+    return this.pos(n)?.line ?? 0;
+  }
+
+  /** yaml.v3's "cannot unmarshal" line: the node's tag, its text (shortened) for scalars, the Go type. */
+  private typeError(n: unknown, goType: string): void {
+    let tag = "!!map";
+    let shown = "";
+    if (isSeq(n)) tag = "!!seq";
+    else if (isScalar(n)) {
+      const v = n.value;
+      const text = typeof n.source === "string" ? n.source : String(v);
+      if (typeof v === "boolean") tag = "!!bool";
+      else if (typeof v === "number" || typeof v === "bigint") tag = /^[-+]?[0-9]+$/.test(text) ? "!!int" : "!!float";
+      else tag = "!!str";
+      shown = text.length > 10 ? ` \`${text.slice(0, 7)}...\`` : ` \`${text}\``;
+    }
+    this.typeErrors.push(`line ${this.lineOf(n)}: cannot unmarshal ${tag}${shown} into ${goType}`);
+  }
+
+  private isNull(n: unknown): boolean {
+    return n === null || n === undefined || (isScalar(n) && n.value === null);
+  }
+
+  private pairs(n: unknown, goType: string, fields: Record<string, (value: unknown) => void>): void {
+    for (const p of (n as { items: Pair[] }).items) {
+      const key = this.node(p.key);
+      const name = isScalar(key) ? String(key.value) : "";
+      const set = Object.hasOwn(fields, name) ? fields[name] : undefined;
+      if (set === undefined) this.typeErrors.push(`line ${this.lineOf(key)}: field ${name} not found in type ${goType}`);
+      else set(this.node(p.value));
+    }
+  }
+
+  private string(n: unknown): string {
+    if (this.isNull(n)) return "";
+    if (isScalar(n)) return String(n.value);
+    this.typeError(n, "string");
+    return "";
+  }
+
+  private int(n: unknown): number {
+    if (this.isNull(n)) return 0;
+    // Go's decoder truncates a float into an int field.
+    if (isScalar(n) && typeof n.value === "number" && Number.isFinite(n.value)) return Math.trunc(n.value);
+    this.typeError(n, "int");
+    return 0;
+  }
+
+  private duration(n: unknown): number {
+    if (this.isNull(n)) return 0;
+    if (!isScalar(n)) {
+      this.typeError(n, "string");
+      return 0;
+    }
+    try {
+      return parseDuration(String(n.value));
+    } catch (e) {
+      throw new DecodeAbort((e as Error).message);
+    }
+  }
+
+  private textNode(n: unknown): TextNode {
+    return { value: isScalar(n) && n.value !== null ? String(n.value) : "", pos: this.pos(n) };
+  }
+
+  private stringMap(n: unknown): [string, string][] {
+    if (this.isNull(n)) return [];
+    if (!isMap(n)) {
+      this.typeError(n, "map[string]string");
+      return [];
+    }
+    return n.items.map((p): [string, string] => [this.string(this.node(p.key)), this.string(this.node(p.value))]);
+  }
+
+  private rule(n: unknown): DecodedRule {
+    const r: DecodedRule = { record: ABSENT, alert: ABSENT, expr: ABSENT, for: 0, keepFiringFor: 0, labels: [], annotations: [], pos: this.pos(n) };
+    if (this.isNull(n)) return r;
+    if (!isMap(n)) {
+      this.typeError(n, "rulefmt.RuleNode");
+      return r;
+    }
+    this.pairs(n, "rulefmt.RuleNode", {
+      record: (v) => (r.record = this.textNode(v)),
+      alert: (v) => (r.alert = this.textNode(v)),
+      expr: (v) => (r.expr = this.textNode(v)),
+      for: (v) => (r.for = this.duration(v)),
+      keep_firing_for: (v) => (r.keepFiringFor = this.duration(v)),
+      labels: (v) => (r.labels = this.stringMap(v)),
+      annotations: (v) => (r.annotations = this.stringMap(v)),
+    });
+    return r;
+  }
+
+  private group(n: unknown): DecodedGroup {
+    const g: DecodedGroup = { name: "", interval: 0, queryOffset: 0, limit: 0, labels: [], rules: [], pos: this.pos(n) };
+    if (this.isNull(n)) return g;
+    if (!isMap(n)) {
+      this.typeError(n, "rulefmt.RuleGroup");
+      return g;
+    }
+    this.pairs(n, "rulefmt.RuleGroup", {
+      name: (v) => (g.name = this.string(v)),
+      interval: (v) => (g.interval = this.duration(v)),
+      // Prometheus 2.53 and later; 2.42's promtool does not know it.
+      query_offset: (v) => (g.queryOffset = this.duration(v)),
+      limit: (v) => (g.limit = this.int(v)),
+      // Prometheus 3 and later.
+      labels: (v) => (g.labels = this.stringMap(v)),
+      rules: (v) => {
+        if (this.isNull(v)) return;
+        if (!isSeq(v)) this.typeError(v, "[]rulefmt.RuleNode");
+        else g.rules = v.items.map((it) => this.rule(this.node(it)));
+      },
+    });
+    return g;
+  }
+
+  decode(): DecodedGroup[] {
+    const root = this.node(this.yaml.root);
+    let groups: DecodedGroup[] = [];
+    if (this.isNull(root)) return groups;
+    if (!isMap(root)) {
+      this.typeError(root, "rulefmt.RuleGroups");
+      return groups;
+    }
+    this.pairs(root, "rulefmt.RuleGroups", {
+      groups: (v) => {
+        if (this.isNull(v)) return;
+        if (!isSeq(v)) this.typeError(v, "[]rulefmt.RuleGroup");
+        else groups = v.items.map((it) => this.group(this.node(it)));
+      },
+    });
+    return groups;
+  }
+
+  /**
+   * rulefmt decodes the file a second time, loosely, to find the groups' positions; that pass
+   * fails (and adds its own error) only when the file or its `groups` has the wrong shape.
+   */
+  looseShapeErrors(): string[] {
+    const root = this.node(this.yaml.root);
+    if (this.isNull(root)) return [];
+    const errs: string[] = [];
+    const shape = (n: unknown, goType: string) => {
+      const saved = this.typeErrors.length;
+      this.typeError(n, goType);
+      errs.push(...this.typeErrors.splice(saved));
+    };
+    if (!isMap(root)) shape(root, "rulefmt.ruleGroups");
+    else {
+      const groups = this.node(root.items.find((p) => isScalar(p.key) && p.key.value === "groups")?.value);
+      if (!this.isNull(groups) && !isSeq(groups)) shape(groups, "[]yaml.Node");
+    }
+    return errs.length === 0 ? [] : [`yaml: unmarshal errors:\n  ${errs.join("\n  ")}`];
+  }
+}
+
+function at(p: Position | null): string {
+  return `${p?.line ?? 0}:${p?.col ?? 0}: `;
+}
+
+/** rulefmt's checks of one rule, each error with the node it is about (or none). */
+function validateRule(r: DecodedRule, checkExpr: ExprChecker, checkTemplate: TemplateChecker | undefined): { msg: string; pos: string; line: number | null }[] {
+  const errs: { msg: string; pos: string; line: number | null }[] = [];
+  const add = (msg: string, node?: TextNode, alt?: TextNode) =>
+    errs.push({ msg, pos: node === undefined ? "" : at(node.pos) + (alt === undefined ? "" : at(alt.pos)), line: node?.pos?.line ?? null });
+  const record = r.record.value;
+  const alert = r.alert.value;
+  if (record !== "" && alert !== "") add("only one of 'record' and 'alert' must be set", r.record, r.alert);
+  if (record === "" && alert === "") add("one of 'record' or 'alert' must be set", r.record);
+  if (r.expr.value === "") add("field 'expr' must be set in rule", r.expr);
+  else {
+    try {
+      checkExpr(r.expr.value);
+    } catch (e) {
+      add(`could not parse expression: ${(e as Error).message}`, r.expr);
+    }
+  }
+  if (record !== "") {
+    if (r.annotations.length > 0) add("invalid field 'annotations' in recording rule", r.record);
+    if (r.for !== 0) add("invalid field 'for' in recording rule", r.record);
+    if (r.keepFiringFor !== 0) add("invalid field 'keep_firing_for' in recording rule", r.record);
+    if (!isValidMetricName(record)) add(`invalid recording rule name: ${record}`, r.record);
+  }
+  for (const [k, v] of r.labels) {
+    if (!isLegacyLabelName(k) || k === "__name__") add(`invalid label name: ${k}`);
+    if (!v.isWellFormed()) add(`invalid label value: ${v}`);
+  }
+  for (const [k] of r.annotations) if (!isLegacyLabelName(k)) add(`invalid annotation name: ${k}`);
+  if (alert !== "" && checkTemplate !== undefined) {
+    const check = (what: string, k: string, text: string) => {
+      try {
+        checkTemplate(alert, text);
+      } catch (e) {
+        add(`${what} ${goQuoteString(k)}: ${(e as Error).message}`);
+      }
+    };
+    for (const [k, v] of r.labels) check("label", k, v);
+    for (const [k, v] of r.annotations) check("annotation", k, v);
+  }
+  return errs;
+}
+
+/**
+ * Parses and validates a rule file. Throws a RuleFileError holding every error (each a
+ * ConfigError whose message reads as promtool prints it) when there is any.
+ * Without `checkTemplate`, label and annotation templates are not checked.
+ */
+export function parseRuleFile(text: string, filename: string, checkExpr: ExprChecker, checkTemplate?: TemplateChecker): RuleGroupConfig[] {
+  const yaml = YamlDoc.parse(text, filename);
+  const errors: ConfigError[] = [];
+  const fail = (msg: string, line: number | null) => errors.push(new ConfigError(`${filename}: ${msg}`, filename, line, ""));
+  const decoder = new RuleFileDecoder(yaml);
+  let groups: DecodedGroup[] = [];
+  try {
+    groups = decoder.decode();
+    if (decoder.typeErrors.length > 0) fail(`yaml: unmarshal errors:\n  ${decoder.typeErrors.join("\n  ")}`, null);
+  } catch (e) {
+    if (!(e instanceof DecodeAbort)) throw e;
+    fail(e.message, null);
+  }
+  for (const msg of decoder.looseShapeErrors()) fail(msg, null);
+  if (errors.length > 0) throw new RuleFileError(filename, errors);
+
+  const seen = new Set<string>();
+  for (const g of groups) {
+    if (g.name === "") fail(`${at(g.pos)}Groupname must not be empty`, g.pos?.line ?? null);
+    if (seen.has(g.name)) fail(`${at(g.pos)}groupname: "${g.name}" is repeated in the same file`, g.pos?.line ?? null);
+    for (const [k, v] of g.labels) {
+      if (!isLegacyLabelName(k) || k === "__name__") fail(`invalid label name: ${k}`, g.pos?.line ?? null);
+      if (!v.isWellFormed()) fail(`invalid label value: ${v}`, g.pos?.line ?? null);
+    }
+    seen.add(g.name);
+    g.rules.forEach((r, i) => {
+      const name = r.alert.value !== "" ? r.alert.value : r.record.value;
+      for (const e of validateRule(r, checkExpr, checkTemplate)) {
+        fail(`${e.pos}group ${goQuoteString(g.name)}, rule ${i + 1}, ${goQuoteString(name)}: ${e.msg}`, e.line ?? r.pos?.line ?? null);
+      }
+    });
+  }
+  if (errors.length > 0) throw new RuleFileError(filename, errors);
+  return groups.map((g) => ({
+    name: g.name,
+    interval: g.interval,
+    queryOffset: g.queryOffset,
+    limit: g.limit,
+    labels: Object.fromEntries(g.labels),
+    rules: g.rules.map(
+      (r): RuleConfig => ({
+        record: r.record.value !== "" ? r.record.value : undefined,
+        alert: r.alert.value !== "" ? r.alert.value : undefined,
+        expr: r.expr.value,
+        for: r.for,
+        keepFiringFor: r.keepFiringFor,
+        labels: Object.fromEntries(r.labels),
+        annotations: Object.fromEntries(r.annotations),
+        line: r.pos?.line ?? 0,
+      }),
+    ),
+  }));
+}
+
+/** Reads and parses a rule file; an unreadable file is a ConfigError worded as Prometheus's. */
+export function loadRuleFile(path: string, checkExpr: ExprChecker, checkTemplate?: TemplateChecker): RuleGroupConfig[] {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new ConfigError(`open ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`, path, null, "");
+    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message;
+    throw new ConfigError(`${path}: open ${path}: ${why}`, path, null, "");
   }
-  return parseRuleFile(text, path, checkExpr);
+  return parseRuleFile(text, path, checkExpr, checkTemplate);
 }

@@ -48,11 +48,13 @@ const staticConfigSchema = z.strictObject({
   targets: z.array(str).nullish(),
   labels: labelMap.nullish(),
 });
+export type RawStaticConfig = z.infer<typeof staticConfigSchema>;
 
 const fileSDSchema = z.strictObject({
   files: z.array(str),
   refresh_interval: duration.nullish(),
 });
+export type RawFileSD = z.infer<typeof fileSDSchema>;
 
 export const basicAuthSchema = z.strictObject({
   username: str.nullish(),
@@ -74,6 +76,18 @@ export const tlsSchema = z.strictObject({
   insecure_skip_verify: z.boolean().nullish(),
 });
 
+/** Prometheus's HTTP client config, inlined into every block that calls out. */
+export const httpClientFields = {
+  basic_auth: basicAuthSchema.nullish(),
+  authorization: authorizationSchema.nullish(),
+  bearer_token: str.nullish(),
+  bearer_token_file: str.nullish(),
+  tls_config: tlsSchema.nullish(),
+  follow_redirects: z.boolean().nullish(),
+};
+const httpClientFieldsSchema = z.strictObject(httpClientFields);
+export type RawHttpClientFields = z.infer<typeof httpClientFieldsSchema>;
+
 export const scrapeConfigSchema = z.strictObject({
   job_name: str.nullish(),
   scrape_interval: duration.nullish(),
@@ -87,31 +101,47 @@ export const scrapeConfigSchema = z.strictObject({
   file_sd_configs: z.array(fileSDSchema).nullish(),
   relabel_configs: z.array(relabelSchema).nullish(),
   metric_relabel_configs: z.array(relabelSchema).nullish(),
-  basic_auth: basicAuthSchema.nullish(),
-  authorization: authorizationSchema.nullish(),
-  bearer_token: str.nullish(),
-  bearer_token_file: str.nullish(),
-  tls_config: tlsSchema.nullish(),
+  ...httpClientFields,
   sample_limit: uint.nullish(),
   label_limit: uint.nullish(),
   label_name_length_limit: uint.nullish(),
   label_value_length_limit: uint.nullish(),
   body_size_limit: byteSize.nullish(),
   enable_compression: z.boolean().nullish(),
-  follow_redirects: z.boolean().nullish(),
   target_limit: uint.nullish(),
   keep_dropped_targets: uint.nullish(),
 });
 export type RawScrapeConfig = z.infer<typeof scrapeConfigSchema>;
 
+/** One `alerting.alertmanagers` entry; `null` relabel rules are refused by load with Prometheus's messages. */
+const alertmanagerSchema = z.strictObject({
+  static_configs: z.array(staticConfigSchema).nullish(),
+  file_sd_configs: z.array(fileSDSchema).nullish(),
+  path_prefix: str.nullish(),
+  scheme: str.nullish(),
+  timeout: duration.nullish(),
+  api_version: str.nullish(),
+  relabel_configs: z.array(relabelSchema.nullable()).nullish(),
+  alert_relabel_configs: z.array(relabelSchema.nullable()).nullish(),
+  ...httpClientFields,
+});
+export type RawAlertmanagerConfig = z.infer<typeof alertmanagerSchema>;
+
+export const alertingSchema = z.strictObject({
+  alert_relabel_configs: z.array(relabelSchema.nullable()).nullish(),
+  alertmanagers: z.array(alertmanagerSchema.nullable()).nullish(),
+});
+export type RawAlertingConfig = z.infer<typeof alertingSchema>;
+
 const globalSchema = z.strictObject({
   scrape_interval: duration.nullish(),
   scrape_timeout: duration.nullish(),
   evaluation_interval: duration.nullish(),
+  rule_query_offset: duration.nullish(),
   external_labels: labelMap.nullish(),
 });
 
-/** Sections Shoal stores but does not act on yet: any mapping is kept as written. */
+/** Sections Shoal stores but does not act on yet (remote write and read): any mapping is kept as written. */
 const looseObject = z.record(z.string(), z.unknown());
 
 export const configSchema = z
@@ -121,7 +151,7 @@ export const configSchema = z
     scrape_configs: z.array(scrapeConfigSchema.nullable()).nullish(),
     remote_write: z.array(looseObject).nullish(),
     remote_read: z.array(looseObject).nullish(),
-    alerting: looseObject.nullish(),
+    alerting: alertingSchema.nullish(),
   })
   .nullable();
 export type RawConfig = z.infer<typeof configSchema>;

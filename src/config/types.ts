@@ -2,45 +2,9 @@
  * The parsed, defaulted configuration. Durations are milliseconds; file paths are resolved
  * against the config file's directory, as Prometheus does.
  */
-import type { Labels } from "../model/index.ts";
+import type { Labels, RelabelConfig } from "../model/index.ts";
 
-export type RelabelAction =
-  | "replace"
-  | "keep"
-  | "drop"
-  | "keepequal"
-  | "dropequal"
-  | "hashmod"
-  | "labelmap"
-  | "labeldrop"
-  | "labelkeep"
-  | "lowercase"
-  | "uppercase";
-
-export const RELABEL_ACTIONS: readonly RelabelAction[] = [
-  "replace",
-  "keep",
-  "drop",
-  "keepequal",
-  "dropequal",
-  "hashmod",
-  "labelmap",
-  "labeldrop",
-  "labelkeep",
-  "lowercase",
-  "uppercase",
-];
-
-export interface RelabelConfig {
-  sourceLabels: string[];
-  separator: string;
-  /** The pattern as written (unanchored); compile with the model's compileRegex. */
-  regex: string;
-  modulus: number;
-  targetLabel: string;
-  replacement: string;
-  action: RelabelAction;
-}
+export type { RelabelConfig };
 
 export interface TargetGroupConfig {
   targets: string[];
@@ -104,10 +68,39 @@ export interface ScrapeConfig {
   keepDroppedTargets: number;
 }
 
+/** One `alerting.alertmanagers` entry: how a set of Alertmanagers is found and called. */
+export interface AlertmanagerConfig {
+  staticConfigs: TargetGroupConfig[];
+  fileSDConfigs: FileSDConfig[];
+  scheme: "http" | "https";
+  /** Put before `/api/v2/alerts`; "" for none. */
+  pathPrefix: string;
+  /** Per request to one Alertmanager, ms (Prometheus's default 10s). */
+  timeout: number;
+  /** Only v2: Alertmanager removed API v1 and so did Prometheus. */
+  apiVersion: "v2";
+  /** Applied to each discovered Alertmanager (`__address__`, `__scheme__`, `__alerts_path__`). */
+  relabelConfigs: RelabelConfig[];
+  /** Applied to the alerts sent to this set only, after the global alert_relabel_configs. */
+  alertRelabelConfigs: RelabelConfig[];
+  basicAuth?: BasicAuthConfig;
+  authorization?: AuthorizationConfig;
+  tlsConfig: TLSConfig;
+  followRedirects: boolean;
+}
+
+export interface AlertingConfig {
+  /** Applied to every alert before it is queued for any Alertmanager. */
+  alertRelabelConfigs: RelabelConfig[];
+  alertmanagers: AlertmanagerConfig[];
+}
+
 export interface GlobalConfig {
   scrapeInterval: number;
   scrapeTimeout: number;
   evaluationInterval: number;
+  /** ms; how far back rule groups without their own query_offset evaluate (Prometheus 2.53+). */
+  ruleQueryOffset: number;
   externalLabels: Labels;
 }
 
@@ -119,7 +112,8 @@ export interface Config {
   /** Accepted and kept for later (not acted on yet). */
   remoteWrite: Record<string, unknown>[];
   remoteRead: Record<string, unknown>[];
-  alerting: Record<string, unknown> | null;
+  /** Empty lists when the file has no `alerting` section. */
+  alerting: AlertingConfig;
   /** Where the config came from, for /api/v1/status/config and error messages. */
   source: { filename: string; text: string };
 }

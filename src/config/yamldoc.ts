@@ -3,7 +3,7 @@
  * value keeps its position, checked for what Go's YAML decoder would refuse (syntax errors,
  * duplicate keys, non-scalar keys, broken aliases), and converted to plain JS for the schema.
  */
-import { isCollection, isMap, isNode, isPair, LineCounter, parseDocument, visit, type Document } from "yaml";
+import { isAlias, isCollection, isMap, isNode, isPair, LineCounter, parseDocument, visit, type Document } from "yaml";
 import { ConfigError } from "./error.ts";
 
 export class YamlDoc {
@@ -43,6 +43,22 @@ export class YamlDoc {
       fail(null, (e as Error).message);
     }
     return new YamlDoc(doc, lines, value);
+  }
+
+  /** The document's root node, for readers that walk the nodes themselves to report columns. */
+  get root(): unknown {
+    return this.doc.contents;
+  }
+
+  /** `node` itself, or what it points at when it is an alias (`*anchor`). */
+  resolve(node: unknown): unknown {
+    return isAlias(node) ? node.resolve(this.doc) : node;
+  }
+
+  /** 1-based line and column where `node` starts, as Go's YAML decoder numbers them. */
+  position(node: unknown): { line: number; col: number } | null {
+    if (!isNode(node) || !node.range) return null;
+    return this.lines.linePos(node.range[0]);
   }
 
   /**

@@ -5,8 +5,18 @@
 import type { MetricSample } from "./metric_family.ts";
 
 export interface ClusterFigures {
-  members: { id: string; name: string; state: string; health: string; heartbeatAgeSeconds: number }[];
+  members: { id: string; name: string; self: boolean; state: string; health: string; heartbeatAgeSeconds: number }[];
+  /** The configured replication factor (--cluster.replication-factor). */
   replicationFactor: number;
+  /** Copies the ring places now: the configured factor capped by the members holding data. */
+  effectiveReplicationFactor: number;
+  /** Copies held against the configured factor (the cluster's replication health). */
+  replication: {
+    underReplicatedRanges: number;
+    underReplicatedFraction: number;
+    unavailableFraction: number;
+    minLiveReplicas: number;
+  };
   forwardedSamples: MetricSample[];
   forwardedBatches: MetricSample[];
   writeQuorumFailures: number;
@@ -20,7 +30,8 @@ export interface ClusterFigures {
     failedTransfers: MetricSample[];
     activeTransfers: number;
     droppedSeries: number;
-    underReplicatedRanges: number;
+    /** Ranges members are copying after a death (from every member's heartbeat). */
+    reReplicatingRanges: number;
   };
   antiEntropy: { repairs: number; runs: number };
   lateSamplesBackfilled: number;

@@ -7,3 +7,4 @@ export { getFunction } from "./signatures.ts";
 export { QueryError } from "./result.ts";
 export type { QueryResult, QueryValue, QueryStats } from "./result.ts";
 export type * from "./ast.ts";
+export { parseSeriesDesc, parseSeriesLabels, parseSeriesNumber, parseSeriesValues, unquoteGoString, type SeqValue } from "./series_notation.ts";

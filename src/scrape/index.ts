@@ -1,6 +1,4 @@
 /** The scrape room's door: the manager node.ts runs, plus the parsers and relabeling others reuse. */
 export { ScrapeManager, type ScrapeManagerStats } from "./manager.ts";
 export { ExpositionError, ExpositionParser, parseSeriesKey, type ExpositionFormat, type MetricMetadata } from "./exposition.ts";
-export { relabel } from "./relabel.ts";
-export type { TargetGroup } from "./discovery.ts";
 export type { ScrapeObservers } from "./metrics.ts";

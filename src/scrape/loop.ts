@@ -11,6 +11,7 @@ import {
   labelsFromPairs,
   labelsWith,
   METRIC_NAME,
+  relabel,
   type Appendable,
   type Appender,
   type Label,
@@ -22,7 +23,6 @@ import type { ScrapeConfig } from "../config/index.ts";
 import { parseSeriesKey, type ExpositionParser, type MetricMetadata } from "./exposition.ts";
 import { BodySizeLimitError, fetchTarget, type ScrapeResponse } from "./fetch.ts";
 import { countRejected, goDurationString, newScrapeCounters, type ScrapeCounters } from "./metrics.ts";
-import { relabel } from "./relabel.ts";
 import type { TargetSpec } from "./targets.ts";
 
 export interface SeriesCacheEntry {

@@ -18,7 +18,7 @@ import {
   type TargetMetadata,
 } from "../model/index.ts";
 import type { Config, ScrapeConfig } from "../config/index.ts";
-import { FileDiscoverer, StaticDiscoverer, type Discoverer, type TargetGroup } from "./discovery.ts";
+import { DiscoverySet } from "../discovery/index.ts";
 import { ExpositionParser } from "./exposition.ts";
 import { ScrapeLoop, type LoopState } from "./loop.ts";
 import { newScrapeCounters, withDefaultScrapeObservers, type ScrapeCounters, type ScrapeObservers } from "./metrics.ts";
@@ -65,7 +65,7 @@ export interface ScrapeManagerStats {
   /** Pool syncs that found more targets than target_limit. */
   targetLimitExceededTotal: number;
   /** Per job: syncs with discovered targets, targets that could not be built, targets scraped here. */
-  jobs: { job: string; syncs: number; syncFailedTargets: number; targets: number }[];
+  jobs: { job: string; syncs: number; syncFailedTargets: number; targets: number; unshardedTargets: number }[];
 }
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -75,12 +75,11 @@ class ScrapePool {
   dropped: Labels[] = [];
   /** Dropped targets before keep_dropped_targets trimmed the list. */
   droppedCount = 0;
-  private readonly discoverers: Discoverer[] = [];
-  private readonly groups: TargetGroup[][] = [];
+  /** Targets after relabeling, before `ownsTarget` kept this node's share: what the whole cluster scrapes. */
+  unshardedCount = 0;
+  private readonly discovery: DiscoverySet;
   private readonly configKey: string;
   private stopped = false;
-  /** Discoverers report their first groups during start; sync once after all of them. */
-  private started = false;
 
   constructor(
     readonly config: ScrapeConfig,
@@ -88,6 +87,7 @@ class ScrapePool {
     private readonly logger: Logger,
   ) {
     this.configKey = JSON.stringify(config);
+    this.discovery = new DiscoverySet(config, logger, mgr.fileSDPollInterval);
   }
 
   sameConfig(cfg: ScrapeConfig): boolean {
@@ -96,17 +96,8 @@ class ScrapePool {
 
   /** Starts discovery; `inherited` are a previous pool's loops, adopted or stopped by the first sync. */
   start(inherited: Map<string, ScrapeLoop>): void {
-    const cfg = this.config;
-    if (cfg.staticConfigs.length > 0) this.discoverers.push(new StaticDiscoverer(cfg.staticConfigs, "static/"));
-    for (const fc of cfg.fileSDConfigs) this.discoverers.push(new FileDiscoverer(fc, this.logger, this.mgr.fileSDPollInterval));
-    this.discoverers.forEach((d, i) => {
-      this.groups[i] = [];
-      d.start((groups) => {
-        this.groups[i] = groups;
-        if (this.started) void this.sync(null);
-      });
-    });
-    this.started = true;
+    // Discoverers report their first groups during start; sync once after all of them.
+    this.discovery.start(() => void this.sync(null));
     void this.sync(inherited);
   }
 
@@ -115,12 +106,13 @@ class ScrapePool {
     if (this.stopped) return;
     const t0 = performance.now();
     const job = this.config.jobName;
-    const built = buildTargets(this.groups.flat(), this.config);
+    const built = buildTargets(this.discovery.groups(), this.config);
     for (const err of built.errors) this.logger.warn("Creating target failed", { err });
     this.mgr.countSync(job, built.errors.length);
     const keep = this.config.keepDroppedTargets;
     this.dropped = keep > 0 ? built.dropped.slice(0, keep) : built.dropped;
     this.droppedCount = built.dropped.length;
+    this.unshardedCount = built.active.length;
     const wanted = new Set<string>();
     const stops: Promise<void>[] = [];
     for (const spec of built.active) {
@@ -158,7 +150,7 @@ class ScrapePool {
 
   async stop(stale: boolean): Promise<void> {
     this.stopped = true;
-    for (const d of this.discoverers) d.stop();
+    this.discovery.stop();
     await Promise.all([...this.loops.values()].map((l) => l.stop(stale)));
     this.loops.clear();
   }
@@ -166,7 +158,7 @@ class ScrapePool {
   /** Stops discovery but leaves the loops to a successor pool. */
   detach(): Map<string, ScrapeLoop> {
     this.stopped = true;
-    for (const d of this.discoverers) d.stop();
+    this.discovery.stop();
     return this.loops;
   }
 }
@@ -298,7 +290,8 @@ export class ScrapeManager {
       jobs: [],
     };
     for (const [job, c] of this.jobCounters) {
-      st.jobs.push({ job, syncs: c.syncs, syncFailedTargets: c.syncFailedTargets, targets: this.pools.get(job)?.loops.size ?? 0 });
+      const pool = this.pools.get(job);
+      st.jobs.push({ job, syncs: c.syncs, syncFailedTargets: c.syncFailedTargets, targets: pool?.loops.size ?? 0, unshardedTargets: pool?.unshardedCount ?? 0 });
     }
     for (const pool of this.pools.values()) {
       st.droppedTargets += pool.droppedCount;

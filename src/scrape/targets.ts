@@ -5,10 +5,9 @@
  * relabel_configs; `__meta_*` labels are removed and `instance` defaults to `__address__`.
  */
 import { hostname } from "node:os";
-import { formatDuration, labelsFromPairs, labelsKey, parseDuration, type Labels } from "../model/index.ts";
+import { formatDuration, labelsFromPairs, labelsKey, parseDuration, relabel, type Labels } from "../model/index.ts";
 import type { ScrapeConfig } from "../config/index.ts";
-import type { TargetGroup } from "./discovery.ts";
-import { relabel } from "./relabel.ts";
+import type { TargetGroup } from "../discovery/index.ts";
 
 export interface TargetSpec {
   /** Labels before relabeling (shown as discoveredLabels). */

@@ -38,7 +38,19 @@ export function clusterFamilies(f: ClusterFigures): MetricFamily[] {
       type: "gauge",
       samples: f.members.map((m) => ({ suffix: "", labels: { member: m.name, id: m.id }, value: m.heartbeatAgeSeconds })),
     },
-    one("shoal_cluster_replication_factor", "gauge", "Effective replication factor (configured, capped by the member count).", f.replicationFactor),
+    {
+      name: "shoal_cluster_member_up",
+      help: "Whether each other member is heard (1: alive or suspect) or held dead (0), as this node sees it; dead members stay until forgotten.",
+      type: "gauge",
+      samples: f.members.filter((m) => !m.self).map((m) => ({ suffix: "", labels: { member: m.name, id: m.id }, value: m.health === "dead" ? 0 : 1 })),
+    },
+    one("shoal_cluster_replication_factor", "gauge", "Configured replication factor: copies every series should have.", f.replicationFactor),
+    one(
+      "shoal_cluster_effective_replication_factor",
+      "gauge",
+      "Copies the ring places now: the configured replication factor capped by the number of live members holding data.",
+      f.effectiveReplicationFactor,
+    ),
     {
       name: "shoal_cluster_forwarded_samples_total",
       help: "Samples sent to replicas, by peer and outcome (success, failure, hinted).",
@@ -91,8 +103,27 @@ export function clusterFamilies(f: ClusterFigures): MetricFamily[] {
     one(
       "shoal_cluster_ranges_under_replicated",
       "gauge",
-      "Token ranges being re-replicated after a member died, not yet back to R copies (from every member's heartbeat).",
-      h.underReplicatedRanges,
+      "Token ranges with fewer live copies than the configured replication factor: an owner suspect or dead, a range being re-replicated, or fewer members than the factor.",
+      f.replication.underReplicatedRanges,
+    ),
+    one(
+      "shoal_cluster_ring_under_replicated_ratio",
+      "gauge",
+      "Fraction of the hash ring with fewer live copies than the configured replication factor.",
+      f.replication.underReplicatedFraction,
+    ),
+    one(
+      "shoal_cluster_ring_unavailable_ratio",
+      "gauge",
+      "Fraction of the hash ring (as data was written) with no live copy at all: queries there return partial results.",
+      f.replication.unavailableFraction,
+    ),
+    one("shoal_cluster_ranges_min_live_replicas", "gauge", "Fewest live copies held of any token range.", f.replication.minLiveReplicas),
+    one(
+      "shoal_cluster_ranges_rereplicating",
+      "gauge",
+      "Token ranges members are copying to their new owners after a member died (from every member's heartbeat).",
+      h.reReplicatingRanges,
     ),
     one(
       "shoal_cluster_antientropy_repairs_total",

@@ -5,3 +5,6 @@ export { registerBuildInfo } from "./build_info.ts";
 export { registerTsdbMetrics, tsdbObservers } from "./tsdb_metrics.ts";
 export { registerScrapeMetrics, scrapeObservers } from "./scrape_metrics.ts";
 export { registerClusterMetrics } from "./cluster_metrics.ts";
+export { registerStorageFsMetrics } from "./storage_fs_metrics.ts";
+export { registerRuleMetrics, ruleObservers } from "./rule_metrics.ts";
+export { registerNotifierMetrics, notifierObservers } from "./notifier_metrics.ts";

@@ -56,6 +56,12 @@ export function scrapeFamilies(s: ScrapeManagerStats): MetricFamily[] {
     byJob("prometheus_target_scrape_pool_sync_total", "counter", "Total number of syncs that were executed on a scrape pool.", (j) => j.syncs),
     byJob("prometheus_target_sync_failed_total", "counter", "Total number of target sync failures.", (j) => j.syncFailedTargets),
     byJob("prometheus_target_scrape_pool_targets", "gauge", "Current number of targets in this scrape pool.", (j) => j.targets),
+    byJob(
+      "shoal_scrape_pool_unsharded_targets",
+      "gauge",
+      "Targets of this scrape pool after relabeling, before the cluster gives each to one member: what the whole cluster should scrape when every member has the same scrape config.",
+      (j) => j.unshardedTargets,
+    ),
   ];
 }
 

@@ -177,7 +177,19 @@ describe("shoal check config", () => {
     expect(ok.out).toContain("Checking good.rules\n  SUCCESS: 2 rules found\n\n");
     const bad = shoalCheck("rf-bad-expr.rules.yml");
     expect(bad.code).toBe(1);
-    expect(bad.err).toBe('  FAILED:\n     bad-expr.rules:5: group "g", rule 1, "a:b": could not parse expression: 1:7: parse error: unclosed left parenthesis\n');
+    expect(bad.err).toBe('  FAILED:\n     bad-expr.rules: 5:15: group "g", rule 1, "a:b": could not parse expression: 1:7: parse error: unclosed left parenthesis\n');
+  });
+
+  test.skipIf(!promtool)("rule files with several errors and duplicate rules: promtool's lines and exit status", () => {
+    writeFileSync(join(dir, "two-errors.rules"), "groups:\n  - name: g\n    rules:\n      - record: a:b\n        expr: sum(up\n      - record: c\n");
+    writeFileSync(join(dir, "dups.rules"), "groups:\n  - name: g\n    rules:\n      - {record: a, expr: up}\n      - {record: a, expr: up + 1}\n");
+    writeFileSync(join(dir, "rf-errors-and-dups.yml"), 'rule_files: ["two-errors.rules", "dups.rules"]\n');
+    writeFileSync(join(dir, "rf-dups.yml"), 'rule_files: ["dups.rules"]\n');
+    for (const args of [["rf-errors-and-dups.yml"], ["rf-dups.yml"], ["--lint-fatal", "rf-dups.yml"], ["--lint=none", "rf-dups.yml"]]) {
+      const ours = Bun.spawnSync([bun, join(root, "src/cli.ts"), "check", "config", ...args], { cwd: dir });
+      const real = Bun.spawnSync([promtool!, "check", "config", ...args], { cwd: dir });
+      expect([ours.exitCode, ours.stdout.toString(), ours.stderr.toString()]).toEqual([real.exitCode, real.stdout.toString(), real.stderr.toString()]);
+    }
   });
 
   test("--syntax-only skips the files the config refers to, as promtool's does", () => {

@@ -1,8 +1,7 @@
 /** Relabeling as Prometheus documents it (and as its relabel tests pin it down). */
 import { describe, expect, test } from "bun:test";
-import { parseConfig, type RelabelConfig } from "../../src/config/index.ts";
-import { labelsFromRecord, labelsToRecord } from "../../src/model/index.ts";
-import { relabel } from "../../src/scrape/index.ts";
+import { parseConfig } from "../../src/config/index.ts";
+import { labelsFromRecord, labelsToRecord, relabel, type RelabelConfig } from "../../src/model/index.ts";
 import { buildTarget, buildTargets } from "../../src/scrape/targets.ts";
 
 /** Rules written as YAML go through the config parser, so defaults come from there. */

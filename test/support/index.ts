@@ -10,3 +10,14 @@ export { run, spawnProcess, stopAllProcesses, type RunOptions, type RunResult, t
 export { startShoal, type ShoalNode, type StartShoalOptions } from "./shoal.ts";
 export { startPrometheus, type PrometheusServer } from "./prometheus.ts";
 export { startNodeExporter, type NodeExporter } from "./exporters.ts";
+export {
+  ALERTMANAGER_BIN,
+  startAlertmanager,
+  startWebhookReceiver,
+  webhookAlertmanagerConfig,
+  type AlertmanagerOptions,
+  type AlertmanagerServer,
+  type WebhookAlert,
+  type WebhookNotification,
+  type WebhookReceiver,
+} from "./alertmanager.ts";

@@ -148,6 +148,12 @@ describe("web UI in a browser, against a 3-node cluster (and a fourth that joins
   }, 60_000);
 
   test("status, alerts and rules pages", async () => {
+    // The rule endpoints gather every member's own view: each member answered (no warnings).
+    for (const path of ["/api/v1/rules", "/api/v1/alerts"]) {
+      const res = await getJson<{ status: string; warnings?: string[] }>(`${nodes[1]!.url}${path}`);
+      expect(res).toMatchObject({ status: "success" });
+      expect(res.warnings).toBeUndefined();
+    }
     await checkStatusPages(page!, nodes[0]!.url);
   }, 60_000);
 

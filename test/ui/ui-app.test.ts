@@ -1,7 +1,8 @@
 /** The UI sub-app over HTTP: hashed assets cached forever, index.html revalidated, SPA routes, gzip. */
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { createUiApp, memberUrl, UI_ROUTES } from "../../src/api/ui.ts";
+import { memberUrl } from "../../src/api/members.ts";
+import { createUiApp, UI_ROUTES } from "../../src/api/ui.ts";
 
 // Bundles web/ in memory, exactly as `bun src/cli.ts` does.
 const app = new Hono();

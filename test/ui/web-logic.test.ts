@@ -106,7 +106,7 @@ describe("cluster status reader", () => {
     writeQuorum: 2,
     mdns: false,
     privateNetwork: false,
-    replication: { healthy: false, fullyReplicatedFraction: 0.75, underReplicatedFraction: 0.25, unavailableFraction: 0 },
+    replication: { healthy: false, targetReplicas: 3, standalone: false, minLiveReplicas: 1, underReplicatedRanges: 64, fullyReplicatedFraction: 0.75, underReplicatedFraction: 0.25, unavailableFraction: 0 },
     members: [
       { ...member, id: "id-a", name: "a", self: true, state: "active", health: "alive", addresses: ["/ip4/127.0.0.1/tcp/1"], httpAddress: "127.0.0.1:9", lastHeartbeatAgeSeconds: 0, tokens: 128, ringShare: 0.6, replicaShare: 1, hintedHandoff: { pendingBatches: 2, pendingBytes: 100 } },
       { ...member, id: "id-b", name: "b", self: false, state: "joining", health: "suspect", httpAddress: "127.0.0.1:10", lastHeartbeatAgeSeconds: 4.5, tokens: 128, ringShare: 0.4, replicaShare: 1 },
@@ -115,7 +115,8 @@ describe("cluster status reader", () => {
       state: "idle",
       transfers: [],
       recent: [],
-      underReplicatedRanges: 0,
+      underReplicatedRanges: 64,
+      reReplicatingRanges: 0,
       totals: { bytes: { in: 0, out: 2048 }, series: { in: 0, out: 25 }, samples: { in: 0, out: 500 }, failedTransfers: 0 },
       drop: { graceSeconds: 300, droppedSeries: 0, lastDropAt: null, settledForSeconds: 10, holdsForeignSeries: false },
       leave: { requested: false, startedAt: null, finishedAt: null, error: null },
@@ -137,6 +138,19 @@ describe("cluster status reader", () => {
     ...o,
   });
 
+  test("replication is shown against the configured factor: a member short is under-replicated, a standalone node is fine", () => {
+    const short = readClusterStatus({
+      ...status,
+      replication: { healthy: false, targetReplicas: 3, standalone: false, minLiveReplicas: 2, underReplicatedRanges: 256, fullyReplicatedFraction: 0, underReplicatedFraction: 1, unavailableFraction: 0 },
+    });
+    expect(short.replication).toEqual({ healthy: false, text: "0.0% of the ring fully replicated · 100.0% under-replicated (256 ranges with fewer than 3 live copies, fewest 2)" });
+    const alone = readClusterStatus({
+      ...status,
+      replication: { healthy: true, targetReplicas: 1, standalone: true, minLiveReplicas: 1, underReplicatedRanges: 0, fullyReplicatedFraction: 1, underReplicatedFraction: 0, unavailableFraction: 0 },
+    });
+    expect(alone.replication).toEqual({ healthy: true, text: "standalone node: one copy (the replication factor applies once members join)" });
+  });
+
   test("reads members, shares, backlog and replication", () => {
     const v = readClusterStatus(status);
     expect(v.self).toBe("id-a");
@@ -146,7 +160,7 @@ describe("cluster status reader", () => {
       ["b", false, "joining", "suspect", 4.5, 128, 0.4],
     ]);
     expect([v.members[0]!.hintBytes, v.members[0]!.hintBatches]).toEqual([100, 2]);
-    expect(v.replication).toEqual({ healthy: false, text: "75.0% of the ring fully replicated · 25.0% under-replicated" });
+    expect(v.replication).toEqual({ healthy: false, text: "75.0% of the ring fully replicated · 25.0% under-replicated (64 ranges with fewer than 3 live copies, fewest 1)" });
     expect(v.handoff.moved.samplesOut).toBe(500);
     expect(v.handoff.antiEntropy.repairs).toBe(7);
     expect(v.transfers).toEqual([]);

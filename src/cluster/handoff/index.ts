@@ -21,8 +21,11 @@ export interface HandoffStatus {
   state: "idle" | "joining" | "leaving" | "left" | "re-replicating";
   transfers: TransferProgress[];
   recent: TransferProgress[];
-  /** Token ranges that members are re-replicating after a death and that are not back to R copies. */
-  underReplicatedRanges: number;
+  /**
+   * Token ranges that members are copying after a death, not yet back on their new owners (the
+   * cluster's status adds `underReplicatedRanges`, counted against the configured factor).
+   */
+  reReplicatingRanges: number;
   totals: {
     bytes: { in: number; out: number };
     series: { in: number; out: number };
@@ -113,7 +116,7 @@ export class Handoff {
       state,
       transfers: [...book.active.values()].map((t) => ({ ...t, done: { ...t.done }, total: { ...t.total } })),
       recent: book.recent.slice(),
-      underReplicatedRanges: this.underReplicatedRanges(),
+      reReplicatingRanges: this.underReplicatedRanges(),
       totals: {
         bytes: { in: sum(c.bytes, "in"), out: sum(c.bytes, "out") },
         series: { in: sum(c.series, "in"), out: sum(c.series, "out") },

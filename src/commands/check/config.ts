@@ -1,14 +1,15 @@
 /**
  * `shoal check config FILE...`: validates config files and reports like `promtool check config`
  * (same wording, stdout for success, stderr for failure, exit status 1 if any file failed).
- * Rule files that a config names are checked too, their expressions with the PromQL parser.
+ * Rule files that a config names are checked too, as `shoal check rules` checks them.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, relative } from "node:path";
 import { Glob } from "bun";
-import { loadConfigFile, loadRuleFile, parseFileSD, type Config } from "../../config/index.ts";
+import { loadConfigFile, parseFileSD, type Config } from "../../config/index.ts";
 import { FlagError, formatHelp, parseFlags, type FlagSpec } from "../../model/index.ts";
-import { parseExpr } from "../../promql/index.ts";
+import { checkAlertmanagerTargets } from "./alerting.ts";
+import { checkRuleFile, lintFlags, lintSettings, type LintSettings } from "./rule_file.ts";
 
 interface CheckOutput {
   out: (s: string) => void;
@@ -71,9 +72,11 @@ function checkReferencedFiles(cfg: Config, io: CheckOutput): void {
 
 const CHECK_CONFIG_FLAGS: readonly FlagSpec[] = [
   { name: "syntax-only", kind: "bool", def: "false", help: "Only check the config file's syntax, not the files it refers to (rule files, credentials, certificates, file_sd files), as promtool's --syntax-only." },
+  ...lintFlags(" to the rules specified in the config"),
 ];
 
-const USAGE = "shoal check config [--syntax-only] FILE...";
+export const CHECK_CONFIG_USAGE = "shoal check config [--syntax-only] [--lint=duplicate-rules] [--lint-fatal] FILE...";
+const USAGE = CHECK_CONFIG_USAGE;
 
 const CHECK_CONFIG_HELP = formatHelp({
   usage: [USAGE],
@@ -84,6 +87,7 @@ const CHECK_CONFIG_HELP = formatHelp({
 export async function runCheckConfig(args: readonly string[], io: CheckOutput = stdio): Promise<number> {
   let files: readonly string[];
   let syntaxOnly: boolean;
+  let lint: LintSettings;
   try {
     const flags = parseFlags(args, CHECK_CONFIG_FLAGS, { positionals: true });
     if (flags.help) {
@@ -92,6 +96,7 @@ export async function runCheckConfig(args: readonly string[], io: CheckOutput = 
     }
     files = flags.positionals;
     syntaxOnly = flags.bool("syntax-only");
+    lint = lintSettings(flags.string("lint"), flags.bool("lint-fatal"), io.out);
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
     io.err(`shoal check config: ${e.message}\nusage: ${USAGE}\n`);
@@ -101,13 +106,16 @@ export async function runCheckConfig(args: readonly string[], io: CheckOutput = 
     io.err(`usage: ${USAGE}\n`);
     return 2;
   }
-  const checkExpr = (expr: string) => void parseExpr(expr);
   let failed = false;
+  let hasErrors = false;
   for (const file of files) {
     io.out(`Checking ${file}\n`);
     try {
       const cfg = loadConfigFile(file);
-      if (!syntaxOnly) checkReferencedFiles(cfg, io);
+      if (!syntaxOnly) {
+        checkReferencedFiles(cfg, io);
+        checkAlertmanagerTargets(cfg, io.out);
+      }
       // As promtool's --syntax-only: the config alone, not the files it refers to.
       const ruleFiles = syntaxOnly ? [] : cfg.ruleFiles.flatMap(globFiles);
       if (cfg.ruleFiles.length > 0 && !syntaxOnly) io.out(`  SUCCESS: ${ruleFiles.length} rule files found\n`);
@@ -115,20 +123,23 @@ export async function runCheckConfig(args: readonly string[], io: CheckOutput = 
       for (const rf of ruleFiles) {
         const shown = relative(process.cwd(), rf).startsWith("..") ? rf : relative(process.cwd(), rf);
         io.out(`Checking ${shown}\n`);
-        try {
-          const groups = loadRuleFile(shown, checkExpr);
-          io.out(`  SUCCESS: ${groups.reduce((n, g) => n + g.rules.length, 0)} rules found\n\n`);
-        } catch (e) {
+        const verdict = checkRuleFile(shown, lint);
+        if (verdict.errors.length > 0) {
           failed = true;
-          io.out("\n");
-          io.err(`  FAILED:\n     ${(e as Error).message}\n`);
+          hasErrors ||= !verdict.lintOnly;
+          io.err(`  FAILED:\n${verdict.errors.map((e) => `     ${e}\n`).join("")}`);
+        } else {
+          io.out(`  SUCCESS: ${verdict.rules} rules found\n`);
         }
+        io.out("\n");
       }
     } catch (e) {
       failed = true;
+      hasErrors = true;
       io.out("\n");
       io.err(`  FAILED: ${(e as Error).message}\n`);
     }
   }
-  return failed ? 1 : 0;
+  if (failed && hasErrors) return 1;
+  return failed && lint.fatal ? 3 : 0;
 }

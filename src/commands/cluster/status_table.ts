@@ -29,19 +29,27 @@ export function formatStatusTable(s: ClusterStatus): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   const title =
-    `cluster ${s.clusterName}: ${s.members.length} members, replication factor ${s.replicationFactor}` +
-    (s.replicationFactor !== s.configuredReplicationFactor ? ` (configured ${s.configuredReplicationFactor})` : "") +
+    `cluster ${s.clusterName}: ${s.members.length} members, replication factor ${s.configuredReplicationFactor}` +
+    (s.replicationFactor !== s.configuredReplicationFactor ? ` (${s.replicationFactor} placed on the live members)` : "") +
     `, write quorum ${s.writeQuorum}`;
-  const r = s.replication;
-  const health = r
-    ? r.healthy
-      ? "replication: every range has all its replicas"
-      : `replication: ${fmtPct(r.underReplicatedFraction)} of the ring under-replicated, ${fmtPct(r.unavailableFraction)} without a live replica`
-    : "";
+  const health = s.replication ? formatReplication(s.replication) : "";
   const identity = s.clusterId ? [`cluster id: ${s.clusterId}${s.clusterIdSettled ? "" : " (provisional: this fresh node may still adopt the id of the members it meets)"}`] : [];
   const warnings = (s.warnings ?? []).map((w) => `WARNING: ${w}`);
   const refused = (s.refusedPeers ?? []).map((p) => `refused node ${p.name} (${p.id}) of another cluster (id ${p.clusterId})`);
   return [title, ...identity, ...warnings, ...refused, ...(health ? [health] : []), line(header), ...rows.map(line), ...formatHandoff(s)].join("\n") + "\n";
+}
+
+/** The replication line: judged against the configured factor, never against the member count. */
+export function formatReplication(r: ClusterStatus["replication"]): string {
+  if (r.healthy) {
+    return r.standalone
+      ? "replication: standalone node, one copy of every range (the replication factor applies once members join)"
+      : `replication: every range has all its ${r.targetReplicas} replicas`;
+  }
+  return (
+    `replication: UNDER-REPLICATED: ${r.underReplicatedRanges} ranges (${fmtPct(r.underReplicatedFraction)} of the ring) have fewer than ${r.targetReplicas} live replicas ` +
+    `(fewest: ${r.minLiveReplicas}), ${fmtPct(r.unavailableFraction)} without a live replica`
+  );
 }
 
 export function fmtCount(n: number): string {
@@ -54,7 +62,7 @@ function formatHandoff(s: ClusterStatus): string[] {
   if (!h) return [];
   const out = [
     "",
-    `hand-off: ${h.state}; ${h.underReplicatedRanges} ranges under-replicated; moved in ${fmtBytes(h.totals.bytes.in)} ` +
+    `hand-off: ${h.state}; ${h.reReplicatingRanges} ranges re-replicating; moved in ${fmtBytes(h.totals.bytes.in)} ` +
       `(${fmtCount(h.totals.samples.in)} samples), out ${fmtBytes(h.totals.bytes.out)} (${fmtCount(h.totals.samples.out)} samples); ` +
       `${h.drop.droppedSeries} series dropped; anti-entropy ${h.antiEntropy.runs} runs, ${h.antiEntropy.repairs} series repaired`,
   ];

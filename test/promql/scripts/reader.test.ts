@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseDuration } from "../../../src/model/index.ts";
 import { readScript } from "./reader.ts";
-import { parseSeriesDesc } from "./series.ts";
+import { parseSeriesDesc } from "../../../src/promql/index.ts";
 
 const vals = (s: string) => parseSeriesDesc(s).values.map((v) => (v.omitted ? "_" : v.stale ? "stale" : v.histogram ?? v.value));
 

@@ -3,7 +3,7 @@
  * promql/promqltest's grammar as FORMAT.md describes it.
  */
 import { parseDuration, type Labels } from "../../../src/model/index.ts";
-import { parseNumber, parseSeriesDesc, unquote, type SeqValue } from "./series.ts";
+import { parseSeriesDesc, parseSeriesNumber, unquoteGoString, type SeqValue } from "../../../src/promql/index.ts";
 
 export type ExpectType = "fail" | "warn" | "no_warn" | "info" | "no_info" | "ordered";
 
@@ -166,7 +166,7 @@ function readEval(ls: string[], i: number, cmds: Command[]): number {
       continue;
     }
     if (d.startsWith("expect string")) {
-      cmd.expectedString = unquote(d.slice("expect string".length).trim());
+      cmd.expectedString = unquoteGoString(d.slice("expect string".length).trim());
       cmd.excludeFromRangeQuery = true;
       continue;
     }
@@ -182,7 +182,7 @@ function readEval(ls: string[], i: number, cmds: Command[]): number {
     }
     let num: number | null = null;
     try {
-      num = parseNumber(d);
+      num = parseSeriesNumber(d);
     } catch {
       num = null;
     }

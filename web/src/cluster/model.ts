@@ -51,7 +51,8 @@ export interface TransferView {
 export interface HandoffView {
   /** What this node is doing: idle, joining, leaving, left, re-replicating. */
   state: string;
-  underReplicatedRanges: number;
+  /** Ranges members are copying to their new owners after a death. */
+  reReplicatingRanges: number;
   moved: { bytesIn: number; bytesOut: number; seriesIn: number; seriesOut: number; samplesIn: number; samplesOut: number };
   failedTransfers: number;
   droppedSeries: number;
@@ -119,8 +120,10 @@ function memberView(m: MemberStatus): MemberView {
 
 function replicationText(r: ClusterStatus["replication"]): ClusterView["replication"] {
   const pct = (f: number) => `${(f * 100).toFixed(f > 0 && f < 0.001 ? 3 : 1)}%`;
+  if (r.healthy && r.standalone) return { healthy: true, text: "standalone node: one copy (the replication factor applies once members join)" };
   const parts = [`${pct(r.fullyReplicatedFraction)} of the ring fully replicated`];
-  if (r.underReplicatedFraction > 0) parts.push(`${pct(r.underReplicatedFraction)} under-replicated`);
+  // Judged against the configured factor: too few members for it is under-replication too.
+  if (r.underReplicatedFraction > 0) parts.push(`${pct(r.underReplicatedFraction)} under-replicated (${r.underReplicatedRanges} ranges with fewer than ${r.targetReplicas} live copies, fewest ${r.minLiveReplicas})`);
   if (r.unavailableFraction > 0) parts.push(`${pct(r.unavailableFraction)} without a live replica`);
   return { healthy: r.healthy, text: parts.join(" · ") };
 }
@@ -130,7 +133,7 @@ function handoffView(h: ClusterStatus["handoff"]): HandoffView {
   const ae = h.antiEntropy;
   return {
     state: h.state,
-    underReplicatedRanges: h.underReplicatedRanges,
+    reReplicatingRanges: h.reReplicatingRanges,
     moved: {
       bytesIn: t.bytes.in,
       bytesOut: t.bytes.out,

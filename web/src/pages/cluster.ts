@@ -49,9 +49,6 @@ async function clusterTransfers(view: ClusterView, signal: AbortSignal): Promise
 }
 
 function replicationHealth(view: ClusterView): { text: string; tone: "good" | "bad" | "warn" } {
-  const R = view.replicationFactor;
-  const configured = view.configuredReplicationFactor;
-  if (view.replication.healthy && R < configured) return { text: `${view.replication.text} · ${R} of ${configured} configured replicas (too few members)`, tone: "warn" };
   return { text: view.replication.text, tone: view.replication.healthy ? "good" : "bad" };
 }
 
@@ -62,7 +59,7 @@ function renderCluster(view: ClusterView, transfers: TransferView[]): HTMLElemen
   const backlogBatches = view.members.reduce((s, m) => s + m.hintBatches, 0);
   const health = replicationHealth(view);
   const running = transfers.filter((t) => t.state === "running" || t.state === "waiting");
-  const rf = `${view.replicationFactor}${view.configuredReplicationFactor !== view.replicationFactor ? ` (configured ${view.configuredReplicationFactor})` : ""} · quorum ${view.writeQuorum}`;
+  const rf = `${view.configuredReplicationFactor}${view.configuredReplicationFactor !== view.replicationFactor ? ` (${view.replicationFactor} placed on the live members)` : ""} · quorum ${view.writeQuorum}`;
   const summary = h(
     "div",
     { class: "cards" },
@@ -72,8 +69,8 @@ function renderCluster(view: ClusterView, transfers: TransferView[]): HTMLElemen
     card("Hinted handoff backlog", `${formatBytes(backlog)} · ${backlogBatches} batch${backlogBatches === 1 ? "" : "es"}`, backlog > 0 || backlogBatches > 0 ? "warn" : "good"),
     card(
       "Data hand-off",
-      running.length > 0 ? `${running.length} transfer${running.length === 1 ? "" : "s"} running` : view.handoff.underReplicatedRanges > 0 ? `${view.handoff.underReplicatedRanges} range(s) re-replicating` : "settled",
-      running.length > 0 || view.handoff.underReplicatedRanges > 0 ? "warn" : "good",
+      running.length > 0 ? `${running.length} transfer${running.length === 1 ? "" : "s"} running` : view.handoff.reReplicatingRanges > 0 ? `${view.handoff.reReplicatingRanges} range(s) re-replicating` : "settled",
+      running.length > 0 || view.handoff.reReplicatingRanges > 0 ? "warn" : "good",
     ),
   );
   const ring = h(

@@ -1,10 +1,11 @@
 /**
- * Series descriptions of the PromQL test scripts: `metric{a="b"} 1+2x3 _ stale {{...}}`.
- * The value notation follows promtool's expanding syntax: `a+bxn` is a then n more values each b
- * larger, `axn` repeats a n+1 times, `_` is a missing sample, `_xn` n missing samples, `stale` a
- * staleness marker, `{{...}}` a native histogram (kept as text; we do not evaluate them).
+ * The series notation of PromQL test scripts and of promtool's rule unit tests:
+ * `metric{a="b"} 1+2x3 _ stale {{...}}`. Values expand as promtool's do: `a+bxn` is a then n more
+ * values each b larger, `axn` repeats a n+1 times, `_` is a missing sample, `_xn` n missing
+ * samples, `stale` a staleness marker, `{{...}}` a native histogram (kept as text; Shoal does not
+ * evaluate them). Shared by the PromQL test-script runner and `shoal test rules`.
  */
-import { labelsFromPairs, type Labels } from "../../../src/model/index.ts";
+import { labelsFromPairs, type Labels } from "../model/index.ts";
 
 export interface SeqValue {
   value: number;
@@ -17,7 +18,7 @@ export interface SeqValue {
 const NUM = String.raw`[+-]?(?:Inf|inf|NaN|nan|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)`;
 const SEQ_RE = new RegExp(`^(${NUM})(?:([+-])(${NUM}))?(?:x([0-9]+))?$`);
 
-export function parseNumber(s: string): number {
+export function parseSeriesNumber(s: string): number {
   let t = s;
   let sign = 1;
   if (t.startsWith("+")) t = t.slice(1);
@@ -64,14 +65,14 @@ function expandToken(tok: string): SeqValue[] {
   if (tok === "stale") return [{ value: NaN, omitted: false, stale: true, histogram: null }];
   const m = SEQ_RE.exec(tok);
   if (!m) throw new Error(`bad series value ${JSON.stringify(tok)}`);
-  const start = parseNumber(m[1]!);
+  const start = parseSeriesNumber(m[1]!);
   if (m[4] === undefined) {
     if (m[2] !== undefined) throw new Error(`bad series value ${JSON.stringify(tok)}: missing xN`);
     return [value(start)];
   }
   const n = Number(m[4]);
   let delta = 0;
-  if (m[2] !== undefined) delta = (m[2] === "-" ? -1 : 1) * parseNumber(m[3]!);
+  if (m[2] !== undefined) delta = (m[2] === "-" ? -1 : 1) * parseSeriesNumber(m[3]!);
   const out: SeqValue[] = [];
   // Accumulate like Prometheus does (repeated addition), so float rounding matches.
   let cur = start;
@@ -111,7 +112,7 @@ function tokenize(s: string): string[] {
   return out;
 }
 
-export function unquote(s: string): string {
+export function unquoteGoString(s: string): string {
   const q = s[0];
   const body = s.slice(1, -1);
   if (q === "`") return body;
@@ -175,11 +176,11 @@ function readQuoted(s: string, i: number): [string, number] {
     if (s[j] === "\\" && q !== "`") j++;
     j++;
   }
-  return [unquote(s.slice(i, j + 1)), j + 1];
+  return [unquoteGoString(s.slice(i, j + 1)), j + 1];
 }
 
 /** Parses `name{a="b", ...}` at the start of s; returns the labels and the rest of the line. */
-export function parseMetric(s: string): { labels: Labels; rest: string } {
+export function parseSeriesLabels(s: string): { labels: Labels; rest: string } {
   let i = 0;
   const pairs: [string, string][] = [];
   const nm = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(s);
@@ -222,9 +223,15 @@ export function parseMetric(s: string): { labels: Labels; rest: string } {
   return { labels: labelsFromPairs(pairs), rest: s.slice(i) };
 }
 
-export function parseSeriesDesc(line: string): { labels: Labels; values: SeqValue[] } {
-  const { labels, rest } = parseMetric(line.trim());
+/** Expands a value sequence (`1+1x3 _ stale`) into its values, one per step. */
+export function parseSeriesValues(text: string): SeqValue[] {
   const values: SeqValue[] = [];
-  for (const tok of tokenize(rest)) values.push(...expandToken(tok));
-  return { labels, values };
+  for (const tok of tokenize(text)) values.push(...expandToken(tok));
+  return values;
+}
+
+/** A whole series line: its label set, then its values. */
+export function parseSeriesDesc(line: string): { labels: Labels; values: SeqValue[] } {
+  const { labels, rest } = parseSeriesLabels(line.trim());
+  return { labels, values: parseSeriesValues(rest) };
 }

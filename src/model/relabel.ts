@@ -2,10 +2,50 @@
  * Relabeling with Prometheus's semantics (relabel.Process): the rules run in order over a
  * label set; `keep`/`drop`/`keepequal`/`dropequal` may drop it (null). Regexes are RE2, fully
  * anchored; replacements use Go's template syntax ($1, ${1}, $name, ${name}, $$).
+ * Shared by scrape (targets and samples), the notifier (Alertmanagers and alerts) and remote
+ * write; the config room parses and checks the rules into these types.
  */
 import { createHash } from "node:crypto";
-import { compileRegex, expandTemplate, labelsFromPairs, type Labels } from "../model/index.ts";
-import type { RelabelConfig } from "../config/index.ts";
+import { compileRegex, expandTemplate } from "./regex.ts";
+import { labelsFromPairs, type Labels } from "./labels.ts";
+
+export type RelabelAction =
+  | "replace"
+  | "keep"
+  | "drop"
+  | "keepequal"
+  | "dropequal"
+  | "hashmod"
+  | "labelmap"
+  | "labeldrop"
+  | "labelkeep"
+  | "lowercase"
+  | "uppercase";
+
+export const RELABEL_ACTIONS: readonly RelabelAction[] = [
+  "replace",
+  "keep",
+  "drop",
+  "keepequal",
+  "dropequal",
+  "hashmod",
+  "labelmap",
+  "labeldrop",
+  "labelkeep",
+  "lowercase",
+  "uppercase",
+];
+
+export interface RelabelConfig {
+  sourceLabels: string[];
+  separator: string;
+  /** The pattern as written (unanchored); compile with the model's compileRegex. */
+  regex: string;
+  modulus: number;
+  targetLabel: string;
+  replacement: string;
+  action: RelabelAction;
+}
 
 function hashMod(value: string, modulus: number): number {
   const digest = createHash("md5").update(value).digest();

@@ -1,41 +1,14 @@
 /**
- * Target discovery: static_configs (fixed groups) and file_sd_configs (JSON or YAML files,
- * re-read when a file's modification time or the set of matching files changes, checked by
- * polling, and in any case every refresh_interval). A file that fails to parse keeps its
- * previous groups, as Prometheus does.
+ * file_sd_configs: JSON or YAML files of target groups, re-read when a file's modification time
+ * or the set of matching files changes (checked by polling), and in any case every
+ * refresh_interval. A file that fails to parse keeps its previous groups, as Prometheus does.
  */
 import { readFileSync, statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { Glob } from "bun";
-import { labelsFromRecord, type Logger } from "../model/index.ts";
-import { parseFileSD, type FileSDConfig, type TargetGroup, type TargetGroupConfig } from "../config/index.ts";
-
-export type { TargetGroup };
-
-export interface Discoverer {
-  /** Calls `onUpdate` with the full current list of groups whenever it changes (at least once). */
-  start(onUpdate: (groups: TargetGroup[]) => void): void;
-  stop(): void;
-}
-
-export class StaticDiscoverer implements Discoverer {
-  constructor(
-    private readonly configs: readonly TargetGroupConfig[],
-    private readonly sourcePrefix: string,
-  ) {}
-
-  start(onUpdate: (groups: TargetGroup[]) => void): void {
-    onUpdate(
-      this.configs.map((c, i) => ({
-        source: `${this.sourcePrefix}${i}`,
-        targets: c.targets.map((t) => labelsFromRecord({ __address__: t })),
-        labels: labelsFromRecord(c.labels),
-      })),
-    );
-  }
-
-  stop(): void {}
-}
+import type { Logger } from "../model/index.ts";
+import { parseFileSD, type FileSDConfig, type TargetGroup } from "../config/index.ts";
+import type { Discoverer } from "./discoverer.ts";
 
 function matchFiles(pattern: string): string[] {
   const base = basename(pattern);
