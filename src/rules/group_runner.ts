@@ -21,6 +21,7 @@ export class GroupRunner {
   /** The slot the timer is set for. */
   private nextSlotMs = 0;
   private owned: boolean;
+  private evaluatedSinceGain: boolean;
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
 
@@ -31,11 +32,20 @@ export class GroupRunner {
     this.owns = opts.owns;
     this.logger = opts.logger;
     this.owned = opts.owned ?? false;
+    this.evaluatedSinceGain = this.owned;
   }
 
   /** Whether this member evaluates the group now. */
   get evaluating(): boolean {
     return this.owned && !this.stopped;
+  }
+
+  /**
+   * Whether this member evaluates the group and has done so since it gained it: until then its
+   * state is not the group's yet (no alerts), and the API shows the previous evaluator's.
+   */
+  get reportable(): boolean {
+    return this.evaluating && this.evaluatedSinceGain;
   }
 
   /** Schedules the first evaluation at the first slot after now. */
@@ -99,11 +109,13 @@ export class GroupRunner {
       }
       if (!this.owned) {
         this.owned = true;
+        this.evaluatedSinceGain = false;
         g.forget();
         this.logger.info("Evaluating rule group on this member", { slot: new Date(slot).toISOString() });
         await g.restoreForState(slot);
       }
       await g.evaluate(slot);
+      this.evaluatedSinceGain = true;
     } finally {
       this.nextSlotMs = slot + g.intervalMs;
       this.arm();

@@ -153,7 +153,7 @@ export class RuleManager implements RulesSource {
   }
 
   ruleGroups(): RuleGroupStatus[] {
-    return this.runners.map((r) => groupStatus(r.group, r.evaluating ? this.opts.nodeName : ""));
+    return this.runners.map((r) => groupStatus(r.group, r.reportable ? this.opts.nodeName : ""));
   }
 
   /** Every loaded group (for `shoal test rules`-like drivers and tests). */
