@@ -19,7 +19,7 @@ const data: TestSeries[] = [
 ];
 
 beforeAll(async () => {
-  [shoal, prom] = await Promise.all([startShoal({ args: ["--config.file=/dev/null"] }), startPrometheus("scrape_configs: []\n")]);
+  [shoal, prom] = await Promise.all([startShoal({ args: ["--config.file=/dev/null", "--cluster.alert-rules=false"] }), startPrometheus("scrape_configs: []\n")]);
   const body = writeRequestBody(data);
   for (const url of [shoal.url, prom.url]) expect((await remoteWrite(url, body)).status).toBe(204);
 }, 60_000);
