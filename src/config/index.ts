@@ -14,6 +14,7 @@ export {
 export { configDisplayYaml, redactedYaml, SECRET_TOKEN } from "./redact.ts";
 export { parseFileSD, type TargetGroup } from "./filesd.ts";
 export { loadRuleFile, parseRuleFile, RuleFileError, type ExprChecker, type RuleConfig, type RuleGroupConfig, type TemplateChecker } from "./rules.ts";
-/** YAML documents with positions and Go-decoder checks, for commands that read other Prometheus file formats (rule unit tests). */
+/** YAML documents with positions and Go's strict decoding, for commands that read other Prometheus file formats (rule unit tests). */
 export { YamlDoc } from "./yamldoc.ts";
-export { globFiles, ruleFilePaths } from "./glob.ts";
+export { DecodeAbort, GoYamlDecoder } from "./go_yaml_decoder.ts";
+export { globFiles, ruleFilePaths, type GlobOptions } from "./glob.ts";

@@ -8,9 +8,10 @@
  * loading a config never pulls in the query engine or the rules room.
  */
 import { readFileSync } from "node:fs";
-import { isMap, isScalar, isSeq, type Pair } from "yaml";
-import { goQuoteString, isLegacyLabelName, isValidMetricName, parseDuration } from "../model/index.ts";
+import { isMap, isScalar, isSeq } from "yaml";
+import { goQuoteString, isLegacyLabelName, isValidMetricName } from "../model/index.ts";
 import { ConfigError } from "./error.ts";
+import { DecodeAbort, GoYamlDecoder } from "./go_yaml_decoder.ts";
 import { YamlDoc } from "./yamldoc.ts";
 
 export interface RuleConfig {
@@ -90,160 +91,50 @@ interface DecodedGroup {
   pos: Position | null;
 }
 
-/** A custom unmarshaler's error (a bad duration): Go's decoder stops at the first one. */
-class DecodeAbort extends Error {}
-
 const ABSENT: TextNode = { value: "", pos: null };
 
 /**
  * Go's strict YAML decoding of a rule file into rulefmt's types: wrong types and unknown fields
  * are collected (`line N: …`) and reported together; a bad duration stops decoding.
  */
-class RuleFileDecoder {
-  readonly typeErrors: string[] = [];
-
-  constructor(private readonly yaml: YamlDoc) {}
-
-  private node(n: unknown): unknown {
-    return this.yaml.resolve(n);
-  }
-
-  private pos(n: unknown): Position | null {
-    return this.yaml.position(n);
-  }
-
-  private lineOf(n: unknown): number {
-    return this.pos(n)?.line ?? 0;
-  }
-
-  /** yaml.v3's "cannot unmarshal" line: the node's tag, its text (shortened) for scalars, the Go type. */
-  private typeError(n: unknown, goType: string): void {
-    let tag = "!!map";
-    let shown = "";
-    if (isSeq(n)) tag = "!!seq";
-    else if (isScalar(n)) {
-      const v = n.value;
-      const text = typeof n.source === "string" ? n.source : String(v);
-      if (typeof v === "boolean") tag = "!!bool";
-      else if (typeof v === "number" || typeof v === "bigint") tag = /^[-+]?[0-9]+$/.test(text) ? "!!int" : "!!float";
-      else tag = "!!str";
-      shown = text.length > 10 ? ` \`${text.slice(0, 7)}...\`` : ` \`${text}\``;
-    }
-    this.typeErrors.push(`line ${this.lineOf(n)}: cannot unmarshal ${tag}${shown} into ${goType}`);
-  }
-
-  private isNull(n: unknown): boolean {
-    return n === null || n === undefined || (isScalar(n) && n.value === null);
-  }
-
-  private pairs(n: unknown, goType: string, fields: Record<string, (value: unknown) => void>): void {
-    for (const p of (n as { items: Pair[] }).items) {
-      const key = this.node(p.key);
-      const name = isScalar(key) ? String(key.value) : "";
-      const set = Object.hasOwn(fields, name) ? fields[name] : undefined;
-      if (set === undefined) this.typeErrors.push(`line ${this.lineOf(key)}: field ${name} not found in type ${goType}`);
-      else set(this.node(p.value));
-    }
-  }
-
-  private string(n: unknown): string {
-    if (this.isNull(n)) return "";
-    if (isScalar(n)) return String(n.value);
-    this.typeError(n, "string");
-    return "";
-  }
-
-  private int(n: unknown): number {
-    if (this.isNull(n)) return 0;
-    // Go's decoder truncates a float into an int field.
-    if (isScalar(n) && typeof n.value === "number" && Number.isFinite(n.value)) return Math.trunc(n.value);
-    this.typeError(n, "int");
-    return 0;
-  }
-
-  private duration(n: unknown): number {
-    if (this.isNull(n)) return 0;
-    if (!isScalar(n)) {
-      this.typeError(n, "string");
-      return 0;
-    }
-    try {
-      return parseDuration(String(n.value));
-    } catch (e) {
-      throw new DecodeAbort((e as Error).message);
-    }
-  }
-
+class RuleFileDecoder extends GoYamlDecoder {
   private textNode(n: unknown): TextNode {
-    return { value: isScalar(n) && n.value !== null ? String(n.value) : "", pos: this.pos(n) };
-  }
-
-  private stringMap(n: unknown): [string, string][] {
-    if (this.isNull(n)) return [];
-    if (!isMap(n)) {
-      this.typeError(n, "map[string]string");
-      return [];
-    }
-    return n.items.map((p): [string, string] => [this.string(this.node(p.key)), this.string(this.node(p.value))]);
+    return { value: isScalar(n) && n.value !== null ? String(n.value) : "", pos: this.position(n) };
   }
 
   private rule(n: unknown): DecodedRule {
-    const r: DecodedRule = { record: ABSENT, alert: ABSENT, expr: ABSENT, for: 0, keepFiringFor: 0, labels: [], annotations: [], pos: this.pos(n) };
-    if (this.isNull(n)) return r;
-    if (!isMap(n)) {
-      this.typeError(n, "rulefmt.RuleNode");
-      return r;
-    }
-    this.pairs(n, "rulefmt.RuleNode", {
+    const r: DecodedRule = { record: ABSENT, alert: ABSENT, expr: ABSENT, for: 0, keepFiringFor: 0, labels: [], annotations: [], pos: this.position(n) };
+    this.struct(n, "rulefmt.RuleNode", {
       record: (v) => (r.record = this.textNode(v)),
       alert: (v) => (r.alert = this.textNode(v)),
       expr: (v) => (r.expr = this.textNode(v)),
       for: (v) => (r.for = this.duration(v)),
       keep_firing_for: (v) => (r.keepFiringFor = this.duration(v)),
-      labels: (v) => (r.labels = this.stringMap(v)),
-      annotations: (v) => (r.annotations = this.stringMap(v)),
+      labels: (v) => (r.labels = this.stringPairs(v)),
+      annotations: (v) => (r.annotations = this.stringPairs(v)),
     });
     return r;
   }
 
   private group(n: unknown): DecodedGroup {
-    const g: DecodedGroup = { name: "", interval: 0, queryOffset: 0, limit: 0, labels: [], rules: [], pos: this.pos(n) };
-    if (this.isNull(n)) return g;
-    if (!isMap(n)) {
-      this.typeError(n, "rulefmt.RuleGroup");
-      return g;
-    }
-    this.pairs(n, "rulefmt.RuleGroup", {
+    const g: DecodedGroup = { name: "", interval: 0, queryOffset: 0, limit: 0, labels: [], rules: [], pos: this.position(n) };
+    this.struct(n, "rulefmt.RuleGroup", {
       name: (v) => (g.name = this.string(v)),
       interval: (v) => (g.interval = this.duration(v)),
       // Prometheus 2.53 and later; 2.42's promtool does not know it.
       query_offset: (v) => (g.queryOffset = this.duration(v)),
       limit: (v) => (g.limit = this.int(v)),
       // Prometheus 3 and later.
-      labels: (v) => (g.labels = this.stringMap(v)),
-      rules: (v) => {
-        if (this.isNull(v)) return;
-        if (!isSeq(v)) this.typeError(v, "[]rulefmt.RuleNode");
-        else g.rules = v.items.map((it) => this.rule(this.node(it)));
-      },
+      labels: (v) => (g.labels = this.stringPairs(v)),
+      rules: (v) => (g.rules = this.list(v, "[]rulefmt.RuleNode", (it) => this.rule(it))),
     });
     return g;
   }
 
   decode(): DecodedGroup[] {
-    const root = this.node(this.yaml.root);
     let groups: DecodedGroup[] = [];
-    if (this.isNull(root)) return groups;
-    if (!isMap(root)) {
-      this.typeError(root, "rulefmt.RuleGroups");
-      return groups;
-    }
-    this.pairs(root, "rulefmt.RuleGroups", {
-      groups: (v) => {
-        if (this.isNull(v)) return;
-        if (!isSeq(v)) this.typeError(v, "[]rulefmt.RuleGroup");
-        else groups = v.items.map((it) => this.group(this.node(it)));
-      },
+    this.struct(this.yaml.root, "rulefmt.RuleGroups", {
+      groups: (v) => (groups = this.list(v, "[]rulefmt.RuleGroup", (it) => this.group(it))),
     });
     return groups;
   }
@@ -256,15 +147,10 @@ class RuleFileDecoder {
     const root = this.node(this.yaml.root);
     if (this.isNull(root)) return [];
     const errs: string[] = [];
-    const shape = (n: unknown, goType: string) => {
-      const saved = this.typeErrors.length;
-      this.typeError(n, goType);
-      errs.push(...this.typeErrors.splice(saved));
-    };
-    if (!isMap(root)) shape(root, "rulefmt.ruleGroups");
+    if (!isMap(root)) errs.push(this.typeErrorText(root, "rulefmt.ruleGroups"));
     else {
       const groups = this.node(root.items.find((p) => isScalar(p.key) && p.key.value === "groups")?.value);
-      if (!this.isNull(groups) && !isSeq(groups)) shape(groups, "[]yaml.Node");
+      if (!this.isNull(groups) && !isSeq(groups)) errs.push(this.typeErrorText(groups, "[]yaml.Node"));
     }
     return errs.length === 0 ? [] : [`yaml: unmarshal errors:\n  ${errs.join("\n  ")}`];
   }
@@ -329,7 +215,7 @@ export function parseRuleFile(text: string, filename: string, checkExpr: ExprChe
   let groups: DecodedGroup[] = [];
   try {
     groups = decoder.decode();
-    if (decoder.typeErrors.length > 0) fail(`yaml: unmarshal errors:\n  ${decoder.typeErrors.join("\n  ")}`, null);
+    if (decoder.errors.length > 0) fail(`yaml: unmarshal errors:\n  ${decoder.errors.join("\n  ")}`, null);
   } catch (e) {
     if (!(e instanceof DecodeAbort)) throw e;
     fail(e.message, null);

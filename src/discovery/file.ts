@@ -4,27 +4,9 @@
  * refresh_interval. A file that fails to parse keeps its previous groups, as Prometheus does.
  */
 import { readFileSync, statSync } from "node:fs";
-import { basename, dirname } from "node:path";
-import { Glob } from "bun";
 import type { Logger } from "../model/index.ts";
-import { parseFileSD, type FileSDConfig, type TargetGroup } from "../config/index.ts";
+import { globFiles, parseFileSD, type FileSDConfig, type TargetGroup } from "../config/index.ts";
 import type { Discoverer } from "./discoverer.ts";
-
-function matchFiles(pattern: string): string[] {
-  const base = basename(pattern);
-  if (!base.includes("*")) {
-    try {
-      return statSync(pattern).isFile() ? [pattern] : [];
-    } catch {
-      return [];
-    }
-  }
-  try {
-    return [...new Glob(base).scanSync({ cwd: dirname(pattern), absolute: true, onlyFiles: true })].sort();
-  } catch {
-    return [];
-  }
-}
 
 export class FileDiscoverer implements Discoverer {
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -55,7 +37,7 @@ export class FileDiscoverer implements Discoverer {
     if (forced) this.lastRefresh = now;
     const present = new Set<string>();
     for (const pattern of this.cfg.files) {
-      for (const path of matchFiles(pattern)) {
+      for (const path of globFiles(pattern)) {
         present.add(path);
         let st;
         try {

@@ -34,7 +34,9 @@ export interface RuleGroupCounters {
 /** What the group shares with every other group of its manager. */
 export interface RuleGroupEnv {
   query: RuleQueryFunc;
+  /** Where `for` state is restored from (the node: the cluster's reads, so a new owner sees the old one's writes). */
   queryable: Queryable;
+  /** Rule output, ALERTS and ALERTS_FOR_STATE (the node: the distributor). */
   appendable: Appendable;
   notify(alerts: NotifierAlert[]): void;
   clock: Clock;

@@ -3,34 +3,22 @@
  * (each member evaluates the groups the cluster's ownership predicate gives it), swaps groups on
  * reload keeping the state of unchanged ones, and reports them all for /api/v1/rules.
  */
-import type { Appendable, Clock, Labels, Logger, Queryable, RuleGroupStatus, RulesSource } from "../model/index.ts";
-import { RuleGroup, type RuleGroupEnv, type RuleObservers } from "./group.ts";
+import type { Labels, RuleGroupStatus, RulesSource } from "../model/index.ts";
+import { RuleGroup, type RuleGroupEnv } from "./group.ts";
 import { GroupRunner } from "./group_runner.ts";
 import { buildGroup, loadRuleConfigs, type InlineRules } from "./load.ts";
-import type { NotifierAlert } from "./notifier/alert.ts";
 import { vectorQuery, type InstantQueryFunc } from "./rule.ts";
 import { groupStatus } from "./status.ts";
 
-export interface RuleManagerOptions {
+/** The groups' shared environment, but the manager makes the vector query and keeps the global query offset. */
+export interface RuleManagerOptions extends Omit<RuleGroupEnv, "query" | "defaultQueryOffsetMs"> {
   /** An instant query (node.ts: the engine over the cluster's reads). */
   query: InstantQueryFunc;
-  /** Where `for` state is restored from: the cluster's reads, so a new owner sees the old one's writes. */
-  queryable: Queryable;
-  /** Rule output, ALERTS and ALERTS_FOR_STATE (node.ts: the distributor). */
-  appendable: Appendable;
-  notify(alerts: NotifierAlert[]): void;
-  clock: Clock;
   /** Whether this member evaluates the group `${file};${name}` now (asked at every slot). */
   ownsGroup(key: string): boolean;
   /** Shown as `evaluatedBy` for the groups this member evaluates. */
   nodeName: string;
   externalLabels(): Labels;
-  externalURL: string;
-  forOutageToleranceMs: number;
-  forGracePeriodMs: number;
-  resendDelayMs: number;
-  logger: Logger;
-  observers?: Partial<RuleObservers>;
 }
 
 /** One group's figures for the prometheus_rule_group_* metrics (labels rule_group = key). */

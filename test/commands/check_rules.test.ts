@@ -4,9 +4,9 @@
  * a file (not only the first), the duplicate-rule lint and its --lint / --lint-fatal settings.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, SHOAL_CLI, tempDir } from "../support/index.ts";
+import { BUN, removeTempDir, runSync, SHOAL_CLI, tempDirWith } from "../support/index.ts";
 
 const promtool = Bun.which("promtool");
 let dir = "";
@@ -133,21 +133,11 @@ extra: 1
 };
 
 beforeAll(() => {
-  dir = tempDir("check-rules");
-  for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
+  dir = tempDirWith("check-rules", FILES);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeTempDir(dir));
 
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function run(cmd: string[]): Result {
-  const p = Bun.spawnSync(cmd, { cwd: dir });
-  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
-}
+const run = (cmd: string[]) => runSync(cmd, dir);
 
 const shoal = (...args: string[]) => run([BUN, SHOAL_CLI, "check", "rules", ...args]);
 const theirs = (...args: string[]) => run([promtool!, "check", "rules", ...args]);

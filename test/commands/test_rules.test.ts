@@ -5,10 +5,9 @@
  * broken files. Same verdict, same exit status, same output.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { BUN, SHOAL_CLI, tempDir } from "../support/index.ts";
+import { BUN, removeTempDir, runSync, SHOAL_CLI, tempDirWith } from "../support/index.ts";
 
 const promtool = Bun.which("promtool");
 let dir = "";
@@ -228,21 +227,11 @@ tests:
 };
 
 beforeAll(() => {
-  dir = tempDir("test-rules");
-  for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
+  dir = tempDirWith("test-rules", FILES);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => removeTempDir(dir));
 
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function run(cmd: string[]): Result {
-  const p = Bun.spawnSync(cmd, { cwd: dir });
-  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
-}
+const run = (cmd: string[]) => runSync(cmd, dir);
 
 const shoal = (...files: string[]) => run([BUN, SHOAL_CLI, "test", "rules", ...files]);
 const theirs = (...files: string[]) => run([promtool!, "test", "rules", ...files]);

@@ -180,6 +180,18 @@ describe("shoal check config", () => {
     expect(bad.err).toBe('  FAILED:\n     bad-expr.rules: 5:15: group "g", rule 1, "a:b": could not parse expression: 1:7: parse error: unclosed left parenthesis\n');
   });
 
+  test("a wildcard that matches a directory names it, and reading it fails, as promtool's filepath.Glob does", () => {
+    Bun.spawnSync(["mkdir", "-p", join(dir, "globdir/rules/sub.yml"), join(dir, "globdir/sd/sub.json")]);
+    writeFileSync(join(dir, "globdir/rules.yml"), 'rule_files: ["rules/*.yml"]\n');
+    writeFileSync(join(dir, "globdir/sd.yml"), 'scrape_configs:\n  - job_name: a\n    file_sd_configs:\n      - files: ["sd/*.json"]\n');
+    for (const f of ["globdir/rules.yml", "globdir/sd.yml"]) {
+      const r = shoalCheck(f);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain("EISDIR");
+      if (promtool) expect(Bun.spawnSync([promtool, "check", "config", f], { cwd: dir }).exitCode).toBe(1);
+    }
+  });
+
   test.skipIf(!promtool)("rule files with several errors and duplicate rules: promtool's lines and exit status", () => {
     writeFileSync(join(dir, "two-errors.rules"), "groups:\n  - name: g\n    rules:\n      - record: a:b\n        expr: sum(up\n      - record: c\n");
     writeFileSync(join(dir, "dups.rules"), "groups:\n  - name: g\n    rules:\n      - {record: a, expr: up}\n      - {record: a, expr: up + 1}\n");

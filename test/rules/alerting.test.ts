@@ -1,16 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { goTime } from "../../src/rules/index.ts";
-import { removeTempDirs } from "../support/index.ts";
-import { advance, firstSlot, newManager, openRig, samplesOf, T0, writeRuleFile, writeSeries, type Rig } from "./rig.ts";
+import { advance, firstSlot, newManager, rigForEachTest, samplesOf, T0, writeRuleFile, writeSeries, type Rig } from "./rig.ts";
 
 let rig: Rig;
-beforeEach(async () => {
-  rig = await openRig();
-});
-afterEach(async () => {
-  await rig.close();
-  removeTempDirs();
-});
+rigForEachTest((r) => (rig = r));
 
 /** errors{instance="a"} is 3 from T0-10m until `until`, then 0. */
 async function errorsUntil(until: number): Promise<void> {

@@ -1,20 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openTSDB } from "../../src/storage/index.ts";
 import { goTime, RuleLoadError, slotOffsetMs, type RuleManager } from "../../src/rules/index.ts";
 import type { AlertingRuleStatus } from "../../src/model/index.ts";
 import { Registry, registerRuleMetrics } from "../../src/telemetry/index.ts";
-import { removeTempDirs } from "../support/index.ts";
-import { advance, firstSlot, newManager, openRig, samplesOf, T0, writeRuleFile, writeSeries, type Rig } from "./rig.ts";
+import { advance, firstSlot, newManager, rigForEachTest, samplesOf, T0, writeRuleFile, writeSeries, type Rig } from "./rig.ts";
 
 let rig: Rig;
-beforeEach(async () => {
-  rig = await openRig();
-});
-afterEach(async () => {
-  await rig.close();
-  removeTempDirs();
-});
+rigForEachTest((r) => (rig = r));
 
 function alertRule(m: RuleManager, group: string, name: string): AlertingRuleStatus {
   const r = m.ruleGroups().find((g) => g.name === group)!.rules.find((x) => x.name === name)!;

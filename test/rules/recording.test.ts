@@ -1,17 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { goTime } from "../../src/rules/index.ts";
-import { removeTempDirs } from "../support/index.ts";
-import { advance, firstSlot, newManager, openRig, samplesOf, T0, writeRuleFile, writeSeries, type Rig } from "./rig.ts";
+import { advance, firstSlot, newManager, rigForEachTest, samplesOf, T0, writeRuleFile, writeSeries, type Rig } from "./rig.ts";
 
 let rig: Rig;
-beforeEach(async () => {
-  rig = await openRig();
+rigForEachTest(async (r) => {
+  rig = r;
   await writeSeries(rig.db, { __name__: "http_requests_total", job: "api", instance: "a" }, T0 - 600_000, T0 + 600_000, 5000, () => 10);
   await writeSeries(rig.db, { __name__: "http_requests_total", job: "api", instance: "b" }, T0 - 600_000, T0 + 600_000, 5000, () => 32);
-});
-afterEach(async () => {
-  await rig.close();
-  removeTempDirs();
 });
 
 describe("recording rules", () => {

@@ -2,6 +2,7 @@
  * A rule manager over a real local TSDB and the real PromQL engine, driven by a manual clock:
  * `step()` moves time one interval and waits for the evaluations it started.
  */
+import { afterEach, beforeEach } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isStaleAt, labelsFromRecord, labelsToRecord, nopLogger, type Labels, type Queryable } from "../../src/model/index.ts";
@@ -10,7 +11,7 @@ import { RuleManager, slotAtOrBefore, slotOffsetMs, type RuleManagerOptions } fr
 import type { NotifierAlert } from "../../src/rules/notifier/alert.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
 import { ManualClock } from "../support/clock.ts";
-import { tempDir } from "../support/index.ts";
+import { removeTempDirs, tempDir } from "../support/index.ts";
 
 export const T0 = Date.UTC(2025, 0, 1);
 
@@ -27,6 +28,19 @@ export async function openRig(): Promise<Rig> {
   const db = await openTSDB({ dir: join(dir, "data") });
   const clock = new ManualClock(1000, T0);
   return { db, dir, clock, engine: new Engine({}), close: () => db.close() };
+}
+
+/** A fresh rig for every test of the calling file, handed to `use` before the test and closed after it. */
+export function rigForEachTest(use: (rig: Rig) => unknown): void {
+  let rig: Rig | undefined;
+  beforeEach(async () => {
+    rig = await openRig();
+    await use(rig);
+  });
+  afterEach(async () => {
+    await rig?.close();
+    removeTempDirs();
+  });
 }
 
 /** Writes `name{labels}` with `value(t)` every `stepMs` over [from, to]. */

@@ -4,9 +4,9 @@
  */
 export { BUN, REPO_ROOT, SHOAL_CLI } from "./paths.ts";
 export { freePort } from "./ports.ts";
-export { removeTempDir, removeTempDirs, tempDir } from "./temp.ts";
+export { removeTempDir, removeTempDirs, tempDir, tempDirWith } from "./temp.ts";
 export { waitFor, waitHttpOk, type WaitHttpOkOptions, type WaitOptions, type WatchedProcess } from "./wait.ts";
-export { run, spawnProcess, stopAllProcesses, type RunOptions, type RunResult, type RunningProcess, type SpawnOptions } from "./process.ts";
+export { run, runSync, spawnProcess, stopAllProcesses, type RunOptions, type RunResult, type RunningProcess, type SpawnOptions, type SyncRunResult } from "./process.ts";
 export { startShoal, type ShoalNode, type StartShoalOptions } from "./shoal.ts";
 export { startPrometheus, type PrometheusServer } from "./prometheus.ts";
 export { startNodeExporter, type NodeExporter } from "./exporters.ts";

@@ -124,6 +124,19 @@ export interface RunResult {
   stderr: string;
 }
 
+/** A command's exit code and output, run synchronously (`runSync`). */
+export interface SyncRunResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs a command to completion in `cwd`, blocking: for quick CLI runs compared line by line. */
+export function runSync(cmd: string[], cwd: string): SyncRunResult {
+  const p = Bun.spawnSync(cmd, { cwd });
+  return { code: p.exitCode ?? -1, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
 /** Runs a command to completion and returns its exit code and output. */
 export async function run(cmd: string[], options: RunOptions = {}): Promise<RunResult> {
   const input = typeof options.stdin === "string" ? new TextEncoder().encode(options.stdin) : options.stdin;

@@ -1,5 +1,5 @@
 /** Temporary directories for tests, removed one by one or all together after the tests. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -9,6 +9,13 @@ const made = new Set<string>();
 export function tempDir(name = "test"): string {
   const dir = mkdtempSync(join(tmpdir(), `shoal-${name}-`));
   made.add(dir);
+  return dir;
+}
+
+/** A `tempDir` holding `files` (file name → text). */
+export function tempDirWith(name: string, files: Record<string, string>): string {
+  const dir = tempDir(name);
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
   return dir;
 }
 

@@ -3,22 +3,10 @@
  * sets parse (a pattern matching nothing is only a warning), and every discovered target,
  * static or from a file, still names a host:port after the set's relabel_configs.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { basename, dirname } from "node:path";
-import { Glob } from "bun";
-import { parseFileSD, type Config, type TargetGroup } from "../../config/index.ts";
+import { readFileSync } from "node:fs";
+import { globFiles, parseFileSD, type Config, type TargetGroup } from "../../config/index.ts";
 import { StaticDiscoverer } from "../../discovery/index.ts";
 import { alertmanagersFromGroup } from "../../rules/index.ts";
-
-function matching(pattern: string): string[] {
-  const base = basename(pattern);
-  if (!base.includes("*")) return existsSync(pattern) ? [pattern] : [];
-  try {
-    return [...new Glob(base).scanSync({ cwd: dirname(pattern), absolute: true, onlyFiles: true })].sort();
-  } catch {
-    return [];
-  }
-}
 
 /** Throws with promtool's wording on the first problem; warnings go to `warn`. */
 export function checkAlertmanagerTargets(cfg: Config, warn: (line: string) => void): void {
@@ -28,7 +16,7 @@ export function checkAlertmanagerTargets(cfg: Config, warn: (line: string) => vo
     new StaticDiscoverer(am.staticConfigs, "static/").start((g) => groups.push(...g));
     for (const fsd of am.fileSDConfigs) {
       for (const pattern of fsd.files) {
-        const files = matching(pattern);
+        const files = globFiles(pattern, { anyPath: true });
         if (files.length === 0) warn(`  WARNING: file ${JSON.stringify(pattern)} for file_sd in alertmanager config does not exist\n`);
         for (const f of files) {
           try {

@@ -4,39 +4,18 @@
  * Rule files that a config names are checked too, as `shoal check rules` checks them.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { basename, dirname, relative } from "node:path";
-import { Glob } from "bun";
-import { loadConfigFile, parseFileSD, type Config } from "../../config/index.ts";
-import { FlagError, formatHelp, parseFlags, type FlagSpec } from "../../model/index.ts";
+import { relative } from "node:path";
+import { globFiles, loadConfigFile, parseFileSD, type Config } from "../../config/index.ts";
+import { formatHelp, type FlagSpec } from "../../model/index.ts";
+import { parseFileCommand, stdio, type CommandOutput, type FileCommandSpec } from "../file_command.ts";
 import { checkAlertmanagerTargets } from "./alerting.ts";
 import { checkRuleFile, lintFlags, lintSettings, type LintSettings } from "./rule_file.ts";
-
-interface CheckOutput {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
-
-const stdio: CheckOutput = {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-};
-
-function globFiles(pattern: string): string[] {
-  const dir = dirname(pattern);
-  const base = basename(pattern);
-  if (!base.includes("*")) return existsSync(pattern) ? [pattern] : [];
-  try {
-    return [...new Glob(base).scanSync({ cwd: dir, absolute: true, onlyFiles: true })].sort();
-  } catch {
-    return [];
-  }
-}
 
 /**
  * What promtool checks beyond syntax: referenced credential and TLS files exist, and file_sd
  * files that exist parse (a pattern matching nothing is only a warning).
  */
-function checkReferencedFiles(cfg: Config, io: CheckOutput): void {
+function checkReferencedFiles(cfg: Config, io: CommandOutput): void {
   for (const sc of cfg.scrapeConfigs) {
     const cred = sc.authorization?.credentialsFile;
     if (cred !== undefined && !existsSync(cred)) {
@@ -54,7 +33,7 @@ function checkReferencedFiles(cfg: Config, io: CheckOutput): void {
     }
     for (const fsd of sc.fileSDConfigs) {
       for (const pattern of fsd.files) {
-        const files = globFiles(pattern);
+        const files = globFiles(pattern, { anyPath: true });
         if (files.length === 0) {
           io.out(`  WARNING: file ${JSON.stringify(pattern)} for file_sd in scrape job ${JSON.stringify(sc.jobName)} does not exist\n`);
         }
@@ -76,36 +55,25 @@ const CHECK_CONFIG_FLAGS: readonly FlagSpec[] = [
 ];
 
 export const CHECK_CONFIG_USAGE = "shoal check config [--syntax-only] [--lint=duplicate-rules] [--lint-fatal] FILE...";
-const USAGE = CHECK_CONFIG_USAGE;
 
-const CHECK_CONFIG_HELP = formatHelp({
-  usage: [USAGE],
-  description: "Check configuration files, and the rule files they name, with promtool's verdicts and wording.",
+const COMMAND: FileCommandSpec<{ syntaxOnly: boolean; lint: LintSettings }> = {
+  name: "check config",
+  usage: CHECK_CONFIG_USAGE,
+  help: formatHelp({
+    usage: [CHECK_CONFIG_USAGE],
+    description: "Check configuration files, and the rule files they name, with promtool's verdicts and wording.",
+    flags: CHECK_CONFIG_FLAGS,
+  }),
   flags: CHECK_CONFIG_FLAGS,
-});
+  settings: (flags, io) => ({ syntaxOnly: flags.bool("syntax-only"), lint: lintSettings(flags.string("lint"), flags.bool("lint-fatal"), io.out) }),
+  // A missing FILE fails on its own, under its `Checking` line, and the other files are still checked.
+  existingFiles: false,
+};
 
-export async function runCheckConfig(args: readonly string[], io: CheckOutput = stdio): Promise<number> {
-  let files: readonly string[];
-  let syntaxOnly: boolean;
-  let lint: LintSettings;
-  try {
-    const flags = parseFlags(args, CHECK_CONFIG_FLAGS, { positionals: true });
-    if (flags.help) {
-      io.out(CHECK_CONFIG_HELP);
-      return 0;
-    }
-    files = flags.positionals;
-    syntaxOnly = flags.bool("syntax-only");
-    lint = lintSettings(flags.string("lint"), flags.bool("lint-fatal"), io.out);
-  } catch (e) {
-    if (!(e instanceof FlagError)) throw e;
-    io.err(`shoal check config: ${e.message}\nusage: ${USAGE}\n`);
-    return 2;
-  }
-  if (files.length === 0) {
-    io.err(`usage: ${USAGE}\n`);
-    return 2;
-  }
+export async function runCheckConfig(args: readonly string[], io: CommandOutput = stdio): Promise<number> {
+  const parsed = parseFileCommand(args, COMMAND, io);
+  if (typeof parsed === "number") return parsed;
+  const { files, settings: { syntaxOnly, lint } } = parsed;
   let failed = false;
   let hasErrors = false;
   for (const file of files) {
@@ -117,7 +85,7 @@ export async function runCheckConfig(args: readonly string[], io: CheckOutput = 
         checkAlertmanagerTargets(cfg, io.out);
       }
       // As promtool's --syntax-only: the config alone, not the files it refers to.
-      const ruleFiles = syntaxOnly ? [] : cfg.ruleFiles.flatMap(globFiles);
+      const ruleFiles = syntaxOnly ? [] : cfg.ruleFiles.flatMap((p) => globFiles(p, { anyPath: true }));
       if (cfg.ruleFiles.length > 0 && !syntaxOnly) io.out(`  SUCCESS: ${ruleFiles.length} rule files found\n`);
       io.out(` SUCCESS: ${file} is valid prometheus config file syntax\n\n`);
       for (const rf of ruleFiles) {

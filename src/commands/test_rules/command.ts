@@ -7,22 +7,12 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
-import { Glob } from "bun";
-import { FlagError, formatHelp, parseFlags } from "../../model/index.ts";
+import { globFiles } from "../../config/index.ts";
+import { formatHelp } from "../../model/index.ts";
 import { loadRuleConfigs, RuleLoadError } from "../../rules/index.ts";
-import { missingFileError } from "../check/rules.ts";
+import { parseFileCommand, stdio, type CommandOutput, type FileCommandSpec } from "../file_command.ts";
 import { parseUnitTestFile } from "./file.ts";
 import { runTestGroup } from "./run.ts";
-
-interface TestOutput {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
-
-const stdio: TestOutput = {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-};
 
 export const TEST_RULES_USAGE = "shoal test rules FILE...";
 
@@ -33,29 +23,22 @@ const TEST_HELP = formatHelp({
   flags: [],
 });
 
-const TEST_RULES_HELP = formatHelp({
-  usage: [TEST_RULES_USAGE],
-  description:
-    "Unit tests for rules: each FILE is a promtool unit-test file (rule_files, evaluation_interval, group_eval_order, tests with input_series, alert_rule_test and promql_expr_test). Exit status 1 if any test fails.",
+const COMMAND: FileCommandSpec<null> = {
+  name: "test rules",
+  usage: TEST_RULES_USAGE,
+  help: formatHelp({
+    usage: [TEST_RULES_USAGE],
+    description:
+      "Unit tests for rules: each FILE is a promtool unit-test file (rule_files, evaluation_interval, group_eval_order, tests with input_series, alert_rule_test and promql_expr_test). Exit status 1 if any test fails.",
+    flags: [],
+  }),
   flags: [],
-});
-
-/** A pattern's matches in name order; Go's filepath.Glob. */
-function glob(pattern: string): string[] {
-  if (!/[*?[]/.test(pattern)) {
-    try {
-      readFileSync(pattern);
-      return [pattern];
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === "EISDIR" ? [pattern] : [];
-    }
-  }
-  const dir = dirname(pattern);
-  return [...new Glob(pattern.slice(dir.length + 1)).scanSync({ cwd: dir, onlyFiles: false })].map((m) => join(dir, m)).sort();
-}
+  settings: () => null,
+  existingFiles: true,
+};
 
 /** One unit-test file; resolves to its failure messages (empty: it passed). */
-async function runFile(filename: string, io: TestOutput): Promise<string[]> {
+async function runFile(filename: string, io: CommandOutput): Promise<string[]> {
   let text: string;
   try {
     text = readFileSync(filename, "utf8");
@@ -72,7 +55,7 @@ async function runFile(filename: string, io: TestOutput): Promise<string[]> {
   const ruleFiles: string[] = [];
   for (const rf of file.ruleFiles) {
     const pattern = rf !== "" && !isAbsolute(rf) ? join(dirname(filename), rf) : rf;
-    const matches = glob(pattern);
+    const matches = globFiles(pattern, { anyPath: true });
     if (matches.length === 0) io.err(`  WARNING: no file match pattern ${pattern}\n`);
     for (const m of matches) if (!ruleFiles.includes(m)) ruleFiles.push(m);
   }
@@ -102,29 +85,10 @@ async function runFile(filename: string, io: TestOutput): Promise<string[]> {
   return errs;
 }
 
-export async function runTestRules(args: readonly string[], io: TestOutput = stdio): Promise<number> {
-  let files: readonly string[];
-  try {
-    const flags = parseFlags(args, [], { positionals: true });
-    if (flags.help) {
-      io.out(TEST_RULES_HELP);
-      return 0;
-    }
-    files = flags.positionals;
-  } catch (e) {
-    if (!(e instanceof FlagError)) throw e;
-    io.err(`shoal test rules: ${e.message}\nusage: ${TEST_RULES_USAGE}\n`);
-    return 2;
-  }
-  if (files.length === 0) {
-    io.err(`usage: ${TEST_RULES_USAGE}\n`);
-    return 2;
-  }
-  const missing = missingFileError(files);
-  if (missing !== null) {
-    io.err(`shoal: error: ${missing}, try --help\n`);
-    return 1;
-  }
+export async function runTestRules(args: readonly string[], io: CommandOutput = stdio): Promise<number> {
+  const parsed = parseFileCommand(args, COMMAND, io);
+  if (typeof parsed === "number") return parsed;
+  const { files } = parsed;
   let failed = false;
   for (const f of files) {
     io.out(`Unit Testing:  ${f}\n`);

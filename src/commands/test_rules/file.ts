@@ -4,9 +4,7 @@
  * strict YAML decoding does: unknown fields and wrong types are reported together with their
  * lines (`yaml: unmarshal errors:`), a bad duration stops decoding with Prometheus's message.
  */
-import { isMap, isScalar, isSeq } from "yaml";
-import { YamlDoc } from "../../config/index.ts";
-import { parseDuration } from "../../model/index.ts";
+import { DecodeAbort, GoYamlDecoder, YamlDoc } from "../../config/index.ts";
 
 export interface InputSeries {
   series: string;
@@ -55,113 +53,7 @@ export interface UnitTestFile {
   tests: TestGroup[];
 }
 
-/** A custom unmarshaler's error (a bad duration): Go's decoder stops there. */
-class DecodeAbort extends Error {}
-
-type Fields = Record<string, (node: unknown) => void>;
-
-/** Go's strict YAML decoding (yaml.UnmarshalStrict) into the unit-test types of promtool. */
-class StrictDecoder {
-  readonly errors: string[] = [];
-
-  constructor(private readonly yaml: YamlDoc) {}
-
-  private node(n: unknown): unknown {
-    return this.yaml.resolve(n);
-  }
-
-  private line(n: unknown): number {
-    return this.yaml.position(n)?.line ?? 0;
-  }
-
-  isNull(n: unknown): boolean {
-    return n === null || n === undefined || (isScalar(n) && n.value === null);
-  }
-
-  private typeError(n: unknown, goType: string): void {
-    let tag = "!!map";
-    let shown = "";
-    if (isSeq(n)) tag = "!!seq";
-    else if (isScalar(n)) {
-      const text = typeof n.source === "string" ? n.source : String(n.value);
-      if (typeof n.value === "boolean") tag = "!!bool";
-      else if (typeof n.value === "number") tag = /^[-+]?[0-9]+$/.test(text) ? "!!int" : "!!float";
-      else tag = "!!str";
-      shown = text.length > 10 ? ` \`${text.slice(0, 7)}...\`` : ` \`${text}\``;
-    }
-    this.errors.push(`line ${this.line(n)}: cannot unmarshal ${tag}${shown} into ${goType}`);
-  }
-
-  struct(n: unknown, goType: string, fields: Fields): void {
-    n = this.node(n);
-    if (this.isNull(n)) return;
-    if (!isMap(n)) return this.typeError(n, goType);
-    for (const p of n.items) {
-      const key = this.node(p.key);
-      const name = isScalar(key) ? String(key.value) : "";
-      const set = Object.hasOwn(fields, name) ? fields[name] : undefined;
-      if (set === undefined) this.errors.push(`line ${this.line(key)}: field ${name} not found in type ${goType}`);
-      else set(this.node(p.value));
-    }
-  }
-
-  list<T>(n: unknown, goType: string, item: (node: unknown) => T): T[] {
-    n = this.node(n);
-    if (this.isNull(n)) return [];
-    if (!isSeq(n)) {
-      this.typeError(n, goType);
-      return [];
-    }
-    return n.items.map((it) => item(this.node(it)));
-  }
-
-  string(n: unknown): string {
-    if (this.isNull(n)) return "";
-    if (isScalar(n)) return String(n.value);
-    this.typeError(n, "string");
-    return "";
-  }
-
-  float(n: unknown): number {
-    if (this.isNull(n)) return 0;
-    if (isScalar(n)) {
-      if (typeof n.value === "number") return n.value;
-      // Go's YAML reads .inf, .nan and numbers written as strings only when they resolve to floats.
-      const text = String(n.value);
-      if (/^[-+]?\.(inf|Inf|INF)$/.test(text)) return text.startsWith("-") ? -Infinity : Infinity;
-      if (/^\.(nan|NaN|NAN)$/.test(text)) return NaN;
-    }
-    this.typeError(n, "float64");
-    return 0;
-  }
-
-  duration(n: unknown): number {
-    if (this.isNull(n)) return 0;
-    if (!isScalar(n)) {
-      this.typeError(n, "string");
-      return 0;
-    }
-    try {
-      return parseDuration(String(n.value));
-    } catch (e) {
-      throw new DecodeAbort((e as Error).message);
-    }
-  }
-
-  stringMap(n: unknown): Record<string, string> {
-    n = this.node(n);
-    const out: Record<string, string> = {};
-    if (this.isNull(n)) return out;
-    if (!isMap(n)) {
-      this.typeError(n, "map[string]string");
-      return out;
-    }
-    for (const p of n.items) out[this.string(this.node(p.key))] = this.string(this.node(p.value));
-    return out;
-  }
-}
-
-function testGroup(d: StrictDecoder, n: unknown): TestGroup {
+function testGroup(d: GoYamlDecoder, n: unknown): TestGroup {
   const tg: TestGroup = { interval: 0, inputSeries: [], alertRuleTests: [], promqlExprTests: [], externalLabels: {}, externalURL: "", name: "" };
   d.struct(n, "main.testGroup", {
     interval: (v) => (tg.interval = d.duration(v)),
@@ -211,7 +103,7 @@ function testGroup(d: StrictDecoder, n: unknown): TestGroup {
 /** Decodes a unit-test file; throws an Error worded as promtool's when it does not decode. */
 export function parseUnitTestFile(text: string, filename: string): UnitTestFile {
   const yaml = YamlDoc.parse(text, filename);
-  const d = new StrictDecoder(yaml);
+  const d = new GoYamlDecoder(yaml);
   const file: UnitTestFile = { ruleFiles: [], evaluationInterval: 0, groupEvalOrder: [], tests: [] };
   try {
     d.struct(yaml.root, "main.unitTestFile", {
