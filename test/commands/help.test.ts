@@ -11,10 +11,10 @@ describe("shoal help", () => {
   test("shoal --help lists every sub-command with its usage, and the node's flags", async () => {
     const r = await shoal("--help");
     expect(r.code).toBe(0);
-    for (const usage of ["shoal tsdb <import|dump|analyze>", "shoal check config [--syntax-only] FILE...", "shoal cluster <status|leave>", "shoal help [<command>]"]) {
+    for (const usage of ["shoal tsdb <import|dump|analyze>", "shoal check config [--syntax-only] [--lint=duplicate-rules] [--lint-fatal] FILE...", "shoal check rules [--lint=duplicate-rules] [--lint-fatal] FILE...", "shoal test rules FILE...", "shoal cluster <status|leave>", "shoal help [<command>]"]) {
       expect(r.stdout).toContain(usage);
     }
-    expect(r.stdout).toMatch(/Commands:\n {2}tsdb .*\n {2}check .*\n {2}cluster .*\n {2}help /);
+    expect(r.stdout).toMatch(/Commands:\n {2}tsdb .*\n {2}check .*\n {2}test .*\n {2}cluster .*\n {2}help /);
     expect(r.stdout).toContain("--storage.tsdb.retention.size=<size>");
     expect(r.stdout).toContain("--cluster.join=<list>");
   });
@@ -28,7 +28,8 @@ describe("shoal help", () => {
   test("shoal help CMD and shoal CMD --help print the same usage", async () => {
     for (const [cmd, want] of [
       ["tsdb", "usage: shoal tsdb import FILE [<flags>]"],
-      ["check", "usage: shoal check config [--syntax-only] FILE..."],
+      ["check", "usage: shoal check config [--syntax-only] [--lint=duplicate-rules] [--lint-fatal] FILE..."],
+      ["test", "usage: shoal test rules FILE..."],
       ["cluster", "usage: shoal cluster status"],
     ] as const) {
       const [help, flag] = await Promise.all([shoal("help", cmd), shoal(cmd, "--help")]);
