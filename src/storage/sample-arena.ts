@@ -6,15 +6,24 @@
  * lives as long as any series viewing it.
  */
 const SLAB_SAMPLES = 64 * 1024;
+/**
+ * The first slab of a select is small and each next one four times larger, up to SLAB_SAMPLES:
+ * most selects (a rule, a panel of a dashboard) read a few thousand samples, and zeroing a
+ * 1 MiB slab for each of them was a quarter of the time of evaluating a thousand rules.
+ */
+const FIRST_SLAB_SAMPLES = 2048;
 
 export class SampleArena {
   private ts = new Float64Array(0);
   private vs = new Float64Array(0);
   private w = new Uint32Array(0);
   private used = 0;
+  private nextSlab: number;
 
   /** `slabSamples` 0: every reservation gets a buffer of exactly its size (one-off reads). */
-  constructor(private readonly slabSamples: number = SLAB_SAMPLES) {}
+  constructor(private readonly slabSamples: number = SLAB_SAMPLES) {
+    this.nextSlab = Math.min(FIRST_SLAB_SAMPLES, slabSamples);
+  }
 
   /**
    * Reserves `n` consecutive samples; returns the slab arrays (values with a word view for exact
@@ -22,7 +31,8 @@ export class SampleArena {
    */
   reserve(n: number): { ts: Float64Array; vs: Float64Array; w: Uint32Array; off: number } {
     if (this.used + n > this.ts.length) {
-      const size = Math.max(n, this.slabSamples);
+      const size = Math.max(n, this.nextSlab);
+      this.nextSlab = Math.min(this.nextSlab * 4, this.slabSamples);
       const ab = new ArrayBuffer(size * 16);
       this.ts = new Float64Array(ab, 0, size);
       this.vs = new Float64Array(ab, size * 8, size);
