@@ -15,7 +15,8 @@
  *
  * Flags: --outfile PATH (default dist/shoal), --build-dir DIR (intermediate files, default
  *        dist/.build; give concurrent builds their own), --no-minify, --no-bytecode, --no-ui (skip web/),
- *        --target bun-linux-x64|bun-linux-arm64|… (cross-compiling needs that runtime cached).
+ *        --target bun-linux-x64|bun-linux-arm64|… with --compile-executable-path PATH (the Bun runtime
+ *        of that target, e.g. from the @oven/bun-<platform> package; without it Bun downloads one).
  */
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
@@ -31,6 +32,7 @@ interface BuildOptions {
   bytecode: boolean;
   ui: boolean;
   target: string | null;
+  executablePath: string | null;
 }
 
 function parseArgs(args: string[]): BuildOptions {
@@ -41,6 +43,7 @@ function parseArgs(args: string[]): BuildOptions {
     bytecode: true,
     ui: true,
     target: null,
+    executablePath: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -55,7 +58,8 @@ function parseArgs(args: string[]): BuildOptions {
     else if (a.startsWith("--outfile")) opts.outfile = resolve(value());
     else if (a.startsWith("--build-dir")) opts.buildDir = resolve(value());
     else if (a.startsWith("--target")) opts.target = value();
-    else throw new Error(`build: unknown argument ${a} (known: --outfile, --build-dir, --no-minify, --no-bytecode, --no-ui, --target)`);
+    else if (a.startsWith("--compile-executable-path")) opts.executablePath = resolve(value());
+    else throw new Error(`build: unknown argument ${a} (known: --outfile, --build-dir, --no-minify, --no-bytecode, --no-ui, --target, --compile-executable-path)`);
   }
   return opts;
 }
@@ -159,6 +163,7 @@ async function main(): Promise<number> {
   if (opts.minify) cmd.push("--minify");
   if (opts.bytecode) cmd.push("--bytecode", "--format=esm");
   if (opts.target !== null) cmd.push(`--target=${opts.target}`);
+  if (opts.executablePath !== null) cmd.push(`--compile-executable-path=${opts.executablePath}`);
   cmd.push(...(await buildInfoDefines()));
   const compiled = await run(cmd, root);
   if (compiled.code !== 0) {

@@ -32,6 +32,13 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "storage.tsdb.max-block-duration", kind: "duration", def: "", help: "Maximum duration compacted blocks may span. Default: 10% of the retention time, at most 31d." },
   { name: "storage.tsdb.wal-compression", kind: "bool", def: "false", help: "Accepted for compatibility with Prometheus; Shoal's WAL records are not compressed, so turning it on is logged as having no effect." },
   { name: "storage.tsdb.no-lockfile", kind: "bool", def: "false", help: "Accepted for compatibility with Prometheus; Shoal always locks its data directory (two writers would corrupt it), so turning it on is logged as having no effect." },
+  { name: "storage.remote.flush-deadline", kind: "duration", def: "1m", help: "How long to wait flushing sample on shutdown or config reload. What is not sent by then stays in the on-disk queue and is sent after the restart." },
+  {
+    name: "storage.remote.queue.max-size",
+    kind: "size",
+    def: "2GB",
+    help: "Maximum bytes of each remote_write queue's on-disk backlog (<storage.tsdb.path>/remote/<queue>/). Past it, the oldest unsent samples are dropped and counted in prometheus_remote_storage_samples_dropped_total.",
+  },
   { name: "query.lookback-delta", kind: "duration", def: "5m", help: "The maximum lookback duration for retrieving metrics during expression evaluations and federation." },
   { name: "query.timeout", kind: "duration", def: "2m", help: "Maximum time a query may take before being aborted." },
   { name: "query.max-samples", kind: "int", def: "50000000", help: "Maximum number of samples a single query can load into memory." },
@@ -45,6 +52,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   },
   { name: "rules.alert.resend-delay", kind: "duration", def: "1m", help: "Minimum amount of time to wait before resending an alert to Alertmanager." },
   { name: "alertmanager.notification-queue-capacity", kind: "int", def: "10000", help: "The capacity of the queue for pending Alertmanager notifications." },
+  { name: "dns.server", kind: "string", def: "", help: "IP:PORT of the DNS server that dns_sd_configs and --cluster.join=dns+NAME:PORT|dnssrv+NAME ask (default: the system's resolvers from /etc/resolv.conf)." },
   { name: "log.level", kind: "string", def: "info", choices: ["debug", "info", "warn", "error"], help: "Only log messages with the given severity or above. One of: [debug, info, warn, error]" },
   { name: "log.format", kind: "string", def: "logfmt", choices: ["logfmt", "json"], help: "Output format of log messages. One of: [logfmt, json]" },
 ];

@@ -22,18 +22,22 @@ import { idleTimeoutSeconds, reportCompatibilityFlags } from "./compat_flags.ts"
 import { Cluster, CLUSTER_FLAGS, clusterAlertRuleFiles, clusterConfigFromFlagValues, registerClusterRoutes } from "./cluster/index.ts";
 import { configDisplayYaml, defaultConfig, httpClientRequestOptions, loadConfigFile, loadHttpClientConfigFile, ruleFilePaths, type Config } from "./config/index.ts";
 import { FLAG_SPECS, formatNodeHelp } from "./flags.ts";
-import { compileRegex, createLogger, getLabel, realClock, type Labels, FlagError, parseFlags, type Flags, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
+import { checkDnsServer, compileRegex, createLogger, getLabel, realClock, type Labels, FlagError, parseFlags, type Flags, type LogFormat, type LogLevel, type Logger } from "./model/index.ts";
 import { Engine } from "./promql/index.ts";
+import { RemoteWrite, tapCommits } from "./remote/index.ts";
 import { Notifier, RuleManager } from "./rules/index.ts";
 import { ScrapeManager } from "./scrape/index.ts";
 import { openTSDB, type TSDB } from "./storage/index.ts";
 import {
+  discoveryObservers,
   registerBuildInfo,
   registerClusterMetrics,
   registerStorageFsMetrics,
   notifierObservers,
   registerNotifierMetrics,
   registerProcessMetrics,
+  registerRemoteMetrics,
+  remoteSendObserver,
   registerRuleMetrics,
   registerScrapeMetrics,
   registerTsdbMetrics,
@@ -118,6 +122,9 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   const webClient = clientConfigFile === "" ? null : loadHttpClientConfigFile(clientConfigFile);
   // A bad --cluster.* flag is reported before anything (data dir, ports) is opened.
   const clusterConfig = clusterConfigFromFlagValues(flags.values);
+  // One DNS server for dns_sd_configs and the dns+/dnssrv+ names of --cluster.join.
+  const dnsServer = checkDnsServer(flags.string("dns.server"));
+  clusterConfig.dnsServer = dnsServer;
   // The built-in config scrapes the node itself: in a cluster every member does so under its own
   // `instance` (the members' series would be one otherwise) and never hands that target to another
   // member, which could not reach it as localhost.
@@ -150,6 +157,20 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     logger,
   });
   let ready = true;
+  // Remote write out: what this node commits locally and forwards is teed into one durable queue
+  // per remote_write entry (under <storage.tsdb.path>/remote) before the commit returns.
+  const remote = new RemoteWrite({
+    dir: join(flags.string("storage.tsdb.path"), "remote"),
+    logger,
+    userAgent: `Shoal/${BUILD_INFO.version}`,
+    flushDeadlineMs: flags.durationMs("storage.remote.flush-deadline"),
+    maxQueueBytes: flags.bytes("storage.remote.queue.max-size"),
+    metadata: () => scrape.metadata(),
+    sentBatchDuration: remoteSendObserver(registry),
+  });
+  // A single node forwards every series it stores; in a cluster, only the series' first owner.
+  let forwards: (labels: Labels) => boolean = () => true;
+  const local = tapCommits(tsdb, remote, (labels) => forwards(labels));
 
   const lookbackDeltaMs = flags.durationMs("query.lookback-delta");
   const engine = new Engine({
@@ -170,9 +191,10 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     cluster = await Cluster.start({
       config: clusterConfig,
       dataDir: flags.string("storage.tsdb.path"),
-      local: tsdb,
+      local,
       httpAddress: flags.string("web.listen-address"),
       logger,
+      remote,
     });
   } catch (e) {
     await tsdb.close();
@@ -180,13 +202,17 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   }
   const appendable = cluster.appendable;
   const queryable = cluster.queryable;
+  forwards = (labels) => cluster.forwardsSeries(labels);
 
   // Alerts go to every configured Alertmanager; rule groups are evaluated by the member that owns
   // them on the cluster's rule ring, reading and writing through the cluster like any query.
+  // Scrape jobs and Alertmanager sets discover through the same mechanisms, counted together.
+  const discoveryOptions = { observers: discoveryObservers(registry), dnsServer };
   const notifier = new Notifier({
     logger: logger.with({ component: "notifier" }),
     queueCapacity: flags.int("alertmanager.notification-queue-capacity"),
     observers: notifierObservers(registry),
+    discovery: discoveryOptions,
   });
   const rules = new RuleManager({
     query: async (expr, timeMs) => (await engine.instantQuery(queryable, expr, timeMs)).value,
@@ -212,7 +238,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
 
   // Each target is scraped by its one live owner on the ring; ownership is re-checked whenever
   // the membership changes (a dead owner's targets move to the next node).
-  const scrape = new ScrapeManager({ appendable, logger, ownsTarget: (labels) => isSelfScrape(labels) || cluster.ownsTarget(labels), observers: scrapeObservers(registry) });
+  const scrape = new ScrapeManager({ appendable, logger, ownsTarget: (labels) => isSelfScrape(labels) || cluster.ownsTarget(labels), observers: scrapeObservers(registry), discovery: discoveryOptions });
   let reshardTimer: ReturnType<typeof setTimeout> | undefined;
   cluster.onRingChange(() => {
     clearTimeout(reshardTimer);
@@ -226,6 +252,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   registerClusterMetrics(registry, () => cluster.metricFigures());
   registerRuleMetrics(registry, () => rules.stats());
   registerNotifierMetrics(registry, () => notifier.stats());
+  registerRemoteMetrics(registry, () => remote.figures());
   registerStorageFsMetrics(registry, flags.string("storage.tsdb.path"));
   registerBuildInfo(registry, BUILD_INFO, () => ready);
   const reloadOk = registry.gauge("prometheus_config_last_reload_successful", "Whether the last configuration reload attempt was successful.");
@@ -237,10 +264,12 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
 
   await scrape.applyConfig(config);
   try {
+    await remote.applyConfig(config.remoteWrite, config.global.externalLabels);
     await applyRules(config);
   } catch (e) {
     await Promise.all([scrape.stop(), rules.stop(), notifier.stop()]);
     await cluster.stop();
+    await remote.stop();
     await tsdb.close();
     throw e;
   }
@@ -267,6 +296,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
         throw e;
       }
       await scrape.applyConfig(next);
+      await remote.applyConfig(next.remoteWrite, next.global.externalLabels);
       engine.setDefaultSubqueryStep(next.global.evaluationInterval);
       config = next;
       reloadSuccess = true;
@@ -297,6 +327,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     members: { members: () => cluster.status().members, request: () => httpClientRequestOptions(webClient) },
     registry,
     buildInfo: BUILD_INFO,
+    remoteWrite: remote,
     configYaml: () => configDisplayYaml(config),
     externalLabels: () => config.global.externalLabels,
     reload,
@@ -323,14 +354,14 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   };
 
   const app = createApiApp(deps, {
-    remoteWrite: { ...DEFAULT_REMOTE_WRITE_LIMITS, decodeWorkers },
+    remoteWrite: { ...DEFAULT_REMOTE_WRITE_LIMITS, decodeWorkers, haReplicas: cluster.haReplicas },
     lifecycle: { enabled: flags.bool("web.enable-lifecycle"), trustedOrigins: [externalUrl.origin] },
     corsOrigin,
     extend: (a) => {
       // Members, ring shares and hinted-handoff backlog (`shoal cluster status`);
       // POST /api/v1/cluster/leave (graceful leave = SIGTERM), node-local reads.
       registerClusterRoutes(a, { cluster, local: tsdb, parseSelector: deps.promql.parseMetricSelector, shutdown: () => process.kill(process.pid, "SIGTERM") });
-      a.route("/", createUiApp({ cluster: () => cluster.status(), routePrefix, pageTitle: flags.string("web.page-title"), memberRequest: () => httpClientRequestOptions(webClient) })); // UI: cluster-wide targets
+      a.route("/", createUiApp({ cluster: () => cluster.status(), droppedTargets: () => ({ targets: scrape.droppedTargets(), counts: scrape.droppedTargetCounts() }), routePrefix, pageTitle: flags.string("web.page-title"), memberRequest: () => httpClientRequestOptions(webClient) })); // UI: cluster-wide targets
     },
   });
   const routes = mountAtRoutePrefix(app, routePrefix).fetch;
@@ -367,6 +398,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     if (backendDir !== "") rmSync(backendDir, { recursive: true, force: true });
     await Promise.all([scrape.stop(), rules.stop(), notifier.stop()]);
     await cluster.stop();
+    await remote.stop();
     await tsdb.close();
     throw new Error(`cannot listen on ${flags.string("web.listen-address")}: ${(e as Error).message}`);
   }
@@ -410,6 +442,9 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
       logger.info("Leaving the cluster");
       clearTimeout(reshardTimer);
       await cluster.stop();
+      // After the cluster: no commit (of a peer's write either) comes in any more.
+      logger.info("Stopping remote storage");
+      await remote.stop();
       logger.info("Closing storage (flushing the WAL)");
       await tsdb.close();
       logger.info("See you next time!");

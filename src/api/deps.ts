@@ -2,7 +2,7 @@
  * What the HTTP API needs from the rest of the node. node.ts builds this from the storage, the
  * PromQL engine, the scrape manager and the config; the routes know only these shapes.
  */
-import type { ActiveTarget, AlertmanagersSource, Appendable, DroppedTarget, Labels, Logger, Matcher, Queryable, RulesSource, TargetMetadata } from "../model/index.ts";
+import type { ActiveTarget, AlertmanagersSource, Appendable, DroppedTarget, Labels, Logger, Matcher, Queryable, RemoteQueueStatus, RulesSource, TargetMetadata } from "../model/index.ts";
 import type { QueryResult } from "../promql/index.ts";
 import type { Registry } from "../telemetry/index.ts";
 import type { MemberDirectory } from "./members.ts";
@@ -77,6 +77,8 @@ export interface ApiDeps {
   members?: MemberDirectory;
   registry: Registry;
   buildInfo: BuildInfo;
+  /** The remote-write queues (absent: none), for /api/v1/status/remote_write and the status page. */
+  remoteWrite?: { queues(): RemoteQueueStatus[] };
   /** The loaded config's YAML text. */
   configYaml(): string;
   externalLabels(): Labels;

@@ -46,6 +46,7 @@ export function createApiApp(deps: ApiDeps, opts: ApiAppOptions = {}): Hono {
     rejectedSamples: reg.counter("shoal_remote_write_rejected_samples_total", "Remote write samples refused by storage, by reason.", ["reason"]),
     histogramsDropped: reg.counter("shoal_remote_write_histograms_dropped_total", "Native histogram samples received by remote write and dropped (not supported)."),
     decoded: reg.counter("shoal_remote_write_decoded_requests_total", "Remote write request bodies decoded, by thread (worker: a decoding worker, request: the request thread).", ["thread"]),
+    haDroppedSamples: reg.counter("shoal_remote_write_ha_deduplicated_samples_total", "Samples of HA replicas that are not the elected one for their HA cluster, dropped (--distributor.ha-tracker.enable).", ["cluster"]),
   };
 
   app.use("*", async (c, next) => {

@@ -112,6 +112,8 @@ export function registerStatusRoutes(app: Hono, deps: ApiDeps): void {
   app.get("/api/v1/status/config", () => success({ yaml: deps.configYaml() }));
   app.get("/api/v1/status/flags", () => success(deps.flags));
   app.get("/api/v1/status/runtimeinfo", () => success(deps.runtimeInfo()));
+  // Shoal's own: one entry per remote_write queue (see RemoteQueueStatus).
+  app.get("/api/v1/status/remote_write", () => success({ queues: deps.remoteWrite?.queues() ?? [] }));
   app.get("/api/v1/status/walreplay", () => success({ min: 0, max: 0, current: 0 }));
   app.get("/api/v1/status/tsdb", async (c) => {
     const form = await readForm(c);

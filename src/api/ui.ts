@@ -13,9 +13,12 @@
  * `/ui/api/targets` is the one data route of its own: scrape targets are sharded over the
  * cluster, so a node's /api/v1/targets lists only the targets it scrapes. The targets page asks
  * this route, which gathers /api/v1/targets from every member and marks each target with the
- * member that scrapes it (`scrapedBy`).
+ * member that scrapes it (`scrapedBy`). It also lists this node's dropped targets with the rule
+ * that dropped each (every member discovers and relabels alike, so one member's list is the
+ * cluster's), for the Service Discovery page.
  */
 import { Hono, type Context } from "hono";
+import type { DroppedTarget } from "../model/index.ts";
 import { askMembers, type MemberRef, type MemberRequest } from "./members.ts";
 import { loadUiAssets, type UiAsset, type UiAssets } from "./ui_assets.ts";
 
@@ -27,6 +30,7 @@ export const UI_ROUTES = [
   "/alerts",
   "/rules",
   "/targets",
+  "/service-discovery",
   "/cluster",
   "/status",
   "/flags",
@@ -47,6 +51,8 @@ export interface UiAppOptions {
   load?: () => Promise<UiAssets | null>;
   /** The cluster's members; without it, /ui/api/targets is this node's /api/v1/targets. */
   cluster?: () => { readonly members: readonly UiClusterMember[] };
+  /** This node's dropped targets (with why) and their counts per pool before keep_dropped_targets. */
+  droppedTargets?: () => { targets: DroppedTarget[]; counts: Record<string, number> };
   /** How long to wait for a member's target list. */
   memberTimeoutMs?: number;
   /** Path the node's routes live under ("" or e.g. "/shoal"); see mountAtRoutePrefix. */
@@ -168,7 +174,12 @@ export function createUiApp(options: UiAppOptions = {}): Hono {
       for (const t of data.activeTargets ?? []) activeTargets.push(m.name ? { ...t, scrapedBy: m.name } : t);
     }
     activeTargets.sort((a, b) => String(a.scrapePool).localeCompare(String(b.scrapePool)) || String(a.scrapeUrl).localeCompare(String(b.scrapeUrl)));
-    return c.json({ status: "success", data: { activeTargets, droppedTargets: [] }, ...(warnings.length > 0 ? { warnings } : {}) });
+    const dropped = options.droppedTargets?.() ?? { targets: [], counts: {} };
+    return c.json({
+      status: "success",
+      data: { activeTargets, droppedTargets: dropped.targets, droppedTargetCounts: dropped.counts },
+      ...(warnings.length > 0 ? { warnings } : {}),
+    });
   });
   for (const route of UI_ROUTES) {
     app.get(route, index);

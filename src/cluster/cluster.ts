@@ -11,6 +11,8 @@ import type { ClusterConfig } from "./config.ts";
 import { decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
 import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";
 import { HintedHandoff } from "./hints.ts";
+import { HA_PROTOCOL, HaElection } from "./ha_election.ts";
+import { HaTracker, type HaAnswer } from "./ha_tracker.ts";
 import { HandshakeWatch } from "./handshake.ts";
 import { createClusterHost, nodeCreatedAt, type ClusterHost } from "./host.ts";
 import { ClusterIdentity } from "./identity.ts";
@@ -19,6 +21,7 @@ import { LateTolerantAppendable } from "./late.ts";
 import { HANDOFF_PULL_PROTOCOL, Puller } from "./puller.ts";
 import { Handoff, type HandoffStatus } from "./handoff/index.ts";
 import { assessReplication, type ReplicationHealth } from "./replication_health.ts";
+import { RemoteForwarding, type RemoteForwardingStatus, type RemoteForwardTarget } from "./remote_forward.ts";
 import { nodeTokens } from "./ring.ts";
 import { JoinSettle } from "./settle.ts";
 import { Rpc, RpcRemoteError } from "./rpc.ts";
@@ -35,6 +38,11 @@ export interface ClusterOptions {
   logger: Logger;
   /** Time for every state machine of the cluster (the process's clock unless a test drives it). */
   clock?: Clock;
+  /**
+   * Remote write out (the remote room's RemoteWrite): the cluster publishes its watermarks,
+   * forwards takeovers and backfilled samples into it. Absent: no remote_write forwarding.
+   */
+  remote?: RemoteForwardTarget;
 }
 
 export interface MemberStatus {
@@ -75,6 +83,8 @@ export interface ClusterStatus {
   mdns: boolean;
   privateNetwork: boolean;
   members: MemberStatus[];
+  /** Remote write out: the share of the ring this node forwards, its takeovers (remote_forward.ts). */
+  remoteWrite: RemoteForwardingStatus;
   /** Hand-off progress: transfers, counters, drops, the graceful leave, anti-entropy. */
   handoff: HandoffStatus & {
     antiEntropy: AntiEntropyStatus;
@@ -84,6 +94,13 @@ export interface ClusterStatus {
 }
 
 const HINT_REPLAY_EVERY_MS = 1000;
+
+/** No remote_write forwarding (a cluster started without the remote room, as in unit tests). */
+const NO_REMOTE_WRITE: RemoteForwardTarget = {
+  active: false,
+  queues: () => [],
+  write: () => Promise.reject(new Error("remote write is not wired into this cluster")),
+};
 
 export const NO_SECRET_WARNING =
   "the cluster runs without a secret: any new node that reaches the cluster port can join it and read or write its data; set --cluster.secret-file on every member";
@@ -98,6 +115,10 @@ export class Cluster {
   readonly antiEntropy: AntiEntropy;
   /** What forwarded writes go into: late (overtaken) samples are backfilled, not refused. */
   readonly lateTolerant: LateTolerantAppendable;
+  /** Who forwards which series to the remote_write queues, and the takeovers when that changes. */
+  readonly remoteForwarding: RemoteForwarding;
+  /** The HA-pair election remote write asks (--distributor.ha-tracker.enable), or null when off. */
+  readonly haReplicas: HaElection | null;
   private readonly rpc: Rpc;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -127,6 +148,7 @@ export class Cluster {
       httpAddress: opts.httpAddress,
       logger,
       load: () => this.loadFigures(),
+      remoteDelivered: () => this.remoteForwarding.publishedWatermarks(),
       createdAt: nodeCreatedAt(stateDir),
       identity,
       clock,
@@ -143,7 +165,18 @@ export class Cluster {
     this.distributor = new Distributor(this.membership, this.rpc, opts.local, this.hints, config.writeTimeoutMs);
     this.fanout = new FanoutQueryable(this.membership, this.rpc, opts.local, config.queryTimeoutMs, logger);
     const hlog = logger.with({ component: "handoff" });
-    this.lateTolerant = new LateTolerantAppendable(opts.local);
+    this.remoteForwarding = new RemoteForwarding({
+      selfId: this.membership.selfId,
+      readRing: () => this.membership.readRing(),
+      member: (id) => this.membership.get(id),
+      target: opts.remote ?? NO_REMOTE_WRITE,
+      local: opts.local,
+      marginMs: config.remoteWriteTakeoverMarginMs,
+      settleMs: config.writeTimeoutMs,
+      clock,
+      logger: logger.with({ component: "remote-forwarding" }),
+    });
+    this.lateTolerant = new LateTolerantAppendable(opts.local, (series) => this.remoteForwarding.forwardBackfilled(series));
     this.transfers = new Transfers(this.rpc, opts.local, new Throttle(config.handoffMaxBytesPerSecond), hlog);
     const puller = new Puller(this.membership, this.rpc, this.transfers, clock);
     this.antiEntropy = new AntiEntropy(config, this.membership, this.rpc, opts.local, this.transfers, puller, hlog, clock);
@@ -165,8 +198,18 @@ export class Cluster {
       logger: hlog,
       clock,
     });
+    this.haReplicas = config.haTrackerEnabled
+      ? new HaElection({
+          tracker: new HaTracker({ updateTimeoutMs: config.haUpdateTimeoutMs, failoverTimeoutMs: config.haFailoverTimeoutMs }, clock),
+          clusterLabel: config.haClusterLabel,
+          replicaLabel: config.haReplicaLabel,
+          ownerOf: (name) => this.haOwnerOf(name),
+          ask: async (owner, req) => (await this.rpc.call(owner, HA_PROTOCOL, req, config.writeTimeoutMs)) as HaAnswer,
+        })
+      : null;
     this.membership.onChange(() => {
       this.handoff.onRingChange();
+      this.remoteForwarding.onRingChange();
       for (const fn of this.ringListeners) fn();
     });
   }
@@ -199,15 +242,25 @@ export class Cluster {
     await c.rpc.handle(SELECT_PROTOCOL, selectHandler(opts.local));
     // Hinted batches are older than what the replica may have received since: backfilled (any
     // order, identical samples kept once), so the replica takes writes while they arrive.
+    // Their samples never pass the commit tap: those of series this node forwards go to the
+    // remote-write queues here (a failure fails the replay, which the sender tries again).
     await c.rpc.handle(HINT_PROTOCOL, async (req) => {
-      const r = await opts.local.backfill(decodeWriteRequest(req));
+      const series = decodeWriteRequest(req);
+      const r = await opts.local.backfill(series);
+      await c.remoteForwarding.forwardBackfilled(series);
       return { ok: r.samples, rej: 0 };
     });
     await c.rpc.handle(HANDOFF_BATCH_PROTOCOL, c.transfers.handler((id) => c.membership.get(id)?.name ?? id));
     await c.rpc.handle(HANDOFF_PULL_PROTOCOL, c.handoff.pullHandler());
     await c.rpc.handle(DIGEST_PROTOCOL, digestHandler(opts.local));
+    const ha = c.haReplicas;
+    if (ha) {
+      await c.rpc.handle(HA_PROTOCOL, async (req) => ha.answer(req));
+      c.timers.push(clock.setInterval(() => ha.sweep(), 60_000));
+    }
     c.membership.start();
     c.handoff.onRingChange();
+    c.remoteForwarding.onRingChange();
     c.timers.push(clock.setInterval(() => c.replayHints(), HINT_REPLAY_EVERY_MS));
     const settle = new JoinSettle(
       {
@@ -282,6 +335,27 @@ export class Cluster {
     const ring = this.membership.ruleRing();
     if (ring.size === 0) return true;
     return ring.primaryOf(labelsHash32(labelsFromRecord({ rule_group: key }))) === this.selfId;
+  }
+
+  /**
+   * The member deciding the HA election of `haCluster` (null: this one): the first live, active
+   * member on the ring from the hash of its name, as for a scrape target. A suspect owner stays
+   * the owner until it is declared dead, so that an election does not move on a short hiccup.
+   */
+  haOwnerOf(haCluster: string): string | null {
+    const ring = this.membership.scrapeRing();
+    if (ring.size === 0) return null;
+    const owner = ring.primaryOf(labelsHash32(labelsFromRecord({ ha_cluster: haCluster })));
+    return owner === undefined || owner === this.selfId ? null : owner;
+  }
+
+  /**
+   * Whether this node forwards the series to the remote_write queues: it is the series' first
+   * owner on the read ring (see remote_forward.ts for why that ring). node.ts hands this to the
+   * commit tap, so that each sample is forwarded once, not once per replica.
+   */
+  forwardsSeries(labels: Labels): boolean {
+    return this.remoteForwarding.forwardsSeries(labels);
   }
 
   /** Called whenever ownership may have changed (members came, went, died). */
@@ -388,6 +462,7 @@ export class Cluster {
       mdns: this.mdnsOn,
       privateNetwork: this.config.secretFile !== "",
       members,
+      remoteWrite: this.remoteForwarding.status(),
       handoff: { ...this.handoff.status(), antiEntropy: { ...this.antiEntropy.stats }, underReplicatedRanges: replication.underReplicatedRanges },
     };
   }
@@ -467,6 +542,7 @@ export class Cluster {
     for (const t of this.timers) this.clock.clearInterval(t);
     this.timers = [];
     this.handoff.stop();
+    this.remoteForwarding.stop();
     try {
       if (this.membership.self().state !== "left") {
         this.membership.setState("leaving");

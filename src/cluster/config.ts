@@ -8,8 +8,12 @@ import { FlagError, parseByteSize, parseDuration, type FlagSpec } from "../model
 export interface ClusterConfig {
   /** libp2p TCP listen address, HOST:PORT. */
   listenAddress: string;
-  /** HOST:PORT of members to join through (repeatable). */
+  /** Members to join through (repeatable): HOST:PORT, dns+NAME:PORT or dnssrv+NAME. */
   join: string[];
+  /** How often dns+ and dnssrv+ join names are resolved again. */
+  joinRefreshIntervalMs: number;
+  /** IP:PORT of the DNS server for those names (--dns.server, set by node.ts); "" = the system's resolvers. */
+  dnsServer: string;
   /** Human name of this node; defaults to the host name. */
   nodeName: string;
   replicationFactor: number;
@@ -40,12 +44,22 @@ export interface ClusterConfig {
   antiEntropyLookbackMs: number;
   /** Evaluate the built-in alert rules about the cluster (alert_rules.ts). */
   alertRules: boolean;
+  /** How far before the old forwarder's delivered watermark a remote-write takeover starts (remote_forward.ts). */
+  remoteWriteTakeoverMarginMs: number;
+  /** Deduplicate HA pairs of remote-write senders (ha_tracker.ts). */
+  haTrackerEnabled: boolean;
+  haClusterLabel: string;
+  haReplicaLabel: string;
+  haUpdateTimeoutMs: number;
+  haFailoverTimeoutMs: number;
 }
 
 export function defaultClusterConfig(): ClusterConfig {
   return {
     listenAddress: "0.0.0.0:7946",
     join: [],
+    joinRefreshIntervalMs: 30_000,
+    dnsServer: "",
     nodeName: "",
     replicationFactor: 3,
     mdns: true,
@@ -65,12 +79,19 @@ export function defaultClusterConfig(): ClusterConfig {
     antiEntropyIntervalMs: 10 * 60_000,
     antiEntropyLookbackMs: 24 * 3600_000,
     alertRules: true,
+    remoteWriteTakeoverMarginMs: 60_000,
+    haTrackerEnabled: false,
+    haClusterLabel: "cluster",
+    haReplicaLabel: "__replica__",
+    haUpdateTimeoutMs: 15_000,
+    haFailoverTimeoutMs: 30_000,
   };
 }
 
 const KEYS: Record<string, keyof ClusterConfig> = {
   "cluster.listen-address": "listenAddress",
   "cluster.join": "join",
+  "cluster.join.refresh-interval": "joinRefreshIntervalMs",
   "cluster.node-name": "nodeName",
   "cluster.replication-factor": "replicationFactor",
   "cluster.mdns": "mdns",
@@ -90,11 +111,23 @@ const KEYS: Record<string, keyof ClusterConfig> = {
   "cluster.handoff.anti-entropy-interval": "antiEntropyIntervalMs",
   "cluster.handoff.anti-entropy-lookback": "antiEntropyLookbackMs",
   "cluster.alert-rules": "alertRules",
+  "cluster.remote-write.takeover-margin": "remoteWriteTakeoverMarginMs",
+  "distributor.ha-tracker.enable": "haTrackerEnabled",
+  "distributor.ha-tracker.cluster": "haClusterLabel",
+  "distributor.ha-tracker.replica": "haReplicaLabel",
+  "distributor.ha-tracker.update-timeout": "haUpdateTimeoutMs",
+  "distributor.ha-tracker.failover-timeout": "haFailoverTimeoutMs",
 };
 
 export const CLUSTER_FLAGS: readonly FlagSpec[] = [
   { name: "cluster.listen-address", kind: "string", def: "0.0.0.0:7946", help: "Address (HOST:PORT) the cluster transport (libp2p over TCP) listens on." },
-  { name: "cluster.join", kind: "list", def: "", help: "HOST:PORT of a cluster member to join through (repeatable)." },
+  {
+    name: "cluster.join",
+    kind: "list",
+    def: "",
+    help: "A cluster member to join through (repeatable): HOST:PORT, dns+NAME:PORT (every A/AAAA address of NAME) or dnssrv+NAME (every SRV record of NAME, e.g. a Kubernetes headless service's _cluster._tcp name). DNS names are asked of --dns.server and resolved again every --cluster.join.refresh-interval.",
+  },
+  { name: "cluster.join.refresh-interval", kind: "duration", def: "30s", help: "How often the dns+ and dnssrv+ names of --cluster.join are resolved again." },
   { name: "cluster.node-name", kind: "string", def: "", help: "Name of this node in the cluster (default: the host name)." },
   { name: "cluster.replication-factor", kind: "int", def: "3", help: "Copies kept of every series. The ring places as many as there are live members; fewer than this is reported as under-replication." },
   { name: "cluster.mdns", kind: "bool", def: "true", help: "Discover members on the local network with mDNS." },
@@ -118,6 +151,33 @@ export const CLUSTER_FLAGS: readonly FlagSpec[] = [
     kind: "bool",
     def: "true",
     help: "Evaluate the built-in alert rules about the cluster (a member down, ranges under-replicated or without a live copy, hinted-handoff backlog growing, hand-off stalled, write-quorum failures, disk nearly full, scrape targets no member scrapes), sent to the configured Alertmanagers like any other rule. --no-cluster.alert-rules turns them off.",
+  },
+  {
+    name: "cluster.remote-write.takeover-margin",
+    kind: "duration",
+    def: "1m",
+    help: "Each remote_write sample is forwarded by the first owner of its series. When that member dies, leaves or a join moves its ranges, the new first owner forwards from its own copy the samples newer than the old one's last delivered timestamp minus this margin. It must cover how far samples arrive out of timestamp order (scrape timeouts, remote-write senders' batching, --cluster.write-timeout) plus a few heartbeats: a longer margin sends more duplicates after a takeover, a shorter one may leave a gap.",
+  },
+  // HA pairs writing in, with Mimir's flag names and defaults (its -distributor.ha-tracker.*).
+  {
+    name: "distributor.ha-tracker.enable",
+    kind: "bool",
+    def: "false",
+    help: "Deduplicate HA pairs of remote-write senders: of the samples carrying the HA cluster label and the replica label, only those of one elected replica per cluster are stored (without the replica label); the others are answered 202 and dropped. The election is held by the member owning the cluster name on the ring.",
+  },
+  { name: "distributor.ha-tracker.cluster", kind: "string", def: "cluster", help: "Label naming the HA cluster of a remote-write sender (its Prometheus external label)." },
+  { name: "distributor.ha-tracker.replica", kind: "string", def: "__replica__", help: "Label naming the replica within an HA cluster; dropped from the stored series." },
+  {
+    name: "distributor.ha-tracker.update-timeout",
+    kind: "duration",
+    def: "15s",
+    help: "How long a member accepts the elected replica on the deciding member's last confirmation before it asks again.",
+  },
+  {
+    name: "distributor.ha-tracker.failover-timeout",
+    kind: "duration",
+    def: "30s",
+    help: "When the elected replica sent nothing for this long, the next replica to send is elected. Must exceed the update timeout by at least 1s.",
   },
 ];
 
@@ -185,12 +245,26 @@ export function clusterConfigFromFlagValues(values: ReadonlyMap<string, string>)
 
 function validateClusterConfig(cfg: ClusterConfig): void {
   splitHostPort(cfg.listenAddress, "--cluster.listen-address");
-  for (const j of cfg.join) splitHostPort(j, "--cluster.join");
+  for (const j of cfg.join) parseJoinSpec(j);
   if (cfg.suspectTimeoutMs <= cfg.heartbeatIntervalMs) {
     throw new FlagError("--cluster.suspect-timeout must be longer than --cluster.heartbeat-interval");
   }
   if (cfg.deadTimeoutMs <= cfg.suspectTimeoutMs) {
     throw new FlagError("--cluster.dead-timeout must be longer than --cluster.suspect-timeout");
+  }
+  for (const [flag, label] of [
+    ["distributor.ha-tracker.cluster", cfg.haClusterLabel],
+    ["distributor.ha-tracker.replica", cfg.haReplicaLabel],
+  ] as const) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(label)) throw new FlagError(`--${flag}: expected a label name, got ${JSON.stringify(label)}`);
+  }
+  if (cfg.haClusterLabel === cfg.haReplicaLabel) {
+    throw new FlagError("--distributor.ha-tracker.cluster and --distributor.ha-tracker.replica must name different labels");
+  }
+  // As Mimir requires: a member re-confirms the elected replica with the deciding member every
+  // update timeout, so the deciding member must not fail over in between.
+  if (cfg.haFailoverTimeoutMs < cfg.haUpdateTimeoutMs + 1000) {
+    throw new FlagError("--distributor.ha-tracker.failover-timeout must be at least 1s longer than --distributor.ha-tracker.update-timeout");
   }
   if (!/^[A-Za-z0-9_.-]{1,63}$/.test(cfg.name)) {
     throw new FlagError(`--cluster.name: use 1-63 letters, digits, '.', '_' or '-', got ${JSON.stringify(cfg.name)}`);
@@ -203,4 +277,32 @@ export function splitHostPort(s: string, what: string): { host: string; port: nu
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new FlagError(`${what}: expected HOST:PORT, got ${JSON.stringify(s)}`);
   return { host: m[1] ?? m[2] ?? "", port };
+}
+
+/** One `--cluster.join` value: HOST:PORT, or a DNS name to resolve (join_targets.ts). */
+export type JoinSpec =
+  | { kind: "static"; text: string }
+  | { kind: "dns"; text: string; name: string; port: number }
+  | { kind: "dnssrv"; text: string; name: string };
+
+const NAME_RE = /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$/;
+
+/** Parses one `--cluster.join` value; throws FlagError naming what is wrong. */
+export function parseJoinSpec(text: string): JoinSpec {
+  if (text.startsWith("dnssrv+")) {
+    const name = text.slice("dnssrv+".length);
+    if (!NAME_RE.test(name)) throw new FlagError(`--cluster.join: expected dnssrv+NAME (an SRV record name such as _shoal._tcp.shoal.default.svc), got ${JSON.stringify(text)}`);
+    return { kind: "dnssrv", text, name };
+  }
+  if (text.startsWith("dns+")) {
+    const rest = text.slice("dns+".length);
+    const m = /^(.*):(\d{1,5})$/.exec(rest);
+    if (!m || !NAME_RE.test(m[1]!) || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+      throw new FlagError(`--cluster.join: expected dns+NAME:PORT (a name with A/AAAA records and the cluster port), got ${JSON.stringify(text)}`);
+    }
+    return { kind: "dns", text, name: m[1]!, port: Number(m[2]) };
+  }
+  if (/^[a-z]+\+/.test(text)) throw new FlagError(`--cluster.join: unknown lookup ${JSON.stringify(text.split("+")[0])} in ${JSON.stringify(text)} (use dns+NAME:PORT or dnssrv+NAME)`);
+  splitHostPort(text, "--cluster.join");
+  return { kind: "static", text };
 }

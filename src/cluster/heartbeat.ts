@@ -45,6 +45,12 @@ export interface HeartbeatMessage {
   peers?: string[];
   /** The sender is joining but holds its earlier data (restarted on its data directory, or back after a silence). */
   returning?: boolean;
+  /**
+   * Per remote-write queue name, the sender's `deliveredThroughMs` (every sample it handed that
+   * queue with a timestamp at or below it was delivered): where a member taking over the
+   * forwarding of its series starts (see remote_forward.ts). Absent from senders without queues.
+   */
+  remote?: Record<string, number>;
 }
 
 /** Ring tokens from their wire bytes (a trailing partial token is ignored). */

@@ -4,7 +4,9 @@
  * `Cluster.start({config, dataDir, local, httpAddress, logger})` (`local` is the TSDB: hand-off
  * backfills, exports, summarizes and drops series in it), then use `cluster.appendable` for
  * scrapes and remote write, `cluster.queryable` for the engine and the API,
- * `cluster.ownsTarget(labels)` for scrape sharding, `registerClusterRoutes` for
+ * `cluster.ownsTarget(labels)` for scrape sharding, `cluster.forwardsSeries(labels)` as the
+ * remote-write commit tap's predicate (with the RemoteWrite passed as `remote` to `start`, which
+ * gets the takeovers and backfilled samples: remote_forward.ts), `registerClusterRoutes` for
  * `/api/v1/status/cluster`, `POST /api/v1/cluster/leave` and `/api/v1/cluster/local/series`,
  * `registerClusterMetrics(registry, () => cluster.metricFigures())` (telemetry) for `/metrics`, and `await cluster.leave()` first when stopping (the
  * graceful leave: ranges handed over, then `left`).

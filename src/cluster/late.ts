@@ -15,7 +15,14 @@ export class LateTolerantAppendable implements Appendable {
   /** Late samples handed to backfill since start (the head counted them as out of order). */
   lateSamples = 0;
 
-  constructor(private readonly local: HandoffStorage) {}
+  /**
+   * `backfilled` gets the late samples once stored (the commit tap does not see backfills; remote
+   * write out forwards them); a rejection fails the write, which the sender then hints.
+   */
+  constructor(
+    private readonly local: HandoffStorage,
+    readonly backfilled: (series: readonly SeriesData[]) => Promise<void> = async () => {},
+  ) {}
 
   appender(): Appender {
     return new LateTolerantAppender(this, this.local);
@@ -67,6 +74,7 @@ class LateTolerantAppender implements Appender {
     });
     await this.local.backfill(series);
     for (const l of late) this.owner.lateSamples += l.t.length;
+    await this.owner.backfilled(series);
   }
 
   rollback(): void {

@@ -43,6 +43,8 @@ export interface Member {
   recoverable?: boolean;
   /** Joining, but holding its earlier data (restarted on its data directory, or back after a silence). */
   returning?: boolean;
+  /** Per remote-write queue, the `deliveredThroughMs` of its last heartbeat (see heartbeat.ts `remote`). */
+  remoteDelivered?: Record<string, number>;
 }
 
 /**
@@ -354,6 +356,7 @@ export class MemberTable {
     m.startedAt = hb.startedAt;
     m.createdAt = typeof hb.createdAt === "number" ? hb.createdAt : 0;
     if (typeof hb.returning === "boolean") m.returning = hb.returning;
+    m.remoteDelivered = remoteWatermarks(hb.remote);
     m.deadSince = 0;
     m.replaced = false;
     m.recoverable = false;
@@ -521,6 +524,14 @@ export class MemberTable {
       }
     }
   }
+}
+
+/** A heartbeat's per-queue watermarks, keeping only well-formed entries (older members send none). */
+function remoteWatermarks(raw: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!raw || typeof raw !== "object") return out;
+  for (const [name, ms] of Object.entries(raw as Record<string, unknown>)) if (typeof ms === "number" && Number.isFinite(ms)) out[name] = ms;
+  return out;
 }
 
 function sameTokens(a: Uint32Array, b: Uint32Array): boolean {

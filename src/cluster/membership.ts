@@ -37,6 +37,8 @@ export interface MembershipOptions {
   createdAt?: number;
   /** Hinted-handoff batches this node holds per peer (published so the peer is kept out of the ring meanwhile). */
   hints?: () => Record<string, number>;
+  /** Per remote-write queue, this node's delivered-through watermark (published so that a member taking over its forwarding knows where to start). */
+  remoteDelivered?: () => Record<string, number>;
   /** The cluster's identity: heartbeats of another settled cluster are refused. */
   identity: ClusterIdentity;
   clock?: Clock;
@@ -58,6 +60,7 @@ export class Membership {
   private stopped = false;
   private readonly loadFn: () => Record<string, number>;
   private readonly hintsFn: () => Record<string, number>;
+  private readonly remoteFn: () => Record<string, number>;
   private readonly identity: ClusterIdentity;
   private readonly refusedWarnings = new WarnLimiter(FOREIGN_WARN_EVERY_MS);
 
@@ -70,8 +73,9 @@ export class Membership {
     this.topic = `shoal/${this.cfg.name}/heartbeat/1`;
     this.loadFn = opts.load ?? (() => ({}));
     this.hintsFn = opts.hints ?? (() => ({}));
+    this.remoteFn = opts.remoteDelivered ?? (() => ({}));
     this.identity = opts.identity;
-    this.peers = new PeerBook({ host: opts.host, selfId: this.selfId, stateDir: opts.stateDir, join: this.cfg.join, clock: this.clock, logger: this.logger });
+    this.peers = new PeerBook({ host: opts.host, selfId: this.selfId, stateDir: opts.stateDir, join: this.cfg.join, dnsServer: this.cfg.dnsServer, joinRefreshMs: this.cfg.joinRefreshIntervalMs, clock: this.clock, logger: this.logger });
     this.table = new MemberTable({
       selfId: this.selfId,
       nodeName: opts.nodeName,
@@ -255,6 +259,12 @@ export class Membership {
       // load figures are informative only
     }
     this.identity.tick(this.clock.now());
+    let remote: Record<string, number> = {};
+    try {
+      remote = this.remoteFn();
+    } catch (err) {
+      this.logger.warn("cannot read the remote-write watermarks for the heartbeat", { err });
+    }
     const hb: HeartbeatMessage = {
       v: 1,
       cluster: this.cfg.name,
@@ -275,7 +285,9 @@ export class Membership {
       dead: this.table.deadNotices(),
       peers: this.table.livePeerIds(),
       returning: this.table.isReturning(self),
+      ...(Object.keys(remote).length > 0 ? { remote } : {}),
     };
+    self.remoteDelivered = remote;
     try {
       await this.host.services.pubsub.publish(this.topic, encodeFrame(hb));
     } catch (err) {

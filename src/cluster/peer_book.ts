@@ -1,6 +1,7 @@
 /**
  * Whom this node dials and remembers: members heard of (dialled at their advertised addresses),
- * `--cluster.join` targets (retried while not connected to the peer behind them), members
+ * `--cluster.join` targets (retried while not connected to the peer behind them; DNS names among
+ * them resolved again every `joinRefreshMs`, see join_targets.ts), members
  * remembered in `peers.json` across restarts, and nodes of other clusters that are not dialled
  * again for a while. Every dial is backed off per peer.
  */
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import type { Logger, Clock } from "../model/index.ts";
 import { splitHostPort } from "./config.ts";
 import type { ClusterHost } from "./host.ts";
+import { JoinTargets } from "./join_targets.ts";
 import { peerIdOf } from "./rpc.ts";
 
 interface RememberedPeer {
@@ -48,8 +50,12 @@ export interface PeerBookOptions {
   host: ClusterHost;
   selfId: string;
   stateDir: string;
-  /** HOST:PORT targets of --cluster.join. */
+  /** --cluster.join values: HOST:PORT, dns+NAME:PORT or dnssrv+NAME. */
   join: readonly string[];
+  /** IP:PORT of the DNS server for dns+ and dnssrv+ names (--dns.server); "" for the system's resolvers. */
+  dnsServer?: string;
+  /** How often dns+ and dnssrv+ names are resolved again, ms (default 30s). */
+  joinRefreshMs?: number;
   clock: Clock;
   logger: Logger;
 }
@@ -65,8 +71,11 @@ export class PeerBook {
   private readonly remembered = new Map<string, RememberedPeer>();
   private rememberedDirty = false;
   private lastPersist = -Infinity;
-  /** HOST:PORT join targets, retried while we are not connected to the peer behind them. */
-  private readonly joinTargets: { addr: string; peer?: string }[];
+  /** What --cluster.join names, DNS names resolved to HOST:PORT endpoints. */
+  private readonly join: JoinTargets;
+  /** HOST:PORT join endpoints, retried while we are not connected to the peer behind them. */
+  private readonly joinTargets = new Map<string, { addr: string; peer?: string }>();
+  private joinRefreshTimer: ReturnType<typeof setInterval> | null = null;
   /** Nodes of other clusters, by peer id: not members, not dialled until `until`. */
   private readonly refused = new Map<string, RefusedPeer & { until: number }>();
   private stopped = false;
@@ -77,12 +86,13 @@ export class PeerBook {
     this.clock = opts.clock;
     this.logger = opts.logger;
     this.peersFile = join(opts.stateDir, "peers.json");
-    this.joinTargets = opts.join.map((addr) => ({ addr }));
+    this.join = new JoinTargets(opts.join, opts.dnsServer ?? "", opts.logger);
+    this.syncJoinTargets();
   }
 
   /** Whether other members are expected: join targets, or members remembered on disk. */
   expectsOthers(): boolean {
-    if (this.joinTargets.length > 0) return true;
+    if (this.join.any()) return true;
     for (const id of this.remembered.keys()) if (id !== this.selfId) return true;
     return false;
   }
@@ -94,10 +104,22 @@ export class PeerBook {
       if (p.id !== this.selfId) this.dialAddrs(p.id, p.addrs.map(stripPeerId));
     }
     this.dialJoinTargets();
+    if (this.join.hasDnsNames()) {
+      const refresh = () =>
+        void this.join.refresh().then(() => {
+          if (this.stopped) return;
+          this.syncJoinTargets();
+          this.dialJoinTargets();
+        });
+      refresh();
+      this.joinRefreshTimer = setInterval(refresh, this.opts.joinRefreshMs ?? 30_000);
+    }
   }
 
   stop(): void {
     this.stopped = true;
+    if (this.joinRefreshTimer !== null) clearInterval(this.joinRefreshTimer);
+    this.join.stop();
     this.persistRemembered(true);
   }
 
@@ -182,18 +204,29 @@ export class PeerBook {
     })().finally(() => this.dialing.delete(key));
   }
 
+  /** Takes the join endpoints known now, keeping what was learnt about those that stay. */
+  private syncJoinTargets(): void {
+    const now = new Set(this.join.endpoints());
+    for (const addr of this.joinTargets.keys()) if (!now.has(addr)) this.joinTargets.delete(addr);
+    for (const addr of now) if (!this.joinTargets.has(addr)) this.joinTargets.set(addr, { addr });
+  }
+
   /** Dials the join targets this node is not connected to (run at every heartbeat). */
   dialJoinTargets(): void {
-    for (const target of this.joinTargets) {
+    const own = new Set(this.host.getMultiaddrs().map((a) => stripPeerId(a.toString())));
+    for (const target of this.joinTargets.values()) {
       if (target.peer && this.host.getConnections(peerIdOf(target.peer)).length > 0) continue;
       if (target.peer && this.isRefused(target.peer)) continue;
       void this.resolveJoin(target.addr).then(
-        (addrs) =>
+        (addrs) => {
+          // A DNS name of the whole cluster lists this node too: no need to dial it.
+          if (addrs.length > 0 && addrs.every((a) => own.has(a))) return;
           this.dialAddrs(`join ${target.addr}`, addrs, (id) => {
             if (id === this.selfId) return;
             if (target.peer !== id) this.logger.info("joined cluster through", { addr: target.addr, id });
             target.peer = id;
-          }),
+          });
+        },
         (err: unknown) => this.logger.warn("cannot resolve --cluster.join address", { addr: target.addr, err }),
       );
     }

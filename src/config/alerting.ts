@@ -4,7 +4,11 @@
  * config), with Prometheus's defaults (http, no prefix, 10s timeout, API v2) and refusals.
  */
 import type { Checker, Path } from "./checker.ts";
+import { checkDnsSDConfigs } from "./dns_sd_check.ts";
+import { checkConsulSDConfigs } from "./consul_sd.ts";
 import { checkHttpClientFields } from "./http_client_fields.ts";
+import { checkKubernetesSDConfigs } from "./kubernetes_sd.ts";
+import { checkHttpSDConfigs } from "./http_sd_check.ts";
 import { checkRelabel } from "./relabel_check.ts";
 import type { RawAlertingConfig, RawAlertmanagerConfig, RawRelabel } from "./schema.ts";
 import { checkFileSDConfigs, checkStaticConfigs } from "./sd_check.ts";
@@ -42,6 +46,10 @@ function checkAlertmanager(c: Checker, raw: RawAlertmanagerConfig, path: Path): 
     // A URL in a target can be fixed by relabeling; only without any is it certainly wrong.
     staticConfigs: checkStaticConfigs(c, raw.static_configs, [...path, "static_configs"], relabelConfigs.length === 0),
     fileSDConfigs: checkFileSDConfigs(c, raw.file_sd_configs, [...path, "file_sd_configs"]),
+    kubernetesSDConfigs: checkKubernetesSDConfigs(c, raw.kubernetes_sd_configs, [...path, "kubernetes_sd_configs"]),
+    consulSDConfigs: checkConsulSDConfigs(c, raw.consul_sd_configs, [...path, "consul_sd_configs"]),
+    httpSDConfigs: checkHttpSDConfigs(c, raw.http_sd_configs, [...path, "http_sd_configs"]),
+    dnsSDConfigs: checkDnsSDConfigs(c, raw.dns_sd_configs, [...path, "dns_sd_configs"]),
     scheme,
     pathPrefix: raw.path_prefix ?? "",
     timeout,

@@ -15,7 +15,11 @@ export interface HttpClientFields {
   followRedirects: boolean;
 }
 
-export function checkHttpClientFields(c: Pick<Checker, "fail" | "file">, raw: RawHttpClientFields, path: Path): HttpClientFields {
+export function checkHttpClientFields(
+  c: Pick<Checker, "fail" | "file">,
+  raw: RawHttpClientFields & { enable_http2?: boolean | null },
+  path: Path,
+): HttpClientFields {
   let basicAuth: BasicAuthConfig | undefined;
   if (raw.basic_auth) {
     const b = raw.basic_auth;
@@ -44,6 +48,8 @@ export function checkHttpClientFields(c: Pick<Checker, "fail" | "file">, raw: Ra
   if (basicAuth && authorization) {
     c.fail(path, "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured");
   }
+  // Bun's fetch speaks HTTP/1.1 only: `false` describes it, `true` (Prometheus's default) cannot be honoured.
+  if (raw.enable_http2 === true) c.fail(path, "enable_http2: true is not supported by Shoal (its HTTP client speaks HTTP/1.1)", "enable_http2");
   const tls = raw.tls_config ?? {};
   return {
     basicAuth,

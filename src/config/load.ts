@@ -4,14 +4,20 @@
  * Every error is a ConfigError whose message reads `file:line: field.path: what is wrong`.
  */
 import { dirname, resolve } from "node:path";
-import type { z } from "zod";
 import { labelsFromRecord } from "../model/index.ts";
 import { checkAlerting } from "./alerting.ts";
 import { Checker, type Path } from "./checker.ts";
 import { ConfigError, readConfigText } from "./error.ts";
+import { checkDnsSDConfigs } from "./dns_sd_check.ts";
+import { checkConsulSDConfigs } from "./consul_sd.ts";
 import { checkHttpClientFields } from "./http_client_fields.ts";
+import { checkKubernetesSDConfigs } from "./kubernetes_sd.ts";
+import { checkHttpSDConfigs } from "./http_sd_check.ts";
+import { unsupportedMessage } from "./prometheus_fields.ts";
 import { checkRelabel } from "./relabel_check.ts";
+import { checkRemoteWrite } from "./remote_write.ts";
 import { configSchema, type RawScrapeConfig } from "./schema.ts";
+import { checkScrapeProtocol, checkScrapeSettings } from "./scrape_settings.ts";
 import { checkFileSDConfigs, checkLabelSet, checkStaticConfigs } from "./sd_check.ts";
 import type { Config, GlobalConfig, ScrapeConfig } from "./types.ts";
 import { YamlDoc } from "./yamldoc.ts";
@@ -22,49 +28,6 @@ export const DEFAULT_SCRAPE_INTERVAL = 60_000;
 export const DEFAULT_SCRAPE_TIMEOUT = 10_000;
 export const DEFAULT_EVALUATION_INTERVAL = 60_000;
 const RULE_PATH_RE = /^[^*]*(\*[^/]*)?$/;
-
-/**
- * Fields Prometheus knows that Shoal does not implement: rejected like unknown fields, but with
- * a message that says so rather than suggesting a typo.
- */
-const PROMETHEUS_ONLY_FIELDS = new Set([
-  "oauth2",
-  "proxy_url",
-  "no_proxy",
-  "proxy_from_environment",
-  "proxy_connect_header",
-  "enable_http2",
-  "http_headers",
-  "scrape_protocols",
-  "fallback_scrape_protocol",
-  "scrape_classic_histograms",
-  "always_scrape_classic_histograms",
-  "native_histogram_bucket_limit",
-  "native_histogram_min_bucket_factor",
-  "convert_classic_histograms_to_nhcb",
-  "track_timestamps_staleness",
-  "metric_name_validation_scheme",
-  "metric_name_escaping_scheme",
-  "scrape_config_files",
-  "query_log_file",
-  "scrape_failure_log_file",
-  "storage",
-  "tracing",
-  "otlp",
-  "runtime",
-  "sigv4",
-]);
-
-function zodMessage(issue: z.core.$ZodIssue): { message: string; key?: string } {
-  if (issue.code === "unrecognized_keys") {
-    const key = issue.keys[0]!;
-    if (PROMETHEUS_ONLY_FIELDS.has(key) || key.endsWith("_sd_configs")) {
-      return { message: `field ${JSON.stringify(key)} is not supported by Shoal`, key };
-    }
-    return { message: `unknown field ${JSON.stringify(key)}`, key };
-  }
-  return { message: issue.message };
-}
 
 function checkScrapeConfig(c: Checker, raw: RawScrapeConfig, path: Path, global: GlobalConfig): ScrapeConfig {
   const jobName = raw.job_name ?? "";
@@ -81,6 +44,20 @@ function checkScrapeConfig(c: Checker, raw: RawScrapeConfig, path: Path, global:
 
   const staticConfigs = checkStaticConfigs(c, raw.static_configs, [...path, "static_configs"], true);
   const fileSDConfigs = checkFileSDConfigs(c, raw.file_sd_configs, [...path, "file_sd_configs"]);
+  const kubernetesSDConfigs = checkKubernetesSDConfigs(c, raw.kubernetes_sd_configs, [...path, "kubernetes_sd_configs"]);
+  const consulSDConfigs = checkConsulSDConfigs(c, raw.consul_sd_configs, [...path, "consul_sd_configs"]);
+  const httpSDConfigs = checkHttpSDConfigs(c, raw.http_sd_configs, [...path, "http_sd_configs"]);
+  const dnsSDConfigs = checkDnsSDConfigs(c, raw.dns_sd_configs, [...path, "dns_sd_configs"]);
+  const settings = checkScrapeSettings(c, raw, path, global.scrapeSettings, `for scrape config with job name ${JSON.stringify(jobName)}`);
+  const fallback = raw.fallback_scrape_protocol;
+  const fallbackScrapeProtocol =
+    fallback == null || fallback === "" ? "PrometheusText0.0.4" : checkScrapeProtocol(c, fallback, path, "fallback_scrape_protocol", `for fallback_scrape_protocol of scrape config with job name ${JSON.stringify(jobName)}`);
+  if (raw.track_timestamps_staleness === true) {
+    c.fail(path, "track_timestamps_staleness: true is not supported by Shoal (series with explicit timestamps are not marked stale)", "track_timestamps_staleness");
+  }
+  for (const key of ["native_histogram_bucket_limit", "native_histogram_min_bucket_factor"] as const) {
+    if (raw[key]) c.fail(path, `${key}: ${raw[key]} is not supported by Shoal (it stores no native histograms)`, key);
+  }
   const relabelConfigs = (raw.relabel_configs ?? []).map((r, i) => checkRelabel(c, r, [...path, "relabel_configs", i]));
   const metricRelabelConfigs = (raw.metric_relabel_configs ?? []).map((r, i) =>
     checkRelabel(c, r, [...path, "metric_relabel_configs", i]),
@@ -97,16 +74,15 @@ function checkScrapeConfig(c: Checker, raw: RawScrapeConfig, path: Path, global:
     honorTimestamps: raw.honor_timestamps ?? true,
     staticConfigs,
     fileSDConfigs,
+    kubernetesSDConfigs,
+    consulSDConfigs,
+    httpSDConfigs,
+    dnsSDConfigs,
     relabelConfigs,
     metricRelabelConfigs,
-    sampleLimit: raw.sample_limit ?? 0,
-    labelLimit: raw.label_limit ?? 0,
-    labelNameLengthLimit: raw.label_name_length_limit ?? 0,
-    labelValueLengthLimit: raw.label_value_length_limit ?? 0,
-    bodySizeLimit: raw.body_size_limit ?? 0,
+    ...settings,
+    fallbackScrapeProtocol,
     enableCompression: raw.enable_compression ?? true,
-    targetLimit: raw.target_limit ?? 0,
-    keepDroppedTargets: raw.keep_dropped_targets ?? 0,
     ...checkHttpClientFields(c, raw, path),
   };
 }
@@ -120,11 +96,7 @@ export function parseConfig(text: string, filename: string): Config {
   const c: Checker = new Checker(filename, yaml, dirname(resolve(filename)));
   const js = yaml.value;
   const parsed = configSchema.safeParse(js);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const { message, key } = zodMessage(issue);
-    c.fail(issue.path as Path, message, key);
-  }
+  if (!parsed.success) c.failSchema(parsed.error.issues);
   const raw = parsed.data ?? {};
 
   const g = raw.global ?? {};
@@ -138,6 +110,7 @@ export function parseConfig(text: string, filename: string): Config {
     evaluationInterval: g.evaluation_interval || DEFAULT_EVALUATION_INTERVAL,
     ruleQueryOffset: g.rule_query_offset ?? 0,
     externalLabels: labelsFromRecord(checkLabelSet(c, g.external_labels ?? {}, ["global", "external_labels"])),
+    scrapeSettings: checkScrapeSettings(c, g, ["global"], undefined, "for global config"),
   };
 
   const ruleFiles = (raw.rule_files ?? []).map((rf, i) => {
@@ -156,21 +129,15 @@ export function parseConfig(text: string, filename: string): Config {
     return cfg;
   });
 
-  const remoteWrite = raw.remote_write ?? [];
-  remoteWrite.forEach((rw, i) => {
-    if (typeof rw.url !== "string" || rw.url === "") c.fail(["remote_write", i], "url for remote_write is empty");
-  });
-  const remoteRead = raw.remote_read ?? [];
-  remoteRead.forEach((rr, i) => {
-    if (typeof rr.url !== "string" || rr.url === "") c.fail(["remote_read", i], "url for remote_read is empty");
-  });
+  const remoteWrite = checkRemoteWrite(c, raw.remote_write);
+  // Refused whole: reading other stores into queries is not implemented (an empty list configures nothing).
+  if ((raw.remote_read ?? []).length > 0) c.fail([], unsupportedMessage("remote_read"), "remote_read");
 
   return {
     global,
     ruleFiles,
     scrapeConfigs,
     remoteWrite,
-    remoteRead,
     alerting: checkAlerting(c, raw.alerting),
     source: { filename, text },
   };

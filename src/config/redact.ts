@@ -28,7 +28,7 @@ const SECRET_FIELDS = new Set([
 ]);
 
 /** Maps whose keys are user data (label or header names, URL parameters), never field names. */
-const FREE_FORM_MAPS = new Set(["labels", "external_labels", "headers", "params"]);
+const FREE_FORM_MAPS = new Set(["labels", "external_labels", "headers", "params", "node_meta"]);
 
 type Yaml = unknown;
 

@@ -3,6 +3,10 @@
  * against the config file's directory, as Prometheus does.
  */
 import type { Labels, RelabelConfig } from "../model/index.ts";
+import type { ConsulSDConfig } from "./consul_sd.ts";
+import type { KubernetesSDConfig } from "./kubernetes_sd.ts";
+import type { RemoteWriteConfig } from "./remote_write.ts";
+import type { ScrapeProtocol, ScrapeSettings } from "./scrape_settings.ts";
 
 export type { RelabelConfig };
 
@@ -13,6 +17,24 @@ export interface TargetGroupConfig {
 
 export interface FileSDConfig {
   files: string[];
+  refreshInterval: number;
+}
+
+/** http_sd_configs: a URL answering a JSON list of target groups, fetched every refresh_interval. */
+export interface HttpSDConfig {
+  url: string;
+  refreshInterval: number;
+  basicAuth?: BasicAuthConfig;
+  authorization?: AuthorizationConfig;
+  tlsConfig: TLSConfig;
+  followRedirects: boolean;
+}
+
+/** dns_sd_configs: names looked up every refresh_interval; `port` is used for every type but SRV. */
+export interface DnsSDConfig {
+  names: string[];
+  type: "SRV" | "A" | "AAAA" | "MX" | "NS";
+  port: number;
   refreshInterval: number;
 }
 
@@ -47,6 +69,10 @@ export interface ScrapeConfig {
   honorTimestamps: boolean;
   staticConfigs: TargetGroupConfig[];
   fileSDConfigs: FileSDConfig[];
+  kubernetesSDConfigs: KubernetesSDConfig[];
+  consulSDConfigs: ConsulSDConfig[];
+  httpSDConfigs: HttpSDConfig[];
+  dnsSDConfigs: DnsSDConfig[];
   relabelConfigs: RelabelConfig[];
   metricRelabelConfigs: RelabelConfig[];
   basicAuth?: BasicAuthConfig;
@@ -66,12 +92,20 @@ export interface ScrapeConfig {
   targetLimit: number;
   /** At most this many dropped targets are kept for the API; 0 = all. */
   keepDroppedTargets: number;
+  /** Offered in this order in the Accept header; undefined: Prometheus 2.x's header. */
+  scrapeProtocols?: ScrapeProtocol[];
+  /** How a body without a usable Content-Type is parsed (Prometheus 2.x's behaviour: the text format). */
+  fallbackScrapeProtocol: ScrapeProtocol;
 }
 
 /** One `alerting.alertmanagers` entry: how a set of Alertmanagers is found and called. */
 export interface AlertmanagerConfig {
   staticConfigs: TargetGroupConfig[];
   fileSDConfigs: FileSDConfig[];
+  kubernetesSDConfigs: KubernetesSDConfig[];
+  consulSDConfigs: ConsulSDConfig[];
+  httpSDConfigs: HttpSDConfig[];
+  dnsSDConfigs: DnsSDConfig[];
   scheme: "http" | "https";
   /** Put before `/api/v2/alerts`; "" for none. */
   pathPrefix: string;
@@ -102,6 +136,8 @@ export interface GlobalConfig {
   /** ms; how far back rule groups without their own query_offset evaluate (Prometheus 2.53+). */
   ruleQueryOffset: number;
   externalLabels: Labels;
+  /** The defaults `global` sets for every scrape config (limits, protocols). */
+  scrapeSettings: ScrapeSettings;
 }
 
 export interface Config {
@@ -109,9 +145,8 @@ export interface Config {
   /** Glob patterns, resolved against the config file's directory. */
   ruleFiles: string[];
   scrapeConfigs: ScrapeConfig[];
-  /** Accepted and kept for later (not acted on yet). */
-  remoteWrite: Record<string, unknown>[];
-  remoteRead: Record<string, unknown>[];
+  /** Where committed samples are forwarded (remote_write.ts). */
+  remoteWrite: RemoteWriteConfig[];
   /** Empty lists when the file has no `alerting` section. */
   alerting: AlertingConfig;
   /** Where the config came from, for /api/v1/status/config and error messages. */

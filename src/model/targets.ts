@@ -25,6 +25,8 @@ export interface ActiveTarget {
 export interface DroppedTarget {
   discoveredLabels: Record<string, string>;
   scrapePool: string;
+  /** Which relabel rule dropped it (Shoal's Service Discovery page; not in Prometheus's API). */
+  reason?: string;
 }
 
 /** Metadata a target exposed for one metric family: an entry of /api/v1/targets/metadata (also the source of /api/v1/metadata). */

@@ -26,9 +26,36 @@ export class ScrapeError extends Error {}
 /** The body was longer than body_size_limit. */
 export class BodySizeLimitError extends ScrapeError {}
 
-export function formatFromContentType(contentType: string): ExpositionFormat {
+/** The media type each scrape protocol asks for, as Prometheus 3 spells it in Accept. */
+const PROTOCOL_MEDIA_TYPES: Readonly<Record<ScrapeConfig["fallbackScrapeProtocol"], string>> = {
+  "PrometheusText0.0.4": "text/plain;version=0.0.4",
+  "PrometheusText1.0.0": "text/plain;version=1.0.0",
+  "OpenMetricsText0.0.1": "application/openmetrics-text;version=0.0.1",
+  "OpenMetricsText1.0.0": "application/openmetrics-text;version=1.0.0",
+};
+const KNOWN_PROTOCOL_COUNT = 5;
+
+/**
+ * Prometheus 3's Accept header for `scrape_protocols`: each in order with a falling q weight,
+ * the 1.0.0 formats asking for legacy names escaped with underscores, anything else last.
+ */
+export function acceptHeader(protocols: readonly ScrapeConfig["fallbackScrapeProtocol"][] | undefined): string {
+  if (protocols === undefined) return SCRAPE_ACCEPT_HEADER;
+  let weight = KNOWN_PROTOCOL_COUNT + 1;
+  const parts = protocols.map((p) => {
+    const escaping = p === "PrometheusText1.0.0" || p === "OpenMetricsText1.0.0" ? ";escaping=underscores" : "";
+    return `${PROTOCOL_MEDIA_TYPES[p]}${escaping};q=0.${weight--}`;
+  });
+  parts.push(`*/*;q=0.${weight}`);
+  return parts.join(",");
+}
+
+/** A body without a Content-Type Shoal knows is parsed as `fallback` says. */
+export function formatFromContentType(contentType: string, fallback: ScrapeConfig["fallbackScrapeProtocol"] = "PrometheusText0.0.4"): ExpositionFormat {
   const media = contentType.split(";")[0]!.trim().toLowerCase();
-  return media === "application/openmetrics-text" ? "openmetrics" : "text";
+  if (media === "application/openmetrics-text") return "openmetrics";
+  if (media === "text/plain") return "text";
+  return fallback.startsWith("OpenMetrics") ? "openmetrics" : "text";
 }
 
 function readSecret(value: string | undefined, file: string | undefined): string {
@@ -38,7 +65,7 @@ function readSecret(value: string | undefined, file: string | undefined): string
 
 export function requestHeaders(cfg: ScrapeConfig, timeoutMs: number): Record<string, string> {
   const headers: Record<string, string> = {
-    Accept: SCRAPE_ACCEPT_HEADER,
+    Accept: acceptHeader(cfg.scrapeProtocols),
     "Accept-Encoding": cfg.enableCompression ? "gzip" : "identity",
     "User-Agent": USER_AGENT,
     "X-Prometheus-Scrape-Timeout-Seconds": String(timeoutMs / 1000),
@@ -117,7 +144,7 @@ export async function fetchTarget(url: string, cfg: ScrapeConfig, timeoutMs: num
     }
     const bytes = await readLimited(res, cfg.bodySizeLimit);
     const contentType = res.headers.get("content-type") ?? "";
-    return { body: decode(bytes), format: formatFromContentType(contentType), contentType, size: bytes.byteLength };
+    return { body: decode(bytes), format: formatFromContentType(contentType, cfg.fallbackScrapeProtocol), contentType, size: bytes.byteLength };
   } catch (e) {
     if (e instanceof ScrapeError) throw e;
     throw new ScrapeError(`Get "${url}": ${describe(e, signal)}`);

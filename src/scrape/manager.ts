@@ -18,11 +18,11 @@ import {
   type TargetMetadata,
 } from "../model/index.ts";
 import type { Config, ScrapeConfig } from "../config/index.ts";
-import { DiscoverySet } from "../discovery/index.ts";
+import { DiscoverySet, type DiscoverySetOptions } from "../discovery/index.ts";
 import { ExpositionParser } from "./exposition.ts";
 import { ScrapeLoop, type LoopState } from "./loop.ts";
 import { newScrapeCounters, withDefaultScrapeObservers, type ScrapeCounters, type ScrapeObservers } from "./metrics.ts";
-import { buildTargets, globalURL, type TargetSpec } from "./targets.ts";
+import { buildTargets, globalURL, type DroppedSpec, type TargetSpec } from "./targets.ts";
 
 export interface ScrapeManagerOptions {
   appendable: Appendable;
@@ -35,6 +35,8 @@ export interface ScrapeManagerOptions {
   ownsTarget?: (labels: Labels) => boolean;
   /** How often file_sd files are checked for changes, in ms (default 1000). */
   fileSDPollInterval?: number;
+  /** What every pool's discovery shares: its metrics, the DNS server; `setName` is the job. */
+  discovery?: Omit<DiscoverySetOptions, "setName">;
   /** Where scrape interval lengths and pool sync durations are reported (the node's own metrics). */
   observers?: Partial<ScrapeObservers>;
 }
@@ -72,7 +74,7 @@ const ZERO_TIME = "0001-01-01T00:00:00Z";
 
 class ScrapePool {
   readonly loops = new Map<string, ScrapeLoop>();
-  dropped: Labels[] = [];
+  dropped: DroppedSpec[] = [];
   /** Dropped targets before keep_dropped_targets trimmed the list. */
   droppedCount = 0;
   /** Targets after relabeling, before `ownsTarget` kept this node's share: what the whole cluster scrapes. */
@@ -87,7 +89,7 @@ class ScrapePool {
     private readonly logger: Logger,
   ) {
     this.configKey = JSON.stringify(config);
-    this.discovery = new DiscoverySet(config, logger, mgr.fileSDPollInterval);
+    this.discovery = new DiscoverySet(config, logger, mgr.fileSDPollInterval, { ...mgr.discoveryOptions, setName: config.jobName });
   }
 
   sameConfig(cfg: ScrapeConfig): boolean {
@@ -165,6 +167,8 @@ class ScrapePool {
 
 export class ScrapeManager {
   readonly fileSDPollInterval: number;
+  /** @internal For the pools. */
+  readonly discoveryOptions: Omit<DiscoverySetOptions, "setName">;
   private readonly appendable: Appendable;
   private readonly logger: Logger;
   private readonly ownsTarget: (labels: Labels) => boolean;
@@ -184,6 +188,7 @@ export class ScrapeManager {
     this.logger = (opts.logger ?? nopLogger).with({ component: "scrape manager" });
     this.ownsTarget = opts.ownsTarget ?? (() => true);
     this.fileSDPollInterval = opts.fileSDPollInterval ?? 1000;
+    this.discoveryOptions = opts.discovery ?? {};
     this.observers = withDefaultScrapeObservers(opts.observers);
   }
 
@@ -340,7 +345,7 @@ export class ScrapeManager {
   droppedTargets(): DroppedTarget[] {
     const out: DroppedTarget[] = [];
     for (const [job, pool] of this.pools) {
-      for (const d of pool.dropped) out.push({ discoveredLabels: labelsToRecord(d), scrapePool: job });
+      for (const d of pool.dropped) out.push({ discoveredLabels: labelsToRecord(d.discoveredLabels), scrapePool: job, reason: d.reason });
     }
     return out;
   }

@@ -5,7 +5,7 @@
  * relabel_configs; `__meta_*` labels are removed and `instance` defaults to `__address__`.
  */
 import { hostname } from "node:os";
-import { formatDuration, labelsFromPairs, labelsKey, parseDuration, relabel, type Labels } from "../model/index.ts";
+import { formatDuration, labelsFromPairs, labelsKey, parseDuration, relabel, type Labels, type RelabelConfig } from "../model/index.ts";
 import type { ScrapeConfig } from "../config/index.ts";
 import type { TargetGroup } from "../discovery/index.ts";
 
@@ -25,9 +25,15 @@ export interface TargetSpec {
   hash: number;
 }
 
+/** A target relabeling dropped: its labels before relabeling, and the rule that dropped it. */
+export interface DroppedSpec {
+  discoveredLabels: Labels;
+  reason: string;
+}
+
 export interface BuiltTargets {
   active: TargetSpec[];
-  dropped: Labels[];
+  dropped: DroppedSpec[];
   errors: string[];
 }
 
@@ -92,7 +98,7 @@ export function buildTarget(targetLabels: Labels, groupLabels: Labels, cfg: Scra
 
 export function buildTargets(groups: readonly TargetGroup[], cfg: ScrapeConfig): BuiltTargets {
   const active: TargetSpec[] = [];
-  const dropped: Labels[] = [];
+  const dropped: DroppedSpec[] = [];
   const errors: string[] = [];
   const seen = new Set<string>();
   for (const g of groups) {
@@ -100,7 +106,8 @@ export function buildTargets(groups: readonly TargetGroup[], cfg: ScrapeConfig):
       try {
         const spec = buildTarget(t, g.labels, cfg);
         if (spec === null) {
-          dropped.push(discoveredLabelsOf(t, g.labels, cfg));
+          const discovered = discoveredLabelsOf(t, g.labels, cfg);
+          dropped.push({ discoveredLabels: discovered, reason: droppedBy(discovered, cfg.relabelConfigs) });
         } else if (!seen.has(spec.key)) {
           seen.add(spec.key);
           active.push(spec);
@@ -111,6 +118,26 @@ export function buildTargets(groups: readonly TargetGroup[], cfg: ScrapeConfig):
     }
   }
   return { active, dropped, errors };
+}
+
+/**
+ * Which relabel rule dropped a target, for the Service Discovery page: the first rule after which
+ * nothing is left, with what it looked at (dropped targets only, so this costs nothing on the
+ * scrape path).
+ */
+export function droppedBy(discovered: Labels, rules: readonly RelabelConfig[]): string {
+  let current: Labels = discovered;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    const next = relabel(current, [rule]);
+    if (next === null) {
+      const looked = rule.sourceLabels.length > 0 ? ` of [${rule.sourceLabels.join(", ")}]` : "";
+      const what = rule.action === "keepequal" || rule.action === "dropequal" ? ` ${rule.targetLabel}` : ` regex ${JSON.stringify(rule.regex)}`;
+      return `relabel_configs[${i}]: action ${rule.action}${looked},${what}`;
+    }
+    current = next;
+  }
+  return "relabel_configs";
 }
 
 /** Group labels under target labels, plus the job's defaults for what is not set. */

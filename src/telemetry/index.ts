@@ -8,3 +8,5 @@ export { registerClusterMetrics } from "./cluster_metrics.ts";
 export { registerStorageFsMetrics } from "./storage_fs_metrics.ts";
 export { registerRuleMetrics, ruleObservers } from "./rule_metrics.ts";
 export { registerNotifierMetrics, notifierObservers } from "./notifier_metrics.ts";
+export { discoveryObservers } from "./sd_metrics.ts";
+export { registerRemoteMetrics, remoteSendObserver } from "./remote_metrics.ts";

@@ -19,6 +19,8 @@ describe("project", () => {
       try {
         copyFileSync(join(root, "package.json"), join(dir, "package.json"));
         copyFileSync(join(root, "package-lock.json"), join(dir, "package-lock.json"));
+        // The project's npm settings too: they let `npm ci` install the other platforms' Bun runtimes.
+        copyFileSync(join(root, ".npmrc"), join(dir, ".npmrc"));
         const npm = await run(["npm", "ci", "--dry-run", "--offline", "--no-audit", "--no-fund"], { cwd: dir });
         if (npm.code !== 0) throw new Error(`npm ci --dry-run failed (exit ${npm.code}):\n${(npm.stdout + npm.stderr).slice(-2000)}`);
       } finally {

@@ -49,12 +49,16 @@ export async function writeContinuously(opts: {
   truth: GroundTruth;
   startMs: number;
   stepMs?: number;
+  /** Timestamps from the wall clock (each round at least 1 ms after the last) instead of `stepMs` steps. */
+  wallClock?: boolean;
+  /** Pause between rounds; 10 ms. */
+  pauseMs?: number;
 }): Promise<void> {
   const { truth } = opts;
   let t = opts.startMs;
   let round = 0;
   while (!opts.until()) {
-    t += opts.stepMs ?? 100;
+    t = opts.wallClock ? Math.max(t + 1, Date.now()) : t + (opts.stepMs ?? 100);
     round++;
     const series: TestSeries[] = [];
     for (let i = 0; i < opts.seriesCount; i++) series.push({ labels: { __name__: opts.metric, series: `s${i}` }, samples: [[t, round * 1000 + i]] });
@@ -84,7 +88,7 @@ export async function writeContinuously(opts: {
       for (const [ts, v] of s.samples) m.set(ts, v);
       truth.acknowledged++;
     }
-    await Bun.sleep(10);
+    await Bun.sleep(opts.pauseMs ?? 10);
   }
 }
 

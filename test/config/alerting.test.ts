@@ -82,9 +82,11 @@ describe("alerting config", () => {
     ["alerting:\n  alertmanagers:\n    - timeout: 5x\n", 'c.yml:3: alerting.alertmanagers[0].timeout: invalid duration "5x"'],
     ["alerting:\n  alertmanagers:\n    - timeout: 0s\n", "c.yml:3: alerting.alertmanagers[0].timeout: timeout must be greater than 0"],
     ["alerting:\n  alertmanagers:\n    - scheme: ftp\n", `c.yml:3: alerting.alertmanagers[0].scheme: URL scheme must be 'http' or 'https', got "ftp"`],
-    ["alerting:\n  alertmanagers:\n    - static_config: []\n", 'c.yml:3: alerting.alertmanagers[0].static_config: unknown field "static_config"'],
+    ["alerting:\n  alertmanagers:\n    - static_config: []\n", "parsing YAML file c.yml: yaml: unmarshal errors:\n  line 3: field static_config not found in type config.AlertmanagerConfig"],
     ["alerting:\n  alertmanagers:\n    - sigv4: { region: x }\n", 'c.yml:3: alerting.alertmanagers[0].sigv4: field "sigv4" is not supported by Shoal'],
-    ["alerting:\n  alertmanagers:\n    - dns_sd_configs: []\n", 'c.yml:3: alerting.alertmanagers[0].dns_sd_configs: field "dns_sd_configs" is not supported by Shoal'],
+    ["alerting:\n  alertmanagers:\n    - ec2_sd_configs: []\n", 'c.yml:3: alerting.alertmanagers[0].ec2_sd_configs: field "ec2_sd_configs" is not supported by Shoal'],
+    ["alerting:\n  alertmanagers:\n    - dns_sd_configs: [{ names: [am.test], type: A }]\n", "c.yml:3: alerting.alertmanagers[0].dns_sd_configs[0]: a port is required in DNS-SD configs for all record types except SRV"],
+    ["alerting:\n  alertmanagers:\n    - http_sd_configs: [{ url: ftp://x/sd }]\n", "c.yml:3: alerting.alertmanagers[0].http_sd_configs[0].url: URL scheme must be 'http' or 'https'"],
     ["alerting:\n  alertmanagers:\n    - basic_auth: { username: u }\n      authorization: { credentials: c }\n", "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"],
     ["alerting:\n  alertmanagers:\n    - authorization: { type: Basic, credentials: c }\n", 'authorization type cannot be set to "basic", use "basic_auth" instead'],
     ["alerting:\n  alertmanagers:\n    - relabel_configs: [~]\n", "c.yml:3: alerting.alertmanagers[0].relabel_configs[0]: empty or null Alertmanager target relabeling rule"],
@@ -93,7 +95,7 @@ describe("alerting config", () => {
     ["alerting:\n  alert_relabel_configs:\n    - action: rename\n", 'c.yml:3: alerting.alert_relabel_configs[0].action: unknown relabel action "rename"'],
     ["alerting:\n  alertmanagers:\n    - file_sd_configs: [{ files: [am.txt] }]\n", 'c.yml:3: alerting.alertmanagers[0].file_sd_configs[0].files[0]: path name "am.txt" is not valid for file discovery'],
     ["alerting:\n  alertmanagers:\n    - static_configs: [{ targets: [a], labels: { 0x: y } }]\n", 'c.yml:3: alerting.alertmanagers[0].static_configs[0].labels.0x: "0x" is not a valid label name'],
-    ["alerting:\n  alertmanagerz: []\n", 'c.yml:2: alerting.alertmanagerz: unknown field "alertmanagerz"'],
+    ["alerting:\n  alertmanagerz: []\n", "parsing YAML file c.yml: yaml: unmarshal errors:\n  line 2: field alertmanagerz not found in type config.plain"],
   ];
   test.each(refusals)("refused: %j", (text, message) => {
     expect(() => parseConfig(text, "c.yml")).toThrow(message);

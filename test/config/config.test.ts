@@ -123,7 +123,7 @@ scrape_configs:
 
   test.each([
     ["scrape_configs:\n  - job_name: a\n    scrape_interval: 15x\n", 'config.yml:3: scrape_configs[0].scrape_interval: invalid duration "15x"'],
-    ["global:\n  scrape_interval: 10s\n  foo: 1\n", 'config.yml:3: global.foo: unknown field "foo"'],
+    ["global:\n  scrape_interval: 10s\n  foo: 1\n", "parsing YAML file config.yml: yaml: unmarshal errors:\n  line 3: field foo not found in type config.plain"],
     ["scrape_configs:\n  - job_name: a\n  - job_name: a\n", 'config.yml:3: scrape_configs[1].job_name: found multiple scrape configs with job name "a"'],
     ["scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n", "config.yml:4: scrape_configs[0].scrape_timeout: scrape timeout greater than scrape interval"],
     ["global:\n  scrape_interval: 5s\n  scrape_timeout: 6s\n", "config.yml:3: global.scrape_timeout: global scrape timeout greater than scrape interval"],
@@ -149,10 +149,10 @@ scrape_configs:
     ["remote_write:\n  - name: x\n", "config.yml:2: remote_write[0]: url for remote_write is empty"],
     ["scrape_configs:\n  - job_name: a\n    job_name: b\n", "config.yml:3:"],
     ["scrape_configs: [\n", "config.yml:"],
-    ["bogus: 1\n", 'config.yml:1: bogus: unknown field "bogus"'],
+    ["bogus: 1\n", "parsing YAML file config.yml: yaml: unmarshal errors:\n  line 1: field bogus not found in type config.plain"],
     ["global:\n  ? [a]\n  : 1\n", "config.yml:2: mapping keys must be plain values"],
     ["a: *nope\n", "config.yml"],
-    ["scrape_configs:\n  - job_name: a\n    kubernetes_sd_configs: []\n", 'config.yml:3: scrape_configs[0].kubernetes_sd_configs: field "kubernetes_sd_configs" is not supported by Shoal'],
+    ["scrape_configs:\n  - job_name: a\n    ec2_sd_configs: []\n", 'config.yml:3: scrape_configs[0].ec2_sd_configs: field "ec2_sd_configs" is not supported by Shoal: EC2 service discovery is not implemented'],
   ])("rejects %j", (text, expected) => {
     expect(errorOf(text)).toContain(expected);
   });

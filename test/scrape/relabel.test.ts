@@ -141,7 +141,7 @@ describe("targets (populateLabels)", () => {
     expect(labelsToRecord(t.publicLabels)).toEqual({ env: "prod", instance: "h1:9100", job: "node", mx: "m" });
     expect(t.url).toBe("http://h1:9100/metrics?module=a&module=b&target=probe-me");
     expect([t.interval, t.timeout]).toEqual([30_000, 5_000]);
-    expect(built.dropped.map(labelsToRecord).map((d) => d.__address__)).toEqual(["h2:9100"]);
+    expect(built.dropped.map((d) => labelsToRecord(d.discoveredLabels).__address__)).toEqual(["h2:9100"]);
   });
 
   test("relabeling may set the interval, timeout and instance", () => {

@@ -413,6 +413,8 @@ describe("the scrape manager", () => {
       {
         discoveredLabels: { __address__: "drop.me:1", __metrics_path__: "/metrics", __scheme__: "http", __scrape_interval__: "100ms", __scrape_timeout__: "100ms", job: "meta" },
         scrapePool: "meta",
+        // The rule that dropped it, for the Service Discovery page.
+        reason: 'relabel_configs[0]: action drop of [__address__], regex "drop.*"',
       },
     ]);
     await waitFor("metadata", () => mgr.metadata().length > 0);

@@ -9,7 +9,9 @@ export { waitFor, waitHttpOk, type WaitHttpOkOptions, type WaitOptions, type Wat
 export { run, runSync, spawnProcess, stopAllProcesses, type RunOptions, type RunResult, type RunningProcess, type SpawnOptions, type SyncRunResult } from "./process.ts";
 export { startShoal, type ShoalNode, type StartShoalOptions } from "./shoal.ts";
 export { startPrometheus, type PrometheusServer } from "./prometheus.ts";
+export { exportSeries, startVictoriaMetrics, VICTORIA_METRICS_BIN, type ExportedSeries, type VictoriaMetrics } from "./victoria.ts";
 export { startNodeExporter, type NodeExporter } from "./exporters.ts";
+export { DNSMASQ_BIN, startDnsmasq, type DnsRecords, type Dnsmasq } from "./dnsmasq.ts";
 export {
   ALERTMANAGER_BIN,
   startAlertmanager,

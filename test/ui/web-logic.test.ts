@@ -122,6 +122,7 @@ describe("cluster status reader", () => {
       leave: { requested: false, startedAt: null, finishedAt: null, error: null },
       antiEntropy: { runs: 3, lastRunAt: null, lastDurationSeconds: 0.1, lastComparedCells: 40, lastDifferingCells: 1, repairs: 7, lastError: null },
     },
+    remoteWrite: { ringShare: 0.6, takeovers: [], takeoverSamples: 0 },
   };
   const transfer = (o: Partial<TransferProgress>): TransferProgress => ({
     id: "t1",

@@ -114,7 +114,15 @@ export interface Target {
   scrapedBy?: string;
   node?: string;
 }
+export interface DroppedTargetEntry {
+  discoveredLabels: Metric;
+  scrapePool?: string;
+  /** Shoal's UI route: the relabel rule that dropped the target. */
+  reason?: string;
+}
 export interface TargetsData {
   activeTargets: Target[];
-  droppedTargets: { discoveredLabels: Metric }[];
+  droppedTargets: DroppedTargetEntry[];
+  /** Dropped targets per pool before keep_dropped_targets trimmed the list. */
+  droppedTargetCounts?: Record<string, number> | null;
 }

@@ -12,6 +12,7 @@ import { errorBox } from "./pages/common.ts";
 import { clusterPage } from "./pages/cluster.ts";
 import type { Page } from "./pages/page.ts";
 import { alertsPage, rulesPage } from "./pages/rules.ts";
+import { serviceDiscoveryPage } from "./pages/service_discovery.ts";
 import { statusPage } from "./pages/status.ts";
 import { targetsPage } from "./pages/targets.ts";
 import { PAGE_TITLE, withoutPrefix, withPrefix } from "./prefix.ts";
@@ -40,6 +41,7 @@ const ROUTES: Route[] = [
   { path: "/alerts", label: "Alerts", page: alertsPage },
   { path: "/rules", label: "Rules", page: rulesPage },
   { path: "/targets", label: "Targets", page: () => targetsPage(() => selfName) },
+  { path: "/service-discovery", label: "Service Discovery", page: serviceDiscoveryPage },
   { path: "/cluster", label: "Cluster", page: clusterPage },
   {
     path: "/status",

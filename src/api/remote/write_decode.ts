@@ -34,7 +34,7 @@ export interface DecodedWrite {
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-class Reader {
+export class Reader {
   pos = 0;
   constructor(
     readonly buf: Uint8Array,
@@ -148,8 +148,8 @@ class Reader {
   }
 }
 
-/** Growable pair of sample arrays shared by all series of one request. */
-class SampleBuffer {
+/** Growable pair of sample arrays shared by all series of one request (both protocol versions). */
+export class SampleBuffer {
   timestamps: Float64Array;
   values: Float64Array;
   bytes: Uint8Array;
@@ -190,7 +190,7 @@ function readLabel(r: Reader, msgEnd: number): [string, string] {
   return [name, value];
 }
 
-function readSample(r: Reader, msgEnd: number, out: SampleBuffer): void {
+export function readSample(r: Reader, msgEnd: number, out: SampleBuffer): void {
   if (out.n === out.timestamps.length) out.grow();
   const i = out.n;
   const outerEnd = r.end;
@@ -233,7 +233,7 @@ function readSample(r: Reader, msgEnd: number, out: SampleBuffer): void {
 }
 
 /** Checks and builds a label set: metric name present, names valid and unique, sorted. */
-function buildLabels(pairs: [string, string][], seriesIndex: number): Labels {
+export function buildLabels(pairs: [string, string][], seriesIndex: number): Labels {
   const where = `timeseries[${seriesIndex}]`;
   const out: Label[] = [];
   let prev = "";

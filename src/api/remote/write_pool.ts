@@ -11,13 +11,14 @@
  * (the head and the distributor look series up by object identity).
  */
 import type { Labels, Logger } from "../../model/index.ts";
-import { decodeBody, type WriteOutcome } from "./write_body.ts";
+import { decodeBody, type WriteOutcome, type WriteProtocol } from "./write_body.ts";
 import type { DecodedWrite, LabelsCache } from "./write_decode.ts";
 
 export interface DecodeRequest {
   id: number;
   body: ArrayBuffer;
   maxDecodedBytes: number;
+  protocol: WriteProtocol;
 }
 
 export type DecodeReply =
@@ -103,11 +104,11 @@ class PoolWorker {
     this.worker = this.spawn();
   }
 
-  decode(body: ArrayBuffer, maxDecodedBytes: number): Promise<DecodedWrite | WriteOutcome> {
+  decode(body: ArrayBuffer, maxDecodedBytes: number, protocol: WriteProtocol): Promise<DecodedWrite | WriteOutcome> {
     const id = this.seq++;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve });
-      this.worker.postMessage({ id, body, maxDecodedBytes } satisfies DecodeRequest, [body]);
+      this.worker.postMessage({ id, body, maxDecodedBytes, protocol } satisfies DecodeRequest, [body]);
     });
   }
 
@@ -176,11 +177,11 @@ export class DecodePool {
   }
 
   /** A promise when a worker decodes; the outcome itself when the request thread did. */
-  decode(body: ArrayBuffer, maxDecodedBytes: number, inline = false): Promise<DecodedWrite | WriteOutcome> | DecodedWrite | WriteOutcome {
+  decode(body: ArrayBuffer, maxDecodedBytes: number, inline = false, protocol: WriteProtocol = 1): Promise<DecodedWrite | WriteOutcome> | DecodedWrite | WriteOutcome {
     let best: PoolWorker | null = null;
     if (!inline) for (const w of this.workers) if (w.ready && !w.dead && (best === null || w.busy < best.busy)) best = w;
-    if (best === null) return decodeBody(new Uint8Array(body), maxDecodedBytes, this.cache);
-    return best.decode(body, maxDecodedBytes);
+    if (best === null) return decodeBody(new Uint8Array(body), maxDecodedBytes, this.cache, protocol);
+    return best.decode(body, maxDecodedBytes, protocol);
   }
 
   close(): void {

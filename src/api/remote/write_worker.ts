@@ -13,12 +13,12 @@ declare const self: Worker;
 const cache = new LabelsCache(1 << 20, true);
 
 self.onmessage = (ev: MessageEvent<DecodeRequest>) => {
-  const { id, body, maxDecodedBytes } = ev.data;
+  const { id, body, maxDecodedBytes, protocol } = ev.data;
   let reply: DecodeReply;
   let transfer: ArrayBuffer[] = [];
   try {
     const epoch = cache.epoch;
-    const out = decodeBody(new Uint8Array(body), maxDecodedBytes, cache);
+    const out = decodeBody(new Uint8Array(body), maxDecodedBytes, cache, protocol);
     if (isOutcome(out)) {
       reply = { id, ok: false, status: out.status, message: out.message };
     } else {

@@ -4,6 +4,7 @@
  * one of them, so that Alertmanager's own clustering and deduplication see every alert.
  */
 import type { AlertingConfig } from "../../config/index.ts";
+import type { DiscoverySetOptions } from "../../discovery/index.ts";
 import { realClock, type AlertmanagersSource, type Clock, type Labels, type Logger } from "../../model/index.ts";
 import { relabelAlerts, type NotifierAlert } from "./alert.ts";
 import { withDefaultNotifierObservers, type NotifierObservers, type NotifierStats } from "./metrics.ts";
@@ -19,6 +20,8 @@ export interface NotifierOptions {
   drainTimeoutMs?: number;
   /** How often file_sd files are checked for changes, in ms (default 1000). */
   fileSDPollInterval?: number;
+  /** What every set's discovery shares: its metrics, the DNS server; each set is named `config-N` as in Prometheus. */
+  discovery?: Omit<DiscoverySetOptions, "setName">;
   /** Sent as User-Agent (default "Shoal"). */
   userAgent?: string;
 }
@@ -59,7 +62,7 @@ export class Notifier implements AlertmanagersSource {
       unused.set(key, [...(unused.get(key) ?? []), set]);
     }
     const next: AlertmanagerSet[] = [];
-    for (const cfg of alerting.alertmanagers) {
+    for (const [i, cfg] of alerting.alertmanagers.entries()) {
       const reused = unused.get(JSON.stringify(cfg))?.shift();
       if (reused) {
         next.push(reused);
@@ -72,6 +75,7 @@ export class Notifier implements AlertmanagersSource {
         observers: this.observers,
         userAgent: this.opts.userAgent ?? "Shoal",
         fileSDPollInterval: this.opts.fileSDPollInterval ?? 1000,
+        discovery: { ...this.opts.discovery, setName: `config-${i}` },
       });
       set.start(() => this.clock.now() + this.drainTimeoutMs);
       next.push(set);

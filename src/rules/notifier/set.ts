@@ -4,7 +4,7 @@
  * set goes to every one of its Alertmanagers.
  */
 import { httpClientRequestOptions, type AlertmanagerConfig } from "../../config/index.ts";
-import { DiscoverySet } from "../../discovery/index.ts";
+import { DiscoverySet, type DiscoverySetOptions } from "../../discovery/index.ts";
 import type { Clock, Labels, Logger } from "../../model/index.ts";
 import { relabelAlerts, type NotifierAlert } from "./alert.ts";
 import { alertmanagersFromGroup, alertmanagerURL } from "./alertmanager.ts";
@@ -18,6 +18,7 @@ export interface AlertmanagerSetOptions {
   observers: NotifierObservers;
   userAgent: string;
   fileSDPollInterval: number;
+  discovery?: DiscoverySetOptions;
 }
 
 const NO_LABELS: Labels = [];
@@ -36,7 +37,7 @@ export class AlertmanagerSet {
     private readonly opts: AlertmanagerSetOptions,
   ) {
     this.logger = opts.logger;
-    this.discovery = new DiscoverySet(cfg, opts.logger, opts.fileSDPollInterval);
+    this.discovery = new DiscoverySet(cfg, opts.logger, opts.fileSDPollInterval, opts.discovery);
   }
 
   /** Starts discovery; the Alertmanagers known at start are in place when this returns. */

@@ -1,4 +1,5 @@
-/** Status: build and runtime info, command-line flags, the loaded configuration and TSDB stats. */
+/** Status: build and runtime info, remote write queues, command-line flags, the loaded configuration and TSDB stats. */
+import type { RemoteQueueStatus } from "../../../src/model/index.ts";
 import { apiGet } from "../api.ts";
 import { h, type Child } from "../dom.ts";
 import { errorBox, refreshingPage } from "./common.ts";
@@ -65,6 +66,51 @@ function formatTime(ms: number | undefined): string {
   return new Date(ms).toISOString();
 }
 
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** One row per remote_write queue: where it sends, how far behind it is, what failed last. */
+function remoteWriteTable(queues: RemoteQueueStatus[]): HTMLElement {
+  if (queues.length === 0) return h("p", { class: "muted" }, "No remote_write endpoints are configured.");
+  const cols = ["Name", "Endpoint", "Shards (desired, min–max)", "Pending samples", "On disk", "Sent", "Retried", "Failed", "Dropped", "Highest sent", "Delivered through", "Last error"];
+  return h(
+    "table",
+    { class: "data-table remote-write-table" },
+    h("thead", null, h("tr", null, ...cols.map((c) => h("th", null, c)))),
+    h(
+      "tbody",
+      null,
+      ...queues.map((q) =>
+        h(
+          "tr",
+          null,
+          h("td", { class: "mono" }, q.name),
+          h("td", { class: "mono" }, q.url),
+          h("td", { class: "num" }, `${q.shards} (${Math.ceil(q.desiredShards)}, ${q.minShards}–${q.maxShards})`),
+          h("td", { class: "num" }, q.pendingSamples.toLocaleString()),
+          h("td", { class: "num" }, formatBytes(q.diskBytes)),
+          h("td", { class: "num" }, q.samplesSent.toLocaleString()),
+          h("td", { class: "num" }, q.samplesRetried.toLocaleString()),
+          h("td", { class: "num" }, q.samplesFailed.toLocaleString()),
+          h("td", { class: "num" }, q.samplesDropped.toLocaleString()),
+          h("td", { class: "mono" }, q.highestSentMs > 0 ? formatTime(q.highestSentMs) : "–"),
+          h("td", { class: "mono" }, q.deliveredThroughMs > 0 ? formatTime(q.deliveredThroughMs) : "–"),
+          h("td", { class: "mono" }, q.lastError === "" ? "–" : `${formatTime(q.lastErrorAtMs)}: ${q.lastError}`),
+        ),
+      ),
+    ),
+  );
+}
+
 export function statusPage(): Page {
   return refreshingPage({
     title: "Status",
@@ -76,6 +122,7 @@ export function statusPage(): Page {
       h("a", { href: "#build" }, "Build"),
       h("a", { href: "#runtime" }, "Runtime"),
       h("a", { href: "#tsdb" }, "TSDB"),
+      h("a", { href: "#remote-write" }, "Remote write"),
       h("a", { href: "#flags" }, "Flags"),
       h("a", { href: "#config" }, "Configuration"),
     ),
@@ -109,6 +156,7 @@ export function statusPage(): Page {
             ),
           );
         }),
+        section("Remote write", "remote-write", async () => remoteWriteTable((await apiGet<{ queues: RemoteQueueStatus[] }>("/api/v1/status/remote_write", undefined, signal)).data.queues)),
         section("Command-line flags", "flags", async () => kvTable((await apiGet<Record<string, string>>("/api/v1/status/flags", undefined, signal)).data)),
         section("Configuration", "config", async () => {
           const cfg = (await apiGet<{ yaml: string }>("/api/v1/status/config", undefined, signal)).data;
