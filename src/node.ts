@@ -195,6 +195,8 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
       httpAddress: flags.string("web.listen-address"),
       logger,
       remote,
+      // Members evaluate pushed-down aggregations over their share with this node's engine.
+      shardEvaluator: (q, req, signal) => engine.evalShard(q, req, signal),
     });
   } catch (e) {
     await tsdb.close();

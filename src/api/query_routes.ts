@@ -50,8 +50,8 @@ function truncate(value: QueryValue, limit: number, warnings: string[]): QueryVa
 function respondQuery(res: QueryResult, form: Form, limit: number): Response {
   const warnings = [...res.warnings];
   const value = truncate(res.value, limit, warnings);
-  const withStats = form.get("stats") !== "";
-  return successRaw(queryDataJSON(value, withStats ? res.stats : null), warnings, res.infos);
+  const stats = form.get("stats");
+  return successRaw(queryDataJSON(value, stats !== "" ? res.stats : null, stats === "all"), warnings, res.infos);
 }
 
 export function registerQueryRoutes(app: Hono, deps: ApiDeps): void {

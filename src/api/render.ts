@@ -2,7 +2,7 @@
  * Query results and label sets rendered to Prometheus's JSON shapes. Matrices can be large, so
  * the JSON text is built directly rather than through intermediate objects.
  */
-import type { Labels } from "../model/index.ts";
+import { sumMemberReads, type Labels, type MemberReadStats } from "../model/index.ts";
 import type { QueryStats, QueryValue } from "../promql/index.ts";
 import { formatFloat, formatTimestamp } from "./format.ts";
 
@@ -44,9 +44,13 @@ function valueBodyJSON(value: QueryValue): string {
   }
 }
 
-/** Prometheus's `stats` object (query param `stats`; `all` adds nothing we track per step). */
-export function statsJSON(stats: QueryStats): string {
-  return JSON.stringify({
+/**
+ * Prometheus's `stats` object (query param `stats`). With `stats=all`, a cluster adds what each
+ * member sent (`cluster.members`: series, samples, bytes, seconds, and whether it evaluated part
+ * of the query itself); Prometheus's per-step sample counts are not tracked.
+ */
+export function statsJSON(stats: QueryStats, all = false): string {
+  const body: Record<string, unknown> = {
     timings: {
       evalTotalTime: stats.execTotalTime,
       resultSortTime: 0,
@@ -56,9 +60,15 @@ export function statsJSON(stats: QueryStats): string {
       execTotalTime: stats.execTotalTime,
     },
     samples: { totalQueryableSamples: stats.totalQueryableSamples, peakSamples: stats.peakSamples },
-  });
+  };
+  if (all) {
+    const reads: MemberReadStats[] = [...(stats.members ?? [])];
+    for (const p of stats.pushdown ?? []) for (const m of p.members) reads.push({ ...m, pushdown: true });
+    if (reads.length > 0) body.cluster = { members: sumMemberReads(reads) };
+  }
+  return JSON.stringify(body);
 }
 
-export function queryDataJSON(value: QueryValue, stats: QueryStats | null): string {
-  return valueBodyJSON(value) + (stats ? `,"stats":${statsJSON(stats)}}` : "}");
+export function queryDataJSON(value: QueryValue, stats: QueryStats | null, all = false): string {
+  return valueBodyJSON(value) + (stats ? `,"stats":${statsJSON(stats, all)}}` : "}");
 }

@@ -5,12 +5,15 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { labelsFromRecord, labelsHash32, type Appendable, type ClusterFigures, type Labels, type Logger, type Queryable, realClock, type Clock, type ClockTimer } from "../model/index.ts";
+import { labelsFromRecord, labelsHash32, type Appendable, type ClusterFigures, type Labels, type Logger, type Queryable, type ShardEvaluator, realClock, type Clock, type ClockTimer } from "../model/index.ts";
 import { AntiEntropy, DIGEST_PROTOCOL, digestHandler, type AntiEntropyStatus } from "./antientropy.ts";
 import type { ClusterConfig } from "./config.ts";
 import { decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
-import { FanoutQueryable, SELECT_PROTOCOL, selectHandler } from "./fanout.ts";
+import { FanoutQueryable, selectHandler } from "./fanout.ts";
+import { Pushdown, PUSHDOWN_PROTOCOL, pushdownHandler } from "./pushdown.ts";
+import { SELECT_PROTOCOL_V1, SELECT_PROTOCOL_V2 } from "./select_wire.ts";
 import { HintedHandoff } from "./hints.ts";
+import { AppliedLog, noteApplied } from "./applied_log.ts";
 import { HA_PROTOCOL, HaElection } from "./ha_election.ts";
 import { HaTracker, type HaAnswer } from "./ha_tracker.ts";
 import { HandshakeWatch } from "./handshake.ts";
@@ -43,6 +46,11 @@ export interface ClusterOptions {
    * forwards takeovers and backfilled samples into it. Absent: no remote_write forwarding.
    */
   remote?: RemoteForwardTarget;
+  /**
+   * Evaluates pushed-down aggregations over this member's share of the data (the PromQL engine's
+   * evalShard). Absent: this member neither pushes aggregations down nor evaluates them for others.
+   */
+  shardEvaluator?: ShardEvaluator;
 }
 
 export interface MemberStatus {
@@ -109,7 +117,10 @@ export class Cluster {
   readonly membership: Membership;
   readonly distributor: Distributor;
   readonly fanout: FanoutQueryable;
+  readonly pushdown: Pushdown;
   readonly hints: HintedHandoff;
+  /** When this member stored samples of which age (reads of the newest samples widen by it). */
+  readonly applied: AppliedLog;
   readonly transfers: Transfers;
   readonly handoff: Handoff;
   readonly antiEntropy: AntiEntropy;
@@ -162,8 +173,28 @@ export class Cluster {
       },
     });
     this.membership.setSelfTokens(nodeTokens(this.membership.selfId, config.tokensPerNode));
-    this.distributor = new Distributor(this.membership, this.rpc, opts.local, this.hints, config.writeTimeoutMs);
-    this.fanout = new FanoutQueryable(this.membership, this.rpc, opts.local, config.queryTimeoutMs, logger);
+    // Kept while a dead member may be remembered: its unpublished hints concern writes since its death.
+    this.applied = new AppliedLog(clock, config.forgetTimeoutMs + 4 * config.writeTimeoutMs);
+    this.distributor = new Distributor(this.membership, this.rpc, noteApplied(opts.local, this.applied), this.hints, config.writeTimeoutMs);
+    this.fanout = new FanoutQueryable(
+      this.membership,
+      this.rpc,
+      opts.local,
+      config.queryTimeoutMs,
+      logger,
+      config.readOneReplica ? { clock, writeTimeoutMs: config.writeTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs, applied: this.applied } : null,
+    );
+    this.pushdown = new Pushdown({
+      membership: this.membership,
+      rpc: this.rpc,
+      local: opts.local,
+      evaluate: opts.shardEvaluator ?? null,
+      timeoutMs: config.queryTimeoutMs,
+      settleMs: () => config.writeTimeoutMs + 2 * config.heartbeatIntervalMs,
+      wallNow: () => clock.wallNow(),
+      logger,
+    });
+    this.fanout.pushdown = this.pushdown;
     const hlog = logger.with({ component: "handoff" });
     this.remoteForwarding = new RemoteForwarding({
       selfId: this.membership.selfId,
@@ -231,7 +262,7 @@ export class Cluster {
     await c.rpc.handle(
       WRITE_PROTOCOL,
       writeHandler(
-        c.lateTolerant,
+        noteApplied(c.lateTolerant, c.applied),
         (from, sentAt) => {
           const offset = c.membership.clockOffset(from);
           return offset === null ? null : clock.wallNow() - sentAt - offset;
@@ -239,7 +270,10 @@ export class Cluster {
         opts.config.writeTimeoutMs,
       ),
     );
-    await c.rpc.handle(SELECT_PROTOCOL, selectHandler(opts.local));
+    await c.rpc.handle(SELECT_PROTOCOL_V2, selectHandler(opts.local, 2, c.applied));
+    // Still answered for members that have not been upgraded yet (a rolling upgrade).
+    await c.rpc.handle(SELECT_PROTOCOL_V1, selectHandler(opts.local, 1, c.applied));
+    await c.rpc.handle(PUSHDOWN_PROTOCOL, pushdownHandler(opts.local, opts.shardEvaluator ?? null));
     // Hinted batches are older than what the replica may have received since: backfilled (any
     // order, identical samples kept once), so the replica takes writes while they arrive.
     // Their samples never pass the commit tap: those of series this node forwards go to the

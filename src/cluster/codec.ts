@@ -9,6 +9,11 @@ import { Encoder } from "cbor-x/encode";
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 
 const FLAG_ZSTD = 1;
+/**
+ * The payload is opaque bytes handed to the receiver as they are (a streamed part in a binary
+ * format of its own, such as a select frame), not CBOR; never compressed here.
+ */
+const FLAG_BYTES = 2;
 /** Payloads above this size are compressed; below it zstd costs more than it saves. */
 const COMPRESS_ABOVE = 32 * 1024;
 
@@ -27,8 +32,22 @@ export function encodeFrame(value: unknown, compress = true): Uint8Array {
   return out;
 }
 
+/** A frame carrying `bytes` as they are (see FLAG_BYTES). */
+export function encodeBytesFrame(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length + 1);
+  out[0] = FLAG_BYTES;
+  out.set(bytes, 1);
+  return out;
+}
+
+/** The payload of a frame made by encodeBytesFrame, or null for a CBOR frame. */
+export function bytesFramePayload(frame: Uint8Array): Uint8Array | null {
+  return frame.length > 0 && frame[0]! & FLAG_BYTES ? frame.subarray(1) : null;
+}
+
 export function decodeFrame<T>(frame: Uint8Array): T {
   if (frame.length === 0) throw new Error("empty frame");
+  if (frame[0]! & FLAG_BYTES) throw new Error("a bytes frame where a CBOR value was expected");
   const body = frame.subarray(1);
   const raw = frame[0]! & FLAG_ZSTD ? Bun.zstdDecompressSync(body) : body;
   return cbor.decode(raw) as T;

@@ -44,6 +44,8 @@ export interface ClusterConfig {
   antiEntropyLookbackMs: number;
   /** Evaluate the built-in alert rules about the cluster (alert_rules.ts). */
   alertRules: boolean;
+  /** Read older samples from one replica known complete per range (read_plan.ts). */
+  readOneReplica: boolean;
   /** How far before the old forwarder's delivered watermark a remote-write takeover starts (remote_forward.ts). */
   remoteWriteTakeoverMarginMs: number;
   /** Deduplicate HA pairs of remote-write senders (ha_tracker.ts). */
@@ -79,6 +81,7 @@ export function defaultClusterConfig(): ClusterConfig {
     antiEntropyIntervalMs: 10 * 60_000,
     antiEntropyLookbackMs: 24 * 3600_000,
     alertRules: true,
+    readOneReplica: false,
     remoteWriteTakeoverMarginMs: 60_000,
     haTrackerEnabled: false,
     haClusterLabel: "cluster",
@@ -111,6 +114,7 @@ const KEYS: Record<string, keyof ClusterConfig> = {
   "cluster.handoff.anti-entropy-interval": "antiEntropyIntervalMs",
   "cluster.handoff.anti-entropy-lookback": "antiEntropyLookbackMs",
   "cluster.alert-rules": "alertRules",
+  "cluster.read-one-replica": "readOneReplica",
   "cluster.remote-write.takeover-margin": "remoteWriteTakeoverMarginMs",
   "distributor.ha-tracker.enable": "haTrackerEnabled",
   "distributor.ha-tracker.cluster": "haClusterLabel",
@@ -151,6 +155,12 @@ export const CLUSTER_FLAGS: readonly FlagSpec[] = [
     kind: "bool",
     def: "true",
     help: "Evaluate the built-in alert rules about the cluster (a member down, ranges under-replicated or without a live copy, hinted-handoff backlog growing, hand-off stalled, write-quorum failures, disk nearly full, scrape targets no member scrapes), sent to the configured Alertmanagers like any other rule. --no-cluster.alert-rules turns them off.",
+  },
+  {
+    name: "cluster.read-one-replica",
+    kind: "bool",
+    def: "false",
+    help: "Read samples older than --cluster.write-timeout plus two heartbeats from one replica known complete per range (this node first) instead of from every replica; newer samples, and what each member stored lately or while a member was held dead, are still read from every member. Off by default: the seeded chaos test still finds rare short answers with it.",
   },
   {
     name: "cluster.remote-write.takeover-margin",

@@ -9,21 +9,29 @@ import {
   labelsKey,
   Matcher,
   type LabelQueryResult,
+  type Clock,
   type Logger,
   type MatchType,
+  type MemberReadStats,
   type Querier,
   type Queryable,
   type SelectHints,
   type Series,
   type SeriesSet,
+  type ShardedEvalAnswer,
+  type ShardedEvalRequest,
 } from "../model/index.ts";
-import { decodeBatch, encodeBatch, type WireBatch } from "./batch.ts";
+import type { Pushdown } from "./pushdown.ts";
+import { encodeBatch } from "./batch.ts";
 import type { Membership } from "./membership.ts";
-import type { Ring } from "./ring.ts";
+import type { AppliedLog } from "./applied_log.ts";
+import { plannedSelect, withHashRanges } from "./planned_select.ts";
+import { coverageGaps, liveOwnersOf, type CoverageGaps } from "./read_plan.ts";
+import { HashRanges } from "./ring.ts";
 import { Histogram, LabelledCounter } from "./metrics.ts";
 import type { Rpc } from "./rpc.ts";
-
-export const SELECT_PROTOCOL = "/shoal/select/1";
+import { selectFrames } from "./select_frame.ts";
+import { SelectWire, type MemberAnswer } from "./select_wire.ts";
 
 /** Every partial-result warning starts with this, so a reader can tell an incomplete answer from PromQL's own warnings. */
 export const PARTIAL_RESULT_WARNING_PREFIX = "cluster: partial result:";
@@ -37,9 +45,27 @@ interface SelectRequest {
   m: WireMatcher[];
   h?: SelectHints;
   name?: string;
+  /** Only series in these ranges of the hash ring (HashRanges.toWire); absent: every series. */
+  r?: number[];
+  /**
+   * Widen `mint` down to the oldest sample this member stored during these wall-time intervals
+   * ([from, to, …], see AppliedLog), but not below `lm`: those writes may not have reached every
+   * replica.
+   */
+  ls?: number[];
+  lm?: number;
 }
 
-/** Series per streamed part: keeps frames around a few MB. */
+/** The window a member reads for a request: [mint, maxt], widened for writes it stored lately. */
+function requestWindow(req: SelectRequest, applied: AppliedLog | null): { mint: number; maxt: number } {
+  const mint = Number(req.mint);
+  const maxt = Number(req.maxt);
+  if (!Array.isArray(req.ls) || applied === null) return { mint, maxt };
+  if (!req.ls.every((x) => typeof x === "number")) throw new Error("malformed select request: ls must be numbers");
+  return { mint: Math.max(Number(req.lm ?? mint), Math.min(mint, applied.oldestIn(req.ls))), maxt };
+}
+
+/** Series per streamed part of /1: keeps frames around a few MB. */
 const SERIES_PER_PART = 2000;
 
 function toWire(ms: readonly Matcher[] | undefined): WireMatcher[] {
@@ -51,12 +77,20 @@ function fromWire(ms: unknown): Matcher[] {
   return ms.map((m: WireMatcher) => new Matcher(m[0], m[1], m[2]));
 }
 
-/** Server side of the select protocol: answers from this node's own storage only. */
-export function selectHandler(local: Queryable): (req: unknown, ctx: { send(part: unknown): Promise<void> }) => Promise<unknown> {
+/**
+ * Server side of the select protocol: answers from this node's own storage only. Version 2
+ * streams binary select frames, version 1 CBOR batches (for members not upgraded yet).
+ */
+export function selectHandler(
+  local: Queryable,
+  version: 1 | 2,
+  applied: AppliedLog | null = null,
+): (req: unknown, ctx: { send(part: unknown): Promise<void>; sendBytes(part: Uint8Array): Promise<void> }) => Promise<unknown> {
   return async (raw, ctx) => {
     const req = raw as SelectRequest;
     const matchers = fromWire(req.m);
-    const q = local.querier(Number(req.mint), Number(req.maxt));
+    const { mint, maxt } = requestWindow(req, applied);
+    const q = local.querier(mint, maxt);
     try {
       if (req.op === "names") {
         const r = await q.labelNames(matchers.length ? matchers : undefined);
@@ -66,9 +100,13 @@ export function selectHandler(local: Queryable): (req: unknown, ctx: { send(part
         const r = await q.labelValues(String(req.name), matchers.length ? matchers : undefined);
         return { vals: r.values, w: r.warnings };
       }
-      const set = await q.select(matchers, req.h);
-      for (let i = 0; i < set.series.length; i += SERIES_PER_PART) {
-        await ctx.send({ b: encodeBatch(set.series.slice(i, i + SERIES_PER_PART), { xor: true }) });
+      const set = await q.select(matchers, req.r === undefined ? req.h : withHashRanges(req.h ?? { start: mint, end: maxt }, HashRanges.fromWire(req.r)));
+      if (version === 2) {
+        for (const frame of selectFrames(set.series)) await ctx.sendBytes(frame);
+      } else {
+        for (let i = 0; i < set.series.length; i += SERIES_PER_PART) {
+          await ctx.send({ b: encodeBatch(set.series.slice(i, i + SERIES_PER_PART), { xor: true }) });
+        }
       }
       return { w: set.warnings };
     } finally {
@@ -89,19 +127,25 @@ export function mergeReplicas(list: readonly Series[]): Series {
     const bv = b.values;
     const t = new Float64Array(at.length + bt.length);
     const v = new Float64Array(at.length + bt.length);
+    // Values are copied as their two 32-bit words, so stale markers keep their bits (a NaN read
+    // as a number may not), without an object per sample.
+    const aw = new Uint32Array(av.buffer, av.byteOffset, 2 * av.length);
+    const bw = new Uint32Array(bv.buffer, bv.byteOffset, 2 * bv.length);
+    const vw = new Uint32Array(v.buffer);
     let i = 0;
     let j = 0;
     let n = 0;
     while (i < at.length || j < bt.length) {
-      // subarray+set copies bits, so stale markers survive the merge.
       if (j >= bt.length || (i < at.length && at[i]! <= bt[j]!)) {
         if (j < bt.length && at[i] === bt[j]) j++;
         t[n] = at[i]!;
-        v.set(av.subarray(i, i + 1), n);
+        vw[2 * n] = aw[2 * i]!;
+        vw[2 * n + 1] = aw[2 * i + 1]!;
         i++;
       } else {
         t[n] = bt[j]!;
-        v.set(bv.subarray(j, j + 1), n);
+        vw[2 * n] = bw[2 * j]!;
+        vw[2 * n + 1] = bw[2 * j + 1]!;
         j++;
       }
       n++;
@@ -125,109 +169,238 @@ export class FanoutMetrics {
 
 export class FanoutQueryable implements Queryable {
   readonly metrics = new FanoutMetrics();
+  private readonly wire: SelectWire;
 
   constructor(
     private readonly membership: Membership,
-    private readonly rpc: Rpc,
+    rpc: Rpc,
     private readonly local: Queryable,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
-  ) {}
+    /**
+     * Reads one replica known complete per range (read_plan.ts) for samples older than
+     * `wallNow() − settleMs` (how long an acknowledged write may take to reach every replica
+     * or be hinted); null: every select asks every member.
+     */
+    private readonly oneReplica: { clock: Clock; writeTimeoutMs: number; heartbeatIntervalMs: number; applied: AppliedLog } | null = null,
+  ) {
+    this.wire = new SelectWire(rpc);
+  }
 
   querier(mint: number, maxt: number): Querier {
     return new FanoutQuerier(this, mint, maxt);
   }
 
-  /** Runs a request on every live member; returns answers by member and the coverage warning. */
+  /** Aggregation pushdown (pushdown.ts), set by the cluster; declines while unset. */
+  pushdown: Pushdown | null = null;
+
+  evalSharded(req: ShardedEvalRequest, signal?: AbortSignal): Promise<ShardedEvalAnswer | null> {
+    return this.pushdown ? this.pushdown.evalSharded(req, signal) : Promise.resolve(null);
+  }
+
+  /**
+   * Runs a request on every live member; returns answers by member, what each sent (`reads`,
+   * in the order of `answers`; series and samples counted by `count`) and the coverage warning.
+   */
   async ask<T>(
     localRun: (q: Querier) => Promise<T>,
     req: SelectRequest,
-    remoteDecode: (final: unknown, parts: unknown[]) => T,
-  ): Promise<{ answers: T[]; warnings: string[] }> {
+    remoteDecode: (answer: MemberAnswer) => T,
+    count: (answer: T) => { series: number; samples: number } = () => ({ series: 0, samples: 0 }),
+  ): Promise<{ answers: T[]; warnings: string[]; reads: MemberReadStats[] }> {
     const start = performance.now();
-    const selfId = this.membership.selfId;
     const targets = this.membership.all().filter((m) => m.self || m.health === "alive");
     const answered = new Set<string>();
     const answers: T[] = [];
+    const reads: MemberReadStats[] = [];
     await Promise.all(
       targets.map(async (m) => {
-        try {
-          if (m.id === selfId) {
-            const q = this.local.querier(req.mint, req.maxt);
-            try {
-              answers.push(await localRun(q));
-            } finally {
-              q.close();
-            }
-          } else {
-            const parts: unknown[] = [];
-            const final = await this.rpc.call(m.id, SELECT_PROTOCOL, req, this.timeoutMs, (p) => parts.push(p));
-            answers.push(remoteDecode(final, parts));
-          }
-          answered.add(m.id);
-        } catch (err) {
-          if (m.id === selfId) throw err;
-          this.metrics.memberErrors.inc([m.name]);
-          this.logger.warn("member did not answer a query", { member: m.name, err });
-        }
+        if (await this.askMember(m.id, localRun, req, remoteDecode, count, answers, reads)) answered.add(m.id);
       }),
     );
     const warnings: string[] = [];
     const coverage = this.membership.coverageRing();
-    const gap = coverage.uncovered(answered);
-    let unheard: string[] = [];
-    if (coverage.size === 0) {
+    const unknown = this.unknownMembersWarning();
+    if (unknown !== null) warnings.push(unknown);
+    else {
+      const all = [...answered].map((member) => ({ member, ranges: null, complete: false }));
+      warnings.push(...this.gapWarnings(coverageGaps(coverage, this.membership.readRing(), [all])));
+    }
+    this.metrics.latency.observe((performance.now() - start) / 1000);
+    return { answers, warnings, reads };
+  }
+
+  /**
+   * Runs a request on one member (this node in-process), adding its answer and what it sent to
+   * `answers` and `reads`; false when a member did not answer (logged). This node's own
+   * failures are thrown: they are the query's (an abort, a storage error).
+   */
+  private async askMember<T>(
+    id: string,
+    localRun: (q: Querier) => Promise<T>,
+    req: SelectRequest,
+    remoteDecode: (answer: MemberAnswer) => T,
+    count: (answer: T) => { series: number; samples: number },
+    answers: T[],
+    reads: MemberReadStats[],
+  ): Promise<boolean> {
+    const asked = performance.now();
+    const name = this.membership.get(id)?.name ?? id;
+    try {
+      let answer: T;
+      let bytes = 0;
+      if (id === this.membership.selfId) {
+        const { mint, maxt } = requestWindow(req, this.oneReplica?.applied ?? null);
+        const q = this.local.querier(mint, maxt);
+        try {
+          answer = await localRun(q);
+        } finally {
+          q.close();
+        }
+      } else {
+        const a = await this.wire.call(id, req, this.timeoutMs);
+        bytes = a.bytes;
+        answer = remoteDecode(a);
+      }
+      answers.push(answer);
+      reads.push({ member: name, ...count(answer), bytes, seconds: (performance.now() - asked) / 1000, pushdown: false });
+      return true;
+    } catch (err) {
+      if (id === this.membership.selfId) throw err;
+      this.metrics.memberErrors.inc([name]);
+      this.logger.warn("member did not answer a query", { member: name, err });
+      return false;
+    }
+  }
+
+  /**
+   * A select read from one replica known complete per range for samples older than the writes
+   * still in flight (planned_select.ts); null when this node's view of the membership cannot be
+   * trusted for that (it then asks every member, as `ask` does).
+   */
+  async selectPlanned(
+    localRun: (q: Querier, hints: SelectHints | undefined) => Promise<SeriesSet>,
+    req: SelectRequest,
+    remoteDecode: (answer: MemberAnswer) => SeriesSet,
+  ): Promise<{ answers: SeriesSet[]; warnings: string[]; reads: MemberReadStats[] } | null> {
+    if (this.oneReplica === null || this.membership.coverageRing().size === 0 || this.membership.unheardMembers().length > 0) return null;
+    const start = performance.now();
+    const m = this.membership;
+    const answers: SeriesSet[] = [];
+    const reads: MemberReadStats[] = [];
+    // Hints may narrow the window further; the split is judged on what will be read.
+    const mint = Math.max(req.mint, req.h?.start ?? -Infinity);
+    const maxt = Math.min(req.maxt, req.h?.end ?? Infinity);
+    const view = { table: m.table, views: m.views };
+    const gaps = await plannedSelect({
+      plan: m.readPlan(),
+      selfId: m.selfId,
+      alive: m.all().filter((x) => x.self || x.health === "alive").map((x) => x.id),
+      liveOwnersOf: (ranges) => liveOwnersOf(view, ranges),
+      coverage: m.coverageRing(),
+      read: m.readRing(),
+      mint,
+      maxt,
+      cut: this.oneReplica.clock.wallNow() - this.settleMs(),
+      call: (id, lo, hi, ranges, widen) => {
+        const part: SelectRequest = { ...req, mint: lo, maxt: hi };
+        if (ranges !== null) part.r = ranges.toWire();
+        if (widen) {
+          part.ls = this.unsettledWindows();
+          part.lm = mint;
+        }
+        const local = (q: Querier) => localRun(q, ranges === null ? req.h : withHashRanges(req.h ?? { start: lo, end: hi }, ranges));
+        return this.askMember(id, local, part, remoteDecode, countSamples, answers, reads);
+      },
+    });
+    const warnings = this.gapWarnings(gaps);
+    this.metrics.latency.observe((performance.now() - start) / 1000);
+    return { answers, warnings, reads };
+  }
+
+  /** How long an acknowledged write may take to reach every replica or be named in published hints. */
+  private settleMs(): number {
+    const o = this.oneReplica!;
+    return o.writeTimeoutMs + 2 * o.heartbeatIntervalMs;
+  }
+
+  /**
+   * Wall-time intervals during which a write may not have settled on every replica ([from, to,
+   * …]); each member is asked for the samples it stored then. A write stored a write timeout
+   * before the settle window began may still be on its way; a member that died or went silent
+   * may hold hints it never published for the writes it sent after its last heartbeat (until it
+   * returns and replays them); and while some member held another dead, it left it out of its
+   * writes without hints (MemberTable.doubtPeriods).
+   */
+  private unsettledWindows(): number[] {
+    const o = this.oneReplica!;
+    const wallNow = o.clock.wallNow();
+    const now = o.clock.now();
+    const before = 2 * o.writeTimeoutMs + o.heartbeatIntervalMs;
+    const out = [wallNow - this.settleMs() - o.writeTimeoutMs, Infinity];
+    for (const [from, to] of this.membership.table.doubtPeriods()) out.push(from - before, to + this.settleMs() + o.writeTimeoutMs);
+    for (const m of this.membership.all()) {
+      if (m.self || m.health === "alive" || m.state === "left") continue;
+      out.push(wallNow - (now - m.lastHeartbeat) - before, Infinity);
+    }
+    return out;
+  }
+
+  /** The warning for a view of the membership too partial to judge coverage by, or null. */
+  private unknownMembersWarning(): string | null {
+    if (this.membership.coverageRing().size === 0) {
       // A node that is joining (just started or restarted) and has not heard from any member
       // that holds data yet: an empty ring has no uncovered range, but nothing is covered.
       this.metrics.partialResults++;
-      warnings.push(
+      return (
         `${PARTIAL_RESULT_WARNING_PREFIX} this node does not know yet which members hold the data ` +
-          `(it is joining the cluster); series or samples may be missing`,
+        `(it is joining the cluster); series or samples may be missing`
       );
-    } else if ((unheard = this.membership.unheardMembers()).length > 0) {
+    }
+    const unheard = this.membership.unheardMembers();
+    if (unheard.length > 0) {
       // A node that has just started knows only the members it has heard so far: the ring it
       // judges coverage by may lack the owners of some ranges.
       this.metrics.partialResults++;
-      warnings.push(
+      return (
         `${PARTIAL_RESULT_WARNING_PREFIX} this node has not heard from every cluster member yet ` +
-          `(${unheard.length} not heard); series or samples may be missing`,
+        `(${unheard.length} not heard); series or samples may be missing`
       );
-    } else if (gap.fraction > 0) {
-      this.metrics.partialResults++;
-      const names = gap.missing.map((id) => this.membership.get(id)?.name ?? id);
-      warnings.push(
-        `${PARTIAL_RESULT_WARNING_PREFIX} no replica answered for ${(gap.fraction * 100).toFixed(1)}% of the ` +
-          `series hash ring (unavailable members: ${names.join(", ")}); series or samples may be missing`,
-      );
-    } else {
-      // A write is acknowledged by a quorum (⌊R/2⌋+1) of its R replicas; the others may receive
-      // it later (hinted handoff). Where fewer than R − ⌊R/2⌋ replicas answered, all of them may
-      // be among those that have not received an acknowledged write yet. Checked on the ring as
-      // data was written and on the read ring (where writes go now): a member back from a crash
-      // counts for the first while it still lacks what was written during its absence.
-      const then = thinRanges(coverage, answered);
-      const now = thinRanges(this.membership.readRing(), answered);
-      // The larger of the two parts (they overlap, so their sum would overstate it).
-      const fraction = Math.max(then.fraction, now.fraction);
-      if (fraction > 0) {
-        this.metrics.partialResults++;
-        const names = [...new Set([...then.missing, ...now.missing])].map((id) => this.membership.get(id)?.name ?? id).sort();
-        const R = coverage.replicationFactor;
-        warnings.push(
-          `${PARTIAL_RESULT_WARNING_PREFIX} fewer than ${R - Math.floor(R / 2)} of ${R} replicas answered for ${(fraction * 100).toFixed(1)}% ` +
-            `of the series hash ring (unavailable members: ${names.join(", ")}); the newest samples may be missing`,
-        );
-      }
     }
-    this.metrics.latency.observe((performance.now() - start) / 1000);
-    return { answers, warnings };
+    return null;
+  }
+
+  private gapWarnings(gaps: CoverageGaps): string[] {
+    const names = (ids: readonly string[]) => ids.map((id) => this.membership.get(id)?.name ?? id).sort();
+    if (gaps.none.fraction > 0) {
+      this.metrics.partialResults++;
+      return [
+        `${PARTIAL_RESULT_WARNING_PREFIX} no replica answered for ${(gaps.none.fraction * 100).toFixed(1)}% of the ` +
+          `series hash ring (unavailable members: ${names(gaps.none.missing).join(", ")}); series or samples may be missing`,
+      ];
+    }
+    // A write is acknowledged by a quorum (⌊R/2⌋+1) of its R replicas; the others may receive
+    // it later (hinted handoff). Where fewer than R − ⌊R/2⌋ replicas answered and none of them
+    // was known complete, all of them may be among those that have not received an acknowledged
+    // write yet. Judged on the ring as data was written and on the read ring (where writes go
+    // now): a member back from a crash counts for the first while it still lacks what was
+    // written during its absence.
+    if (gaps.thin.fraction > 0) {
+      this.metrics.partialResults++;
+      const R = this.membership.coverageRing().replicationFactor;
+      return [
+        `${PARTIAL_RESULT_WARNING_PREFIX} fewer than ${R - Math.floor(R / 2)} of ${R} replicas answered for ${(gaps.thin.fraction * 100).toFixed(1)}% ` +
+          `of the series hash ring (unavailable members: ${names(gaps.thin.missing).join(", ")}); the newest samples may be missing`,
+      ];
+    }
+    return [];
   }
 }
 
-function decodeSeries(parts: unknown[]): Series[] {
-  const out: Series[] = [];
-  for (const p of parts) for (const s of decodeBatch((p as { b: WireBatch }).b)) out.push(s);
-  return out;
+function countSamples(set: SeriesSet): { series: number; samples: number } {
+  let samples = 0;
+  for (const s of set.series) samples += s.timestamps.length;
+  return { series: set.series.length, samples };
 }
 
 function mergeSorted(lists: readonly string[][], extra: readonly string[][]): string[] {
@@ -247,11 +420,9 @@ class FanoutQuerier implements Querier {
   async select(matchers: readonly Matcher[], hints?: SelectHints): Promise<SeriesSet> {
     const req: SelectRequest = { op: "select", mint: this.mint, maxt: this.maxt, m: toWire(matchers) };
     if (hints) req.h = hints;
-    const { answers, warnings } = await this.f.ask(
-      (q) => q.select(matchers, hints),
-      req,
-      (final, parts) => ({ series: decodeSeries(parts), warnings: (final as { w?: string[] }).w ?? [] }),
-    );
+    const decode = (a: MemberAnswer): SeriesSet => ({ series: a.series, warnings: (a.final as { w?: string[] }).w ?? [] });
+    const { answers, warnings, reads } =
+      (await this.f.selectPlanned((q, h) => q.select(matchers, h), req, decode)) ?? (await this.f.ask((q) => q.select(matchers, hints), req, decode, countSamples));
     const byKey = new Map<string, Series[]>();
     const allWarnings = new Set<string>(warnings);
     for (const a of answers) {
@@ -267,14 +438,14 @@ class FanoutQuerier implements Querier {
     for (const list of byKey.values()) series.push(list.length === 1 ? list[0]! : mergeReplicas(list));
     series.sort((a, b) => compareLabels(a.labels, b.labels));
     if (hints?.limit && series.length > hints.limit) series = series.slice(0, hints.limit);
-    return { series, warnings: [...allWarnings] };
+    return { series, warnings: [...allWarnings], members: reads };
   }
 
   private async labels(op: "names" | "values", run: (q: Querier) => Promise<LabelQueryResult>, matchers?: readonly Matcher[], name?: string): Promise<LabelQueryResult> {
     const req: SelectRequest = { op, mint: this.mint, maxt: this.maxt, m: toWire(matchers) };
     if (name !== undefined) req.name = name;
-    const { answers, warnings } = await this.f.ask(run, req, (final) => {
-      const r = final as { vals: string[]; w?: string[] };
+    const { answers, warnings } = await this.f.ask(run, req, (a) => {
+      const r = a.final as { vals: string[]; w?: string[] };
       return { values: r.vals, warnings: r.w ?? [] };
     });
     const ws = new Set<string>(warnings);
@@ -291,11 +462,4 @@ class FanoutQuerier implements Querier {
   }
 
   close(): void {}
-}
-
-/** The part of a ring where fewer than R − ⌊R/2⌋ owners answered (empty when R < 3). */
-function thinRanges(ring: Ring, answered: ReadonlySet<string>): { fraction: number; missing: string[] } {
-  const R = ring.replicationFactor;
-  const readQuorum = R - Math.floor(R / 2);
-  return readQuorum > 1 ? ring.uncovered(answered, readQuorum) : { fraction: 0, missing: [] };
 }

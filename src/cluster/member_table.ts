@@ -45,6 +45,8 @@ export interface Member {
   returning?: boolean;
   /** Per remote-write queue, the `deliveredThroughMs` of its last heartbeat (see heartbeat.ts `remote`). */
   remoteDelivered?: Record<string, number>;
+  /** Clock.now() when it was heard again after being held dead (0: never). */
+  backFromDeadAt?: number;
 }
 
 /**
@@ -258,6 +260,30 @@ export class MemberTable {
     return out;
   }
 
+  /**
+   * Other members (not dead, not left) whose last heartbeat did not name `id` as alive or
+   * suspect: a member that holds it dead, or has not heard it yet, writes its share of the
+   * series elsewhere and keeps no hint for it.
+   */
+  notNaming(id: string): string[] {
+    const out: string[] = [];
+    for (const m of this.members.values()) {
+      if (m.self || m.id === id || m.health === "dead" || m.state === "left") continue;
+      if (!(this.namedBy.get(m.id) ?? []).includes(id)) out.push(m.id);
+    }
+    return out;
+  }
+
+  /**
+   * Whether `id` was heard again after being held dead less than a dead timeout ago. Nobody wrote
+   * to it meanwhile, without hints; unless its silence was only in this node's view, it hears
+   * itself named dead and joins again to pull what it missed, within a few heartbeats.
+   */
+  recentlyBackFromDead(id: string): boolean {
+    const at = this.members.get(id)?.backFromDeadAt ?? 0;
+    return at > 0 && this.clock.now() - at < this.t.deadTimeoutMs;
+  }
+
   /** Whether some member is joining or leaving (owner sets are changing). */
   pendingChange(): boolean {
     for (const m of this.members.values()) if (m.health !== "dead" && (m.state === "joining" || m.state === "leaving")) return true;
@@ -333,6 +359,7 @@ export class MemberTable {
       this.logger.info("cluster member joined", { member: m.name, id: m.id, state: hb.state });
     } else {
       if (m.health !== "alive") {
+        if (m.health === "dead") m.backFromDeadAt = now;
         this.logger.info("cluster member is alive again", { member: m.name, was: m.health });
         ringChanged = true;
         transition = "alive";
@@ -361,6 +388,7 @@ export class MemberTable {
     m.replaced = false;
     m.recoverable = false;
     this.namedBy.set(hb.id, Array.isArray(hb.peers) ? hb.peers.filter((p): p is string => typeof p === "string") : []);
+    this.noteDoubts(hb.id);
     if (transition !== null) this.emit(m, transition);
     if (this.learnDead(hb.dead, now, m.name)) ringChanged = true;
     // A member that was alive all along holds this node dead (our heartbeats did not reach it):
@@ -511,7 +539,42 @@ export class MemberTable {
     return true;
   }
 
+  /**
+   * Wall-time periods when some member may have stopped writing to another without keeping hints for
+   * it: this node held a member dead, or a member's heartbeat did not name an established member
+   * (active or leaving) as alive. The replica may lack what was written then until it joins
+   * again or anti-entropy repairs it; kept for the forget timeout.
+   */
+  doubtPeriods(): readonly (readonly [from: number, to: number])[] {
+    const keepFrom = this.clock.wallNow() - this.t.forgetTimeoutMs;
+    while (this.doubts.length > 0 && this.doubts[0]![1] < keepFrom) this.doubts.shift();
+    return this.doubts;
+  }
+
+  /** Periods of doubt (wall times), each extended while doubts follow within a dead timeout. */
+  private readonly doubts: [number, number][] = [];
+
+  private doubt(): void {
+    const now = this.clock.wallNow();
+    const last = this.doubts[this.doubts.length - 1];
+    if (last && now - last[1] <= this.t.deadTimeoutMs) last[1] = now;
+    else this.doubts.push([now, now]);
+  }
+
+  /** A heartbeat from `sender`: does it leave out an established member this node holds live? */
+  private noteDoubts(sender: string): void {
+    const named = this.namedBy.get(sender) ?? [];
+    for (const m of this.members.values()) {
+      if (m.id === sender || m.health === "dead" || (m.state !== "active" && m.state !== "leaving")) continue;
+      if (!named.includes(m.id)) {
+        this.doubt();
+        return;
+      }
+    }
+  }
+
   private emit(m: Member, to: MemberTransition["to"]): void {
+    if (to === "dead") this.doubt();
     for (const fn of this.transitionListeners) fn({ id: m.id, name: m.name, to });
   }
 

@@ -14,6 +14,7 @@ import type { ClusterHost } from "./host.ts";
 import { WarnLimiter, type ClusterIdentity } from "./identity.ts";
 import { MemberTable, type Member } from "./member_table.ts";
 import { PeerBook, type RefusedPeer } from "./peer_book.ts";
+import { ReadPlanner, type ReadPlan } from "./read_plan.ts";
 import type { Ring } from "./ring.ts";
 import { RingViews } from "./ring_views.ts";
 import { peerIdOf } from "./rpc.ts";
@@ -63,6 +64,7 @@ export class Membership {
   private readonly remoteFn: () => Record<string, number>;
   private readonly identity: ClusterIdentity;
   private readonly refusedWarnings = new WarnLimiter(FOREIGN_WARN_EVERY_MS);
+  private readonly readPlanner = new ReadPlanner();
 
   constructor(opts: MembershipOptions) {
     this.cfg = opts.config;
@@ -209,6 +211,11 @@ export class Membership {
   /** Members some live member still holds hinted batches for (shown in the status). */
   catchingUp(): Set<string> {
     return this.table.catchingUp(this.hintsFn());
+  }
+
+  /** Which member reads which ranges of the ring, one replica known complete per range (see read_plan.ts). */
+  readPlan(): ReadPlan {
+    return this.readPlanner.plan({ table: this.table, views: this.views, ownHints: this.hintsFn() });
   }
 
   readRing(): Ring {

@@ -7,7 +7,7 @@ import type { Libp2p, PeerId, Stream } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import * as lp from "it-length-prefixed";
 import type { Logger } from "../model/index.ts";
-import { decodeFrame, encodeFrame } from "./codec.ts";
+import { bytesFramePayload, decodeFrame, encodeBytesFrame, encodeFrame } from "./codec.ts";
 
 const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 const MAX_IDLE_STREAMS = 8;
@@ -25,6 +25,8 @@ export interface RpcContext {
   from: string;
   /** Sends one partial part of a streamed answer. */
   send(part: unknown): Promise<void>;
+  /** Sends one part as opaque bytes (a binary format of the protocol's own), skipping CBOR. */
+  sendBytes(part: Uint8Array): Promise<void>;
 }
 
 export type RpcHandler = (req: unknown, ctx: RpcContext) => Promise<unknown>;
@@ -41,6 +43,10 @@ export class EncodedFrame {
 
 async function writeFrame(stream: Stream, value: unknown): Promise<void> {
   const bytes = value instanceof EncodedFrame ? value.bytes : encodeFrame(value);
+  await writeEncoded(stream, bytes);
+}
+
+async function writeEncoded(stream: Stream, bytes: Uint8Array): Promise<void> {
   const ok = stream.send(lp.encode.single(bytes, { maxDataLength: MAX_FRAME_BYTES }));
   if (!ok) await stream.onDrain();
 }
@@ -59,7 +65,11 @@ export class Rpc {
       protocol,
       async (stream, connection) => {
         const from = connection.remotePeer.toString();
-        const ctx: RpcContext = { from, send: (part) => writeFrame(stream, { m: part }) };
+        const ctx: RpcContext = {
+          from,
+          send: (part) => writeFrame(stream, { m: part }),
+          sendBytes: (part) => writeEncoded(stream, encodeBytesFrame(part)),
+        };
         try {
           for await (const frame of lp.decode(stream, { maxDataLength: MAX_FRAME_BYTES })) {
             let reply: Envelope;
@@ -81,7 +91,8 @@ export class Rpc {
   }
 
   /**
-   * Sends one request and returns the final result; `onPart` receives streamed parts. Throws
+   * Sends one request and returns the final result; `onPart` receives streamed parts (a part
+   * sent with `sendBytes` as a Uint8Array) and the size of the frame that carried it. Throws
    * RpcTimeoutError when the whole exchange takes longer than `timeoutMs`, RpcError for a
    * remote error.
    */
@@ -90,7 +101,7 @@ export class Rpc {
     protocol: string,
     req: unknown,
     timeoutMs: number,
-    onPart?: (part: unknown) => void,
+    onPart?: (part: unknown, frameBytes: number) => void,
   ): Promise<unknown> {
     const key = `${peer} ${protocol}`;
     let ps: PooledStream | undefined = this.idle.get(key)?.pop();
@@ -119,9 +130,15 @@ export class Rpc {
         for (;;) {
           const next = await ps.frames.next();
           if (next.done) throw new RpcError(`${protocol} to ${peer}: stream closed before the answer`);
-          const env = decodeFrame<Envelope>(next.value.subarray());
+          const frame = next.value.subarray();
+          const bytes = bytesFramePayload(frame);
+          if (bytes !== null) {
+            if (!timedOut) onPart?.(bytes, frame.byteLength);
+            continue;
+          }
+          const env = decodeFrame<Envelope>(frame);
           if ("m" in env) {
-            if (!timedOut) onPart?.(env.m);
+            if (!timedOut) onPart?.(env.m, frame.byteLength);
             continue;
           }
           if ("e" in env) throw new RpcRemoteError(`${peer}: ${env.e}`);

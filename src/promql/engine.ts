@@ -3,16 +3,29 @@
  * data once from the Queryable (async), then evaluate synchronously over all steps at once.
  * Limits: a timeout, a cap on samples, and a concurrency queue (queries wait, they do not fail).
  */
-import { compareLabels, labelsKey, nopLogger, type Logger, type Queryable, type SelectHints } from "../model/index.ts";
-import type { Expr, VectorSelector } from "./ast.ts";
+import {
+  compareLabels,
+  labelsKey,
+  nopLogger,
+  sumMemberReads,
+  type Logger,
+  type MemberReadStats,
+  type Queryable,
+  type SelectHints,
+  type ShardedEvalAnswer,
+  type ShardedEvalRequest,
+  type ShardVectors,
+} from "../model/index.ts";
+import type { AggregateExpr, Expr, VectorSelector } from "./ast.ts";
 import { resolveDurationExprs } from "./duration_expr.ts";
 import { dropMetricName, Evaluator, makeSteps, mergeSameLabels, prepareSeries, type SelectedSeries } from "./eval/evaluator.ts";
 import { preprocess, selectorRanges } from "./eval/preprocess.ts";
+import { shardCandidates } from "./eval/sharding.ts";
 import { EvalAbort, EvalError, TooManySamples, type StepSeries, type Value } from "./eval/types.ts";
 import { positionString } from "./parse_error.ts";
 import { parseExpr, ParseError, typeOf } from "./parser.ts";
 import { documentedType } from "./signatures.ts";
-import { QueryError, type MatrixSeries, type QueryResult, type QueryStats, type QueryValue, type VectorSample } from "./result.ts";
+import { QueryError, type MatrixSeries, type PushdownStats, type QueryResult, type QueryStats, type QueryValue, type VectorSample } from "./result.ts";
 
 export interface EngineOptions {
   /** ms, default 5m. */
@@ -114,6 +127,65 @@ export class Engine {
     return this.run(q, query, startMs, endMs, stepMs, true, opts);
   }
 
+  /**
+   * One shard's part of a sharded evaluation (Queryable.evalSharded): each expression evaluated
+   * over `q` at the request's steps, returned before delayed name removal so that the caller
+   * merges the shards as one evaluation would. Not queued behind --query.max-concurrency: the
+   * query it serves already holds a slot on its own node, and members waiting on each other's
+   * slots could deadlock.
+   */
+  async evalShard(q: Queryable, req: ShardedEvalRequest, signal?: AbortSignal): Promise<ShardVectors> {
+    const lookback = req.lookbackDelta > 0 ? req.lookbackDelta : this.lookbackDelta;
+    const exprs = req.exprs.map((text) => {
+      let parsed: Expr;
+      try {
+        parsed = parseExpr(text);
+      } catch (e) {
+        throw new QueryError("bad_data", (e as Error).message);
+      }
+      if (typeOf(parsed) !== "vector") throw new QueryError("bad_data", `sharded evaluation needs instant vector expressions, got ${typeOf(parsed)}: ${text}`);
+      return preprocess(parsed, req.start, req.end);
+    });
+    const deadline = Date.now() + this.timeout;
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(new QueryError("timeout", "query timed out in expression evaluation")), this.timeout);
+    const onCancel = () => stop.abort(new QueryError("canceled", "query was canceled in expression evaluation"));
+    if (signal?.aborted) onCancel();
+    else signal?.addEventListener("abort", onCancel, { once: true });
+    const data = new Map<VectorSelector, SelectedSeries[]>();
+    const warnings: string[] = [];
+    try {
+      const want = new Map<VectorSelector, { mint: number; maxt: number }>();
+      for (const e of exprs) for (const [vs, r] of selectorRanges(e, req.start, req.end, lookback, this.subqueryStep)) want.set(vs, r);
+      await untilAborted(fetchSelectors(q, want, req.step > 0 ? req.step : undefined, stop.signal, data, warnings), stop.signal);
+      const ev = new Evaluator(data, {
+        lookbackDelta: lookback,
+        subqueryStep: this.subqueryStep,
+        maxSamples: this.maxSamples,
+        deadline,
+        signal: stop.signal,
+        queryStart: req.start,
+        queryEnd: req.end,
+        queryStep: req.step,
+        isRangeQuery: req.step > 0,
+      });
+      const steps = makeSteps(req.start, req.end, req.step);
+      const vectors = [];
+      for (const e of exprs) {
+        try {
+          vectors.push((await ev.evalVector(e, steps)).series);
+        } catch (err) {
+          throw toQueryError(err, this.logger, req.exprs.join("; "));
+        }
+      }
+      for (const a of ev.annotations.all()) warnings.push(`${a.level === "warning" ? "PromQL warning" : "PromQL info"}: ${a.message}`);
+      return { vectors, warnings: [...new Set(warnings)], samples: ev.totalSamples };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onCancel);
+    }
+  }
+
   private async run(
     q: Queryable,
     query: string,
@@ -166,18 +238,14 @@ export class Engine {
     const storageWarnings: string[] = [];
     const data = new Map<VectorSelector, SelectedSeries[]>();
     const ranges = selectorRanges(expr, start, end, lookback, this.subqueryStep);
-    // Selectors with the same matchers (`a / ignoring(x) a`, `x or x offset 1h`) are fetched once,
-    // over the union of their ranges; each use still reads only its own window.
-    const fetches = new Map<string, { matchers: VectorSelector["matchers"]; mint: number; maxt: number; uses: VectorSelector[] }>();
-    for (const [vs, r] of ranges) {
-      const key = vs.matchers.map((m) => m.toString()).sort().join("\u0000");
-      const f = fetches.get(key);
-      if (f) {
-        f.mint = Math.min(f.mint, r.mint);
-        f.maxt = Math.max(f.maxt, r.maxt);
-        f.uses.push(vs);
-      } else fetches.set(key, { matchers: vs.matchers, mint: r.mint, maxt: r.maxt, uses: [vs] });
-    }
+    // Aggregations the storage may evaluate per shard of the data (a cluster's members) are
+    // asked for first, alongside the raw series of the rest; those it declines, or answers only
+    // for the first steps, read raw series for what remains.
+    const candidates = q.evalSharded ? shardCandidates(expr) : [];
+    const pushed = new Set(candidates.flatMap((c) => c.selectors));
+    const steps0 = makeSteps(start, end, step);
+    const sharded = new Map<AggregateExpr, ShardedEvalAnswer>();
+    const pushdown: PushdownStats[] = [];
     // The storage gets a signal that fires at the deadline (or when the caller cancels): it yields
     // while decoding, so the timer runs, and it stops there instead of finishing a lost query.
     const stop = new AbortController();
@@ -185,24 +253,33 @@ export class Engine {
     const onCancel = () => stop.abort(new QueryError("canceled", "query was canceled in expression evaluation"));
     if (opts.signal?.aborted) onCancel();
     else opts.signal?.addEventListener("abort", onCancel, { once: true });
+    const reads: MemberReadStats[] = [];
+    const fetch = (want: Map<VectorSelector, { mint: number; maxt: number }>) =>
+      fetchSelectors(q, want, isRange ? step : undefined, stop.signal, data, storageWarnings, reads);
     try {
       await untilAborted(
-        Promise.all(
-          [...fetches.values()].map(async (f) => {
-            const querier = q.querier(f.mint, f.maxt);
-            try {
-              const hints: SelectHints = { start: f.mint, end: f.maxt, step: isRange ? step : undefined };
-              // Not enumerable: a cluster forwarding the hints to its peers must not serialize it.
-              Object.defineProperty(hints, "signal", { value: stop.signal, enumerable: false });
-              const set = await querier.select(f.matchers, hints);
-              storageWarnings.push(...set.warnings);
-              const prepared = set.series.map(prepareSeries);
-              for (const vs of f.uses) data.set(vs, prepared);
-            } finally {
-              querier.close();
+        Promise.all([
+          fetch(new Map([...ranges].filter(([vs]) => !pushed.has(vs)))),
+          ...candidates.map(async (c) => {
+            const answer = await q.evalSharded!(
+              { exprs: c.exprs, start, end, step: isRange ? step : 0, lookbackDelta: lookback, readLag: c.readLag },
+              stop.signal,
+            ).catch((err: unknown) => {
+              if (stop.signal.aborted) throw err;
+              this.logger.warn("sharded evaluation failed; reading raw series", { query, err: String(err) });
+              return null;
+            });
+            if (answer && answer.steps >= 1) {
+              sharded.set(c.node, answer);
+              storageWarnings.push(...answer.warnings);
+              pushdown.push({ expr: c.exprs.join("; "), steps: Math.min(answer.steps, steps0.n), members: answer.members });
             }
+            // What the shards did not answer: every step, or the last ones.
+            const from = answer && answer.steps >= 1 ? start + answer.steps * steps0.step : start;
+            if (from > end) return;
+            await fetch(from === start ? new Map(c.selectors.map((vs) => [vs, ranges.get(vs)!])) : selectorRanges(c.node, from, end, lookback, this.subqueryStep));
           }),
-        ),
+        ]),
         stop.signal,
       );
     } catch (e) {
@@ -225,6 +302,7 @@ export class Engine {
       queryStep: step,
       isRangeQuery: isRange,
     });
+    for (const [node, answer] of sharded) ev.sharded.set(node, answer);
     const steps = makeSteps(start, end, step);
     let value: QueryValue;
     try {
@@ -247,8 +325,54 @@ export class Engine {
       queryPreparationTime: prepTime,
       innerEvalTime: (performance.now() - evalStart) / 1000,
     };
+    if (pushdown.length > 0) stats.pushdown = pushdown;
+    if (reads.length > 0) stats.members = sumMemberReads(reads);
     return { value, warnings, infos, stats };
   }
+}
+
+/**
+ * Reads the series of `want` (selector → sample range) into `data`. Selectors with the same
+ * matchers (`a / ignoring(x) a`, `x or x offset 1h`) are fetched once, over the union of their
+ * ranges; each use still reads only its own window.
+ */
+async function fetchSelectors(
+  q: Queryable,
+  want: Map<VectorSelector, { mint: number; maxt: number }>,
+  step: number | undefined,
+  signal: AbortSignal,
+  data: Map<VectorSelector, SelectedSeries[]>,
+  warnings: string[],
+  /** Receives what each cluster member sent, when the Queryable says. */
+  reads?: MemberReadStats[],
+): Promise<void> {
+  const fetches = new Map<string, { matchers: VectorSelector["matchers"]; mint: number; maxt: number; uses: VectorSelector[] }>();
+  for (const [vs, r] of want) {
+    const key = vs.matchers.map((m) => m.toString()).sort().join("\u0000");
+    const f = fetches.get(key);
+    if (f) {
+      f.mint = Math.min(f.mint, r.mint);
+      f.maxt = Math.max(f.maxt, r.maxt);
+      f.uses.push(vs);
+    } else fetches.set(key, { matchers: vs.matchers, mint: r.mint, maxt: r.maxt, uses: [vs] });
+  }
+  await Promise.all(
+    [...fetches.values()].map(async (f) => {
+      const querier = q.querier(f.mint, f.maxt);
+      try {
+        const hints: SelectHints = { start: f.mint, end: f.maxt, step };
+        // Not enumerable: a cluster forwarding the hints to its peers must not serialize it.
+        Object.defineProperty(hints, "signal", { value: signal, enumerable: false });
+        const set = await querier.select(f.matchers, hints);
+        warnings.push(...set.warnings);
+        if (set.members && reads) reads.push(...set.members);
+        const prepared = set.series.map(prepareSeries);
+        for (const vs of f.uses) data.set(vs, prepared);
+      } finally {
+        querier.close();
+      }
+    }),
+  );
 }
 
 /** `p`, or the signal's reason (a QueryError) as soon as it is aborted. */

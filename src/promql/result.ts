@@ -1,5 +1,5 @@
 /** What the engine returns; the HTTP API turns these into Prometheus's JSON shapes. */
-import type { Labels } from "../model/index.ts";
+import type { Labels, MemberReadStats, ShardMemberStats } from "../model/index.ts";
 
 export interface VectorSample {
   labels: Labels;
@@ -28,6 +28,18 @@ export interface QueryStats {
   execTotalTime: number;
   queryPreparationTime: number;
   innerEvalTime: number;
+  /** Aggregations evaluated per shard by the storage (a cluster's members) and merged. */
+  pushdown?: PushdownStats[];
+  /** What each cluster member sent as raw series, per member, summed over the query's selects. */
+  members?: MemberReadStats[];
+}
+
+export interface PushdownStats {
+  /** What each shard evaluated. */
+  expr: string;
+  /** Steps answered by the shards (the rest, if any, from raw series). */
+  steps: number;
+  members: readonly ShardMemberStats[];
 }
 
 export interface QueryResult {

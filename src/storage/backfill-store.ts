@@ -5,7 +5,7 @@
  * querier. It is written out as blocks (see backfill.ts) when it grows past a
  * size and on close; until then the backfill log (backfill-log.ts) makes it durable.
  */
-import { compareLabels, type Labels, type Matcher } from "../model/index.ts";
+import { compareLabels, labelsHash32, type HashFilter, type Labels, type Matcher } from "../model/index.ts";
 import type { SourceSeries } from "./merge.ts";
 import { MemPostings, postingsForMatchers } from "./postings.ts";
 import { namesOf, valuesOf, type QuerySource } from "./source.ts";
@@ -201,11 +201,12 @@ export class BackfillStore implements QuerySource {
     return out;
   }
 
-  select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): SourceSeries[] {
+  select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false, hashes?: HashFilter): SourceSeries[] {
     const out: SourceSeries[] = [];
     for (const id of postingsForMatchers(this.postings, matchers)) {
       const s = this.byId.get(id);
       if (s === undefined || s.n === 0) continue;
+      if (hashes !== undefined && !hashes.has(labelsHash32(s.labels))) continue;
       if (labelsOnly) {
         if (s.minT <= maxt && s.maxT >= mint) out.push({ labels: s.labels, timestamps: NO_SAMPLES, values: NO_SAMPLES });
         continue;

@@ -13,7 +13,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync } from "node:fs";
 import { open as openFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Labels, Matcher } from "../model/index.ts";
+import { labelsHash32, type HashFilter, type Labels, type Matcher } from "../model/index.ts";
 import { ByteReader, checksum, CorruptError } from "./bytes.ts";
 import type { SourceSeries } from "./merge.ts";
 import { postingsForMatchers, type PostingsReader } from "./postings.ts";
@@ -131,6 +131,9 @@ export class Block implements QuerySource {
   private readonly cLen: Uint32Array;
   readonly postings: BlockPostings;
   tombstones: Tombstones = new Map();
+  /** Ring hashes of the series, filled in as a hash-filtered select first needs them. */
+  private ringHashes: Uint32Array | null = null;
+  private ringHashKnown: Uint8Array | null = null;
   readonly sizeBytes: number;
   /** This block's keys in the decoded-chunk cache. */
   private readonly serial = newBlockSerial();
@@ -504,16 +507,34 @@ export class Block implements QuerySource {
     return postingsForMatchers(this.postings, matchers);
   }
 
-  select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): SourceSeries[] {
-    return [...this.selectIter(matchers, mint, maxt, labelsOnly)];
+  select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false, hashes?: HashFilter): SourceSeries[] {
+    return [...this.selectIter(matchers, mint, maxt, labelsOnly, hashes)];
+  }
+
+  /**
+   * The ring hash (labelsHash32) of series `id`, computed once per series of the block: a block
+   * builds label objects afresh for every read, so the per-object cache would never hit.
+   */
+  ringHash(id: number): number {
+    let hashes = this.ringHashes;
+    if (hashes === null) {
+      hashes = this.ringHashes = new Uint32Array(this.numSeries);
+      this.ringHashKnown = new Uint8Array(this.numSeries);
+    }
+    if (this.ringHashKnown![id] === 0) {
+      hashes[id] = labelsHash32(this.labelsOf(id));
+      this.ringHashKnown![id] = 1;
+    }
+    return hashes[id]!;
   }
 
   /** Series ids are in label order, so matching ids read in order are sorted by labels. */
-  *selectIter(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): Generator<SourceSeries> {
+  *selectIter(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false, hashes?: HashFilter): Generator<SourceSeries> {
     const ids = this.matching(matchers);
     if (labelsOnly) {
       for (let k = 0; k < ids.length; k++) {
         const id = ids[k]!;
+        if (hashes !== undefined && !hashes.has(this.ringHash(id))) continue;
         for (let c = this.chunkStart[id]!; c < this.chunkStart[id + 1]!; c++) {
           if (this.cMaxT[c]! >= mint && this.cMinT[c]! <= maxt) {
             yield { labels: this.labelsOf(id), timestamps: NO_SAMPLES, values: NO_SAMPLES };
@@ -526,6 +547,7 @@ export class Block implements QuerySource {
     const arena = new SampleArena();
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k]!;
+      if (hashes !== undefined && !hashes.has(this.ringHash(id))) continue;
       const r = this.readSamples(id, mint, maxt, arena, true);
       if (r !== null) yield { labels: this.labelsOf(id), timestamps: r.timestamps, values: r.values };
     }

@@ -1,5 +1,5 @@
 /** The head seen as a query source. */
-import { compareLabels, type Matcher } from "../model/index.ts";
+import { compareLabels, labelsHash32, type HashFilter, type Matcher } from "../model/index.ts";
 import type { Head, MemSeries } from "./head.ts";
 import { SampleArena } from "./sample-arena.ts";
 import type { SourceSeries } from "./merge.ts";
@@ -23,20 +23,22 @@ export class HeadSource implements QuerySource {
     return this.head.maxT;
   }
 
-  select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): SourceSeries[] {
-    return [...this.selectIter(matchers, mint, maxt, labelsOnly)];
+  select(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false, hashes?: HashFilter): SourceSeries[] {
+    return [...this.selectIter(matchers, mint, maxt, labelsOnly, hashes)];
   }
 
   /**
    * Matching series sorted by labels first, then read one by one. Between two series the head
    * may take appends (the querier yields): a later series may then show newer samples.
    */
-  *selectIter(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false): Generator<SourceSeries> {
+  *selectIter(matchers: readonly Matcher[], mint: number, maxt: number, labelsOnly = false, hashes?: HashFilter): Generator<SourceSeries> {
     const list = this.sortedMatching(matchers);
     const arena = labelsOnly ? null : new SampleArena();
     for (let k = 0; k < list.length; k++) {
       const s = list[k]!;
       if (s.removed) continue;
+      // A head series keeps its label object, whose ring hash labelsHash32 remembers.
+      if (hashes !== undefined && !hashes.has(labelsHash32(s.labels))) continue;
       if (arena === null) {
         if (s.minTime() <= maxt && s.lastT >= mint) yield { labels: s.labels, timestamps: NO_SAMPLES, values: NO_SAMPLES };
         continue;

@@ -30,6 +30,7 @@ export class StorageQuerier implements Querier {
     // Prometheus's "series" hint: the caller wants label sets only (the series API).
     const labelsOnly = hints?.func === "series";
     const signal = hints?.signal;
+    const hashes = hints?.hashRanges;
     if (signal?.aborted) throw abortError(signal);
     const lists: SourceSeries[][] = [];
     // Decoding is synchronous work: every YIELD_MS the event loop gets a turn (other requests,
@@ -39,11 +40,11 @@ export class StorageQuerier implements Querier {
     for (const src of this.sources) {
       if (src.maxT < mint || src.minT > maxt) continue;
       if (src.selectIter === undefined) {
-        lists.push(src.select(matchers, mint, maxt, labelsOnly));
+        lists.push(src.select(matchers, mint, maxt, labelsOnly, hashes));
         continue;
       }
       const list: SourceSeries[] = [];
-      for (const s of src.selectIter(matchers, mint, maxt, labelsOnly)) {
+      for (const s of src.selectIter(matchers, mint, maxt, labelsOnly, hashes)) {
         list.push(s);
         if ((++n & 31) !== 0) continue;
         if (signal?.aborted) throw abortError(signal);

@@ -3,7 +3,7 @@
  * 127.0.0.1: what the storage contract runs the distributor and the fan-out querier on.
  */
 import { Cluster, defaultClusterConfig } from "../../src/cluster/index.ts";
-import { nopLogger } from "../../src/model/index.ts";
+import { nopLogger, type ShardEvaluator } from "../../src/model/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
 import { removeTempDir, tempDir, waitFor } from "../support/index.ts";
 
@@ -20,9 +20,14 @@ export interface InProcessCluster {
 
 /**
  * Starts `size` members of a new cluster (the others joining through the first) with fast
- * failure detection, and resolves once every member sees all of them alive and active.
+ * failure detection, and resolves once every member sees all of them alive and active. With a
+ * `shardEvaluator` (an Engine's evalShard) the members push aggregations down.
  */
-export async function startInProcessCluster(size: number, replicationFactor = 3): Promise<InProcessCluster> {
+export async function startInProcessCluster(
+  size: number,
+  replicationFactor = 3,
+  opts: { shardEvaluator?: ShardEvaluator } = {},
+): Promise<InProcessCluster> {
   const name = `contract-${process.pid}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   const members: InProcessMember[] = [];
   const stop = async () => {
@@ -56,6 +61,7 @@ export async function startInProcessCluster(size: number, replicationFactor = 3)
         local: db,
         httpAddress: "127.0.0.1:1",
         logger: nopLogger,
+        shardEvaluator: opts.shardEvaluator,
       });
       members.push({ cluster, db, dir });
       if (i === 0) join = [clusterAddress(cluster)];

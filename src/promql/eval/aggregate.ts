@@ -296,7 +296,7 @@ function ratioOffset(ls: Labels): number {
   return Number(prometheusLabelsHash(ls)) / 18446744073709551615;
 }
 
-async function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[], param: Float64Array): Promise<Value> {
+export async function selectK(ev: Evaluator, e: AggregateExpr, st: Steps, series: StepSeries[], param: Float64Array): Promise<Value> {
   const n = st.n;
   const op = e.op;
   let max = -Infinity;

@@ -2,9 +2,10 @@
  * The evaluator: walks a preprocessed AST over a window of steps, with all selector data already
  * fetched. Synchronous; every node returns its value for all steps at once.
  */
-import { isStaleAt, METRIC_NAME, type Labels, type Series } from "../../model/index.ts";
+import { isStaleAt, METRIC_NAME, type Labels, type Series, type ShardedEvalAnswer } from "../../model/index.ts";
 import type { AggregateExpr, BinaryExpr, Call, Expr, PosRange, SubqueryExpr, VectorSelector } from "../ast.ts";
 import { evalAggregate } from "./aggregate.ts";
+import { evalShardedAggregate } from "./sharding.ts";
 import { evalBinary } from "./binops.ts";
 import { evalCall } from "./functions.ts";
 import { subqueryRange } from "./preprocess.ts";
@@ -78,6 +79,8 @@ export function prepareSeries(s: Series): SelectedSeries {
 
 export class Evaluator {
   readonly annotations = new Annotations();
+  /** Aggregations already evaluated per shard of the data (pushdown), merged when reached. */
+  readonly sharded = new Map<AggregateExpr, ShardedEvalAnswer>();
   /** Samples touched (what Prometheus reports as totalQueryableSamples). */
   totalSamples = 0;
   peakSamples = 0;
@@ -188,8 +191,10 @@ export class Evaluator {
         return this.evalStepInvariant(e.expr, st);
       case "Call":
         return await evalCall(this, e as Call, st);
-      case "AggregateExpr":
-        return await evalAggregate(this, e as AggregateExpr, st);
+      case "AggregateExpr": {
+        const sharded = this.sharded.get(e);
+        return sharded ? await evalShardedAggregate(this, e, st, sharded) : await evalAggregate(this, e as AggregateExpr, st);
+      }
       case "BinaryExpr":
         return await evalBinary(this, e as BinaryExpr, st);
     }
