@@ -21,6 +21,7 @@ import {
   type RunningProcess,
   type ShoalNode,
 } from "../support/index.ts";
+import { startReceiver } from "../remote/receiver.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "./remote_write_client.ts";
 
 const stops: { stop(signal?: NodeJS.Signals): Promise<number> }[] = [];
@@ -200,4 +201,28 @@ remote_write:
     await waitFor("nothing pending", async () => (await metric(shoal, "prometheus_remote_storage_samples_pending")) === 0);
     expect(await metric(shoal, "prometheus_remote_storage_samples_failed_total")).toBe(0);
   }, 90_000);
+
+  test("a node retries 5xx and 429 (after Retry-After), drops and counts a 400, and sends what comes next", async () => {
+    const rx = startReceiver();
+    stops.push({ stop: async () => (rx.stop(), 0) });
+    rx.script = [{ status: 500 }, { status: 429, headers: { "Retry-After": "1" } }, { status: 400, body: "bad sample" }];
+    const shoal = await startShoalWith(`remote_write:
+  - url: ${rx.url}
+    name: scripted
+    metadata_config: {send: false}
+    queue_config: {batch_send_deadline: 100ms, min_backoff: 20ms, max_backoff: 100ms, retry_on_http_429: true}
+`);
+    const now = Date.now();
+    await push(shoal, batch("rw_err", 4, 1, now));
+    await waitFor("the 400", () => rx.requests.length >= 3);
+    await push(shoal, batch("rw_err", 4, 1, now + 10_000));
+    await waitFor("the next batch", () => rx.samples.length >= 4);
+    expect(rx.requests.map((r) => r.status)).toEqual([500, 429, 400, 200]);
+    expect(rx.requests[2]!.at - rx.requests[1]!.at).toBeGreaterThanOrEqual(950);
+    expect(rx.samples.every((x) => x.t === now + 10_000)).toBe(true);
+    await waitFor("nothing pending", async () => (await metric(shoal, 'prometheus_remote_storage_samples_pending{remote_name="scripted"')) === 0);
+    expect(await metric(shoal, 'prometheus_remote_storage_samples_retried_total{remote_name="scripted"')).toBe(8);
+    expect(await metric(shoal, 'prometheus_remote_storage_samples_failed_total{remote_name="scripted"')).toBe(4);
+    expect(await metric(shoal, 'prometheus_remote_storage_samples_total{remote_name="scripted"')).toBe(16);
+  }, 60_000);
 });
