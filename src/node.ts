@@ -264,9 +264,10 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
   reloadOk.set(1);
   reloadTime.set(Math.floor(lastConfigTime / 1000));
 
-  await scrape.applyConfig(config);
   try {
+    // Queues first: the first scrape's samples are forwarded too.
     await remote.applyConfig(config.remoteWrite, config.global.externalLabels);
+    await scrape.applyConfig(config);
     await applyRules(config);
   } catch (e) {
     await Promise.all([scrape.stop(), rules.stop(), notifier.stop()]);
@@ -297,8 +298,8 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
         logger.error("Error reloading rules; keeping the running ones", { err: e as Error });
         throw e;
       }
-      await scrape.applyConfig(next);
       await remote.applyConfig(next.remoteWrite, next.global.externalLabels);
+      await scrape.applyConfig(next);
       engine.setDefaultSubqueryStep(next.global.evaluationInterval);
       config = next;
       reloadSuccess = true;

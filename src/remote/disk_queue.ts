@@ -14,7 +14,7 @@
  *   SAMPLES: u32 refs[count], padding to 8, f64 timestamps[count], u32 values[2 × count]
  * A segment is self-contained: every series is described in it before its first sample.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../model/index.ts";
 
@@ -241,7 +241,18 @@ export class DiskQueue {
     new Float64Array(this.scratch, base + tsOff, n).set(ts.subarray(0, n));
     new Uint32Array(this.scratch, base + tsOff + 8 * n, 2 * n).set(values.subarray(0, 2 * n));
     this.header(dv, u8, base, samplesLen, RECORD_SAMPLES, n, minT);
-    writeSync(this.writeFd, u8, 0, total);
+    try {
+      const n = writeSync(this.writeFd, u8, 0, total, this.writePos);
+      if (n !== total) throw new Error(`short write to the remote write queue (${n} of ${total} bytes)`);
+    } catch (e) {
+      // A torn record would hide every record written after it from the reader: cut it off.
+      try {
+        ftruncateSync(this.writeFd, this.writePos);
+      } catch {
+        // The next open cuts it: a segment is read up to its first bad record.
+      }
+      throw e;
+    }
     this.writePos += total;
     const seg = this.segments[this.segments.length - 1]!;
     seg.bytes += total;

@@ -61,10 +61,15 @@ interface InFlightRecord {
   minT: number;
 }
 
-/** A written SAMPLES record the reader has not reached yet (its lowest timestamp, for the watermark). */
-interface UnreadRecord {
+/**
+ * Written SAMPLES records of one segment that the reader has not reached yet, with their lowest
+ * timestamp (for the watermark). Consecutive records of a segment share one entry, so an endpoint
+ * down for hours costs one entry per segment, not one per commit.
+ */
+interface UnreadRecords {
   segment: number;
   minT: number;
+  count: number;
 }
 
 class Shard {
@@ -149,7 +154,7 @@ export class RemoteQueue {
   private readonly used: SeriesEntry[] = [];
   private readonly newRefs: number[] = [];
   private readonly newBlocks: Uint8Array[] = [];
-  private unread: UnreadRecord[] = [];
+  private unread: UnreadRecords[] = [];
   private unreadHead = 0;
 
   // Reader side.
@@ -336,7 +341,11 @@ export class RemoteQueue {
     }
     this.disk.append(this.newRefs, this.newBlocks, this.sRefs, this.sTs, this.sVals, k, minT);
     if (maxT > this.highestEnqueuedMs) this.highestEnqueuedMs = maxT;
-    this.unread.push({ segment: seg, minT });
+    const lastUnread = this.unreadHead < this.unread.length ? this.unread[this.unread.length - 1]! : null;
+    if (lastUnread !== null && lastUnread.segment === seg) {
+      lastUnread.count++;
+      if (minT < lastUnread.minT) lastUnread.minT = minT;
+    } else this.unread.push({ segment: seg, minT, count: 1 });
     this.pump();
   }
 
@@ -408,7 +417,8 @@ export class RemoteQueue {
   private passUnread(segment: number): void {
     const u = this.unread;
     while (this.unreadHead < u.length && u[this.unreadHead]!.segment < segment) this.unreadHead++;
-    if (this.unreadHead < u.length && u[this.unreadHead]!.segment === segment) this.unreadHead++;
+    const head = u[this.unreadHead];
+    if (head !== undefined && head.segment === segment && --head.count === 0) this.unreadHead++;
   }
 
   private distribute(dv: DataView, payload: number, count: number, minT: number, end: DiskPosition): void {
@@ -462,8 +472,12 @@ export class RemoteQueue {
     }
   }
 
+  /** Series described only in segments wholly behind the reader's oldest unfinished record are forgotten. */
   private forgetAckedSeries(): void {
-    const seg = this.disk.cursorPosition.segment;
+    // Not the cursor alone: a segment dropped for space moves the cursor past records whose
+    // samples the shards still hold.
+    const head = this.inflight[this.inflightHead];
+    const seg = Math.min(this.disk.cursorPosition.segment, head ? head.end.segment : Infinity);
     if (seg === this.forgottenBefore) return;
     this.forgottenBefore = seg;
     for (const [ref, e] of this.seriesTable) if (e.seg < seg) this.seriesTable.delete(ref);

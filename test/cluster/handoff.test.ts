@@ -294,7 +294,10 @@ test("anti-entropy repairs a replica that missed writes (hints dropped); a SIGKI
     };
     let repairedSeries = 0;
     for (const n of nodes) repairedSeries += await metric(n);
-    expect(holeAfterPause).toBeGreaterThan(0);
+    // n3 missed writes during its pause: a hole seen right after it, or one anti-entropy had
+    // already repaired into n3 by the time it was looked at.
+    const repairedIntoN3 = (await status(n3)).handoff.recent.filter((t) => t.reason === "repair" && t.direction === "in" && t.done.samples > 0).length;
+    expect(holeAfterPause > 0 || repairedIntoN3 > 0).toBe(true);
     expect(repairs).toBeGreaterThan(0);
     expect(repairedSeries).toBeGreaterThan(0);
 

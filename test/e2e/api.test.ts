@@ -277,7 +277,7 @@ describe("remote write errors", () => {
   });
   test("unsupported encodings and messages: 415", async () => {
     expect((await send(writeRequestBody(data), { "Content-Encoding": "gzip" })).status).toBe(415);
-    expect((await send(writeRequestBody(data), { "Content-Type": "application/x-protobuf;proto=io.prometheus.write.v2.Request" })).status).toBe(415);
+    expect((await send(writeRequestBody(data), { "Content-Type": "application/x-protobuf;proto=io.prometheus.write.v3.Request" })).status).toBe(415);
   });
   test("oversized body: 413", async () => {
     const r = await send(new Uint8Array(33 << 20));

@@ -21,6 +21,7 @@ import {
   type RunningProcess,
   type ShoalNode,
 } from "../support/index.ts";
+import { startReceiver } from "../remote/receiver.ts";
 import { remoteWrite, writeRequestBody, type TestSeries } from "./remote_write_client.ts";
 
 const stops: { stop(signal?: NodeJS.Signals): Promise<number> }[] = [];
@@ -140,7 +141,7 @@ remote_write:
     expect(status.data.queues[0]).toMatchObject({ name: "vm", url: vm.writeUrl, pendingSamples: 0, samplesSent: 40 * 31 });
   }, 90_000);
 
-  test("with the receiver down and Shoal SIGKILLed meanwhile, everything arrives once the receiver is back", async () => {
+  test("with the receiver down for two minutes and Shoal SIGKILLed meanwhile, everything arrives once the receiver is back", async () => {
     const first = await startVictoriaMetrics();
     const port = first.port;
     stops.push(first);
@@ -157,6 +158,7 @@ remote_write:
     await Bun.sleep(1500);
     // Nothing was acknowledged to this receiver without being stored: from here on it is gone.
     await first.stop();
+    const downAt = Date.now();
 
     await push(shoal, batch("rw_gap", 30, 10, now - 300_000));
     await waitFor("retries to begin", async () => (await metric(shoal, "prometheus_remote_storage_samples_retried_total")) > 0);
@@ -165,19 +167,26 @@ remote_write:
     shoal = await startShoalWith(config, { dataDir: shoalData });
     await push(shoal, batch("rw_gap", 30, 10, now));
     expect(await metric(shoal, "prometheus_remote_storage_samples_pending")).toBe(600);
-    await Bun.sleep(2000);
+    // Writes go on while the receiver stays away for two minutes.
+    let later = 0;
+    for (let k = 1; Date.now() - downAt < 120_000; k++) {
+      await push(shoal, batch("rw_gap", 30, 1, now + k * 5000)); // never ahead of the clock: one step per 5 s slept
+      later += 30;
+      await Bun.sleep(5000);
+    }
+    expect(await metric(shoal, "prometheus_remote_storage_samples_pending")).toBe(600 + later);
 
     // The receiver comes back, empty, at the same address.
     const back = await victoriaAt(port, tempDir("vm-back"));
     void back;
     const want = [...(await shoalSamples(shoal, "rw_gap"))].filter((k) => Number(k.split("@")[1]!.split("=")[0]) > now - 400_000);
-    expect(want.length).toBe(600);
-    await waitFor("the backlog to arrive", async () => (await vmPoints(`http://127.0.0.1:${port}`, '{__name__="rw_gap"}')).length >= 600, { timeoutMs: 30_000 });
+    expect(want.length).toBe(600 + later);
+    await waitFor("the backlog to arrive", async () => (await vmPoints(`http://127.0.0.1:${port}`, '{__name__="rw_gap"}')).length >= want.length, { timeoutMs: 30_000 });
     await Bun.sleep(1500);
     const got = (await vmPoints(`http://127.0.0.1:${port}`, '{__name__="rw_gap"}')).map((p) => p.key).sort();
     expect(got).toEqual(want);
     await waitFor("nothing pending", async () => (await metric(shoal, "prometheus_remote_storage_samples_pending")) === 0);
-  }, 120_000);
+  }, 240_000);
 
   test("to Prometheus 2.42's remote-write receiver: every stored sample arrives once", async () => {
     const prom = await startPrometheus("global: {}\n");
@@ -200,4 +209,28 @@ remote_write:
     await waitFor("nothing pending", async () => (await metric(shoal, "prometheus_remote_storage_samples_pending")) === 0);
     expect(await metric(shoal, "prometheus_remote_storage_samples_failed_total")).toBe(0);
   }, 90_000);
+
+  test("a node retries 5xx and 429 (after Retry-After), drops and counts a 400, and sends what comes next", async () => {
+    const rx = startReceiver();
+    stops.push({ stop: async () => (rx.stop(), 0) });
+    rx.script = [{ status: 500 }, { status: 429, headers: { "Retry-After": "1" } }, { status: 400, body: "bad sample" }];
+    const shoal = await startShoalWith(`remote_write:
+  - url: ${rx.url}
+    name: scripted
+    metadata_config: {send: false}
+    queue_config: {batch_send_deadline: 100ms, min_backoff: 20ms, max_backoff: 100ms, retry_on_http_429: true}
+`);
+    const now = Date.now();
+    await push(shoal, batch("rw_err", 4, 1, now));
+    await waitFor("the 400", () => rx.requests.length >= 3);
+    await push(shoal, batch("rw_err", 4, 1, now + 10_000));
+    await waitFor("the next batch", () => rx.samples.length >= 4);
+    expect(rx.requests.map((r) => r.status)).toEqual([500, 429, 400, 200]);
+    expect(rx.requests[2]!.at - rx.requests[1]!.at).toBeGreaterThanOrEqual(950);
+    expect(rx.samples.every((x) => x.t === now + 10_000)).toBe(true);
+    await waitFor("nothing pending", async () => (await metric(shoal, 'prometheus_remote_storage_samples_pending{remote_name="scripted"')) === 0);
+    expect(await metric(shoal, 'prometheus_remote_storage_samples_retried_total{remote_name="scripted"')).toBe(8);
+    expect(await metric(shoal, 'prometheus_remote_storage_samples_failed_total{remote_name="scripted"')).toBe(4);
+    expect(await metric(shoal, 'prometheus_remote_storage_samples_total{remote_name="scripted"')).toBe(16);
+  }, 60_000);
 });

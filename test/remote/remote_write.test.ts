@@ -158,6 +158,8 @@ remote_write:
     const t0 = Date.now();
     for (let k = 0; k < 10; k++) await first.remote.write(runs(series(20), 5, t0 + k * 5000));
     expect(first.remote.figures().queues[0]!.pendingSamples).toBe(1000);
+    // Nothing delivered: the watermark stays below the oldest sample queued.
+    expect(first.remote.queues()[0]!.deliveredThroughMs).toBe(t0 - 1);
     await first.remote.stop();
     // The backlog is on disk under the queue's directory.
     const qdir = join(dir, readdirSync(dir)[0]!);
@@ -167,6 +169,7 @@ remote_write:
     running.push(rx);
     const second = remoteFor(yaml, dir);
     await second.apply();
+    expect(second.remote.queues()[0]!.pendingSamples).toBe(1000);
     await second.remote.write(runs(series(20), 1, t0 + 100_000));
     await waitFor("rx.samples.length >= 1020", () => rx.samples.length >= 1020, { timeoutMs: 20_000 });
     await Bun.sleep(300);
@@ -174,9 +177,14 @@ remote_write:
     expect(keys.length).toBe(1020);
     expect(new Set(keys).size).toBe(1020);
     await waitFor("second.remote.figures().queues[0]!.pendingSamples === 0", () => second.remote.figures().queues[0]!.pendingSamples === 0, { timeoutMs: 5000 });
+    expect(second.remote.queues()[0]!.deliveredThroughMs).toBe(t0 + 100_000);
     // Acknowledged segments are deleted.
     await second.remote.stop();
     expect(readdirSync(qdir).filter((f) => /^\d{8}$/.test(f)).length).toBeLessThanOrEqual(1);
+    // The watermark is kept across a restart with nothing new.
+    const third = remoteFor(yaml, dir);
+    await third.apply();
+    expect(third.remote.queues()[0]).toMatchObject({ pendingSamples: 0, deliveredThroughMs: t0 + 100_000 });
   });
 
   test("the backlog is bounded: past the size limit the oldest segment is dropped and counted", async () => {
@@ -194,7 +202,15 @@ remote_write:
     expect(q.diskBytes).toBeLessThanOrEqual(3 << 20);
     expect(q.samplesDropped).toBeGreaterThan(0);
     expect(q.pendingSamples + q.samplesDropped).toBe(200_000);
-  });
+    // The endpoint comes back: what is left (including what the shards held from dropped segments) goes out, once each.
+    const rx = startReceiver(port);
+    running.push(rx);
+    await waitFor("the rest to be sent", () => remote.figures().queues[0]!.pendingSamples === 0 && rx.samples.length > 0, { timeoutMs: 30_000 });
+    const keys = new Set(rx.samples.map((x) => `${x.labels.i}@${x.t}`));
+    expect(keys.size).toBe(rx.samples.length);
+    expect(rx.samples.length).toBeGreaterThanOrEqual(q.pendingSamples);
+    expect(rx.samples.length + remote.figures().queues[0]!.samplesDropped).toBeGreaterThanOrEqual(200_000);
+  }, 40_000);
 
   test("tapCommits forwards what an appender commits, only for series the predicate accepts, and nothing rolled back", async () => {
     const rx = startReceiver();

@@ -4,7 +4,7 @@
  * container port of those pods that the endpoints do not list (so sidecars are found too).
  */
 import { addObjectMetaLabels, joinHostPort, META, type LabelRecord } from "./meta_labels.ts";
-import type { EndpointAddress, EndpointPort, Endpoints, ObjectReference, Pod, Service } from "./objects.ts";
+import type { ContainerPort, EndpointAddress, EndpointPort, Endpoints, ObjectReference, Pod, Service } from "./objects.ts";
 import { addNamespaceLabels, addNodeLabels, podContainers, podLabels } from "./pod.ts";
 import { serviceLabels } from "./service.ts";
 import type { AttachMetadata, Stores } from "./stores.ts";
@@ -13,6 +13,24 @@ import type { RawGroup } from "./group.ts";
 export function resolvePodRef(stores: Stores, ref: ObjectReference | undefined): Pod | undefined {
   if (!ref || ref.kind !== "Pod") return undefined;
   return stores.get<Pod>("pods", `${ref.namespace ?? ""}/${ref.name ?? ""}`);
+}
+
+/**
+ * The `pod_container_*` labels of the first container exposing `portNumber`, if any; `protocol`
+ * picks the protocol label from the endpoint port or the container port, as each role does.
+ */
+export function addContainerPortLabels(t: LabelRecord, pod: Pod, portNumber: number, protocol: (cport: ContainerPort) => string): void {
+  for (const { c, isInit } of podContainers(pod)) {
+    const cport = c.ports?.find((p) => p.containerPort === portNumber);
+    if (!cport) continue;
+    t[`${META}pod_container_name`] = c.name;
+    t[`${META}pod_container_image`] = c.image ?? "";
+    t[`${META}pod_container_port_name`] = cport.name ?? "";
+    t[`${META}pod_container_port_number`] = String(portNumber);
+    t[`${META}pod_container_port_protocol`] = protocol(cport);
+    t[`${META}pod_container_init`] = String(isInit);
+    return;
+  }
 }
 
 /** Targets for the container ports of the seen pods that no endpoint port covered. */
@@ -76,17 +94,7 @@ export function buildEndpoints(eps: Endpoints, stores: Stores, attach: AttachMet
     const entry = seen.get(key) ?? { pod, ports: new Set<number>() };
     seen.set(key, entry);
     t = { ...t, ...podLabels(pod, stores, attach) };
-    for (const { c, isInit } of podContainers(pod)) {
-      const cport = c.ports?.find((p) => p.containerPort === port.port);
-      if (!cport) continue;
-      t[`${META}pod_container_name`] = c.name;
-      t[`${META}pod_container_image`] = c.image ?? "";
-      t[`${META}pod_container_port_name`] = cport.name ?? "";
-      t[`${META}pod_container_port_number`] = String(port.port);
-      t[`${META}pod_container_port_protocol`] = port.protocol ?? "";
-      t[`${META}pod_container_init`] = String(isInit);
-      break;
-    }
+    addContainerPortLabels(t, pod, port.port, () => port.protocol ?? "");
     entry.ports.add(port.port);
     targets.push(t);
   };

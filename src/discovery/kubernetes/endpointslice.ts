@@ -4,8 +4,8 @@
  */
 import { addObjectMetaLabels, joinHostPort, META, sanitizeLabelName, type LabelRecord } from "./meta_labels.ts";
 import type { EndpointSlice, Pod, Service, SliceEndpoint, SlicePort } from "./objects.ts";
-import { resolvePodRef, unlistedPodPorts } from "./endpoints.ts";
-import { addNamespaceLabels, addNodeLabels, podContainers, podLabels } from "./pod.ts";
+import { addContainerPortLabels, resolvePodRef, unlistedPodPorts } from "./endpoints.ts";
+import { addNamespaceLabels, addNodeLabels, podLabels } from "./pod.ts";
 import { serviceLabels } from "./service.ts";
 import type { AttachMetadata, Stores } from "./stores.ts";
 import type { RawGroup } from "./group.ts";
@@ -67,17 +67,7 @@ export function buildEndpointSlice(eps: EndpointSlice, stores: Stores, attach: A
     seen.set(key, entry);
     t = { ...t, ...podLabels(pod, stores, attach) };
     if (port.port !== undefined) {
-      for (const { c, isInit } of podContainers(pod)) {
-        const cport = c.ports?.find((p) => p.containerPort === port.port);
-        if (!cport) continue;
-        t[`${META}pod_container_name`] = c.name;
-        t[`${META}pod_container_image`] = c.image ?? "";
-        t[`${META}pod_container_port_name`] = cport.name ?? "";
-        t[`${META}pod_container_port_number`] = String(port.port);
-        t[`${META}pod_container_port_protocol`] = cport.protocol ?? "";
-        t[`${META}pod_container_init`] = String(isInit);
-        break;
-      }
+      addContainerPortLabels(t, pod, port.port, (cport) => cport.protocol ?? "");
       entry.ports.add(port.port);
     }
     targets.push(t);
