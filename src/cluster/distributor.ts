@@ -24,6 +24,7 @@ import { encodeFrame } from "./codec.ts";
 import type { HintedHandoff } from "./hints.ts";
 import type { Membership } from "./membership.ts";
 import { LabelledCounter } from "./metrics.ts";
+import type { Ring } from "./ring.ts";
 import { EncodedFrame, type Rpc } from "./rpc.ts";
 
 export const WRITE_PROTOCOL = "/shoal/write/1";
@@ -71,10 +72,6 @@ export async function applyLocally(local: Appendable, series: readonly BatchSeri
     throw err;
   }
   return first ? { ok, rej, reason: first.reason, msg: first.message } : { ok, rej };
-}
-
-function refusedAll(err: AppendError, labels: Labels, samples: number): WriteReply {
-  return { ok: 0, rej: samples, reason: err.reason, msg: `${err.message} for series ${formatLabels(labels)}; nothing of this request was stored` };
 }
 
 export function decodeWriteRequest(req: unknown): BatchSeries[] {
@@ -167,16 +164,31 @@ function grownInt32(a: Int32Array): Int32Array {
   return b;
 }
 
+/** The local share of a commit, appended but not committed yet, and the samples refused. */
+interface LocalShare {
+  app: Appender;
+  ok: number;
+  rej: number;
+  first: AppendError | undefined;
+  /** Per sample of the commit, 1 where the local storage refused it (null: none refused). */
+  refused: Uint8Array | null;
+}
+
 /**
- * Applies the selected runs (all when `runs` is null) of a commit to the local storage. With
- * `allOrNothing` (remote write, as Prometheus's receiver does) one refused sample refuses them
- * all; otherwise (scrapes) the refused samples are counted and the rest stored.
+ * Appends the selected runs (all when `runs` is null) of a commit to the local storage, before
+ * anything is sent to the other replicas: this node's verdict on a sample (out of order, too
+ * old, a duplicate) is the one Prometheus's storage would give, and a sample it refuses goes to
+ * no replica. Replicas backfill late samples (late.ts), so without this a client's out-of-order
+ * write would be outvoted into the other replicas and this one would lack it for good. With
+ * `allOrNothing` (remote write, as Prometheus's receiver does) one refused sample refuses the
+ * commit: an AppendError is thrown and nothing is stored.
  */
-async function applyRunsLocally(local: Appendable, p: PendingRuns, runs: Int32Array | null, count: number, allOrNothing: boolean): Promise<WriteReply> {
+function appendRunsLocally(local: Appendable, p: PendingRuns, runs: Int32Array | null, count: number, allOrNothing: boolean): LocalShare {
   const app = local.appender();
   let ok = 0;
   let rej = 0;
   let first: AppendError | undefined;
+  let refused: Uint8Array | null = null;
   const { timestamps: t, values: v, labels, ends } = p;
   const n = runs === null ? p.runs : count;
   try {
@@ -184,27 +196,46 @@ async function applyRunsLocally(local: Appendable, p: PendingRuns, runs: Int32Ar
       const r = runs === null ? k : runs[k]!;
       const lset = labels[r]!;
       const end = ends[r]!;
-      for (let i = r === 0 ? 0 : ends[r - 1]!; i < end; i++) {
+      for (let i = p.start(r); i < end; i++) {
         try {
           app.append(lset, t[i]!, v[i]!, isStaleAt(v, i));
           ok++;
         } catch (err) {
           if (!(err instanceof AppendError)) throw err;
           if (allOrNothing) {
-            app.rollback();
-            return refusedAll(err, lset, samplesIn(p, runs, n));
+            throw new AppendError(err.reason, `${err.message} for series ${formatLabels(lset)}; nothing of this request was stored`);
           }
           rej++;
           first ??= err;
+          (refused ??= new Uint8Array(p.samples))[i] = 1;
         }
       }
     }
-    await app.commit();
   } catch (err) {
     app.rollback();
     throw err;
   }
-  return first ? { ok, rej, reason: first.reason, msg: first.message } : { ok, rej };
+  return { app, ok, rej, first, refused };
+}
+
+/** The error a commit reports for the samples this node refused (the scrape loop counts them by its first words). */
+function refusal(share: LocalShare): AppendError {
+  const { rej, first } = share;
+  return new AppendError(first!.reason, `${rej} sample${rej === 1 ? "" : "s"} rejected (${first!.message})`);
+}
+
+/** The samples of `p` that `drop` does not mark, as new runs (label sets kept by identity). */
+function withoutSamples(p: PendingRuns, drop: Uint8Array): PendingRuns {
+  const out = new PendingRuns();
+  for (let r = 0; r < p.runs; r++) {
+    const lset = p.labels[r]!;
+    for (let i = p.start(r); i < p.ends[r]!; i++) {
+      if (drop[i] === 1) continue;
+      const stale = isStaleAt(p.values, i);
+      out.push(lset, p.timestamps[i]!, stale ? 0 : p.values[i]!, stale);
+    }
+  }
+  return out;
 }
 
 export class Distributor implements Appendable {
@@ -242,58 +273,17 @@ export class Distributor implements Appendable {
     }
     const ring = this.membership.ring();
     const selfId = this.membership.selfId;
-    const nRuns = pending.runs;
-    // Owner set of each run. A ring with one owner set (a node alone, or every member holding
-    // everything) needs no hashing at all.
-    let setIds: number[];
-    let setOfRun: Int32Array | null = null;
-    /** Per owner set: the runs it owns (null: all of them). */
-    const runsOf = new Map<number, { runs: Int32Array | null; n: number }>();
-    if (ring.sets.length <= 1) {
-      const only = ring.ownerSetOf(0);
-      setIds = [only];
-      runsOf.set(only, { runs: null, n: nRuns });
-    } else {
-      setOfRun = new Int32Array(nRuns);
-      const counts = new Map<number, number>();
-      for (let r = 0; r < nRuns; r++) {
-        const set = ring.ownerSetOf(labelsHash32(pending.labels[r]!));
-        setOfRun[r] = set;
-        counts.set(set, (counts.get(set) ?? 0) + 1);
+    let { setIds, perMember } = route(ring, pending);
+    // This node's share first: what it refuses is refused, and sent to no other replica.
+    const own = perMember.get(selfId);
+    const localShare = own ? appendRunsLocally(this.local, pending, own.runs, own.n, allOrNothing) : null;
+    if (localShare?.refused) {
+      pending = withoutSamples(pending, localShare.refused);
+      if (pending.samples === 0) {
+        localShare.app.rollback();
+        throw refusal(localShare);
       }
-      for (const [set, n] of counts) runsOf.set(set, { runs: new Int32Array(n), n: 0 });
-      for (let r = 0; r < nRuns; r++) {
-        const g = runsOf.get(setOfRun[r]!)!;
-        g.runs![g.n++] = r;
-      }
-      setIds = [...runsOf.keys()];
-    }
-    if (runsOf.has(-1)) throw new WriteUnavailableError("cluster write failed: the ring has no members");
-
-    // Member → the runs it must receive (the union of its owner sets' runs, in commit order).
-    const perMember = new Map<string, { runs: Int32Array | null; n: number; samples: number }>();
-    const memberSets = new Map<string, number[]>();
-    for (const set of setIds) {
-      for (const id of ring.setMembers(set)) {
-        let l = memberSets.get(id);
-        if (!l) memberSets.set(id, (l = []));
-        l.push(set);
-      }
-    }
-    for (const [id, sets] of memberSets) {
-      if (sets.length === 1) {
-        const g = runsOf.get(sets[0]!)!;
-        perMember.set(id, { runs: g.runs, n: g.n, samples: samplesIn(pending, g.runs, g.n) });
-        continue;
-      }
-      const mine = new Set(sets);
-      let n = 0;
-      for (const set of sets) n += runsOf.get(set)!.n;
-      const runs = new Int32Array(n);
-      let k = 0;
-      // Several owner sets means the ring had more than one, so setOfRun is known.
-      for (let r = 0; r < nRuns; r++) if (mine.has(setOfRun![r]!)) runs[k++] = r;
-      perMember.set(id, { runs, n, samples: samplesIn(pending, runs, n) });
+      ({ setIds, perMember } = route(ring, pending));
     }
 
     // Quorum bookkeeping per owner set: each of its groups (the owners readers use now and,
@@ -336,9 +326,13 @@ export class Distributor implements Appendable {
     for (const [member, share] of perMember) {
       const samples = share.samples;
       if (member === selfId) {
-        applyRunsLocally(this.local, pending, share.runs, share.n, allOrNothing).then(
-          (r) => record(member, r),
-          (err: unknown) => record(member, err instanceof Error ? err : new Error(String(err))),
+        const { app, ok } = localShare!;
+        app.commit().then(
+          () => record(member, { ok, rej: 0 }),
+          (err: unknown) => {
+            app.rollback();
+            record(member, err instanceof Error ? err : new Error(String(err)));
+          },
         );
         continue;
       }
@@ -367,6 +361,8 @@ export class Distributor implements Appendable {
       );
     }
     await done;
+    // What this node refused is reported as its own append would (the rest is stored).
+    if (localShare?.refused) throw refusal(localShare);
     // Samples every replica refused (out of order, duplicates): report like a local append would.
     if (rejects.length > 0 && rejects.length * 2 >= perMember.size) {
       const r = rejects[0]!;
@@ -383,6 +379,71 @@ export class Distributor implements Appendable {
   private memberName(id: string): string {
     return this.membership.get(id)?.name ?? id;
   }
+}
+
+/** The runs of a commit one member receives (null: all), how many, and their samples. */
+interface MemberShare {
+  runs: Int32Array | null;
+  n: number;
+  samples: number;
+}
+
+/** Which owner sets the runs of a commit fall in, and the runs each member must receive. */
+function route(ring: Ring, pending: PendingRuns): { setIds: number[]; perMember: Map<string, MemberShare> } {
+  const nRuns = pending.runs;
+  // Owner set of each run. A ring with one owner set (a node alone, or every member holding
+  // everything) needs no hashing at all.
+  let setIds: number[];
+  let setOfRun: Int32Array | null = null;
+  /** Per owner set: the runs it owns (null: all of them). */
+  const runsOf = new Map<number, { runs: Int32Array | null; n: number }>();
+  if (ring.sets.length <= 1) {
+    const only = ring.ownerSetOf(0);
+    setIds = [only];
+    runsOf.set(only, { runs: null, n: nRuns });
+  } else {
+    setOfRun = new Int32Array(nRuns);
+    const counts = new Map<number, number>();
+    for (let r = 0; r < nRuns; r++) {
+      const set = ring.ownerSetOf(labelsHash32(pending.labels[r]!));
+      setOfRun[r] = set;
+      counts.set(set, (counts.get(set) ?? 0) + 1);
+    }
+    for (const [set, n] of counts) runsOf.set(set, { runs: new Int32Array(n), n: 0 });
+    for (let r = 0; r < nRuns; r++) {
+      const g = runsOf.get(setOfRun[r]!)!;
+      g.runs![g.n++] = r;
+    }
+    setIds = [...runsOf.keys()];
+  }
+  if (runsOf.has(-1)) throw new WriteUnavailableError("cluster write failed: the ring has no members");
+
+  // Member → the runs it must receive (the union of its owner sets' runs, in commit order).
+  const perMember = new Map<string, { runs: Int32Array | null; n: number; samples: number }>();
+  const memberSets = new Map<string, number[]>();
+  for (const set of setIds) {
+    for (const id of ring.setMembers(set)) {
+      let l = memberSets.get(id);
+      if (!l) memberSets.set(id, (l = []));
+      l.push(set);
+    }
+  }
+  for (const [id, sets] of memberSets) {
+    if (sets.length === 1) {
+      const g = runsOf.get(sets[0]!)!;
+      perMember.set(id, { runs: g.runs, n: g.n, samples: samplesIn(pending, g.runs, g.n) });
+      continue;
+    }
+    const mine = new Set(sets);
+    let n = 0;
+    for (const set of sets) n += runsOf.get(set)!.n;
+    const runs = new Int32Array(n);
+    let k = 0;
+    // Several owner sets means the ring had more than one, so setOfRun is known.
+    for (let r = 0; r < nRuns; r++) if (mine.has(setOfRun![r]!)) runs[k++] = r;
+    perMember.set(id, { runs, n, samples: samplesIn(pending, runs, n) });
+  }
+  return { setIds, perMember };
 }
 
 /** Samples in the selected runs (all when `runs` is null). */

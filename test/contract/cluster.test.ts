@@ -19,5 +19,5 @@ runStorageContract(
     const c = await startInProcessCluster(3, 3);
     return { appendable: c.members[0]!.cluster.appendable, queryable: c.members[1]!.cluster.queryable, close: c.stop };
   },
-  { setupTimeoutMs: 90_000, knownDifferences: ["out-of-order-accepted-by-replicas"] },
+  { setupTimeoutMs: 90_000 },
 );

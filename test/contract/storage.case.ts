@@ -29,23 +29,7 @@ export interface StorageUnderTest {
   close(): Promise<void>;
 }
 
-/**
- * Where an implementation is known to differ from Prometheus's semantics. Its case still runs,
- * as `test.failing`: it must fail there, and once the difference is fixed it fails the suite
- * until the entry is removed.
- */
-export type KnownDifference =
-  /**
-   * Replicas backfill samples older than their newest (so that a batch overtaken on the way to a
-   * slow replica is not lost), and the distributor refuses a commit only when at least half of
-   * the members a batch went to refused it. With R >= 3 the writing node's own strict refusal is
-   * outvoted: a client's out-of-order sample is accepted and stored on the other replicas.
-   */
-  "out-of-order-accepted-by-replicas";
-
 export interface ContractOptions {
-  /** Cases expected to fail on this implementation, each for a named reason. */
-  knownDifferences?: readonly KnownDifference[];
   /** Per-test timeout (default 30 s). */
   timeoutMs?: number;
   /** Timeout of the setup that makes the implementation (default 60 s). */
@@ -104,10 +88,6 @@ const metric = (name: string) => eq("__name__", name);
 
 export function runStorageContract(name: string, make: () => Promise<StorageUnderTest>, options: ContractOptions = {}): void {
   const timeout = options.timeoutMs ?? 30_000;
-  const known = new Set(options.knownDifferences ?? []);
-  /** A case that `difference` is known to break on this implementation runs as `test.failing`. */
-  const contractTest = (title: string, fn: () => Promise<void>, difference: KnownDifference) =>
-    known.has(difference) ? test.failing(`${title} [known difference: ${difference}]`, fn, timeout) : test(title, fn, timeout);
   describe(`Appendable/Queryable contract: ${name}`, () => {
     let db: StorageUnderTest;
     beforeAll(async () => {
@@ -273,7 +253,7 @@ export function runStorageContract(name: string, make: () => Promise<StorageUnde
       timeout,
     );
 
-    contractTest(
+    test(
       "a sample older than the series' newest is refused as `out_of_order` and not stored",
       async () => {
         const s = L({ __name__: "c_ooo" });
@@ -281,7 +261,7 @@ export function runStorageContract(name: string, make: () => Promise<StorageUnde
         expect(await write(db.appendable, [[s, 4000, 4]])).toEqual(["out_of_order"]);
         expect(await contents(db.queryable, [metric("c_ooo")])).toEqual([["c_ooo", [[5000, 5]]]]);
       },
-      "out-of-order-accepted-by-replicas",
+      timeout,
     );
 
     test(
