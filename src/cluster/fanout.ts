@@ -6,7 +6,6 @@
  */
 import {
   compareLabels,
-  labelsKey,
   Matcher,
   type LabelQueryResult,
   type Clock,
@@ -39,7 +38,8 @@ export const PARTIAL_RESULT_WARNING_PREFIX = "cluster: partial result:";
 type WireMatcher = [MatchType, string, string];
 
 interface SelectRequest {
-  op: "select" | "names" | "values";
+  /** `late`: the oldest and newest sample timestamps this member stored during the intervals `ls`, as `{ o, n }`. */
+  op: "select" | "names" | "values" | "late";
   mint: number;
   maxt: number;
   m: WireMatcher[];
@@ -56,13 +56,39 @@ interface SelectRequest {
   lm?: number;
 }
 
-/** The window a member reads for a request: [mint, maxt], widened for writes it stored lately. */
-function requestWindow(req: SelectRequest, applied: AppliedLog | null): { mint: number; maxt: number } {
+/**
+ * The windows a member reads for a request: [mint, maxt], and for a widened request also the
+ * span of sample timestamps it stored during the intervals `ls` (not below `lm`, not above
+ * maxt). One window when they touch, two when the stored span lies before [mint, maxt].
+ */
+function requestWindows(req: SelectRequest, applied: AppliedLog | null): [number, number][] {
   const mint = Number(req.mint);
   const maxt = Number(req.maxt);
-  if (!Array.isArray(req.ls) || applied === null) return { mint, maxt };
+  if (!Array.isArray(req.ls) || applied === null) return [[mint, maxt]];
   if (!req.ls.every((x) => typeof x === "number")) throw new Error("malformed select request: ls must be numbers");
-  return { mint: Math.max(Number(req.lm ?? mint), Math.min(mint, applied.oldestIn(req.ls))), maxt };
+  const { oldest, newest } = applied.storedIn(req.ls);
+  const lo = Math.max(Number(req.lm ?? mint), oldest);
+  const hi = Math.min(maxt, newest);
+  if (lo > hi || lo >= mint) return [[mint, maxt]];
+  return hi >= mint - 1 ? [[lo, maxt]] : [[lo, hi], [mint, maxt]];
+}
+
+/** The select hints of one window of a request: its time bounds, and the hash ranges asked for. */
+function windowHints(h: SelectHints | undefined, mint: number, maxt: number, ranges: HashRanges | null): SelectHints | undefined {
+  if (h === undefined && ranges === null) return undefined;
+  const out: SelectHints = { ...h, start: mint, end: maxt };
+  if (h?.signal) Object.defineProperty(out, "signal", { value: h.signal, enumerable: false });
+  return ranges === null ? out : withHashRanges(out, ranges);
+}
+
+/** One select per window, merged (a series in two windows has disjoint samples in each). */
+async function selectWindows(windows: readonly [number, number][], run: (mint: number, maxt: number) => Promise<SeriesSet>): Promise<SeriesSet> {
+  if (windows.length === 1) return run(windows[0]![0], windows[0]![1]);
+  return mergeSets(await Promise.all(windows.map(([lo, hi]) => run(lo, hi))));
+}
+
+function mergeSets(sets: readonly SeriesSet[]): SeriesSet {
+  return { series: mergeAnswers(sets.map((s) => s.series)), warnings: [...new Set(sets.flatMap((s) => s.warnings))] };
 }
 
 /** Series per streamed part of /1: keeps frames around a few MB. */
@@ -88,19 +114,22 @@ export function selectHandler(
 ): (req: unknown, ctx: { send(part: unknown): Promise<void>; sendBytes(part: Uint8Array): Promise<void> }) => Promise<unknown> {
   return async (raw, ctx) => {
     const req = raw as SelectRequest;
+    if (req.op === "late") {
+      if (!Array.isArray(req.ls) || !req.ls.every((x) => typeof x === "number")) throw new Error("malformed late request: ls must be numbers");
+      const { oldest, newest } = applied === null ? { oldest: Infinity, newest: -Infinity } : applied.storedIn(req.ls);
+      return { o: oldest, n: newest };
+    }
     const matchers = fromWire(req.m);
-    const { mint, maxt } = requestWindow(req, applied);
-    const q = local.querier(mint, maxt);
-    try {
-      if (req.op === "names") {
-        const r = await q.labelNames(matchers.length ? matchers : undefined);
-        return { vals: r.values, w: r.warnings };
-      }
-      if (req.op === "values") {
-        const r = await q.labelValues(String(req.name), matchers.length ? matchers : undefined);
-        return { vals: r.values, w: r.warnings };
-      }
-      const set = await q.select(matchers, req.r === undefined ? req.h : withHashRanges(req.h ?? { start: mint, end: maxt }, HashRanges.fromWire(req.r)));
+    if (req.op === "select") {
+      const ranges = req.r === undefined ? null : HashRanges.fromWire(req.r);
+      const set = await selectWindows(requestWindows(req, applied), async (mint, maxt) => {
+        const q = local.querier(mint, maxt);
+        try {
+          return await q.select(matchers, windowHints(req.h, mint, maxt, ranges));
+        } finally {
+          q.close();
+        }
+      });
       if (version === 2) {
         for (const frame of selectFrames(set.series)) await ctx.sendBytes(frame);
       } else {
@@ -109,10 +138,57 @@ export function selectHandler(
         }
       }
       return { w: set.warnings };
+    }
+    const q = local.querier(Number(req.mint), Number(req.maxt));
+    try {
+      if (req.op === "names") {
+        const r = await q.labelNames(matchers.length ? matchers : undefined);
+        return { vals: r.values, w: r.warnings };
+      }
+      const r = await q.labelValues(String(req.name), matchers.length ? matchers : undefined);
+      return { vals: r.values, w: r.warnings };
     } finally {
       q.close();
     }
   };
+}
+
+/**
+ * The members' answers as one list sorted by labels, replicas of a series merged. Each member
+ * answers in label order (the storage's contract), so the lists are merged in one pass each,
+ * and an answer that is the only one with series (one replica read per range, this node holding
+ * them all) is taken as it is.
+ */
+export function mergeAnswers(lists: readonly (readonly Series[])[]): Series[] {
+  let acc: Series[] | null = null;
+  for (const list of lists) {
+    if (list.length === 0) continue;
+    const sorted = inLabelOrder(list);
+    acc = acc === null ? sorted : mergeTwo(acc, sorted);
+  }
+  return acc ?? [];
+}
+
+function inLabelOrder(list: readonly Series[]): Series[] {
+  for (let i = 1; i < list.length; i++) {
+    if (compareLabels(list[i - 1]!.labels, list[i]!.labels) > 0) return [...list].sort((a, b) => compareLabels(a.labels, b.labels));
+  }
+  return list as Series[];
+}
+
+function mergeTwo(a: readonly Series[], b: readonly Series[]): Series[] {
+  const out: Series[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const c = compareLabels(a[i]!.labels, b[j]!.labels);
+    if (c < 0) out.push(a[i++]!);
+    else if (c > 0) out.push(b[j++]!);
+    else out.push(mergeReplicas([a[i++]!, b[j++]!]));
+  }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }
 
 /** Merges replicas of one series: union of samples by timestamp, the first replica winning. */
@@ -250,13 +326,18 @@ export class FanoutQueryable implements Queryable {
       let answer: T;
       let bytes = 0;
       if (id === this.membership.selfId) {
-        const { mint, maxt } = requestWindow(req, this.oneReplica?.applied ?? null);
-        const q = this.local.querier(mint, maxt);
-        try {
-          answer = await localRun(q);
-        } finally {
-          q.close();
-        }
+        // Only selects are widened (the one request kind that has more than one window).
+        const parts = await Promise.all(
+          requestWindows(req, this.oneReplica?.applied ?? null).map(async ([mint, maxt]) => {
+            const q = this.local.querier(mint, maxt);
+            try {
+              return await localRun(q);
+            } finally {
+              q.close();
+            }
+          }),
+        );
+        answer = parts.length === 1 ? parts[0]! : (mergeSets(parts as SeriesSet[]) as T);
       } else {
         const a = await this.wire.call(id, req, this.timeoutMs);
         bytes = a.bytes;
@@ -318,6 +399,34 @@ export class FanoutQueryable implements Queryable {
     return { answers, warnings, reads };
   }
 
+  /**
+   * The span of sample timestamps the live members stored while writes may not have settled on
+   * every replica (see unsettledWindows): work that reads one replica per range, as a
+   * pushed-down aggregation does, is exact only for samples outside it. Unbounded when a member
+   * did not say (nothing can be read from one replica then); empty (oldest Infinity) when
+   * nothing was stored then.
+   */
+  async unsettledSpan(): Promise<{ oldest: number; newest: number }> {
+    const unknown = { oldest: -Infinity, newest: Infinity };
+    const o = this.oneReplica;
+    if (o === null) return unknown;
+    const ls = this.unsettledWindows();
+    const alive = this.membership.all().filter((m) => m.self || m.health === "alive");
+    const spans = await Promise.all(
+      alive.map(async (m) => {
+        if (m.self) return o.applied.storedIn(ls);
+        try {
+          const a = await this.wire.call(m.id, { op: "late", mint: 0, maxt: 0, m: [], ls }, this.timeoutMs);
+          const { o: oldest, n: newest } = a.final as { o?: unknown; n?: unknown };
+          return typeof oldest === "number" && typeof newest === "number" ? { oldest, newest } : unknown;
+        } catch {
+          return unknown;
+        }
+      }),
+    );
+    return { oldest: Math.min(...spans.map((x) => x.oldest)), newest: Math.max(...spans.map((x) => x.newest)) };
+  }
+
   /** How long an acknowledged write may take to reach every replica or be named in published hints. */
   private settleMs(): number {
     const o = this.oneReplica!;
@@ -335,16 +444,21 @@ export class FanoutQueryable implements Queryable {
   private unsettledWindows(): number[] {
     const o = this.oneReplica!;
     const wallNow = o.clock.wallNow();
-    const now = o.clock.now();
     const before = 2 * o.writeTimeoutMs + o.heartbeatIntervalMs;
-    const out = [wallNow - this.settleMs() - o.writeTimeoutMs, Infinity];
-    for (const [from, to] of this.membership.table.doubtPeriods()) out.push(from - before, to + this.settleMs() + o.writeTimeoutMs);
+    // A heartbeat names the hints its sender held when it was published, for writes that had
+    // failed by then: those sent up to a write timeout earlier. Whatever was stored after the
+    // oldest such horizon may still be missing on a replica that nobody has named yet.
+    let horizon = wallNow;
     for (const m of this.membership.all()) {
-      if (m.self || m.health === "alive" || m.state === "left") continue;
-      out.push(wallNow - (now - m.lastHeartbeat) - before, Infinity);
+      if (m.self || m.state === "left") continue;
+      const published = m.lastPublishedWall ?? wallNow - (o.clock.now() - m.lastHeartbeat);
+      if (published < horizon) horizon = published;
     }
+    const out = [Math.min(wallNow - this.settleMs() - o.writeTimeoutMs, horizon - before), Infinity];
+    for (const [from, to] of this.membership.table.doubtPeriods()) out.push(from - before, to + this.settleMs() + o.writeTimeoutMs);
     return out;
   }
+
 
   /** The warning for a view of the membership too partial to judge coverage by, or null. */
   private unknownMembersWarning(): string | null {
@@ -423,20 +537,9 @@ class FanoutQuerier implements Querier {
     const decode = (a: MemberAnswer): SeriesSet => ({ series: a.series, warnings: (a.final as { w?: string[] }).w ?? [] });
     const { answers, warnings, reads } =
       (await this.f.selectPlanned((q, h) => q.select(matchers, h), req, decode)) ?? (await this.f.ask((q) => q.select(matchers, hints), req, decode, countSamples));
-    const byKey = new Map<string, Series[]>();
     const allWarnings = new Set<string>(warnings);
-    for (const a of answers) {
-      for (const w of a.warnings) allWarnings.add(w);
-      for (const s of a.series) {
-        const k = labelsKey(s.labels);
-        const l = byKey.get(k);
-        if (l) l.push(s);
-        else byKey.set(k, [s]);
-      }
-    }
-    let series: Series[] = [];
-    for (const list of byKey.values()) series.push(list.length === 1 ? list[0]! : mergeReplicas(list));
-    series.sort((a, b) => compareLabels(a.labels, b.labels));
+    for (const a of answers) for (const w of a.warnings) allWarnings.add(w);
+    let series = mergeAnswers(answers.map((a) => a.series));
     if (hints?.limit && series.length > hints.limit) series = series.slice(0, hints.limit);
     return { series, warnings: [...allWarnings], members: reads };
   }

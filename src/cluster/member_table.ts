@@ -29,6 +29,12 @@ export interface Member {
   health: MemberHealth;
   /** Clock.now() of the last heartbeat (of our own publication, for self). */
   lastHeartbeat: number;
+  /**
+   * When the member published its last heartbeat, on this node's wall clock (its own stamp
+   * shifted by the clock offset). Unlike `lastHeartbeat` it does not move when heartbeats queued
+   * while this node was paused are read at once: what they say is as old as they are.
+   */
+  lastPublishedWall?: number;
   startedAt: number;
   /** When the member's identity (data directory) was created; 0 when unknown. */
   createdAt: number;
@@ -377,7 +383,8 @@ export class MemberTable {
     if (typeof hb.now === "number") {
       m.clockOffsets.push(this.clock.wallNow() - hb.now);
       if (m.clockOffsets.length > 10) m.clockOffsets.shift();
-    }
+      m.lastPublishedWall = hb.now + this.clockOffset(m.id)!;
+    } else m.lastPublishedWall = this.clock.wallNow();
     m.health = "alive";
     m.lastHeartbeat = now;
     m.startedAt = hb.startedAt;
@@ -554,11 +561,14 @@ export class MemberTable {
   /** Periods of doubt (wall times), each extended while doubts follow within a dead timeout. */
   private readonly doubts: [number, number][] = [];
 
-  private doubt(): void {
+  /** A doubt at wall time `at` (now, or when the heartbeat that showed it was published). */
+  private doubt(at = this.clock.wallNow()): void {
     const now = this.clock.wallNow();
     const last = this.doubts[this.doubts.length - 1];
-    if (last && now - last[1] <= this.t.deadTimeoutMs) last[1] = now;
-    else this.doubts.push([now, now]);
+    if (last && at - last[1] <= this.t.deadTimeoutMs) {
+      last[0] = Math.min(last[0], at);
+      last[1] = now;
+    } else this.doubts.push([at, now]);
   }
 
   /** A heartbeat from `sender`: does it leave out an established member this node holds live? */
@@ -567,7 +577,7 @@ export class MemberTable {
     for (const m of this.members.values()) {
       if (m.id === sender || m.health === "dead" || (m.state !== "active" && m.state !== "leaving")) continue;
       if (!named.includes(m.id)) {
-        this.doubt();
+        this.doubt(this.members.get(sender)?.lastPublishedWall);
         return;
       }
     }
