@@ -191,6 +191,7 @@ export class Cluster {
       evaluate: opts.shardEvaluator ?? null,
       timeoutMs: config.queryTimeoutMs,
       settleMs: () => config.writeTimeoutMs + 2 * config.heartbeatIntervalMs,
+      unsettledSpan: () => this.fanout.unsettledSpan(),
       wallNow: () => clock.wallNow(),
       logger,
     });

@@ -65,6 +65,7 @@ export class Membership {
   private readonly identity: ClusterIdentity;
   private readonly refusedWarnings = new WarnLimiter(FOREIGN_WARN_EVERY_MS);
   private readonly readPlanner = new ReadPlanner();
+  private readonly spreadPlanner = new ReadPlanner(true);
 
   constructor(opts: MembershipOptions) {
     this.cfg = opts.config;
@@ -213,9 +214,12 @@ export class Membership {
     return this.table.catchingUp(this.hintsFn());
   }
 
-  /** Which member reads which ranges of the ring, one replica known complete per range (see read_plan.ts). */
-  readPlan(): ReadPlan {
-    return this.readPlanner.plan({ table: this.table, views: this.views, ownHints: this.hintsFn() });
+  /**
+   * Which member reads which ranges of the ring, one replica known complete per range (see
+   * read_plan.ts); `spread` shares them evenly instead of giving this node all it can serve.
+   */
+  readPlan(spread = false): ReadPlan {
+    return (spread ? this.spreadPlanner : this.readPlanner).plan({ table: this.table, views: this.views, ownHints: this.hintsFn() });
   }
 
   readRing(): Ring {

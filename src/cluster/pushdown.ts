@@ -145,6 +145,7 @@ export function pushdownHandler(local: Queryable, evaluate: ShardEvaluator | nul
       step: Number(req.st),
       lookbackDelta: Number(req.lb),
       readLag: 0,
+      readsFrom: -Infinity,
     });
     const answer: WireAnswer = { vs: encodeVectors(r.vectors, stepCount(req)), w: [...r.warnings], n: r.samples };
     return answer;
@@ -159,6 +160,12 @@ export interface PushdownOptions {
   timeoutMs: number;
   /** How long an acknowledged write may take to reach every replica (write timeout + two heartbeats). */
   settleMs: () => number;
+  /**
+   * The span of sample timestamps the members stored while writes may not have settled on every
+   * replica (FanoutQueryable.unsettledSpan): a late write of old samples may be missing from the
+   * one replica a shard is read from, so steps reading them are left to the raw path.
+   */
+  unsettledSpan: () => Promise<{ oldest: number; newest: number }>;
   wallNow: () => number;
   logger: Logger;
 }
@@ -177,11 +184,11 @@ export class Pushdown {
     if (m.pendingChange()) return { declined: "hand-off under way" };
     if (m.unheardMembers().length > 0) return { declined: "membership not fully known" };
     if (m.coverageRing().size === 0) return { declined: "no ring" };
-    const plan = m.readPlan();
+    // Shares spread evenly over the members known complete: they evaluate in parallel.
+    const plan = m.readPlan(true);
     if (plan.fallback.count > 0) return { declined: "a range has no replica known complete" };
-    // This node serves every range itself (a single node, or R equal to the member count):
-    // its raw series never cross the wire, and the engine reads them directly.
-    if (plan.chosen.size === 1 && plan.chosen.has(m.selfId)) return { declined: "this node holds every range" };
+    // Only this node can serve (a single node): the engine reads its series directly.
+    if (plan.chosen.size === 1 && plan.chosen.has(m.selfId)) return { declined: "only this node holds the ranges complete" };
     return { shards: plan.chosen };
   }
 
@@ -198,7 +205,11 @@ export class Pushdown {
     // Steps reading samples an acknowledged write may not have brought to this shard's one
     // replica yet are left to the raw path (every replica). One replica per range needs none.
     const replicated = this.o.membership.readRing().replicationFactor > 1 && plan.shards.size > 1;
-    const fresh = replicated ? this.o.wallNow() - this.o.settleMs() : Infinity;
+    let fresh = replicated ? this.o.wallNow() - this.o.settleMs() : Infinity;
+    if (replicated) {
+      const late = await this.o.unsettledSpan();
+      if (late.newest >= req.readsFrom) fresh = Math.min(fresh, late.oldest);
+    }
     const n = req.step > 0 ? Math.floor((req.end - req.start) / req.step) + 1 : 1;
     let k = n;
     if (fresh !== Infinity) {

@@ -66,8 +66,8 @@ export function hintedPeers(view: ReadPlanView): Set<string> {
  * both on the read ring and on the coverage ring (the ring as the data was written): a member
  * that took a range over from a dead one holds it only once the re-replication is done.
  */
-export function planReads(view: ReadPlanView): ReadPlan {
-  return planWith(view, judgeMembers(view));
+export function planReads(view: ReadPlanView, spread = false): ReadPlan {
+  return planWith(view, judgeMembers(view), spread);
 }
 
 /** Every member's reason not to be read alone (null: known complete). */
@@ -85,6 +85,13 @@ function judgeMembers(view: ReadPlanView): Map<string, string | null> {
 export class ReadPlanner {
   private last: { read: Ring; coverage: Ring; key: string; plan: ReadPlan } | null = null;
 
+  /**
+   * `spread`: share the ranges evenly among the members known complete, this node no more than
+   * the others (work that each member does on its own share, as a pushed-down aggregation);
+   * otherwise this node serves every range it can (raw series never cross the wire).
+   */
+  constructor(private readonly spread = false) {}
+
   plan(view: ReadPlanView): ReadPlan {
     const reasons = judgeMembers(view);
     const read = view.views.readRing();
@@ -93,13 +100,13 @@ export class ReadPlanner {
     for (const [id, r] of reasons) key += `\u0000${id}\u0001${r ?? ""}`;
     const last = this.last;
     if (last !== null && last.read === read && last.coverage === coverage && last.key === key) return last.plan;
-    const plan = planWith(view, reasons);
+    const plan = planWith(view, reasons, this.spread);
     this.last = { read, coverage, key, plan };
     return plan;
   }
 }
 
-function planWith(view: ReadPlanView, reasons: ReadonlyMap<string, string | null>): ReadPlan {
+function planWith(view: ReadPlanView, reasons: ReadonlyMap<string, string | null>, spread: boolean): ReadPlan {
   const { table, views } = view;
   const selfId = table.selfId;
   const reason = (id: string): string | null => {
@@ -115,7 +122,7 @@ function planWith(view: ReadPlanView, reasons: ReadonlyMap<string, string | null
     let best: string | null = null;
     for (const id of readOwners) {
       if (!coverageOwners.includes(id) || reason(id) !== null) continue;
-      if (best === null || better(id, best, selfId, table, width)) best = id;
+      if (best === null || better(id, best, spread ? null : selfId, table, width)) best = id;
     }
     if (best === null) {
       fallback.push(interval);
@@ -135,9 +142,9 @@ function planWith(view: ReadPlanView, reasons: ReadonlyMap<string, string | null
   return { chosen, fallback: new HashRanges(fallback), incomplete };
 }
 
-/** Whether candidate `a` is preferred to `b`: this node, then active before leaving, then less loaded, then by id. */
-function better(a: string, b: string, selfId: string, table: MemberTable, width: ReadonlyMap<string, number>): boolean {
-  if (a === selfId || b === selfId) return a === selfId;
+/** Whether candidate `a` is preferred to `b`: this node (unless null), then active before leaving, then less loaded, then by id. */
+function better(a: string, b: string, selfId: string | null, table: MemberTable, width: ReadonlyMap<string, number>): boolean {
+  if (selfId !== null && (a === selfId || b === selfId)) return a === selfId;
   const la = table.get(a)!.state === "leaving";
   const lb = table.get(b)!.state === "leaving";
   if (la !== lb) return lb;

@@ -174,6 +174,8 @@ export interface ShardedEvalRequest {
    * be on every replica yet.
    */
   readonly readLag: number;
+  /** The oldest sample time any step reads (the earliest window start over the expressions' selectors). */
+  readonly readsFrom: number;
 }
 
 /** What one shard's evaluation produced: per expression, its series. */
