@@ -182,13 +182,16 @@ export class Cluster {
       opts.local,
       config.queryTimeoutMs,
       logger,
-      config.readOneReplica ? { clock, writeTimeoutMs: config.writeTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs, applied: this.applied } : null,
+      config.readOneReplica
+        ? { clock, writeTimeoutMs: config.writeTimeoutMs, heartbeatIntervalMs: config.heartbeatIntervalMs, quietMs: config.readOneReplicaQuietMs, applied: this.applied }
+        : null,
     );
     this.pushdown = new Pushdown({
       membership: this.membership,
       rpc: this.rpc,
       local: opts.local,
-      evaluate: opts.shardEvaluator ?? null,
+      evaluate: config.readOneReplica ? (opts.shardEvaluator ?? null) : null,
+      quietMs: config.readOneReplicaQuietMs,
       timeoutMs: config.queryTimeoutMs,
       settleMs: () => config.writeTimeoutMs + 2 * config.heartbeatIntervalMs,
       unsettledSpan: () => this.fanout.unsettledSpan(),

@@ -46,6 +46,8 @@ export interface ClusterConfig {
   alertRules: boolean;
   /** Read older samples from one replica known complete per range (read_plan.ts). */
   readOneReplica: boolean;
+  /** How long the whole cluster must have been quiet before reads use one replica per range. */
+  readOneReplicaQuietMs: number;
   /** How far before the old forwarder's delivered watermark a remote-write takeover starts (remote_forward.ts). */
   remoteWriteTakeoverMarginMs: number;
   /** Deduplicate HA pairs of remote-write senders (ha_tracker.ts). */
@@ -82,6 +84,7 @@ export function defaultClusterConfig(): ClusterConfig {
     antiEntropyLookbackMs: 24 * 3600_000,
     alertRules: true,
     readOneReplica: true,
+    readOneReplicaQuietMs: 15 * 60_000,
     remoteWriteTakeoverMarginMs: 60_000,
     haTrackerEnabled: false,
     haClusterLabel: "cluster",
@@ -115,6 +118,7 @@ const KEYS: Record<string, keyof ClusterConfig> = {
   "cluster.handoff.anti-entropy-lookback": "antiEntropyLookbackMs",
   "cluster.alert-rules": "alertRules",
   "cluster.read-one-replica": "readOneReplica",
+  "cluster.read-one-replica.quiet-period": "readOneReplicaQuietMs",
   "cluster.remote-write.takeover-margin": "remoteWriteTakeoverMarginMs",
   "distributor.ha-tracker.enable": "haTrackerEnabled",
   "distributor.ha-tracker.cluster": "haClusterLabel",
@@ -160,8 +164,15 @@ export const CLUSTER_FLAGS: readonly FlagSpec[] = [
     name: "cluster.read-one-replica",
     kind: "bool",
     def: "true",
-    help: "Read samples older than --cluster.write-timeout plus two heartbeats from one replica known complete per range (this node first) instead of from every replica; newer samples, and what each member stored lately or while a member was held dead, are still read from every member. --no-cluster.read-one-replica reads every replica always.",
+    help: "Once the cluster has been quiet for --cluster.read-one-replica.quiet-period, read samples older than --cluster.write-timeout plus two heartbeats from one replica known complete per range (this node first), and push shardable aggregations down to the members; newer samples, and what each member stored lately, are still read from every member. --no-cluster.read-one-replica reads every replica always.",
   },
+  {
+    name: "cluster.read-one-replica.quiet-period",
+    kind: "duration",
+    def: "15m",
+    help: "How long no member may have been suspect, dead, back, joining or leaving, and no hinted batches held, by every member's account, before reads use one replica per range. A replica may lack writes after such a change until a join's pull, the hinted handoff or anti-entropy repairs it: keep it longer than --cluster.handoff.anti-entropy-interval.",
+  },
+
   {
     name: "cluster.remote-write.takeover-margin",
     kind: "duration",

@@ -258,7 +258,7 @@ export class FanoutQueryable implements Queryable {
      * `wallNow() − settleMs` (how long an acknowledged write may take to reach every replica
      * or be hinted); null: every select asks every member.
      */
-    private readonly oneReplica: { clock: Clock; writeTimeoutMs: number; heartbeatIntervalMs: number; applied: AppliedLog } | null = null,
+    private readonly oneReplica: { clock: Clock; writeTimeoutMs: number; heartbeatIntervalMs: number; quietMs: number; applied: AppliedLog } | null = null,
   ) {
     this.wire = new SelectWire(rpc);
   }
@@ -364,7 +364,8 @@ export class FanoutQueryable implements Queryable {
     req: SelectRequest,
     remoteDecode: (answer: MemberAnswer) => SeriesSet,
   ): Promise<{ answers: SeriesSet[]; warnings: string[]; reads: MemberReadStats[] } | null> {
-    if (this.oneReplica === null || this.membership.coverageRing().size === 0 || this.membership.unheardMembers().length > 0) return null;
+    if (this.oneReplica === null || !this.membership.quietFor(this.oneReplica.quietMs)) return null;
+    if (this.membership.coverageRing().size === 0 || this.membership.unheardMembers().length > 0) return null;
     const start = performance.now();
     const m = this.membership;
     const answers: SeriesSet[] = [];
@@ -434,31 +435,25 @@ export class FanoutQueryable implements Queryable {
   }
 
   /**
-   * Wall-time intervals during which a write may not have settled on every replica ([from, to,
-   * …]); each member is asked for the samples it stored then. A write stored a write timeout
-   * before the settle window began may still be on its way; a member that died or went silent
-   * may hold hints it never published for the writes it sent after its last heartbeat (until it
-   * returns and replays them); and while some member held another dead, it left it out of its
-   * writes without hints (MemberTable.doubtPeriods).
+   * The wall-time interval during which a write may not have settled on every replica ([from,
+   * to]); each member is asked for the samples it stored then. A write is on every replica, or
+   * named in the hints of the heartbeats that follow, a write timeout after it was sent: so
+   * whatever was stored since a write timeout before the oldest heartbeat this node holds (and
+   * the settle window before now) may still be missing on a replica nobody has named yet. Older
+   * changes in the membership are covered by the quiet period (Membership.quietFor).
    */
   private unsettledWindows(): number[] {
     const o = this.oneReplica!;
     const wallNow = o.clock.wallNow();
-    const before = 2 * o.writeTimeoutMs + o.heartbeatIntervalMs;
-    // A heartbeat names the hints its sender held when it was published, for writes that had
-    // failed by then: those sent up to a write timeout earlier. Whatever was stored after the
-    // oldest such horizon may still be missing on a replica that nobody has named yet.
     let horizon = wallNow;
     for (const m of this.membership.all()) {
       if (m.self || m.state === "left") continue;
       const published = m.lastPublishedWall ?? wallNow - (o.clock.now() - m.lastHeartbeat);
       if (published < horizon) horizon = published;
     }
-    const out = [Math.min(wallNow - this.settleMs() - o.writeTimeoutMs, horizon - before), Infinity];
-    for (const [from, to] of this.membership.table.doubtPeriods()) out.push(from - before, to + this.settleMs() + o.writeTimeoutMs);
-    return out;
+    const before = 2 * o.writeTimeoutMs + o.heartbeatIntervalMs;
+    return [Math.min(wallNow - this.settleMs() - o.writeTimeoutMs, horizon - before), Infinity];
   }
-
 
   /** The warning for a view of the membership too partial to judge coverage by, or null. */
   private unknownMembersWarning(): string | null {

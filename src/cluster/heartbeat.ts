@@ -46,6 +46,12 @@ export interface HeartbeatMessage {
   /** The sender is joining but holds its earlier data (restarted on its data directory, or back after a silence). */
   returning?: boolean;
   /**
+   * The sender's wall clock when it last saw the membership change (a member suspect, dead, back,
+   * joining or leaving, a heartbeat leaving a member out, hinted batches held) or started:
+   * reads from one replica per range wait until every member has been quiet for a while.
+   */
+  quietSince?: number;
+  /**
    * Per remote-write queue name, the sender's `deliveredThroughMs` (every sample it handed that
    * queue with a timestamp at or below it was delivered): where a member taking over the
    * forwarding of its series starts (see remote_forward.ts). Absent from senders without queues.

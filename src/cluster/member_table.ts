@@ -53,6 +53,8 @@ export interface Member {
   remoteDelivered?: Record<string, number>;
   /** Clock.now() when it was heard again after being held dead (0: never). */
   backFromDeadAt?: number;
+  /** Its last heartbeat's `quietSince`, on this node's wall clock (absent: it did not say). */
+  quietSince?: number;
 }
 
 /**
@@ -111,6 +113,8 @@ export class MemberTable {
   /** Whether this process was ever `active` (a later `joining` is a return after a silence). */
   private wasActive = false;
   private lastPublishAt = 0;
+  /** Wall time of the last change this node saw in the membership (or of its start). */
+  private lastChurnWall: number;
   private lastHealthCheck = 0;
   private healthGraceUntil = 0;
 
@@ -120,6 +124,7 @@ export class MemberTable {
     this.clock = opts.clock;
     this.logger = opts.logger;
     this.startedAt = opts.clock.now();
+    this.lastChurnWall = opts.clock.wallNow();
     this.members.set(this.selfId, {
       id: this.selfId,
       self: true,
@@ -385,6 +390,8 @@ export class MemberTable {
       if (m.clockOffsets.length > 10) m.clockOffsets.shift();
       m.lastPublishedWall = hb.now + this.clockOffset(m.id)!;
     } else m.lastPublishedWall = this.clock.wallNow();
+    m.quietSince = typeof hb.quietSince === "number" && typeof hb.now === "number" ? hb.quietSince + (m.lastPublishedWall - hb.now) : undefined;
+    if (m.hints && Object.values(m.hints).some((n) => n > 0)) this.noteChurn();
     m.health = "alive";
     m.lastHeartbeat = now;
     m.startedAt = hb.startedAt;
@@ -395,7 +402,7 @@ export class MemberTable {
     m.replaced = false;
     m.recoverable = false;
     this.namedBy.set(hb.id, Array.isArray(hb.peers) ? hb.peers.filter((p): p is string => typeof p === "string") : []);
-    this.noteDoubts(hb.id);
+    this.noteLeftOut(hb.id);
     if (transition !== null) this.emit(m, transition);
     if (this.learnDead(hb.dead, now, m.name)) ringChanged = true;
     // A member that was alive all along holds this node dead (our heartbeats did not reach it):
@@ -547,44 +554,47 @@ export class MemberTable {
   }
 
   /**
-   * Wall-time periods when some member may have stopped writing to another without keeping hints for
-   * it: this node held a member dead, or a member's heartbeat did not name an established member
-   * (active or leaving) as alive. The replica may lack what was written then until it joins
-   * again or anti-entropy repairs it; kept for the forget timeout.
+   * A heartbeat from `sender` that leaves out an established member this node holds live: the
+   * sender writes that member's share elsewhere, without hints, so the membership is not quiet.
    */
-  doubtPeriods(): readonly (readonly [from: number, to: number])[] {
-    const keepFrom = this.clock.wallNow() - this.t.forgetTimeoutMs;
-    while (this.doubts.length > 0 && this.doubts[0]![1] < keepFrom) this.doubts.shift();
-    return this.doubts;
-  }
-
-  /** Periods of doubt (wall times), each extended while doubts follow within a dead timeout. */
-  private readonly doubts: [number, number][] = [];
-
-  /** A doubt at wall time `at` (now, or when the heartbeat that showed it was published). */
-  private doubt(at = this.clock.wallNow()): void {
-    const now = this.clock.wallNow();
-    const last = this.doubts[this.doubts.length - 1];
-    if (last && at - last[1] <= this.t.deadTimeoutMs) {
-      last[0] = Math.min(last[0], at);
-      last[1] = now;
-    } else this.doubts.push([at, now]);
-  }
-
-  /** A heartbeat from `sender`: does it leave out an established member this node holds live? */
-  private noteDoubts(sender: string): void {
+  private noteLeftOut(sender: string): void {
     const named = this.namedBy.get(sender) ?? [];
     for (const m of this.members.values()) {
       if (m.id === sender || m.health === "dead" || (m.state !== "active" && m.state !== "leaving")) continue;
       if (!named.includes(m.id)) {
-        this.doubt(this.members.get(sender)?.lastPublishedWall);
+        this.noteChurn();
         return;
       }
     }
   }
 
+  /** Something changed that may leave a replica short for a while (see `quietSince`). */
+  noteChurn(): void {
+    this.lastChurnWall = this.clock.wallNow();
+  }
+
+  /** Since when this node has seen no change in the membership (wall time), for its heartbeat. */
+  ownQuietSince(): number {
+    return this.lastChurnWall;
+  }
+
+  /**
+   * Since when the whole cluster has been quiet as far as this node knows: the latest of its own
+   * last change and every member's; Infinity while some member is not alive (unless dead and
+   * replaced: its data is on the others again), or did not say.
+   */
+  clusterQuietSince(): number {
+    let since = this.lastChurnWall;
+    for (const m of this.members.values()) {
+      if (m.self || m.state === "left" || (m.health === "dead" && m.replaced)) continue;
+      if (m.health !== "alive" || m.quietSince === undefined) return Infinity;
+      if (m.quietSince > since) since = m.quietSince;
+    }
+    return since;
+  }
+
   private emit(m: Member, to: MemberTransition["to"]): void {
-    if (to === "dead") this.doubt();
+    this.noteChurn();
     for (const fn of this.transitionListeners) fn({ id: m.id, name: m.name, to });
   }
 

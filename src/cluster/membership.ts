@@ -214,6 +214,21 @@ export class Membership {
     return this.table.catchingUp(this.hintsFn());
   }
 
+  /** This node's hinted batches per peer; holding any is a change in the membership's health. */
+  private noteOwnHints(): Record<string, number> {
+    const hints = this.hintsFn();
+    if (Object.values(hints).some((n) => n > 0)) this.table.noteChurn();
+    return hints;
+  }
+
+  /**
+   * Whether the cluster has been quiet (no member suspect, dead, back, joining or leaving, no
+   * hinted batches) for `periodMs`, by this node's view and every member's own.
+   */
+  quietFor(periodMs: number): boolean {
+    return this.clock.wallNow() - this.table.clusterQuietSince() >= periodMs;
+  }
+
   /**
    * Which member reads which ranges of the ring, one replica known complete per range (see
    * read_plan.ts); `spread` shares them evenly instead of giving this node all it can serve.
@@ -291,11 +306,12 @@ export class Membership {
       startedAt: self.startedAt,
       createdAt: self.createdAt,
       load: self.load,
-      hints: this.hintsFn(),
+      hints: this.noteOwnHints(),
       now: this.clock.wallNow(),
       dead: this.table.deadNotices(),
       peers: this.table.livePeerIds(),
       returning: this.table.isReturning(self),
+      quietSince: this.table.ownQuietSince(),
       ...(Object.keys(remote).length > 0 ? { remote } : {}),
     };
     self.remoteDelivered = remote;

@@ -160,6 +160,8 @@ export interface PushdownOptions {
   timeoutMs: number;
   /** How long an acknowledged write may take to reach every replica (write timeout + two heartbeats). */
   settleMs: () => number;
+  /** How long the cluster must have been quiet (Membership.quietFor) before shards are read from one replica. */
+  quietMs: number;
   /**
    * The span of sample timestamps the members stored while writes may not have settled on every
    * replica (FanoutQueryable.unsettledSpan): a late write of old samples may be missing from the
@@ -182,6 +184,7 @@ export class Pushdown {
   plan(): { shards: ReadonlyMap<string, HashRanges> } | { declined: string } {
     const m = this.o.membership;
     if (m.pendingChange()) return { declined: "hand-off under way" };
+    if (!m.quietFor(this.o.quietMs)) return { declined: "the membership changed lately" };
     if (m.unheardMembers().length > 0) return { declined: "membership not fully known" };
     if (m.coverageRing().size === 0) return { declined: "no ring" };
     // Shares spread evenly over the members known complete: they evaluate in parallel.

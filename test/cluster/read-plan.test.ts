@@ -234,24 +234,44 @@ test("a member heard again after it was held dead is passed over for a dead time
   expect(p.chosen.has("d")).toBe(true);
 });
 
-test("periods when a member may have been left out of writes without hints are remembered: a death, a heartbeat not naming an established member", () => {
+test("the cluster is quiet only after the quiet period without a change, by this node's view and every member's", () => {
   const f = fixture(["a", "b", "c"]);
-  expect(f.table.doubtPeriods()).toEqual([]);
-  const t0 = f.clock.wallNow();
-  f.run(T.deadTimeoutMs + 2 * TICK, ["a", "b"]);
-  expect(f.table.condition("c")).toBe("dead");
-  expect(f.table.doubtPeriods().length).toBe(1);
-  expect(f.table.doubtPeriods()[0]![0]).toBeGreaterThan(t0);
+  const Q = 5000;
+  const quiet = () => f.clock.wallNow() - f.table.clusterQuietSince() >= Q;
+  f.set("a", { quietSince: f.clock.wallNow() - 60_000 });
+  f.set("b", { quietSince: f.clock.wallNow() - 60_000 });
+  // c says nothing of its own view: not known quiet.
+  f.run(Q + TICK);
+  expect(quiet()).toBe(false);
+  f.set("c", { quietSince: f.clock.wallNow() - 60_000 });
   f.run(T.heartbeatIntervalMs);
-  // Long after: b's heartbeat leaves a out.
-  f.run(3 * T.deadTimeoutMs);
-  f.set("b", { peers: ["self", "c"] });
+  expect(quiet()).toBe(true);
+  // A member's own account of a change counts (shifted to this node's clock).
+  f.set("b", { quietSince: f.clock.wallNow() });
   f.run(T.heartbeatIntervalMs);
-  expect(f.table.doubtPeriods().length).toBe(2);
-  // Forgotten after the forget timeout.
-  f.set("b", { peers: ["self", "a", "c"] });
-  f.run(T.forgetTimeoutMs + 1000);
-  expect(f.table.doubtPeriods()).toEqual([]);
+  expect(quiet()).toBe(false);
+  f.set("b", { quietSince: f.clock.wallNow() - 60_000 });
+  f.run(T.heartbeatIntervalMs);
+  expect(quiet()).toBe(true);
+  // A heartbeat that leaves out an established member, and hinted batches held: changes.
+  f.set("a", { peers: ["self", "c"] });
+  f.run(T.heartbeatIntervalMs);
+  f.set("a", { peers: ["self", "b", "c"] });
+  expect(quiet()).toBe(false);
+  f.run(Q + TICK);
+  expect(quiet()).toBe(true);
+  f.set("a", { hints: { c: 2 } });
+  f.run(T.heartbeatIntervalMs);
+  f.set("a", { hints: {} });
+  expect(quiet()).toBe(false);
+  f.run(Q + TICK);
+  expect(quiet()).toBe(true);
+  // A suspect member: not quiet while it is not alive, nor for the quiet period after.
+  f.run(T.suspectTimeoutMs + 2 * TICK, ["a", "b"]);
+  expect(f.table.condition("c")).toBe("suspect");
+  expect(quiet()).toBe(false);
+  f.run(Q + TICK);
+  expect(quiet()).toBe(true);
 });
 
 test("a member another live member does not name alive is passed over (that member writes elsewhere, without hints)", () => {

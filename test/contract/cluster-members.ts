@@ -56,6 +56,7 @@ export async function startInProcessCluster(
           deadTimeoutMs: 2000,
           writeTimeoutMs: 2000,
           queryTimeoutMs: 5000,
+          readOneReplicaQuietMs: 1000,
         },
         dataDir: dir,
         local: db,
