@@ -8,10 +8,12 @@
  * right one.
  *
  *   bun bench/cluster-reads/run.ts [--quick] [--series 10000] [--duration 4h] [--runs 5]
- *                                  [--senders 4] [--batch 2000] [--query 'EXPR'] [--r1]
+ *                                  [--senders 4] [--batch 2000] [--query 'EXPR'] [--r1] [--quiet-period 20s]
  *                                  [--shoal-binary dist/shoal] [--baseline-binary PATH] [--keep]
  *
- * --r1 adds a 3-node cluster at R=1. --baseline-binary adds each cluster setup once more, run by
+ * The 3-node R=3 cluster runs with --cluster.read-one-replica.quiet-period set to --quiet-period
+ * (the queries start once it has passed), beside one that reads every replica always
+ * (--no-cluster.read-one-replica). --r1 adds a 3-node cluster at R=1. --baseline-binary adds each cluster setup once more, run by
  * another build (an executable taking Shoal's flags: a compiled binary, or a script running
  * `bun OTHER_TREE/src/cli.ts "$@"`), so a change is measured against what it changes in one run,
  * the queries alternating between the two. The per-member statistics of one cluster run
@@ -51,6 +53,8 @@ interface Layout {
   nodes: number;
   rf: number;
   cmd: string[];
+  /** Flags added to every node of this setup. */
+  extra?: string[];
 }
 
 interface MatrixSeries {
@@ -70,7 +74,7 @@ async function clusterJSON(server: Server): Promise<{ members: { name: string; h
   return r.data;
 }
 
-async function startSetup({ label, nodes: n, rf, cmd }: Layout): Promise<Setup> {
+async function startSetup({ label, nodes: n, rf, cmd, extra = [] }: Layout): Promise<Setup> {
   const slug = label.replace(/[^a-z0-9]+/gi, "-");
   const nodes: Server[] = [];
   let join_: string[] = [];
@@ -89,6 +93,7 @@ async function startSetup({ label, nodes: n, rf, cmd }: Layout): Promise<Setup> 
         `--cluster.name=${clusterName}-${slug}`,
         `--cluster.node-name=${name}`,
         `--cluster.replication-factor=${rf}`,
+        ...extra,
         ...join_,
       ],
       url: `http://127.0.0.1:${port}`,
@@ -204,14 +209,20 @@ log(`${ds.series.length} series, ${ds.samples} samples; encoding remote-write re
 const shards = shardPayloads(ds);
 
 const shoal = shoalCommand(flags);
+// Reads from one replica per range start once the cluster has been quiet for the quiet period
+// (15 minutes by default, to cover anti-entropy's repairs after a change); a benchmark measures
+// a quiet cluster after a shorter one, beside the path every read takes before it.
+const quietPeriod = flags.str("quiet-period", "20s");
+const quiet = [`--cluster.read-one-replica.quiet-period=${quietPeriod}`];
 const layouts: Layout[] = [
   { label: "one node", nodes: 1, rf: 1, cmd: shoal },
-  { label: "3 nodes, R=3", nodes: 3, rf: 3, cmd: shoal },
+  { label: "3 nodes, R=3", nodes: 3, rf: 3, cmd: shoal, extra: quiet },
+  { label: "3 nodes, R=3, every replica", nodes: 3, rf: 3, cmd: shoal, extra: ["--no-cluster.read-one-replica"] },
 ];
-if (flags.has("r1")) layouts.push({ label: "3 nodes, R=1", nodes: 3, rf: 1, cmd: shoal });
+if (flags.has("r1")) layouts.push({ label: "3 nodes, R=1", nodes: 3, rf: 1, cmd: shoal, extra: quiet });
 const baseline = flags.get("baseline-binary");
 if (baseline !== undefined) {
-  for (const l of layouts.slice(1)) layouts.push({ ...l, label: `${l.label}, baseline`, cmd: [resolve(baseline)] });
+  for (const l of layouts.slice(1)) layouts.push({ ...l, label: `${l.label}, baseline`, cmd: [resolve(baseline)], extra: [] });
 }
 
 const setups: Setup[] = [];
@@ -229,6 +240,8 @@ try {
     log(`${label}: ${fmtNum(w.samples / w.seconds)} samples/s written; waiting for the nodes to settle`);
     await settle(setup.nodes);
   }
+  log(`waiting ${quietPeriod} for the clusters to be quiet`);
+  await Bun.sleep(parseDuration(quietPeriod) + 2000);
   for (const query of QUERIES) {
     const times = setups.map((): number[] => []);
     const cpu = setups.map((s) => s.nodes.map(() => 0));
