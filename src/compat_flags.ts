@@ -7,13 +7,14 @@
  * does instead; an unknown one is warned about, as Prometheus warns.
  */
 import type { Flags, Logger } from "./model/index.ts";
+import { reportPromqlFeature } from "./promql_features.ts";
 
 interface FeatureNote {
   readonly level: "info" | "warn";
   readonly why: string;
 }
 
-/** Prometheus 2.42's --enable-feature names, and what each means here. */
+/** Prometheus's --enable-feature names (2.42 and 3.x) that change nothing in Shoal, and why. */
 export const PROMETHEUS_FEATURES: ReadonlyMap<string, FeatureNote> = new Map([
   ["promql-at-modifier", { level: "info", why: "the @ modifier is always enabled in Shoal" }],
   ["promql-negative-offset", { level: "info", why: "negative offsets are always enabled in Shoal" }],
@@ -28,6 +29,13 @@ export const PROMETHEUS_FEATURES: ReadonlyMap<string, FeatureNote> = new Map([
   ["promql-per-step-stats", { level: "warn", why: "Shoal's query engine does not collect per-step statistics" }],
   ["no-default-scrape-port", { level: "warn", why: "Shoal does not support turning off the default scrape port" }],
   ["native-histograms", { level: "warn", why: "Shoal does not store native histograms" }],
+  // Prometheus 3.x names for PromQL behaviour that Shoal has always on, or not at all.
+  ["promql-experimental-functions", { level: "info", why: "experimental PromQL functions (info(), limitk, …) are always enabled in Shoal" }],
+  ["promql-duration-expr", { level: "info", why: "duration expressions in ranges, steps and offsets are always enabled in Shoal" }],
+  ["promql-delayed-name-removal", { level: "info", why: "Shoal always removes the metric name at the end of the evaluation, as Prometheus 3 does with this feature" }],
+  ["type-and-unit-labels", { level: "warn", why: "Shoal's scraper does not add __type__ and __unit__ labels (PromQL drops them with the metric name wherever series carry them)" }],
+  ["use-start-timestamps", { level: "warn", why: "Shoal does not store start timestamps" }],
+  ["st-storage", { level: "warn", why: "Shoal does not store start timestamps" }],
 ]);
 
 interface FlagNote {
@@ -50,6 +58,8 @@ export function reportCompatibilityFlags(flags: Flags, logger: Logger): void {
     if (note.active(flags)) logger.warn(`Flag --${name} has no effect: ${note.why}`, { value: flags.string(name) });
   }
   for (const feature of flags.list("enable-feature")) {
+    // Names that do switch something on are logged as enabled, not as without effect.
+    if (reportPromqlFeature(feature, logger)) continue;
     const note = PROMETHEUS_FEATURES.get(feature);
     if (note === undefined) logger.warn("Unknown option for --enable-feature", { option: feature });
     else logger[note.level](`Feature ${feature} has no effect: ${note.why}`, { option: feature });

@@ -24,7 +24,7 @@ export const FLAG_SPECS: readonly FlagSpec[] = [
   { name: "web.max-connections", kind: "int", def: "512", help: "Accepted for compatibility with Prometheus; Shoal's HTTP server (Bun) has no connection limit, so a value is logged as having no effect." },
   { name: "web.console.templates", kind: "string", def: "consoles", help: "Accepted for compatibility with Prometheus; Shoal has no console templates (a value is logged as having no effect)." },
   { name: "web.console.libraries", kind: "string", def: "console_libraries", help: "Accepted for compatibility with Prometheus; Shoal has no console templates (a value is logged as having no effect)." },
-  { name: "enable-feature", kind: "list", def: "", help: "Comma separated Prometheus feature names to enable (repeatable). Names whose behaviour Shoal has always on, or does not have, are logged as having no effect; unknown names are warned about." },
+  { name: "enable-feature", kind: "list", def: "", help: "Comma separated Prometheus feature names to enable (repeatable): promql-extended-range-selectors and promql-binop-fill-modifiers turn on experimental PromQL syntax. Names whose behaviour Shoal has always on, or does not have, are logged as having no effect; unknown names are warned about." },
   { name: "storage.tsdb.path", kind: "string", def: "./data", help: "Base path for metrics storage." },
   { name: "storage.tsdb.retention.time", kind: "duration", def: "15d", help: "How long to retain samples in storage." },
   { name: "storage.tsdb.retention.size", kind: "size", def: "0B", help: "Maximum number of bytes that can be stored for blocks (units: B, KB, MB, GB, TB, PB, EB; base 1024). 0 disables it." },

@@ -19,6 +19,7 @@ import {
   type TlsFront,
 } from "./api/index.ts";
 import { idleTimeoutSeconds, reportCompatibilityFlags } from "./compat_flags.ts";
+import { promqlFeatures } from "./promql_features.ts";
 import { Cluster, CLUSTER_FLAGS, clusterAlertRuleFiles, clusterConfigFromFlagValues, registerClusterRoutes } from "./cluster/index.ts";
 import { configDisplayYaml, defaultConfig, httpClientRequestOptions, loadConfigFile, loadHttpClientConfigFile, ruleFilePaths, type Config } from "./config/index.ts";
 import { FLAG_SPECS, formatNodeHelp } from "./flags.ts";
@@ -181,6 +182,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
     // A subquery without a step uses the global evaluation_interval (kept current on reload).
     defaultSubqueryStep: config.global.evaluationInterval,
     logger: logger.with({ component: "query engine" }),
+    features: promqlFeatures(flags),
   });
 
   // Writes go through the distributor (owners on the ring, quorum) and reads

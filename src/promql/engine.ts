@@ -23,7 +23,7 @@ import { preprocess, selectorRanges } from "./eval/preprocess.ts";
 import { shardCandidates } from "./eval/sharding.ts";
 import { EvalAbort, EvalError, TooManySamples, type StepSeries, type Value } from "./eval/types.ts";
 import { positionString } from "./parse_error.ts";
-import { parseExpr, ParseError, typeOf } from "./parser.ts";
+import { parseExpr, ParseError, typeOf, type ParseOptions } from "./parser.ts";
 import { documentedType } from "./signatures.ts";
 import { QueryError, type MatrixSeries, type PushdownStats, type QueryResult, type QueryStats, type QueryValue, type VectorSample } from "./result.ts";
 
@@ -37,6 +37,19 @@ export interface EngineOptions {
   /** Step of subqueries written without one (`[1h:]`), ms; Prometheus uses the global evaluation interval (1m). */
   defaultSubqueryStep?: number;
   logger?: Logger;
+  /** Experimental PromQL syntax, off unless enabled (as Prometheus's `--enable-feature`). */
+  features?: PromqlFeatures;
+}
+
+/**
+ * Prometheus's experimental PromQL features that change what a query may say. Each is off by
+ * default, as in Prometheus, so a query written for a stock Prometheus means the same here.
+ */
+export interface PromqlFeatures {
+  /** `anchored` / `smoothed` range selectors (`promql-extended-range-selectors`). */
+  extendedRangeSelectors?: boolean;
+  /** `fill()`, `fill_left()`, `fill_right()` on binary operators (`promql-binop-fill-modifiers`). */
+  binopFillModifiers?: boolean;
 }
 
 export interface QueryOptions {
@@ -97,6 +110,7 @@ export class Engine {
   private subqueryStep: number;
   private readonly logger: Logger;
   private readonly gate: Gate;
+  private readonly parseOptions: ParseOptions;
 
   constructor(opts: EngineOptions = {}) {
     this.lookbackDelta = opts.lookbackDelta ?? 5 * 60_000;
@@ -105,6 +119,15 @@ export class Engine {
     this.subqueryStep = opts.defaultSubqueryStep ?? 60_000;
     this.logger = opts.logger ?? nopLogger;
     this.gate = new Gate(Math.max(1, opts.maxConcurrency ?? 20));
+    this.parseOptions = {
+      extendedRangeSelectors: opts.features?.extendedRangeSelectors ?? false,
+      binopFillModifiers: opts.features?.binopFillModifiers ?? false,
+    };
+  }
+
+  /** Parses a query as this engine would run it (with its experimental features); throws ParseError. */
+  parse(query: string): Expr {
+    return parseExpr(query, this.parseOptions);
   }
 
   /**
@@ -198,7 +221,7 @@ export class Engine {
     const t0 = performance.now();
     let expr: Expr;
     try {
-      expr = parseExpr(query);
+      expr = this.parse(query);
       resolveDurationExprs(expr, step, end - start);
     } catch (e) {
       if (e instanceof ParseError) throw new QueryError("bad_data", e.message);

@@ -1,6 +1,6 @@
 /** The PromQL room's door. */
-export { Engine, type QueryOptions } from "./engine.ts";
-export { parseExpr, ParseError } from "./parser.ts";
+export { Engine, type EngineOptions, type PromqlFeatures, type QueryOptions } from "./engine.ts";
+export { parseExpr, ParseError, type ParseOptions } from "./parser.ts";
 export { formatExpr } from "./printer.ts";
 export { prettyExpr } from "./prettier.ts";
 export { getFunction } from "./signatures.ts";

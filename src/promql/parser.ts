@@ -628,19 +628,11 @@ class Parser {
   /** The duration function (`step`, `range`, `min_of`, `max_of`) the next token names, if any. */
   private durationFunction(): "step" | "range" | "min_of" | "max_of" | null {
     const t = this.peek();
-    if (t.kind !== "IDENTIFIER" && t.kind !== "MIN" && t.kind !== "MAX") return null;
-    switch (t.val) {
-      case "step":
-      case "range":
-      case "min_of":
-      case "max_of":
-        return t.val;
-      case "min":
-        return "min_of";
-      case "max":
-        return "max_of";
-    }
-    return null;
+    if (t.kind !== "IDENTIFIER") return null;
+    // Prometheus's lexer reads duration keywords case-insensitively (`STEP()`), and knows no others
+    // (`min`/`max` are aggregations, not duration functions).
+    const word = t.val.toLowerCase();
+    return word === "step" || word === "range" || word === "min_of" || word === "max_of" ? word : null;
   }
 
   /** Whether the next token can begin a duration expression. */
@@ -678,7 +670,9 @@ class Parser {
     for (;;) {
       const k = this.kind();
       const prec = k === "ADD" || k === "SUB" ? 1 : k === "MUL" || k === "DIV" || k === "MOD" ? 2 : k === "POW" ? 3 : 0;
-      if (prec === 0 || prec < minPrec || (prec === minPrec && k !== "POW")) break;
+      // Precedence climbing: a left-associative operator's right side binds only tighter
+      // operators (prec + 1); `^` is right-associative, so its right side may hold another `^`.
+      if (prec === 0 || prec < minPrec) break;
       const opTok = this.next();
       const rhs = this.parseDurationExpr(true, prec === 3 ? 3 : prec + 1);
       const op = k === "ADD" ? "+" : k === "SUB" ? "-" : k === "MUL" ? "*" : k === "DIV" ? "/" : k === "MOD" ? "%" : "^";
@@ -693,7 +687,8 @@ class Parser {
     const k = this.kind();
     if (k === "ADD" || k === "SUB") {
       this.next();
-      const operand = full ? this.parseDurationExpr(true, 2) : this.parseDurationUnary(false);
+      // Prometheus gives a unary sign the precedence of `*`: `-a * b` is `(-a) * b`, `-a ^ b` is `-(a ^ b)`.
+      const operand = full ? this.parseDurationExpr(true, 3) : this.parseDurationUnary(false);
       if (operand.op === "literal" && !operand.wrapped) {
         if (k === "SUB") operand.value = -operand.value;
         operand.pos = { start: t.pos, end: operand.pos.end };

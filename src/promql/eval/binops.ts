@@ -6,7 +6,7 @@
 import { compareLabels, labelsKey, METRIC_NAME, type Label, type Labels } from "../../model/index.ts";
 import type { BinaryExpr, BinaryOp, VectorMatching } from "../ast.ts";
 import { errs } from "./annotations.ts";
-import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
+import { isMetricSchemaLabel, mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { goPow } from "./mathutil.ts";
 import { EvalError, newSeries, type StepSeries, type Value } from "./types.ts";
 
@@ -197,7 +197,7 @@ function setOp(op: "and" | "or" | "unless", lhs: StepSeries[], rhs: StepSeries[]
 }
 
 function resultLabels(l: Labels, r: Labels, op: BinaryOp, m: VectorMatching): Labels {
-  let out: Label[] = ARITH.has(op) ? l.filter((x) => x.name !== METRIC_NAME) : [...l];
+  let out: Label[] = ARITH.has(op) ? l.filter((x) => !isMetricSchemaLabel(x.name)) : [...l];
   if (m.card === "one-to-one") {
     const names = new Set(m.matchingLabels);
     out = m.on ? out.filter((x) => names.has(x.name)) : out.filter((x) => !names.has(x.name));
@@ -220,7 +220,14 @@ async function vectorVector(
   returnBool: boolean,
   n: number,
 ): Promise<Value> {
-  if (lhsIn.length === 0 || rhsIn.length === 0) return { kind: "vector", series: [] };
+  // The experimental fill modifiers stand in for a missing match. As in Prometheus they apply
+  // after group_right swaps the sides: the right fill value replaces a missing "one" side series,
+  // the left fill value a missing "many" side.
+  const fillOne = m.fillValues?.rhs ?? null;
+  const fillMany = m.fillValues?.lhs ?? null;
+  const filling = fillOne !== null || fillMany !== null;
+  if (lhsIn.length === 0 && rhsIn.length === 0) return { kind: "vector", series: [] };
+  if ((lhsIn.length === 0 || rhsIn.length === 0) && !filling) return { kind: "vector", series: [] };
   const swapped = m.card === "one-to-many";
   // `many` is iterated; `one` must be unique per signature at each step.
   const many = swapped ? rhsIn : lhsIn;
@@ -238,7 +245,9 @@ async function vectorVector(
   for (const [, list] of oneBySig) {
     if (list.length < 2) continue;
     for (let i = 0; i < n; i++) {
-      if (!manyAny[i] || !oneAny[i]) continue;
+      // Prometheus looks at a step only when both sides have samples there, or one side has and
+      // a fill value may stand in for the other.
+      if (!(manyAny[i] && oneAny[i]) && !(filling && (manyAny[i] || oneAny[i]))) continue;
       const present = list.filter((j) => one[j]!.present[i]);
       if (present.length > 1) {
         const a = one[present[0]!]!.labels;
@@ -257,21 +266,30 @@ async function vectorVector(
     if (list) list.push(j);
     else manyBySig.set(sig, [j]);
   }
+  const fillCtx: FillContext = { op, m, swapped, isCmp, returnBool, n };
   for (const [sig, manyList] of manyBySig) {
     if (ev.check()) await ev.pause();
-    const oneList = oneBySig.get(sig);
+    const oneList = oneBySig.get(sig) ?? (fillOne !== null ? [] : undefined);
     if (!oneList) continue;
     if (m.card === "one-to-one" && manyList.length > 1) {
       for (let i = 0; i < n; i++) {
         let cnt = 0;
         for (const j of manyList) cnt += many[j]!.present[i]!;
         if (cnt < 2) continue;
-        let onePresent = false;
+        let onePresent = fillOne !== null;
         for (const j of oneList) if (one[j]!.present[i]) onePresent = true;
         if (onePresent) throw new EvalError(errs.manyToOneExplicit);
       }
     }
     const group: StepSeries[] = [];
+    if (fillOne !== null) {
+      const oneHere = presentOf(one, oneList, n);
+      for (const mi of manyList) group.push(filledSeries(fillCtx, many[mi]!, oneHere, fillOne, "many"));
+    }
+    if (fillMany !== null) {
+      const manyHere = presentOf(many, manyList, n);
+      for (const oi of oneList) group.push(filledSeries(fillCtx, one[oi]!, manyHere, fillMany, "one"));
+    }
     for (const mi of manyList) {
       const ms = many[mi]!;
       for (const oi of oneList) {
@@ -327,7 +345,68 @@ async function vectorVector(
       if (any) out.push(s);
     }
   }
+  // Match groups with no "many" side series at all: the left fill value stands in for them.
+  if (fillMany !== null) {
+    const none = new Uint8Array(n);
+    for (const [sig, oneList] of oneBySig) {
+      if (manyBySig.has(sig)) continue;
+      for (const oi of oneList) {
+        const s = filledSeries(fillCtx, one[oi]!, none, fillMany, "one");
+        for (let i = 0; i < n; i++) if (s.present[i] === 2) s.present[i] = 0;
+        if (s.present.includes(1)) out.push(s);
+      }
+    }
+  }
   return { kind: "vector", series: mergeSameLabels(out, n) };
+}
+
+interface FillContext {
+  op: BinaryOp;
+  m: VectorMatching;
+  swapped: boolean;
+  isCmp: boolean;
+  returnBool: boolean;
+  n: number;
+}
+
+/** The steps where any of `side[idx]` has a sample. */
+function presentOf(side: StepSeries[], idx: number[], n: number): Uint8Array {
+  const p = new Uint8Array(n);
+  for (const j of idx) {
+    const s = side[j]!;
+    for (let i = 0; i < n; i++) if (s.present[i]) p[i] = 1;
+  }
+  return p;
+}
+
+/**
+ * The result of `s` (on the `sideOf` side, after the group_right swap) against a fill value at
+ * the steps where the other side of its match group has no sample (`otherPresent` is 0). The
+ * stand-in series has only the match group's labels, as Prometheus builds it. A comparison that
+ * drops a sample marks the step 2, like the matched results, so the uniqueness checks see it.
+ */
+function filledSeries(c: FillContext, s: StepSeries, otherPresent: Uint8Array, fill: number, sideOf: "many" | "one"): StepSeries {
+  const standIn = matchLabels(s.labels, c.m);
+  const labels = sideOf === "many" ? resultLabels(s.labels, standIn, c.op, c.m) : resultLabels(standIn, s.labels, c.op, c.m);
+  const res = newSeries(labels, c.n, c.returnBool);
+  for (let i = 0; i < c.n; i++) {
+    if (!s.present[i] || otherPresent[i]) continue;
+    // Values in the swapped frame: `l` is the many side's, `r` the one side's.
+    const l = sideOf === "many" ? s.values[i]! : fill;
+    const r = sideOf === "many" ? fill : s.values[i]!;
+    const a = c.swapped ? r : l;
+    const b = c.swapped ? l : r;
+    if (c.isCmp) {
+      const keep = compare(c.op, a, b);
+      if (c.returnBool) res.values[i] = keep ? 1 : 0;
+      else if (!keep) {
+        res.present[i] = 2;
+        continue;
+      } else res.values[i] = a;
+    } else res.values[i] = arith(c.op, a, b);
+    res.present[i] = 1;
+  }
+  return res;
 }
 
 function anyPresent(series: StepSeries[], n: number): Uint8Array {

@@ -22,6 +22,7 @@ import {
   type VectorValue,
 } from "./types.ts";
 import { errs } from "./annotations.ts";
+import { extendedMatrixSamples, extendedReach, smoothedAt } from "./extended.ts";
 import { labelsKey } from "../../model/index.ts";
 
 /** How long evaluation may hold the event loop before it yields. */
@@ -247,7 +248,7 @@ export class Evaluator {
       if (len === 0) continue;
       this.reserveSlots(st.n);
       const res = newSeries(s.labels, st.n);
-      const found = lookbackSamples(s, st, vs.timestamp, vs.offset, lookback, wantTimestamps, res);
+      const found = vs.smoothed && !wantTimestamps ? smoothedSamples(s, st, vs.timestamp, vs.offset, lookback, res) : lookbackSamples(s, st, vs.timestamp, vs.offset, lookback, wantTimestamps, res);
       const any = found > 0;
       total += found;
       if (any) out.push(res);
@@ -264,10 +265,14 @@ export class Evaluator {
     const data = this.data.get(vs) ?? [];
     const maxt = (vs.timestamp ?? st.start) - vs.offset;
     const mint = maxt - range;
+    const reach = extendedReach(vs, this.opts.lookbackDelta);
     const out: RangeSeries[] = [];
     let total = 0;
     for (const s of data) {
-      const sel = windowSamples(s, mint, maxt);
+      let sel: { timestamps: Float64Array; values: Float64Array } | null = windowSamples(s, mint - reach.before, maxt + reach.after);
+      // Anchored/smoothed: samples at the range's start and end stand for the lookback around them.
+      if (vs.anchored || vs.smoothed) sel = extendedMatrixSamples(sel.timestamps, sel.values, mint, maxt, vs.smoothed === true);
+      if (sel === null) continue;
       if (sel.timestamps.length > 0) {
         out.push({ labels: s.labels, dropName: false, timestamps: sel.timestamps, values: sel.values });
         total += sel.timestamps.length;
@@ -357,6 +362,24 @@ function lookbackSamples(
   return found;
 }
 
+/**
+ * Like lookbackSamples for a `smoothed` selector: the value at each step is interpolated between
+ * the samples around it, within the lookback either side (staleness markers left out).
+ */
+function smoothedSamples(s: SelectedSeries, st: Steps, at: number | null | undefined, offset: number, lookback: number, res: StepSeries): number {
+  const w = withoutStale(s);
+  const at1 = { value: 0, found: false };
+  let found = 0;
+  for (let i = 0; i < st.n; i++) {
+    smoothedAt(w.timestamps, w.values, (at ?? st.start + i * st.step) - offset, lookback, at1);
+    if (!at1.found) continue;
+    res.values[i] = at1.value;
+    res.present[i] = 1;
+    found++;
+  }
+  return found;
+}
+
 /** The first index with ts[i] > t (ts.length if none), by binary search. */
 export function firstAfter(ts: Float64Array, t: number): number {
   let lo = 0;
@@ -425,10 +448,19 @@ export function mergeSameLabels(series: StepSeries[], n: number, message: string
   return out;
 }
 
-/** Labels without `__name__`. */
+/**
+ * Whether a label describes the metric rather than the series: `__name__`, and the `__type__` and
+ * `__unit__` labels of Prometheus's type-and-unit labels. Prometheus 3 drops all three together
+ * wherever a result no longer is the metric it was read as (schema.IsMetadataLabel).
+ */
+export function isMetricSchemaLabel(name: string): boolean {
+  return name === METRIC_NAME || name === "__type__" || name === "__unit__";
+}
+
+/** Labels without `__name__`, `__type__` and `__unit__`. */
 export function dropMetricName(ls: Labels): Labels {
   for (let i = 0; i < ls.length; i++) {
-    if (ls[i]!.name === METRIC_NAME) return ls.slice(0, i).concat(ls.slice(i + 1));
+    if (isMetricSchemaLabel(ls[i]!.name)) return ls.filter((l) => !isMetricSchemaLabel(l.name));
   }
   return ls;
 }

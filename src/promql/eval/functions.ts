@@ -4,6 +4,8 @@ import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from ".
 import { ann } from "./annotations.ts";
 import { histogramFraction, histogramQuantile, histogramQuantiles } from "./histfns.ts";
 import { labelJoin, labelReplace } from "./labelfns.ts";
+import { evalInfo } from "./info.ts";
+import { extendedKernel, extendedMode, extendedReach } from "./extended.ts";
 import { evalSort } from "./sortfns.ts";
 import { KEEPS_NAME, KERNELS, type Kernel, type WindowCtx } from "./rangefns.ts";
 import { newSeries, EvalError, type StepSeries, type Value, type VectorValue } from "./types.ts";
@@ -185,7 +187,7 @@ export async function evalCall(ev: Evaluator, e: Call, st: Steps): Promise<Value
     case "histogram_fraction":
       return await histogramFraction(ev, e, st);
     case "info":
-      throw new EvalError("info() is not supported by this engine yet");
+      return await evalInfo(ev, e, st);
     case "start_timestamp":
       throw new EvalError("start_timestamp() is not supported: start timestamps are not stored");
     default:
@@ -289,7 +291,6 @@ export async function evalRangeFunction(
   sink?: (s: StepSeries) => void,
 ): Promise<Value> {
   const name = e.func;
-  const kernel = KERNELS[name]!;
   const arg = e.args[matrixIdx] as MatrixSelector | SubqueryExpr;
   const params: Float64Array[] = [];
   for (let i = 0; i < e.args.length; i++) if (i !== matrixIdx) params.push(await ev.evalScalar(e.args[i]!, st));
@@ -308,6 +309,10 @@ export async function evalRangeFunction(
       if (!(tf > 0 && tf < 1)) throw new EvalError(`invalid trend factor. Expected: 0 < tf < 1, got: ${tf.toFixed(6)}`);
     }
   }
+  // An anchored/smoothed selector reads past its range and needs a kernel that knows why.
+  const mode = arg.type === "MatrixSelector" ? extendedMode(arg.vectorSelector) : null;
+  const kernel = mode === null ? KERNELS[name]! : extendedKernel(name, mode);
+  const reach = arg.type === "MatrixSelector" ? extendedReach(arg.vectorSelector, ev.opts.lookbackDelta) : { before: 0, after: 0 };
   const { series, range, offset, at } = await rangeInputs(ev, arg, st);
   const keepName = KEEPS_NAME.has(name);
   const ctx: WindowCtx = { t: 0, mint: 0, maxt: 0, range, params: new Array(params.length).fill(0), resets: null };
@@ -335,7 +340,7 @@ export async function evalRangeFunction(
     if (checkCounter) ctx.resets = counterResets(vs);
     const w: StepWalk = { i: 0, lo: 0, hi: 0, touched: 0, produced: 0, widest };
     // The steps run in a plain function (fast locals); it returns early when a pause is due.
-    while (walkSteps(ev, kernel, ts, vs, st, at, offset, range, params, ctx, res, w)) await ev.pause();
+    while (walkSteps(ev, kernel, ts, vs, st, at, offset, range, reach, params, ctx, res, w)) await ev.pause();
     touched += w.touched;
     produced += w.produced;
     widest = w.widest;
@@ -376,11 +381,14 @@ function walkSteps(
   at: number | null,
   offset: number,
   range: number,
+  reach: { before: number; after: number },
   params: Float64Array[],
   ctx: WindowCtx,
   res: StepSeries,
   w: StepWalk,
 ): boolean {
+  const before = reach.before;
+  const after = reach.after;
   const len = ts.length;
   let lo = w.lo;
   let hi = w.hi;
@@ -393,12 +401,13 @@ function walkSteps(
     const t = st.start + i * st.step;
     const maxt = (at ?? t) - offset;
     const mint = maxt - range;
+    // The samples read are (mint - before, maxt + after]; the kernel still sees the range itself.
     if (i === 0 || at !== null) {
-      lo = firstAfter(ts, mint);
-      hi = firstAfter(ts, maxt);
+      lo = firstAfter(ts, mint - before);
+      hi = firstAfter(ts, maxt + after);
     } else {
-      while (lo < len && ts[lo]! <= mint) lo++;
-      while (hi < len && ts[hi]! <= maxt) hi++;
+      while (lo < len && ts[lo]! <= mint - before) lo++;
+      while (hi < len && ts[hi]! <= maxt + after) hi++;
     }
     // One series can hold the loop for long (wide windows, many steps): count its work too.
     pause = ev.spend(hi - lo + 1);
@@ -469,6 +478,9 @@ async function absent(ev: Evaluator, e: Call, st: Steps): Promise<Value> {
 }
 
 async function absentOverTime(ev: Evaluator, st: Steps, arg: MatrixSelector | SubqueryExpr): Promise<Value> {
+  // Not among the functions an anchored/smoothed selector may feed: this throws Prometheus's error.
+  const mode = arg.type === "MatrixSelector" ? extendedMode(arg.vectorSelector) : null;
+  if (mode !== null) extendedKernel("absent_over_time", mode);
   const { series, range, offset, at } = await rangeInputs(ev, arg, st);
   return absentWhere(newSeries(absentLabels(arg), st.n, true), st, (i) => {
     const maxt = (at ?? st.start + i * st.step) - offset;

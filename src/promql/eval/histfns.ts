@@ -2,7 +2,7 @@
 import { getLabel, labelsKey, labelsWith as setLabel, METRIC_NAME, type Labels } from "../../model/index.ts";
 import type { Call, Expr } from "../ast.ts";
 import { ann, formatFloat } from "./annotations.ts";
-import { mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
+import { dropMetricName, mergeSameLabels, type Evaluator, type Steps } from "./evaluator.ts";
 import { bucketFraction, bucketQuantile, type BucketResult } from "./histogram.ts";
 import { stringArg } from "./labelfns.ts";
 import { newSeries, type StepSeries, type Value, type VectorValue } from "./types.ts";
@@ -55,7 +55,7 @@ function groupBuckets(ev: Evaluator, v: VectorValue, st: Steps, pos: Call["pos"]
     const key = labelsKey(keyLabels);
     let g = groups.get(key);
     if (!g) {
-      g = { labels: keyLabels.filter((l) => l.name !== METRIC_NAME), metricName, members: [] };
+      g = { labels: dropMetricName(keyLabels), metricName, members: [] };
       groups.set(key, g);
       order.push(g);
     }

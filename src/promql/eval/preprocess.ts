@@ -5,6 +5,8 @@
  * every selector, the time range it will read, so data is fetched once before evaluation.
  */
 import type { Expr, MatrixSelector, SubqueryExpr, VectorSelector } from "../ast.ts";
+import { extendedReach } from "./extended.ts";
+import { infoSelector } from "./info.ts";
 
 /** Functions whose result depends on the evaluation time even when their arguments do not. */
 export const AT_MODIFIER_UNSAFE = new Set([
@@ -122,11 +124,11 @@ export function selectorRanges(
   subqueryStep: number,
 ): Map<VectorSelector, SelectorRange> {
   const out = new Map<VectorSelector, SelectorRange>();
-  const note = (vs: VectorSelector, back: number, s: number, e: number) => {
+  const note = (vs: VectorSelector, back: number, s: number, e: number, ahead = 0) => {
     const bs = vs.timestamp ?? s;
     const be = vs.timestamp ?? e;
     const mint = bs - vs.offset - back;
-    const maxt = be - vs.offset;
+    const maxt = be - vs.offset + ahead;
     const prev = out.get(vs);
     if (prev) {
       prev.mint = Math.min(prev.mint, mint);
@@ -136,11 +138,14 @@ export function selectorRanges(
   const visit = (e: Expr, s: number, en: number): void => {
     switch (e.type) {
       case "VectorSelector":
-        note(e, lookback, s, en);
+        // A smoothed selector interpolates towards the next sample, up to a lookback ahead.
+        note(e, lookback, s, en, e.smoothed ? lookback : 0);
         return;
-      case "MatrixSelector":
-        note(e.vectorSelector, e.range, s, en);
+      case "MatrixSelector": {
+        const reach = extendedReach(e.vectorSelector, lookback);
+        note(e.vectorSelector, e.range + reach.before, s, en, reach.after);
         return;
+      }
       case "SubqueryExpr": {
         const r = subqueryRange(e, s, en, subqueryStep);
         visit(e.expr, r.start, r.end);
@@ -158,6 +163,13 @@ export function selectorRanges(
         visit(e.rhs, s, en);
         return;
       case "Call":
+        if (e.func === "info") {
+          // The second argument only describes the info series: they are fetched by the call's
+          // own selector, over the lookback at the steps of the first argument's reference time.
+          visit(e.args[0]!, s, en);
+          note(infoSelector(e), lookback, s, en);
+          return;
+        }
         for (const a of e.args) visit(a, s, en);
         return;
       case "ParenExpr":

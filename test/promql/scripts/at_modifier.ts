@@ -5,6 +5,7 @@
  */
 import { parseExpr, type Expr } from "../../../src/promql/index.ts";
 import { AT_MODIFIER_UNSAFE } from "../../../src/promql/eval/preprocess.ts";
+import { SCRIPT_FEATURES } from "./features.ts";
 
 type Formatter = (e: Expr) => string;
 let formatter: Formatter | null | undefined;
@@ -27,7 +28,7 @@ export function atModifierVariants(exprStr: string, evalMs: number): { expr: str
   if (!formatter) return [];
   let expr: Expr;
   try {
-    expr = parseExpr(exprStr);
+    expr = parseExpr(exprStr, SCRIPT_FEATURES);
   } catch {
     return [];
   }

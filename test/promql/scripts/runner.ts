@@ -10,6 +10,7 @@ import { openTSDB, type TSDB } from "../../../src/storage/index.ts";
 import { checkAnnotations, checkFailure, compareValue, isFail, isOrdered } from "./compare.ts";
 import { readScript, type EvalCmd, type LoadCmd } from "./reader.ts";
 import { atModifierVariants } from "./at_modifier.ts";
+import { SCRIPT_FEATURES } from "./features.ts";
 import { tempDir } from "../../support/index.ts";
 
 export type CaseStatus = "passed" | "failed" | "skipped";
@@ -31,7 +32,7 @@ function nativeHistogramReason(cmd: EvalCmd, loaded: LoadedSeries[]): string | n
   if (cmd.expected.some((e) => e.values.some((v) => v.histogram !== null))) return "expected result holds native histograms";
   let expr: Expr;
   try {
-    expr = parseExpr(cmd.expr);
+    expr = parseExpr(cmd.expr, SCRIPT_FEATURES);
   } catch {
     return null;
   }
@@ -92,7 +93,7 @@ export class ScriptRunner {
   private db: TSDB | null = null;
   private dir: string | null = null;
   private loaded: LoadedSeries[] = [];
-  readonly engine = new Engine({ maxSamples: 50_000_000, timeout: 100_000 });
+  readonly engine = new Engine({ maxSamples: 50_000_000, timeout: 100_000, features: SCRIPT_FEATURES });
 
   private async open(): Promise<TSDB> {
     if (!this.db) {
