@@ -162,7 +162,7 @@ export class Engine {
     const exprs = req.exprs.map((text) => {
       let parsed: Expr;
       try {
-        parsed = parseExpr(text);
+        parsed = this.parse(text);
       } catch (e) {
         throw new QueryError("bad_data", (e as Error).message);
       }
