@@ -73,7 +73,8 @@ export function dirBytes(path: string): number {
 // Ports and processes.
 
 /** The one free-port probe of the tests and benchmarks. */
-export { freePort } from "../test/support/index.ts";
+import { freePort } from "../test/support/index.ts";
+export { freePort };
 
 const running = new Set<Subprocess>();
 
@@ -260,4 +261,90 @@ export function machineLine(): string {
     // not Linux
   }
   return `${cpu}, ${cores} cores${load}, Bun ${Bun.version}, ${new Date().toISOString().slice(0, 16)}Z`;
+}
+
+/** A member of a Shoal cluster as /api/v1/status/cluster lists it. */
+export interface ClusterMemberJSON {
+  name: string;
+  health: string;
+  state?: string;
+  addresses: string[];
+  self: boolean;
+}
+
+export async function clusterMembers(server: Server): Promise<ClusterMemberJSON[]> {
+  const r = (await (await fetch(`${server.url}/api/v1/status/cluster`)).json()) as { data: { members: ClusterMemberJSON[] } };
+  return r.data.members;
+}
+
+export interface ShoalClusterOptions {
+  /** Node names are `${label}-1` … and data directories live under `work`. */
+  label: string;
+  work: string;
+  /** The Shoal command (shoalCommand), then flags every node gets. */
+  cmd: string[];
+  /** Unique per run, so that two benchmarks never join each other. */
+  clusterName: string;
+  nodes: number;
+  replicationFactor: number;
+  extra?: string[];
+}
+
+/**
+ * Starts a Shoal cluster on 127.0.0.1 (the first node, the others joining it, no mDNS) and waits
+ * until every node sees every member alive and active.
+ */
+export async function startShoalCluster(o: ShoalClusterOptions): Promise<Server[]> {
+  const nodes: Server[] = [];
+  let joinFlag: string[] = [];
+  for (let i = 0; i < o.nodes; i++) {
+    const port = freePort();
+    const name = `${o.label}-${i + 1}`;
+    const s = await startServer({
+      name,
+      cmd: [
+        ...o.cmd,
+        `--web.listen-address=127.0.0.1:${port}`,
+        `--storage.tsdb.path=${join(o.work, name)}`,
+        "--log.level=warn",
+        "--cluster.listen-address=127.0.0.1:0",
+        "--cluster.mdns=false",
+        `--cluster.name=${o.clusterName}-${o.label}`,
+        `--cluster.node-name=${name}`,
+        `--cluster.replication-factor=${o.replicationFactor}`,
+        ...(o.extra ?? []),
+        ...joinFlag,
+      ],
+      url: `http://127.0.0.1:${port}`,
+      readyPath: "/-/ready",
+      logFile: join(o.work, `${name}.log`),
+      cwd: o.work,
+    });
+    nodes.push(s);
+    if (i === 0) {
+      const self = (await clusterMembers(s)).find((m) => m.self)!;
+      const m = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(self.addresses.join(" "))!;
+      joinFlag = [`--cluster.join=127.0.0.1:${m[1]}`];
+    }
+  }
+  for (const s of nodes) {
+    while ((await clusterMembers(s)).filter((m) => m.health === "alive" && (m.state === undefined || m.state === "active")).length !== o.nodes) {
+      await Bun.sleep(100);
+    }
+  }
+  return nodes;
+}
+
+/** Waits until the nodes are idle (replicas and hinted batches delivered): under 5% of a core for 2 s, at most 2 minutes. */
+export async function waitIdle(nodes: Server[]): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let quiet = 0;
+  let before = nodes.map((s) => cpuSeconds(s.pid));
+  while (Date.now() < deadline && quiet < 2) {
+    await Bun.sleep(1000);
+    const now = nodes.map((s) => cpuSeconds(s.pid));
+    const busy = Math.max(...now.map((c, i) => c - before[i]!));
+    quiet = busy < 0.05 ? quiet + 1 : 0;
+    before = now;
+  }
 }

@@ -24,7 +24,7 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseDuration } from "../generator.ts";
-import { benchDir, cpuSeconds, Flags, fmtNum, freePort, machineLine, markdownTable, median, shoalCommand, startServer, which, type Server } from "../lib.ts";
+import { benchDir, cpuSeconds, Flags, fmtNum, freePort, machineLine, markdownTable, median, shoalCommand, startServer, startShoalCluster, waitIdle, which, type Server } from "../lib.ts";
 
 const flags = new Flags();
 const exporterCount = flags.num("exporters", 8);
@@ -208,71 +208,22 @@ function writeConfig(targets: string[]): void {
   writeFileSync(configFile, lines.join("\n") + "\n");
 }
 
-async function clusterJSON(server: Server): Promise<{ members: { name: string; health: string; state?: string; addresses: string[]; self: boolean }[] }> {
-  const r = (await (await fetch(`${server.url}/api/v1/status/cluster`)).json()) as { data: never };
-  return r.data;
-}
 
-/** As bench/cluster-reads/run.ts starts its setups, plus the scrape config and /-/reload. */
-async function startSetup({ label, nodes: n, rf, cmd, extra }: Layout): Promise<Setup> {
+/** A setup scraping with the benchmark's config file (reloaded through /-/reload to stop scraping). */
+async function startSetup({ label, nodes, rf, cmd, extra }: Layout): Promise<Setup> {
   const slug = label.replace(/[^a-z0-9]+/gi, "-");
-  const nodes: Server[] = [];
-  let join_: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const port = freePort();
-    const name = `${slug}-${i + 1}`;
-    const s = await startServer({
-      name,
-      cmd: [
-        ...cmd,
-        `--config.file=${configFile}`,
-        "--web.enable-lifecycle",
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--storage.tsdb.path=${join(work, name)}`,
-        "--log.level=warn",
-        "--cluster.listen-address=127.0.0.1:0",
-        "--cluster.mdns=false",
-        `--cluster.name=${clusterName}-${slug}`,
-        `--cluster.node-name=${name}`,
-        `--cluster.replication-factor=${rf}`,
-        ...extra,
-        ...join_,
-      ],
-      url: `http://127.0.0.1:${port}`,
-      readyPath: "/-/ready",
-      logFile: join(work, `${name}.log`),
-      cwd: work,
-    });
-    nodes.push(s);
-    if (i === 0) {
-      const self = (await clusterJSON(s)).members.find((m) => m.self)!;
-      const m = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(self.addresses.join(" "))!;
-      join_ = [`--cluster.join=127.0.0.1:${m[1]}`];
-    }
-  }
-  for (const s of nodes) {
-    for (;;) {
-      const members = (await clusterJSON(s)).members;
-      if (members.filter((m) => m.health === "alive" && (m.state === undefined || m.state === "active")).length === n) break;
-      await Bun.sleep(100);
-    }
-  }
-  return { label, nodes };
+  const servers = await startShoalCluster({
+    label: slug,
+    work,
+    cmd,
+    clusterName,
+    nodes,
+    replicationFactor: rf,
+    extra: [`--config.file=${configFile}`, "--web.enable-lifecycle", ...extra],
+  });
+  return { label, nodes: servers };
 }
 
-/** Waits until the nodes are idle (replicas and hinted batches delivered): under 5% of a core for 2 s. */
-async function settle(nodes: Server[]): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  let quiet = 0;
-  let before = nodes.map((s) => cpuSeconds(s.pid));
-  while (Date.now() < deadline && quiet < 2) {
-    await Bun.sleep(1000);
-    const now = nodes.map((s) => cpuSeconds(s.pid));
-    const busy = Math.max(...now.map((c, i) => c - before[i]!));
-    quiet = busy < 0.05 ? quiet + 1 : 0;
-    before = now;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Queries.
@@ -410,7 +361,7 @@ try {
   }
   for (const e of exporters) await e.stop();
   log("scraping stopped; waiting for the nodes to settle");
-  for (const s of setups) await settle(s.nodes);
+  for (const s of setups) await waitIdle(s.nodes);
 
   const { stepMs, rateMs } = grafanaIntervals(fillEnd - fillStart);
   stepUsed = stepMs;

@@ -19,9 +19,9 @@
  * the queries alternating between the two. The per-member statistics of one cluster run
  * (`stats=all`) are printed after the table when the server reports them.
  */
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { generate, parseDuration, remoteWriteBatches, type Dataset, type RemoteWriteBatch } from "../generator.ts";
-import { benchDir, cpuSeconds, Flags, fmtNum, freePort, machineLine, markdownTable, median, shoalCommand, startServer, type Server } from "../lib.ts";
+import { benchDir, cpuSeconds, Flags, fmtNum, machineLine, markdownTable, median, shoalCommand, startShoalCluster, waitIdle, type Server } from "../lib.ts";
 
 const flags = new Flags();
 const quick = flags.has("quick");
@@ -69,53 +69,10 @@ interface QueryAnswer {
   data?: { result: MatrixSeries[]; stats?: unknown };
 }
 
-async function clusterJSON(server: Server): Promise<{ members: { name: string; health: string; state?: string; addresses: string[]; self: boolean }[] }> {
-  const r = (await (await fetch(`${server.url}/api/v1/status/cluster`)).json()) as { data: never };
-  return r.data;
-}
 
-async function startSetup({ label, nodes: n, rf, cmd, extra = [] }: Layout): Promise<Setup> {
+async function startSetup({ label, nodes, rf, cmd, extra = [] }: Layout): Promise<Setup> {
   const slug = label.replace(/[^a-z0-9]+/gi, "-");
-  const nodes: Server[] = [];
-  let join_: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const port = freePort();
-    const name = `${slug}-${i + 1}`;
-    const s = await startServer({
-      name,
-      cmd: [
-        ...cmd,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--storage.tsdb.path=${join(work, name)}`,
-        "--log.level=warn",
-        "--cluster.listen-address=127.0.0.1:0",
-        "--cluster.mdns=false",
-        `--cluster.name=${clusterName}-${slug}`,
-        `--cluster.node-name=${name}`,
-        `--cluster.replication-factor=${rf}`,
-        ...extra,
-        ...join_,
-      ],
-      url: `http://127.0.0.1:${port}`,
-      readyPath: "/-/ready",
-      logFile: join(work, `${name}.log`),
-      cwd: work,
-    });
-    nodes.push(s);
-    if (i === 0) {
-      const self = (await clusterJSON(s)).members.find((m) => m.self)!;
-      const m = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(self.addresses.join(" "))!;
-      join_ = [`--cluster.join=127.0.0.1:${m[1]}`];
-    }
-  }
-  for (const s of nodes) {
-    for (;;) {
-      const members = (await clusterJSON(s)).members;
-      if (members.filter((m) => m.health === "alive" && (m.state === undefined || m.state === "active")).length === n) break;
-      await Bun.sleep(100);
-    }
-  }
-  return { label, nodes };
+  return { label, nodes: await startShoalCluster({ label: slug, work, cmd, clusterName, nodes, replicationFactor: rf, extra }) };
 }
 
 /** Sends every request once, in order per sender, round robin over the nodes. */
@@ -138,19 +95,6 @@ async function send(nodes: Server[], shards: RemoteWriteBatch[][]): Promise<{ sa
   return { samples, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Waits until the nodes are idle (replicas and hinted batches delivered): under 5% of a core for 2 s. */
-async function settle(nodes: Server[]): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  let quiet = 0;
-  let before = nodes.map((s) => cpuSeconds(s.pid));
-  while (Date.now() < deadline && quiet < 2) {
-    await Bun.sleep(1000);
-    const now = nodes.map((s) => cpuSeconds(s.pid));
-    const busy = Math.max(...now.map((c, i) => c - before[i]!));
-    quiet = busy < 0.05 ? quiet + 1 : 0;
-    before = now;
-  }
-}
 
 function shardPayloads(ds: Dataset): RemoteWriteBatch[][] {
   const shards: RemoteWriteBatch[][] = [];
@@ -238,7 +182,7 @@ try {
     setups.push(setup);
     const w = await send(setup.nodes, shards);
     log(`${label}: ${fmtNum(w.samples / w.seconds)} samples/s written; waiting for the nodes to settle`);
-    await settle(setup.nodes);
+    await waitIdle(setup.nodes);
   }
   log(`waiting ${quietPeriod} for the clusters to be quiet`);
   await Bun.sleep(parseDuration(quietPeriod) + 2000);

@@ -12,9 +12,8 @@
  * out-of-order sample. Throughput counts acknowledged samples over the wall time of the send;
  * CPU is the sum over all nodes.
  */
-import { join } from "node:path";
 import { generate, parseDuration, remoteWriteBatches, type Dataset, type RemoteWriteBatch } from "../generator.ts";
-import { benchDir, cpuSeconds, Flags, fmtNum, freePort, machineLine, markdownTable, median, shoalCommand, startServer, type Server } from "../lib.ts";
+import { benchDir, clusterMembers, cpuSeconds, Flags, fmtNum, machineLine, markdownTable, median, shoalCommand, startShoalCluster, type Server } from "../lib.ts";
 
 const flags = new Flags();
 const quick = flags.has("quick");
@@ -37,52 +36,9 @@ function shardPayloads(ds: Dataset): RemoteWriteBatch[][] {
   return shards;
 }
 
-async function clusterJSON(server: Server): Promise<{ members: { name: string; health: string; addresses: string[]; self: boolean }[] }> {
-  const r = (await (await fetch(`${server.url}/api/v1/status/cluster`)).json()) as { data: never };
-  return r.data;
-}
 
 async function startCluster(label: string, n: number, rf: number): Promise<Server[]> {
-  const nodes: Server[] = [];
-  let join_: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const port = freePort();
-    const name = `${label}-${i + 1}`;
-    const s = await startServer({
-      name,
-      cmd: [
-        ...shoalCommand(flags),
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--storage.tsdb.path=${join(work, name)}`,
-        "--log.level=warn",
-        "--cluster.listen-address=127.0.0.1:0",
-        "--cluster.mdns=false",
-        `--cluster.name=${clusterName}-${label}`,
-        `--cluster.node-name=${name}`,
-        `--cluster.replication-factor=${rf}`,
-        ...join_,
-      ],
-      url: `http://127.0.0.1:${port}`,
-      readyPath: "/-/ready",
-      logFile: join(work, `${name}.log`),
-      cwd: work,
-    });
-    nodes.push(s);
-    if (i === 0) {
-      const self = (await clusterJSON(s)).members.find((m) => m.self)!;
-      const m = /\/ip4\/127\.0\.0\.1\/tcp\/(\d+)/.exec(self.addresses.join(" "))!;
-      join_ = [`--cluster.join=127.0.0.1:${m[1]}`];
-    }
-  }
-  for (const s of nodes) {
-    for (;;) {
-      const alive = (await clusterJSON(s)).members.filter((m) => m.health === "alive").length;
-      if (alive === n) break;
-      await Bun.sleep(100);
-    }
-  }
-  await Bun.sleep(2500); // every node active
-  return nodes;
+  return startShoalCluster({ label, work, cmd: shoalCommand(flags), clusterName, nodes: n, replicationFactor: rf });
 }
 
 async function send(nodes: Server[], shards: RemoteWriteBatch[][]): Promise<{ samples: number; seconds: number; cpu: number; errors: number; firstError: string }> {
@@ -136,7 +92,7 @@ async function deadDetectionMs(nodes: Server[]): Promise<number> {
   const t0 = performance.now();
   await victim.proc.exited;
   for (;;) {
-    const m = (await clusterJSON(nodes[0]!)).members.find((x) => x.name === victimName);
+    const m = (await clusterMembers(nodes[0]!)).find((x) => x.name === victimName);
     if (m?.health === "dead") return performance.now() - t0;
     await Bun.sleep(25);
   }

@@ -4,14 +4,13 @@
  * the orders of events the chaos test and past fixes found, without processes or sleeps.
  */
 import { expect, test } from "bun:test";
-import type { HeartbeatMessage, MemberState } from "../../src/cluster/heartbeat.ts";
-import { MemberTable, type MemberTransition } from "../../src/cluster/member_table.ts";
+import type { HeartbeatMessage } from "../../src/cluster/heartbeat.ts";
+import type { MemberTable, MemberTransition } from "../../src/cluster/member_table.ts";
 import { nodeTokens } from "../../src/cluster/ring.ts";
-import { RingViews } from "../../src/cluster/ring_views.ts";
-import { nopLogger } from "../../src/model/index.ts";
+import type { RingViews } from "../../src/cluster/ring_views.ts";
 import { ManualClock } from "../support/clock.ts";
+import { heartbeats, memberTable, TIMEOUTS as T, type TableOptions } from "./member_table_fixture.ts";
 
-const T = { heartbeatIntervalMs: 200, suspectTimeoutMs: 800, deadTimeoutMs: 2000, forgetTimeoutMs: 60_000 };
 const TICK = 50;
 
 interface Fixture {
@@ -24,49 +23,12 @@ interface Fixture {
   hb(id: string, extra?: Partial<HeartbeatMessage>): void;
 }
 
-function fixture(opts: { expectsOthers?: boolean; createdAt?: number; R?: number } = {}): Fixture {
-  const clock = new ManualClock();
-  let views: RingViews | null = null;
-  const table = new MemberTable({
-    selfId: "self",
-    nodeName: "self",
-    httpAddress: "",
-    createdAt: opts.createdAt ?? 0,
-    timeouts: T,
-    clock,
-    logger: nopLogger,
-    readRing: () => views!.readRing(),
-    expectsOthers: () => opts.expectsOthers ?? false,
-  });
-  views = new RingViews(table, opts.R ?? 3, clock);
-  table.onChange(() => views!.invalidate());
+function fixture(opts: TableOptions = {}): Fixture {
+  const { clock, table, views } = memberTable(opts);
   const transitions: string[] = [];
   table.onTransition((t: MemberTransition) => transitions.push(`${t.id}:${t.to}`));
-  table.setSelfTokens(nodeTokens("self", 32));
-  const seq = new Map<string, number>();
-  const hb = (id: string, extra: Partial<HeartbeatMessage> = {}) => {
-    const tokens = nodeTokens(id, 32);
-    seq.set(id, (seq.get(id) ?? 0) + 1);
-    table.heartbeat({
-      v: 1,
-      cluster: "c",
-      clusterId: "cid",
-      clusterSettled: true,
-      id,
-      name: id,
-      addrs: [],
-      http: "",
-      state: "active" as MemberState,
-      tokens: new Uint8Array(tokens.buffer),
-      seq: seq.get(id)!,
-      startedAt: clock.wallNow() - 60_000,
-      createdAt: clock.wallNow() - 120_000,
-      load: {},
-      now: clock.wallNow(),
-      peers: [],
-      ...extra,
-    });
-  };
+  const next = heartbeats(clock);
+  const hb = (id: string, extra: Partial<HeartbeatMessage> = {}) => table.heartbeat(next(id, extra));
   const run = (ms: number, ids: readonly string[], extra?: Partial<HeartbeatMessage>) => {
     for (let t = 0; t < ms; t += TICK) {
       if (t % T.heartbeatIntervalMs === 0) for (const id of ids) hb(id, extra);

@@ -7,59 +7,20 @@
  */
 import { expect, test } from "bun:test";
 import type { HeartbeatMessage } from "../../src/cluster/heartbeat.ts";
-import { MemberTable } from "../../src/cluster/member_table.ts";
 import { plannedSelect } from "../../src/cluster/planned_select.ts";
 import { coverageGaps, liveOwnersOf, planReads, ReadPlanner, type ReadPlan } from "../../src/cluster/read_plan.ts";
-import { compareRings, HashRanges, nodeTokens, type HashInterval } from "../../src/cluster/ring.ts";
-import { RingViews } from "../../src/cluster/ring_views.ts";
-import { nopLogger } from "../../src/model/index.ts";
-import { ManualClock } from "../support/clock.ts";
-
-const T = { heartbeatIntervalMs: 200, suspectTimeoutMs: 800, deadTimeoutMs: 2000, forgetTimeoutMs: 60_000 };
+import { compareRings, HashRanges, type HashInterval } from "../../src/cluster/ring.ts";
+import { heartbeats, memberTable, TIMEOUTS as T } from "./member_table_fixture.ts";
 const TICK = 50;
 const RING = 2 ** 32;
 
 function fixture(ids: readonly string[], R = 3) {
-  const clock = new ManualClock();
-  let views: RingViews | null = null;
-  const table = new MemberTable({
-    selfId: "self",
-    nodeName: "self",
-    httpAddress: "",
-    createdAt: 0,
-    timeouts: T,
-    clock,
-    logger: nopLogger,
-    readRing: () => views!.readRing(),
-    expectsOthers: () => false,
-  });
-  views = new RingViews(table, R, clock);
-  table.onChange(() => views!.invalidate());
-  table.setSelfTokens(nodeTokens("self", 32));
+  const { clock, table, views } = memberTable({ R });
   table.setState("active");
   const everyone = ["self", ...ids];
   const extras = new Map<string, Partial<HeartbeatMessage>>();
-  const hb = (id: string) => {
-    table.heartbeat({
-      v: 1,
-      cluster: "c",
-      clusterId: "cid",
-      clusterSettled: true,
-      id,
-      name: id,
-      addrs: [],
-      http: "",
-      state: "active",
-      tokens: new Uint8Array(nodeTokens(id, 32).buffer),
-      seq: 1,
-      startedAt: clock.wallNow() - 60_000,
-      createdAt: clock.wallNow() - 120_000,
-      load: {},
-      now: clock.wallNow(),
-      peers: everyone.filter((p) => p !== id),
-      ...extras.get(id),
-    });
-  };
+  const next = heartbeats(clock);
+  const hb = (id: string) => table.heartbeat(next(id, { peers: everyone.filter((p) => p !== id), ...extras.get(id) }));
   /** Heartbeats from `from` every interval and health ticks, for `ms`. */
   const run = (ms: number, from: readonly string[] = ids) => {
     for (let t = 0; t < ms; t += TICK) {

@@ -8,19 +8,19 @@
 import { afterAll, expect, test } from "bun:test";
 import type { HeartbeatMessage, MemberState } from "../../src/cluster/heartbeat.ts";
 import { LateTolerantAppendable } from "../../src/cluster/late.ts";
-import { MemberTable } from "../../src/cluster/member_table.ts";
+import type { MemberTable } from "../../src/cluster/member_table.ts";
 import { RemoteForwarding, runsAfter, takenOverRanges, type RemoteForwardTarget } from "../../src/cluster/remote_forward.ts";
-import { nodeTokens, type Ring } from "../../src/cluster/ring.ts";
-import { RingViews } from "../../src/cluster/ring_views.ts";
+import type { Ring } from "../../src/cluster/ring.ts";
+import type { RingViews } from "../../src/cluster/ring_views.ts";
 import type { ExportOptions } from "../../src/storage/export.ts";
 import { openTSDB, type SeriesData } from "../../src/storage/index.ts";
 import { isStaleAt, labelsFromRecord, labelsHash32, nopLogger, setStaleAt, type Labels, type SampleRuns } from "../../src/model/index.ts";
-import { ManualClock } from "../support/clock.ts";
+import type { ManualClock } from "../support/clock.ts";
 import { removeTempDirs, tempDir } from "../support/index.ts";
+import { heartbeats, memberTable, TIMEOUTS as T } from "./member_table_fixture.ts";
 
 afterAll(() => removeTempDirs());
 
-const T = { heartbeatIntervalMs: 200, suspectTimeoutMs: 800, deadTimeoutMs: 2000, forgetTimeoutMs: 60_000 };
 const TICK = 50;
 const MARGIN = 2000;
 const RETRY = 5000;
@@ -106,26 +106,13 @@ interface Fixture {
 }
 
 function fixture(selfState: MemberState = "active"): Fixture {
-  const clock = new ManualClock();
+  const { clock, table, views } = memberTable({ expectsOthers: true });
   const base = clock.wallNow();
-  let views: RingViews | null = null;
-  const table = new MemberTable({
-    selfId: "self",
-    nodeName: "self",
-    httpAddress: "",
-    createdAt: 0,
-    timeouts: T,
-    clock,
-    logger: nopLogger,
-    readRing: () => views!.readRing(),
-    expectsOthers: () => true,
-  });
-  views = new RingViews(table, 3, clock);
   const local = new FakeLocal(base);
   const target = new FakeTarget();
   const fwd = new RemoteForwarding({
     selfId: "self",
-    readRing: () => views!.readRing(),
+    readRing: () => views.readRing(),
     member: (id) => table.get(id),
     target,
     local,
@@ -136,36 +123,12 @@ function fixture(selfState: MemberState = "active"): Fixture {
     retryDelayMs: RETRY,
     batchSamples: 1000,
   });
-  // As in the cluster: the views are invalidated first, then the listeners see the new rings.
-  table.onChange(() => {
-    views!.invalidate();
-    fwd.onRingChange();
-  });
-  table.setSelfTokens(nodeTokens("self", 32));
+  // As in the cluster: the views are invalidated first (memberTable's listener), then the
+  // listeners see the new rings.
+  table.onChange(() => fwd.onRingChange());
   table.setState(selfState);
-  const seq = new Map<string, number>();
-  const hb = (id: string, extra: Partial<HeartbeatMessage> = {}) => {
-    seq.set(id, (seq.get(id) ?? 0) + 1);
-    table.heartbeat({
-      v: 1,
-      cluster: "c",
-      clusterId: "cid",
-      clusterSettled: true,
-      id,
-      name: id,
-      addrs: [],
-      http: "",
-      state: "active",
-      tokens: new Uint8Array(nodeTokens(id, 32).buffer),
-      seq: seq.get(id)!,
-      startedAt: clock.wallNow() - 60_000,
-      createdAt: clock.wallNow() - 120_000,
-      load: {},
-      now: clock.wallNow(),
-      peers: [],
-      ...extra,
-    });
-  };
+  const next = heartbeats(clock);
+  const hb = (id: string, extra: Partial<HeartbeatMessage> = {}) => table.heartbeat(next(id, extra));
   const run = (ms: number, ids: readonly string[], extra?: (id: string) => Partial<HeartbeatMessage>) => {
     for (let t = 0; t < ms; t += TICK) {
       if (t % T.heartbeatIntervalMs === 0) for (const id of ids) hb(id, extra?.(id));

@@ -6,60 +6,19 @@
  * node holds its one copy by design.
  */
 import { expect, test } from "bun:test";
-import type { HeartbeatMessage, MemberState } from "../../src/cluster/heartbeat.ts";
-import { MemberTable } from "../../src/cluster/member_table.ts";
 import { assessReplication, type ReplicationHealth } from "../../src/cluster/replication_health.ts";
-import { nodeTokens } from "../../src/cluster/ring.ts";
-import { RingViews } from "../../src/cluster/ring_views.ts";
+import type { RingViews } from "../../src/cluster/ring_views.ts";
 import { clusterFamilies } from "../../src/telemetry/cluster_metrics.ts";
-import { nopLogger, type ClusterFigures } from "../../src/model/index.ts";
-import { ManualClock } from "../support/clock.ts";
+import type { ClusterFigures } from "../../src/model/index.ts";
+import { heartbeats, memberTable, TIMEOUTS as T } from "./member_table_fixture.ts";
 
-const T = { heartbeatIntervalMs: 200, suspectTimeoutMs: 800, deadTimeoutMs: 2000, forgetTimeoutMs: 60_000 };
 const TICK = 50;
-const TOKENS = 32;
 
 function fixture(opts: { R: number; expectsOthers?: boolean }) {
-  const clock = new ManualClock();
-  let views: RingViews | null = null;
-  const table = new MemberTable({
-    selfId: "self",
-    nodeName: "self",
-    httpAddress: "",
-    createdAt: 0,
-    timeouts: T,
-    clock,
-    logger: nopLogger,
-    readRing: () => views!.readRing(),
-    expectsOthers: () => opts.expectsOthers ?? false,
-  });
-  views = new RingViews(table, opts.R, clock);
-  table.onChange(() => views!.invalidate());
-  table.setSelfTokens(nodeTokens("self", TOKENS));
+  const { clock, table, views } = memberTable(opts);
   table.setState("active");
-  const seq = new Map<string, number>();
-  const hb = (id: string) => {
-    seq.set(id, (seq.get(id) ?? 0) + 1);
-    const msg: HeartbeatMessage = {
-      v: 1,
-      cluster: "c",
-      clusterId: "cid",
-      clusterSettled: true,
-      id,
-      name: id,
-      addrs: [],
-      http: "",
-      state: "active" as MemberState,
-      tokens: new Uint8Array(nodeTokens(id, TOKENS).buffer),
-      seq: seq.get(id)!,
-      startedAt: clock.wallNow() - 60_000,
-      createdAt: clock.wallNow() - 120_000,
-      load: {},
-      now: clock.wallNow(),
-      peers: [],
-    };
-    table.heartbeat(msg);
-  };
+  const next = heartbeats(clock);
+  const hb = (id: string) => table.heartbeat(next(id));
   /** Heartbeats from `ids` every heartbeat interval, health ticks every TICK, for `ms`. */
   const run = (ms: number, ids: readonly string[]) => {
     for (let t = 0; t < ms; t += TICK) {
@@ -71,14 +30,14 @@ function fixture(opts: { R: number; expectsOthers?: boolean }) {
   /** What Cluster.replicationHealth() computes, with `reReplicating` as the members' heartbeats would report it. */
   const health = (reReplicating = { fraction: 0, ranges: 0 }): ReplicationHealth =>
     assessReplication({
-      readRing: views!.readRing(),
-      coverageRing: views!.coverageRing(),
+      readRing: views.readRing(),
+      coverageRing: views.coverageRing(),
       answering: (id) => table.isLive(id) && table.get(id)?.health === "alive",
       configuredFactor: opts.R,
       standalone: !table.expectsPeers(),
       reReplicating,
     });
-  return { clock, table, views: views!, run, health };
+  return { clock, table, views, run, health };
 }
 
 /** Token ranges of the read ring (each counted once). */
