@@ -36,6 +36,13 @@ import type { Rpc } from "./rpc.ts";
 
 export const PUSHDOWN_PROTOCOL = "/shoal/pushdown/1";
 
+/**
+ * Below this many series × steps, a node that holds every range reads them alone: the members'
+ * RPCs, parses and selects cost more than two thirds of the work save (a Grafana panel of a few
+ * hundred series). Measured with bench/cluster-reads (run.ts and dashboard.ts).
+ */
+const MIN_SHARDED_WORK = 500_000;
+
 interface WireRequest {
   x: string[];
   s: number;
@@ -146,6 +153,7 @@ export function pushdownHandler(local: Queryable, evaluate: ShardEvaluator | nul
       lookbackDelta: Number(req.lb),
       readLag: 0,
       readsFrom: -Infinity,
+      selectors: [],
     });
     const answer: WireAnswer = { vs: encodeVectors(r.vectors, stepCount(req)), w: [...r.warnings], n: r.samples };
     return answer;
@@ -195,6 +203,24 @@ export class Pushdown {
     return { shards: plan.chosen };
   }
 
+  /** Whether this node holds every range complete (it can answer without any member's samples but the newest). */
+  private servesAllAlone(): boolean {
+    return (this.o.membership.readPlan().chosen.get(this.o.membership.selfId)?.fraction() ?? 0) >= 1;
+  }
+
+  /** Series this node holds for the request's selectors, times the steps: what evaluating it here alone costs. */
+  private async work(req: ShardedEvalRequest): Promise<number> {
+    const steps = req.step > 0 ? Math.floor((req.end - req.start) / req.step) + 1 : 1;
+    const q = this.o.local.querier(req.readsFrom, req.end);
+    try {
+      let series = 0;
+      for (const matchers of req.selectors) series += (await q.select(matchers, { start: req.readsFrom, end: req.end, func: "series" })).series.length;
+      return series * steps;
+    } finally {
+      q.close();
+    }
+  }
+
   private decline(reason: string): null {
     this.o.logger.debug("aggregation not pushed down; reading raw series", { reason });
     return null;
@@ -205,6 +231,7 @@ export class Pushdown {
     if (!evaluate) return this.decline("no evaluator");
     const plan = this.plan();
     if ("declined" in plan) return this.decline(plan.declined);
+    if (this.servesAllAlone() && (await this.work(req)) < MIN_SHARDED_WORK) return this.decline("small enough for this node alone");
     // Steps reading samples an acknowledged write may not have brought to this shard's one
     // replica yet are left to the raw path (every replica). One replica per range needs none.
     const replicated = this.o.membership.readRing().replicationFactor > 1 && plan.shards.size > 1;

@@ -176,6 +176,8 @@ export interface ShardedEvalRequest {
   readonly readLag: number;
   /** The oldest sample time any step reads (the earliest window start over the expressions' selectors). */
   readonly readsFrom: number;
+  /** The matchers of the expressions' selectors: the storage may judge by them whether sharding pays. */
+  readonly selectors: readonly (readonly Matcher[])[];
 }
 
 /** What one shard's evaluation produced: per expression, its series. */

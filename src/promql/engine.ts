@@ -285,7 +285,10 @@ export class Engine {
           fetch(new Map([...ranges].filter(([vs]) => !pushed.has(vs)))),
           ...candidates.map(async (c) => {
             const answer = await q.evalSharded!(
-              { exprs: c.exprs, start, end, step: isRange ? step : 0, lookbackDelta: lookback, readLag: c.readLag, readsFrom: Math.min(...c.selectors.map((vs) => ranges.get(vs)!.mint)) },
+              { exprs: c.exprs, start, end, step: isRange ? step : 0, lookbackDelta: lookback, readLag: c.readLag,
+                readsFrom: Math.min(...c.selectors.map((vs) => ranges.get(vs)!.mint)),
+                selectors: c.selectors.map((vs) => vs.matchers),
+              },
               stop.signal,
             ).catch((err: unknown) => {
               if (stop.signal.aborted) throw err;

@@ -98,3 +98,41 @@ describe("aggregation pushdown across cluster members", () => {
     expect(settled.stats.pushdown?.[0]?.members.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 });
+
+describe("aggregation pushdown with as many members as replicas", () => {
+  let cluster: InProcessCluster;
+  let single: TSDB;
+  let dir = "";
+  const engine = new Engine();
+  beforeAll(async () => {
+    cluster = await startInProcessCluster(3, 3, { shardEvaluator: (q, req, signal) => engine.evalShard(q, req, signal) });
+    dir = tempDir("pushdown-single-r3");
+    single = await openTSDB({ dir });
+  }, 90_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    await single?.close();
+    removeTempDir(dir);
+  });
+
+  test("this node answers a small aggregation alone and shares a large one among the members", async () => {
+    const base = Math.floor(Date.now() / MIN) * MIN - 60 * MIN;
+    const coordinator = cluster.members[1]!.cluster;
+    await fill(cluster.members[0]!.cluster.appendable, 11, 20, { ds: "small" }, base);
+    await fill(single, 11, 20, { ds: "small" }, base);
+    await fill(cluster.members[0]!.cluster.appendable, 12, 3000, { ds: "large" }, base);
+    await fill(single, 12, 3000, { ds: "large" }, base);
+    await waitFor("the writes to settle on every replica", async () => (await coordinator.fanout.unsettledSpan()).newest < base, { timeoutMs: 30_000 });
+    // 20 series × 241 steps: below the work that pays for asking the members.
+    const start = base + 5 * MIN;
+    const small = forDataset("sum by (job) (rate(req_total[5m]))", "small");
+    const gotSmall = await engine.rangeQuery(coordinator.queryable, small, start, start + 30 * MIN, 7_500);
+    expectSameAnswer(gotSmall, await engine.rangeQuery(single, small, start, start + 30 * MIN, 7_500), false, small);
+    expect(gotSmall.stats.pushdown).toBeUndefined();
+    // About 1500 counters × 601 steps: shared among the three members.
+    const large = forDataset("sum by (job) (rate(req_total[5m]))", "large");
+    const gotLarge = await engine.rangeQuery(coordinator.queryable, large, start, start + 30 * MIN, 3_000);
+    expectSameAnswer(gotLarge, await engine.rangeQuery(single, large, start, start + 30 * MIN, 3_000), false, large);
+    expect(gotLarge.stats.pushdown?.[0]?.members.map((m) => m.member).sort()).toEqual(["m0", "m1", "m2"]);
+  }, 120_000);
+});
