@@ -447,7 +447,9 @@ export class FanoutQueryable implements Queryable {
     const wallNow = o.clock.wallNow();
     let horizon = wallNow;
     for (const m of this.membership.all()) {
-      if (m.self || m.state === "left") continue;
+      // A dead member whose ranges are on the others again changed the membership: what it may
+      // have left unsent was repaired within the quiet period the read waited for.
+      if (m.self || m.state === "left" || (m.health === "dead" && m.replaced)) continue;
       const published = m.lastPublishedWall ?? wallNow - (o.clock.now() - m.lastHeartbeat);
       if (published < horizon) horizon = published;
     }
