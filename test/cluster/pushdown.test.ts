@@ -18,21 +18,28 @@ function forDataset(query: string, ds: string): string {
   return query.replace(/\b(req_total|temp)\b/g, `$1{ds="${ds}"}`).replace('{job=~".+"}', `{job=~".+",ds="${ds}"}`);
 }
 
-describe("aggregation pushdown across cluster members", () => {
-  let cluster: InProcessCluster;
-  let single: TSDB;
+/**
+ * Three in-process members at replication factor R, beside one single-node TSDB that gets the same
+ * data, for the tests of the enclosing describe; the engine evaluates the members' shards.
+ */
+function membersBesideOneNode(R: number): { cluster: InProcessCluster; single: TSDB; engine: Engine } {
+  const t = { engine: new Engine() } as { cluster: InProcessCluster; single: TSDB; engine: Engine };
   let dir = "";
-  const engine = new Engine();
   beforeAll(async () => {
-    cluster = await startInProcessCluster(3, 2, { shardEvaluator: (q, req, signal) => engine.evalShard(q, req, signal) });
-    dir = tempDir("pushdown-single");
-    single = await openTSDB({ dir });
+    t.cluster = await startInProcessCluster(3, R, { shardEvaluator: (q, req, signal) => t.engine.evalShard(q, req, signal) });
+    dir = tempDir(`pushdown-single-r${R}`);
+    t.single = await openTSDB({ dir });
   }, 90_000);
   afterAll(async () => {
-    await cluster?.stop();
-    await single?.close();
+    await t.cluster?.stop();
+    await t.single?.close();
     removeTempDir(dir);
   });
+  return t;
+}
+
+describe("aggregation pushdown across cluster members", () => {
+  const t = membersBesideOneNode(2);
 
   test("answers through a member equal the single-node answer (randomized data and queries)", async () => {
     // Samples an hour old, written first: a write of old samples that some replica may still
@@ -40,7 +47,7 @@ describe("aggregation pushdown across cluster members", () => {
     // member's writes have settled (one wait, not one per case). The cases come from a seeded
     // sample, printed for a replay with FUZZ_SEED.
     const base = Math.floor(Date.now() / MIN) * MIN - 60 * MIN;
-    const coordinator = cluster.members[1]!.cluster;
+    const coordinator = t.cluster.members[1]!.cluster;
     const seed = Number(process.env.FUZZ_SEED) || Math.floor(Math.random() * 2 ** 31);
     console.log(`pushdown cases from seed ${seed} (replay: FUZZ_SEED=${seed})`);
     const cases = fc.sample(
@@ -53,8 +60,8 @@ describe("aggregation pushdown across cluster members", () => {
       { numRuns: 25, seed },
     );
     for (const [k, [dataSeed, seriesCount]] of cases.entries()) {
-      await fill(cluster.members[0]!.cluster.appendable, dataSeed, seriesCount, { ds: `r${k}` }, base);
-      await fill(single, dataSeed, seriesCount, { ds: `r${k}` }, base);
+      await fill(t.cluster.members[0]!.cluster.appendable, dataSeed, seriesCount, { ds: `r${k}` }, base);
+      await fill(t.single, dataSeed, seriesCount, { ds: `r${k}` }, base);
     }
     await waitFor("the writes to settle on every replica", async () => (await coordinator.fanout.unsettledSpan()).newest < base, { timeoutMs: 30_000 });
     let pushedAcross = 0;
@@ -62,9 +69,9 @@ describe("aggregation pushdown across cluster members", () => {
       const start = base + when.start * MIN;
       for (const q of queries) {
         const query = forDataset(q.query, `r${k}`);
-        const ask = (on: typeof single | typeof coordinator.queryable) =>
-          when.instant ? engine.instantQuery(on, query, start) : engine.rangeQuery(on, query, start, start + when.len * MIN, when.step);
-        const want = await ask(single);
+        const ask = (on: typeof t.single | typeof coordinator.queryable) =>
+          when.instant ? t.engine.instantQuery(on, query, start) : t.engine.rangeQuery(on, query, start, start + when.len * MIN, when.step);
+        const want = await ask(t.single);
         const got = await ask(coordinator.queryable);
         expectSameAnswer(got, want, q.op === "topk" || q.op === "bottomk", query);
         expect(got.warnings.filter((w) => w.startsWith("cluster:"))).toEqual([]);
@@ -83,56 +90,43 @@ describe("aggregation pushdown across cluster members", () => {
 
   test("a write of old samples that is still settling keeps pushdown away from the steps it touches", async () => {
     const base = Math.floor(Date.now() / MIN) * MIN - 120 * MIN;
-    const coordinator = cluster.members[1]!.cluster;
-    await fill(cluster.members[0]!.cluster.appendable, 7, 12, { ds: "late" }, base);
-    await fill(single, 7, 12, { ds: "late" }, base);
+    const coordinator = t.cluster.members[1]!.cluster;
+    await fill(t.cluster.members[0]!.cluster.appendable, 7, 12, { ds: "late" }, base);
+    await fill(t.single, 7, 12, { ds: "late" }, base);
     const query = forDataset("sum by (job) (rate(req_total[5m]))", "late");
     const start = base + 10 * MIN;
-    const want = await engine.rangeQuery(single, query, start, start + 20 * MIN, 60_000);
-    const fresh = await engine.rangeQuery(coordinator.queryable, query, start, start + 20 * MIN, 60_000);
+    const want = await t.engine.rangeQuery(t.single, query, start, start + 20 * MIN, 60_000);
+    const fresh = await t.engine.rangeQuery(coordinator.queryable, query, start, start + 20 * MIN, 60_000);
     expectSameAnswer(fresh, want, false, query);
     expect(fresh.stats.pushdown).toBeUndefined();
     await waitFor("the writes to settle on every replica", async () => (await coordinator.fanout.unsettledSpan()).newest < base, { timeoutMs: 30_000 });
-    const settled = await engine.rangeQuery(coordinator.queryable, query, start, start + 20 * MIN, 60_000);
+    const settled = await t.engine.rangeQuery(coordinator.queryable, query, start, start + 20 * MIN, 60_000);
     expectSameAnswer(settled, want, false, query);
     expect(settled.stats.pushdown?.[0]?.members.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 });
 
 describe("aggregation pushdown with as many members as replicas", () => {
-  let cluster: InProcessCluster;
-  let single: TSDB;
-  let dir = "";
-  const engine = new Engine();
-  beforeAll(async () => {
-    cluster = await startInProcessCluster(3, 3, { shardEvaluator: (q, req, signal) => engine.evalShard(q, req, signal) });
-    dir = tempDir("pushdown-single-r3");
-    single = await openTSDB({ dir });
-  }, 90_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    await single?.close();
-    removeTempDir(dir);
-  });
+  const t = membersBesideOneNode(3);
 
   test("this node answers a small aggregation alone and shares a large one among the members", async () => {
     const base = Math.floor(Date.now() / MIN) * MIN - 60 * MIN;
-    const coordinator = cluster.members[1]!.cluster;
-    await fill(cluster.members[0]!.cluster.appendable, 11, 20, { ds: "small" }, base);
-    await fill(single, 11, 20, { ds: "small" }, base);
-    await fill(cluster.members[0]!.cluster.appendable, 12, 3000, { ds: "large" }, base);
-    await fill(single, 12, 3000, { ds: "large" }, base);
+    const coordinator = t.cluster.members[1]!.cluster;
+    await fill(t.cluster.members[0]!.cluster.appendable, 11, 20, { ds: "small" }, base);
+    await fill(t.single, 11, 20, { ds: "small" }, base);
+    await fill(t.cluster.members[0]!.cluster.appendable, 12, 3000, { ds: "large" }, base);
+    await fill(t.single, 12, 3000, { ds: "large" }, base);
     await waitFor("the writes to settle on every replica", async () => (await coordinator.fanout.unsettledSpan()).newest < base, { timeoutMs: 30_000 });
     // 20 series × 241 steps: below the work that pays for asking the members.
     const start = base + 5 * MIN;
     const small = forDataset("sum by (job) (rate(req_total[5m]))", "small");
-    const gotSmall = await engine.rangeQuery(coordinator.queryable, small, start, start + 30 * MIN, 7_500);
-    expectSameAnswer(gotSmall, await engine.rangeQuery(single, small, start, start + 30 * MIN, 7_500), false, small);
+    const gotSmall = await t.engine.rangeQuery(coordinator.queryable, small, start, start + 30 * MIN, 7_500);
+    expectSameAnswer(gotSmall, await t.engine.rangeQuery(t.single, small, start, start + 30 * MIN, 7_500), false, small);
     expect(gotSmall.stats.pushdown).toBeUndefined();
     // About 1500 counters × 601 steps: shared among the three members.
     const large = forDataset("sum by (job) (rate(req_total[5m]))", "large");
-    const gotLarge = await engine.rangeQuery(coordinator.queryable, large, start, start + 30 * MIN, 3_000);
-    expectSameAnswer(gotLarge, await engine.rangeQuery(single, large, start, start + 30 * MIN, 3_000), false, large);
+    const gotLarge = await t.engine.rangeQuery(coordinator.queryable, large, start, start + 30 * MIN, 3_000);
+    expectSameAnswer(gotLarge, await t.engine.rangeQuery(t.single, large, start, start + 30 * MIN, 3_000), false, large);
     expect(gotLarge.stats.pushdown?.[0]?.members.map((m) => m.member).sort()).toEqual(["m0", "m1", "m2"]);
   }, 120_000);
 });
