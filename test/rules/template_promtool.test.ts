@@ -25,6 +25,8 @@ const EVAL_SECONDS = 300;
 async function query(expr: string): Promise<TemplateSample[]> {
   switch (expr) {
     case "disk_free":
+    // Sorted by value, largest first: sda, then sdb.
+    case "sort_desc(disk_free)":
       return [
         { labels: SDA, value: SDA_VALUE },
         { labels: SDB, value: SDB_VALUE },
@@ -55,7 +57,10 @@ const TEMPLATES: Record<string, string> = {
   float_forms: "{{ 1e6 }} {{ 1e21 }} {{ 123456.0 }} {{ 1234567.0 }} {{ 0.0001 }} {{ 0.00001 }} {{ 100 }} {{ -0.5 }} {{ 1.0 }} {{ 0x1F }} {{ 'a' }}",
   rounding: '{{ printf "%.3g|%.0f|%.1f|%.2f|%.0f|%.1e|%.4g" 0.0001234 2.5 0.25 1.005 3.5 125000.0 1234.5 }}',
   range_labels: "{{ range $k, $v := $labels }}{{ $k }}={{ $v }},{{ end }}",
-  range_query: '{{ range query "disk_free" }}{{ .Labels.instance }}:{{ .Value }};{{ end }}',
+  // Where a template depends on the order of a query's result, the query sorts it: Prometheus
+  // returns a selector's series in the order they were created, which promtool's loading of
+  // input_series leaves to chance (Go map order).
+  range_query: '{{ range query "sort_desc(disk_free)" }}{{ .Labels.instance }}:{{ .Value }};{{ end }}',
   with_query: "{{ with query \"disk_free{device='sdb'}\" }}{{ . | first | value | humanize }}{{ end }}",
   sort_by_label: '{{ range query "disk_free" | sortByLabel "instance" }}{{ .Labels.device }} {{ end }}',
   query_scalar: '{{ query "vector(3)" | first | value }}',
@@ -75,14 +80,14 @@ const TEMPLATES: Record<string, string> = {
   builtins:
     '{{ len $labels }} {{ index $labels "job" }} {{ slice "abcdef" 1 3 }} {{ eq $labels.job "x" "node" }} {{ ne 1 2 }} {{ lt 1.5 2.5 }} {{ and 1 0 }} {{ or 0 "x" }} {{ not true }} {{ le "a" "b" }} {{ ge 2 2 }}',
   print_family: '{{ print 1 2 "a" "b" 3 }}|{{ println "x" 1 }}|{{ html "<a&\'b\'>" }}|{{ js "it\'s <x>=" }}|{{ urlquery "a b&c" }}',
-  variables: '{{ $x := 1 }}{{ range $i, $e := query "disk_free" }}{{ if eq $i 1 }}{{ break }}{{ end }}{{ $x = $e.Value }}{{ end }}{{ $x }}',
-  continue: '{{ range $i, $e := query "disk_free" }}{{ if eq $i 0 }}{{ continue }}{{ end }}{{ $e.Labels.device }}{{ end }}',
+  variables: '{{ $x := 1 }}{{ range $i, $e := query "sort_desc(disk_free)" }}{{ if eq $i 1 }}{{ break }}{{ end }}{{ $x = $e.Value }}{{ end }}{{ $x }}',
+  continue: '{{ range $i, $e := query "sort_desc(disk_free)" }}{{ if eq $i 0 }}{{ continue }}{{ end }}{{ $e.Labels.device }}{{ end }}',
   range_else: '{{ range $i := query "nothing_here" }}x{{ else }}empty{{ end }}',
   missing_label: "{{ with $labels.nonexistent }}yes{{ else }}no{{ end }} [{{ $labels.nonexistent }}]",
-  index_query: '{{ index (query "disk_free") 1 | value }} {{ (index (query "disk_free") 0).Labels.device }}',
+  index_query: '{{ index (query "sort_desc(disk_free)") 1 | value }} {{ (index (query "sort_desc(disk_free)") 0).Labels.device }}',
   multi_line: "line1\n{{ $labels.job }}\n  line3",
-  print_sample: '{{ printf "%v" (query "disk_free" | first) }}',
-  action_sample: '{{ query "disk_free" | first }}',
+  print_sample: '{{ printf "%v" (query "sort_desc(disk_free)" | first) }}',
+  action_sample: '{{ query "sort_desc(disk_free)" | first }}',
   print_map: "{{ $labels }}",
   len_and_pipe: '{{ len (query "disk_free") }} {{ "x" | printf "%s-%s" "y" }}',
   with_dot: "{{ with $labels }}{{ .device }}{{ end }}",
