@@ -391,7 +391,7 @@ export class MemberTable {
       m.lastPublishedWall = hb.now + this.clockOffset(m.id)!;
     } else m.lastPublishedWall = this.clock.wallNow();
     m.quietSince = typeof hb.quietSince === "number" && typeof hb.now === "number" ? hb.quietSince + (m.lastPublishedWall - hb.now) : undefined;
-    if (m.hints && Object.values(m.hints).some((n) => n > 0)) this.noteChurn();
+    if (this.hintsForLive(m.hints)) this.noteChurn();
     m.health = "alive";
     m.lastHeartbeat = now;
     m.startedAt = hb.startedAt;
@@ -566,6 +566,17 @@ export class MemberTable {
         return;
       }
     }
+  }
+
+  /**
+   * Whether `hints` (hinted batches per peer) hold any for a member not dead: a replica that lacks
+   * writes until they are replayed. Batches for a dead member wait for it to return (a change of
+   * its own) and its ranges are read elsewhere meanwhile.
+   */
+  hintsForLive(hints: Record<string, number> | undefined): boolean {
+    if (!hints) return false;
+    for (const [peer, n] of Object.entries(hints)) if (n > 0 && this.members.get(peer)?.health !== "dead") return true;
+    return false;
   }
 
   /** Something changed that may leave a replica short for a while (see `quietSince`). */

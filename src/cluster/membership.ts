@@ -217,7 +217,7 @@ export class Membership {
   /** This node's hinted batches per peer; holding any is a change in the membership's health. */
   private noteOwnHints(): Record<string, number> {
     const hints = this.hintsFn();
-    if (Object.values(hints).some((n) => n > 0)) this.table.noteChurn();
+    if (this.table.hintsForLive(hints)) this.table.noteChurn();
     return hints;
   }
 
