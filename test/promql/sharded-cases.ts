@@ -87,7 +87,7 @@ export const queryArb = fc
     const agg = `${op}${grouping} (${param}${arg})`;
     // Outer shapes that need particular labels only make sense for some aggregations.
     const o = outer.startsWith("histogram_quantile") || op === "topk" || op === "bottomk" ? "%s" : outer;
-    return { query: o.replace("%s", agg), op, shardable: op !== "quantile" && op !== "stddev" };
+    return { query: o.replace("%s", agg), op, shardable: op !== "quantile" && op !== "stddev" && op !== "topk" && op !== "bottomk" };
   });
 
 type Point = [string, number, number];
