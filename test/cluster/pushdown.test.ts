@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { fuzzSeed } from "../fuzz/budget.ts";
 import { Engine } from "../../src/promql/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
 import { removeTempDir, tempDir, waitFor } from "../support/index.ts";
@@ -48,7 +49,7 @@ describe("aggregation pushdown across cluster members", () => {
     // sample, printed for a replay with FUZZ_SEED.
     const base = Math.floor(Date.now() / MIN) * MIN - 60 * MIN;
     const coordinator = t.cluster.members[1]!.cluster;
-    const seed = Number(process.env.FUZZ_SEED) || Math.floor(Math.random() * 2 ** 31);
+    const seed = fuzzSeed();
     console.log(`pushdown cases from seed ${seed} (replay: FUZZ_SEED=${seed})`);
     const cases = fc.sample(
       fc.tuple(

@@ -7,6 +7,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { fuzzParams } from "../fuzz/budget.ts";
 import { labelsHash32, type Queryable, type SelectHints, type ShardedEvalAnswer, type ShardVectors } from "../../src/model/index.ts";
 import { Engine } from "../../src/promql/index.ts";
 import { openTSDB, type TSDB } from "../../src/storage/index.ts";
@@ -85,7 +86,7 @@ describe("aggregation pushdown in the engine", () => {
           }
         },
       ),
-      { numRuns: 150 },
+      fuzzParams(150),
     );
     expect(pushed).toBeGreaterThan(300);
   }, 120_000);
