@@ -199,6 +199,7 @@ export async function startNode(flags: Flags): Promise<RunningNode> {
       remote,
       // Members evaluate pushed-down aggregations over their share with this node's engine.
       shardEvaluator: (q, req, signal) => engine.evalShard(q, req, signal),
+      memberRequest: () => httpClientRequestOptions(webClient),
     });
   } catch (e) {
     await tsdb.close();

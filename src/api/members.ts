@@ -5,6 +5,7 @@
  * announced address with the node's client credentials (--web.client-config.file); a member
  * that does not answer within the timeout is reported, never waited on.
  */
+import { memberUrl } from "../model/index.ts";
 
 /** The part of a cluster member's status needed to reach it. */
 export interface MemberRef {
@@ -28,27 +29,6 @@ export interface MemberDirectory {
 
 /** Long enough for a loaded member, short enough that a page or Grafana panel never seems to hang. */
 export const DEFAULT_MEMBER_TIMEOUT_MS = 5000;
-
-/**
- * A member's HTTP base URL from its announced HOST:PORT. A wildcard host (`0.0.0.0:9090`,
- * `:9090`, `[::]:9090`) is where a node listens, not where it can be reached: use loopback.
- */
-export function memberUrl(httpAddress: string): string {
-  if (/^https?:\/\//.test(httpAddress)) {
-    // A whole base URL (a member with TLS or a route prefix): its host may be a wildcard too.
-    const u = new URL(httpAddress);
-    if (u.hostname === "0.0.0.0") u.hostname = "127.0.0.1";
-    else if (u.hostname === "[::]") u.hostname = "[::1]";
-    return u.href.replace(/\/$/, "");
-  }
-  const i = httpAddress.lastIndexOf(":");
-  let host = i >= 0 ? httpAddress.slice(0, i) : httpAddress;
-  const port = i >= 0 ? httpAddress.slice(i) : "";
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (host === "" || host === "0.0.0.0") host = "127.0.0.1";
-  else if (host === "::") host = "::1";
-  return `http://${host.includes(":") ? `[${host}]` : host}${port}`;
-}
 
 /**
  * GETs `pathAndQuery` (e.g. `/api/v1/targets?state=active`) from a member and returns the `data`

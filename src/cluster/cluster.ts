@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { labelsFromRecord, labelsHash32, type Appendable, type ClusterFigures, type Labels, type Logger, type Queryable, type ShardEvaluator, realClock, type Clock, type ClockTimer } from "../model/index.ts";
+import { labelsFromRecord, labelsHash32, type Appendable, type ClusterFigures, type Labels, type Logger, memberUrl, type Queryable, type ShardEvaluator, realClock, type Clock, type ClockTimer } from "../model/index.ts";
 import { AntiEntropy, DIGEST_PROTOCOL, digestHandler, type AntiEntropyStatus } from "./antientropy.ts";
 import type { ClusterConfig } from "./config.ts";
 import { decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
@@ -27,7 +27,8 @@ import { assessReplication, type ReplicationHealth } from "./replication_health.
 import { RemoteForwarding, type RemoteForwardingStatus, type RemoteForwardTarget } from "./remote_forward.ts";
 import { nodeTokens } from "./ring.ts";
 import { JoinSettle } from "./settle.ts";
-import { Rpc, RpcRemoteError } from "./rpc.ts";
+import { HttpRpc, serveHttpRpc } from "./http_rpc.ts";
+import { peerIdOf, Rpc, RpcRemoteError } from "./rpc.ts";
 import { HANDOFF_BATCH_PROTOCOL, Throttle, Transfers, type HandoffStorage } from "./transfer.ts";
 
 export interface ClusterOptions {
@@ -51,7 +52,12 @@ export interface ClusterOptions {
    * evalShard). Absent: this member neither pushes aggregations down nor evaluates them for others.
    */
   shardEvaluator?: ShardEvaluator;
+  /** Credentials and TLS settings for calls to members' HTTP API (--web.client-config.file), read per call. */
+  memberRequest?: () => { headers: Record<string, string>; tls: NonNullable<BunFetchRequestInit["tls"]> };
 }
+
+/** The protocols members are asked over HTTP first (reads: http_rpc.ts says why). */
+const HTTP_READ_PROTOCOLS = [SELECT_PROTOCOL_V2, PUSHDOWN_PROTOCOL];
 
 export interface MemberStatus {
   id: string;
@@ -173,6 +179,9 @@ export class Cluster {
       },
     });
     this.membership.setSelfTokens(nodeTokens(this.membership.selfId, config.tokensPerNode));
+    this.rpc.useSideTransport(
+      new HttpRpc({ selfId: this.membership.selfId, protocols: HTTP_READ_PROTOCOLS, urlOf: (peer) => this.memberHttpUrl(peer), request: opts.memberRequest, logger }),
+    );
     // Kept while a dead member may be remembered: its unpublished hints concern writes since its death.
     this.applied = new AppliedLog(clock, config.forgetTimeoutMs + 4 * config.writeTimeoutMs);
     this.distributor = new Distributor(this.membership, this.rpc, noteApplied(opts.local, this.applied), this.hints, config.writeTimeoutMs);
@@ -401,6 +410,25 @@ export class Cluster {
     this.ringListeners.push(fn);
   }
 
+  /**
+   * A member's HTTP base URL: the address it announces, a wildcard host replaced by the address
+   * this node's libp2p connection reaches it at.
+   */
+  private memberHttpUrl(peer: string): string | null {
+    const m = this.membership.get(peer);
+    if (!m?.http) return null;
+    const announced = memberUrl(m.http);
+    if (memberUrl(m.http, "") === announced) return announced; // not a wildcard host
+    const conn = this.host.getConnections(peerIdOf(peer))[0];
+    const ip = conn?.remoteAddr.getComponents().find((c) => c.name === "ip4" || c.name === "ip6")?.value;
+    return ip === undefined ? null : memberUrl(m.http, ip);
+  }
+
+  /** A read of another member over HTTP (HTTP_RPC_PATH), answered by its libp2p protocol's handler. */
+  serveHttpRpc(request: Request): Promise<Response> {
+    return serveHttpRpc(request, { selfId: this.membership.selfId, protocols: HTTP_READ_PROTOCOLS, handler: (p) => this.rpc.handler(p) });
+  }
+
   setHttpAddress(addr: string): void {
     this.membership.setHttpAddress(addr);
   }
@@ -558,6 +586,7 @@ export class Cluster {
       antiEntropy: { repairs: this.antiEntropy.stats.repairs, runs: this.antiEntropy.stats.runs },
       lateSamplesBackfilled: this.lateTolerant.lateSamples,
       fanout: { latency: f.latency.samples(), partialResults: f.partialResults, memberErrors: f.memberErrors.samples() },
+      rpcRequests: this.rpc.requests.samples(),
     };
   }
 

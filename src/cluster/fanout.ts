@@ -22,7 +22,7 @@ import {
 } from "../model/index.ts";
 import type { Pushdown } from "./pushdown.ts";
 import { encodeBatch } from "./batch.ts";
-import type { Membership } from "./membership.ts";
+import type { Member, Membership } from "./membership.ts";
 import type { AppliedLog } from "./applied_log.ts";
 import { plannedSelect, withHashRanges } from "./planned_select.ts";
 import { coverageGaps, liveOwnersOf, type CoverageGaps } from "./read_plan.ts";
@@ -246,6 +246,8 @@ export class FanoutMetrics {
 export class FanoutQueryable implements Queryable {
   readonly metrics = new FanoutMetrics();
   private readonly wire: SelectWire;
+  /** Turns which member a planned select asks first. */
+  private turn = 0;
 
   constructor(
     private readonly membership: Membership,
@@ -285,7 +287,7 @@ export class FanoutQueryable implements Queryable {
     count: (answer: T) => { series: number; samples: number } = () => ({ series: 0, samples: 0 }),
   ): Promise<{ answers: T[]; warnings: string[]; reads: MemberReadStats[] }> {
     const start = performance.now();
-    const targets = this.membership.all().filter((m) => m.self || m.health === "alive");
+    const targets = this.askedMembers();
     const answered = new Set<string>();
     const answers: T[] = [];
     const reads: MemberReadStats[] = [];
@@ -304,6 +306,15 @@ export class FanoutQueryable implements Queryable {
     }
     this.metrics.latency.observe((performance.now() - start) / 1000);
     return { answers, warnings, reads };
+  }
+
+  /**
+   * This node and every alive member, the others first: their requests go out before this
+   * node's own read keeps the event loop busy, so they work meanwhile.
+   */
+  private askedMembers(): Member[] {
+    const all = this.membership.all();
+    return [...all.filter((m) => !m.self && m.health === "alive"), ...all.filter((m) => m.self)];
   }
 
   /**
@@ -377,13 +388,14 @@ export class FanoutQueryable implements Queryable {
     const gaps = await plannedSelect({
       plan: m.readPlan(),
       selfId: m.selfId,
-      alive: m.all().filter((x) => x.self || x.health === "alive").map((x) => x.id),
+      alive: this.askedMembers().map((x) => x.id),
       liveOwnersOf: (ranges) => liveOwnersOf(view, ranges),
       coverage: m.coverageRing(),
       read: m.readRing(),
       mint,
       maxt,
       cut: this.oneReplica.clock.wallNow() - this.settleMs(),
+      turn: this.turn++,
       call: (id, lo, hi, ranges, widen) => {
         const part: SelectRequest = { ...req, mint: lo, maxt: hi };
         if (ranges !== null) part.r = ranges.toWire();

@@ -6,10 +6,12 @@
  * - GET  /api/v1/cluster/local/series    the samples of this node's own storage only (no
  *                                        fan-out): match[], start, end (RFC 3339 or Unix seconds);
  *                                        what tests and operators use to see where series live
+ * - POST /api/v1/cluster/rpc             another member's read (select, pushdown; http_rpc.ts)
  */
 import type { Hono } from "hono";
 import type { Matcher } from "../model/index.ts";
 import type { Cluster } from "./cluster.ts";
+import { HTTP_RPC_PATH } from "./http_rpc.ts";
 import type { HandoffStorage } from "./transfer.ts";
 
 export interface ClusterRouteDeps {
@@ -54,6 +56,8 @@ export function registerClusterRoutes(app: Hono, deps: ClusterRouteDeps): void {
       { status: 202 },
     );
   });
+
+  app.post(HTTP_RPC_PATH, (c) => deps.cluster.serveHttpRpc(c.req.raw));
 
   app.get("/api/v1/cluster/local/series", async (c) => {
     const url = new URL(c.req.url);

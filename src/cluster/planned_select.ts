@@ -24,8 +24,10 @@ export interface PlannedSelectOptions {
   /** The query's window, inclusive. */
   mint: number;
   maxt: number;
-  /** Samples at or after this are read from every live member. */
+  /** Samples at or after this are read from every live member (from a read quorum where this node holds every range). */
   cut: number;
+  /** Which member to ask first among equals (the caller turns it, spreading the load). */
+  turn: number;
   /**
    * Selects [mint, maxt] of the series in `ranges` (null: all) on a member; with `widen`, the
    * member reads from further back the samples it stored lately (writes that may not have
@@ -49,15 +51,30 @@ export async function plannedSelect(o: PlannedSelectOptions): Promise<CoverageGa
   const selfServesAll = (o.plan.chosen.get(o.selfId)?.fraction() ?? 0) >= WHOLE_RING;
   if (o.mint < o.cut && selfServesAll) {
     // This node holds every range complete (a node alone, or as many members as replicas): one
-    // read of the whole window here, the others asked for the newest samples only.
-    await Promise.all(
-      o.alive.map(async (id) => {
-        const self = id === o.selfId;
-        if (!(await o.call(id, self ? o.mint : lo, o.maxt, null, !self))) return;
-        recent.push({ member: id, ranges: null, complete: false });
-        if (self) older.push({ member: id, ranges: null, complete: true });
-      }),
+    // read of the whole window here. The newest samples come from a read quorum: a write is
+    // acknowledged by ⌊R/2⌋+1 of its R owners, so this node and R−⌊R/2⌋−1 others see every
+    // acknowledged write; the other members are asked only where those left a gap.
+    const peers = o.alive.filter((id) => id !== o.selfId);
+    const R = o.read.replicationFactor;
+    const first = Math.min(peers.length, Math.max(0, R - Math.floor(R / 2) - 1));
+    const start = peers.length > 0 ? o.turn % peers.length : 0;
+    const order = [...peers.slice(start), ...peers.slice(0, start)];
+    const askPeer = async (id: string): Promise<void> => {
+      if (await o.call(id, lo, o.maxt, null, true)) recent.push({ member: id, ranges: null, complete: false });
+    };
+    // The members' requests go out first: they work while this node reads.
+    const asked = order.slice(0, first).map(askPeer);
+    asked.push(
+      (async () => {
+        if (!(await o.call(o.selfId, o.mint, o.maxt, null, false))) return;
+        recent.push({ member: o.selfId, ranges: null, complete: false });
+        older.push({ member: o.selfId, ranges: null, complete: true });
+      })(),
     );
+    await Promise.all(asked);
+    const gaps = coverageGaps(o.coverage, o.read, parts);
+    if ((gaps.none.fraction === 0 && gaps.thin.fraction === 0) || first === order.length) return gaps;
+    await Promise.all(order.slice(first).map(askPeer));
     return coverageGaps(o.coverage, o.read, parts);
   }
   const work: Promise<void>[] = [

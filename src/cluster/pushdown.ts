@@ -253,8 +253,10 @@ export class Pushdown {
     const shards: ShardVectors[] = [];
     const members: ShardMemberStats[] = [];
     try {
+      // The members' requests go out first: they evaluate while this node does its share.
+      const order = [...plan.shards].sort(([a], [b]) => Number(a === selfId) - Number(b === selfId));
       await Promise.all(
-        [...plan.shards].map(async ([id, ranges]) => {
+        order.map(async ([id, ranges]) => {
           const started = performance.now();
           const name = this.o.membership.get(id)?.name ?? id;
           let result: ShardVectors;

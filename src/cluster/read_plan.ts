@@ -206,6 +206,26 @@ export function coverageGaps(coverage: Ring, read: Ring, allParts: readonly (rea
   // A part answered for the whole ring by a member known complete has no gap anywhere.
   const parts = allParts.filter((part) => !part.some((a) => a.complete && a.ranges === null));
   if (parts.length === 0) return { none: { fraction: 0, missing: [] }, thin: { fraction: 0, missing: [] } };
+  // Answers for the whole ring depend only on who answered: the walk over the rings is kept per
+  // pair of rings (a query asks the same members select after select).
+  if (!parts.every((part) => part.every((a) => a.ranges === null))) return walkGaps(coverage, read, parts);
+  const key = parts.map((part) => part.map((a) => a.member).sort().join(",")).join("|");
+  let byRead = wholeRingGaps.get(coverage);
+  if (!byRead) wholeRingGaps.set(coverage, (byRead = new WeakMap()));
+  let byKey = byRead.get(read);
+  if (!byKey) byRead.set(read, (byKey = new Map()));
+  let gaps = byKey.get(key);
+  if (!gaps) {
+    if (byKey.size >= MAX_CACHED_GAPS) byKey.clear();
+    byKey.set(key, (gaps = walkGaps(coverage, read, parts)));
+  }
+  return { none: { ...gaps.none, missing: [...gaps.none.missing] }, thin: { ...gaps.thin, missing: [...gaps.thin.missing] } };
+}
+
+const wholeRingGaps = new WeakMap<Ring, WeakMap<Ring, Map<string, CoverageGaps>>>();
+const MAX_CACHED_GAPS = 64;
+
+function walkGaps(coverage: Ring, read: Ring, parts: readonly (readonly Answered[])[]): CoverageGaps {
   let none = 0;
   let thin = 0;
   const noneMissing = new Set<string>();

@@ -8,6 +8,7 @@ import { peerIdFromString } from "@libp2p/peer-id";
 import * as lp from "it-length-prefixed";
 import type { Logger } from "../model/index.ts";
 import { bytesFramePayload, decodeFrame, encodeBytesFrame, encodeFrame } from "./codec.ts";
+import { LabelledCounter } from "./metrics.ts";
 
 const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 const MAX_IDLE_STREAMS = 8;
@@ -31,6 +32,15 @@ export interface RpcContext {
 
 export type RpcHandler = (req: unknown, ctx: RpcContext) => Promise<unknown>;
 
+/**
+ * Another way to ask members for some protocols (http_rpc.ts); `call` resolves null when the
+ * member could not be asked that way, and the exchange then goes over libp2p.
+ */
+export interface SideTransport {
+  serves(protocol: string): boolean;
+  call(peer: string, protocol: string, req: unknown, timeoutMs: number, onPart?: (part: unknown, frameBytes: number) => void): Promise<{ value: unknown } | null>;
+}
+
 interface PooledStream {
   stream: Stream;
   frames: AsyncIterator<{ subarray(): Uint8Array }>;
@@ -53,14 +63,29 @@ async function writeEncoded(stream: Stream, bytes: Uint8Array): Promise<void> {
 
 export class Rpc {
   private readonly idle = new Map<string, PooledStream[]>();
+  private readonly handlers = new Map<string, RpcHandler>();
+  private side: SideTransport | null = null;
+  /** Requests sent, by protocol and the transport that carried them (`http` or `libp2p`). */
+  readonly requests = new LabelledCounter(["protocol", "transport"]);
 
   constructor(
     private readonly node: Libp2p,
     private readonly logger: Logger,
   ) {}
 
+  /** Asks members over `side` first for the protocols it serves. */
+  useSideTransport(side: SideTransport): void {
+    this.side = side;
+  }
+
+  /** The handler registered for a protocol (for requests that come another way than libp2p). */
+  handler(protocol: string): RpcHandler | undefined {
+    return this.handlers.get(protocol);
+  }
+
   /** Registers the server side of a protocol. Requests on one stream are served in order. */
   async handle(protocol: string, handler: RpcHandler): Promise<void> {
+    this.handlers.set(protocol, handler);
     await this.node.handle(
       protocol,
       async (stream, connection) => {
@@ -103,6 +128,14 @@ export class Rpc {
     timeoutMs: number,
     onPart?: (part: unknown, frameBytes: number) => void,
   ): Promise<unknown> {
+    if (this.side?.serves(protocol)) {
+      const answer = await this.side.call(peer, protocol, req, timeoutMs, onPart);
+      if (answer !== null) {
+        this.requests.inc([protocol, "http"]);
+        return answer.value;
+      }
+    }
+    this.requests.inc([protocol, "libp2p"]);
     const key = `${peer} ${protocol}`;
     let ps: PooledStream | undefined = this.idle.get(key)?.pop();
     let timer: ReturnType<typeof setTimeout> | undefined;

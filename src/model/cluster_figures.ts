@@ -36,5 +36,7 @@ export interface ClusterFigures {
   antiEntropy: { repairs: number; runs: number };
   lateSamplesBackfilled: number;
   fanout: { latency: MetricSample[]; partialResults: number; memberErrors: MetricSample[] };
+  /** Requests sent to members, by protocol and transport. */
+  rpcRequests: MetricSample[];
 }
 

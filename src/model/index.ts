@@ -17,6 +17,7 @@ export * from "./byte_size.ts";
 export * from "./flags.ts";
 export * from "./clock.ts";
 export * from "./rule_status.ts";
+export { memberUrl } from "./member_url.ts";
 export { checkDnsServer, isDnsAbsent, newDnsResolver } from "./dns.ts";
 export type { SampleRuns, SampleSink } from "./sample_sink.ts";
 export type { RemoteQueueStatus } from "./remote_status.ts";

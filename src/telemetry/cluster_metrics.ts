@@ -151,6 +151,12 @@ export function clusterFamilies(f: ClusterFigures): MetricFamily[] {
       type: "counter",
       samples: f.fanout.memberErrors,
     },
+    {
+      name: "shoal_cluster_rpc_requests_total",
+      help: "Requests this node sent to other members, by protocol and by transport (http for reads over the members' HTTP API, libp2p otherwise).",
+      type: "counter",
+      samples: f.rpcRequests,
+    },
   ];
 }
 

@@ -136,6 +136,7 @@ test("the metrics: the configured factor as shoal_cluster_replication_factor, th
     antiEntropy: { repairs: 0, runs: 0 },
     lateSamplesBackfilled: 0,
     fanout: { latency: [], partialResults: 0, memberErrors: [] },
+    rpcRequests: [],
   };
   const fams = new Map(clusterFamilies(figures).map((f) => [f.name, f.samples]));
   const value = (name: string) => fams.get(name)?.[0]?.value;

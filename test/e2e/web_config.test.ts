@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, waitFor, freePort, REPO_ROOT, run, startShoal, tempDir, type ShoalNode } from "../support/index.ts";
+import { writeRequestBody } from "./remote_write_client.ts";
 import { makeTestPki, type IssuedCert } from "./tls_certs.ts";
 
 const dir = tempDir("webcfg");
@@ -189,16 +190,19 @@ describe("peers with TLS and basic auth", async () => {
   const cluster = [`--cluster.name=webcfg-${process.pid}`, `--web.client-config.file=${clientFile}`];
   const a = await startTlsNode(webYaml, [...cluster, `--cluster.listen-address=127.0.0.1:${clusterPort}`]);
   const b = await startTlsNode(webYaml, [...cluster, `--cluster.join=127.0.0.1:${clusterPort}`]);
+  // A member without credentials for its peers' HTTP API.
+  const c = await startTlsNode(webYaml, [`--cluster.name=webcfg-${process.pid}`, `--cluster.join=127.0.0.1:${clusterPort}`]);
   const peer = { ca: pki.ca, auth: basic("peer", "peer-pw") };
   await waitTls(a.node, a.base, peer);
   await waitTls(b.node, b.base, peer);
+  await waitTls(c.node, c.base, peer);
 
   test("a node lists its peers' targets over https with --web.client-config.file", async () => {
     const body = await waitFor(
       "both members' targets without warnings",
       async () => {
         const status = (await (await get(`${a.base}/api/v1/status/cluster`, peer)).json()) as { data: { members: { httpAddress: string; health: string }[] } };
-        if (status.data.members.filter((m) => m.health === "alive").length !== 2) return null;
+        if (status.data.members.filter((m) => m.health === "alive").length !== 3) return null;
         expect(status.data.members.every((m) => m.httpAddress.startsWith("https://"))).toBe(true);
         const res = (await (await get(`${a.base}/ui/api/targets`, peer)).json()) as { warnings?: string[]; data: { activeTargets: unknown[] } };
         // Right after the members meet, the scrape shares may not be assigned yet: an empty list without warnings.
@@ -208,6 +212,37 @@ describe("peers with TLS and basic auth", async () => {
     );
     expect(body.data.activeTargets.length).toBeGreaterThan(0);
   }, 45_000);
+
+  test("members read each other's series over https with the client config, and over libp2p without it", async () => {
+    const now = Date.now();
+    const write = await fetch(`${a.base}/api/v1/write`, {
+      method: "POST",
+      body: writeRequestBody([{ labels: { __name__: "peer_read_test", via: "a" }, samples: [[now - 60_000, 1], [now - 30_000, 2]] }]) as Uint8Array<ArrayBuffer>,
+      headers: { Authorization: peer.auth, "Content-Type": "application/x-protobuf", "Content-Encoding": "snappy", "X-Prometheus-Remote-Write-Version": "0.1.0" },
+      tls: { ca: pki.ca },
+    } as BunFetchRequestInit);
+    expect(write.status).toBe(204);
+    const selects = async (base: string, transport: string): Promise<number> => {
+      const text = await (await get(`${base}/metrics`, peer)).text();
+      const line = text.split("\n").find((l) => l.startsWith(`shoal_cluster_rpc_requests_total{protocol="/shoal/select/2",transport="${transport}"}`));
+      return line === undefined ? 0 : Number(line.split(" ").at(-1));
+    };
+    for (const { base } of [b, c]) {
+      const range = `query=peer_read_test&start=${(now - 120_000) / 1000}&end=${now / 1000}&step=15`;
+      const res = (await (await get(`${base}/api/v1/query_range?${range}`, peer)).json()) as { status: string; warnings?: string[]; data: { result: { values: unknown[] }[] } };
+      expect(res.status).toBe("success");
+      expect(res.warnings).toBeUndefined();
+      expect(res.data.result.length).toBe(1);
+    }
+    // b has credentials: its reads of the others go over their HTTP API (TLS and basic auth).
+    expect(await selects(b.base, "http")).toBeGreaterThan(0);
+    expect(await selects(b.base, "libp2p")).toBe(0);
+    // c has none (no CA for its peers' certificates, no password): it says why and reads over libp2p.
+    expect(await selects(c.base, "http")).toBe(0);
+    expect(await selects(c.base, "libp2p")).toBeGreaterThan(0);
+    expect(c.node.output()).toContain("asking a member over libp2p: its HTTP API cannot serve cluster reads");
+    expect(c.node.output()).toContain("unable to verify the first certificate");
+  }, 30_000);
 });
 
 describe("client certificates", async () => {

@@ -1,7 +1,7 @@
 /** The UI sub-app over HTTP: hashed assets cached forever, index.html revalidated, SPA routes, gzip. */
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
-import { memberUrl } from "../../src/api/members.ts";
+import { memberUrl } from "../../src/model/index.ts";
 import { createUiApp, UI_ROUTES } from "../../src/api/ui.ts";
 
 // Bundles web/ in memory, exactly as `bun src/cli.ts` does.

@@ -1,0 +1,147 @@
+/**
+ * Reads over the members' HTTP API (http_rpc.ts), with a real Bun server and client: what the
+ * handler streams arrives in order and whole, its errors are the caller's remote errors, and a
+ * member that cannot be asked this way (another node at the address, a protocol it does not
+ * serve, no server, refused credentials) makes the call resolve null, so that it goes over
+ * libp2p; such a member is asked over HTTP again only after a while.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { HttpRpc, HTTP_RPC_PATH, serveHttpRpc } from "../../src/cluster/http_rpc.ts";
+import { encodeFrame } from "../../src/cluster/codec.ts";
+import { RpcRemoteError, RpcTimeoutError, type RpcHandler } from "../../src/cluster/rpc.ts";
+import type { Logger } from "../../src/model/index.ts";
+import { freePort } from "../support/index.ts";
+
+const SELF = "member-b";
+const READ = "/test/read/1";
+const SLOW = "/test/slow/1";
+let hits = 0;
+let requireAuth = false;
+let lastFrom = "";
+
+const handlers: Record<string, RpcHandler> = {
+  [READ]: async (req, ctx) => {
+    lastFrom = ctx.from;
+    const r = req as { parts: number; size: number; fail?: string };
+    for (let i = 0; i < r.parts; i++) {
+      const part = new Uint8Array(r.size).fill(i % 251);
+      await ctx.sendBytes(part);
+      await ctx.send({ i });
+    }
+    if (r.fail) throw new Error(r.fail);
+    return { done: r.parts };
+  },
+  [SLOW]: async () => {
+    await Bun.sleep(2000);
+    return "late";
+  },
+};
+
+const server = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  fetch: (request) => {
+    hits++;
+    if (requireAuth && request.headers.get("authorization") !== "Basic cGVlcjpwdw==") return new Response("Unauthorized\n", { status: 401 });
+    if (new URL(request.url).pathname !== HTTP_RPC_PATH) return new Response("not found\n", { status: 404 });
+    return serveHttpRpc(request, { selfId: SELF, protocols: [READ, SLOW], handler: (p) => handlers[p] });
+  },
+});
+afterAll(() => server.stop(true));
+
+const logged: string[] = [];
+const logger = {
+  info: (msg: string, f?: Record<string, unknown>) => logged.push(`${msg} ${JSON.stringify(f)}`),
+  debug: () => {},
+  warn: () => {},
+  error: () => {},
+} as unknown as Logger;
+
+function client(o: { url?: string | null; headers?: Record<string, string>; now?: () => number } = {}): HttpRpc {
+  return new HttpRpc({
+    selfId: "member-a",
+    protocols: [READ, SLOW, "/test/unserved/1"],
+    urlOf: () => (o.url === undefined ? `http://127.0.0.1:${server.port}` : o.url),
+    request: () => ({ headers: o.headers ?? {}, tls: {} }),
+    logger,
+    now: o.now,
+  });
+}
+
+test("parts arrive in order and whole, then the final value, also when they outrun the reader", async () => {
+  const got: unknown[] = [];
+  let bytes = 0;
+  // 40 parts of 256 KiB: far more than the server queues before waiting for the reader.
+  const answer = await client().call(SELF, READ, { parts: 40, size: 256 * 1024 }, 10_000, (part, frameBytes) => {
+    bytes += frameBytes;
+    got.push(part instanceof Uint8Array ? `bytes ${part.length} ${part[0]} ${part[part.length - 1]}` : part);
+  });
+  expect(answer).toEqual({ value: { done: 40 } });
+  expect(got.length).toBe(80);
+  for (let i = 0; i < 40; i++) {
+    expect(got[2 * i]).toBe(`bytes ${256 * 1024} ${i % 251} ${i % 251}`);
+    expect(got[2 * i + 1]).toEqual({ i });
+  }
+  expect(bytes).toBeGreaterThan(40 * 256 * 1024);
+  expect(lastFrom).toBe("member-a");
+});
+
+test("the handler's error is the caller's remote error", async () => {
+  const err = await client().call(SELF, READ, { parts: 1, size: 10, fail: "no such series" }, 5000).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RpcRemoteError);
+  expect(String(err)).toContain("no such series");
+});
+
+test("an exchange longer than the timeout is a timeout, not a reason to ask over libp2p", async () => {
+  const t = performance.now();
+  const err = await client().call(SELF, SLOW, {}, 200).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RpcTimeoutError);
+  expect(performance.now() - t).toBeLessThan(1500);
+});
+
+test("another node at the address, a protocol not served or no server: null, and the member is left to libp2p for a while", async () => {
+  let now = 1_000_000;
+  const c = client({ now: () => now });
+  const before = hits;
+  expect(await c.call("member-c", READ, { parts: 0, size: 0 }, 5000)).toBeNull();
+  expect(hits).toBe(before + 1);
+  expect(logged.at(-1)).toContain("answered HTTP 409: this is member member-b");
+  // Not asked again over HTTP until the retry interval has passed.
+  expect(await c.call("member-c", READ, { parts: 0, size: 0 }, 5000)).toBeNull();
+  expect(hits).toBe(before + 1);
+  now += 31_000;
+  expect(await c.call("member-c", READ, { parts: 0, size: 0 }, 5000)).toBeNull();
+  expect(hits).toBe(before + 2);
+
+  expect(await client().call(SELF, "/test/unserved/1", {}, 5000)).toBeNull();
+  expect(logged.at(-1)).toContain("answered HTTP 404");
+
+  const closed = `http://127.0.0.1:${freePort()}`;
+  expect(await client({ url: closed }).call(SELF, READ, { parts: 0, size: 0 }, 5000)).toBeNull();
+  expect(logged.at(-1)).toContain(`cannot reach ${closed}`);
+  // No address known: straight to libp2p.
+  expect(await client({ url: null }).call(SELF, READ, { parts: 0, size: 0 }, 5000)).toBeNull();
+});
+
+test("refused credentials leave the member to libp2p with a hint; the node's credentials are sent", async () => {
+  requireAuth = true;
+  try {
+    expect(await client().call(SELF, READ, { parts: 0, size: 0 }, 5000)).toBeNull();
+    expect(logged.at(-1)).toContain("HTTP 401");
+    expect(logged.at(-1)).toContain("--web.client-config.file");
+    const answer = await client({ headers: { authorization: "Basic cGVlcjpwdw==" } }).call(SELF, READ, { parts: 1, size: 3 }, 5000);
+    expect(answer).toEqual({ value: { done: 1 } });
+  } finally {
+    requireAuth = false;
+  }
+});
+
+test("a malformed request frame or a missing protocol is a 4xx naming what was wrong", async () => {
+  const url = `http://127.0.0.1:${server.port}${HTTP_RPC_PATH}`;
+  const bad = await fetch(url, { method: "POST", body: new Uint8Array([0, 0xff, 0xfe]), headers: { "x-shoal-protocol": READ, "x-shoal-node": SELF } });
+  expect(bad.status).toBe(400);
+  expect(await bad.text()).toContain("malformed request frame");
+  const none = await fetch(url, { method: "POST", body: encodeFrame({}) as Uint8Array<ArrayBuffer>, headers: { "x-shoal-node": SELF } });
+  expect(none.status).toBe(404);
+  expect(await none.text()).toContain("is not served over HTTP");
+});
