@@ -178,17 +178,29 @@ const { re: safePattern } = fc.letrec<{ re: string; concat: string; piece: strin
 test(
   "the engine agrees with JavaScript's RegExp where both languages mean the same",
   () => {
+    // The size guard may refuse a large pattern with many nested repetitions (its bound is
+    // loose there): such a pattern is left out, and refusals must stay rare.
+    let runs = 0;
+    let refused = 0;
     fc.assert(
       fc.property(safePattern, fc.array(value, { minLength: 1, maxLength: 16 }), (p, values) => {
+        runs++;
         const js = new RegExp(`^(?:${p})$`, "su");
-        const m = ours(p);
-        expect(m).not.toBeNull();
+        let m: Matcher;
+        try {
+          m = new Matcher("=~", "v", p);
+        } catch (e) {
+          if (!(e instanceof RegexError) || !e.message.startsWith("error parsing regexp: expression too large")) throw e;
+          refused++;
+          return;
+        }
         for (const v of values) {
-          if (m!.matches(v) !== js.test(v)) throw new Error(`${JSON.stringify(p)} on ${JSON.stringify(v)}: JS says ${js.test(v)}`);
+          if (m.matches(v) !== js.test(v)) throw new Error(`${JSON.stringify(p)} on ${JSON.stringify(v)}: JS says ${js.test(v)}`);
         }
       }),
       fuzzParams(400),
     );
+    expect(refused).toBeLessThanOrEqual(Math.ceil(runs / 50));
   },
   fuzzTimeout(400, 5),
 );
