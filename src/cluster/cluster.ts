@@ -11,7 +11,7 @@ import type { ClusterConfig } from "./config.ts";
 import { decodeWriteRequest, Distributor, HINT_PROTOCOL, WRITE_PROTOCOL, writeHandler } from "./distributor.ts";
 import { FanoutQueryable, selectHandler } from "./fanout.ts";
 import { Pushdown, PUSHDOWN_PROTOCOL, pushdownHandler } from "./pushdown.ts";
-import { SELECT_PROTOCOL_V1, SELECT_PROTOCOL_V2 } from "./select_wire.ts";
+import { SELECT_PROTOCOL_V1, SELECT_PROTOCOL_V2, SELECT_PROTOCOL_V3 } from "./select_wire.ts";
 import { HintedHandoff } from "./hints.ts";
 import { AppliedLog, noteApplied } from "./applied_log.ts";
 import { HA_PROTOCOL, HaElection } from "./ha_election.ts";
@@ -57,7 +57,7 @@ export interface ClusterOptions {
 }
 
 /** The protocols members are asked over HTTP first (reads: http_rpc.ts says why). */
-const HTTP_READ_PROTOCOLS = [SELECT_PROTOCOL_V2, PUSHDOWN_PROTOCOL];
+const HTTP_READ_PROTOCOLS = [SELECT_PROTOCOL_V3, SELECT_PROTOCOL_V2, PUSHDOWN_PROTOCOL];
 
 export interface MemberStatus {
   id: string;
@@ -283,6 +283,7 @@ export class Cluster {
         opts.config.writeTimeoutMs,
       ),
     );
+    await c.rpc.handle(SELECT_PROTOCOL_V3, selectHandler(opts.local, 3, c.applied));
     await c.rpc.handle(SELECT_PROTOCOL_V2, selectHandler(opts.local, 2, c.applied));
     // Still answered for members that have not been upgraded yet (a rolling upgrade).
     await c.rpc.handle(SELECT_PROTOCOL_V1, selectHandler(opts.local, 1, c.applied));

@@ -105,14 +105,16 @@ function fromWire(ms: unknown): Matcher[] {
 
 /**
  * Server side of the select protocol: answers from this node's own storage only. Version 2
- * streams binary select frames, version 1 CBOR batches (for members not upgraded yet).
+ * streams binary select frames, version 1 CBOR batches (for members not upgraded yet); version 3
+ * is version 2 plus `batch`: several requests in one exchange, each one's frames after a
+ * `{ i }` part naming it, the final answer listing each one's (an error as `{ e }`).
  */
 export function selectHandler(
   local: Queryable,
-  version: 1 | 2,
+  version: 1 | 2 | 3,
   applied: AppliedLog | null = null,
 ): (req: unknown, ctx: { send(part: unknown): Promise<void>; sendBytes(part: Uint8Array): Promise<void> }) => Promise<unknown> {
-  return async (raw, ctx) => {
+  const one = async (raw: unknown, ctx: { send(part: unknown): Promise<void>; sendBytes(part: Uint8Array): Promise<void> }): Promise<unknown> => {
     const req = raw as SelectRequest;
     if (req.op === "late") {
       if (!Array.isArray(req.ls) || !req.ls.every((x) => typeof x === "number")) throw new Error("malformed late request: ls must be numbers");
@@ -130,12 +132,12 @@ export function selectHandler(
           q.close();
         }
       });
-      if (version === 2) {
-        for (const frame of selectFrames(set.series)) await ctx.sendBytes(frame);
-      } else {
+      if (version === 1) {
         for (let i = 0; i < set.series.length; i += SERIES_PER_PART) {
           await ctx.send({ b: encodeBatch(set.series.slice(i, i + SERIES_PER_PART), { xor: true }) });
         }
+      } else {
+        for (const frame of selectFrames(set.series)) await ctx.sendBytes(frame);
       }
       return { w: set.warnings };
     }
@@ -150,6 +152,21 @@ export function selectHandler(
     } finally {
       q.close();
     }
+  };
+  return async (raw, ctx) => {
+    const batch = (raw as { op?: unknown; reqs?: unknown }).op === "batch" ? (raw as { reqs?: unknown }).reqs : null;
+    if (version < 3 || batch === null) return one(raw, ctx);
+    if (!Array.isArray(batch)) throw new Error("malformed batch request: reqs must be a list");
+    const finals: unknown[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      await ctx.send({ i });
+      try {
+        finals.push(await one(batch[i], ctx));
+      } catch (err) {
+        finals.push({ e: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return { batch: finals };
   };
 }
 
@@ -246,8 +263,21 @@ export class FanoutMetrics {
 export class FanoutQueryable implements Queryable {
   readonly metrics = new FanoutMetrics();
   private readonly wire: SelectWire;
-  /** Turns which member a planned select asks first. */
+  /**
+   * Turns which member a planned select asks first, once per turn of the event loop: the selects
+   * of one query ask the same member (one batch, see SelectWire), the next query another.
+   */
   private turn = 0;
+  private turnTaken = false;
+
+  private nextTurn(): number {
+    if (!this.turnTaken) {
+      this.turnTaken = true;
+      this.turn++;
+      queueMicrotask(() => (this.turnTaken = false));
+    }
+    return this.turn;
+  }
 
   constructor(
     private readonly membership: Membership,
@@ -337,6 +367,9 @@ export class FanoutQueryable implements Queryable {
       let answer: T;
       let bytes = 0;
       if (id === this.membership.selfId) {
+        // The members' requests go out first (SelectWire sends those made in this turn as one
+        // batch when it ends): they work while this node reads.
+        await null;
         // Only selects are widened (the one request kind that has more than one window).
         const parts = await Promise.all(
           requestWindows(req, this.oneReplica?.applied ?? null).map(async ([mint, maxt]) => {
@@ -395,7 +428,7 @@ export class FanoutQueryable implements Queryable {
       mint,
       maxt,
       cut: this.oneReplica.clock.wallNow() - this.settleMs(),
-      turn: this.turn++,
+      turn: this.nextTurn(),
       call: (id, lo, hi, ranges, widen) => {
         const part: SelectRequest = { ...req, mint: lo, maxt: hi };
         if (ranges !== null) part.r = ranges.toWire();
