@@ -97,7 +97,9 @@ export class HttpRpc implements SideTransport {
     this.down.delete(peer);
     let delivered = false;
     try {
-      for await (const frame of frames(res.body!)) {
+      // A small answer comes as one body (serveHttpRpc): read at once, not chunk by chunk.
+      const body = res.headers.has("content-length") ? splitFrames(new Uint8Array(await res.arrayBuffer())) : frames(res.body!);
+      for await (const frame of body) {
         const bytes = bytesFramePayload(frame);
         if (bytes !== null) {
           delivered = true;
@@ -153,6 +155,19 @@ async function* frames(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Ar
   if (at < buf.length) throw new RpcError("the answer ended inside a frame");
 }
 
+/** The length-prefixed frames of a whole body. */
+function* splitFrames(buf: Uint8Array): Generator<Uint8Array> {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let at = 0;
+  while (at + 4 <= buf.length) {
+    const n = view.getUint32(at);
+    if (at + 4 + n > buf.length) break;
+    yield buf.subarray(at + 4, at + 4 + n);
+    at += 4 + n;
+  }
+  if (at < buf.length) throw new RpcError("the answer ended inside a frame");
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
@@ -171,9 +186,13 @@ function plain(status: number, text: string): Response {
   return new Response(text + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
+/** An answer up to this size is sent as one body; a larger one is streamed as it is made. */
+const BUFFERED_ANSWER_BYTES = 1 << 20;
+
 /**
  * The member's side: runs the handler of the named protocol (only those `protocols` lists) and
- * streams its parts and final envelope, waiting while the caller reads slower than it sends.
+ * sends its parts and final envelope: as one body when they are small (most reads), else
+ * streamed, waiting while the caller reads slower than the handler sends.
  */
 export async function serveHttpRpc(
   request: Request,
@@ -190,46 +209,68 @@ export async function serveHttpRpc(
   } catch (err) {
     return plain(400, `malformed request frame: ${(err as Error).message}`);
   }
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let wake: (() => void) | null = null;
-  let cancelled = false;
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start: (c) => {
-        controller = c;
-      },
-      pull: () => {
-        wake?.();
-        wake = null;
-      },
-      cancel: () => {
-        cancelled = true;
-        wake?.();
-        wake = null;
-      },
-    },
-    { highWaterMark: 8 },
-  );
-  const push = async (frame: Uint8Array): Promise<void> => {
-    if (cancelled) throw new Error("the caller went away");
-    controller.enqueue(prefixed(frame));
-    if ((controller.desiredSize ?? 1) <= 0) await new Promise<void>((resolve) => (wake = resolve));
-  };
-  const ctx: RpcContext = {
-    from: request.headers.get(FROM_HEADER) ?? "",
-    send: (part) => push(encodeFrame({ m: part })),
-    sendBytes: (part) => push(encodeBytesFrame(part)),
-  };
-  void (async () => {
-    let reply: Envelope;
-    try {
-      reply = { r: await handler(req, ctx) };
-    } catch (err) {
-      reply = { e: err instanceof Error ? err.message : String(err) };
-    }
-    if (cancelled) return;
-    controller.enqueue(prefixed(encodeFrame(reply)));
-    controller.close();
-  })();
-  return new Response(stream, { headers: { "content-type": "application/octet-stream" } });
+  const headers = { "content-type": "application/octet-stream" };
+  return new Promise<Response>((respond) => {
+    const buffered: Uint8Array[] = [];
+    let bufferedBytes = 0;
+    let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+    let wake: (() => void) | null = null;
+    let cancelled = false;
+    const stream = (): void => {
+      const body = new ReadableStream<Uint8Array>(
+        {
+          start: (c) => {
+            controller = c;
+            for (const b of buffered.splice(0)) c.enqueue(b);
+          },
+          pull: () => {
+            wake?.();
+            wake = null;
+          },
+          cancel: () => {
+            cancelled = true;
+            wake?.();
+            wake = null;
+          },
+        },
+        { highWaterMark: 8 },
+      );
+      respond(new Response(body, { headers }));
+    };
+    const push = async (frame: Uint8Array): Promise<void> => {
+      if (cancelled) throw new Error("the caller went away");
+      const bytes = prefixed(frame);
+      if (controller === null) {
+        buffered.push(bytes);
+        bufferedBytes += bytes.length;
+        if (bufferedBytes > BUFFERED_ANSWER_BYTES) stream();
+        return;
+      }
+      controller.enqueue(bytes);
+      if ((controller.desiredSize ?? 1) <= 0) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    const ctx: RpcContext = {
+      from: request.headers.get(FROM_HEADER) ?? "",
+      send: (part) => push(encodeFrame({ m: part })),
+      sendBytes: (part) => push(encodeBytesFrame(part)),
+    };
+    void (async () => {
+      let reply: Envelope;
+      try {
+        reply = { r: await handler(req, ctx) };
+      } catch (err) {
+        reply = { e: err instanceof Error ? err.message : String(err) };
+      }
+      if (cancelled) return;
+      const last = prefixed(encodeFrame(reply));
+      const c = controller as ReadableStreamDefaultController<Uint8Array> | null;
+      if (c === null) {
+        buffered.push(last);
+        respond(new Response(Buffer.concat(buffered), { headers }));
+        return;
+      }
+      c.enqueue(last);
+      c.close();
+    })();
+  });
 }

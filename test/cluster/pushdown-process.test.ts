@@ -3,7 +3,8 @@
  * the ring, so the query's node merges what the others evaluated) and one node alone, the same
  * data remote-written into both. The issue's dashboard queries give the same answer through the
  * cluster as from the single node, `stats=all` shows the members that evaluated their share,
- * and the answers stay the same while a member is SIGKILLed and declared dead.
+ * and the answers stay the same while a member is SIGKILLed and declared dead, and while a new
+ * member joins and pulls its ranges (through an old member, and through the new one after).
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
 import { remoteWrite, writeRequestBody, type TestSeries } from "../e2e/remote_write_client.ts";
@@ -81,10 +82,11 @@ function expectSame(got: RangeAnswer, want: RangeAnswer, query: string): void {
   }
 }
 
-test("the dashboard queries answer through a 3-node cluster as through one node, pushed down, also while a member is killed", async () => {
+test("the dashboard queries answer through a 3-node cluster as through one node, pushed down, also while a member is killed and while one joins", async () => {
   const nodes: TestNode[] = [];
+  const flags = ["--cluster.replication-factor=2", "--cluster.read-one-replica.quiet-period=3s"];
   try {
-    await startCluster("pushdown", 3, ["--cluster.replication-factor=2", "--cluster.read-one-replica.quiet-period=3s"], nodes);
+    const { name, join } = await startCluster("pushdown", 3, flags, nodes);
     const single = await startNode("single", clusterArgs(uniqueClusterName("pushdown-single")));
     nodes.push(single);
     const [n1, , n3] = nodes as [TestNode, TestNode, TestNode];
@@ -105,12 +107,12 @@ test("the dashboard queries answer through a 3-node cluster as through one node,
     const start = t0 + 10 * 60_000;
     const end = t0 + 39 * 60_000;
 
-    /** Asks every query through n1, checks the answers; returns who evaluated a share, and who sent raw series. */
-    const members = async (): Promise<{ pushed: string; sent: string }> => {
+    /** Asks every query through `via` (n1), checks the answers; returns who evaluated a share, and who sent raw series. */
+    const members = async (via: TestNode = n1): Promise<{ pushed: string; sent: string }> => {
       const pushed = new Set<string>();
       const sent = new Set<string>();
       for (const q of QUERIES) {
-        const [got, want] = await Promise.all([ask(n1, q, start, end), ask(single, q, start, end)]);
+        const [got, want] = await Promise.all([ask(via, q, start, end), ask(single, q, start, end)]);
         expectSame(got, want, q);
         for (const m of got.data.stats?.cluster?.members ?? []) {
           if (m.pushdown) pushed.add(m.member);
@@ -147,6 +149,27 @@ test("the dashboard queries answer through a 3-node cluster as through one node,
       const m = await members();
       return m.pushed === "" && m.sent === "n1";
     }, { timeoutMs: 60_000, intervalMs: 500 });
+
+    // A new member joins: while it pulls the ranges it takes over, the same answers through n1.
+    const n4 = await startNode("n4", clusterArgs(name, [...flags, join]));
+    nodes.push(n4);
+    const wrongWhileJoining: string[] = [];
+    let joinRounds = 0;
+    await waitFor(
+      "n4 to be active, answering right meanwhile",
+      async () => {
+        joinRounds++;
+        await pushedMembers().catch((err: unknown) => wrongWhileJoining.push(String(err)));
+        const m4 = (await clusterStatus(n1)).members.find((m) => m.name === "n4");
+        return m4?.state === "active" && m4.health === "alive";
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    expect(wrongWhileJoining).toEqual([]);
+    expect(joinRounds).toBeGreaterThan(1);
+    // Through the new member too, once the cluster has been quiet again: it holds only part of
+    // the ring (R=2 of three), so the others evaluate the rest.
+    await waitFor("n4 to answer as one node, pushed down", async () => (await members(n4)).pushed !== "", { timeoutMs: 60_000, intervalMs: 500 });
   } catch (err) {
     console.error(dumpLogs(nodes));
     throw err;
