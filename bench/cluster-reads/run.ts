@@ -8,7 +8,7 @@
  * right one.
  *
  *   bun bench/cluster-reads/run.ts [--quick] [--series 10000] [--duration 4h] [--runs 5]
- *                                  [--senders 4] [--batch 2000] [--query 'EXPR'] [--r1] [--quiet-period 20s]
+ *                                  [--senders 4] [--batch 2000] [--query 'EXPR'] [--r1] [--no-every-replica] [--quiet-period 20s]
  *                                  [--shoal-binary dist/shoal] [--baseline-binary PATH] [--keep]
  *
  * The 3-node R=3 cluster runs with --cluster.read-one-replica.quiet-period set to --quiet-period
@@ -161,8 +161,9 @@ const quiet = [`--cluster.read-one-replica.quiet-period=${quietPeriod}`];
 const layouts: Layout[] = [
   { label: "one node", nodes: 1, rf: 1, cmd: shoal },
   { label: "3 nodes, R=3", nodes: 3, rf: 3, cmd: shoal, extra: quiet },
-  { label: "3 nodes, R=3, every replica", nodes: 3, rf: 3, cmd: shoal, extra: ["--no-cluster.read-one-replica"] },
 ];
+// Left out of large runs (--no-every-replica): it holds a third copy of the data in memory.
+if (!flags.has("no-every-replica")) layouts.push({ label: "3 nodes, R=3, every replica", nodes: 3, rf: 3, cmd: shoal, extra: ["--no-cluster.read-one-replica"] });
 if (flags.has("r1")) layouts.push({ label: "3 nodes, R=1", nodes: 3, rf: 1, cmd: shoal, extra: quiet });
 const baseline = flags.get("baseline-binary");
 if (baseline !== undefined) {

@@ -22,7 +22,7 @@ import {
 } from "../model/index.ts";
 import type { Pushdown } from "./pushdown.ts";
 import { encodeBatch } from "./batch.ts";
-import type { Member, Membership } from "./membership.ts";
+import type { Membership } from "./membership.ts";
 import type { AppliedLog } from "./applied_log.ts";
 import { plannedSelect, withHashRanges } from "./planned_select.ts";
 import { coverageGaps, liveOwnersOf, type CoverageGaps } from "./read_plan.ts";
@@ -317,7 +317,7 @@ export class FanoutQueryable implements Queryable {
     count: (answer: T) => { series: number; samples: number } = () => ({ series: 0, samples: 0 }),
   ): Promise<{ answers: T[]; warnings: string[]; reads: MemberReadStats[] }> {
     const start = performance.now();
-    const targets = this.askedMembers();
+    const targets = this.aliveMembers();
     const answered = new Set<string>();
     const answers: T[] = [];
     const reads: MemberReadStats[] = [];
@@ -338,13 +338,9 @@ export class FanoutQueryable implements Queryable {
     return { answers, warnings, reads };
   }
 
-  /**
-   * This node and every alive member, the others first: their requests go out before this
-   * node's own read keeps the event loop busy, so they work meanwhile.
-   */
-  private askedMembers(): Member[] {
-    const all = this.membership.all();
-    return [...all.filter((m) => !m.self && m.health === "alive"), ...all.filter((m) => m.self)];
+  /** This node and every alive member. */
+  private aliveMembers() {
+    return this.membership.all().filter((m) => m.self || m.health === "alive");
   }
 
   /**
@@ -421,7 +417,7 @@ export class FanoutQueryable implements Queryable {
     const gaps = await plannedSelect({
       plan: m.readPlan(),
       selfId: m.selfId,
-      alive: this.askedMembers().map((x) => x.id),
+      alive: this.aliveMembers().map((x) => x.id),
       liveOwnersOf: (ranges) => liveOwnersOf(view, ranges),
       coverage: m.coverageRing(),
       read: m.readRing(),
@@ -457,7 +453,7 @@ export class FanoutQueryable implements Queryable {
     const o = this.oneReplica;
     if (o === null) return unknown;
     const ls = this.unsettledWindows();
-    const alive = this.membership.all().filter((m) => m.self || m.health === "alive");
+    const alive = this.aliveMembers();
     const spans = await Promise.all(
       alive.map(async (m) => {
         if (m.self) return o.applied.storedIn(ls);
