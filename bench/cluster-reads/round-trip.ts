@@ -71,6 +71,7 @@ const dir = mkdtempSync(join(tmpdir(), "shoal-rtt-"));
 const near = await startMember(dir);
 await (near.rpc as unknown as { node: { dial(a: unknown): Promise<unknown> } }).node.dial(multiaddr(peer.addr));
 const http = new HttpRpc({ selfId: near.id, protocols: [ECHO], urlOf: () => peer.httpUrl, logger });
+await http.probe(peer.id);
 const transports: [string, (req: unknown) => Promise<unknown>][] = [
   ["libp2p", (req) => near.rpc.call(peer.id, ECHO, req, 10_000)],
   [`HTTP (${HTTP_RPC_PATH})`, async (req) => (await http.call(peer.id, ECHO, req, 10_000))!.value],

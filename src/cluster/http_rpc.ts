@@ -10,8 +10,10 @@
  * One request is one POST of the request frame; the answer streams the frames the libp2p
  * exchange would carry (parts, then the final envelope), each behind a 4-byte length. The
  * caller names the member it means to reach, and a node that is another one answers 409. A
- * member whose HTTP API cannot be reached, refuses the node's credentials, is another node or
- * does not know the route (an older version) is asked over libp2p for a while.
+ * member is asked over HTTP once a probe (short timeout) found its API reachable, so a firewall
+ * between HTTP ports costs no query its timeout; one whose HTTP API cannot be reached, refuses
+ * the node's credentials, is another node or does not know the route (an older version) is
+ * asked over libp2p, and probed again a while later.
  */
 import type { Logger } from "../model/index.ts";
 import { bytesFramePayload, decodeFrame, encodeBytesFrame, encodeFrame } from "./codec.ts";
@@ -26,6 +28,10 @@ const FROM_HEADER = "x-shoal-from";
 const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 /** How long a member that could not be asked over HTTP is asked over libp2p only. */
 const RETRY_HTTP_AFTER_MS = 30_000;
+/** How long a probe waits for the member's answer. */
+const PROBE_TIMEOUT_MS = 2000;
+/** The protocol name of a probe: answered (204) by any member that serves reads over HTTP. */
+const PROBE = "probe";
 
 type Envelope = { m: unknown } | { r: unknown } | { e: string };
 
@@ -44,8 +50,8 @@ export interface HttpRpcOptions {
 /** The caller's side: `call` resolves null when the member could not be asked this way. */
 export class HttpRpc implements SideTransport {
   private readonly protocols: ReadonlySet<string>;
-  /** Members asked over libp2p only, until when, and why. */
-  private readonly down = new Map<string, { until: number; why: string }>();
+  /** Per member: probing, reachable (`up`), or asked over libp2p only until when, and why. */
+  private readonly state = new Map<string, { up: boolean; probing: boolean; until: number; why: string }>();
 
   constructor(private readonly o: HttpRpcOptions) {
     this.protocols = new Set(o.protocols);
@@ -62,39 +68,18 @@ export class HttpRpc implements SideTransport {
     timeoutMs: number,
     onPart?: (part: unknown, frameBytes: number) => void,
   ): Promise<{ value: unknown } | null> {
-    const now = (this.o.now ?? Date.now)();
-    const down = this.down.get(peer);
-    if (down !== undefined && down.until > now) return null;
+    if (!this.reachable(peer)) return null;
     const base = this.o.urlOf(peer);
     if (base === null) return null;
-    const r = this.o.request?.();
     const signal = AbortSignal.timeout(timeoutMs);
     let res: Response;
     try {
-      res = await fetch(base + HTTP_RPC_PATH, {
-        method: "POST",
-        body: encodeFrame(req) as Uint8Array<ArrayBuffer>,
-        headers: {
-          ...r?.headers,
-          "content-type": "application/octet-stream",
-          "accept-encoding": "identity",
-          [PROTOCOL_HEADER]: protocol,
-          [NODE_HEADER]: peer,
-          [FROM_HEADER]: this.o.selfId,
-        },
-        signal,
-        ...(r ? { tls: r.tls } : {}),
-      });
+      res = await this.post(base, peer, protocol, encodeFrame(req), signal);
     } catch (err) {
       if (signal.aborted) throw new RpcTimeoutError(`${protocol} to ${peer} over HTTP timed out after ${timeoutMs}ms`);
       return this.unavailable(peer, `cannot reach ${base}: ${(err as Error).message}`);
     }
-    if (res.status !== 200) {
-      const text = (await res.text().catch(() => "")).trim().slice(0, 200);
-      const hint = res.status === 401 || res.status === 403 ? " (give this node credentials with --web.client-config.file)" : "";
-      return this.unavailable(peer, `${base}${HTTP_RPC_PATH} answered HTTP ${res.status}${text ? `: ${text}` : ""}${hint}`);
-    }
-    this.down.delete(peer);
+    if (res.status !== 200) return this.unavailable(peer, await refusal(base, res));
     let delivered = false;
     try {
       // A small answer comes as one body (serveHttpRpc): read at once, not chunk by chunk.
@@ -125,12 +110,71 @@ export class HttpRpc implements SideTransport {
     }
   }
 
+  /**
+   * Whether the member is known reachable over HTTP; starts a probe when it is not known yet
+   * or was not reachable a while ago (the call goes over libp2p meanwhile).
+   */
+  private reachable(peer: string): boolean {
+    const st = this.state.get(peer);
+    if (st?.up) return true;
+    if (st?.probing || (st !== undefined && st.until > (this.o.now ?? Date.now)())) return false;
+    void this.probe(peer);
+    return false;
+  }
+
+  /** Asks the member whether it serves reads over HTTP; resolves when it has its answer. */
+  async probe(peer: string): Promise<void> {
+    const was = this.state.get(peer);
+    this.state.set(peer, { up: false, probing: true, until: 0, why: was?.why ?? "" });
+    const base = this.o.urlOf(peer);
+    if (base === null) {
+      this.unavailable(peer, "its HTTP address is not known");
+      return;
+    }
+    try {
+      const res = await this.post(base, peer, PROBE, new Uint8Array(0), AbortSignal.timeout(PROBE_TIMEOUT_MS));
+      if (res.status === 204) {
+        if (was !== undefined && !was.up && was.why !== "") this.o.logger.info("asking a member over HTTP again", { member: peer });
+        this.state.set(peer, { up: true, probing: false, until: 0, why: "" });
+        return;
+      }
+      this.unavailable(peer, await refusal(base, res));
+    } catch (err) {
+      this.unavailable(peer, `cannot reach ${base}: ${(err as Error).message}`);
+    }
+  }
+
+  private post(base: string, peer: string, protocol: string, body: Uint8Array, signal: AbortSignal): Promise<Response> {
+    const r = this.o.request?.();
+    return fetch(base + HTTP_RPC_PATH, {
+      method: "POST",
+      body: body as Uint8Array<ArrayBuffer>,
+      headers: {
+        ...r?.headers,
+        "content-type": "application/octet-stream",
+        "accept-encoding": "identity",
+        [PROTOCOL_HEADER]: protocol,
+        [NODE_HEADER]: peer,
+        [FROM_HEADER]: this.o.selfId,
+      },
+      signal,
+      ...(r ? { tls: r.tls } : {}),
+    });
+  }
+
   private unavailable(peer: string, why: string): null {
-    const was = this.down.get(peer);
+    const was = this.state.get(peer);
     if (was?.why !== why) this.o.logger.info("asking a member over libp2p: its HTTP API cannot serve cluster reads", { member: peer, reason: why });
-    this.down.set(peer, { until: (this.o.now ?? Date.now)() + RETRY_HTTP_AFTER_MS, why });
+    this.state.set(peer, { up: false, probing: false, until: (this.o.now ?? Date.now)() + RETRY_HTTP_AFTER_MS, why });
     return null;
   }
+}
+
+/** Why a member's HTTP answer is not one to read: its status and the start of its body. */
+async function refusal(base: string, res: Response): Promise<string> {
+  const text = (await res.text().catch(() => "")).trim().slice(0, 200);
+  const hint = res.status === 401 || res.status === 403 ? " (give this node credentials with --web.client-config.file)" : "";
+  return `${base}${HTTP_RPC_PATH} answered HTTP ${res.status}${text ? `: ${text}` : ""}${hint}`;
 }
 
 /** The length-prefixed frames of a response body, as they arrive. */
@@ -200,9 +244,10 @@ export async function serveHttpRpc(
 ): Promise<Response> {
   const protocol = request.headers.get(PROTOCOL_HEADER) ?? "";
   const handler = o.protocols.includes(protocol) ? o.handler(protocol) : undefined;
-  if (handler === undefined) return plain(404, `protocol ${JSON.stringify(protocol)} is not served over HTTP`);
+  if (handler === undefined && protocol !== PROBE) return plain(404, `protocol ${JSON.stringify(protocol)} is not served over HTTP`);
   const node = request.headers.get(NODE_HEADER) ?? "";
   if (node !== o.selfId) return plain(409, `this is member ${o.selfId}, not ${JSON.stringify(node)}`);
+  if (handler === undefined) return new Response(null, { status: 204 });
   let req: unknown;
   try {
     req = decodeFrame(new Uint8Array(await request.arrayBuffer()));

@@ -234,9 +234,12 @@ describe("peers with TLS and basic auth", async () => {
       expect(res.warnings).toBeUndefined();
       expect(res.data.result.length).toBe(1);
     }
-    // b has credentials: its reads of the others go over their HTTP API (TLS and basic auth).
-    expect(await selects(b.base, "http")).toBeGreaterThan(0);
-    expect(await selects(b.base, "libp2p")).toBe(0);
+    // b has credentials: its reads of the others go over their HTTP API (TLS and basic auth),
+    // once a probe found it reachable (the first ones meanwhile over libp2p).
+    await waitFor("b to read over HTTP", async () => {
+      await get(`${b.base}/api/v1/query?query=peer_read_test`, peer);
+      return (await selects(b.base, "http")) > 0;
+    }, { timeoutMs: 10_000, intervalMs: 100 });
     // c has none (no CA for its peers' certificates, no password): it says why and reads over libp2p.
     expect(await selects(c.base, "http")).toBe(0);
     expect(await selects(c.base, "libp2p")).toBeGreaterThan(0);
