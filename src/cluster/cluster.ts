@@ -19,7 +19,7 @@ import { HaTracker, type HaAnswer } from "./ha_tracker.ts";
 import { HandshakeWatch } from "./handshake.ts";
 import { createClusterHost, nodeCreatedAt, type ClusterHost } from "./host.ts";
 import { ClusterIdentity } from "./identity.ts";
-import { Membership, type MemberHealth, type MemberState } from "./membership.ts";
+import { Membership, type Member, type MemberHealth, type MemberState } from "./membership.ts";
 import { LateTolerantAppendable } from "./late.ts";
 import { HANDOFF_PULL_PROTOCOL, Puller } from "./puller.ts";
 import { Handoff, type HandoffStatus } from "./handoff/index.ts";
@@ -412,17 +412,23 @@ export class Cluster {
   }
 
   /**
-   * A member's HTTP base URL: the address it announces, a wildcard host replaced by the address
-   * this node's libp2p connection reaches it at.
+   * Where a member's HTTP API is reached: the address it announces; a wildcard host (where it
+   * listens, `0.0.0.0:9090`) replaced by the address this node's libp2p connection reaches it
+   * at, as a base URL, null while there is no connection. This node's own is loopback.
    */
-  private memberHttpUrl(peer: string): string | null {
-    const m = this.membership.get(peer);
-    if (!m?.http) return null;
-    const announced = memberUrl(m.http);
-    if (memberUrl(m.http, "") === announced) return announced; // not a wildcard host
-    const conn = this.host.getConnections(peerIdOf(peer))[0];
+  private reachableHttpAddress(m: Member): string | null {
+    if (!m.http) return null;
+    if (m.self || memberUrl(m.http, "") === memberUrl(m.http)) return m.http; // not a wildcard host
+    const conn = this.host.getConnections(peerIdOf(m.id))[0];
     const ip = conn?.remoteAddr.getComponents().find((c) => c.name === "ip4" || c.name === "ip6")?.value;
     return ip === undefined ? null : memberUrl(m.http, ip);
+  }
+
+  /** A member's HTTP base URL, or null when it cannot be told. */
+  private memberHttpUrl(peer: string): string | null {
+    const m = this.membership.get(peer);
+    const address = m ? this.reachableHttpAddress(m) : null;
+    return address === null ? null : memberUrl(address);
   }
 
   /** A read of another member over HTTP (HTTP_RPC_PATH), answered by its libp2p protocol's handler. */
@@ -495,7 +501,8 @@ export class Cluster {
           state: m.state,
           health: m.health,
           addresses: m.addrs,
-          httpAddress: m.http,
+          // Pages and APIs that gather every member's answer call this address.
+          httpAddress: this.reachableHttpAddress(m) ?? m.http,
           lastHeartbeatAgeSeconds: m.self ? 0 : Math.max(0, Math.round(now - m.lastHeartbeat) / 1000),
           tokens: m.tokens.length,
           ringShare: share?.primary ?? 0,
