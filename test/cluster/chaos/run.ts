@@ -42,6 +42,8 @@ export interface ChaosResult {
 const LEAVE_TIMEOUT_MS = 60_000;
 /** Anti-entropy compares data older than max(60 s, 3 × write timeout) (src/cluster/antientropy.ts). */
 const ANTI_ENTROPY_HOLDBACK_MS = 60_000;
+/** The nodes' --cluster.read-one-replica.quiet-period (shorter than the anti-entropy wait below). */
+const QUIET_PERIOD_MS = 30_000;
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const print = o.print ?? ((l: string) => console.log(l));
@@ -71,7 +73,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const handoffArgs = hasHandoffFlags
     ? [`--cluster.handoff.drop-grace=${dropGraceMs}ms`, `--cluster.handoff.anti-entropy-interval=${antiEntropyMs}ms`]
     : [];
-  const fleet = new Fleet(o.clusterName, [`--cluster.replication-factor=${R}`, ...handoffArgs, ...(o.extraArgs ?? [])], note);
+  // Reads from one replica per range once the membership has been quiet this long: after the
+  // anti-entropy wait the final queries are answered that way (and during the run whenever the
+  // events leave such a gap).
+  const quietArgs = help.includes("--cluster.read-one-replica.quiet-period") ? [`--cluster.read-one-replica.quiet-period=${QUIET_PERIOD_MS}ms`] : [];
+  const fleet = new Fleet(o.clusterName, [`--cluster.replication-factor=${R}`, ...handoffArgs, ...quietArgs, ...(o.extraArgs ?? [])], note);
   const log = new AckedLog("chaos_test", o.series ?? 100);
   let stopWriter = false;
   let stopQueries = false;
@@ -176,7 +182,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const settleMs = o.settleTimeoutMs ?? 120_000;
     const why = await settled(members, settleMs, handoff);
     if (why) failures.push(`not settled after ${settleMs} ms: ${why}`);
-    note(`settled after ${Date.now() - settleStart} ms${why ? ` (NOT: ${why})` : ""}`);
+    const settledAt = Date.now();
+    note(`settled after ${settledAt - settleStart} ms${why ? ` (NOT: ${why})` : ""}`);
     const memberNames = new Set(members.map((m) => m.name));
     for (const n of members) {
       try {
@@ -201,6 +208,21 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       await Bun.sleep(Math.max(0, horizon - Date.now()));
       const again = await settled(members, 60_000, handoff);
       if (again) failures.push(`not settled after the anti-entropy wait: ${again}`);
+      if (quietArgs.length > 0 && !again) {
+        // The membership last changed before the cluster settled.
+        await Bun.sleep(Math.max(0, settledAt + QUIET_PERIOD_MS + 2000 - Date.now()));
+        for (const n of members) {
+          const diffs = await checkEverything(n.proc!.url, log, 30_000, 60_000);
+          if (diffs.length) failures.push(`query on ${n.name} once quiet (one replica per range): ${diffs.slice(0, 10).join("; ")}`);
+        }
+        // And they came from one replica per range: each series sent by one member.
+        const n = members[0]!;
+        const res = await fetch(`${n.proc!.url}/api/v1/query?query=${encodeURIComponent(`${log.metric}[60s]`)}&time=${(log.firstT() + 60_000) / 1000}&stats=all`);
+        const body = (await res.json()) as { data?: { stats?: { cluster?: { members: { series: number }[] } } } };
+        const sent = (body.data?.stats?.cluster?.members ?? []).reduce((a, m) => a + m.series, 0);
+        if (sent !== log.seriesCount) failures.push(`once quiet, a query through ${n.name} read ${sent} series from the members for ${log.seriesCount}: not one replica per range`);
+        note(`queries once quiet on ${members.length} nodes done (${sent} series read for ${log.seriesCount})`);
+      }
     }
 
     const copies = new CopyCounter(log);
