@@ -30,7 +30,7 @@ async function startMember(dir: string): Promise<{ rpc: Rpc; id: string; addr: s
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch: (request) => serveHttpRpc(request, { selfId: id, protocols: [ECHO], handler: (p) => rpc.handler(p) }),
+    fetch: (request) => serveHttpRpc(request, { selfId: id, protocols: [ECHO], handler: (p) => rpc.handler(p), token: null }),
   });
   return {
     rpc,
@@ -70,7 +70,7 @@ const peer = JSON.parse(line) as { id: string; addr: string; httpUrl: string };
 const dir = mkdtempSync(join(tmpdir(), "shoal-rtt-"));
 const near = await startMember(dir);
 await (near.rpc as unknown as { node: { dial(a: unknown): Promise<unknown> } }).node.dial(multiaddr(peer.addr));
-const http = new HttpRpc({ selfId: near.id, protocols: [ECHO], urlOf: () => peer.httpUrl, logger });
+const http = new HttpRpc({ selfId: near.id, protocols: [ECHO], urlOf: () => peer.httpUrl, token: null, logger });
 await http.probe(peer.id);
 const transports: [string, (req: unknown) => Promise<unknown>][] = [
   ["libp2p", (req) => near.rpc.call(peer.id, ECHO, req, 10_000)],

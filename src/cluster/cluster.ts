@@ -17,7 +17,7 @@ import { AppliedLog, noteApplied } from "./applied_log.ts";
 import { HA_PROTOCOL, HaElection } from "./ha_election.ts";
 import { HaTracker, type HaAnswer } from "./ha_tracker.ts";
 import { HandshakeWatch } from "./handshake.ts";
-import { createClusterHost, nodeCreatedAt, type ClusterHost } from "./host.ts";
+import { createClusterHost, nodeCreatedAt, readSwarmKey, type ClusterHost } from "./host.ts";
 import { ClusterIdentity } from "./identity.ts";
 import { Membership, type Member, type MemberHealth, type MemberState } from "./membership.ts";
 import { LateTolerantAppendable } from "./late.ts";
@@ -27,7 +27,7 @@ import { assessReplication, type ReplicationHealth } from "./replication_health.
 import { RemoteForwarding, type RemoteForwardingStatus, type RemoteForwardTarget } from "./remote_forward.ts";
 import { nodeTokens } from "./ring.ts";
 import { JoinSettle } from "./settle.ts";
-import { HttpRpc, serveHttpRpc } from "./http_rpc.ts";
+import { HttpRpc, httpRpcToken, serveHttpRpc } from "./http_rpc.ts";
 import { peerIdOf, Rpc, RpcRemoteError } from "./rpc.ts";
 import { HANDOFF_BATCH_PROTOCOL, Throttle, Transfers, type HandoffStorage } from "./transfer.ts";
 
@@ -137,6 +137,8 @@ export class Cluster {
   /** The HA-pair election remote write asks (--distributor.ha-tracker.enable), or null when off. */
   readonly haReplicas: HaElection | null;
   private readonly rpc: Rpc;
+  /** What members show each other on reads over HTTP (http_rpc.ts); null without a cluster secret. */
+  private readonly httpRpcToken: string | null;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private timers: ClockTimer[] = [];
@@ -179,8 +181,9 @@ export class Cluster {
       },
     });
     this.membership.setSelfTokens(nodeTokens(this.membership.selfId, config.tokensPerNode));
+    this.httpRpcToken = config.secretFile === "" ? null : httpRpcToken(readSwarmKey(config.secretFile));
     this.rpc.useSideTransport(
-      new HttpRpc({ selfId: this.membership.selfId, protocols: HTTP_READ_PROTOCOLS, urlOf: (peer) => this.memberHttpUrl(peer), request: opts.memberRequest, logger }),
+      new HttpRpc({ selfId: this.membership.selfId, protocols: HTTP_READ_PROTOCOLS, urlOf: (peer) => this.memberHttpUrl(peer), request: opts.memberRequest, token: this.httpRpcToken, logger }),
     );
     // Kept while a dead member may be remembered: its unpublished hints concern writes since its death.
     this.applied = new AppliedLog(clock, config.forgetTimeoutMs + 4 * config.writeTimeoutMs);
@@ -433,7 +436,7 @@ export class Cluster {
 
   /** A read of another member over HTTP (HTTP_RPC_PATH), answered by its libp2p protocol's handler. */
   serveHttpRpc(request: Request): Promise<Response> {
-    return serveHttpRpc(request, { selfId: this.membership.selfId, protocols: HTTP_READ_PROTOCOLS, handler: (p) => this.rpc.handler(p) });
+    return serveHttpRpc(request, { selfId: this.membership.selfId, protocols: HTTP_READ_PROTOCOLS, handler: (p) => this.rpc.handler(p), token: this.httpRpcToken });
   }
 
   setHttpAddress(addr: string): void {

@@ -9,12 +9,15 @@
  *
  * One request is one POST of the request frame; the answer streams the frames the libp2p
  * exchange would carry (parts, then the final envelope), each behind a 4-byte length. The
- * caller names the member it means to reach, and a node that is another one answers 409. A
+ * caller names the member it means to reach, and a node that is another one answers 409. With a
+ * cluster secret, a request must carry a token derived from it (403 otherwise): the members'
+ * raw reads stay closed to whoever can reach the HTTP API but not join the cluster. A
  * member is asked over HTTP once a probe (short timeout) found its API reachable, so a firewall
  * between HTTP ports costs no query its timeout; one whose HTTP API cannot be reached, refuses
  * the node's credentials, is another node or does not know the route (an older version) is
  * asked over libp2p, and probed again a while later.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { Logger } from "../model/index.ts";
 import { bytesFramePayload, decodeFrame, encodeBytesFrame, encodeFrame } from "./codec.ts";
 import { RpcError, RpcRemoteError, RpcTimeoutError, type RpcContext, type RpcHandler, type SideTransport } from "./rpc.ts";
@@ -25,6 +28,8 @@ const PROTOCOL_HEADER = "x-shoal-protocol";
 const NODE_HEADER = "x-shoal-node";
 /** The caller's member id, as it says (for the handler's context only: reads do not depend on it). */
 const FROM_HEADER = "x-shoal-from";
+/** The token derived from the cluster secret (httpRpcToken), when the cluster has one. */
+const TOKEN_HEADER = "x-shoal-token";
 const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 /** How long a member that could not be asked over HTTP is asked over libp2p only. */
 const RETRY_HTTP_AFTER_MS = 30_000;
@@ -35,6 +40,11 @@ const PROBE = "probe";
 
 type Envelope = { m: unknown } | { r: unknown } | { e: string };
 
+/** The token members show each other on HTTP reads: a hash of the cluster secret's key. */
+export function httpRpcToken(key: Uint8Array): string {
+  return createHash("sha256").update("shoal-http-rpc\0").update(key).digest("hex");
+}
+
 export interface HttpRpcOptions {
   selfId: string;
   /** Protocols asked over HTTP (reads). */
@@ -43,6 +53,8 @@ export interface HttpRpcOptions {
   urlOf(peer: string): string | null;
   /** Credentials and TLS settings (--web.client-config.file), read per call. */
   request?: () => { headers: Record<string, string>; tls: NonNullable<BunFetchRequestInit["tls"]> };
+  /** httpRpcToken of the cluster secret; null without one. */
+  token: string | null;
   logger: Logger;
   now?: () => number;
 }
@@ -156,6 +168,7 @@ export class HttpRpc implements SideTransport {
         [PROTOCOL_HEADER]: protocol,
         [NODE_HEADER]: peer,
         [FROM_HEADER]: this.o.selfId,
+        ...(this.o.token === null ? {} : { [TOKEN_HEADER]: this.o.token }),
       },
       signal,
       ...(r ? { tls: r.tls } : {}),
@@ -173,7 +186,7 @@ export class HttpRpc implements SideTransport {
 /** Why a member's HTTP answer is not one to read: its status and the start of its body. */
 async function refusal(base: string, res: Response): Promise<string> {
   const text = (await res.text().catch(() => "")).trim().slice(0, 200);
-  const hint = res.status === 401 || res.status === 403 ? " (give this node credentials with --web.client-config.file)" : "";
+  const hint = res.status === 401 ? " (give this node credentials with --web.client-config.file)" : "";
   return `${base}${HTTP_RPC_PATH} answered HTTP ${res.status}${text ? `: ${text}` : ""}${hint}`;
 }
 
@@ -226,6 +239,12 @@ function prefixed(frame: Uint8Array): Uint8Array {
   return out;
 }
 
+function sameToken(got: string, want: string): boolean {
+  const a = Buffer.from(got);
+  const b = Buffer.from(want);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 function plain(status: number, text: string): Response {
   return new Response(text + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
@@ -240,8 +259,11 @@ const BUFFERED_ANSWER_BYTES = 1 << 20;
  */
 export async function serveHttpRpc(
   request: Request,
-  o: { selfId: string; protocols: readonly string[]; handler(protocol: string): RpcHandler | undefined },
+  o: { selfId: string; protocols: readonly string[]; handler(protocol: string): RpcHandler | undefined; token: string | null },
 ): Promise<Response> {
+  if (o.token !== null && !sameToken(request.headers.get(TOKEN_HEADER) ?? "", o.token)) {
+    return plain(403, "cluster reads over HTTP need the cluster secret's token (this member runs with --cluster.secret-file)");
+  }
   const protocol = request.headers.get(PROTOCOL_HEADER) ?? "";
   const handler = o.protocols.includes(protocol) ? o.handler(protocol) : undefined;
   if (handler === undefined && protocol !== PROBE) return plain(404, `protocol ${JSON.stringify(protocol)} is not served over HTTP`);

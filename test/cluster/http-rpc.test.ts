@@ -7,7 +7,7 @@
  * libp2p; such a member is probed again only after a while.
  */
 import { afterAll, expect, test } from "bun:test";
-import { HttpRpc, HTTP_RPC_PATH, serveHttpRpc } from "../../src/cluster/http_rpc.ts";
+import { HttpRpc, HTTP_RPC_PATH, httpRpcToken, serveHttpRpc } from "../../src/cluster/http_rpc.ts";
 import { encodeFrame } from "../../src/cluster/codec.ts";
 import { RpcRemoteError, RpcTimeoutError, type RpcHandler } from "../../src/cluster/rpc.ts";
 import type { Logger } from "../../src/model/index.ts";
@@ -19,6 +19,8 @@ const SLOW = "/test/slow/1";
 let hits = 0;
 let requireAuth = false;
 let hang = false;
+/** The token the server asks for (a cluster secret's), or none. */
+let serverToken: string | null = null;
 let lastFrom = "";
 
 const handlers: Record<string, RpcHandler> = {
@@ -47,7 +49,7 @@ const server = Bun.serve({
     if (hang) return new Promise<Response>(() => {});
     if (requireAuth && request.headers.get("authorization") !== "Basic cGVlcjpwdw==") return new Response("Unauthorized\n", { status: 401 });
     if (new URL(request.url).pathname !== HTTP_RPC_PATH) return new Response("not found\n", { status: 404 });
-    return serveHttpRpc(request, { selfId: SELF, protocols: [READ, SLOW], handler: (p) => handlers[p] });
+    return serveHttpRpc(request, { selfId: SELF, protocols: [READ, SLOW], handler: (p) => handlers[p], token: serverToken });
   },
 });
 afterAll(() => server.stop(true));
@@ -72,12 +74,13 @@ async function probed(o: Parameters<typeof client>[0] = {}): Promise<HttpRpc> {
   return c;
 }
 
-function client(o: { url?: string | null; headers?: Record<string, string>; now?: () => number } = {}): HttpRpc {
+function client(o: { url?: string | null; headers?: Record<string, string>; now?: () => number; token?: string } = {}): HttpRpc {
   return new HttpRpc({
     selfId: "member-a",
     protocols: [READ, SLOW, "/test/unserved/1"],
     urlOf: () => (o.url === undefined ? `http://127.0.0.1:${server.port}` : o.url),
     request: () => ({ headers: o.headers ?? {}, tls: {} }),
+    token: o.token ?? null,
     logger,
     now: o.now,
   });
@@ -175,6 +178,20 @@ test("refused credentials leave the member to libp2p with a hint; the node's cre
     expect(answer).toEqual({ value: { done: 1 } });
   } finally {
     requireAuth = false;
+  }
+});
+
+test("with a cluster secret, reads need its token: a caller without it (or with another) is refused and asks over libp2p", async () => {
+  serverToken = httpRpcToken(new TextEncoder().encode("the secret"));
+  try {
+    await probed();
+    expect(logged.at(-1)).toContain("answered HTTP 403: cluster reads over HTTP need the cluster secret's token");
+    await probed({ token: httpRpcToken(new TextEncoder().encode("another secret")) });
+    expect(logged.at(-1)).toContain("HTTP 403");
+    const member = await probed({ token: serverToken });
+    expect(await member.call(SELF, READ, { parts: 1, size: 3 }, 5000)).toEqual({ value: { done: 1 } });
+  } finally {
+    serverToken = null;
   }
 });
 
